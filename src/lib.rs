@@ -1,0 +1,4 @@
+pub mod clock;
+pub mod domain;
+pub mod sop;
+pub mod workflow;

@@ -1,0 +1,131 @@
+//! What must happen outside the workflow because of events: messages to
+//! staff and participants, and due times to set or clear. The store turns
+//! these into outbox rows and deadline rows in the same transaction.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::event::Event;
+use super::state::BatchState;
+use crate::domain::{MemberId, ParticipantId};
+use crate::sop::{RecordKind, StepNo};
+
+/// One consequence of an accepted command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// Give every member of the step's roles its task (Telegram, with buttons).
+    StepTask { step: StepNo },
+    /// Send the meeting invitation to every invitee (Telegram; email where
+    /// the member has an address).
+    MeetingInvitation,
+    /// Email a participant their own result after the decree.
+    ResultNotice { participant: ParticipantId },
+    /// Email a participant that their certificate or letter is ready.
+    HandoverNotice { participant: ParticipantId },
+    /// Email a participant that their receipt is recorded.
+    ReceiptConfirmation { participant: ParticipantId },
+    /// Pass a staff member's problem report to Ketua LSP.
+    ProblemReport {
+        step: StepNo,
+        from: MemberId,
+        text: String,
+        at: DateTime<Utc>,
+    },
+    /// A clock starts: the step (or a participant's handover) is due then.
+    SetDeadline {
+        step: StepNo,
+        participant: Option<ParticipantId>,
+        due_at: DateTime<Utc>,
+    },
+    /// A clock stops: the step (or a participant's handover) is finished.
+    ClearDeadline {
+        step: StepNo,
+        participant: Option<ParticipantId>,
+    },
+}
+
+/// The effects of `events`, judged on the state after them.
+pub fn effects_of(state: &BatchState, events: &[Event]) -> Vec<Effect> {
+    let procedure = &state.procedure;
+    let records = |step: StepNo, kind: RecordKind| {
+        procedure
+            .step(step)
+            .is_some_and(|s| s.records == Some(kind))
+    };
+    let receipts_step = procedure.step_recording(RecordKind::Receipts).map(|s| s.no);
+    let mut effects = Vec::new();
+    for event in events {
+        match event {
+            Event::StepActivated { step, due_at, .. } => {
+                effects.push(Effect::StepTask { step: *step });
+                if let Some(due_at) = due_at {
+                    effects.push(Effect::SetDeadline {
+                        step: *step,
+                        participant: None,
+                        due_at: *due_at,
+                    });
+                }
+            }
+            Event::StepCompleted { step, .. } => {
+                effects.push(Effect::ClearDeadline {
+                    step: *step,
+                    participant: None,
+                });
+                if records(*step, RecordKind::Meeting) {
+                    effects.push(Effect::MeetingInvitation);
+                }
+                if records(*step, RecordKind::Decree) {
+                    effects.extend(
+                        state
+                            .participants
+                            .keys()
+                            .map(|p| Effect::ResultNotice { participant: *p }),
+                    );
+                }
+            }
+            Event::ProblemReported {
+                step,
+                member,
+                text,
+                at,
+            } => effects.push(Effect::ProblemReport {
+                step: *step,
+                from: *member,
+                text: text.clone(),
+                at: *at,
+            }),
+            Event::HandoverReady { participant, .. } => {
+                effects.push(Effect::HandoverNotice {
+                    participant: *participant,
+                });
+            }
+            Event::HandoverOpened {
+                participant,
+                due_at,
+                ..
+            } => {
+                if let Some(step) = receipts_step {
+                    effects.push(Effect::SetDeadline {
+                        step,
+                        participant: Some(*participant),
+                        due_at: *due_at,
+                    });
+                }
+            }
+            Event::ReceiptRecorded { participant, .. } => {
+                if let Some(step) = receipts_step {
+                    effects.push(Effect::ClearDeadline {
+                        step,
+                        participant: Some(*participant),
+                    });
+                }
+                effects.push(Effect::ReceiptConfirmation {
+                    participant: *participant,
+                });
+            }
+            _ => {}
+        }
+    }
+    effects
+}

@@ -1,0 +1,137 @@
+//! What happened to a batch: the facts the workflow decides, the store
+//! records (one audit row each) and the state is rebuilt from.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::state::{Decree, Meeting};
+use crate::domain::{Competence, MemberId, ParticipantId, RoleSet};
+use crate::sop::StepNo;
+
+/// One fact about a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The SOP began for this batch.
+    BatchStarted { at: DateTime<Utc> },
+    /// A step's inputs are ready: its people get the task and its clock starts.
+    StepActivated {
+        step: StepNo,
+        at: DateTime<Utc>,
+        due_at: Option<DateTime<Utc>>,
+    },
+    /// A step does not apply to this batch (no BK, or no K).
+    StepSkipped { step: StepNo, at: DateTime<Utc> },
+    /// A member said "I'm on it".
+    Acknowledged {
+        step: StepNo,
+        member: MemberId,
+        at: DateTime<Utc>,
+    },
+    /// A member reported a problem with a step.
+    ProblemReported {
+        step: StepNo,
+        member: MemberId,
+        text: String,
+        at: DateTime<Utc>,
+    },
+    /// A member pressed "done", counting for these roles.
+    DoneMarked {
+        step: StepNo,
+        member: MemberId,
+        roles: RoleSet,
+        at: DateTime<Utc>,
+    },
+    /// The step's output is recorded; its clock stops.
+    StepCompleted { step: StepNo, at: DateTime<Utc> },
+    /// The meeting's time and place were set (or changed before the invitation went out).
+    MeetingSet {
+        meeting: Meeting,
+        by: MemberId,
+        at: DateTime<Utc>,
+    },
+    /// An invitee answered the invitation.
+    RsvpRecorded {
+        member: MemberId,
+        attend: bool,
+        reason: Option<String>,
+        at: DateTime<Utc>,
+    },
+    /// A participant's verdict was recorded (or corrected during the meeting).
+    ResultRecorded {
+        participant: ParticipantId,
+        result: Competence,
+        by: MemberId,
+        at: DateTime<Utc>,
+    },
+    /// The decree's number and date were recorded.
+    DecreeRecorded {
+        decree: Decree,
+        by: MemberId,
+        at: DateTime<Utc>,
+    },
+    /// A K participant's BNSP blank number was recorded.
+    BlankNumberRecorded {
+        participant: ParticipantId,
+        number: String,
+        by: MemberId,
+        at: DateTime<Utc>,
+    },
+    /// A participant's certificate or letter is ready to collect.
+    HandoverReady {
+        participant: ParticipantId,
+        at: DateTime<Utc>,
+    },
+    /// Staff opened a participant's handover; its clock starts.
+    HandoverOpened {
+        participant: ParticipantId,
+        by: MemberId,
+        at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+    },
+    /// The participant signed the receipt (tanda terima).
+    ReceiptRecorded {
+        participant: ParticipantId,
+        by: MemberId,
+        at: DateTime<Utc>,
+    },
+    /// Every step that applies is done.
+    BatchFinished { at: DateTime<Utc> },
+}
+
+impl Event {
+    /// The event's name as the audit log records it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::BatchStarted { .. } => "batch_started",
+            Event::StepActivated { .. } => "step_activated",
+            Event::StepSkipped { .. } => "step_skipped",
+            Event::Acknowledged { .. } => "acknowledged",
+            Event::ProblemReported { .. } => "problem_reported",
+            Event::DoneMarked { .. } => "done_marked",
+            Event::StepCompleted { .. } => "step_completed",
+            Event::MeetingSet { .. } => "meeting_set",
+            Event::RsvpRecorded { .. } => "rsvp_recorded",
+            Event::ResultRecorded { .. } => "result_recorded",
+            Event::DecreeRecorded { .. } => "decree_recorded",
+            Event::BlankNumberRecorded { .. } => "blank_number_recorded",
+            Event::HandoverReady { .. } => "handover_ready",
+            Event::HandoverOpened { .. } => "handover_opened",
+            Event::ReceiptRecorded { .. } => "receipt_recorded",
+            Event::BatchFinished { .. } => "batch_finished",
+        }
+    }
+
+    /// The step the event concerns, if one.
+    pub fn step(&self) -> Option<StepNo> {
+        match self {
+            Event::StepActivated { step, .. }
+            | Event::StepSkipped { step, .. }
+            | Event::Acknowledged { step, .. }
+            | Event::ProblemReported { step, .. }
+            | Event::DoneMarked { step, .. }
+            | Event::StepCompleted { step, .. } => Some(*step),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! A batch's state: where each step stands, each participant's verdict,
+//! blank number and handover, the meeting, the RSVPs and the decree. The
+//! state changes only by applying an [`Event`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::event::Event;
+use crate::domain::{BatchId, Competence, MemberId, ParticipantId, RoleSet};
+use crate::sop::{Procedure, StepNo};
+
+/// Where a batch stands as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchStatus {
+    /// Created; participants may still be imported.
+    Draft,
+    /// Started: the SOP is running.
+    Running,
+    /// Every step that applies is done.
+    Finished,
+}
+
+impl BatchStatus {
+    /// The word stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchStatus::Draft => "draft",
+            BatchStatus::Running => "running",
+            BatchStatus::Finished => "finished",
+        }
+    }
+
+    /// Reads the stored word back.
+    pub fn from_db(text: &str) -> Option<Self> {
+        match text {
+            "draft" => Some(BatchStatus::Draft),
+            "running" => Some(BatchStatus::Running),
+            "finished" => Some(BatchStatus::Finished),
+            _ => None,
+        }
+    }
+}
+
+/// Where one step stands in one batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepState {
+    /// Its inputs are not ready yet.
+    Waiting,
+    /// Its people are working on it; its clock runs.
+    Active,
+    /// Its output is recorded.
+    Done,
+    /// It does not apply to this batch (no BK, or no K).
+    Skipped,
+}
+
+impl StepState {
+    /// The word stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepState::Waiting => "waiting",
+            StepState::Active => "active",
+            StepState::Done => "done",
+            StepState::Skipped => "skipped",
+        }
+    }
+
+    /// Reads the stored word back.
+    pub fn from_db(text: &str) -> Option<Self> {
+        match text {
+            "waiting" => Some(StepState::Waiting),
+            "active" => Some(StepState::Active),
+            "done" => Some(StepState::Done),
+            "skipped" => Some(StepState::Skipped),
+            _ => None,
+        }
+    }
+
+    /// Done or skipped: nothing more will happen to the step.
+    pub fn is_finished(self) -> bool {
+        matches!(self, StepState::Done | StepState::Skipped)
+    }
+}
+
+/// A "done" pressed by one member, and the roles it counted for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoneMark {
+    /// The roles of the step's `done_by` that this member holds.
+    pub roles: RoleSet,
+    /// When it was pressed.
+    pub at: DateTime<Utc>,
+}
+
+/// One step's run in one batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRun {
+    pub state: StepState,
+    /// When the step became active (its clock's start).
+    pub started_at: Option<DateTime<Utc>>,
+    /// Start plus standard time on the calendar; none for per-participant steps.
+    pub due_at: Option<DateTime<Utc>>,
+    /// When it was done or skipped.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Who acknowledged ("I'm on it"), and when.
+    pub acks: BTreeMap<MemberId, DateTime<Utc>>,
+    /// Who pressed "done", and when.
+    pub dones: BTreeMap<MemberId, DoneMark>,
+}
+
+impl StepRun {
+    /// A step whose inputs are not ready.
+    pub fn waiting() -> Self {
+        StepRun {
+            state: StepState::Waiting,
+            started_at: None,
+            due_at: None,
+            finished_at: None,
+            acks: BTreeMap::new(),
+            dones: BTreeMap::new(),
+        }
+    }
+}
+
+/// Where one participant's handover (step 11) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandoverStage {
+    /// The certificate or letter is not ready yet.
+    Waiting,
+    /// The document is ready; the participant has been told to come.
+    Ready,
+    /// Staff have opened the handover; its clock runs.
+    Open,
+    /// The receipt (tanda terima) is recorded.
+    Received,
+}
+
+/// One participant's handover record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Handover {
+    pub ready_at: Option<DateTime<Utc>>,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub opened_by: Option<MemberId>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub received_by: Option<MemberId>,
+}
+
+impl Handover {
+    /// The stage the record shows.
+    pub fn stage(&self) -> HandoverStage {
+        if self.received_at.is_some() {
+            HandoverStage::Received
+        } else if self.opened_at.is_some() {
+            HandoverStage::Open
+        } else if self.ready_at.is_some() {
+            HandoverStage::Ready
+        } else {
+            HandoverStage::Waiting
+        }
+    }
+}
+
+/// One participant (asesi) as the workflow sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantState {
+    pub id: ParticipantId,
+    pub name: String,
+    /// The plenary's verdict, once recorded.
+    pub result: Option<Competence>,
+    /// The BNSP blank number, for K participants once recorded.
+    pub blank_number: Option<String>,
+    pub handover: Handover,
+}
+
+/// The committee meeting (rapat pleno), as the invitation states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meeting {
+    /// When it starts.
+    pub starts_at: DateTime<Utc>,
+    /// Where: a room, or an online link.
+    pub place: String,
+}
+
+/// An invitee's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rsvp {
+    pub attend: bool,
+    /// Why they cannot attend.
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The decree (SK penetapan hasil asesmen).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decree {
+    pub number: String,
+    pub date: NaiveDate,
+}
+
+/// Everything the workflow knows about one batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchState {
+    pub id: BatchId,
+    /// The procedure version the batch started with.
+    pub procedure: Arc<Procedure>,
+    pub status: BatchStatus,
+    pub participants: BTreeMap<ParticipantId, ParticipantState>,
+    pub steps: BTreeMap<StepNo, StepRun>,
+    pub meeting: Option<Meeting>,
+    pub rsvps: BTreeMap<MemberId, Rsvp>,
+    pub decree: Option<Decree>,
+}
+
+impl BatchState {
+    /// A draft batch with these participants; every step waiting.
+    pub fn new(
+        id: BatchId,
+        procedure: Arc<Procedure>,
+        participants: impl IntoIterator<Item = (ParticipantId, String)>,
+    ) -> Self {
+        let steps = procedure
+            .steps
+            .iter()
+            .map(|s| (s.no, StepRun::waiting()))
+            .collect();
+        BatchState {
+            id,
+            procedure,
+            status: BatchStatus::Draft,
+            participants: participants
+                .into_iter()
+                .map(|(id, name)| {
+                    (
+                        id,
+                        ParticipantState {
+                            id,
+                            name,
+                            result: None,
+                            blank_number: None,
+                            handover: Handover::default(),
+                        },
+                    )
+                })
+                .collect(),
+            steps,
+            meeting: None,
+            rsvps: BTreeMap::new(),
+            decree: None,
+        }
+    }
+
+    /// The run of step `no`; every step of the procedure has one.
+    pub fn run(&self, no: StepNo) -> &StepRun {
+        &self.steps[&no]
+    }
+
+    /// Whether at least one participant has this verdict.
+    pub fn has_verdict(&self, verdict: Competence) -> bool {
+        self.participants
+            .values()
+            .any(|p| p.result == Some(verdict))
+    }
+
+    /// Changes the state as `event` says. Events come from
+    /// [`super::execute`], which checked them; applying never fails.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::BatchStarted { .. } => self.status = BatchStatus::Running,
+            Event::BatchFinished { .. } => self.status = BatchStatus::Finished,
+            Event::StepActivated { step, at, due_at } => {
+                let run = self.steps.entry(*step).or_insert_with(StepRun::waiting);
+                run.state = StepState::Active;
+                run.started_at = Some(*at);
+                run.due_at = *due_at;
+            }
+            Event::StepSkipped { step, at } => {
+                let run = self.steps.entry(*step).or_insert_with(StepRun::waiting);
+                run.state = StepState::Skipped;
+                run.finished_at = Some(*at);
+            }
+            Event::StepCompleted { step, at } => {
+                let run = self.steps.entry(*step).or_insert_with(StepRun::waiting);
+                run.state = StepState::Done;
+                run.finished_at = Some(*at);
+            }
+            Event::Acknowledged { step, member, at } => {
+                if let Some(run) = self.steps.get_mut(step) {
+                    run.acks.entry(*member).or_insert(*at);
+                }
+            }
+            Event::DoneMarked {
+                step,
+                member,
+                roles,
+                at,
+            } => {
+                if let Some(run) = self.steps.get_mut(step) {
+                    run.dones.entry(*member).or_insert(DoneMark {
+                        roles: roles.clone(),
+                        at: *at,
+                    });
+                }
+            }
+            Event::ProblemReported { .. } => {}
+            Event::MeetingSet { meeting, .. } => self.meeting = Some(meeting.clone()),
+            Event::RsvpRecorded {
+                member,
+                attend,
+                reason,
+                at,
+            } => {
+                self.rsvps.insert(
+                    *member,
+                    Rsvp {
+                        attend: *attend,
+                        reason: reason.clone(),
+                        at: *at,
+                    },
+                );
+            }
+            Event::ResultRecorded {
+                participant,
+                result,
+                ..
+            } => {
+                if let Some(p) = self.participants.get_mut(participant) {
+                    p.result = Some(*result);
+                }
+            }
+            Event::DecreeRecorded { decree, .. } => self.decree = Some(decree.clone()),
+            Event::BlankNumberRecorded {
+                participant,
+                number,
+                ..
+            } => {
+                if let Some(p) = self.participants.get_mut(participant) {
+                    p.blank_number = Some(number.clone());
+                }
+            }
+            Event::HandoverReady { participant, at } => {
+                if let Some(p) = self.participants.get_mut(participant) {
+                    p.handover.ready_at = Some(*at);
+                }
+            }
+            Event::HandoverOpened {
+                participant,
+                by,
+                at,
+                due_at,
+            } => {
+                if let Some(p) = self.participants.get_mut(participant) {
+                    p.handover.opened_at = Some(*at);
+                    p.handover.opened_by = Some(*by);
+                    p.handover.due_at = Some(*due_at);
+                }
+            }
+            Event::ReceiptRecorded {
+                participant,
+                by,
+                at,
+            } => {
+                if let Some(p) = self.participants.get_mut(participant) {
+                    p.handover.received_at = Some(*at);
+                    p.handover.received_by = Some(*by);
+                }
+            }
+        }
+    }
+}
