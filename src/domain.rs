@@ -249,7 +249,7 @@ impl FromStr for Competence {
 }
 
 /// The language of messages to staff and participants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// Bahasa Indonesia, the default.
@@ -267,6 +267,51 @@ impl Lang {
             Lang::En => "en",
         }
     }
+}
+
+/// Lower-case hexadecimal of a byte string (fingerprints, token hashes).
+pub fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// A staff member as the register holds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub id: MemberId,
+    pub name: String,
+    pub roles: RoleSet,
+    /// Where the invitation's calendar copy and fallbacks go.
+    pub email: Option<Email>,
+    /// Set when the member opened their registration link.
+    pub telegram_user_id: Option<TelegramUserId>,
+}
+
+/// A batch (angkatan) of assessed participants, as created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchInfo {
+    pub id: BatchId,
+    /// The certification scheme (skema sertifikasi).
+    pub scheme: String,
+    /// The day of the assessment.
+    pub assessed_on: chrono::NaiveDate,
+    /// Where the assessment was held (TUK), if given.
+    pub place: Option<String>,
+}
+
+/// A participant (asesi) and how to reach them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Participant {
+    pub id: ParticipantId,
+    pub name: String,
+    pub email: Email,
+    /// The registration number (nomor registrasi/peserta), if given.
+    pub registration_no: Option<String>,
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Procedure, ProcedureErro
         number: raw.procedure.number.trim().to_string(),
         version: raw.procedure.version.trim().to_string(),
         steps,
-        fingerprint: hex(&Sha256::digest(text.as_bytes())),
+        fingerprint: crate::domain::to_hex(&Sha256::digest(text.as_bytes())),
         source: text.to_string(),
     })
 }
@@ -305,15 +305,6 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// Lower-case hexadecimal of a byte string.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,30 +335,79 @@ mod tests {
             "roles = [\"direktur\"]\nstandard_time = \"1 jam\"",
         );
         let err = error_of(&text);
-        assert!(err.message.contains("step 4, roles: unknown role 'direktur'"), "{err}");
+        assert!(
+            err.message
+                .contains("step 4, roles: unknown role 'direktur'"),
+            "{err}"
+        );
         let line = err.line.unwrap();
         let step_line = text.lines().position(|l| l == "no = 4").unwrap() + 1;
-        assert!(line <= step_line && line + 2 >= step_line, "{line} vs {step_line}");
+        assert!(
+            line <= step_line && line + 2 >= step_line,
+            "{line} vs {step_line}"
+        );
     }
 
     #[test]
     fn each_broken_rule_is_refused_with_its_reason() {
         let cases: Vec<(String, &str)> = vec![
-            (edited("after = [6]", "after = [9]"), "comes after step 9, which is not listed"),
+            (
+                edited("after = [6]", "after = [9]"),
+                "comes after step 9, which is not listed",
+            ),
             (edited("no = 2\n", "no = 1\n"), "step 1 is listed twice"),
-            (edited("standard_time = \"1 minggu\"", "standard_time = \"sebentar\""), "step 6, standard_time"),
-            (edited("done_by = [\"ketua-lsp\"]", "done_by = [\"kabag-administrasi\"]"), "done_by must name"),
-            (edited("records = \"results\"\n", ""), "no step records results"),
-            (edited("applies = \"some-k\"\nrecords = \"blank-numbers\"", "applies = \"some-bk\"\nrecords = \"blank-numbers\""), "must apply to some-k"),
-            (edited("after = [5, 10]", "after = [5]"), "none of the steps it comes after concerns K"),
-            (edited("records = \"decree\"", "records = \"meeting\""), "already does"),
-            (edited("per_participant = true\n", ""), "exactly when it records receipts"),
-            (edited("gloss = \"Print", "colour = \"red\"\ngloss = \"Print"), "unknown field `colour`"),
-            (edited("applies = \"some-bk\"", "applies = \"kadang\""), "unknown variant `kadang`"),
+            (
+                edited(
+                    "standard_time = \"1 minggu\"",
+                    "standard_time = \"sebentar\"",
+                ),
+                "step 6, standard_time",
+            ),
+            (
+                edited(
+                    "done_by = [\"ketua-lsp\"]",
+                    "done_by = [\"kabag-administrasi\"]",
+                ),
+                "done_by must name",
+            ),
+            (
+                edited("records = \"results\"\n", ""),
+                "no step records results",
+            ),
+            (
+                edited(
+                    "applies = \"some-k\"\nrecords = \"blank-numbers\"",
+                    "applies = \"some-bk\"\nrecords = \"blank-numbers\"",
+                ),
+                "must apply to some-k",
+            ),
+            (
+                edited("after = [5, 10]", "after = [5]"),
+                "none of the steps it comes after concerns K",
+            ),
+            (
+                edited("records = \"decree\"", "records = \"meeting\""),
+                "already does",
+            ),
+            (
+                edited("per_participant = true\n", ""),
+                "exactly when it records receipts",
+            ),
+            (
+                edited("gloss = \"Print", "colour = \"red\"\ngloss = \"Print"),
+                "unknown field `colour`",
+            ),
+            (
+                edited("applies = \"some-bk\"", "applies = \"kadang\""),
+                "unknown variant `kadang`",
+            ),
         ];
         for (text, expected) in cases {
             let err = error_of(&text);
-            assert!(err.to_string().contains(expected), "expected '{expected}' in: {err}");
+            assert!(
+                err.to_string().contains(expected),
+                "expected '{expected}' in: {err}"
+            );
         }
     }
 
@@ -378,7 +418,11 @@ mod tests {
             "applies = \"some-bk\"\nafter = [4]",
             "applies = \"some-bk\"\nafter = [2]",
         );
-        assert!(error_of(&text).message.contains("must come (directly or through other steps) after step 3"));
+        assert!(
+            error_of(&text)
+                .message
+                .contains("must come (directly or through other steps) after step 3")
+        );
     }
 
     #[test]

@@ -99,7 +99,10 @@ mod tests {
             );
         }
         assert_eq!(
-            "1 minggu".parse::<StandardTime>().unwrap().describe(Lang::En),
+            "1 minggu"
+                .parse::<StandardTime>()
+                .unwrap()
+                .describe(Lang::En),
             "1 working week"
         );
     }

@@ -238,11 +238,15 @@ mod tests {
     fn the_shipped_holidays_are_read() {
         let days = parse_holidays(DEFAULT_HOLIDAYS).unwrap();
         assert_eq!(
-            days.get(&NaiveDate::from_ymd_opt(2026, 8, 17).unwrap()).map(String::as_str),
+            days.get(&NaiveDate::from_ymd_opt(2026, 8, 17).unwrap())
+                .map(String::as_str),
             Some("Hari Kemerdekaan Republik Indonesia")
         );
         assert!(days.len() > 40);
         let err = parse_holidays("date,name\n2026-13-01,Salah\n").unwrap_err();
-        assert_eq!(err, "row 2: '2026-13-01' is not a date in the form YYYY-MM-DD");
+        assert_eq!(
+            err,
+            "row 2: '2026-13-01' is not a date in the form YYYY-MM-DD"
+        );
     }
 }

@@ -236,10 +236,7 @@ impl Run<'_> {
         Ok(step)
     }
 
-    fn participant(
-        &self,
-        id: ParticipantId,
-    ) -> Result<&super::state::ParticipantState, Refusal> {
+    fn participant(&self, id: ParticipantId) -> Result<&super::state::ParticipantState, Refusal> {
         self.state
             .participants
             .get(&id)
@@ -375,7 +372,11 @@ impl Run<'_> {
         let reason = if attend {
             None
         } else {
-            Some(required(reason.unwrap_or_default(), Field::Reason, MAX_REASON)?)
+            Some(required(
+                reason.unwrap_or_default(),
+                Field::Reason,
+                MAX_REASON,
+            )?)
         };
         if let Some(previous) = self.state.rsvps.get(&staff.id)
             && previous.attend == attend

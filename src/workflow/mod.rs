@@ -19,12 +19,11 @@ pub use calendar::{Calendar, CalendarMode, WorkingWeek};
 pub use command::{Actor, Command, Staff};
 pub use effect::{Effect, effects_of};
 pub use engine::{
-    Decision, MAX_BLANK_NUMBER, MAX_DECREE_NUMBER, MAX_PLACE, MAX_PROBLEM_TEXT, MAX_REASON,
-    execute,
+    Decision, MAX_BLANK_NUMBER, MAX_DECREE_NUMBER, MAX_PLACE, MAX_PROBLEM_TEXT, MAX_REASON, execute,
 };
 pub use event::Event;
 pub use refusal::{Field, MissingInput, Refusal};
 pub use state::{
-    BatchState, BatchStatus, Decree, DoneMark, Handover, HandoverStage, Meeting,
-    ParticipantState, Rsvp, StepRun, StepState,
+    BatchState, BatchStatus, Decree, DoneMark, Handover, HandoverStage, Meeting, ParticipantState,
+    Rsvp, StepRun, StepState,
 };

@@ -159,7 +159,10 @@ fn a_mixed_batch_runs_every_step_and_both_branches() {
     assert_eq!(activated(&start), vec![1]);
     assert!(start.effects.contains(&Effect::StepTask { step: s(1) }));
     let due = b.state.run(s(1)).due_at.unwrap();
-    assert_eq!(due - b.state.run(s(1)).started_at.unwrap(), Duration::hours(1));
+    assert_eq!(
+        due - b.state.run(s(1)).started_at.unwrap(),
+        Duration::hours(1)
+    );
     assert!(start.effects.contains(&Effect::SetDeadline {
         step: s(1),
         participant: None,
@@ -176,7 +179,13 @@ fn a_mixed_batch_runs_every_step_and_both_branches() {
     assert_eq!(activated(&done1), vec![2]);
 
     // Invitees answer while the documents are prepared.
-    b.ok(&komite(), Command::Rsvp { attend: true, reason: None });
+    b.ok(
+        &komite(),
+        Command::Rsvp {
+            attend: true,
+            reason: None,
+        },
+    );
     b.ok(
         &komite_2(),
         Command::Rsvp {
@@ -241,9 +250,11 @@ fn a_mixed_batch_runs_every_step_and_both_branches() {
     assert_eq!(ready, vec![4, 5]);
     b.ok(&sertifikasi(), Command::OpenHandover { participant: p(4) });
     let receipt = b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(4) });
-    assert!(receipt
-        .effects
-        .contains(&Effect::ReceiptConfirmation { participant: p(4) }));
+    assert!(
+        receipt
+            .effects
+            .contains(&Effect::ReceiptConfirmation { participant: p(4) })
+    );
 
     // The K branch: blanks, print, sign, archive.
     for (i, number) in [(1, "BNSP-0001"), (2, "BNSP-0002"), (3, "BNSP-0003")] {
@@ -255,9 +266,18 @@ fn a_mixed_batch_runs_every_step_and_both_branches() {
             },
         );
     }
-    assert_eq!(activated(&b.ok(&sertifikasi(), Command::MarkDone { step: s(6) })), vec![7]);
-    assert_eq!(activated(&b.ok(&sertifikasi(), Command::MarkDone { step: s(7) })), vec![8]);
-    assert_eq!(activated(&b.ok(&ketua(), Command::MarkDone { step: s(8) })), vec![10]);
+    assert_eq!(
+        activated(&b.ok(&sertifikasi(), Command::MarkDone { step: s(6) })),
+        vec![7]
+    );
+    assert_eq!(
+        activated(&b.ok(&sertifikasi(), Command::MarkDone { step: s(7) })),
+        vec![8]
+    );
+    assert_eq!(
+        activated(&b.ok(&ketua(), Command::MarkDone { step: s(8) })),
+        vec![10]
+    );
     let done10 = b.ok(&administrasi(), Command::MarkDone { step: s(10) });
     assert!(activated(&done10).is_empty(), "step 11 is already active");
     assert_eq!(
@@ -279,7 +299,10 @@ fn a_mixed_batch_runs_every_step_and_both_branches() {
         step: s(11),
         at: b.now
     }));
-    assert!(matches!(last.events.last(), Some(Event::BatchFinished { .. })));
+    assert!(matches!(
+        last.events.last(),
+        Some(Event::BatchFinished { .. })
+    ));
     assert_eq!(b.state.status, BatchStatus::Finished);
     assert!(b.state.steps.values().all(|r| r.state == StepState::Done));
 }
@@ -302,7 +325,13 @@ fn a_batch_with_no_k_skips_the_whole_k_branch() {
     b.ok(&administrasi(), Command::MarkDone { step: s(1) });
     b.ok(&sertifikasi(), Command::MarkDone { step: s(2) });
     for i in 1..=2 {
-        b.ok(&ketua(), Command::RecordResult { participant: p(i), result: BK });
+        b.ok(
+            &ketua(),
+            Command::RecordResult {
+                participant: p(i),
+                result: BK,
+            },
+        );
     }
     b.ok(&ketua(), Command::MarkDone { step: s(3) });
     b.ok(
@@ -334,7 +363,13 @@ fn the_meeting_needs_only_the_chairs_done() {
     b.ok(&administrasi(), Command::SetMeeting { meeting });
     b.ok(&administrasi(), Command::MarkDone { step: s(1) });
     b.ok(&sertifikasi(), Command::MarkDone { step: s(2) });
-    b.ok(&ketua(), Command::RecordResult { participant: p(1), result: K });
+    b.ok(
+        &ketua(),
+        Command::RecordResult {
+            participant: p(1),
+            result: K,
+        },
+    );
     // A committee member may acknowledge the meeting but not close it.
     b.ok(&komite(), Command::Acknowledge { step: s(3) });
     assert_eq!(
@@ -351,7 +386,11 @@ fn the_meeting_needs_only_the_chairs_done() {
 #[test]
 fn a_member_with_two_roles_acts_in_either() {
     let mut b = Batch::new(1);
-    let both = staff(9, "Pak Rangkap", &[Role::KabagAdministrasi, Role::KabagSertifikasi]);
+    let both = staff(
+        9,
+        "Pak Rangkap",
+        &[Role::KabagAdministrasi, Role::KabagSertifikasi],
+    );
     b.ok(&both, Command::Start);
     let meeting = b.meeting();
     b.ok(&both, Command::SetMeeting { meeting });
@@ -364,19 +403,52 @@ fn a_member_with_two_roles_acts_in_either() {
 fn repeated_presses_record_nothing_twice() {
     let mut b = Batch::new(1);
     b.ok(&Actor::Operator, Command::Start);
-    assert_eq!(b.ok(&administrasi(), Command::Acknowledge { step: s(1) }).events.len(), 1);
+    assert_eq!(
+        b.ok(&administrasi(), Command::Acknowledge { step: s(1) })
+            .events
+            .len(),
+        1
+    );
     let again = b.ok(&administrasi(), Command::Acknowledge { step: s(1) });
     assert!(again.events.is_empty() && again.effects.is_empty());
     let meeting = b.meeting();
-    b.ok(&administrasi(), Command::SetMeeting { meeting: meeting.clone() });
-    assert!(b.ok(&administrasi(), Command::SetMeeting { meeting }).events.is_empty());
+    b.ok(
+        &administrasi(),
+        Command::SetMeeting {
+            meeting: meeting.clone(),
+        },
+    );
+    assert!(
+        b.ok(&administrasi(), Command::SetMeeting { meeting })
+            .events
+            .is_empty()
+    );
     b.ok(&administrasi(), Command::MarkDone { step: s(1) });
-    b.ok(&komite(), Command::Rsvp { attend: true, reason: None });
-    assert!(b.ok(&komite(), Command::Rsvp { attend: true, reason: None }).events.is_empty());
+    b.ok(
+        &komite(),
+        Command::Rsvp {
+            attend: true,
+            reason: None,
+        },
+    );
+    assert!(
+        b.ok(
+            &komite(),
+            Command::Rsvp {
+                attend: true,
+                reason: None
+            }
+        )
+        .events
+        .is_empty()
+    );
     // Changing one's mind is recorded.
     let changed = b.ok(
         &komite(),
-        Command::Rsvp { attend: false, reason: Some("Sakit".into()) },
+        Command::Rsvp {
+            attend: false,
+            reason: Some("Sakit".into()),
+        },
     );
     assert_eq!(changed.events.len(), 1);
     assert!(!b.state.rsvps[&MemberId(4)].attend);
@@ -411,10 +483,16 @@ fn every_refusal_is_reachable_and_changes_nothing() {
         }
     );
     let mut empty = Batch::new(0);
-    assert_eq!(empty.refused(&Actor::Operator, Command::Start), Refusal::NoParticipants);
+    assert_eq!(
+        empty.refused(&Actor::Operator, Command::Start),
+        Refusal::NoParticipants
+    );
 
     b.ok(&sertifikasi(), Command::Start);
-    assert_eq!(b.refused(&Actor::Operator, Command::Start), Refusal::BatchAlreadyStarted);
+    assert_eq!(
+        b.refused(&Actor::Operator, Command::Start),
+        Refusal::BatchAlreadyStarted
+    );
     assert_eq!(
         b.refused(&Actor::Operator, Command::Acknowledge { step: s(1) }),
         Refusal::StaffOnly
@@ -442,13 +520,19 @@ fn every_refusal_is_reachable_and_changes_nothing() {
     );
     assert_eq!(
         b.refused(&administrasi(), Command::MarkDone { step: s(1) }),
-        Refusal::RecordMissing { step: s(1), record: RecordKind::Meeting }
+        Refusal::RecordMissing {
+            step: s(1),
+            record: RecordKind::Meeting
+        }
     );
     assert_eq!(
         b.refused(
             &administrasi(),
             Command::SetMeeting {
-                meeting: Meeting { starts_at: b.now - Duration::hours(1), place: "Ruang 1".into() }
+                meeting: Meeting {
+                    starts_at: b.now - Duration::hours(1),
+                    place: "Ruang 1".into()
+                }
             }
         ),
         Refusal::MeetingInPast
@@ -457,24 +541,46 @@ fn every_refusal_is_reachable_and_changes_nothing() {
     assert_eq!(
         b.refused(
             &administrasi(),
-            Command::SetMeeting { meeting: Meeting { starts_at: far, place: "   ".into() } }
+            Command::SetMeeting {
+                meeting: Meeting {
+                    starts_at: far,
+                    place: "   ".into()
+                }
+            }
         ),
-        Refusal::EmptyField { field: Field::Place }
+        Refusal::EmptyField {
+            field: Field::Place
+        }
     );
     assert_eq!(
-        b.refused(&komite(), Command::Rsvp { attend: true, reason: None }),
+        b.refused(
+            &komite(),
+            Command::Rsvp {
+                attend: true,
+                reason: None
+            }
+        ),
         Refusal::InvitationNotSent
     );
     assert_eq!(
         b.refused(
             &administrasi(),
-            Command::ReportProblem { step: s(1), text: "x".repeat(MAX_PROBLEM_TEXT + 1) }
+            Command::ReportProblem {
+                step: s(1),
+                text: "x".repeat(MAX_PROBLEM_TEXT + 1)
+            }
         ),
-        Refusal::TooLong { field: Field::ProblemText, max: MAX_PROBLEM_TEXT }
+        Refusal::TooLong {
+            field: Field::ProblemText,
+            max: MAX_PROBLEM_TEXT
+        }
     );
     let problem = b.ok(
         &administrasi(),
-        Command::ReportProblem { step: s(1), text: "  Ruang rapat belum tersedia ".into() },
+        Command::ReportProblem {
+            step: s(1),
+            text: "  Ruang rapat belum tersedia ".into(),
+        },
     );
     assert!(matches!(
         &problem.effects[..],
@@ -485,67 +591,138 @@ fn every_refusal_is_reachable_and_changes_nothing() {
     b.ok(&administrasi(), Command::SetMeeting { meeting });
     b.ok(&administrasi(), Command::MarkDone { step: s(1) });
     assert_eq!(
-        b.refused(&sertifikasi(), Command::Rsvp { attend: true, reason: None }),
+        b.refused(
+            &sertifikasi(),
+            Command::Rsvp {
+                attend: true,
+                reason: None
+            }
+        ),
         Refusal::NotInvited
     );
     assert_eq!(
-        b.refused(&komite(), Command::Rsvp { attend: false, reason: None }),
-        Refusal::EmptyField { field: Field::Reason }
+        b.refused(
+            &komite(),
+            Command::Rsvp {
+                attend: false,
+                reason: None
+            }
+        ),
+        Refusal::EmptyField {
+            field: Field::Reason
+        }
     );
     b.ok(&sertifikasi(), Command::MarkDone { step: s(2) });
     assert_eq!(
-        b.refused(&komite(), Command::RecordResult { participant: p(1), result: K }),
+        b.refused(
+            &komite(),
+            Command::RecordResult {
+                participant: p(1),
+                result: K
+            }
+        ),
         Refusal::RoleRequired {
             step: Some(s(3)),
             roles: vec!["Ketua LSP".into(), "Kabag Sertifikasi".into()]
         }
     );
     assert_eq!(
-        b.refused(&ketua(), Command::RecordResult { participant: p(99), result: K }),
+        b.refused(
+            &ketua(),
+            Command::RecordResult {
+                participant: p(99),
+                result: K
+            }
+        ),
         Refusal::UnknownParticipant { participant: 99 }
     );
-    b.ok(&ketua(), Command::RecordResult { participant: p(1), result: K });
+    b.ok(
+        &ketua(),
+        Command::RecordResult {
+            participant: p(1),
+            result: K,
+        },
+    );
     assert_eq!(
         b.refused(&ketua(), Command::MarkDone { step: s(3) }),
-        Refusal::ResultsMissing { step: s(3), missing: 1 }
+        Refusal::ResultsMissing {
+            step: s(3),
+            missing: 1
+        }
     );
-    b.ok(&ketua(), Command::RecordResult { participant: p(2), result: BK });
+    b.ok(
+        &ketua(),
+        Command::RecordResult {
+            participant: p(2),
+            result: BK,
+        },
+    );
     b.ok(&ketua(), Command::MarkDone { step: s(3) });
     assert_eq!(
-        b.refused(&komite(), Command::Rsvp { attend: true, reason: None }),
+        b.refused(
+            &komite(),
+            Command::Rsvp {
+                attend: true,
+                reason: None
+            }
+        ),
         Refusal::MeetingOver
     );
     assert_eq!(
         b.refused(&ketua(), Command::MarkDone { step: s(4) }),
-        Refusal::RecordMissing { step: s(4), record: RecordKind::Decree }
+        Refusal::RecordMissing {
+            step: s(4),
+            record: RecordKind::Decree
+        }
     );
     assert_eq!(
         b.refused(
             &ketua(),
             Command::RecordDecree {
-                decree: Decree { number: " ".into(), date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap() }
+                decree: Decree {
+                    number: " ".into(),
+                    date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+                }
             }
         ),
-        Refusal::EmptyField { field: Field::DecreeNumber }
+        Refusal::EmptyField {
+            field: Field::DecreeNumber
+        }
     );
     assert_eq!(
         b.refused(&sertifikasi(), Command::RecordReceipt { participant: p(1) }),
-        Refusal::ParticipantNotReady { participant: "Asesi 1".into() }
+        Refusal::ParticipantNotReady {
+            participant: "Asesi 1".into()
+        }
     );
     b.ok(
         &ketua(),
         Command::RecordDecree {
-            decree: Decree { number: "SK/9".into(), date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap() },
+            decree: Decree {
+                number: "SK/9".into(),
+                date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            },
         },
     );
     b.ok(&ketua(), Command::MarkDone { step: s(4) });
     assert_eq!(
-        b.refused(&sertifikasi(), Command::RecordBlankNumber { participant: p(2), number: "B-1".into() }),
-        Refusal::NotKompeten { participant: "Asesi 2".into() }
+        b.refused(
+            &sertifikasi(),
+            Command::RecordBlankNumber {
+                participant: p(2),
+                number: "B-1".into()
+            }
+        ),
+        Refusal::NotKompeten {
+            participant: "Asesi 2".into()
+        }
     );
     assert_eq!(
         b.refused(&sertifikasi(), Command::MarkDone { step: s(6) }),
-        Refusal::BlankNumbersMissing { step: s(6), missing: 1 }
+        Refusal::BlankNumbersMissing {
+            step: s(6),
+            missing: 1
+        }
     );
     assert_eq!(
         b.refused(&sertifikasi(), Command::MarkDone { step: s(11) }),
@@ -555,20 +732,41 @@ fn every_refusal_is_reachable_and_changes_nothing() {
     b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(2) });
     assert_eq!(
         b.refused(&sertifikasi(), Command::OpenHandover { participant: p(2) }),
-        Refusal::AlreadyReceived { participant: "Asesi 2".into() }
+        Refusal::AlreadyReceived {
+            participant: "Asesi 2".into()
+        }
     );
     // A receipt pressed twice records nothing more.
-    assert!(b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(2) }).events.is_empty());
+    assert!(
+        b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(2) })
+            .events
+            .is_empty()
+    );
 }
 
 #[test]
 fn a_blank_number_belongs_to_one_participant() {
     let mut b = Batch::new(2);
     b.through_decree(&[K, K]);
-    b.ok(&sertifikasi(), Command::RecordBlankNumber { participant: p(1), number: "B-77".into() });
+    b.ok(
+        &sertifikasi(),
+        Command::RecordBlankNumber {
+            participant: p(1),
+            number: "B-77".into(),
+        },
+    );
     assert_eq!(
-        b.refused(&sertifikasi(), Command::RecordBlankNumber { participant: p(2), number: " B-77 ".into() }),
-        Refusal::BlankNumberTaken { number: "B-77".into(), holder: "Asesi 1".into() }
+        b.refused(
+            &sertifikasi(),
+            Command::RecordBlankNumber {
+                participant: p(2),
+                number: " B-77 ".into()
+            }
+        ),
+        Refusal::BlankNumberTaken {
+            number: "B-77".into(),
+            holder: "Asesi 1".into()
+        }
     );
 }
 
@@ -591,10 +789,15 @@ fn a_procedure_without_a_decree_step_refuses_a_decree() {
         b.refused(
             &ketua(),
             Command::RecordDecree {
-                decree: Decree { number: "SK/1".into(), date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() }
+                decree: Decree {
+                    number: "SK/1".into(),
+                    date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+                }
             }
         ),
-        Refusal::NothingRecords { record: RecordKind::Decree }
+        Refusal::NothingRecords {
+            record: RecordKind::Decree
+        }
     );
 }
 
@@ -609,7 +812,11 @@ fn a_handover_clock_runs_from_opening() {
         participant: Some(p(1)),
         due_at: b.now + Duration::minutes(10)
     }));
-    assert!(b.ok(&sertifikasi(), Command::OpenHandover { participant: p(1) }).events.is_empty());
+    assert!(
+        b.ok(&sertifikasi(), Command::OpenHandover { participant: p(1) })
+            .events
+            .is_empty()
+    );
 }
 
 #[test]
@@ -671,7 +878,11 @@ fn any_command(participants: i64) -> impl Strategy<Value = Command> {
 /// The roles allowed to issue `command` on `state` (before it ran), by the procedure's data.
 fn allowed_roles(state: &BatchState, command: &Command) -> Option<crate::domain::RoleSet> {
     let procedure = &state.procedure;
-    let by_record = |kind| procedure.step_recording(kind).map(|s| s.entry_roles.clone());
+    let by_record = |kind| {
+        procedure
+            .step_recording(kind)
+            .map(|s| s.entry_roles.clone())
+    };
     match command {
         Command::Start => Some([Role::KetuaLsp, Role::KabagSertifikasi].into()),
         Command::Acknowledge { step } | Command::ReportProblem { step, .. } => {
@@ -679,11 +890,15 @@ fn allowed_roles(state: &BatchState, command: &Command) -> Option<crate::domain:
         }
         Command::MarkDone { step } => procedure.step(*step).map(|s| s.done_by.clone()),
         Command::SetMeeting { .. } => by_record(RecordKind::Meeting),
-        Command::Rsvp { .. } => procedure.step_recording(RecordKind::Results).map(|s| s.roles.clone()),
+        Command::Rsvp { .. } => procedure
+            .step_recording(RecordKind::Results)
+            .map(|s| s.roles.clone()),
         Command::RecordResult { .. } => by_record(RecordKind::Results),
         Command::RecordDecree { .. } => by_record(RecordKind::Decree),
         Command::RecordBlankNumber { .. } => by_record(RecordKind::BlankNumbers),
-        Command::OpenHandover { .. } | Command::RecordReceipt { .. } => by_record(RecordKind::Receipts),
+        Command::OpenHandover { .. } | Command::RecordReceipt { .. } => {
+            by_record(RecordKind::Receipts)
+        }
     }
 }
 
@@ -697,7 +912,10 @@ fn check_invariants(state: &BatchState) -> Result<(), TestCaseError> {
                 prop_assert!(
                     state.run(*pred).state.is_finished(),
                     "step {} is {:?} while step {} is {:?}",
-                    step.no, run.state, pred, state.run(*pred).state
+                    step.no,
+                    run.state,
+                    pred,
+                    state.run(*pred).state
                 );
             }
         }
@@ -713,8 +931,12 @@ fn check_invariants(state: &BatchState) -> Result<(), TestCaseError> {
         // The K branch never runs for a batch with no K; the BK branch never without BK.
         if matches!(run.state, StepState::Active | StepState::Done) {
             match step.applies {
-                Applies::SomeK => prop_assert!(state.has_verdict(K), "K step {} runs with no K", step.no),
-                Applies::SomeBk => prop_assert!(state.has_verdict(BK), "BK step {} runs with no BK", step.no),
+                Applies::SomeK => {
+                    prop_assert!(state.has_verdict(K), "K step {} runs with no K", step.no)
+                }
+                Applies::SomeBk => {
+                    prop_assert!(state.has_verdict(BK), "BK step {} runs with no BK", step.no)
+                }
                 Applies::Always => {}
             }
         }
@@ -726,14 +948,18 @@ fn check_invariants(state: &BatchState) -> Result<(), TestCaseError> {
                 Some(RecordKind::Results) => {
                     prop_assert!(state.participants.values().all(|p| p.result.is_some()));
                 }
-                Some(RecordKind::BlankNumbers) => prop_assert!(state
-                    .participants
-                    .values()
-                    .all(|p| p.result != Some(K) || p.blank_number.is_some())),
-                Some(RecordKind::Receipts) => prop_assert!(state
-                    .participants
-                    .values()
-                    .all(|p| p.handover.stage() == HandoverStage::Received)),
+                Some(RecordKind::BlankNumbers) => prop_assert!(
+                    state
+                        .participants
+                        .values()
+                        .all(|p| p.result != Some(K) || p.blank_number.is_some())
+                ),
+                Some(RecordKind::Receipts) => prop_assert!(
+                    state
+                        .participants
+                        .values()
+                        .all(|p| p.handover.stage() == HandoverStage::Received)
+                ),
                 None => {}
             }
         }
@@ -773,17 +999,32 @@ fn happy_path(verdicts: &[Competence]) -> Vec<(Actor, Command)> {
             },
         ),
         (administrasi(), Command::MarkDone { step: s(1) }),
-        (komite(), Command::Rsvp { attend: true, reason: None }),
+        (
+            komite(),
+            Command::Rsvp {
+                attend: true,
+                reason: None,
+            },
+        ),
         (sertifikasi(), Command::MarkDone { step: s(2) }),
     ];
     for (i, v) in verdicts.iter().enumerate() {
-        script.push((ketua(), Command::RecordResult { participant: p(i as i64 + 1), result: *v }));
+        script.push((
+            ketua(),
+            Command::RecordResult {
+                participant: p(i as i64 + 1),
+                result: *v,
+            },
+        ));
     }
     script.push((ketua(), Command::MarkDone { step: s(3) }));
     script.push((
         ketua(),
         Command::RecordDecree {
-            decree: Decree { number: "SK/1".into(), date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap() },
+            decree: Decree {
+                number: "SK/1".into(),
+                date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            },
         },
     ));
     script.push((ketua(), Command::MarkDone { step: s(4) }));
@@ -792,7 +1033,10 @@ fn happy_path(verdicts: &[Competence]) -> Vec<(Actor, Command)> {
         if *v == K {
             script.push((
                 sertifikasi(),
-                Command::RecordBlankNumber { participant: p(i as i64 + 1), number: format!("B-{i}") },
+                Command::RecordBlankNumber {
+                    participant: p(i as i64 + 1),
+                    number: format!("B-{i}"),
+                },
             ));
         }
     }
@@ -801,7 +1045,12 @@ fn happy_path(verdicts: &[Competence]) -> Vec<(Actor, Command)> {
     script.push((ketua(), Command::MarkDone { step: s(8) }));
     script.push((administrasi(), Command::MarkDone { step: s(10) }));
     for i in 0..verdicts.len() {
-        script.push((sertifikasi(), Command::RecordReceipt { participant: p(i as i64 + 1) }));
+        script.push((
+            sertifikasi(),
+            Command::RecordReceipt {
+                participant: p(i as i64 + 1),
+            },
+        ));
     }
     script
 }

@@ -1,0 +1,615 @@
+//! The use cases the command line calls (and the bot and scheduler will):
+//! each one is a single transaction that loads what it needs, asks the
+//! workflow, and writes the state, the audit rows, the outbox rows and the
+//! due times together, or nothing.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rand::RngCore;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::{
+    BatchId, BatchInfo, Email, InvalidEmail, Member, MemberId, RoleSet, TelegramUserId,
+};
+use crate::notify::{self, Audience};
+use crate::participants::{self, Existing, ListError};
+use crate::sop::Procedure;
+use crate::store::{AuditEntry, BatchSummary, Redemption, Store, TokenRecord, Tx};
+use crate::templates::Templates;
+use crate::workflow::{self, Actor, BatchState, BatchStatus, Command, Decision, Refusal};
+
+/// Longest member name.
+pub const MAX_MEMBER_NAME: usize = 100;
+/// Longest scheme name.
+pub const MAX_SCHEME: usize = 200;
+
+/// Through which channel an action came, as the audit log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Cli,
+    Telegram,
+    Scheduler,
+    Simulation,
+}
+
+impl Via {
+    fn as_str(self) -> &'static str {
+        match self {
+            Via::Cli => "cli",
+            Via::Telegram => "telegram",
+            Via::Scheduler => "scheduler",
+            Via::Simulation => "simulation",
+        }
+    }
+}
+
+/// Why a use case did not happen. The first four are the user's to fix and
+/// carry a sentence for them; `Unexpected` is ours, logged with its causes.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    List(#[from] ListError),
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// A registration link's secret part, shown once and stored only as a hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A new member and their first registration token.
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub id: MemberId,
+    pub token: RegistrationToken,
+}
+
+/// The application: the store, the settings and the clock.
+pub struct App {
+    pub store: Store,
+    pub config: Config,
+    /// The procedure new batches start with.
+    pub procedure: Arc<Procedure>,
+    pub templates: Arc<Templates>,
+    clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// Opens the database named in `config` and loads the procedure and templates.
+    ///
+    /// # Errors
+    /// When the procedure file or templates are invalid (`Invalid`), or the
+    /// database cannot be opened.
+    pub async fn open(config: Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
+        let procedure = config
+            .procedure()
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let templates = config
+            .templates()
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let store = Store::open(&config.database).await?;
+        Ok(App {
+            store,
+            config,
+            procedure: Arc::new(procedure),
+            templates: Arc::new(templates),
+            clock,
+        })
+    }
+
+    /// The current time, from the injected clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Explains an error to a person in `lang` (English on the command line).
+    pub fn explain(&self, error: &AppError, lang: crate::domain::Lang) -> String {
+        match error {
+            AppError::Refused(r) => self.templates.refusal(lang, r),
+            other => other.to_string(),
+        }
+    }
+
+    // ------------------------------------------------------------ members
+
+    /// Registers a staff member and issues their one-time registration token.
+    ///
+    /// # Errors
+    /// `Invalid` for an empty or long name, no roles, or a bad email.
+    pub async fn add_member(
+        &self,
+        name: &str,
+        roles: &RoleSet,
+        email: Option<&str>,
+    ) -> Result<NewMember, AppError> {
+        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.is_empty() {
+            return Err(AppError::Invalid("the member's name is empty".into()));
+        }
+        if name.chars().count() > MAX_MEMBER_NAME {
+            return Err(AppError::Invalid(format!(
+                "the member's name is longer than {MAX_MEMBER_NAME} characters"
+            )));
+        }
+        if roles.is_empty() {
+            return Err(AppError::Invalid("a member needs at least one role".into()));
+        }
+        let email = match email.map(Email::parse).transpose() {
+            Ok(e) => e,
+            Err(InvalidEmail::Empty) => None,
+            Err(e) => return Err(AppError::Invalid(e.to_string())),
+        };
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let id = Store::insert_member(&mut tx, &name, roles, email.as_ref(), now).await?;
+        let token = self.issue_token(&mut tx, id, now).await?;
+        Store::audit(
+            &mut tx,
+            &[AuditEntry {
+                channel: Via::Cli.as_str(),
+                actor: "operator",
+                member: Some(id),
+                telegram_user: None,
+                batch: None,
+                action: "member_added".into(),
+                detail: json!({
+                    "name": name,
+                    "roles": roles.iter().map(|r| r.slug()).collect::<Vec<_>>(),
+                    "has_email": email.is_some(),
+                }),
+            }],
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(NewMember { id, token })
+    }
+
+    /// Issues a fresh registration token for a member; their earlier unused
+    /// tokens stop working.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such member.
+    pub async fn new_registration_link(
+        &self,
+        member: MemberId,
+    ) -> Result<RegistrationToken, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        if Store::member(&mut tx, member).await?.is_none() {
+            return Err(AppError::NotFound(format!("there is no member {member}")));
+        }
+        sqlx::query(
+            "UPDATE registration_tokens SET expires_at = ? WHERE member_id = ? AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(crate::store::ms(now))
+        .bind(member.0)
+        .bind(crate::store::ms(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(anyhow::Error::from)?;
+        let token = self.issue_token(&mut tx, member, now).await?;
+        Store::audit(
+            &mut tx,
+            &[AuditEntry {
+                channel: Via::Cli.as_str(),
+                actor: "operator",
+                member: Some(member),
+                telegram_user: None,
+                batch: None,
+                action: "registration_link_issued".into(),
+                detail: json!({"expires_at": token.expires_at}),
+            }],
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(token)
+    }
+
+    async fn issue_token(
+        &self,
+        tx: &mut Tx,
+        member: MemberId,
+        now: DateTime<Utc>,
+    ) -> Result<RegistrationToken, AppError> {
+        let mut bytes = [0u8; 24];
+        rand::rng().fill_bytes(&mut bytes);
+        let token = crate::domain::to_hex(&bytes);
+        let expires_at = now + self.config.link_valid;
+        Store::insert_token(tx, member, &token_hash(&token), now, expires_at).await?;
+        Ok(RegistrationToken { token, expires_at })
+    }
+
+    /// Binds a Telegram account to the member whose token it is.
+    ///
+    /// # Errors
+    /// Only for database failures; a bad token is a [`Redemption`] outcome.
+    pub async fn redeem(&self, token: &str, user: TelegramUserId) -> Result<Redemption, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let outcome = Store::redeem_token(&mut tx, &token_hash(token.trim()), user, now).await?;
+        let (member, action) = match &outcome {
+            Redemption::Registered(m) => (Some(m.id), "member_registered"),
+            Redemption::Unknown => (None, "registration_refused_unknown"),
+            Redemption::Used => (None, "registration_refused_used"),
+            Redemption::Expired => (None, "registration_refused_expired"),
+            Redemption::AccountTaken => (None, "registration_refused_account_taken"),
+        };
+        Store::audit(
+            &mut tx,
+            &[AuditEntry {
+                channel: Via::Telegram.as_str(),
+                actor: if member.is_some() {
+                    "member"
+                } else {
+                    "stranger"
+                },
+                member,
+                telegram_user: Some(user),
+                batch: None,
+                action: action.into(),
+                detail: json!({}),
+            }],
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(outcome)
+    }
+
+    /// Every active member with their newest registration token's state.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn members(&self) -> Result<Vec<(Member, Option<TokenRecord>)>, AppError> {
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(anyhow::Error::from)?;
+        let members = Store::members(&mut conn).await?;
+        let mut tokens = Store::latest_tokens(&mut conn).await?;
+        Ok(members
+            .into_iter()
+            .map(|m| {
+                let token = tokens.remove(&m.id);
+                (m, token)
+            })
+            .collect())
+    }
+
+    // ------------------------------------------------------------ batches
+
+    /// Creates a draft batch.
+    ///
+    /// # Errors
+    /// `Invalid` for an empty scheme or an assessment date in the future.
+    pub async fn create_batch(
+        &self,
+        scheme: &str,
+        assessed_on: NaiveDate,
+        place: Option<&str>,
+    ) -> Result<BatchId, AppError> {
+        let scheme = scheme.split_whitespace().collect::<Vec<_>>().join(" ");
+        if scheme.is_empty() {
+            return Err(AppError::Invalid("the scheme name is empty".into()));
+        }
+        if scheme.chars().count() > MAX_SCHEME {
+            return Err(AppError::Invalid(format!(
+                "the scheme name is longer than {MAX_SCHEME} characters"
+            )));
+        }
+        let now = self.now();
+        let today = now.with_timezone(&self.config.calendar.tz).date_naive();
+        if assessed_on > today {
+            return Err(AppError::Invalid(format!(
+                "the assessment date {assessed_on} is in the future; create the batch after the assessment"
+            )));
+        }
+        let place = place.map(str::trim).filter(|p| !p.is_empty());
+        let mut tx = self.store.begin().await?;
+        let procedure_id = Store::save_procedure(&mut tx, &self.procedure, now).await?;
+        let id =
+            Store::insert_batch(&mut tx, &scheme, assessed_on, place, procedure_id, now).await?;
+        Store::audit(
+            &mut tx,
+            &[AuditEntry {
+                channel: Via::Cli.as_str(),
+                actor: "operator",
+                member: None,
+                telegram_user: None,
+                batch: Some(id),
+                action: "batch_created".into(),
+                detail: json!({"scheme": scheme, "assessed_on": assessed_on, "place": place}),
+            }],
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(id)
+    }
+
+    /// Imports participants from a CSV file's bytes: all rows or none.
+    ///
+    /// # Errors
+    /// `NotFound` for no such batch, `Invalid` once the batch has started,
+    /// `List` naming every bad row.
+    pub async fn import_participants(&self, batch: BatchId, csv: &[u8]) -> Result<usize, AppError> {
+        let rows = participants::read_csv(csv)?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let state = self.load(&mut tx, batch).await?;
+        if state.status != BatchStatus::Draft {
+            return Err(AppError::Invalid(format!(
+                "batch {batch} has already started; participants can only be imported before `sertibot batch start`"
+            )));
+        }
+        let (emails, registration_nos, last_row) = Store::participant_keys(&mut tx, batch).await?;
+        let list = participants::validate(
+            &rows,
+            &Existing {
+                emails,
+                registration_nos,
+            },
+        )?;
+        Store::insert_participants(&mut tx, batch, &list, last_row).await?;
+        Store::audit(
+            &mut tx,
+            &[AuditEntry {
+                channel: Via::Cli.as_str(),
+                actor: "operator",
+                member: None,
+                telegram_user: None,
+                batch: Some(batch),
+                action: "participants_imported".into(),
+                detail: json!({"count": list.len()}),
+            }],
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(list.len())
+    }
+
+    /// Starts the SOP for a batch with the current procedure; step 1's
+    /// people get their task through the outbox.
+    ///
+    /// # Errors
+    /// `NotFound`, `Refused` (already started, no participants), or
+    /// `Invalid` when no member holds a role the procedure needs.
+    pub async fn start_batch(
+        &self,
+        batch: BatchId,
+        actor: &Actor,
+        via: Via,
+    ) -> Result<Decision, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let state = self.load(&mut tx, batch).await?;
+        if state.status == BatchStatus::Draft {
+            // A batch runs the procedure in force when it starts, and keeps it.
+            let procedure_id = Store::save_procedure(&mut tx, &self.procedure, now).await?;
+            Store::set_batch_procedure(&mut tx, batch, procedure_id).await?;
+            let members = Store::members(&mut tx).await?;
+            let fresh = BatchState::new(
+                batch,
+                self.procedure.clone(),
+                state.participants.values().map(|p| (p.id, p.name.clone())),
+            );
+            if let Some((step, roles)) = notify::unstaffed_steps(&fresh, &members).first() {
+                let titles: Vec<&str> = roles.iter().map(|r| r.title()).collect();
+                return Err(AppError::Invalid(format!(
+                    "no member holds the role {} that step {step} needs; add one with `sertibot member add` before starting",
+                    titles.join(" or ")
+                )));
+            }
+            let outcome = self
+                .run(&mut tx, fresh, actor, &[Command::Start], via, now)
+                .await;
+            return self
+                .finish(tx, batch, actor, &[Command::Start], via, now, outcome)
+                .await
+                .map(|d| d.into_iter().next().unwrap_or_default());
+        }
+        let decisions = self
+            .run(&mut tx, state, actor, &[Command::Start], via, now)
+            .await;
+        self.finish(tx, batch, actor, &[Command::Start], via, now, decisions)
+            .await
+            .map(|d| d.into_iter().next().unwrap_or_default())
+    }
+
+    /// Runs commands on a batch as one transaction: all are accepted, or
+    /// none is and the refusal is recorded in the audit log.
+    ///
+    /// # Errors
+    /// `NotFound` for no such batch, `Refused` with the first refusal.
+    pub async fn act(
+        &self,
+        batch: BatchId,
+        actor: &Actor,
+        commands: &[Command],
+        via: Via,
+    ) -> Result<Vec<Decision>, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let state = self.load(&mut tx, batch).await?;
+        let outcome = self.run(&mut tx, state, actor, commands, via, now).await;
+        self.finish(tx, batch, actor, commands, via, now, outcome)
+            .await
+    }
+
+    /// Commits an accepted run; for a refusal, rolls back and records the attempt.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish(
+        &self,
+        tx: Tx,
+        batch: BatchId,
+        actor: &Actor,
+        commands: &[Command],
+        via: Via,
+        now: DateTime<Utc>,
+        outcome: Result<Vec<Decision>, AppError>,
+    ) -> Result<Vec<Decision>, AppError> {
+        match outcome {
+            Ok(decisions) => {
+                tx.commit().await.map_err(anyhow::Error::from)?;
+                Ok(decisions)
+            }
+            Err(AppError::Refused(refusal)) => {
+                tx.rollback().await.map_err(anyhow::Error::from)?;
+                let mut tx = self.store.begin().await?;
+                let (who, member) = actor_of(actor);
+                Store::audit(
+                    &mut tx,
+                    &[AuditEntry {
+                        channel: via.as_str(),
+                        actor: who,
+                        member,
+                        telegram_user: None,
+                        batch: Some(batch),
+                        action: "refused".into(),
+                        detail: json!({"commands": commands, "refusal": refusal}),
+                    }],
+                    now,
+                )
+                .await?;
+                tx.commit().await.map_err(anyhow::Error::from)?;
+                Err(AppError::Refused(refusal))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Applies commands in order and writes everything they cause.
+    async fn run(
+        &self,
+        tx: &mut Tx,
+        mut state: BatchState,
+        actor: &Actor,
+        commands: &[Command],
+        via: Via,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Decision>, AppError> {
+        let mut decisions = Vec::with_capacity(commands.len());
+        for command in commands {
+            let decision =
+                workflow::execute(&mut state, actor, command, now, &self.config.calendar)
+                    .map_err(AppError::Refused)?;
+            decisions.push(decision);
+        }
+        let events: Vec<_> = decisions
+            .iter()
+            .flat_map(|d| d.events.iter().cloned())
+            .collect();
+        let effects: Vec<_> = decisions
+            .iter()
+            .flat_map(|d| d.effects.iter().cloned())
+            .collect();
+        if events.is_empty() {
+            return Ok(decisions);
+        }
+        Store::record(tx, &state, &events, &effects, now).await?;
+        let info = Store::batch_info(tx, state.id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no batch {}", state.id)))?;
+        let members = Store::members(tx).await?;
+        let participants = Store::participants(tx, state.id).await?;
+        let messages = notify::plan(
+            &state,
+            &effects,
+            &Audience {
+                batch: &info,
+                members: &members,
+                participants: &participants,
+            },
+        );
+        Store::enqueue(tx, &messages, now).await?;
+        let (who, member) = actor_of(actor);
+        let entries: Vec<AuditEntry> = events
+            .iter()
+            .map(|e| AuditEntry {
+                channel: via.as_str(),
+                actor: who,
+                member,
+                telegram_user: None,
+                batch: Some(state.id),
+                action: e.name().into(),
+                detail: serde_json::to_value(e).unwrap_or_default(),
+            })
+            .collect();
+        Store::audit(tx, &entries, now).await?;
+        Ok(decisions)
+    }
+
+    async fn load(&self, tx: &mut Tx, batch: BatchId) -> Result<BatchState, AppError> {
+        Store::load_state(tx, batch)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no batch {batch}")))
+    }
+
+    /// A batch's state and identity, for status views.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such batch.
+    pub async fn batch(
+        &self,
+        batch: BatchId,
+    ) -> Result<(BatchInfo, BatchState, Vec<Member>), AppError> {
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(anyhow::Error::from)?;
+        let state = Store::load_state(&mut conn, batch)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no batch {batch}")))?;
+        let info = Store::batch_info(&mut conn, batch)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no batch {batch}")))?;
+        let members = Store::members(&mut conn).await?;
+        Ok((info, state, members))
+    }
+
+    /// Every batch, newest first.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn batches(&self) -> Result<Vec<BatchSummary>, AppError> {
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(anyhow::Error::from)?;
+        Ok(Store::batches(&mut conn).await?)
+    }
+}
+
+fn actor_of(actor: &Actor) -> (&'static str, Option<MemberId>) {
+    match actor {
+        Actor::Operator => ("operator", None),
+        Actor::Staff(s) => ("member", Some(s.id)),
+    }
+}
+
+/// The stored form of a registration token.
+pub fn token_hash(token: &str) -> String {
+    crate::domain::to_hex(&Sha256::digest(token.as_bytes()))
+}

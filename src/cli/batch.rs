@@ -1,0 +1,228 @@
+//! `sertibot batch …`: create, import participants, start, status, list.
+
+use std::process::ExitCode;
+
+use super::format::{short_time, span, when, when_or_dash};
+use super::{BatchCommand, Failure};
+use crate::app::{App, AppError, Via};
+use crate::domain::{BatchId, Competence, Lang, MemberId};
+use crate::participants::ListError;
+use crate::workflow::{Actor, HandoverStage, StepState};
+
+pub async fn run(app: &App, command: BatchCommand) -> Result<ExitCode, Failure> {
+    let explain = |e: AppError| Failure(app.explain(&e, Lang::En));
+    match command {
+        BatchCommand::Create {
+            scheme,
+            assessed_on,
+            place,
+        } => {
+            let id = app
+                .create_batch(&scheme, assessed_on, place.as_deref())
+                .await
+                .map_err(explain)?;
+            println!(
+                "Created batch {id} ({}, assessed on {assessed_on}).",
+                scheme.trim()
+            );
+            println!("Next: sertibot batch import {id} participants.csv");
+            println!("{id}");
+            Ok(ExitCode::SUCCESS)
+        }
+        BatchCommand::Import { batch, file } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
+            match app.import_participants(batch, &bytes).await {
+                Ok(count) => {
+                    println!("Imported {count} participant(s) into batch {batch}.");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(AppError::List(ListError::BadRows(rows))) => {
+                    for row in &rows {
+                        eprintln!("{}: {row}", file.display());
+                    }
+                    Err(Failure(format!(
+                        "{} has {} bad row(s); nothing was imported",
+                        file.display(),
+                        rows.len()
+                    )))
+                }
+                Err(AppError::List(ListError::Unusable(why))) => Err(Failure(format!(
+                    "{}: {why}; nothing was imported",
+                    file.display()
+                ))),
+                Err(e) => Err(explain(e)),
+            }
+        }
+        BatchCommand::Start { batch } => {
+            let decision = app
+                .start_batch(batch, &Actor::Operator, Via::Cli)
+                .await
+                .map_err(explain)?;
+            let tasks = decision
+                .effects
+                .iter()
+                .filter(|e| matches!(e, crate::workflow::Effect::StepTask { .. }))
+                .count();
+            println!(
+                "Started batch {batch}; {tasks} step(s) active. Their people get the task in Telegram."
+            );
+            status(app, batch).await
+        }
+        BatchCommand::Status { batch } => status(app, batch).await,
+        BatchCommand::List => {
+            let batches = app.batches().await.map_err(explain)?;
+            if batches.is_empty() {
+                println!(
+                    "No batches yet. Create one with: sertibot batch create --scheme NAME --assessed-on YYYY-MM-DD"
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "{:<4} {:<36} {:<10} {:>12} {:<9} ACTIVE STEPS",
+                "ID", "SCHEME", "ASSESSED", "PARTICIPANTS", "STATUS"
+            );
+            for b in batches {
+                let active: Vec<String> = b.active_steps.iter().map(|s| s.to_string()).collect();
+                println!(
+                    "{:<4} {:<36} {:<10} {:>12} {:<9} {}",
+                    b.info.id.0,
+                    truncate(&b.info.scheme, 36),
+                    b.info.assessed_on,
+                    b.participants,
+                    b.status.as_str(),
+                    if active.is_empty() {
+                        "-".into()
+                    } else {
+                        active.join(", ")
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn status(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
+    let tz = app.config.calendar.tz;
+    let now = app.now();
+    let (info, state, members) = app
+        .batch(batch)
+        .await
+        .map_err(|e| Failure(app.explain(&e, Lang::En)))?;
+    let name_of = |id: &MemberId| {
+        members
+            .iter()
+            .find(|m| m.id == *id)
+            .map_or_else(|| format!("member {id}"), |m| m.name.clone())
+    };
+    println!(
+        "Batch {} · {} · assessed {}{}",
+        info.id,
+        info.scheme,
+        info.assessed_on,
+        info.place
+            .as_deref()
+            .map(|p| format!(" · {p}"))
+            .unwrap_or_default()
+    );
+    println!(
+        "Status: {} · procedure {} {} ({})",
+        state.status.as_str(),
+        state.procedure.name,
+        state.procedure.version,
+        &state.procedure.fingerprint[..12]
+    );
+    let count = |v: Option<Competence>| {
+        state
+            .participants
+            .values()
+            .filter(|p| p.result == v)
+            .count()
+    };
+    let received = state
+        .participants
+        .values()
+        .filter(|p| p.handover.stage() == HandoverStage::Received)
+        .count();
+    println!(
+        "Participants: {} (K {}, BK {}, no result {}) · receipts {}/{}",
+        state.participants.len(),
+        count(Some(Competence::Kompeten)),
+        count(Some(Competence::BelumKompeten)),
+        count(None),
+        received,
+        state.participants.len()
+    );
+    if let Some(m) = &state.meeting {
+        let attending = state.rsvps.values().filter(|r| r.attend).count();
+        let absent = state.rsvps.len() - attending;
+        println!(
+            "Meeting: {}, {} · attending {attending}, not attending {absent}",
+            when(m.starts_at, tz),
+            m.place
+        );
+    }
+    if let Some(d) = &state.decree {
+        println!("Decree: {} of {}", d.number, d.date);
+    }
+    println!();
+    println!(
+        "{:<5} {:<8} {:<9} {:<21} {:<21} {:<21} ACKNOWLEDGED",
+        "STEP", "TIME", "STATE", "STARTED", "DUE", "DONE"
+    );
+    for step in &state.procedure.steps {
+        let run = state.run(step.no);
+        let mut word = run.state.as_str().to_string();
+        if run.state == StepState::Active
+            && let Some(due) = run.due_at
+            && due < now
+        {
+            word = "OVERDUE".into();
+        }
+        let acks: Vec<String> = run
+            .acks
+            .iter()
+            .map(|(m, at)| {
+                format!(
+                    "{} {}",
+                    name_of(m),
+                    at.with_timezone(&tz).format("%d/%m %H:%M")
+                )
+            })
+            .collect();
+        println!(
+            "{:<5} {:<8} {:<9} {:<21} {:<21} {:<21} {}",
+            step.no.to_string(),
+            short_time(step.standard_time),
+            word,
+            when_or_dash(run.started_at, tz),
+            when_or_dash(run.due_at, tz),
+            when_or_dash(run.finished_at, tz),
+            if acks.is_empty() {
+                "-".into()
+            } else {
+                acks.join(", ")
+            }
+        );
+        if run.state == StepState::Active {
+            let roles: Vec<&str> = step.roles.iter().map(|r| r.title()).collect();
+            println!("      {} · {}", step.activity, roles.join(", "));
+            if let Some(due) = run.due_at
+                && due < now
+            {
+                println!("      late by {}", span(now - due));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}

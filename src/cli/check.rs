@@ -1,0 +1,124 @@
+//! `sertibot check`: validates the config, the procedure file, the
+//! templates, the calendar and the database, and says what is in use.
+
+use std::process::ExitCode;
+
+use super::Failure;
+use crate::config::{Config, describe_secret};
+use crate::store::Store;
+use crate::workflow::CalendarMode;
+
+pub async fn run(config: Config) -> Result<ExitCode, Failure> {
+    let mut failed = 0;
+    let mut report = |what: &str, outcome: Result<String, String>| match outcome {
+        Ok(text) => println!("ok     {what}: {text}"),
+        Err(text) => {
+            failed += 1;
+            println!("FAILED {what}: {text}");
+        }
+    };
+    report(
+        "config",
+        Ok(config.source.as_ref().map_or_else(
+            || "no file; defaults".to_string(),
+            |p| p.display().to_string(),
+        )),
+    );
+    report(
+        "procedure",
+        config.procedure().map_err(|e| e.to_string()).map(|p| {
+            format!(
+                "{} {} ({} steps, {})",
+                p.name,
+                p.version,
+                p.steps.len(),
+                config.procedure_file.as_ref().map_or_else(
+                    || "embedded default".to_string(),
+                    |f| f.display().to_string()
+                )
+            )
+        }),
+    );
+    report(
+        "templates",
+        config.templates().map_err(|e| e.to_string()).map(|_| {
+            config.templates_dir.as_ref().map_or_else(
+                || "embedded".to_string(),
+                |d| format!("{} over the embedded ones", d.display()),
+            )
+        }),
+    );
+    let calendar = match &config.calendar.mode {
+        CalendarMode::WallClock => format!("wall clock, {}", config.calendar.tz),
+        CalendarMode::Working(w) => {
+            let days: Vec<String> = w.days.iter().map(|d| d.to_string()).collect();
+            let range = match (w.holidays.keys().next(), w.holidays.keys().last()) {
+                (Some(a), Some(b)) => format!(" from {a} to {b}"),
+                _ => String::new(),
+            };
+            format!(
+                "working time, {}, {} {}–{}, {} holidays{range}",
+                config.calendar.tz,
+                days.join(" "),
+                w.opens.format("%H:%M"),
+                w.closes.format("%H:%M"),
+                w.holidays.len()
+            )
+        }
+    };
+    report("calendar", Ok(calendar));
+    report(
+        "telegram",
+        Ok(format!(
+            "token {}, bot username {}",
+            describe_secret(&config.telegram.token),
+            config
+                .telegram
+                .bot_username
+                .as_deref()
+                .unwrap_or("asked of Telegram")
+        )),
+    );
+    report(
+        "mail",
+        Ok(match &config.mail.smtp_url {
+            Some(_) => "SMTP server set (hidden)".to_string(),
+            None => format!(
+                "no SMTP server: emails are written to {}",
+                config.mail.eml_dir.display()
+            ),
+        }),
+    );
+    let db = &config.database;
+    if db.exists() {
+        let outcome = match Store::open(db).await {
+            Ok(store) => {
+                let findings = store.integrity_check().await;
+                store.close().await;
+                match findings {
+                    Ok(f) if f == ["ok"] => Ok(format!("{} (integrity ok)", db.display())),
+                    Ok(f) => Err(format!(
+                        "{}: integrity check found: {}",
+                        db.display(),
+                        f.join("; ")
+                    )),
+                    Err(e) => Err(format!("{e:#}")),
+                }
+            }
+            Err(e) => Err(format!("{e:#}")),
+        };
+        report("database", outcome);
+    } else {
+        report(
+            "database",
+            Ok(format!(
+                "{} does not exist yet; it is created on first use",
+                db.display()
+            )),
+        );
+    }
+    if failed > 0 {
+        return Err(Failure(format!("{failed} check(s) failed")));
+    }
+    Ok(ExitCode::SUCCESS)
+}

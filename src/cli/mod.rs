@@ -1,0 +1,162 @@
+//! The operator's command line: one file per command group. Output is
+//! English; errors are one sentence on standard error and a non-zero exit.
+
+mod batch;
+mod check;
+mod format;
+mod init;
+mod member;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use crate::app::{App, AppError};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::domain::{BatchId, Lang, MemberId, Role};
+
+/// Runs an LSP's SOP "Penerbitan Sertifikat": Telegram tasks for staff,
+/// deadlines on a working calendar, participant email, SQLite records.
+#[derive(Debug, Parser)]
+#[command(name = "sertibot", version, propagate_version = true)]
+pub struct Cli {
+    /// The config file [default: sertibot.toml in this folder, if present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented example config (sertibot.toml, or the --config path)
+    Init {
+        /// Overwrite an existing file
+        #[arg(long)]
+        force: bool,
+    },
+    /// Staff: add members and print their registration links
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Batches of assessed participants
+    #[command(subcommand)]
+    Batch(BatchCommand),
+    /// Check the config, the procedure file, the templates and the database
+    Check,
+    /// Run the service until SIGINT or SIGTERM
+    Run,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Add a staff member and print their one-time registration link
+    Add {
+        /// The member's name as colleagues know it
+        #[arg(long)]
+        name: String,
+        /// ketua-lsp, kabag-sertifikasi, kabag-administrasi or komite-teknis (repeatable)
+        #[arg(long = "role", value_name = "ROLE", required = true)]
+        roles: Vec<Role>,
+        /// For the meeting's calendar invitation and when Telegram cannot reach them
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// List members, their roles and whether they have registered
+    List,
+    /// Issue a new registration link for a member (earlier unused links stop working)
+    Link {
+        /// The member's id, as `member list` shows it
+        member: MemberId,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// Create a batch; prints its id alone on the last line
+    Create {
+        /// The certification scheme (skema sertifikasi)
+        #[arg(long)]
+        scheme: String,
+        /// The day of the assessment, YYYY-MM-DD
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = format::parse_date)]
+        assessed_on: NaiveDate,
+        /// Where the assessment was held (TUK)
+        #[arg(long)]
+        place: Option<String>,
+    },
+    /// Import participants from CSV (name,email,registration_no; "," or ";"): all rows or none
+    Import {
+        /// The batch's id
+        batch: BatchId,
+        /// The CSV file (UTF-8)
+        file: PathBuf,
+    },
+    /// Start the SOP for a batch: step 1's people get their task
+    Start {
+        /// The batch's id
+        batch: BatchId,
+    },
+    /// Show each step: state, who acknowledged, started, due, done
+    Status {
+        /// The batch's id
+        batch: BatchId,
+    },
+    /// List batches, newest first
+    List,
+}
+
+/// A command's failure, already worded for the operator.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl<E: Into<AppError>> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Failure(plain(&error.into()))
+    }
+}
+
+/// The sentence for an error where no templates are at hand.
+fn plain(error: &AppError) -> String {
+    match error {
+        AppError::Unexpected(e) => format!("{e:#}"),
+        AppError::Refused(r) => {
+            crate::templates::Templates::embedded(Default::default(), chrono_tz::Asia::Jakarta)
+                .refusal(Lang::En, r)
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Runs one command line.
+///
+/// # Errors
+/// A [`Failure`] with the sentence to show.
+pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
+    let env = |name: &str| std::env::var(name).ok();
+    if let Command::Init { force } = &cli.command {
+        return init::run(cli.config.as_deref(), *force);
+    }
+    let config = Config::load(cli.config.as_deref(), env).map_err(|e| Failure(e.to_string()))?;
+    match cli.command {
+        Command::Init { .. } => unreachable!("handled above"),
+        Command::Check => check::run(config).await,
+        command => {
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let app = App::open(config, clock).await?;
+            let result = match command {
+                Command::Member(c) => member::run(&app, c).await,
+                Command::Batch(c) => batch::run(&app, c).await,
+                Command::Run => run::run(&app).await,
+                Command::Init { .. } | Command::Check => unreachable!("handled above"),
+            };
+            app.store.close().await;
+            result
+        }
+    }
+}

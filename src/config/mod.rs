@@ -1,0 +1,513 @@
+//! Settings: a TOML file (default `sertibot.toml`, if present) with
+//! environment overrides. Secrets (the bot token, the SMTP URL with its
+//! password) are kept in [`SecretString`] and never printed. Relative paths
+//! in the file are read relative to the file's folder.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveTime, Weekday};
+use chrono_tz::Tz;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::domain::Lang;
+use crate::sop::Procedure;
+use crate::templates::{LspInfo, TemplateError, Templates};
+use crate::workflow::calendar::{DEFAULT_HOLIDAYS, parse_holidays};
+use crate::workflow::{Calendar, CalendarMode, WorkingWeek};
+
+/// The config file read when `--config` is not given and the file exists.
+pub const DEFAULT_CONFIG_FILE: &str = "sertibot.toml";
+
+/// The commented example `sertibot init` writes.
+pub const EXAMPLE_CONFIG: &str = include_str!("example.toml");
+
+/// A setting that cannot be used, in one sentence.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path}{}: {message}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    Parse {
+        path: String,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Procedure(#[from] crate::sop::ProcedureError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    language: Option<Lang>,
+    #[serde(default)]
+    lsp: RawLsp,
+    #[serde(default)]
+    database: RawDatabase,
+    #[serde(default)]
+    procedure: RawProcedure,
+    #[serde(default)]
+    templates: RawTemplates,
+    #[serde(default)]
+    telegram: RawTelegram,
+    #[serde(default)]
+    registration: RawRegistration,
+    #[serde(default)]
+    calendar: RawCalendar,
+    #[serde(default)]
+    mail: RawMail,
+    #[serde(default)]
+    schedule: RawSchedule,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLsp {
+    name: Option<String>,
+    address: Option<String>,
+    office_hours: Option<String>,
+    email: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProcedure {
+    file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplates {
+    dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTelegram {
+    bot_username: Option<String>,
+    token: Option<String>,
+    api_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegistration {
+    link_valid_hours: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalendar {
+    timezone: Option<String>,
+    mode: Option<String>,
+    working_days: Option<Vec<String>>,
+    opens: Option<String>,
+    closes: Option<String>,
+    holidays_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMail {
+    smtp_url: Option<String>,
+    from: Option<String>,
+    eml_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    digest: Option<String>,
+}
+
+/// Telegram settings.
+#[derive(Debug, Clone)]
+pub struct TelegramConfig {
+    /// The bot's username (without `@`), for registration links; asked of
+    /// Telegram (getMe) when not set.
+    pub bot_username: Option<String>,
+    /// The bot token (`TELOXIDE_TOKEN` overrides the file).
+    pub token: Option<SecretString>,
+    /// The Bot API's base URL (`TELOXIDE_API_URL`), for a local Bot API server or tests.
+    pub api_url: Option<String>,
+}
+
+/// Email settings (the email issue's transport reads them).
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// The SMTP server as a URL (`SERTIBOT_SMTP_URL` overrides); none means `.eml` files.
+    pub smtp_url: Option<SecretString>,
+    /// The sender (`SERTIBOT_MAIL_FROM` overrides).
+    pub from: Option<String>,
+    /// Where `.eml` files go when no SMTP server is set.
+    pub eml_dir: PathBuf,
+}
+
+/// Everything sertibot is configured with, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file the settings came from, if any.
+    pub source: Option<PathBuf>,
+    pub language: Lang,
+    pub lsp: LspInfo,
+    /// The SQLite database file.
+    pub database: PathBuf,
+    /// The operator's procedure file; none means the embedded default.
+    pub procedure_file: Option<PathBuf>,
+    /// The operator's template folder; none means the embedded templates.
+    pub templates_dir: Option<PathBuf>,
+    pub telegram: TelegramConfig,
+    /// How long a registration link stays valid.
+    pub link_valid: chrono::Duration,
+    pub calendar: Calendar,
+    pub mail: MailConfig,
+    /// The morning digest's schedule, a cron expression with seconds (WIB).
+    pub digest_schedule: String,
+}
+
+impl Config {
+    /// Reads the config: `path` if given (it must exist), else
+    /// `sertibot.toml` in the working directory if present, else defaults;
+    /// then the environment (`env` returns a variable's value).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file, the line where known, and the setting.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let (raw, source) = match path {
+            Some(p) => (read_file(p)?, Some(p.to_path_buf())),
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => (
+                read_file(Path::new(DEFAULT_CONFIG_FILE))?,
+                Some(PathBuf::from(DEFAULT_CONFIG_FILE)),
+            ),
+            None => (RawConfig::default(), None),
+        };
+        let base = source
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+
+        let calendar = read_calendar(&raw.calendar, &resolve)?;
+        let link_hours = raw.registration.link_valid_hours.unwrap_or(72);
+        if !(1..=24 * 60).contains(&link_hours) {
+            return Err(ConfigError::Invalid(format!(
+                "registration.link_valid_hours must be between 1 and 1440 hours, not {link_hours}"
+            )));
+        }
+        let digest = raw
+            .schedule
+            .digest
+            .unwrap_or_else(|| "0 30 7 * * Mon-Fri".to_string());
+        cron::Schedule::try_from(digest.as_str()).map_err(|e| {
+            ConfigError::Invalid(format!(
+                "schedule.digest '{digest}' is not a cron expression with seconds (such as \"0 30 7 * * Mon-Fri\"): {e}"
+            ))
+        })?;
+        let bot_username = raw
+            .telegram
+            .bot_username
+            .map(|u| u.trim().trim_start_matches('@').to_string())
+            .filter(|u| !u.is_empty());
+        if let Some(u) = &bot_username
+            && !u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(ConfigError::Invalid(format!(
+                "telegram.bot_username '{u}' is not a Telegram username (letters, digits and _ only)"
+            )));
+        }
+        let smtp_url = env("SERTIBOT_SMTP_URL").or(raw.mail.smtp_url);
+        if let Some(url) = &smtp_url {
+            check_smtp_url(url)?;
+        }
+        let lsp = LspInfo {
+            name: raw.lsp.name.unwrap_or_else(|| "LSP".to_string()),
+            address: raw.lsp.address.unwrap_or_default(),
+            office_hours: raw
+                .lsp
+                .office_hours
+                .unwrap_or_else(|| "Senin–Jumat, 08.00–16.00 WIB".to_string()),
+            email: raw.lsp.email.unwrap_or_default(),
+        };
+        Ok(Config {
+            source,
+            language: raw.language.unwrap_or_default(),
+            lsp,
+            database: env("SERTIBOT_DATABASE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    resolve(raw.database.path.unwrap_or_else(|| "sertibot.db".into()))
+                }),
+            procedure_file: raw.procedure.file.map(resolve),
+            templates_dir: raw.templates.dir.map(resolve),
+            telegram: TelegramConfig {
+                bot_username,
+                token: env("TELOXIDE_TOKEN")
+                    .or(raw.telegram.token)
+                    .map(SecretString::from),
+                api_url: env("TELOXIDE_API_URL").or(raw.telegram.api_url),
+            },
+            link_valid: chrono::Duration::hours(link_hours),
+            calendar,
+            mail: MailConfig {
+                smtp_url: smtp_url.map(SecretString::from),
+                from: env("SERTIBOT_MAIL_FROM").or(raw.mail.from),
+                eml_dir: resolve(raw.mail.eml_dir.unwrap_or_else(|| "outbox-mail".into())),
+            },
+            digest_schedule: digest,
+        })
+    }
+
+    /// The procedure new batches start with: the operator's file, or the embedded default.
+    ///
+    /// # Errors
+    /// [`ConfigError::Procedure`] naming the file, line and problem.
+    pub fn procedure(&self) -> Result<Procedure, ConfigError> {
+        Ok(match &self.procedure_file {
+            Some(path) => Procedure::load(path)?,
+            None => Procedure::embedded_default(),
+        })
+    }
+
+    /// The message templates: the operator's folder over the embedded ones.
+    ///
+    /// # Errors
+    /// [`ConfigError::Template`] naming the template that fails.
+    pub fn templates(&self) -> Result<Templates, ConfigError> {
+        if let Some(dir) = &self.templates_dir
+            && !dir.is_dir()
+        {
+            return Err(ConfigError::Invalid(format!(
+                "templates.dir {} is not a folder",
+                dir.display()
+            )));
+        }
+        Ok(Templates::load(
+            self.lsp.clone(),
+            self.calendar.tz,
+            self.templates_dir.as_deref(),
+        )?)
+    }
+}
+
+fn read_file(path: &Path) -> Result<RawConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.display().to_string(),
+        line: e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+        message: e.message().trim().to_string(),
+    })
+}
+
+fn read_calendar(
+    raw: &RawCalendar,
+    resolve: &dyn Fn(PathBuf) -> PathBuf,
+) -> Result<Calendar, ConfigError> {
+    let tz_name = raw.timezone.as_deref().unwrap_or("Asia/Jakarta");
+    let tz: Tz = tz_name.parse().map_err(|_| {
+        ConfigError::Invalid(format!(
+            "calendar.timezone '{tz_name}' is not a time zone name such as Asia/Jakarta, Asia/Makassar or Asia/Jayapura"
+        ))
+    })?;
+    let mode = match raw.mode.as_deref().unwrap_or("working") {
+        "working" => {
+            let mut week = WorkingWeek {
+                holidays: std::collections::BTreeMap::new(),
+                ..WorkingWeek::default()
+            };
+            if let Some(days) = &raw.working_days {
+                week.days = days
+                    .iter()
+                    .map(|d| {
+                        d.parse::<Weekday>().map_err(|_| {
+                            ConfigError::Invalid(format!(
+                                "calendar.working_days: '{d}' is not a day name (Mon, Tue, Wed, Thu, Fri, Sat, Sun)"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                if week.days.is_empty() {
+                    return Err(ConfigError::Invalid(
+                        "calendar.working_days needs at least one day".into(),
+                    ));
+                }
+            }
+            let time = |value: &Option<String>, name: &str, default: NaiveTime| match value {
+                None => Ok(default),
+                Some(v) => NaiveTime::parse_from_str(v, "%H:%M").map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "calendar.{name} '{v}' is not a time such as 08:00"
+                    ))
+                }),
+            };
+            week.opens = time(&raw.opens, "opens", week.opens)?;
+            week.closes = time(&raw.closes, "closes", week.closes)?;
+            if week.closes <= week.opens {
+                return Err(ConfigError::Invalid(
+                    "calendar.closes must be later than calendar.opens".into(),
+                ));
+            }
+            week.holidays = match &raw.holidays_file {
+                None => parse_holidays(DEFAULT_HOLIDAYS).map_err(ConfigError::Invalid)?,
+                Some(file) => {
+                    let path = resolve(file.clone());
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        ConfigError::Invalid(format!(
+                            "cannot read the holiday file {}: {e}",
+                            path.display()
+                        ))
+                    })?;
+                    parse_holidays(&text).map_err(|m| {
+                        ConfigError::Invalid(format!("holiday file {}: {m}", path.display()))
+                    })?
+                }
+            };
+            CalendarMode::Working(week)
+        }
+        "wall-clock" => CalendarMode::WallClock,
+        other => {
+            return Err(ConfigError::Invalid(format!(
+                "calendar.mode '{other}' must be \"working\" or \"wall-clock\""
+            )));
+        }
+    };
+    Ok(Calendar { tz, mode })
+}
+
+/// Checks an SMTP URL the way the mail transport will read it, without
+/// ever putting the URL (which may hold a password) into the message.
+fn check_smtp_url(url: &str) -> Result<(), ConfigError> {
+    use lettre::{AsyncSmtpTransport, Tokio1Executor};
+    AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .map(|_| ())
+        .map_err(|_| {
+            ConfigError::Invalid(
+                "the SMTP setting (mail.smtp_url or SERTIBOT_SMTP_URL) is not a valid SMTP URL such as smtps://user:password@mail.example.ac.id:465".into(),
+            )
+        })
+}
+
+/// Shows a secret's presence, never its value.
+pub fn describe_secret(secret: &Option<SecretString>) -> &'static str {
+    match secret {
+        Some(s) if !s.expose_secret().is_empty() => "set (hidden)",
+        _ => "not set",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("sertibot.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_example_config_is_valid_and_gives_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), EXAMPLE_CONFIG);
+        let config = Config::load(Some(&path), no_env).unwrap();
+        assert_eq!(config.language, Lang::Id);
+        assert_eq!(config.database, dir.path().join("sertibot.db"));
+        assert_eq!(config.calendar.tz, chrono_tz::Asia::Jakarta);
+        assert!(matches!(config.calendar.mode, CalendarMode::Working(_)));
+        assert_eq!(config.link_valid, chrono::Duration::hours(72));
+        config.procedure().unwrap();
+        config.templates().unwrap();
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file_and_secrets_stay_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "[telegram]\ntoken = \"111:file-token\"\n");
+        let config = Config::load(Some(&path), |name| match name {
+            "TELOXIDE_TOKEN" => Some("222:env-token-secret".into()),
+            "SERTIBOT_SMTP_URL" => Some("smtps://lsp:s3cr3t-pass@mail.example.ac.id:465".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            config.telegram.token.as_ref().unwrap().expose_secret(),
+            "222:env-token-secret"
+        );
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("env-token-secret"), "{shown}");
+        assert!(!shown.contains("s3cr3t-pass"), "{shown}");
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, expected) in [
+            (
+                "[calendar]\ntimezone = \"Jakarta\"\n",
+                "calendar.timezone 'Jakarta'",
+            ),
+            (
+                "[calendar]\nmode = \"sometimes\"\n",
+                "calendar.mode 'sometimes'",
+            ),
+            (
+                "[calendar]\nopens = \"8 pagi\"\n",
+                "calendar.opens '8 pagi'",
+            ),
+            (
+                "[schedule]\ndigest = \"30 7 * * 1-5\"\n",
+                "schedule.digest '30 7 * * 1-5'",
+            ),
+            (
+                "[telegram]\nbot_usernam = \"x\"\n",
+                "line 2: unknown field `bot_usernam`",
+            ),
+            (
+                "[mail]\nsmtp_url = \"ftp://user:hunter2@x\"\n",
+                "not a valid SMTP URL",
+            ),
+            (
+                "[registration]\nlink_valid_hours = 0\n",
+                "link_valid_hours must be between",
+            ),
+        ] {
+            let path = write(dir.path(), text);
+            let err = Config::load(Some(&path), no_env).unwrap_err().to_string();
+            assert!(err.contains(expected), "expected '{expected}' in: {err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+        let err = Config::load(Some(&dir.path().join("missing.toml")), no_env).unwrap_err();
+        assert!(
+            err.to_string().starts_with("cannot read the config file"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,330 @@
+//! Who hears about what: turns the workflow's effects into outbox messages
+//! for the right members and participants, each with a key unique to its
+//! occasion and the facts its template needs. Pure: the caller supplies the
+//! register and the participants, and writes the messages in the same
+//! transaction as the change that caused them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::domain::{
+    BatchId, BatchInfo, Competence, Lang, Member, MemberId, Participant, ParticipantId, Role,
+};
+use crate::sop::{RecordKind, Step, StepNo};
+use crate::workflow::{BatchState, Effect};
+
+/// How a message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Telegram,
+    Email,
+}
+
+impl Channel {
+    /// The word stored in the outbox.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Telegram => "telegram",
+            Channel::Email => "email",
+        }
+    }
+}
+
+/// One message to send, as the outbox stores it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outgoing {
+    /// Unique per occasion: queuing the same occasion twice queues it once.
+    pub key: String,
+    pub channel: Channel,
+    pub batch: Option<BatchId>,
+    /// The staff recipient (Telegram, or email to a member).
+    pub member: Option<MemberId>,
+    /// The participant recipient (email).
+    pub participant: Option<ParticipantId>,
+    /// The email address, as it was when the message was queued.
+    pub address: Option<String>,
+    /// The template's name under `message-templates/<lang>/`.
+    pub template: String,
+    /// The facts the template renders.
+    pub context: Value,
+}
+
+/// What the planner needs to know besides the batch's state.
+pub struct Audience<'a> {
+    pub batch: &'a BatchInfo,
+    /// Every active member, with roles and contact.
+    pub members: &'a [Member],
+    /// The batch's participants, with contact.
+    pub participants: &'a BTreeMap<ParticipantId, Participant>,
+}
+
+/// A step's facts for templates.
+pub fn step_view(step: &Step) -> Value {
+    json!({
+        "no": step.no.0,
+        "activity": step.activity,
+        "gloss": step.gloss,
+        "roles": step.roles.iter().map(|r| r.title()).collect::<Vec<_>>(),
+        "needs": step.needs,
+        "output": step.output,
+        "related_sop": step.related_sop,
+        "standard_time": {
+            "id": step.standard_time.describe(Lang::Id),
+            "en": step.standard_time.describe(Lang::En),
+        },
+        "per_participant": step.per_participant,
+    })
+}
+
+fn batch_view(batch: &BatchInfo) -> Value {
+    json!({
+        "id": batch.id.0,
+        "scheme": batch.scheme,
+        "assessed_on": batch.assessed_on.to_string(),
+        "place": batch.place,
+    })
+}
+
+fn when(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The messages `effects` call for. Effects that are not messages (due
+/// times) give none.
+pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> Vec<Outgoing> {
+    let b = state.id.0;
+    let batch = batch_view(audience.batch);
+    let holders = |roles: &dyn Fn(&Member) -> bool| -> Vec<&Member> {
+        audience.members.iter().filter(|m| roles(m)).collect()
+    };
+    let mut out = Vec::new();
+    for effect in effects {
+        match effect {
+            Effect::StepTask { step } => {
+                let Some(step) = state.procedure.step(*step) else {
+                    continue;
+                };
+                let run = state.run(step.no);
+                let ready: Vec<Value> = participants_ready(state, audience);
+                for member in holders(&|m| !m.roles.is_disjoint(&step.roles)) {
+                    out.push(Outgoing {
+                        key: format!("b{b}:s{}:task:m{}", step.no, member.id),
+                        channel: Channel::Telegram,
+                        batch: Some(state.id),
+                        member: Some(member.id),
+                        participant: None,
+                        address: None,
+                        template: "step_task".into(),
+                        context: json!({
+                            "batch": batch,
+                            "step": step_view(step),
+                            "recipient": member.name,
+                            "started_at": run.started_at.map(when),
+                            "due_at": run.due_at.map(when),
+                            "participants_ready": ready,
+                        }),
+                    });
+                }
+            }
+            Effect::MeetingInvitation => {
+                let Some(meeting) = &state.meeting else {
+                    continue;
+                };
+                let invitees = state
+                    .procedure
+                    .step_recording(RecordKind::Results)
+                    .map(|s| s.roles.clone())
+                    .unwrap_or_else(|| [Role::KetuaLsp, Role::KomiteTeknis].into());
+                for member in holders(&|m| !m.roles.is_disjoint(&invitees)) {
+                    let context = json!({
+                        "batch": batch,
+                        "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place},
+                        "recipient": member.name,
+                        "participant_count": state.participants.len(),
+                    });
+                    out.push(Outgoing {
+                        key: format!("b{b}:invite:m{}:telegram", member.id),
+                        channel: Channel::Telegram,
+                        batch: Some(state.id),
+                        member: Some(member.id),
+                        participant: None,
+                        address: None,
+                        template: "meeting_invitation".into(),
+                        context: context.clone(),
+                    });
+                    if let Some(email) = &member.email {
+                        out.push(Outgoing {
+                            key: format!("b{b}:invite:m{}:email", member.id),
+                            channel: Channel::Email,
+                            batch: Some(state.id),
+                            member: Some(member.id),
+                            participant: None,
+                            address: Some(email.as_str().to_string()),
+                            template: "meeting_invitation_email".into(),
+                            context,
+                        });
+                    }
+                }
+            }
+            Effect::ResultNotice { participant } => {
+                let Some((p, result)) = participant_with_result(state, audience, *participant)
+                else {
+                    continue;
+                };
+                let template = match result {
+                    Competence::Kompeten => "result_k",
+                    Competence::BelumKompeten => "result_bk",
+                };
+                out.push(to_participant(
+                    state,
+                    p,
+                    format!("b{b}:result:p{}", p.id),
+                    template,
+                    json!({
+                        "batch": batch,
+                        "participant": participant_view(p),
+                        "result": result.code(),
+                        "decree": state.decree.as_ref().map(|d| json!({"number": d.number, "date": d.date.to_string()})),
+                    }),
+                ));
+            }
+            Effect::HandoverNotice { participant } => {
+                let Some((p, result)) = participant_with_result(state, audience, *participant)
+                else {
+                    continue;
+                };
+                out.push(to_participant(
+                    state,
+                    p,
+                    format!("b{b}:handover:p{}", p.id),
+                    "handover_notice",
+                    json!({
+                        "batch": batch,
+                        "participant": participant_view(p),
+                        "result": result.code(),
+                    }),
+                ));
+            }
+            Effect::ReceiptConfirmation { participant } => {
+                let Some((p, result)) = participant_with_result(state, audience, *participant)
+                else {
+                    continue;
+                };
+                let received_at = state
+                    .participants
+                    .get(participant)
+                    .and_then(|s| s.handover.received_at);
+                out.push(to_participant(
+                    state,
+                    p,
+                    format!("b{b}:receipt:p{}", p.id),
+                    "receipt_confirmation",
+                    json!({
+                        "batch": batch,
+                        "participant": participant_view(p),
+                        "result": result.code(),
+                        "received_at": received_at.map(when),
+                    }),
+                ));
+            }
+            Effect::ProblemReport {
+                step,
+                from,
+                text,
+                at,
+            } => {
+                let Some(step) = state.procedure.step(*step) else {
+                    continue;
+                };
+                let reporter = audience
+                    .members
+                    .iter()
+                    .find(|m| m.id == *from)
+                    .map(|m| m.name.clone())
+                    .unwrap_or_default();
+                for member in holders(&|m| m.roles.contains(&Role::KetuaLsp)) {
+                    out.push(Outgoing {
+                        key: format!(
+                            "b{b}:s{}:problem:m{from}:{}:to:m{}",
+                            step.no,
+                            at.timestamp_millis(),
+                            member.id
+                        ),
+                        channel: Channel::Telegram,
+                        batch: Some(state.id),
+                        member: Some(member.id),
+                        participant: None,
+                        address: None,
+                        template: "problem_report".into(),
+                        context: json!({
+                            "batch": batch,
+                            "step": step_view(step),
+                            "reporter": reporter,
+                            "text": text,
+                            "at": when(*at),
+                        }),
+                    });
+                }
+            }
+            Effect::SetDeadline { .. } | Effect::ClearDeadline { .. } => {}
+        }
+    }
+    out
+}
+
+fn participant_with_result<'a>(
+    state: &BatchState,
+    audience: &'a Audience<'_>,
+    id: ParticipantId,
+) -> Option<(&'a Participant, Competence)> {
+    let result = state.participants.get(&id)?.result?;
+    Some((audience.participants.get(&id)?, result))
+}
+
+fn participant_view(p: &Participant) -> Value {
+    json!({"name": p.name, "registration_no": p.registration_no})
+}
+
+fn participants_ready(state: &BatchState, audience: &Audience<'_>) -> Vec<Value> {
+    state
+        .participants
+        .values()
+        .filter(|p| p.handover.ready_at.is_some() && p.handover.received_at.is_none())
+        .filter_map(|p| audience.participants.get(&p.id))
+        .map(|p| json!({"id": p.id.0, "name": p.name}))
+        .collect()
+}
+
+fn to_participant(
+    state: &BatchState,
+    p: &Participant,
+    key: String,
+    template: &str,
+    context: Value,
+) -> Outgoing {
+    Outgoing {
+        key,
+        channel: Channel::Email,
+        batch: Some(state.id),
+        member: None,
+        participant: Some(p.id),
+        address: Some(p.email.as_str().to_string()),
+        template: template.into(),
+        context,
+    }
+}
+
+/// The steps whose task would reach nobody: no member holds any of their roles.
+pub fn unstaffed_steps(state: &BatchState, members: &[Member]) -> Vec<(StepNo, Vec<Role>)> {
+    state
+        .procedure
+        .steps
+        .iter()
+        .filter(|s| !members.iter().any(|m| !m.roles.is_disjoint(&s.roles)))
+        .map(|s| (s.no, s.roles.iter().copied().collect()))
+        .collect()
+}

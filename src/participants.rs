@@ -1,0 +1,346 @@
+//! Reading a participant list: CSV as Excel writes it (UTF-8, `,` or `;`),
+//! header `name,email,registration_no`. All or nothing: every bad row is
+//! named with its row number as a spreadsheet shows it (the header is row 1)
+//! and the reasons, and nothing is imported while any row is bad.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use crate::domain::{Email, InvalidEmail};
+use crate::store::NewParticipant;
+
+/// Longest participant name, in characters.
+pub const MAX_NAME: usize = 200;
+/// Longest registration number.
+pub const MAX_REGISTRATION_NO: usize = 60;
+
+/// One spreadsheet row as read: its number and its cells, or why its text is unreadable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRow {
+    /// The row number a spreadsheet shows (the header is row 1).
+    pub row: usize,
+    /// The cells, or `None` when the row is not valid UTF-8.
+    pub cells: Option<Vec<String>>,
+}
+
+/// A bad row and everything wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub row: usize,
+    pub reasons: Vec<String>,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "row {}: {}", self.row, self.reasons.join("; "))
+    }
+}
+
+/// Why a list was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListError {
+    /// The file is not a participant list at all (header, emptiness).
+    #[error("{0}")]
+    Unusable(String),
+    /// Some rows are bad; nothing was imported.
+    #[error("{} bad row(s); nothing was imported", .0.len())]
+    BadRows(Vec<RowError>),
+}
+
+/// The columns a list must have, in the order they were found.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    name: usize,
+    email: usize,
+    registration_no: usize,
+}
+
+/// What a batch already holds, so duplicates across imports are caught.
+#[derive(Debug, Clone, Default)]
+pub struct Existing {
+    /// Lower-case emails already in the batch.
+    pub emails: HashSet<String>,
+    /// Registration numbers already in the batch.
+    pub registration_nos: HashSet<String>,
+}
+
+/// Reads a CSV file's bytes into rows, choosing `;` or `,` from the header.
+///
+/// # Errors
+/// [`ListError::Unusable`] when the file is empty or not CSV at all.
+pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, ListError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let header_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let semicolons = header_line.iter().filter(|b| **b == b';').count();
+    let commas = header_line.iter().filter(|b| **b == b',').count();
+    let delimiter = if semicolons > commas { b';' } else { b',' };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(bytes);
+    let mut rows = Vec::new();
+    let mut embedded_newlines = 0usize;
+    for record in reader.byte_records() {
+        let record =
+            record.map_err(|e| ListError::Unusable(format!("the file is not CSV: {e}")))?;
+        let line = record.position().map_or(1, |p| p.line() as usize);
+        let row = line.saturating_sub(embedded_newlines).max(1);
+        embedded_newlines += record
+            .iter()
+            .map(|f| f.iter().filter(|b| **b == b'\n').count())
+            .sum::<usize>();
+        let cells = record
+            .iter()
+            .map(|f| std::str::from_utf8(f).map(str::to_string))
+            .collect::<Result<Vec<_>, _>>()
+            .ok();
+        rows.push(RawRow { row, cells });
+    }
+    Ok(rows)
+}
+
+/// Checks rows (the first is the header) and returns the participants, or
+/// every bad row.
+///
+/// # Errors
+/// [`ListError::Unusable`] for a missing or wrong header or no participants;
+/// [`ListError::BadRows`] listing every bad row.
+pub fn validate(rows: &[RawRow], existing: &Existing) -> Result<Vec<NewParticipant>, ListError> {
+    let Some((header, body)) = rows.split_first() else {
+        return Err(ListError::Unusable("the file is empty".into()));
+    };
+    let columns = read_header(header)?;
+    let mut participants = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen_emails: HashMap<String, usize> = HashMap::new();
+    let mut seen_numbers: HashMap<String, usize> = HashMap::new();
+    for raw in body {
+        let Some(cells) = &raw.cells else {
+            errors.push(RowError {
+                row: raw.row,
+                reasons: vec![
+                    "the text is not valid UTF-8 (save the file as \"CSV UTF-8\")".into(),
+                ],
+            });
+            continue;
+        };
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue; // an empty spreadsheet row
+        }
+        let mut reasons = Vec::new();
+        if cells.len() != 3 {
+            reasons.push(format!(
+                "expected 3 columns (name, email, registration_no) but found {}",
+                cells.len()
+            ));
+            errors.push(RowError {
+                row: raw.row,
+                reasons,
+            });
+            continue;
+        }
+        let name = cells[columns.name]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if name.is_empty() {
+            reasons.push("the name is empty".into());
+        } else if name.chars().count() > MAX_NAME {
+            reasons.push(format!("the name is longer than {MAX_NAME} characters"));
+        }
+        let email = match Email::parse(&cells[columns.email]) {
+            Ok(email) => {
+                let key = email.normalized();
+                if let Some(first) = seen_emails.get(&key) {
+                    reasons.push(format!("the email {email} is also on row {first}"));
+                } else if existing.emails.contains(&key) {
+                    reasons.push(format!("the email {email} is already in this batch"));
+                } else {
+                    seen_emails.insert(key, raw.row);
+                }
+                Some(email)
+            }
+            Err(InvalidEmail::Empty) => {
+                reasons.push("the email is empty".into());
+                None
+            }
+            Err(e) => {
+                reasons.push(e.to_string());
+                None
+            }
+        };
+        let number = cells[columns.registration_no].trim().to_string();
+        if number.chars().count() > MAX_REGISTRATION_NO {
+            reasons.push(format!(
+                "the registration number is longer than {MAX_REGISTRATION_NO} characters"
+            ));
+        } else if !number.is_empty() {
+            if let Some(first) = seen_numbers.get(&number) {
+                reasons.push(format!(
+                    "the registration number {number} is also on row {first}"
+                ));
+            } else if existing.registration_nos.contains(&number) {
+                reasons.push(format!(
+                    "the registration number {number} is already in this batch"
+                ));
+            } else {
+                seen_numbers.insert(number.clone(), raw.row);
+            }
+        }
+        match (reasons.is_empty(), email) {
+            (true, Some(email)) => participants.push(NewParticipant {
+                name,
+                email,
+                registration_no: Some(number).filter(|n| !n.is_empty()),
+            }),
+            _ => errors.push(RowError {
+                row: raw.row,
+                reasons,
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ListError::BadRows(errors));
+    }
+    if participants.is_empty() {
+        return Err(ListError::Unusable(
+            "the file has a header but no participants".into(),
+        ));
+    }
+    Ok(participants)
+}
+
+fn read_header(header: &RawRow) -> Result<Columns, ListError> {
+    let wrong = |found: &str| {
+        ListError::Unusable(format!(
+            "row 1 must be the header name,email,registration_no (found: {found})"
+        ))
+    };
+    let Some(cells) = &header.cells else {
+        return Err(wrong("text that is not valid UTF-8"));
+    };
+    let names: Vec<String> = cells
+        .iter()
+        .map(|c| c.trim().to_lowercase().replace([' ', '-'], "_"))
+        .collect();
+    let find = |aliases: &[&str]| names.iter().position(|n| aliases.contains(&n.as_str()));
+    let found = cells.join(",");
+    match (
+        names.len(),
+        find(&["name", "nama"]),
+        find(&["email", "e_mail", "surel"]),
+        find(&[
+            "registration_no",
+            "no_registrasi",
+            "nomor_registrasi",
+            "no_reg",
+        ]),
+    ) {
+        (3, Some(name), Some(email), Some(registration_no)) => Ok(Columns {
+            name,
+            email,
+            registration_no,
+        }),
+        _ => Err(wrong(&found)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &[u8]) -> Result<Vec<NewParticipant>, ListError> {
+        validate(&read_csv(text)?, &Existing::default())
+    }
+
+    fn bad_rows(text: &[u8]) -> Vec<String> {
+        match parse(text) {
+            Err(ListError::BadRows(rows)) => rows.iter().map(ToString::to_string).collect(),
+            other => panic!("expected bad rows, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_a_comma_list_with_utf8_names() {
+        let list = parse(
+            "name,email,registration_no\nNi Komang Ayu Widyastuti,ayu@example.ac.id,MET.001\n\"Ma'ruf, Amin\",maruf@example.com,\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].name, "Ni Komang Ayu Widyastuti");
+        assert_eq!(list[0].registration_no.as_deref(), Some("MET.001"));
+        assert_eq!(list[1].name, "Ma'ruf, Amin");
+        assert_eq!(list[1].registration_no, None);
+    }
+
+    #[test]
+    fn reads_excels_semicolons_bom_and_crlf() {
+        let list = parse(
+            b"\xEF\xBB\xBFnama;email;no_registrasi\r\nDwi Ayu Lestari Siregar;dwi@example.com;R-7\r\n;;\r\n",
+        )
+        .unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].email.as_str(), "dwi@example.com");
+    }
+
+    #[test]
+    fn names_every_bad_row_with_its_spreadsheet_number() {
+        let mut text = b"name,email,registration_no\n".to_vec();
+        text.extend_from_slice(b"Asesi Baik,baik@example.com,R1\n"); // row 2
+        text.extend_from_slice(b",kosong@example.com,R2\n"); // row 3: empty name
+        text.extend_from_slice(b"Asesi Tiga,bukan-email,R3\n"); // row 4: invalid email
+        text.extend_from_slice(b"Asesi Empat,BAIK@example.com,R4\n"); // row 5: duplicate email
+        text.extend_from_slice(b"Asesi Lima,lima@example.com,R1\n"); // row 6: duplicate number
+        text.extend_from_slice(b"Asesi Enam,enam@example.com\n"); // row 7: two columns
+        text.extend_from_slice(b"Asesi \xff Tujuh,tujuh@example.com,R7\n"); // row 8: bad UTF-8
+        text.extend_from_slice(b"\"Asesi\nDelapan\",,R8\n"); // row 9 (two lines): no email
+        text.extend_from_slice(b"Asesi Sembilan,sembilan@example.com,R9\n"); // row 10: fine
+        assert_eq!(
+            bad_rows(&text),
+            vec![
+                "row 3: the name is empty",
+                "row 4: 'bukan-email' is not a valid email address",
+                "row 5: the email BAIK@example.com is also on row 2",
+                "row 6: the registration number R1 is also on row 2",
+                "row 7: expected 3 columns (name, email, registration_no) but found 2",
+                "row 8: the text is not valid UTF-8 (save the file as \"CSV UTF-8\")",
+                "row 9: the email is empty",
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicates_of_an_earlier_import_are_refused() {
+        let existing = Existing {
+            emails: ["ayu@example.com".to_string()].into(),
+            registration_nos: ["R-1".to_string()].into(),
+        };
+        let rows = read_csv(b"name,email,registration_no\nAyu,Ayu@Example.com,R-1\n").unwrap();
+        match validate(&rows, &existing) {
+            Err(ListError::BadRows(rows)) => assert_eq!(
+                rows[0].to_string(),
+                "row 2: the email Ayu@Example.com is already in this batch; the registration number R-1 is already in this batch"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wrong_header_or_an_empty_file_is_unusable() {
+        for (text, expected) in [
+            (&b""[..], "the file is empty"),
+            (
+                b"nama,alamat\nA,B\n",
+                "row 1 must be the header name,email,registration_no (found: nama,alamat)",
+            ),
+            (
+                b"name,email,registration_no\n",
+                "the file has a header but no participants",
+            ),
+        ] {
+            assert_eq!(parse(text).unwrap_err().to_string(), expected);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! SQLite through sqlx: queries and transactions that return domain types.
+//! The store never sends anything; it writes what is to be sent into the
+//! outbox, in the same transaction as the change that caused it.
+//!
+//! Every write runs in a `BEGIN IMMEDIATE` transaction, so a transaction
+//! that reads before it writes takes the write lock up front and never fails
+//! halfway with "database is locked"; the busy timeout lets writers queue.
+
+mod audit;
+mod batches;
+mod members;
+mod outbox;
+mod record;
+mod time;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+pub use audit::{AuditEntry, AuditRow};
+pub use batches::{BatchSummary, NewParticipant};
+pub use members::{Redemption, TokenRecord};
+pub use outbox::OutboxRow;
+pub use time::{from_ms, ms};
+
+/// A write transaction.
+pub type Tx = Transaction<'static, Sqlite>;
+
+/// The database: a pool of connections to one SQLite file.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// How long a writer waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Store {
+    /// Opens (creating if missing) the database at `path` and applies every
+    /// migration not yet applied.
+    ///
+    /// # Errors
+    /// When the file cannot be opened or created, or a migration fails.
+    pub async fn open(path: &Path) -> anyhow::Result<Store> {
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+            && !parent.exists()
+        {
+            anyhow::bail!("the folder {} does not exist", parent.display());
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot update the database {} to this version",
+                    path.display()
+                )
+            })?;
+        Ok(Store { pool })
+    }
+
+    /// Starts a write transaction that holds the write lock from its first statement.
+    ///
+    /// # Errors
+    /// When no connection can be had or the lock is not granted within the busy timeout.
+    pub async fn begin(&self) -> anyhow::Result<Tx> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .context("cannot start a database transaction")
+    }
+
+    /// The pool, for reads outside a transaction.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Runs SQLite's own consistency check; `Ok` holds its findings ("ok" when sound).
+    ///
+    /// # Errors
+    /// When the check cannot run.
+    pub async fn integrity_check(&self) -> anyhow::Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(r,)| r).collect())
+    }
+
+    /// Closes every connection, checkpointing the write-ahead log.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,306 @@
+//! Writing what the workflow decided: each event into the tables it
+//! changes, and the due times its effects start or stop.
+
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+
+use super::time::ms;
+use crate::domain::{ParticipantId, RoleSet};
+use crate::sop::StepNo;
+use crate::workflow::{BatchState, Effect, Event};
+
+impl super::Store {
+    /// Writes `events` (already applied to `state`) and the due times of
+    /// `effects`, inside the caller's transaction.
+    ///
+    /// # Errors
+    /// When the database refuses a write (the caller's transaction then rolls back).
+    pub async fn record(
+        conn: &mut SqliteConnection,
+        state: &BatchState,
+        events: &[Event],
+        effects: &[Effect],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let b = state.id.0;
+        for event in events {
+            match event {
+                Event::BatchStarted { at } => {
+                    sqlx::query(
+                        "UPDATE batches SET status = 'running', started_at = ? WHERE id = ?",
+                    )
+                    .bind(ms(*at))
+                    .bind(b)
+                    .execute(&mut *conn)
+                    .await?;
+                    for step in &state.procedure.steps {
+                        sqlx::query(
+                            "INSERT INTO step_runs (batch_id, step_no, state) VALUES (?, ?, 'waiting')
+                             ON CONFLICT(batch_id, step_no) DO NOTHING",
+                        )
+                        .bind(b)
+                        .bind(step.no.0)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                }
+                Event::BatchFinished { at } => {
+                    sqlx::query(
+                        "UPDATE batches SET status = 'finished', finished_at = ? WHERE id = ?",
+                    )
+                    .bind(ms(*at))
+                    .bind(b)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Event::StepActivated { step, at, due_at } => {
+                    sqlx::query(
+                        "UPDATE step_runs SET state = 'active', started_at = ?, due_at = ? WHERE batch_id = ? AND step_no = ?",
+                    )
+                    .bind(ms(*at))
+                    .bind(due_at.map(ms))
+                    .bind(b)
+                    .bind(step.0)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Event::StepSkipped { step, at } | Event::StepCompleted { step, at } => {
+                    let state_word = if matches!(event, Event::StepSkipped { .. }) {
+                        "skipped"
+                    } else {
+                        "done"
+                    };
+                    sqlx::query(
+                        "UPDATE step_runs SET state = ?, finished_at = ? WHERE batch_id = ? AND step_no = ?",
+                    )
+                    .bind(state_word)
+                    .bind(ms(*at))
+                    .bind(b)
+                    .bind(step.0)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Event::Acknowledged { step, member, at } => {
+                    mark(conn, b, *step, member.0, "ack", &RoleSet::new(), *at).await?;
+                }
+                Event::DoneMarked {
+                    step,
+                    member,
+                    roles,
+                    at,
+                } => {
+                    mark(conn, b, *step, member.0, "done", roles, *at).await?;
+                }
+                Event::ProblemReported {
+                    step,
+                    member,
+                    text,
+                    at,
+                } => {
+                    sqlx::query(
+                        "INSERT INTO problems (batch_id, step_no, member_id, text, at) VALUES (?, ?, ?, ?, ?)",
+                    )
+                    .bind(b)
+                    .bind(step.0)
+                    .bind(member.0)
+                    .bind(text)
+                    .bind(ms(*at))
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Event::MeetingSet { meeting, .. } => {
+                    sqlx::query(
+                        "UPDATE batches SET meeting_starts_at = ?, meeting_place = ? WHERE id = ?",
+                    )
+                    .bind(ms(meeting.starts_at))
+                    .bind(&meeting.place)
+                    .bind(b)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Event::RsvpRecorded {
+                    member,
+                    attend,
+                    reason,
+                    at,
+                } => {
+                    sqlx::query(
+                        "INSERT INTO rsvps (batch_id, member_id, attend, reason, at) VALUES (?, ?, ?, ?, ?)
+                         ON CONFLICT(batch_id, member_id) DO UPDATE SET attend = excluded.attend,
+                             reason = excluded.reason, at = excluded.at",
+                    )
+                    .bind(b)
+                    .bind(member.0)
+                    .bind(i64::from(*attend))
+                    .bind(reason)
+                    .bind(ms(*at))
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Event::ResultRecorded {
+                    participant,
+                    result,
+                    by,
+                    at,
+                } => {
+                    sqlx::query(
+                        "UPDATE participants SET result = ?, result_by = ?, result_at = ? WHERE id = ? AND batch_id = ?",
+                    )
+                    .bind(result.code())
+                    .bind(by.0)
+                    .bind(ms(*at))
+                    .bind(participant.0)
+                    .bind(b)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Event::DecreeRecorded { decree, .. } => {
+                    sqlx::query(
+                        "UPDATE batches SET decree_number = ?, decree_date = ? WHERE id = ?",
+                    )
+                    .bind(&decree.number)
+                    .bind(decree.date.to_string())
+                    .bind(b)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Event::BlankNumberRecorded {
+                    participant,
+                    number,
+                    ..
+                } => {
+                    sqlx::query(
+                        "UPDATE participants SET blank_number = ? WHERE id = ? AND batch_id = ?",
+                    )
+                    .bind(number)
+                    .bind(participant.0)
+                    .bind(b)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Event::HandoverReady { participant, at } => {
+                    sqlx::query("UPDATE participants SET handover_ready_at = ? WHERE id = ? AND batch_id = ?")
+                        .bind(ms(*at))
+                        .bind(participant.0)
+                        .bind(b)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Event::HandoverOpened {
+                    participant,
+                    by,
+                    at,
+                    due_at,
+                } => {
+                    sqlx::query(
+                        "UPDATE participants SET handover_opened_at = ?, handover_opened_by = ?, handover_due_at = ?
+                         WHERE id = ? AND batch_id = ?",
+                    )
+                    .bind(ms(*at))
+                    .bind(by.0)
+                    .bind(ms(*due_at))
+                    .bind(participant.0)
+                    .bind(b)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Event::ReceiptRecorded {
+                    participant,
+                    by,
+                    at,
+                } => {
+                    sqlx::query(
+                        "UPDATE participants SET received_at = ?, received_by = ? WHERE id = ? AND batch_id = ?",
+                    )
+                    .bind(ms(*at))
+                    .bind(by.0)
+                    .bind(participant.0)
+                    .bind(b)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+            }
+        }
+        for effect in effects {
+            match effect {
+                Effect::SetDeadline {
+                    step,
+                    participant,
+                    due_at,
+                } => {
+                    sqlx::query(
+                        "INSERT INTO deadlines (key, batch_id, step_no, participant_id, started_at, due_at)
+                         VALUES (?, ?, ?, ?, ?, ?)
+                         ON CONFLICT(key) DO UPDATE SET started_at = excluded.started_at,
+                             due_at = excluded.due_at, stopped_at = NULL",
+                    )
+                    .bind(deadline_key(state, *step, *participant))
+                    .bind(b)
+                    .bind(step.0)
+                    .bind(participant.map(|p| p.0))
+                    .bind(ms(now))
+                    .bind(ms(*due_at))
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Effect::ClearDeadline { step, participant } => {
+                    sqlx::query(
+                        "UPDATE deadlines SET stopped_at = ? WHERE key = ? AND stopped_at IS NULL",
+                    )
+                    .bind(ms(now))
+                    .bind(deadline_key(state, *step, *participant))
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The earliest due time of a running clock, found through the index.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn next_deadline(
+        conn: &mut SqliteConnection,
+    ) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let next: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(due_at) FROM deadlines WHERE stopped_at IS NULL")
+                .fetch_one(conn)
+                .await?;
+        Ok(next.map(super::from_ms))
+    }
+}
+
+fn deadline_key(state: &BatchState, step: StepNo, participant: Option<ParticipantId>) -> String {
+    match participant {
+        Some(p) => format!("b{}:s{}:p{}", state.id, step, p),
+        None => format!("b{}:s{}", state.id, step),
+    }
+}
+
+async fn mark(
+    conn: &mut SqliteConnection,
+    batch: i64,
+    step: StepNo,
+    member: i64,
+    kind: &str,
+    roles: &RoleSet,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let roles: Vec<&str> = roles.iter().map(|r| r.slug()).collect();
+    sqlx::query(
+        "INSERT INTO step_marks (batch_id, step_no, member_id, kind, roles, at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(batch_id, step_no, member_id, kind) DO NOTHING",
+    )
+    .bind(batch)
+    .bind(step.0)
+    .bind(member)
+    .bind(kind)
+    .bind(roles.join(","))
+    .bind(crate::store::ms(at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,372 @@
+//! Every text staff and participants read, rendered with minijinja from
+//! `message-templates/` (embedded in the binary) or from an operator's copy
+//! of that folder. `.html` templates (Telegram) escape every value.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono_tz::Tz;
+use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::domain::Lang;
+use crate::workflow::Refusal;
+
+macro_rules! embedded {
+    ($($name:literal),* $(,)?) => {
+        &[$(
+            (concat!("id/", $name), include_str!(concat!("../message-templates/id/", $name))),
+            (concat!("en/", $name), include_str!(concat!("../message-templates/en/", $name))),
+        )*]
+    };
+}
+
+/// The embedded templates: (`<lang>/<file>`, source).
+const EMBEDDED: &[(&str, &str)] = embedded!(
+    "step_task.html",
+    "meeting_invitation.html",
+    "meeting_invitation_email.subject",
+    "meeting_invitation_email.txt",
+    "problem_report.html",
+    "result_k.subject",
+    "result_k.txt",
+    "result_bk.subject",
+    "result_bk.txt",
+    "handover_notice.subject",
+    "handover_notice.txt",
+    "receipt_confirmation.subject",
+    "receipt_confirmation.txt",
+    "refusals.toml",
+);
+
+/// The LSP's own facts, available to every template as `lsp`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LspInfo {
+    pub name: String,
+    pub address: String,
+    pub office_hours: String,
+    pub email: String,
+}
+
+/// A template that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("template {name}: {message}")]
+    Invalid { name: String, message: String },
+}
+
+/// The loaded templates.
+pub struct Templates {
+    env: Environment<'static>,
+    refusals: HashMap<(Lang, String), String>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates").finish_non_exhaustive()
+    }
+}
+
+impl Templates {
+    /// The embedded templates, showing times in `tz`.
+    pub fn embedded(lsp: LspInfo, tz: Tz) -> Self {
+        Self::load(lsp, tz, None)
+            .expect("the embedded templates are valid (checked by a unit test)")
+    }
+
+    /// The templates of `dir` where it has them, the embedded ones elsewhere.
+    ///
+    /// # Errors
+    /// [`TemplateError`] naming the file that cannot be read or compiled.
+    pub fn load(lsp: LspInfo, tz: Tz, dir: Option<&Path>) -> Result<Self, TemplateError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Chainable);
+        env.add_global("lsp", minijinja::Value::from_serialize(&lsp));
+        env.add_filter("datetime", move |state: &State, value: String| {
+            format_instant(&value, tz, lang_of(state))
+        });
+        env.add_filter("date", |state: &State, value: String| {
+            format_date(&value, lang_of(state))
+        });
+        let mut refusals = HashMap::new();
+        for (name, embedded) in EMBEDDED {
+            let source = match dir.map(|d| d.join(name)) {
+                Some(path) if path.is_file() => {
+                    std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
+                        path: path.display().to_string(),
+                        source,
+                    })?
+                }
+                _ => (*embedded).to_string(),
+            };
+            let invalid = |message: String| TemplateError::Invalid {
+                name: (*name).to_string(),
+                message,
+            };
+            if let Some(lang) = name.strip_suffix("/refusals.toml") {
+                let lang = if lang == "en" { Lang::En } else { Lang::Id };
+                let table: HashMap<String, String> =
+                    toml::from_str(&source).map_err(|e| invalid(e.message().to_string()))?;
+                for key in Refusal::KEYS {
+                    let text = table.get(key).cloned().or_else(|| {
+                        toml::from_str::<HashMap<String, String>>(embedded)
+                            .ok()
+                            .and_then(|t| t.get(key).cloned())
+                    });
+                    let text = text.ok_or_else(|| invalid(format!("no sentence for '{key}'")))?;
+                    env.template_from_str(&text)
+                        .map_err(|e| invalid(format!("'{key}': {e}")))?;
+                    refusals.insert((lang, key.to_string()), text);
+                }
+            } else {
+                env.add_template_owned((*name).to_string(), source)
+                    .map_err(|e| invalid(e.to_string()))?;
+            }
+        }
+        Ok(Templates { env, refusals })
+    }
+
+    /// Renders `<lang>/<name>` with `context`.
+    ///
+    /// # Errors
+    /// When the template does not exist or fails on this context.
+    pub fn render(&self, lang: Lang, name: &str, context: &Value) -> Result<String, Error> {
+        let template = self.env.get_template(&format!("{}/{name}", lang.code()))?;
+        Ok(template.render(context)?.trim().to_string())
+    }
+
+    /// The sentence explaining a refusal, in `lang`.
+    pub fn refusal(&self, lang: Lang, refusal: &Refusal) -> String {
+        let source = self
+            .refusals
+            .get(&(lang, refusal.key().to_string()))
+            .map(String::as_str)
+            .unwrap_or_default();
+        let mut context = serde_json::to_value(refusal).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut context {
+            map.insert("lang".into(), Value::from(lang.code()));
+        }
+        self.env
+            .render_str(source, context)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| refusal.key().replace('_', " "))
+    }
+}
+
+fn lang_of(state: &State) -> Lang {
+    if state.name().starts_with("en/")
+        || state
+            .lookup("lang")
+            .is_some_and(|l| l.as_str() == Some("en"))
+    {
+        Lang::En
+    } else {
+        Lang::Id
+    }
+}
+
+const HARI: [&str; 7] = [
+    "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
+];
+const BULAN: [&str; 12] = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+];
+
+/// "Selasa, 24 November 2026 pukul 09.00 WIB" / "Tuesday, 24 November 2026, 09:00 WIB".
+fn format_instant(value: &str, tz: Tz, lang: Lang) -> Result<String, Error> {
+    let at: DateTime<Utc> = DateTime::parse_from_rfc3339(value)
+        .map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("'{value}' is not a time"),
+            )
+        })?
+        .with_timezone(&Utc);
+    let local = at.with_timezone(&tz);
+    let zone = local.format("%Z").to_string();
+    Ok(match lang {
+        Lang::Id => format!(
+            "{}, {} {} {} pukul {:02}.{:02} {zone}",
+            HARI[local.weekday().num_days_from_monday() as usize],
+            local.day(),
+            BULAN[local.month0() as usize],
+            local.year(),
+            local.hour(),
+            local.minute()
+        ),
+        Lang::En => format!("{} {zone}", local.format("%A, %-d %B %Y, %H:%M")),
+    })
+}
+
+/// "26 November 2026" in either language (the month's name differs).
+fn format_date(value: &str, lang: Lang) -> Result<String, Error> {
+    let date: NaiveDate = value.parse().map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("'{value}' is not a date"),
+        )
+    })?;
+    Ok(match lang {
+        Lang::Id => format!(
+            "{} {} {}",
+            date.day(),
+            BULAN[date.month0() as usize],
+            date.year()
+        ),
+        Lang::En => date.format("%-d %B %Y").to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sop::StepNo;
+    use crate::workflow::{Field, MissingInput};
+
+    fn templates() -> Templates {
+        Templates::embedded(
+            LspInfo {
+                name: "LSP P1 Politeknik STMI Jakarta".into(),
+                ..LspInfo::default()
+            },
+            chrono_tz::Asia::Jakarta,
+        )
+    }
+
+    #[test]
+    fn times_are_shown_in_wib_in_both_languages() {
+        assert_eq!(
+            format_instant("2026-11-24T02:00:00Z", chrono_tz::Asia::Jakarta, Lang::Id).unwrap(),
+            "Selasa, 24 November 2026 pukul 09.00 WIB"
+        );
+        assert_eq!(
+            format_instant("2026-11-24T02:00:00Z", chrono_tz::Asia::Jakarta, Lang::En).unwrap(),
+            "Tuesday, 24 November 2026, 09:00 WIB"
+        );
+        assert_eq!(
+            format_date("2026-08-17", Lang::Id).unwrap(),
+            "17 Agustus 2026"
+        );
+    }
+
+    #[test]
+    fn refusals_read_naturally() {
+        let t = templates();
+        let waiting = Refusal::StepWaiting {
+            step: StepNo(4),
+            waiting_for: vec![MissingInput {
+                step: StepNo(3),
+                output: "Berita acara penetapan hasil asesmen".into(),
+            }],
+        };
+        assert_eq!(
+            t.refusal(Lang::Id, &waiting),
+            "Langkah 4 belum dapat dikerjakan: masih menunggu “Berita acara penetapan hasil asesmen” dari langkah 3."
+        );
+        assert_eq!(
+            t.refusal(Lang::En, &waiting),
+            "Step 4 cannot be done yet: it needs “Berita acara penetapan hasil asesmen” from step 3."
+        );
+        let role = Refusal::RoleRequired {
+            step: Some(StepNo(8)),
+            roles: vec!["Ketua LSP".into()],
+        };
+        assert_eq!(
+            t.refusal(Lang::Id, &role),
+            "Langkah 8 hanya dapat dikerjakan oleh Ketua LSP."
+        );
+        assert_eq!(t.refusal(Lang::En, &role), "Only Ketua LSP can do step 8.");
+        assert_eq!(
+            t.refusal(
+                Lang::Id,
+                &Refusal::EmptyField {
+                    field: Field::DecreeNumber
+                }
+            ),
+            "Nomor SK tidak boleh kosong."
+        );
+    }
+
+    #[test]
+    fn html_templates_escape_what_users_typed() {
+        let t = templates();
+        let text = t
+            .render(
+                Lang::Id,
+                "problem_report.html",
+                &serde_json::json!({
+                    "batch": {"id": 1, "scheme": "Operator <Mesin>"},
+                    "step": {"no": 2, "activity": "Menyiapkan dokumen"},
+                    "reporter": "Bu <b>Ani</b>",
+                    "text": "Printer rusak & toner habis <script>",
+                    "at": "2026-11-24T02:00:00Z",
+                }),
+            )
+            .unwrap();
+        assert!(
+            text.contains("Printer rusak &amp; toner habis &lt;script&gt;"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Bu &lt;b&gt;Ani&lt;&#x2f;b&gt;")
+                || text.contains("Bu &lt;b&gt;Ani&lt;/b&gt;"),
+            "{text}"
+        );
+        assert!(!text.contains("<script>"));
+    }
+
+    #[test]
+    fn an_operators_folder_overrides_one_file_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("id")).unwrap();
+        std::fs::write(
+            dir.path().join("id/result_k.subject"),
+            "Selamat, {{ participant.name }}!",
+        )
+        .unwrap();
+        let t = Templates::load(
+            LspInfo::default(),
+            chrono_tz::Asia::Jakarta,
+            Some(dir.path()),
+        )
+        .unwrap();
+        let ctx = serde_json::json!({"participant": {"name": "Ayu"}, "batch": {"scheme": "X"}});
+        assert_eq!(
+            t.render(Lang::Id, "result_k.subject", &ctx).unwrap(),
+            "Selamat, Ayu!"
+        );
+        assert_eq!(
+            t.render(Lang::En, "result_k.subject", &ctx).unwrap(),
+            "Your competency assessment result (X): competent"
+        );
+        std::fs::write(dir.path().join("id/result_bk.txt"), "{% if %}").unwrap();
+        let err = Templates::load(
+            LspInfo::default(),
+            chrono_tz::Asia::Jakarta,
+            Some(dir.path()),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("template id/result_bk.txt:"),
+            "{err}"
+        );
+    }
+}

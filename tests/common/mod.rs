@@ -1,0 +1,144 @@
+//! Shared helpers for the integration tests: an application on a real
+//! SQLite file in a temporary folder, a manual clock, and a registered staff.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sertibot::app::App;
+use sertibot::clock::ManualClock;
+use sertibot::config::Config;
+use sertibot::domain::{Member, Role, RoleSet};
+use sertibot::workflow::{Actor, Staff};
+
+/// An application on a fresh database file, with its own clock.
+pub struct TestApp {
+    pub app: App,
+    pub clock: Arc<ManualClock>,
+    pub dir: tempfile::TempDir,
+}
+
+/// Tuesday 24 November 2026, 09:00 WIB.
+pub fn monday_morning() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap()
+}
+
+/// Writes a config file into `dir` with `extra` appended and loads it.
+pub fn config_in(dir: &Path, extra: &str) -> Config {
+    let path = dir.join("sertibot.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[database]\npath = \"test.db\"\n[telegram]\nbot_username = \"lsp_test_bot\"\n{extra}"
+        ),
+    )
+    .unwrap();
+    Config::load(Some(&path), |_| None).unwrap()
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        Self::with_config("").await
+    }
+
+    pub async fn with_config(extra: &str) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_in(dir.path(), extra);
+        let clock = Arc::new(ManualClock::new(monday_morning()));
+        let app = App::open(config, clock.clone()).await.unwrap();
+        TestApp { app, clock, dir }
+    }
+
+    /// Another application on the same database and clock (a second process, a restart).
+    pub async fn reopen(&self, extra: &str) -> App {
+        let config = config_in(self.dir.path(), extra);
+        App::open(config, self.clock.clone()).await.unwrap()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("test.db")
+    }
+}
+
+/// The staff of a small LSP, one member per role plus a second committee member.
+pub struct StaffRoster {
+    pub ketua: Actor,
+    pub sertifikasi: Actor,
+    pub administrasi: Actor,
+    pub komite: Actor,
+    pub komite_2: Actor,
+    pub members: Vec<Member>,
+}
+
+pub async fn add_staff(app: &App) -> StaffRoster {
+    let add = |name: &'static str, role: Role, email: Option<&'static str>| async move {
+        let roles: RoleSet = [role].into();
+        app.add_member(name, &roles, email).await.unwrap();
+    };
+    add(
+        "Dr. Hendra Wijaya",
+        Role::KetuaLsp,
+        Some("hendra@lsp.example.ac.id"),
+    )
+    .await;
+    add("Andi Pratama", Role::KabagSertifikasi, None).await;
+    add(
+        "Siti Rahmawati",
+        Role::KabagAdministrasi,
+        Some("siti@lsp.example.ac.id"),
+    )
+    .await;
+    add(
+        "Ir. Made Sudarsana",
+        Role::KomiteTeknis,
+        Some("made@example.com"),
+    )
+    .await;
+    add("Rina Kusuma", Role::KomiteTeknis, None).await;
+    let members: Vec<Member> = app
+        .members()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    let actor = |name: &str| {
+        let m = members.iter().find(|m| m.name == name).unwrap();
+        Actor::Staff(Staff {
+            id: m.id,
+            name: m.name.clone(),
+            roles: m.roles.clone(),
+        })
+    };
+    StaffRoster {
+        ketua: actor("Dr. Hendra Wijaya"),
+        sertifikasi: actor("Andi Pratama"),
+        administrasi: actor("Siti Rahmawati"),
+        komite: actor("Ir. Made Sudarsana"),
+        komite_2: actor("Rina Kusuma"),
+        members,
+    }
+}
+
+/// A CSV with `n` participants, Indonesian names included.
+pub fn participants_csv(n: usize) -> String {
+    let names = [
+        "Ni Komang Ayu Widyastuti",
+        "Ma'ruf Amin",
+        "Dwi Ayu Lestari Siregar",
+        "Bagus Setiawan",
+        "Yohana Fransiska Manurung",
+    ];
+    let mut csv = String::from("name,email,registration_no\n");
+    for i in 0..n {
+        let name = if i < names.len() {
+            names[i].to_string()
+        } else {
+            format!("Peserta {i}")
+        };
+        csv.push_str(&format!("\"{name}\",asesi{i}@example.com,REG-{i:05}\n"));
+    }
+    csv
+}

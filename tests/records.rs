@@ -1,0 +1,791 @@
+//! The SQLite records on real files: a whole batch through the store, the
+//! outbox and audit written with each change, atomicity, procedure versions,
+//! registration tokens, and concurrent writers.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate};
+use common::{TestApp, add_staff, participants_csv};
+use sertibot::app::{App, AppError, Via};
+use sertibot::domain::{BatchId, Competence, ParticipantId, Role, RoleSet, TelegramUserId};
+use sertibot::sop::StepNo;
+use sertibot::store::{Redemption, Store};
+use sertibot::workflow::{
+    Actor, BatchStatus, Command, Decree, HandoverStage, Meeting, Refusal, StepState,
+};
+
+const K: Competence = Competence::Kompeten;
+const BK: Competence = Competence::BelumKompeten;
+
+async fn new_batch(app: &App, participants: usize) -> BatchId {
+    let batch = app
+        .create_batch(
+            "Operator Mesin Produksi",
+            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            Some("TUK Workshop STMI"),
+        )
+        .await
+        .unwrap();
+    app.import_participants(batch, participants_csv(participants).as_bytes())
+        .await
+        .unwrap();
+    batch
+}
+
+async fn outbox(app: &App, batch: BatchId) -> Vec<sertibot::store::OutboxRow> {
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    Store::outbox_of(&mut conn, batch).await.unwrap()
+}
+
+async fn audit_actions(app: &App, batch: BatchId) -> Vec<String> {
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    Store::audit_of(&mut conn, Some(batch))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.action)
+        .collect()
+}
+
+async fn step_state(app: &App, batch: BatchId, step: u32) -> StepState {
+    app.batch(batch).await.unwrap().1.run(StepNo(step)).state
+}
+
+fn s(n: u32) -> StepNo {
+    StepNo(n)
+}
+
+#[tokio::test]
+async fn a_whole_batch_runs_through_the_records() {
+    let t = TestApp::new().await;
+    let app = &t.app;
+    let staff = add_staff(app).await;
+    let batch = new_batch(app, 5).await;
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    let ids: Vec<ParticipantId> = state.participants.keys().copied().collect();
+    let verdicts = [K, K, K, BK, BK];
+    let tick = |minutes| t.clock.advance(Duration::minutes(minutes));
+
+    // Start: step 1's task to Kabag Administrasi only.
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    assert_eq!(step_state(app, batch, 1).await, StepState::Active);
+    let rows = outbox(app, batch).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].template, "step_task");
+    assert_eq!(rows[0].key, format!("b{batch}:s1:task:m3"));
+    assert_eq!(
+        rows[0].context["step"]["activity"],
+        "Membuat undangan rapat komite teknis"
+    );
+    assert_eq!(rows[0].context["due_at"], "2026-11-24T03:00:00Z");
+    {
+        let mut conn = app.store.pool().acquire().await.unwrap();
+        assert_eq!(
+            Store::next_deadline(&mut conn).await.unwrap(),
+            Some(common::monday_morning() + Duration::hours(1))
+        );
+    }
+
+    // Step 1: acknowledge, the meeting, done: the invitation goes out.
+    tick(5);
+    app.act(
+        batch,
+        &staff.administrasi,
+        &[Command::Acknowledge { step: s(1) }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    let meeting = Meeting {
+        starts_at: common::monday_morning() + Duration::days(2),
+        place: "Ruang Rapat LSP, Gedung B lt. 2".into(),
+    };
+    tick(20);
+    app.act(
+        batch,
+        &staff.administrasi,
+        &[
+            Command::SetMeeting { meeting },
+            Command::MarkDone { step: s(1) },
+        ],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    let invitations: Vec<_> = outbox(app, batch)
+        .await
+        .into_iter()
+        .filter(|r| r.template.starts_with("meeting_invitation"))
+        .collect();
+    // Ketua and both committee members in Telegram; email to the two with an address.
+    assert_eq!(
+        invitations
+            .iter()
+            .filter(|r| r.channel == "telegram")
+            .count(),
+        3
+    );
+    let emailed: Vec<_> = invitations
+        .iter()
+        .filter(|r| r.channel == "email")
+        .filter_map(|r| r.address.clone())
+        .collect();
+    assert_eq!(
+        emailed,
+        vec!["hendra@lsp.example.ac.id", "made@example.com"]
+    );
+    assert_eq!(step_state(app, batch, 2).await, StepState::Active);
+
+    app.act(
+        batch,
+        &staff.komite,
+        &[Command::Rsvp {
+            attend: true,
+            reason: None,
+        }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+
+    // Step 2, then the meeting with all five results.
+    tick(30);
+    app.act(
+        batch,
+        &staff.sertifikasi,
+        &[Command::MarkDone { step: s(2) }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    let results: Vec<Command> = ids
+        .iter()
+        .zip(verdicts)
+        .map(|(p, result)| Command::RecordResult {
+            participant: *p,
+            result,
+        })
+        .collect();
+    tick(90);
+    app.act(batch, &staff.ketua, &results, Via::Telegram)
+        .await
+        .unwrap();
+    app.act(
+        batch,
+        &staff.ketua,
+        &[Command::MarkDone { step: s(3) }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+
+    // Step 4: the decree; every participant gets their own result by email.
+    tick(30);
+    app.act(
+        batch,
+        &staff.ketua,
+        &[
+            Command::RecordDecree {
+                decree: Decree {
+                    number: "SK/LSP-STMI/042/XI/2026".into(),
+                    date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+                },
+            },
+            Command::MarkDone { step: s(4) },
+        ],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    let result_mails: BTreeMap<String, String> = outbox(app, batch)
+        .await
+        .into_iter()
+        .filter(|r| r.template.starts_with("result_"))
+        .map(|r| (r.address.unwrap(), r.template))
+        .collect();
+    assert_eq!(result_mails.len(), 5);
+    assert_eq!(result_mails["asesi0@example.com"], "result_k");
+    assert_eq!(result_mails["asesi3@example.com"], "result_bk");
+    assert_eq!(step_state(app, batch, 5).await, StepState::Active);
+    assert_eq!(step_state(app, batch, 6).await, StepState::Active);
+
+    // The BK branch first: their letters, then handovers.
+    app.act(
+        batch,
+        &staff.administrasi,
+        &[Command::MarkDone { step: s(5) }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    for p in &ids[3..] {
+        app.act(
+            batch,
+            &staff.sertifikasi,
+            &[Command::OpenHandover { participant: *p }],
+            Via::Telegram,
+        )
+        .await
+        .unwrap();
+        tick(5);
+        app.act(
+            batch,
+            &staff.sertifikasi,
+            &[Command::RecordReceipt { participant: *p }],
+            Via::Telegram,
+        )
+        .await
+        .unwrap();
+    }
+
+    // The K branch: blank numbers, print, sign, archive.
+    let blanks: Vec<Command> = ids[..3]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Command::RecordBlankNumber {
+            participant: *p,
+            number: format!("BNSP-2026-{:06}", 100 + i),
+        })
+        .collect();
+    tick(60 * 24 * 3);
+    app.act(batch, &staff.sertifikasi, &blanks, Via::Telegram)
+        .await
+        .unwrap();
+    app.act(
+        batch,
+        &staff.sertifikasi,
+        &[Command::MarkDone { step: s(6) }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    app.act(
+        batch,
+        &staff.sertifikasi,
+        &[Command::MarkDone { step: s(7) }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    app.act(
+        batch,
+        &staff.ketua,
+        &[Command::MarkDone { step: s(8) }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    app.act(
+        batch,
+        &staff.administrasi,
+        &[Command::MarkDone { step: s(10) }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    for p in &ids[..3] {
+        app.act(
+            batch,
+            &staff.sertifikasi,
+            &[Command::RecordReceipt { participant: *p }],
+            Via::Telegram,
+        )
+        .await
+        .unwrap();
+    }
+
+    // Everything is recorded.
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    assert_eq!(state.status, BatchStatus::Finished);
+    assert!(state.steps.values().all(|r| r.state == StepState::Done));
+    assert!(
+        state
+            .participants
+            .values()
+            .all(|p| p.handover.stage() == HandoverStage::Received)
+    );
+    assert_eq!(
+        state.participants[&ids[0]].blank_number.as_deref(),
+        Some("BNSP-2026-000100")
+    );
+    assert_eq!(state.rsvps.len(), 1);
+    assert!(state.run(s(1)).acks.contains_key(&staff.members[2].id));
+
+    // Each participant: one result, one handover notice, one receipt confirmation.
+    let rows = outbox(app, batch).await;
+    for i in 0..5 {
+        let address = format!("asesi{i}@example.com");
+        let mut templates: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.address.as_deref() == Some(address.as_str()))
+            .map(|r| r.template.as_str())
+            .collect();
+        templates.sort();
+        let result = if i < 3 { "result_k" } else { "result_bk" };
+        assert_eq!(
+            templates,
+            vec!["handover_notice", "receipt_confirmation", result],
+            "{address}"
+        );
+    }
+    // Every step's task reached every holder of its roles (step 3: Ketua and both committee members).
+    for step in [1, 2, 3, 4, 5, 6, 7, 8, 10, 11] {
+        let tasks = rows
+            .iter()
+            .filter(|r| {
+                r.template == "step_task" && r.key.starts_with(&format!("b{batch}:s{step}:"))
+            })
+            .count();
+        assert_eq!(tasks, if step == 3 { 3 } else { 1 }, "step {step}");
+    }
+    // No deadline is left running.
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    assert_eq!(Store::next_deadline(&mut conn).await.unwrap(), None);
+
+    // The audit log tells the story in order.
+    let actions = audit_actions(app, batch).await;
+    assert_eq!(
+        actions[..3],
+        ["batch_created", "participants_imported", "batch_started"]
+    );
+    assert_eq!(
+        actions.iter().filter(|a| *a == "step_completed").count(),
+        10
+    );
+    assert_eq!(
+        actions.iter().filter(|a| *a == "result_recorded").count(),
+        5
+    );
+    assert_eq!(
+        actions.iter().filter(|a| *a == "receipt_recorded").count(),
+        5
+    );
+    assert_eq!(actions.last().unwrap(), "batch_finished");
+    assert_eq!(store_integrity(app).await, vec!["ok"]);
+}
+
+async fn store_integrity(app: &App) -> Vec<String> {
+    app.store.integrity_check().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_reloaded_state_is_the_state_the_workflow_computed() {
+    let t = TestApp::new().await;
+    let app = &t.app;
+    let staff = add_staff(app).await;
+    let batch = new_batch(app, 3).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let meeting = Meeting {
+        starts_at: common::monday_morning() + Duration::days(1),
+        place: "Zoom https://zoom.example/j/123".into(),
+    };
+    app.act(
+        batch,
+        &staff.administrasi,
+        &[
+            Command::Acknowledge { step: s(1) },
+            Command::SetMeeting { meeting },
+            Command::MarkDone { step: s(1) },
+        ],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    app.act(
+        batch,
+        &staff.komite_2,
+        &[Command::Rsvp {
+            attend: false,
+            reason: Some("Dinas luar kota".into()),
+        }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    app.act(
+        batch,
+        &staff.sertifikasi,
+        &[Command::MarkDone { step: s(2) }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    let (_, loaded, _) = app.batch(batch).await.unwrap();
+
+    // Rebuild the same history in memory from the loaded draft and compare.
+    let mut memory = loaded.clone();
+    let ids: Vec<ParticipantId> = memory.participants.keys().copied().collect();
+    let commands = vec![
+        Command::RecordResult {
+            participant: ids[0],
+            result: K,
+        },
+        Command::RecordResult {
+            participant: ids[1],
+            result: BK,
+        },
+        Command::RecordResult {
+            participant: ids[2],
+            result: K,
+        },
+        Command::MarkDone { step: s(3) },
+    ];
+    let now = t.app.now();
+    for c in &commands {
+        sertibot::workflow::execute(&mut memory, &staff.ketua, c, now, &app.config.calendar)
+            .unwrap();
+    }
+    app.act(batch, &staff.ketua, &commands, Via::Telegram)
+        .await
+        .unwrap();
+    let (_, reloaded, _) = app.batch(batch).await.unwrap();
+    assert_eq!(reloaded, memory);
+}
+
+#[tokio::test]
+async fn a_refused_command_writes_nothing_but_the_attempt() {
+    let t = TestApp::new().await;
+    let app = &t.app;
+    let staff = add_staff(app).await;
+    let batch = new_batch(app, 2).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let before_outbox = outbox(app, batch).await.len();
+    // The acknowledgement is fine, the "done" is not (no meeting set): neither is kept.
+    let err = app
+        .act(
+            batch,
+            &staff.administrasi,
+            &[
+                Command::Acknowledge { step: s(1) },
+                Command::MarkDone { step: s(1) },
+            ],
+            Via::Telegram,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        AppError::Refused(Refusal::RecordMissing { .. })
+    ));
+    assert_eq!(
+        app.explain(&err, sertibot::domain::Lang::Id),
+        "Langkah 1 belum dapat ditandai selesai: waktu dan tempat rapat belum diisi."
+    );
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    assert!(state.run(s(1)).acks.is_empty());
+    assert_eq!(outbox(app, batch).await.len(), before_outbox);
+    // A wrong role is refused and recorded too.
+    let err = app
+        .act(
+            batch,
+            &staff.komite,
+            &[Command::MarkDone { step: s(1) }],
+            Via::Telegram,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        app.explain(&err, sertibot::domain::Lang::En),
+        "Only Kabag Administrasi can do step 1."
+    );
+    let actions = audit_actions(app, batch).await;
+    assert_eq!(actions.iter().filter(|a| *a == "refused").count(), 2);
+    assert!(!actions.contains(&"acknowledged".to_string()));
+}
+
+#[tokio::test]
+async fn a_running_batch_keeps_the_procedure_it_started_with() {
+    let t = TestApp::new().await;
+    let staff = add_staff(&t.app).await;
+    let running = new_batch(&t.app, 1).await;
+    t.app
+        .start_batch(running, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let draft = new_batch(&t.app, 1).await;
+
+    // The operator edits the procedure: step 1 now takes 2 hours.
+    let edited = sertibot::sop::DEFAULT_PROCEDURE.replacen(
+        "standard_time = \"1 jam\"",
+        "standard_time = \"2 jam\"",
+        1,
+    );
+    std::fs::write(t.dir.path().join("sop.toml"), edited).unwrap();
+    let app = t.reopen("[procedure]\nfile = \"sop.toml\"\n").await;
+
+    let (_, old, _) = app.batch(running).await.unwrap();
+    assert_eq!(old.procedure.step(s(1)).unwrap().standard_time.amount, 1);
+    app.act(
+        running,
+        &staff.administrasi,
+        &[Command::Acknowledge { step: s(1) }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    let (_, old, _) = app.batch(running).await.unwrap();
+    assert_eq!(old.procedure.step(s(1)).unwrap().standard_time.amount, 1);
+
+    app.start_batch(draft, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let (_, new, _) = app.batch(draft).await.unwrap();
+    assert_eq!(new.procedure.step(s(1)).unwrap().standard_time.amount, 2);
+    assert_eq!(
+        new.run(s(1)).due_at.unwrap() - new.run(s(1)).started_at.unwrap(),
+        Duration::hours(2)
+    );
+}
+
+#[tokio::test]
+async fn a_batch_cannot_start_while_a_role_has_nobody() {
+    let t = TestApp::new().await;
+    let roles: RoleSet = [Role::KetuaLsp, Role::KabagSertifikasi].into();
+    t.app.add_member("Dr. Hendra", &roles, None).await.unwrap();
+    let batch = new_batch(&t.app, 1).await;
+    let err = t
+        .app
+        .start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no member holds the role Kabag Administrasi that step 1 needs; add one with `sertibot member add` before starting"
+    );
+    let (_, state, _) = t.app.batch(batch).await.unwrap();
+    assert_eq!(state.status, BatchStatus::Draft);
+}
+
+#[tokio::test]
+async fn participants_can_only_be_imported_before_the_start() {
+    let t = TestApp::new().await;
+    add_staff(&t.app).await;
+    let batch = new_batch(&t.app, 2).await;
+    t.app
+        .start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let err = t
+        .app
+        .import_participants(
+            batch,
+            b"name,email,registration_no\nBaru,baru@example.com,\n",
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("has already started"), "{err}");
+}
+
+#[tokio::test]
+async fn ten_thousand_participants_import_in_one_go() {
+    let t = TestApp::new().await;
+    let batch = t
+        .app
+        .create_batch(
+            "Juru Las",
+            NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    let count = t
+        .app
+        .import_participants(batch, participants_csv(10_000).as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(count, 10_000);
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    let participants = Store::participants(&mut conn, batch).await.unwrap();
+    assert_eq!(participants.len(), 10_000);
+    let last = participants.values().last().unwrap();
+    assert_eq!(last.email.as_str(), "asesi9999@example.com");
+    assert_eq!(last.registration_no.as_deref(), Some("REG-09999"));
+}
+
+#[tokio::test]
+async fn a_registration_token_works_once_and_not_after_it_expires() {
+    let t = TestApp::new().await;
+    let roles: RoleSet = [Role::KomiteTeknis].into();
+    let first = t.app.add_member("Rina Kusuma", &roles, None).await.unwrap();
+    let second = t
+        .app
+        .add_member("Made Sudarsana", &roles, None)
+        .await
+        .unwrap();
+    let user = TelegramUserId(7_000_001);
+
+    assert_eq!(
+        t.app.redeem("not-a-token", user).await.unwrap(),
+        Redemption::Unknown
+    );
+    match t.app.redeem(&first.token.token, user).await.unwrap() {
+        Redemption::Registered(m) => {
+            assert_eq!(m.name, "Rina Kusuma");
+            assert_eq!(m.telegram_user_id, Some(user));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        t.app.redeem(&first.token.token, user).await.unwrap(),
+        Redemption::Used
+    );
+    // The same Telegram account cannot take a second member's place.
+    assert_eq!(
+        t.app.redeem(&second.token.token, user).await.unwrap(),
+        Redemption::AccountTaken
+    );
+    // Three days later the second link has expired; a new link works.
+    t.clock.advance(Duration::hours(73));
+    let other = TelegramUserId(7_000_002);
+    assert_eq!(
+        t.app.redeem(&second.token.token, other).await.unwrap(),
+        Redemption::Expired
+    );
+    let fresh = t.app.new_registration_link(second.id).await.unwrap();
+    assert!(matches!(
+        t.app.redeem(&fresh.token, other).await.unwrap(),
+        Redemption::Registered(_)
+    ));
+
+    // Only hashes are stored.
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM registration_tokens")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    assert!(!stored.contains(&first.token.token));
+    assert!(stored.contains(&sertibot::app::token_hash(&first.token.token)));
+    // Every attempt is in the audit log.
+    let actions: Vec<String> = Store::audit_of(&mut conn, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.action)
+        .filter(|a| a.starts_with("registration") || a == "member_registered")
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "registration_refused_unknown",
+            "member_registered",
+            "registration_refused_used",
+            "registration_refused_account_taken",
+            "registration_refused_expired",
+            "registration_link_issued",
+            "member_registered"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_refuses_changes() {
+    let t = TestApp::new().await;
+    add_staff(&t.app).await;
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    let update = sqlx::query("UPDATE audit_log SET action = 'forged'")
+        .execute(&mut *conn)
+        .await
+        .unwrap_err();
+    assert!(update.to_string().contains("append-only"), "{update}");
+    let delete = sqlx::query("DELETE FROM audit_log")
+        .execute(&mut *conn)
+        .await
+        .unwrap_err();
+    assert!(delete.to_string().contains("append-only"), "{delete}");
+}
+
+#[tokio::test]
+async fn an_occasion_is_queued_once() {
+    let t = TestApp::new().await;
+    let batch = new_batch(&t.app, 1).await;
+    let message = sertibot::notify::Outgoing {
+        key: format!("b{batch}:result:p1"),
+        channel: sertibot::notify::Channel::Email,
+        batch: Some(batch),
+        member: None,
+        participant: None,
+        address: Some("asesi0@example.com".into()),
+        template: "result_k".into(),
+        context: serde_json::json!({}),
+    };
+    let mut tx = t.app.store.begin().await.unwrap();
+    let now = t.app.now();
+    assert_eq!(
+        Store::enqueue(&mut tx, &[message.clone()], now)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(Store::enqueue(&mut tx, &[message], now).await.unwrap(), 0);
+    tx.commit().await.unwrap();
+    assert_eq!(outbox(&t.app, batch).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_writers_never_see_a_locked_database() {
+    let t = TestApp::new().await;
+    let staff = add_staff(&t.app).await;
+    let mut batches = Vec::new();
+    for _ in 0..10 {
+        let b = new_batch(&t.app, 3).await;
+        t.app
+            .start_batch(b, &Actor::Operator, Via::Cli)
+            .await
+            .unwrap();
+        batches.push(b);
+    }
+    // A second application on the same file, as the command line beside the service.
+    let other = std::sync::Arc::new(t.reopen("").await);
+    let this = std::sync::Arc::new(t.app);
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let app = if i % 2 == 0 {
+            this.clone()
+        } else {
+            other.clone()
+        };
+        let batch = batches[(i / 5) % batches.len()];
+        let actor = staff.administrasi.clone();
+        tasks.push(tokio::spawn(async move {
+            match i % 5 {
+                0 => app
+                    .create_batch(
+                        "Paralel",
+                        NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+                        None,
+                    )
+                    .await
+                    .map(|_| ()),
+                1 => app
+                    .add_member(&format!("Komite {i}"), &[Role::KomiteTeknis].into(), None)
+                    .await
+                    .map(|_| ()),
+                _ => app
+                    .act(
+                        batch,
+                        &actor,
+                        &[Command::Acknowledge { step: StepNo(1) }],
+                        Via::Telegram,
+                    )
+                    .await
+                    .map(|_| ()),
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().expect("no writer fails");
+    }
+    for b in batches {
+        let (_, state, _) = this.batch(b).await.unwrap();
+        assert_eq!(state.run(StepNo(1)).acks.len(), 1);
+    }
+    assert_eq!(this.store.integrity_check().await.unwrap(), vec!["ok"]);
+}
