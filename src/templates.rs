@@ -87,7 +87,7 @@ impl Templates {
     /// [`TemplateError`] naming the file that cannot be read or compiled.
     pub fn load(lsp: LspInfo, tz: Tz, dir: Option<&Path>) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Chainable);
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         env.add_global("lsp", minijinja::Value::from_serialize(&lsp));
         env.add_filter("datetime", move |state: &State, value: String| {
             format_instant(&value, tz, lang_of(state))

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDate};
 use common::{TestApp, add_staff, participants_csv};
 use sertibot::app::{App, AppError, Via};
-use sertibot::domain::{BatchId, Competence, ParticipantId, Role, RoleSet, TelegramUserId};
+use sertibot::domain::{BatchId, Competence, Lang, ParticipantId, Role, RoleSet, TelegramUserId};
 use sertibot::sop::StepNo;
 use sertibot::store::{Redemption, Store};
 use sertibot::workflow::{
@@ -366,6 +366,67 @@ async fn a_whole_batch_runs_through_the_records() {
     );
     assert_eq!(actions.last().unwrap(), "batch_finished");
     assert_eq!(store_integrity(app).await, vec!["ok"]);
+
+    // Every queued message renders, in both languages, with what its reader needs.
+    for row in &rows {
+        for lang in [Lang::Id, Lang::En] {
+            let parts: Vec<String> = if row.channel == "telegram" {
+                vec![format!("{}.html", row.template)]
+            } else {
+                vec![
+                    format!("{}.subject", row.template),
+                    format!("{}.txt", row.template),
+                ]
+            };
+            for part in parts {
+                let text = app
+                    .templates
+                    .render(lang, &part, &row.context)
+                    .unwrap_or_else(|e| panic!("{part} ({lang:?}) for {}: {e:#}", row.key));
+                assert!(!text.is_empty(), "{part}");
+            }
+        }
+    }
+    let render = |template: &str, address: &str| {
+        let row = rows
+            .iter()
+            .find(|r| r.template == template && r.address.as_deref() == Some(address))
+            .unwrap();
+        app.templates
+            .render(Lang::Id, &format!("{template}.txt"), &row.context)
+            .unwrap()
+    };
+    let k = render("result_k", "asesi0@example.com");
+    assert!(k.starts_with("Yth. Ni Komang Ayu Widyastuti,"), "{k}");
+    assert!(
+        k.contains("KOMPETEN (K)") && k.contains("SK/LSP-STMI/042/XI/2026"),
+        "{k}"
+    );
+    assert!(k.contains("24 November 2026"), "{k}");
+    let bk = render("result_bk", "asesi3@example.com");
+    assert!(
+        bk.contains("BELUM KOMPETEN (BK)") && bk.contains("banding"),
+        "{bk}"
+    );
+    let notice = render("handover_notice", "asesi3@example.com");
+    assert!(
+        notice.contains("Surat keterangan") && notice.contains("REG-00003"),
+        "{notice}"
+    );
+    let task = rows
+        .iter()
+        .find(|r| r.template == "step_task" && r.key.contains(":s6:"))
+        .unwrap();
+    let text = app
+        .templates
+        .render(Lang::Id, "step_task.html", &task.context)
+        .unwrap();
+    assert!(
+        text.contains("Langkah 6: Mengajukan permohonan blangko ke BNSP"),
+        "{text}"
+    );
+    assert!(text.contains("Waktu baku: 1 minggu"), "{text}");
+    assert!(text.contains("Batas waktu: <b>"), "{text}");
 }
 
 async fn store_integrity(app: &App) -> Vec<String> {
@@ -719,7 +780,7 @@ async fn an_occasion_is_queued_once() {
     let mut tx = t.app.store.begin().await.unwrap();
     let now = t.app.now();
     assert_eq!(
-        Store::enqueue(&mut tx, &[message.clone()], now)
+        Store::enqueue(&mut tx, std::slice::from_ref(&message), now)
             .await
             .unwrap(),
         1

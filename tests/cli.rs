@@ -1,0 +1,541 @@
+//! The real `sertibot` binary in a fresh folder, as an operator uses it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sertibot");
+
+fn sertibot_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("TELOXIDE_TOKEN")
+        .env_remove("TELOXIDE_API_URL")
+        .env_remove("SERTIBOT_SMTP_URL")
+        .env_remove("SERTIBOT_DATABASE")
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn sertibot(dir: &Path, args: &[&str]) -> Output {
+    sertibot_with(dir, args, &[])
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: Output) -> String {
+    assert!(o.status.success(), "failed: {}\n{}", stdout(&o), stderr(&o));
+    stdout(&o)
+}
+
+/// Asserts a failure with exactly one sentence, no panic and no backtrace.
+fn one_sentence_failure(o: &Output) -> String {
+    assert!(!o.status.success(), "expected a failure: {}", stdout(o));
+    let err = stderr(o);
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "one line expected: {err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    lines[0].trim_start_matches("error: ").to_string()
+}
+
+/// Asserts a usage error as clap reports it: the sentence, then a hint to --help; exit 2.
+fn usage_failure(o: &Output) -> String {
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(o));
+    let err = stderr(o);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("For more information, try '--help'."),
+        "{err}"
+    );
+    err.lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("error: ")
+        .to_string()
+}
+
+/// A folder with a config that names the bot, and the four roles registered.
+fn prepared() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    ok(sertibot(dir.path(), &["init"]));
+    let config = std::fs::read_to_string(dir.path().join("sertibot.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("sertibot.toml"),
+        config.replace(
+            "# bot_username = \"lsp_stmi_bot\"",
+            "bot_username = \"lsp_stmi_bot\"",
+        ),
+    )
+    .unwrap();
+    for (name, role) in [
+        ("Dr. Hendra Wijaya", "ketua-lsp"),
+        ("Andi Pratama", "kabag-sertifikasi"),
+        ("Siti Rahmawati", "kabag-administrasi"),
+        ("Ir. Made Sudarsana", "komite-teknis"),
+    ] {
+        ok(sertibot(
+            dir.path(),
+            &["member", "add", "--name", name, "--role", role],
+        ));
+    }
+    dir
+}
+
+fn create_batch(dir: &Path) -> String {
+    let out = ok(sertibot(
+        dir,
+        &[
+            "batch",
+            "create",
+            "--scheme",
+            "Operator Mesin Produksi",
+            "--assessed-on",
+            "2026-11-20",
+        ],
+    ));
+    out.lines().last().unwrap().to_string()
+}
+
+#[test]
+fn a_fresh_folder_from_init_to_a_started_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(sertibot(dir.path(), &["init"]));
+    assert!(out.contains("Wrote sertibot.toml."));
+    assert_eq!(
+        one_sentence_failure(&sertibot(dir.path(), &["init"])),
+        "sertibot.toml already exists; use --force to overwrite it"
+    );
+    let config = std::fs::read_to_string(dir.path().join("sertibot.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("sertibot.toml"),
+        config.replace(
+            "# bot_username = \"lsp_stmi_bot\"",
+            "bot_username = \"lsp_stmi_bot\"",
+        ),
+    )
+    .unwrap();
+
+    let out = ok(sertibot(
+        dir.path(),
+        &[
+            "member",
+            "add",
+            "--name",
+            "Komang Ayu",
+            "--role",
+            "ketua-lsp",
+            "--role",
+            "komite-teknis",
+            "--email",
+            "komang@lsp.example.ac.id",
+        ],
+    ));
+    assert!(
+        out.contains("Added member 1: Komang Ayu (Ketua LSP, Komite Teknis)."),
+        "{out}"
+    );
+    assert!(out.contains("valid for 3 days"), "{out}");
+    let link = out
+        .lines()
+        .find(|l| l.starts_with("https://t.me/lsp_stmi_bot?start="))
+        .expect("a registration link");
+    let token = link.trim_start_matches("https://t.me/lsp_stmi_bot?start=");
+    assert!(
+        token.len() <= 64 && token.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{token}"
+    );
+    for (name, role) in [
+        ("Andi", "kabag-sertifikasi"),
+        ("Siti", "kabag-administrasi"),
+    ] {
+        ok(sertibot(
+            dir.path(),
+            &["member", "add", "--name", name, "--role", role],
+        ));
+    }
+    let list = ok(sertibot(dir.path(), &["member", "list"]));
+    assert!(list.contains("ketua-lsp,komite-teknis"), "{list}");
+    assert!(list.contains("link valid until"), "{list}");
+
+    let id = create_batch(dir.path());
+    assert_eq!(id, "1");
+    std::fs::write(
+        dir.path().join("peserta.csv"),
+        "name;email;registration_no\nNi Komang Ayu Widyastuti;ayu@example.ac.id;MET-01\nMa'ruf Amin;maruf@example.com;MET-02\n",
+    )
+    .unwrap();
+    let out = ok(sertibot(
+        dir.path(),
+        &["batch", "import", "1", "peserta.csv"],
+    ));
+    assert_eq!(out.trim(), "Imported 2 participant(s) into batch 1.");
+
+    let out = ok(sertibot(dir.path(), &["batch", "start", "1"]));
+    assert!(out.contains("Started batch 1"), "{out}");
+    let status = ok(sertibot(dir.path(), &["batch", "status", "1"]));
+    assert!(status.contains("Status: running"), "{status}");
+    assert!(
+        status.contains("Participants: 2 (K 0, BK 0, no result 2)"),
+        "{status}"
+    );
+    let step1 = status.lines().find(|l| l.starts_with("1 ")).unwrap();
+    assert!(step1.contains("active") && step1.contains("WIB"), "{step1}");
+    let step11 = status.lines().find(|l| l.starts_with("11 ")).unwrap();
+    assert!(step11.contains("waiting"), "{step11}");
+    assert!(
+        !status.lines().any(|l| l.starts_with("9 ")),
+        "there is no step 9"
+    );
+
+    let list = ok(sertibot(dir.path(), &["batch", "list"]));
+    assert!(
+        list.contains("Operator Mesin Produksi") && list.contains("running"),
+        "{list}"
+    );
+    let check = ok(sertibot(dir.path(), &["check"]));
+    assert!(
+        check.contains("ok     database:") && check.contains("integrity ok"),
+        "{check}"
+    );
+}
+
+#[test]
+fn a_bad_participant_file_names_every_bad_row_and_imports_nothing() {
+    let dir = prepared();
+    let id = create_batch(dir.path());
+    let mut csv = b"name,email,registration_no\n".to_vec();
+    csv.extend_from_slice(b"Dwi Ayu Lestari Siregar,dwi@example.com,R-1\n"); // 2 fine
+    csv.extend_from_slice(b"   ,kosong@example.com,R-2\n"); // 3 empty name
+    csv.extend_from_slice(b"Budi,budi-at-example.com,R-3\n"); // 4 invalid email
+    csv.extend_from_slice(b"Budi Lagi,DWI@example.com,R-4\n"); // 5 duplicate email
+    csv.extend_from_slice(b"Citra,citra@example.com,R-1\n"); // 6 duplicate registration number
+    csv.extend_from_slice(b"Dedi,dedi@example.com\n"); // 7 wrong column count
+    csv.extend_from_slice(b"Eko \xe9\xe9,eko@example.com,R-7\n"); // 8 bad UTF-8 (Windows-1252)
+    std::fs::write(dir.path().join("peserta.csv"), &csv).unwrap();
+
+    let out = sertibot(dir.path(), &["batch", "import", &id, "peserta.csv"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "peserta.csv: row 3: the name is empty",
+            "peserta.csv: row 4: 'budi-at-example.com' is not a valid email address",
+            "peserta.csv: row 5: the email DWI@example.com is also on row 2",
+            "peserta.csv: row 6: the registration number R-1 is also on row 2",
+            "peserta.csv: row 7: expected 3 columns (name, email, registration_no) but found 2",
+            "peserta.csv: row 8: the text is not valid UTF-8 (save the file as \"CSV UTF-8\")",
+            "error: peserta.csv has 6 bad row(s); nothing was imported",
+        ]
+    );
+    let status = ok(sertibot(dir.path(), &["batch", "status", &id]));
+    assert!(status.contains("Participants: 0"), "{status}");
+}
+
+#[test]
+fn mistakes_get_one_sentence_and_a_non_zero_exit() {
+    let dir = prepared();
+    assert_eq!(
+        one_sentence_failure(&sertibot(dir.path(), &["batch", "status", "42"])),
+        "there is no batch 42"
+    );
+    assert_eq!(
+        usage_failure(&sertibot(dir.path(), &["batch", "start", "nol"])),
+        "invalid value 'nol' for '<BATCH>': 'nol' is not a batch id (a positive number such as 3)"
+    );
+    let id = create_batch(dir.path());
+    assert_eq!(
+        one_sentence_failure(&sertibot(dir.path(), &["batch", "start", &id])),
+        "This batch has no participants yet; import the participant list first."
+    );
+    assert_eq!(
+        one_sentence_failure(&sertibot(
+            dir.path(),
+            &["batch", "import", &id, "missing.csv"]
+        )),
+        "cannot read missing.csv: No such file or directory (os error 2)"
+    );
+    assert_eq!(
+        usage_failure(&sertibot(
+            dir.path(),
+            &[
+                "batch",
+                "create",
+                "--scheme",
+                "X",
+                "--assessed-on",
+                "20-11-2026"
+            ]
+        )),
+        "invalid value '20-11-2026' for '--assessed-on <YYYY-MM-DD>': '20-11-2026' is not a date in the form YYYY-MM-DD"
+    );
+    assert_eq!(
+        one_sentence_failure(&sertibot(
+            dir.path(),
+            &[
+                "member",
+                "add",
+                "--name",
+                "A",
+                "--role",
+                "ketua-lsp",
+                "--email",
+                "a@b"
+            ]
+        )),
+        "'a@b' is not a valid email address"
+    );
+    assert_eq!(
+        usage_failure(&sertibot(
+            dir.path(),
+            &["member", "add", "--name", "A", "--role", "kepala"]
+        )),
+        "invalid value 'kepala' for '--role <ROLE>': unknown role 'kepala': use one of ketua-lsp, kabag-sertifikasi, kabag-administrasi, komite-teknis"
+    );
+    assert_eq!(
+        one_sentence_failure(&sertibot(
+            dir.path(),
+            &["--config", "nowhere.toml", "batch", "list"]
+        )),
+        "cannot read the config file nowhere.toml: No such file or directory (os error 2)"
+    );
+    std::fs::write(
+        dir.path().join("broken.toml"),
+        "[calendar]\nmode = \"kadang\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        one_sentence_failure(&sertibot(
+            dir.path(),
+            &["--config", "broken.toml", "batch", "list"]
+        )),
+        "calendar.mode 'kadang' must be \"working\" or \"wall-clock\""
+    );
+}
+
+#[test]
+fn check_names_a_broken_procedure_file_with_its_line() {
+    let dir = prepared();
+    let sop = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/sop/penerbitan-sertifikat.toml"
+    ))
+    .unwrap()
+    .replace("after = [6]", "after = [9]");
+    std::fs::write(dir.path().join("sop.toml"), sop).unwrap();
+    let config = std::fs::read_to_string(dir.path().join("sertibot.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("sertibot.toml"),
+        config.replace(
+            "# file = \"penerbitan-sertifikat.toml\"",
+            "file = \"sop.toml\"",
+        ),
+    )
+    .unwrap();
+    let out = sertibot(dir.path(), &["check"]);
+    assert!(!out.status.success());
+    let report = stdout(&out);
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("FAILED procedure"))
+        .unwrap();
+    assert!(line.contains("sop.toml, line "), "{line}");
+    assert!(
+        line.contains("step 7 comes after step 9, which is not listed before it"),
+        "{line}"
+    );
+    assert_eq!(stderr(&out).trim(), "error: 1 check(s) failed");
+}
+
+/// A one-request-at-a-time stand-in for the Bot API's getMe.
+fn fake_get_me(status: &'static str, body: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                if header.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = header.to_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body_in = vec![0; length];
+            reader.read_exact(&mut body_in).unwrap();
+            record.lock().unwrap().push(request_line.trim().to_string());
+            let response = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(response.as_bytes()).unwrap();
+        }
+    });
+    (url, seen)
+}
+
+const TOKEN: &str = "123456:AAE-secret-token-for-tests";
+
+#[test]
+fn without_a_username_the_link_asks_telegram_and_never_shows_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, seen) = fake_get_me(
+        "200 OK",
+        r#"{"ok":true,"result":{"id":777,"is_bot":true,"first_name":"LSP Bot","username":"lsp_fake_bot","can_join_groups":true,"can_read_all_group_messages":false,"supports_inline_queries":false,"can_connect_to_business":false,"has_main_web_app":false}}"#,
+    );
+    let out = sertibot_with(
+        dir.path(),
+        &[
+            "member",
+            "add",
+            "--name",
+            "Siti",
+            "--role",
+            "kabag-administrasi",
+        ],
+        &[("TELOXIDE_TOKEN", TOKEN), ("TELOXIDE_API_URL", &url)],
+    );
+    let text = ok(out);
+    assert!(text.contains("https://t.me/lsp_fake_bot?start="), "{text}");
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1);
+    assert!(
+        requests[0].to_lowercase().contains("/getme"),
+        "{requests:?}"
+    );
+
+    // Telegram refuses the token: the error says so without the token.
+    let (url, _) = fake_get_me(
+        "401 Unauthorized",
+        r#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#,
+    );
+    let out = sertibot_with(
+        dir.path(),
+        &[
+            "member",
+            "add",
+            "--name",
+            "Andi",
+            "--role",
+            "kabag-sertifikasi",
+        ],
+        &[("TELOXIDE_TOKEN", TOKEN), ("TELOXIDE_API_URL", &url)],
+    );
+    let sentence = one_sentence_failure(&out);
+    assert!(
+        sentence.starts_with("cannot ask Telegram for the bot's username (getMe):"),
+        "{sentence}"
+    );
+    assert!(!stderr(&out).contains("secret-token") && !stdout(&out).contains("secret-token"));
+
+    // Nobody listens at the API URL: still no token in the message.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = sertibot_with(
+        dir.path(),
+        &[
+            "member",
+            "add",
+            "--name",
+            "Andi",
+            "--role",
+            "kabag-sertifikasi",
+        ],
+        &[("TELOXIDE_TOKEN", TOKEN), ("TELOXIDE_API_URL", &dead)],
+    );
+    one_sentence_failure(&out);
+    assert!(!stderr(&out).contains("secret-token"), "{}", stderr(&out));
+
+    // Neither a username nor a token: the member is not added.
+    let out = sertibot(
+        dir.path(),
+        &["member", "add", "--name", "Budi", "--role", "ketua-lsp"],
+    );
+    assert!(one_sentence_failure(&out).starts_with("cannot build the registration link"));
+    let list = ok(sertibot(dir.path(), &["member", "list"]));
+    assert!(
+        list.contains("Siti") && !list.contains("Andi") && !list.contains("Budi"),
+        "{list}"
+    );
+}
+
+#[test]
+fn the_service_stops_cleanly_on_sigterm() {
+    let dir = prepared();
+    let mut child = Command::new(BIN)
+        .arg("run")
+        .current_dir(dir.path())
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let _ = tx.send(line.unwrap_or_default());
+        }
+    });
+    let mut log = Vec::new();
+    while !log
+        .iter()
+        .any(|l: &String| l.contains("sertibot is running"))
+    {
+        log.push(
+            rx.recv_timeout(Duration::from_secs(20))
+                .expect("the service starts"),
+        );
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    log.extend(rx.try_iter());
+    assert!(log.iter().any(|l| l.contains("shutting down")), "{log:?}");
+    assert!(!log.iter().any(|l| l.contains("secret-token")), "{log:?}");
+}
