@@ -135,15 +135,7 @@ impl App {
         roles: &RoleSet,
         email: Option<&str>,
     ) -> Result<NewMember, AppError> {
-        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-        if name.is_empty() {
-            return Err(AppError::Invalid("the member's name is empty".into()));
-        }
-        if name.chars().count() > MAX_MEMBER_NAME {
-            return Err(AppError::Invalid(format!(
-                "the member's name is longer than {MAX_MEMBER_NAME} characters"
-            )));
-        }
+        let name = required_text(name, "the member's name", MAX_MEMBER_NAME)?;
         if roles.is_empty() {
             return Err(AppError::Invalid("a member needs at least one role".into()));
         }
@@ -158,19 +150,16 @@ impl App {
         let token = self.issue_token(&mut tx, id, now).await?;
         Store::audit(
             &mut tx,
-            &[AuditEntry {
-                channel: Via::Cli.as_str(),
-                actor: "operator",
-                member: Some(id),
-                telegram_user: None,
-                batch: None,
-                action: "member_added".into(),
-                detail: json!({
+            &[operator_entry(
+                "member_added",
+                Some(id),
+                None,
+                json!({
                     "name": name,
                     "roles": roles.iter().map(|r| r.slug()).collect::<Vec<_>>(),
                     "has_email": email.is_some(),
                 }),
-            }],
+            )],
             now,
         )
         .await?;
@@ -204,15 +193,12 @@ impl App {
         let token = self.issue_token(&mut tx, member, now).await?;
         Store::audit(
             &mut tx,
-            &[AuditEntry {
-                channel: Via::Cli.as_str(),
-                actor: "operator",
-                member: Some(member),
-                telegram_user: None,
-                batch: None,
-                action: "registration_link_issued".into(),
-                detail: json!({"expires_at": token.expires_at}),
-            }],
+            &[operator_entry(
+                "registration_link_issued",
+                Some(member),
+                None,
+                json!({"expires_at": token.expires_at}),
+            )],
             now,
         )
         .await?;
@@ -305,15 +291,7 @@ impl App {
         assessed_on: NaiveDate,
         place: Option<&str>,
     ) -> Result<BatchId, AppError> {
-        let scheme = scheme.split_whitespace().collect::<Vec<_>>().join(" ");
-        if scheme.is_empty() {
-            return Err(AppError::Invalid("the scheme name is empty".into()));
-        }
-        if scheme.chars().count() > MAX_SCHEME {
-            return Err(AppError::Invalid(format!(
-                "the scheme name is longer than {MAX_SCHEME} characters"
-            )));
-        }
+        let scheme = required_text(scheme, "the scheme name", MAX_SCHEME)?;
         let now = self.now();
         let today = now.with_timezone(&self.config.calendar.tz).date_naive();
         if assessed_on > today {
@@ -328,15 +306,12 @@ impl App {
             Store::insert_batch(&mut tx, &scheme, assessed_on, place, procedure_id, now).await?;
         Store::audit(
             &mut tx,
-            &[AuditEntry {
-                channel: Via::Cli.as_str(),
-                actor: "operator",
-                member: None,
-                telegram_user: None,
-                batch: Some(id),
-                action: "batch_created".into(),
-                detail: json!({"scheme": scheme, "assessed_on": assessed_on, "place": place}),
-            }],
+            &[operator_entry(
+                "batch_created",
+                None,
+                Some(id),
+                json!({"scheme": scheme, "assessed_on": assessed_on, "place": place}),
+            )],
             now,
         )
         .await?;
@@ -370,15 +345,12 @@ impl App {
         Store::insert_participants(&mut tx, batch, &list, last_row).await?;
         Store::audit(
             &mut tx,
-            &[AuditEntry {
-                channel: Via::Cli.as_str(),
-                actor: "operator",
-                member: None,
-                telegram_user: None,
-                batch: Some(batch),
-                action: "participants_imported".into(),
-                detail: json!({"count": list.len()}),
-            }],
+            &[operator_entry(
+                "participants_imported",
+                None,
+                Some(batch),
+                json!({"count": list.len()}),
+            )],
             now,
         )
         .await?;
@@ -600,6 +572,38 @@ impl App {
             .map_err(anyhow::Error::from)?;
         Ok(Store::batches(&mut conn).await?)
     }
+}
+
+/// An audit line for something the operator did at the command line.
+fn operator_entry(
+    action: &str,
+    member: Option<MemberId>,
+    batch: Option<BatchId>,
+    detail: serde_json::Value,
+) -> AuditEntry {
+    AuditEntry {
+        channel: Via::Cli.as_str(),
+        actor: "operator",
+        member,
+        telegram_user: None,
+        batch,
+        action: action.into(),
+        detail,
+    }
+}
+
+/// A required one-line text with its spaces tidied; `what` names it in the error.
+fn required_text(text: &str, what: &str, max: usize) -> Result<String, AppError> {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return Err(AppError::Invalid(format!("{what} is empty")));
+    }
+    if text.chars().count() > max {
+        return Err(AppError::Invalid(format!(
+            "{what} is longer than {max} characters"
+        )));
+    }
+    Ok(text)
 }
 
 fn actor_of(actor: &Actor) -> (&'static str, Option<MemberId>) {

@@ -91,7 +91,7 @@ pub fn join_titles(roles: &RoleSet, or_word: &str) -> String {
 }
 
 macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident, $noun:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
@@ -102,51 +102,44 @@ macro_rules! id_type {
                 write!(f, "{}", self.0)
             }
         }
+
+        impl FromStr for $name {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .map($name)
+                    .ok_or_else(|| {
+                        format!(concat!("'{}' is not a ", $noun, " id (a positive number such as 3)"), s)
+                    })
+            }
+        }
     };
 }
 
 id_type!(
     /// A staff member's row id.
-    MemberId
+    MemberId,
+    "member"
 );
 id_type!(
     /// A batch's row id, the number operators type (`batch start 3`).
-    BatchId
+    BatchId,
+    "batch"
 );
 id_type!(
     /// A participant's (asesi's) row id.
-    ParticipantId
+    ParticipantId,
+    "participant"
 );
 id_type!(
     /// A numeric Telegram user id: the only identity the bot trusts (never a username).
-    TelegramUserId
+    TelegramUserId,
+    "Telegram user"
 );
-
-impl FromStr for BatchId {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .map(BatchId)
-            .ok_or_else(|| format!("'{s}' is not a batch id (a positive number such as 3)"))
-    }
-}
-
-impl FromStr for MemberId {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .map(MemberId)
-            .ok_or_else(|| format!("'{s}' is not a member id (a positive number such as 2)"))
-    }
-}
 
 /// An email address that lettre will accept as a recipient.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -73,19 +73,23 @@ fn usage_failure(o: &Output) -> String {
         .to_string()
 }
 
+/// Changes one line of the folder's sertibot.toml.
+fn edit_config(dir: &Path, from: &str, to: &str) {
+    let path = dir.join("sertibot.toml");
+    let config = std::fs::read_to_string(&path).unwrap();
+    assert!(config.contains(from), "{from}");
+    std::fs::write(&path, config.replace(from, to)).unwrap();
+}
+
 /// A folder with a config that names the bot, and the four roles registered.
 fn prepared() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     ok(sertibot(dir.path(), &["init"]));
-    let config = std::fs::read_to_string(dir.path().join("sertibot.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("sertibot.toml"),
-        config.replace(
-            "# bot_username = \"lsp_stmi_bot\"",
-            "bot_username = \"lsp_stmi_bot\"",
-        ),
-    )
-    .unwrap();
+    edit_config(
+        dir.path(),
+        "# bot_username = \"lsp_stmi_bot\"",
+        "bot_username = \"lsp_stmi_bot\"",
+    );
     for (name, role) in [
         ("Dr. Hendra Wijaya", "ketua-lsp"),
         ("Andi Pratama", "kabag-sertifikasi"),
@@ -124,15 +128,11 @@ fn a_fresh_folder_from_init_to_a_started_batch() {
         one_sentence_failure(&sertibot(dir.path(), &["init"])),
         "sertibot.toml already exists; use --force to overwrite it"
     );
-    let config = std::fs::read_to_string(dir.path().join("sertibot.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("sertibot.toml"),
-        config.replace(
-            "# bot_username = \"lsp_stmi_bot\"",
-            "bot_username = \"lsp_stmi_bot\"",
-        ),
-    )
-    .unwrap();
+    edit_config(
+        dir.path(),
+        "# bot_username = \"lsp_stmi_bot\"",
+        "bot_username = \"lsp_stmi_bot\"",
+    );
 
     let out = ok(sertibot(
         dir.path(),
@@ -343,15 +343,11 @@ fn check_names_a_broken_procedure_file_with_its_line() {
     .unwrap()
     .replace("after = [6]", "after = [9]");
     std::fs::write(dir.path().join("sop.toml"), sop).unwrap();
-    let config = std::fs::read_to_string(dir.path().join("sertibot.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("sertibot.toml"),
-        config.replace(
-            "# file = \"penerbitan-sertifikat.toml\"",
-            "file = \"sop.toml\"",
-        ),
-    )
-    .unwrap();
+    edit_config(
+        dir.path(),
+        "# file = \"penerbitan-sertifikat.toml\"",
+        "file = \"sop.toml\"",
+    );
     let out = sertibot(dir.path(), &["check"]);
     assert!(!out.status.success());
     let report = stdout(&out);

@@ -34,6 +34,13 @@ async fn new_batch(app: &App, participants: usize) -> BatchId {
     batch
 }
 
+/// Runs commands as a staff member in Telegram; they must be accepted.
+async fn act(app: &App, batch: BatchId, actor: &Actor, commands: &[Command]) {
+    if let Err(e) = app.act(batch, actor, commands, Via::Telegram).await {
+        panic!("{commands:?} was refused: {e:?}");
+    }
+}
+
 async fn outbox(app: &App, batch: BatchId) -> Vec<sertibot::store::OutboxRow> {
     let mut conn = app.store.pool().acquire().await.unwrap();
     Store::outbox_of(&mut conn, batch).await.unwrap()
@@ -92,30 +99,28 @@ async fn a_whole_batch_runs_through_the_records() {
 
     // Step 1: acknowledge, the meeting, done: the invitation goes out.
     tick(5);
-    app.act(
+    act(
+        app,
         batch,
         &staff.administrasi,
         &[Command::Acknowledge { step: s(1) }],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
+    .await;
     let meeting = Meeting {
         starts_at: common::monday_morning() + Duration::days(2),
         place: "Ruang Rapat LSP, Gedung B lt. 2".into(),
     };
     tick(20);
-    app.act(
+    act(
+        app,
         batch,
         &staff.administrasi,
         &[
             Command::SetMeeting { meeting },
             Command::MarkDone { step: s(1) },
         ],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
+    .await;
     let invitations: Vec<_> = outbox(app, batch)
         .await
         .into_iter()
@@ -140,28 +145,26 @@ async fn a_whole_batch_runs_through_the_records() {
     );
     assert_eq!(step_state(app, batch, 2).await, StepState::Active);
 
-    app.act(
+    act(
+        app,
         batch,
         &staff.komite,
         &[Command::Rsvp {
             attend: true,
             reason: None,
         }],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
+    .await;
 
     // Step 2, then the meeting with all five results.
     tick(30);
-    app.act(
+    act(
+        app,
         batch,
         &staff.sertifikasi,
         &[Command::MarkDone { step: s(2) }],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
+    .await;
     let results: Vec<Command> = ids
         .iter()
         .zip(verdicts)
@@ -171,21 +174,19 @@ async fn a_whole_batch_runs_through_the_records() {
         })
         .collect();
     tick(90);
-    app.act(batch, &staff.ketua, &results, Via::Telegram)
-        .await
-        .unwrap();
-    app.act(
+    act(app, batch, &staff.ketua, &results).await;
+    act(
+        app,
         batch,
         &staff.ketua,
         &[Command::MarkDone { step: s(3) }],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
+    .await;
 
     // Step 4: the decree; every participant gets their own result by email.
     tick(30);
-    app.act(
+    act(
+        app,
         batch,
         &staff.ketua,
         &[
@@ -197,10 +198,8 @@ async fn a_whole_batch_runs_through_the_records() {
             },
             Command::MarkDone { step: s(4) },
         ],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
+    .await;
     let result_mails: BTreeMap<String, String> = outbox(app, batch)
         .await
         .into_iter()
@@ -214,32 +213,29 @@ async fn a_whole_batch_runs_through_the_records() {
     assert_eq!(step_state(app, batch, 6).await, StepState::Active);
 
     // The BK branch first: their letters, then handovers.
-    app.act(
+    act(
+        app,
         batch,
         &staff.administrasi,
         &[Command::MarkDone { step: s(5) }],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
+    .await;
     for p in &ids[3..] {
-        app.act(
+        act(
+            app,
             batch,
             &staff.sertifikasi,
             &[Command::OpenHandover { participant: *p }],
-            Via::Telegram,
         )
-        .await
-        .unwrap();
+        .await;
         tick(5);
-        app.act(
+        act(
+            app,
             batch,
             &staff.sertifikasi,
             &[Command::RecordReceipt { participant: *p }],
-            Via::Telegram,
         )
-        .await
-        .unwrap();
+        .await;
     }
 
     // The K branch: blank numbers, print, sign, archive.
@@ -252,50 +248,43 @@ async fn a_whole_batch_runs_through_the_records() {
         })
         .collect();
     tick(60 * 24 * 3);
-    app.act(batch, &staff.sertifikasi, &blanks, Via::Telegram)
-        .await
-        .unwrap();
-    app.act(
+    act(app, batch, &staff.sertifikasi, &blanks).await;
+    act(
+        app,
         batch,
         &staff.sertifikasi,
         &[Command::MarkDone { step: s(6) }],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
-    app.act(
+    .await;
+    act(
+        app,
         batch,
         &staff.sertifikasi,
         &[Command::MarkDone { step: s(7) }],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
-    app.act(
+    .await;
+    act(
+        app,
         batch,
         &staff.ketua,
         &[Command::MarkDone { step: s(8) }],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
-    app.act(
+    .await;
+    act(
+        app,
         batch,
         &staff.administrasi,
         &[Command::MarkDone { step: s(10) }],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
+    .await;
     for p in &ids[..3] {
-        app.act(
+        act(
+            app,
             batch,
             &staff.sertifikasi,
             &[Command::RecordReceipt { participant: *p }],
-            Via::Telegram,
         )
-        .await
-        .unwrap();
+        .await;
     }
 
     // Everything is recorded.
@@ -446,7 +435,8 @@ async fn the_reloaded_state_is_the_state_the_workflow_computed() {
         starts_at: common::monday_morning() + Duration::days(1),
         place: "Zoom https://zoom.example/j/123".into(),
     };
-    app.act(
+    act(
+        app,
         batch,
         &staff.administrasi,
         &[
@@ -454,29 +444,25 @@ async fn the_reloaded_state_is_the_state_the_workflow_computed() {
             Command::SetMeeting { meeting },
             Command::MarkDone { step: s(1) },
         ],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
-    app.act(
+    .await;
+    act(
+        app,
         batch,
         &staff.komite_2,
         &[Command::Rsvp {
             attend: false,
             reason: Some("Dinas luar kota".into()),
         }],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
-    app.act(
+    .await;
+    act(
+        app,
         batch,
         &staff.sertifikasi,
         &[Command::MarkDone { step: s(2) }],
-        Via::Telegram,
     )
-    .await
-    .unwrap();
+    .await;
     let (_, loaded, _) = app.batch(batch).await.unwrap();
 
     // Rebuild the same history in memory from the loaded draft and compare.
@@ -502,9 +488,7 @@ async fn the_reloaded_state_is_the_state_the_workflow_computed() {
         sertibot::workflow::execute(&mut memory, &staff.ketua, c, now, &app.config.calendar)
             .unwrap();
     }
-    app.act(batch, &staff.ketua, &commands, Via::Telegram)
-        .await
-        .unwrap();
+    act(app, batch, &staff.ketua, &commands).await;
     let (_, reloaded, _) = app.batch(batch).await.unwrap();
     assert_eq!(reloaded, memory);
 }
