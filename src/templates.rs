@@ -305,6 +305,109 @@ mod tests {
         );
     }
 
+    /// One refusal of every kind.
+    fn every_refusal() -> Vec<Refusal> {
+        use crate::sop::RecordKind;
+        let step = StepNo(5);
+        vec![
+            Refusal::BatchNotStarted,
+            Refusal::BatchAlreadyStarted,
+            Refusal::BatchFinished,
+            Refusal::NoParticipants,
+            Refusal::UnknownStep { step: StepNo(9) },
+            Refusal::RoleRequired {
+                step: None,
+                roles: vec!["Ketua LSP".into(), "Kabag Sertifikasi".into()],
+            },
+            Refusal::StaffOnly,
+            Refusal::StepWaiting {
+                step: StepNo(11),
+                waiting_for: vec![
+                    MissingInput {
+                        step,
+                        output: "Surat Keterangan Belum Kompeten (BK)".into(),
+                    },
+                    MissingInput {
+                        step: StepNo(10),
+                        output: "Sertifikat Kompetensi yang sudah dicopy dan diarsipkan".into(),
+                    },
+                ],
+            },
+            Refusal::StepAlreadyDone { step },
+            Refusal::StepNotApplicable { step },
+            Refusal::RecordMissing {
+                step: StepNo(4),
+                record: RecordKind::Decree,
+            },
+            Refusal::ResultsMissing {
+                step: StepNo(3),
+                missing: 2,
+            },
+            Refusal::BlankNumbersMissing {
+                step: StepNo(6),
+                missing: 1,
+            },
+            Refusal::FinishesByReceipts { step: StepNo(11) },
+            Refusal::NothingRecords {
+                record: RecordKind::BlankNumbers,
+            },
+            Refusal::UnknownParticipant { participant: 77 },
+            Refusal::NotKompeten {
+                participant: "Bagus Setiawan".into(),
+            },
+            Refusal::BlankNumberTaken {
+                number: "B-1".into(),
+                holder: "Ayu".into(),
+            },
+            Refusal::EmptyField {
+                field: Field::Reason,
+            },
+            Refusal::TooLong {
+                field: Field::Place,
+                max: 300,
+            },
+            Refusal::MeetingInPast,
+            Refusal::InvitationNotSent,
+            Refusal::MeetingOver,
+            Refusal::NotInvited,
+            Refusal::ParticipantNotReady {
+                participant: "Ayu".into(),
+            },
+            Refusal::AlreadyReceived {
+                participant: "Ayu".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_refusal_has_a_sentence_in_both_languages() {
+        let t = templates();
+        let all = every_refusal();
+        assert_eq!(all.len(), Refusal::KEYS.len());
+        for refusal in all {
+            let tag = serde_json::to_value(&refusal).unwrap()["refusal"].clone();
+            assert_eq!(tag, refusal.key(), "the key is the serialized name");
+            assert!(Refusal::KEYS.contains(&refusal.key()));
+            for lang in [Lang::Id, Lang::En] {
+                let sentence = t.refusal(lang, &refusal);
+                assert!(
+                    sentence.ends_with('.'),
+                    "{lang:?} {}: {sentence}",
+                    refusal.key()
+                );
+                assert!(
+                    !sentence.contains('{') && !sentence.contains('_'),
+                    "{sentence}"
+                );
+            }
+        }
+        let waiting = &every_refusal()[7];
+        assert_eq!(
+            t.refusal(Lang::Id, waiting),
+            "Langkah 11 belum dapat dikerjakan: masih menunggu “Surat Keterangan Belum Kompeten (BK)” dari langkah 5 dan “Sertifikat Kompetensi yang sudah dicopy dan diarsipkan” dari langkah 10."
+        );
+    }
+
     #[test]
     fn html_templates_escape_what_users_typed() {
         let t = templates();

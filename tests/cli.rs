@@ -535,3 +535,80 @@ fn the_service_stops_cleanly_on_sigterm() {
     assert!(log.iter().any(|l| l.contains("shutting down")), "{log:?}");
     assert!(!log.iter().any(|l| l.contains("secret-token")), "{log:?}");
 }
+
+#[test]
+fn status_shows_who_acknowledged_and_who_finished_each_step() {
+    use sertibot::app::{App, Via};
+    use sertibot::config::Config;
+    use sertibot::sop::StepNo;
+    use sertibot::workflow::{Actor, Command, Meeting, Staff};
+
+    let dir = prepared();
+    let id = create_batch(dir.path());
+    std::fs::write(
+        dir.path().join("peserta.csv"),
+        "name,email,registration_no\nBagus Setiawan,bagus@example.com,R-1\n",
+    )
+    .unwrap();
+    ok(sertibot(
+        dir.path(),
+        &["batch", "import", &id, "peserta.csv"],
+    ));
+    ok(sertibot(dir.path(), &["batch", "start", &id]));
+
+    // Kabag Administrasi works step 1 (as the bot will do it), through the same database.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = Config::load(Some(&dir.path().join("sertibot.toml")), |_| None).unwrap();
+        let app = App::open(config, std::sync::Arc::new(sertibot::clock::SystemClock))
+            .await
+            .unwrap();
+        let (member, _) = app
+            .members()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|(m, _)| m.name == "Siti Rahmawati")
+            .unwrap();
+        let siti = Actor::Staff(Staff {
+            id: member.id,
+            name: member.name,
+            roles: member.roles,
+        });
+        let meeting = Meeting {
+            starts_at: app.now() + chrono::Duration::days(2),
+            place: "Ruang Rapat LSP".into(),
+        };
+        app.act(
+            id.parse().unwrap(),
+            &siti,
+            &[
+                Command::Acknowledge { step: StepNo(1) },
+                Command::SetMeeting { meeting },
+                Command::MarkDone { step: StepNo(1) },
+            ],
+            Via::Telegram,
+        )
+        .await
+        .unwrap();
+        app.store.close().await;
+    });
+
+    let status = ok(sertibot(dir.path(), &["batch", "status", &id]));
+    let step1 = status.lines().find(|l| l.starts_with("1 ")).unwrap();
+    assert!(step1.contains("done "), "{step1}");
+    assert!(
+        step1.contains("Siti Rahmawati") && step1.contains("done: Siti Rahmawati"),
+        "{step1}"
+    );
+    let step2 = status.lines().find(|l| l.starts_with("2 ")).unwrap();
+    assert!(step2.contains("active"), "{step2}");
+    assert!(
+        status.contains("Menyiapkan dokumen asesmen dan berita acara asesmen · Kabag Sertifikasi"),
+        "{status}"
+    );
+    assert!(
+        status.contains("Meeting: ") && status.contains("Ruang Rapat LSP"),
+        "{status}"
+    );
+}

@@ -168,7 +168,7 @@ async fn status(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
     }
     println!();
     println!(
-        "{:<5} {:<8} {:<9} {:<21} {:<21} {:<21} ACKNOWLEDGED",
+        "{:<5} {:<8} {:<9} {:<21} {:<21} {:<21} ACKNOWLEDGED / DONE BY",
         "STEP", "TIME", "STATE", "STARTED", "DUE", "DONE"
     );
     for step in &state.procedure.steps {
@@ -180,17 +180,19 @@ async fn status(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
         {
             word = "OVERDUE".into();
         }
-        let acks: Vec<String> = run
-            .acks
-            .iter()
-            .map(|(m, at)| {
-                format!(
-                    "{} {}",
-                    name_of(m),
-                    at.with_timezone(&tz).format("%d/%m %H:%M")
-                )
-            })
-            .collect();
+        let stamp = |m: &MemberId, at: &chrono::DateTime<chrono::Utc>| {
+            format!(
+                "{} {}",
+                name_of(m),
+                at.with_timezone(&tz).format("%d/%m %H:%M")
+            )
+        };
+        let mut acks: Vec<String> = run.acks.iter().map(|(m, at)| stamp(m, at)).collect();
+        acks.extend(
+            run.dones
+                .iter()
+                .map(|(m, d)| format!("done: {}", stamp(m, &d.at))),
+        );
         println!(
             "{:<5} {:<8} {:<9} {:<21} {:<21} {:<21} {}",
             step.no.to_string(),
@@ -208,6 +210,22 @@ async fn status(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
         if run.state == StepState::Active {
             let roles: Vec<&str> = step.roles.iter().map(|r| r.title()).collect();
             println!("      {} · {}", step.activity, roles.join(", "));
+            if step.per_participant {
+                let stage = |s: HandoverStage| {
+                    state
+                        .participants
+                        .values()
+                        .filter(|p| p.handover.stage() == s)
+                        .count()
+                };
+                println!(
+                    "      handovers: {} waiting for their document, {} ready, {} open, {} received",
+                    stage(HandoverStage::Waiting),
+                    stage(HandoverStage::Ready),
+                    stage(HandoverStage::Open),
+                    stage(HandoverStage::Received)
+                );
+            }
             if let Some(due) = run.due_at
                 && due < now
             {

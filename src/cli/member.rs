@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use chrono::Utc;
-
 use super::format::{span, when};
 use super::{Failure, MemberCommand};
 use crate::app::App;
@@ -62,7 +60,7 @@ pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure>
                 "{:<4} {:<28} {:<40} {:<6} TELEGRAM",
                 "ID", "NAME", "ROLES", "EMAIL"
             );
-            let now = Utc::now();
+            let now = app.now();
             for (m, token) in members {
                 let roles: Vec<&str> = m.roles.iter().map(|r| r.slug()).collect();
                 let telegram = match (m.telegram_user_id, token) {
