@@ -51,6 +51,10 @@ pub struct Outgoing {
     pub template: String,
     /// The facts the template renders.
     pub context: Value,
+    /// The key of an earlier row whose message this one edits.
+    pub edit_of: Option<String>,
+    /// A chat (a group) to send to instead of the member's private chat.
+    pub chat_id: Option<i64>,
 }
 
 /// What the planner needs to know besides the batch's state.
@@ -77,6 +81,7 @@ pub fn step_view(step: &Step) -> Value {
             "en": step.standard_time.describe(Lang::En),
         },
         "per_participant": step.per_participant,
+        "records": step.records,
     })
 }
 
@@ -104,15 +109,33 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
     let mut out = Vec::new();
     for effect in effects {
         match effect {
-            Effect::StepTask { step } => {
+            Effect::StepTask { step } | Effect::TaskChanged { step } => {
                 let Some(step) = state.procedure.step(*step) else {
                     continue;
                 };
                 let run = state.run(step.no);
+                let mut marks: Vec<(DateTime<Utc>, &str, MemberId)> = run
+                    .acks
+                    .iter()
+                    .map(|(m, at)| (*at, "ack", *m))
+                    .chain(run.dones.iter().map(|(m, d)| (d.at, "done", *m)))
+                    .collect();
+                marks.sort();
+                let version = marks.len() + usize::from(run.state.is_finished());
+                let marks: Vec<Value> = marks
+                    .iter()
+                    .map(|(at, kind, m)| json!({"kind": kind, "name": name_of(audience, *m), "at": when(*at)}))
+                    .collect();
                 let ready: Vec<Value> = participants_ready(state, audience);
+                let edit = matches!(effect, Effect::TaskChanged { .. });
                 for member in holders(&|m| !m.roles.is_disjoint(&step.roles)) {
+                    let original = format!("b{b}:s{}:task:m{}", step.no, member.id);
                     out.push(Outgoing {
-                        key: format!("b{b}:s{}:task:m{}", step.no, member.id),
+                        key: if edit {
+                            format!("{original}:v{version}")
+                        } else {
+                            original.clone()
+                        },
                         channel: Channel::Telegram,
                         batch: Some(state.id),
                         member: Some(member.id),
@@ -125,8 +148,43 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                             "recipient": member.name,
                             "started_at": run.started_at.map(when),
                             "due_at": run.due_at.map(when),
+                            "finished_at": run.finished_at.map(when),
                             "participants_ready": ready,
+                            "marks": marks,
                         }),
+                        edit_of: edit.then_some(original),
+                        chat_id: None,
+                    });
+                }
+            }
+            Effect::RsvpChanged => {
+                let Some(meeting) = &state.meeting else {
+                    continue;
+                };
+                let tally = rsvp_tally(state, audience);
+                let latest = state
+                    .rsvps
+                    .values()
+                    .map(|r| r.at.timestamp_millis())
+                    .max()
+                    .unwrap_or(0);
+                for member in inviters(state, audience) {
+                    let original = format!("b{b}:tally:m{}", member.id);
+                    out.push(Outgoing {
+                        key: format!("{original}:at{latest}"),
+                        channel: Channel::Telegram,
+                        batch: Some(state.id),
+                        member: Some(member.id),
+                        participant: None,
+                        address: None,
+                        template: "rsvp_tally".into(),
+                        context: json!({
+                            "batch": batch,
+                            "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place},
+                            "invitees": tally,
+                        }),
+                        edit_of: Some(original),
+                        chat_id: None,
                     });
                 }
             }
@@ -155,6 +213,8 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                         address: None,
                         template: "meeting_invitation".into(),
                         context: context.clone(),
+                        edit_of: None,
+                        chat_id: None,
                     });
                     if let Some(email) = &member.email {
                         out.push(Outgoing {
@@ -166,8 +226,29 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                             address: Some(email.as_str().to_string()),
                             template: "meeting_invitation_email".into(),
                             context,
+                            edit_of: None,
+                            chat_id: None,
                         });
                     }
+                }
+                let tally = rsvp_tally(state, audience);
+                for member in inviters(state, audience) {
+                    out.push(Outgoing {
+                        key: format!("b{b}:tally:m{}", member.id),
+                        channel: Channel::Telegram,
+                        batch: Some(state.id),
+                        member: Some(member.id),
+                        participant: None,
+                        address: None,
+                        template: "rsvp_tally".into(),
+                        context: json!({
+                            "batch": batch,
+                            "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place},
+                            "invitees": tally,
+                        }),
+                        edit_of: None,
+                        chat_id: None,
+                    });
                 }
             }
             Effect::ResultNotice { participant } => {
@@ -267,6 +348,8 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                             "text": text,
                             "at": when(*at),
                         }),
+                        edit_of: None,
+                        chat_id: None,
                     });
                 }
             }
@@ -274,6 +357,50 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
         }
     }
     out
+}
+
+fn name_of(audience: &Audience<'_>, member: MemberId) -> String {
+    audience
+        .members
+        .iter()
+        .find(|m| m.id == member)
+        .map_or_else(|| format!("#{member}"), |m| m.name.clone())
+}
+
+/// Who sends the invitation and watches the tally: the meeting step's people.
+fn inviters<'a>(state: &BatchState, audience: &'a Audience<'_>) -> Vec<&'a Member> {
+    let roles = state
+        .procedure
+        .step_recording(RecordKind::Meeting)
+        .map(|s| s.roles.clone())
+        .unwrap_or_default();
+    audience
+        .members
+        .iter()
+        .filter(|m| !m.roles.is_disjoint(&roles))
+        .collect()
+}
+
+/// Every invitee and their answer so far.
+fn rsvp_tally(state: &BatchState, audience: &Audience<'_>) -> Vec<Value> {
+    let invitees = state
+        .procedure
+        .step_recording(RecordKind::Results)
+        .map(|s| s.roles.clone())
+        .unwrap_or_default();
+    audience
+        .members
+        .iter()
+        .filter(|m| !m.roles.is_disjoint(&invitees))
+        .map(|m| {
+            let answer = state.rsvps.get(&m.id);
+            json!({
+                "name": m.name,
+                "answer": answer.map(|r| if r.attend { "attend" } else { "absent" }),
+                "reason": answer.and_then(|r| r.reason.clone()),
+            })
+        })
+        .collect()
 }
 
 fn participant_with_result<'a>(
@@ -315,6 +442,8 @@ fn to_participant(
         address: Some(p.email.as_str().to_string()),
         template: template.into(),
         context,
+        edit_of: None,
+        chat_id: None,
     }
 }
 

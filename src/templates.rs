@@ -38,7 +38,13 @@ const EMBEDDED: &[(&str, &str)] = embedded!(
     "handover_notice.txt",
     "receipt_confirmation.subject",
     "receipt_confirmation.txt",
+    "delivery_failed.html",
+    "rsvp_tally.html",
+    "member_unreachable.html",
+    "staff_fallback.subject",
+    "staff_fallback.txt",
     "refusals.toml",
+    "phrases.toml",
 );
 
 /// The LSP's own facts, available to every template as `lsp`.
@@ -65,7 +71,8 @@ pub enum TemplateError {
 /// The loaded templates.
 pub struct Templates {
     env: Environment<'static>,
-    refusals: HashMap<(Lang, String), String>,
+    /// Sentence tables (`refusals.toml`, `phrases.toml`): (language, key) → template.
+    sentences: HashMap<(Lang, String), String>,
 }
 
 impl std::fmt::Debug for Templates {
@@ -95,7 +102,7 @@ impl Templates {
         env.add_filter("date", |state: &State, value: String| {
             format_date(&value, lang_of(state))
         });
-        let mut refusals = HashMap::new();
+        let mut sentences = HashMap::new();
         for (name, embedded) in EMBEDDED {
             let source = match dir.map(|d| d.join(name)) {
                 Some(path) if path.is_file() => {
@@ -110,27 +117,32 @@ impl Templates {
                 name: (*name).to_string(),
                 message,
             };
-            if let Some(lang) = name.strip_suffix("/refusals.toml") {
-                let lang = if lang == "en" { Lang::En } else { Lang::Id };
-                let table: HashMap<String, String> =
-                    toml::from_str(&source).map_err(|e| invalid(e.message().to_string()))?;
-                for key in Refusal::KEYS {
-                    let text = table.get(key).cloned().or_else(|| {
-                        toml::from_str::<HashMap<String, String>>(embedded)
-                            .ok()
-                            .and_then(|t| t.get(key).cloned())
-                    });
-                    let text = text.ok_or_else(|| invalid(format!("no sentence for '{key}'")))?;
+            if name.ends_with(".toml") {
+                let lang = if name.starts_with("en/") {
+                    Lang::En
+                } else {
+                    Lang::Id
+                };
+                let read = |text: &str| toml::from_str::<HashMap<String, String>>(text);
+                let mut table = read(embedded).map_err(|e| invalid(e.message().to_string()))?;
+                // The operator's table wins key by key; what it lacks stays embedded.
+                table.extend(read(&source).map_err(|e| invalid(e.message().to_string()))?);
+                if name.ends_with("/refusals.toml")
+                    && let Some(key) = Refusal::KEYS.iter().find(|k| !table.contains_key(**k))
+                {
+                    return Err(invalid(format!("no sentence for '{key}'")));
+                }
+                for (key, text) in table {
                     env.template_from_str(&text)
                         .map_err(|e| invalid(format!("'{key}': {e}")))?;
-                    refusals.insert((lang, key.to_string()), text);
+                    sentences.insert((lang, key), text);
                 }
             } else {
                 env.add_template_owned((*name).to_string(), source)
                     .map_err(|e| invalid(e.to_string()))?;
             }
         }
-        Ok(Templates { env, refusals })
+        Ok(Templates { env, sentences })
     }
 
     /// Renders `<lang>/<name>` with `context`.
@@ -144,19 +156,26 @@ impl Templates {
 
     /// The sentence explaining a refusal, in `lang`.
     pub fn refusal(&self, lang: Lang, refusal: &Refusal) -> String {
-        let source = self
-            .refusals
-            .get(&(lang, refusal.key().to_string()))
-            .map(String::as_str)
-            .unwrap_or_default();
-        let mut context = serde_json::to_value(refusal).unwrap_or(Value::Null);
+        let context = serde_json::to_value(refusal).unwrap_or(Value::Null);
+        self.sentence(lang, refusal.key(), context)
+    }
+
+    /// A short text of the bot (`phrases.toml`): a button label, a reply.
+    pub fn phrase(&self, lang: Lang, key: &str, context: Value) -> String {
+        self.sentence(lang, key, context)
+    }
+
+    fn sentence(&self, lang: Lang, key: &str, mut context: Value) -> String {
+        let Some(source) = self.sentences.get(&(lang, key.to_string())) else {
+            return key.replace('_', " ");
+        };
         if let Value::Object(map) = &mut context {
             map.insert("lang".into(), Value::from(lang.code()));
         }
         self.env
             .render_str(source, context)
             .map(|s| s.trim().to_string())
-            .unwrap_or_else(|_| refusal.key().replace('_', " "))
+            .unwrap_or_else(|_| key.replace('_', " "))
     }
 }
 

@@ -326,11 +326,53 @@ async fn a_whole_batch_runs_through_the_records() {
         let tasks = rows
             .iter()
             .filter(|r| {
-                r.template == "step_task" && r.key.starts_with(&format!("b{batch}:s{step}:"))
+                r.template == "step_task"
+                    && r.edit_of.is_none()
+                    && r.key.starts_with(&format!("b{batch}:s{step}:"))
             })
             .count();
         assert_eq!(tasks, if step == 3 { 3 } else { 1 }, "step {step}");
     }
+    // Step 1's task message was edited to show the acknowledgement, then the done.
+    let edits: Vec<&sertibot::store::OutboxRow> = rows
+        .iter()
+        .filter(|r| r.edit_of.as_deref() == Some(format!("b{batch}:s1:task:m3").as_str()))
+        .collect();
+    assert_eq!(
+        edits.len(),
+        2,
+        "{:?}",
+        edits.iter().map(|r| &r.key).collect::<Vec<_>>()
+    );
+    let last = edits.last().unwrap();
+    assert_eq!(last.context["marks"][0]["kind"], "ack");
+    assert_eq!(last.context["marks"][1]["name"], "Siti Rahmawati");
+    assert!(!last.context["finished_at"].is_null());
+    let shown = app
+        .templates
+        .render(Lang::Id, "step_task.html", &last.context)
+        .unwrap();
+    assert!(
+        shown.contains("✋ Dikerjakan: Siti Rahmawati")
+            && shown.contains("Langkah ini sudah selesai"),
+        "{shown}"
+    );
+    // The inviter's live tally was edited when the committee member answered.
+    let tally = rows.iter().rfind(|r| r.template == "rsvp_tally").unwrap();
+    assert_eq!(
+        tally.edit_of.as_deref(),
+        Some(format!("b{batch}:tally:m3").as_str())
+    );
+    let shown = app
+        .templates
+        .render(Lang::Id, "rsvp_tally.html", &tally.context)
+        .unwrap();
+    assert!(
+        shown.contains("✅ Ir. Made Sudarsana")
+            && shown.contains("Hadir 1, tidak hadir 0, belum menjawab 2"),
+        "{shown}"
+    );
+
     // No deadline is left running.
     let mut conn = app.store.pool().acquire().await.unwrap();
     assert_eq!(Store::next_deadline(&mut conn).await.unwrap(), None);
@@ -760,6 +802,8 @@ async fn an_occasion_is_queued_once() {
         address: Some("asesi0@example.com".into()),
         template: "result_k".into(),
         context: serde_json::json!({}),
+        edit_of: None,
+        chat_id: None,
     };
     let mut tx = t.app.store.begin().await.unwrap();
     let now = t.app.now();

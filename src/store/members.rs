@@ -227,6 +227,8 @@ impl super::Store {
         .bind(member.0)
         .execute(&mut *conn)
         .await?;
+        // Messages that waited for this member's registration are due now.
+        Self::member_reachable(conn, member, now).await?;
         match Self::member(conn, member).await? {
             Some(m) => Ok(Redemption::Registered(m)),
             None => Ok(Redemption::Unknown),

@@ -11,6 +11,7 @@ mod batches;
 mod members;
 mod outbox;
 mod record;
+mod telegram;
 mod time;
 
 use std::path::Path;

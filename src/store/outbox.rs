@@ -22,6 +22,43 @@ pub struct OutboxRow {
     pub status: String,
     pub attempts: i64,
     pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    /// The key of the row whose message this row edits, if it is an edit.
+    pub edit_of: Option<String>,
+    /// A chat to send to instead of the member's private chat (a group).
+    pub chat_id: Option<i64>,
+}
+
+/// `SELECT <every column> FROM outbox <rest>`, as one static string.
+macro_rules! select_outbox {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, key, channel, member_id, participant_id, address, template, context, status, attempts,
+                    created_at, next_attempt_at, last_error, edit_of, chat_id FROM outbox ",
+            $rest
+        )
+    };
+}
+
+fn read_row(r: &sqlx::sqlite::SqliteRow) -> anyhow::Result<OutboxRow> {
+    Ok(OutboxRow {
+        id: r.get("id"),
+        key: r.get("key"),
+        channel: r.get("channel"),
+        member_id: r.get("member_id"),
+        participant_id: r.get("participant_id"),
+        address: r.get("address"),
+        template: r.get("template"),
+        context: serde_json::from_str(&r.get::<String, _>("context"))?,
+        status: r.get("status"),
+        attempts: r.get("attempts"),
+        created_at: from_ms(r.get("created_at")),
+        next_attempt_at: from_ms(r.get("next_attempt_at")),
+        last_error: r.get("last_error"),
+        edit_of: r.get("edit_of"),
+        chat_id: r.get("chat_id"),
+    })
 }
 
 impl super::Store {
@@ -39,8 +76,8 @@ impl super::Store {
         for m in messages {
             added += sqlx::query(
                 "INSERT INTO outbox (key, channel, batch_id, member_id, participant_id, address, template, context,
-                                     next_attempt_at, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+                                     next_attempt_at, created_at, edit_of, chat_id)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
             )
             .bind(&m.key)
             .bind(m.channel.as_str())
@@ -52,6 +89,8 @@ impl super::Store {
             .bind(m.context.to_string())
             .bind(ms(now))
             .bind(ms(now))
+            .bind(&m.edit_of)
+            .bind(m.chat_id)
             .execute(&mut *conn)
             .await?
             .rows_affected();
@@ -67,29 +106,126 @@ impl super::Store {
         conn: &mut SqliteConnection,
         batch: BatchId,
     ) -> anyhow::Result<Vec<OutboxRow>> {
-        let rows = sqlx::query(
-            "SELECT id, key, channel, member_id, participant_id, address, template, context, status, attempts, created_at
-             FROM outbox WHERE batch_id = ? ORDER BY id",
-        )
-        .bind(batch.0)
+        let rows = sqlx::query(select_outbox!("WHERE batch_id = ? ORDER BY id"))
+            .bind(batch.0)
+            .fetch_all(conn)
+            .await?;
+        rows.iter().map(read_row).collect()
+    }
+
+    /// Pending rows of a channel that are due, oldest first.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn due_messages(
+        conn: &mut SqliteConnection,
+        channel: &str,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<OutboxRow>> {
+        let rows = sqlx::query(select_outbox!(
+            "WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?"
+        ))
+        .bind(channel)
+        .bind(ms(now))
+        .bind(limit)
         .fetch_all(conn)
         .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(OutboxRow {
-                    id: r.get("id"),
-                    key: r.get("key"),
-                    channel: r.get("channel"),
-                    member_id: r.get("member_id"),
-                    participant_id: r.get("participant_id"),
-                    address: r.get("address"),
-                    template: r.get("template"),
-                    context: serde_json::from_str(&r.get::<String, _>("context"))?,
-                    status: r.get("status"),
-                    attempts: r.get("attempts"),
-                    created_at: from_ms(r.get("created_at")),
-                })
-            })
-            .collect()
+        rows.iter().map(read_row).collect()
+    }
+
+    /// When the next pending row of a channel becomes due, if any is pending.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn next_message_due(
+        conn: &mut SqliteConnection,
+        channel: &str,
+    ) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let at: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND channel = ?",
+        )
+        .bind(channel)
+        .fetch_one(conn)
+        .await?;
+        Ok(at.map(from_ms))
+    }
+
+    /// One row by key.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn message(
+        conn: &mut SqliteConnection,
+        key: &str,
+    ) -> anyhow::Result<Option<OutboxRow>> {
+        let row = sqlx::query(select_outbox!("WHERE key = ?"))
+            .bind(key)
+            .fetch_optional(conn)
+            .await?;
+        row.as_ref().map(read_row).transpose()
+    }
+
+    /// Marks a row delivered.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn mark_sent(
+        conn: &mut SqliteConnection,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+        )
+        .bind(ms(now))
+        .bind(id)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Puts a row back for a later attempt; `counts` says whether this was a failed attempt.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn mark_retry(
+        conn: &mut SqliteConnection,
+        id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+        counts: bool,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + ? WHERE id = ?",
+        )
+        .bind(ms(at))
+        .bind(error)
+        .bind(i64::from(counts))
+        .bind(id)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives a row up for good, with the reason.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn mark_failed(
+        conn: &mut SqliteConnection,
+        id: i64,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'failed', last_error = ?, attempts = attempts + 1, sent_at = ? WHERE id = ?",
+        )
+        .bind(error)
+        .bind(ms(now))
+        .bind(id)
+        .execute(conn)
+        .await?;
+        Ok(())
     }
 }

@@ -1,6 +1,10 @@
-//! Telegram through teloxide. For now: asking Telegram for the bot's
+//! Telegram through teloxide: asking Telegram for the bot's
 //! username (getMe), to build registration links. The bot itself (handlers,
 //! dialogues, the delivery worker) is built on this module.
+
+pub mod callback;
+pub mod delivery;
+pub mod keyboards;
 
 use secrecy::ExposeSecret;
 use teloxide::prelude::*;

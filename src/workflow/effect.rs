@@ -16,6 +16,11 @@ use crate::sop::{RecordKind, StepNo};
 pub enum Effect {
     /// Give every member of the step's roles its task (Telegram, with buttons).
     StepTask { step: StepNo },
+    /// Show on the step's task messages who acknowledged, who is done, and
+    /// whether the step is finished (an edit of the messages already sent).
+    TaskChanged { step: StepNo },
+    /// Update the live tally of answers to the meeting invitation.
+    RsvpChanged,
     /// Send the meeting invitation to every invitee (Telegram; email where
     /// the member has an address).
     MeetingInvitation,
@@ -67,11 +72,18 @@ pub fn effects_of(state: &BatchState, events: &[Event]) -> Vec<Effect> {
                     });
                 }
             }
+            Event::Acknowledged { step, .. } | Event::DoneMarked { step, .. } => {
+                push_once(&mut effects, Effect::TaskChanged { step: *step });
+            }
+            Event::RsvpRecorded { .. } => push_once(&mut effects, Effect::RsvpChanged),
             Event::StepCompleted { step, .. } => {
                 effects.push(Effect::ClearDeadline {
                     step: *step,
                     participant: None,
                 });
+                if procedure.step(*step).is_some_and(|s| !s.per_participant) {
+                    push_once(&mut effects, Effect::TaskChanged { step: *step });
+                }
                 if records(*step, RecordKind::Meeting) {
                     effects.push(Effect::MeetingInvitation);
                 }
@@ -128,4 +140,10 @@ pub fn effects_of(state: &BatchState, events: &[Event]) -> Vec<Effect> {
         }
     }
     effects
+}
+
+fn push_once(effects: &mut Vec<Effect>, effect: Effect) {
+    if !effects.contains(&effect) {
+        effects.push(effect);
+    }
 }

@@ -1,0 +1,715 @@
+//! The Telegram delivery worker: takes due rows from the outbox, renders
+//! them, and sends (or edits) them within Telegram's limits. A 429 waits its
+//! retry_after; 5xx and network errors retry with backoff and jitter; a
+//! member who blocked the bot (or never started it) is marked unreachable,
+//! Ketua LSP and Kabag Sertifikasi are told, and the message goes by email
+//! where the member has one. It makes no domain decisions.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use serde_json::json;
+use teloxide::prelude::*;
+use teloxide::types::{MessageId, ParseMode};
+use teloxide::{ApiError, RequestError};
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+
+use super::keyboards;
+use crate::clock::Clock;
+use crate::domain::{Lang, Member, MemberId, Role};
+use crate::notify::{Channel, Outgoing};
+use crate::store::{OutboxRow, Store};
+use crate::templates::Templates;
+
+/// Telegram's longest message text.
+pub const MAX_TEXT: usize = 4096;
+/// Failed attempts before a message is given up and reported.
+pub const MAX_ATTEMPTS: i64 = 12;
+/// How long a message for a member who has not registered yet waits before it is looked at again.
+const WAIT_FOR_REGISTRATION: chrono::Duration = chrono::Duration::minutes(10);
+
+/// What one delivery step did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// The row was delivered (sent or edited).
+    Sent(String),
+    /// The row will be tried again later (429, 5xx, network), or waits for its member.
+    Deferred(String),
+    /// The row was given up (reported), or went by email instead.
+    Failed(String),
+    /// Nothing is due; the next row (or rate limit) is due then, if any.
+    Idle(Option<Instant>),
+}
+
+/// Telegram's rate limits, kept per chat.
+#[derive(Debug, Default)]
+struct Limiter {
+    /// The last send per private chat (at most one a second).
+    last: HashMap<i64, Instant>,
+    /// Recent sends per group chat (at most 20 a minute).
+    groups: HashMap<i64, VecDeque<Instant>>,
+    /// Recent sends overall (at most 30 a second).
+    all: VecDeque<Instant>,
+    /// Chats Telegram asked us to leave alone (retry_after).
+    blocked: HashMap<i64, Instant>,
+}
+
+impl Limiter {
+    /// When a message to `chat` may go out.
+    fn ready_at(&mut self, chat: i64, now: Instant) -> Instant {
+        let minute = Duration::from_secs(60);
+        let second = Duration::from_secs(1);
+        while self
+            .all
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= second)
+        {
+            self.all.pop_front();
+        }
+        let mut at = now;
+        if self.all.len() >= 30 {
+            at = at.max(self.all[self.all.len() - 30] + second);
+        }
+        if chat < 0 {
+            let window = self.groups.entry(chat).or_default();
+            while window
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= minute)
+            {
+                window.pop_front();
+            }
+            if window.len() >= 20 {
+                at = at.max(window[window.len() - 20] + minute);
+            }
+        } else if let Some(last) = self.last.get(&chat) {
+            at = at.max(*last + second);
+        }
+        if let Some(until) = self.blocked.get(&chat) {
+            at = at.max(*until);
+        }
+        at
+    }
+
+    fn record(&mut self, chat: i64, now: Instant) {
+        self.all.push_back(now);
+        if chat < 0 {
+            self.groups.entry(chat).or_default().push_back(now);
+        } else {
+            self.last.insert(chat, now);
+        }
+    }
+
+    fn block(&mut self, chat: i64, until: Instant) {
+        self.blocked.insert(chat, until);
+    }
+}
+
+/// Why a send failed, as far as what to do next.
+enum Failure {
+    /// Try again later; `after` is Telegram's retry_after when it gave one.
+    Retry {
+        after: Option<Duration>,
+        why: String,
+    },
+    /// The group moved to a new chat id.
+    Migrated(i64),
+    /// The member cannot be reached (blocked, never started, deleted).
+    Unreachable(String),
+    /// This message can never be sent (bad content).
+    Permanent(String),
+}
+
+/// The worker.
+pub struct Delivery {
+    store: Store,
+    bot: Bot,
+    templates: Arc<Templates>,
+    lang: Lang,
+    clock: Arc<dyn Clock>,
+    limiter: Limiter,
+}
+
+impl Delivery {
+    /// A worker sending with `bot`.
+    pub fn new(
+        store: Store,
+        bot: Bot,
+        templates: Arc<Templates>,
+        lang: Lang,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Delivery {
+            store,
+            bot,
+            templates,
+            lang,
+            clock,
+            limiter: Limiter::default(),
+        }
+    }
+
+    /// Runs until `shutdown` turns true, sleeping until the next due row,
+    /// at most a second (the command line writes rows from another process),
+    /// and waking at once on `wake`.
+    pub async fn run(mut self, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let next = match self.deliver_next().await {
+                Ok(Progress::Idle(next)) => next,
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::error!(error = %self.redact(&format!("{e:#}")), "telegram delivery failed");
+                    None
+                }
+            };
+            let now = Instant::now();
+            let sleep = next
+                .map_or(Duration::from_secs(1), |at| {
+                    at.saturating_duration_since(now)
+                })
+                .min(Duration::from_secs(1));
+            tokio::select! {
+                () = tokio::time::sleep(sleep) => {}
+                () = wake.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Delivers (or defers, or gives up) the first due row whose chat may
+    /// receive now; says what it did.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn deliver_next(&mut self) -> anyhow::Result<Progress> {
+        let now = self.clock.now();
+        let mut conn = self.store.pool().acquire().await?;
+        let rows = Store::due_messages(&mut conn, Channel::Telegram.as_str(), now, 200).await?;
+        let members = Store::members(&mut conn).await?;
+        drop(conn);
+        let mut earliest: Option<Instant> = None;
+        let mut held: HashSet<i64> = HashSet::new();
+        for row in rows {
+            let member = row
+                .member_id
+                .and_then(|id| members.iter().find(|m| m.id.0 == id));
+            let chat = match (row.chat_id, member) {
+                (Some(chat), _) => chat,
+                (None, Some(m)) => {
+                    let mut conn = self.store.pool().acquire().await?;
+                    if Store::unreachable_since(&mut conn, m.id).await?.is_some() {
+                        drop(conn);
+                        return self.fall_back(&row, m, "unreachable").await;
+                    }
+                    match m.telegram_user_id {
+                        Some(user) => user.0,
+                        None => {
+                            Store::mark_retry(
+                                &mut conn,
+                                row.id,
+                                now + WAIT_FOR_REGISTRATION,
+                                "waiting for the member to register in Telegram",
+                                false,
+                            )
+                            .await?;
+                            return Ok(Progress::Deferred(row.key));
+                        }
+                    }
+                }
+                (None, None) => {
+                    let mut conn = self.store.pool().acquire().await?;
+                    Store::mark_failed(
+                        &mut conn,
+                        row.id,
+                        "the recipient is no longer a member",
+                        now,
+                    )
+                    .await?;
+                    return Ok(Progress::Failed(row.key));
+                }
+            };
+            if held.contains(&chat) {
+                continue; // keep each chat's messages in order
+            }
+            let ready = self.limiter.ready_at(chat, Instant::now());
+            if ready > Instant::now() {
+                held.insert(chat);
+                earliest = Some(earliest.map_or(ready, |e: Instant| e.min(ready)));
+                continue;
+            }
+            return self.send(&row, chat, member, &members).await;
+        }
+        let mut conn = self.store.pool().acquire().await?;
+        let next_row = Store::next_message_due(&mut conn, Channel::Telegram.as_str()).await?;
+        let next_row = next_row.map(|at| {
+            let wait = (at - self.clock.now()).to_std().unwrap_or_default();
+            Instant::now() + wait
+        });
+        Ok(Progress::Idle(match (earliest, next_row) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }))
+    }
+
+    async fn send(
+        &mut self,
+        row: &OutboxRow,
+        chat: i64,
+        member: Option<&Member>,
+        members: &[Member],
+    ) -> anyhow::Result<Progress> {
+        let now = self.clock.now();
+        let text =
+            match self
+                .templates
+                .render(self.lang, &format!("{}.html", row.template), &row.context)
+            {
+                Ok(text) => text,
+                Err(e) => {
+                    let reason = format!("template {}: {e}", row.template);
+                    return self.give_up(row, member, &reason).await;
+                }
+            };
+        let keyboard =
+            keyboards::for_message(&self.templates, self.lang, &row.template, &row.context);
+        self.limiter.record(chat, Instant::now());
+        let outcome = match &row.edit_of {
+            Some(original) => self.edit(original, &text, keyboard).await,
+            None => self.post(chat, &text, keyboard).await,
+        };
+        let mut conn = self.store.pool().acquire().await?;
+        match outcome {
+            Ok(Some(message_id)) => {
+                Store::save_telegram_message(&mut conn, &row.key, chat, message_id, now).await?;
+                Store::mark_sent(&mut conn, row.id, now).await?;
+                Ok(Progress::Sent(row.key.clone()))
+            }
+            Ok(None) => {
+                Store::mark_sent(&mut conn, row.id, now).await?;
+                Ok(Progress::Sent(row.key.clone()))
+            }
+            Err(Failure::Retry { after, why }) => {
+                let why = self.redact(&why);
+                let delay = match after {
+                    Some(after) => {
+                        self.limiter.block(chat, Instant::now() + after);
+                        after
+                    }
+                    None => backoff(row.attempts),
+                };
+                if after.is_none() && row.attempts + 1 >= MAX_ATTEMPTS {
+                    drop(conn);
+                    return self.give_up(row, member, &why).await;
+                }
+                let at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+                Store::mark_retry(&mut conn, row.id, at, &why, after.is_none()).await?;
+                tracing::warn!(key = %row.key, error = %why, "telegram send will be retried");
+                Ok(Progress::Deferred(row.key.clone()))
+            }
+            Err(Failure::Migrated(to)) => {
+                Store::migrate_chat(&mut conn, chat, to).await?;
+                Store::mark_retry(
+                    &mut conn,
+                    row.id,
+                    now,
+                    "the group moved to a new chat id",
+                    false,
+                )
+                .await?;
+                Ok(Progress::Deferred(row.key.clone()))
+            }
+            Err(Failure::Unreachable(reason)) => {
+                drop(conn);
+                match member {
+                    Some(m) if row.chat_id.is_none() => {
+                        self.mark_unreachable(m, members, &reason).await?;
+                        self.fall_back(row, m, &reason).await
+                    }
+                    _ => self.give_up(row, member, &reason).await,
+                }
+            }
+            Err(Failure::Permanent(reason)) => {
+                drop(conn);
+                let reason = self.redact(&reason);
+                self.give_up(row, member, &reason).await
+            }
+        }
+    }
+
+    /// Sends a text, split at line ends when longer than Telegram takes; the
+    /// keyboard goes under the last part. Returns the last part's message id.
+    async fn post(
+        &self,
+        chat: i64,
+        text: &str,
+        keyboard: Option<teloxide::types::InlineKeyboardMarkup>,
+    ) -> Result<Option<i64>, Failure> {
+        let parts = split(text, MAX_TEXT);
+        let mut last = None;
+        for (i, part) in parts.iter().enumerate() {
+            let mut request = self
+                .bot
+                .send_message(ChatId(chat), part.clone())
+                .parse_mode(ParseMode::Html);
+            if i + 1 == parts.len()
+                && let Some(k) = &keyboard
+            {
+                request = request.reply_markup(k.clone());
+            }
+            let message = request.await.map_err(classify)?;
+            last = Some(i64::from(message.id.0));
+        }
+        Ok(last)
+    }
+
+    async fn edit(
+        &self,
+        original: &str,
+        text: &str,
+        keyboard: Option<teloxide::types::InlineKeyboardMarkup>,
+    ) -> Result<Option<i64>, Failure> {
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| Failure::Retry {
+                after: None,
+                why: e.to_string(),
+            })?;
+        let found = Store::telegram_message(&mut conn, original)
+            .await
+            .map_err(|e| Failure::Retry {
+                after: None,
+                why: e.to_string(),
+            })?;
+        drop(conn);
+        // The original was never sent (it failed for good): nothing to edit.
+        let Some((chat, message)) = found else {
+            return Ok(None);
+        };
+        let text: String = text.chars().take(MAX_TEXT).collect();
+        let mut request = self
+            .bot
+            .edit_message_text(ChatId(chat), MessageId(message as i32), text)
+            .parse_mode(ParseMode::Html);
+        request = match keyboard {
+            Some(k) => request.reply_markup(k),
+            None => request.reply_markup(teloxide::types::InlineKeyboardMarkup::default()),
+        };
+        match request.await {
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(None),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// Marks the member unreachable and, the first time, tells Ketua LSP and Kabag Sertifikasi.
+    async fn mark_unreachable(
+        &self,
+        member: &Member,
+        members: &[Member],
+        reason: &str,
+    ) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if Store::mark_unreachable(&mut tx, member.id, now).await? {
+            let roles: Vec<&str> = member.roles.iter().map(|r| r.title()).collect();
+            let context = json!({
+                "name": member.name,
+                "roles": roles.join(", "),
+                "reason": reason,
+                "has_email": member.email.is_some(),
+            });
+            let notices = supervisors(members, Some(member.id))
+                .map(|to| {
+                    telegram_to(
+                        to.id,
+                        format!(
+                            "unreachable:m{}:{}:to:m{}",
+                            member.id,
+                            now.timestamp_millis(),
+                            to.id
+                        ),
+                        "member_unreachable",
+                        context.clone(),
+                    )
+                })
+                .collect::<Vec<_>>();
+            Store::enqueue(&mut tx, &notices, now).await?;
+        }
+        tx.commit().await?;
+        tracing::warn!(member = %member.id, reason, "member unreachable in Telegram");
+        Ok(())
+    }
+
+    /// Sends a member's message by email instead (if they have one), and closes the row.
+    async fn fall_back(
+        &self,
+        row: &OutboxRow,
+        member: &Member,
+        reason: &str,
+    ) -> anyhow::Result<Progress> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if let Some(email) = &member.email {
+            let text = self
+                .templates
+                .render(self.lang, &format!("{}.html", row.template), &row.context)
+                .map(|html| html_to_text(&html))
+                .unwrap_or_default();
+            let fallback = Outgoing {
+                key: format!("{}:fallback-email", row.key),
+                channel: Channel::Email,
+                batch: None,
+                member: Some(member.id),
+                participant: None,
+                address: Some(email.as_str().to_string()),
+                template: "staff_fallback".into(),
+                context: json!({ "recipient": member.name, "text": text }),
+                edit_of: None,
+                chat_id: None,
+            };
+            Store::enqueue(&mut tx, &[fallback], now).await?;
+            Store::mark_failed(
+                &mut tx,
+                row.id,
+                &format!("{reason}; sent by email instead"),
+                now,
+            )
+            .await?;
+        } else {
+            Store::mark_failed(&mut tx, row.id, reason, now).await?;
+        }
+        tx.commit().await?;
+        Ok(Progress::Failed(row.key.clone()))
+    }
+
+    /// Gives a row up for good and tells Kabag Sertifikasi and Ketua LSP.
+    async fn give_up(
+        &self,
+        row: &OutboxRow,
+        member: Option<&Member>,
+        reason: &str,
+    ) -> anyhow::Result<Progress> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        Store::mark_failed(&mut tx, row.id, reason, now).await?;
+        let is_report = matches!(
+            row.template.as_str(),
+            "delivery_failed" | "member_unreachable"
+        );
+        if !is_report && row.edit_of.is_none() {
+            let members = Store::members(&mut tx).await?;
+            let context = json!({
+                "channel": "telegram",
+                "recipient": member.map(|m| m.name.clone()).unwrap_or_default(),
+                "address": "",
+                "what": row.template,
+                "reason": reason,
+            });
+            let reports: Vec<Outgoing> = supervisors(&members, member.map(|m| m.id))
+                .map(|to| {
+                    telegram_to(
+                        to.id,
+                        format!("failed:{}:to:m{}", row.key, to.id),
+                        "delivery_failed",
+                        context.clone(),
+                    )
+                })
+                .collect();
+            Store::enqueue(&mut tx, &reports, now).await?;
+        }
+        tx.commit().await?;
+        tracing::error!(key = %row.key, reason, "telegram message given up");
+        Ok(Progress::Failed(row.key.clone()))
+    }
+
+    fn redact(&self, text: &str) -> String {
+        super::redact(text, self.bot.token())
+    }
+}
+
+/// Ketua LSP and Kabag Sertifikasi, except `skip`.
+fn supervisors(members: &[Member], skip: Option<MemberId>) -> impl Iterator<Item = &Member> {
+    members.iter().filter(move |m| {
+        Some(m.id) != skip
+            && (m.roles.contains(&Role::KetuaLsp) || m.roles.contains(&Role::KabagSertifikasi))
+    })
+}
+
+fn telegram_to(
+    member: MemberId,
+    key: String,
+    template: &str,
+    context: serde_json::Value,
+) -> Outgoing {
+    Outgoing {
+        key,
+        channel: Channel::Telegram,
+        batch: None,
+        member: Some(member),
+        participant: None,
+        address: None,
+        template: template.into(),
+        context,
+        edit_of: None,
+        chat_id: None,
+    }
+}
+
+fn classify(error: RequestError) -> Failure {
+    match error {
+        RequestError::RetryAfter(seconds) => Failure::Retry {
+            after: Some(seconds.duration()),
+            why: format!("Telegram asked to wait {} s (429)", seconds.seconds()),
+        },
+        RequestError::MigrateToChatId(to) => Failure::Migrated(to.0),
+        RequestError::Api(
+            e @ (ApiError::BotBlocked
+            | ApiError::ChatNotFound
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::BotKickedFromChannel),
+        ) => Failure::Unreachable(e.to_string()),
+        RequestError::Api(ApiError::Unknown(description)) => Failure::Retry {
+            after: None,
+            why: format!("Telegram answered: {description}"),
+        },
+        RequestError::Api(e) => Failure::Permanent(e.to_string()),
+        other => Failure::Retry {
+            after: None,
+            why: other.to_string(),
+        },
+    }
+}
+
+/// Exponential backoff from 5 s to 15 min, with ±20 % jitter.
+fn backoff(attempts: i64) -> Duration {
+    let base = 5.0 * 2f64.powi(attempts.clamp(0, 20) as i32);
+    let capped = base.min(15.0 * 60.0);
+    let jitter = rand::rng().random_range(0.8..1.2);
+    Duration::from_secs_f64(capped * jitter)
+}
+
+/// Splits a text into parts of at most `max` characters, at line ends where possible.
+pub fn split(text: &str, max: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut current_len = 0;
+    for line in text.split_inclusive('\n') {
+        let len = line.chars().count();
+        if current_len + len > max && !current.is_empty() {
+            parts.push(std::mem::take(&mut current).trim_end().to_string());
+            current_len = 0;
+        }
+        if len > max {
+            // A single line longer than a message: cut it by characters.
+            let chars: Vec<char> = line.chars().collect();
+            for chunk in chars.chunks(max) {
+                parts.push(chunk.iter().collect());
+            }
+            continue;
+        }
+        current.push_str(line);
+        current_len += len;
+    }
+    if !current.trim().is_empty() {
+        parts.push(current.trim_end().to_string());
+    }
+    if parts.is_empty() {
+        parts.push(String::new());
+    }
+    parts
+}
+
+/// Telegram HTML as plain text, for the email fallback.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_split_at_line_ends_and_lose_nothing() {
+        let line = "Peserta dengan nama yang cukup panjang untuk diuji\n";
+        let text = line.repeat(200);
+        let parts = split(&text, MAX_TEXT);
+        assert!(parts.len() > 1);
+        assert!(parts.iter().all(|p| p.chars().count() <= MAX_TEXT));
+        assert_eq!(parts.join("\n") + "\n", text);
+        let one_line = "x".repeat(9000);
+        let parts = split(&one_line, MAX_TEXT);
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts.concat(), one_line);
+    }
+
+    #[test]
+    fn html_becomes_plain_text() {
+        assert_eq!(
+            html_to_text("<b>Langkah 3</b>\nPrinter &amp; toner &lt;habis&gt;"),
+            "Langkah 3\nPrinter & toner <habis>"
+        );
+    }
+
+    #[test]
+    fn a_private_chat_gets_one_message_a_second_and_everyone_thirty() {
+        let mut limiter = Limiter::default();
+        let start = Instant::now();
+        assert_eq!(limiter.ready_at(5, start), start);
+        limiter.record(5, start);
+        assert_eq!(limiter.ready_at(5, start), start + Duration::from_secs(1));
+        for chat in 100..129 {
+            limiter.record(chat, start);
+        }
+        // 30 messages in this second: a new chat waits for the window.
+        assert_eq!(
+            limiter.ready_at(1000, start),
+            start + Duration::from_secs(1)
+        );
+    }
+
+    #[test]
+    fn a_group_gets_twenty_messages_a_minute() {
+        let mut limiter = Limiter::default();
+        let start = Instant::now();
+        for i in 0..20 {
+            let at = start + Duration::from_secs(i * 2);
+            assert!(limiter.ready_at(-42, at) <= at);
+            limiter.record(-42, at);
+        }
+        let now = start + Duration::from_secs(40);
+        assert_eq!(limiter.ready_at(-42, now), start + Duration::from_secs(60));
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_bounded() {
+        assert!(backoff(0) >= Duration::from_secs(4) && backoff(0) <= Duration::from_secs(6));
+        assert!(backoff(3) >= Duration::from_secs(32));
+        assert!(backoff(50) <= Duration::from_secs(18 * 60));
+    }
+}

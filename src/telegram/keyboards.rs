@@ -1,0 +1,78 @@
+//! The buttons under a message, chosen from the message's template and the
+//! ids in its context. Labels come from `phrases.toml`.
+
+use serde_json::{Value, json};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use super::callback::Button;
+use crate::domain::{BatchId, Lang, ParticipantId};
+use crate::sop::StepNo;
+use crate::templates::Templates;
+
+fn button(templates: &Templates, lang: Lang, label: &str, data: Button) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(templates.phrase(lang, label, json!({})), data.to_string())
+}
+
+/// The keyboard for a message rendered from `template` with `context`, if it has one.
+pub fn for_message(
+    templates: &Templates,
+    lang: Lang,
+    template: &str,
+    context: &Value,
+) -> Option<InlineKeyboardMarkup> {
+    let batch = BatchId(context["batch"]["id"].as_i64()?);
+    match template {
+        "step_task" => {
+            if !context["finished_at"].is_null() {
+                return None;
+            }
+            let step = StepNo(u32::try_from(context["step"]["no"].as_u64()?).ok()?);
+            let b = |label, data| button(templates, lang, label, data);
+            let mut rows = Vec::new();
+            if context["step"]["per_participant"].as_bool() == Some(true) {
+                rows.push(vec![b("button_handovers", Button::Handovers { batch })]);
+            } else {
+                rows.push(vec![
+                    b("button_acknowledge", Button::Acknowledge { batch, step }),
+                    b("button_done", Button::Done { batch, step }),
+                ]);
+                let entry = match context["step"]["records"].as_str() {
+                    Some("meeting") => Some(("button_meeting", Button::Meeting { batch })),
+                    Some("results") => Some(("button_results", Button::Results { batch })),
+                    Some("decree") => Some(("button_decree", Button::Decree { batch })),
+                    Some("blank-numbers") => Some(("button_blanks", Button::Blanks { batch })),
+                    _ => None,
+                };
+                if let Some((label, data)) = entry {
+                    rows.push(vec![b(label, data)]);
+                }
+            }
+            rows.push(vec![b("button_problem", Button::Problem { batch, step })]);
+            Some(InlineKeyboardMarkup::new(rows))
+        }
+        "meeting_invitation" => Some(InlineKeyboardMarkup::new(vec![vec![
+            button(templates, lang, "button_attend", Button::Attend { batch }),
+            button(templates, lang, "button_absent", Button::Absent { batch }),
+        ]])),
+        _ => None,
+    }
+}
+
+/// One "received" button per participant ready to collect.
+pub fn receipts(
+    templates: &Templates,
+    lang: Lang,
+    batch: BatchId,
+    ready: &[(ParticipantId, String)],
+) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(ready.iter().map(|(id, name)| {
+        vec![InlineKeyboardButton::callback(
+            templates.phrase(lang, "button_receipt", json!({ "name": name })),
+            Button::Receipt {
+                batch,
+                participant: *id,
+            }
+            .to_string(),
+        )]
+    }))
+}
