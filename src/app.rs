@@ -426,6 +426,29 @@ impl App {
             .await
     }
 
+    /// Whether `command` would be accepted now, without recording anything
+    /// (the bot checks before it starts a conversation that ends in it).
+    ///
+    /// # Errors
+    /// `NotFound` for no such batch, `Refused` with the refusal.
+    pub async fn would_accept(
+        &self,
+        batch: BatchId,
+        actor: &Actor,
+        command: &Command,
+    ) -> Result<(), AppError> {
+        let (_, mut state, _) = self.batch(batch).await?;
+        workflow::execute(
+            &mut state,
+            actor,
+            command,
+            self.now(),
+            &self.config.calendar,
+        )
+        .map(|_| ())
+        .map_err(AppError::Refused)
+    }
+
     /// Commits an accepted run; for a refusal, rolls back and records the attempt.
     #[allow(clippy::too_many_arguments)]
     async fn finish(
@@ -616,4 +639,204 @@ fn actor_of(actor: &Actor) -> (&'static str, Option<MemberId>) {
 /// The stored form of a registration token.
 pub fn token_hash(token: &str) -> String {
     crate::domain::to_hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// What the bot asks of the application: identities, replies, handled
+/// updates and conversations, each in its own small transaction.
+impl App {
+    /// The active member bound to a Telegram account.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn member_by_telegram(
+        &self,
+        user: TelegramUserId,
+    ) -> Result<Option<Member>, AppError> {
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(anyhow::Error::from)?;
+        Ok(Store::member_by_telegram(&mut conn, user).await?)
+    }
+
+    /// Whether an update was handled already.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn update_handled(&self, update_id: i64) -> Result<bool, AppError> {
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(anyhow::Error::from)?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT update_id FROM processed_updates WHERE update_id = ?")
+                .bind(update_id)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(anyhow::Error::from)?;
+        Ok(found.is_some())
+    }
+
+    /// Records an update as handled.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn mark_update_handled(&self, update_id: i64) -> Result<(), AppError> {
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(anyhow::Error::from)?;
+        Store::claim_update(&mut conn, update_id, self.now()).await?;
+        Ok(())
+    }
+
+    /// Queues a bot reply to a chat; `key` names the occasion (the update
+    /// it answers), so a re-delivered update is answered once.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn reply(
+        &self,
+        chat_id: i64,
+        member: Option<MemberId>,
+        key: String,
+        template: &str,
+        context: serde_json::Value,
+        edit_of: Option<String>,
+    ) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        Store::enqueue(
+            &mut tx,
+            &[notify::Outgoing {
+                key,
+                channel: notify::Channel::Telegram,
+                batch: None,
+                member,
+                participant: None,
+                address: None,
+                template: template.into(),
+                context,
+                edit_of,
+                chat_id: Some(chat_id),
+            }],
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    /// The conversation a user is in, in a chat.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn conversation(
+        &self,
+        user: TelegramUserId,
+        chat_id: i64,
+    ) -> Result<Option<serde_json::Value>, AppError> {
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(anyhow::Error::from)?;
+        Ok(Store::conversation(&mut conn, user, chat_id).await?)
+    }
+
+    /// Sets or ends a user's conversation in a chat.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn set_conversation(
+        &self,
+        user: TelegramUserId,
+        chat_id: i64,
+        state: Option<&serde_json::Value>,
+    ) -> Result<(), AppError> {
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(anyhow::Error::from)?;
+        Store::set_conversation(&mut conn, user, chat_id, state, self.now()).await?;
+        Ok(())
+    }
+
+    /// A registered member wrote to the bot: Telegram reaches them again.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn member_seen(&self, member: MemberId) -> Result<(), AppError> {
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(anyhow::Error::from)?;
+        if Store::unreachable_since(&mut conn, member).await?.is_some() {
+            Store::member_reachable(&mut conn, member, self.now()).await?;
+        }
+        Ok(())
+    }
+
+    /// Records that someone who is not a registered member tried to use the bot.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn audit_stranger(&self, user: TelegramUserId, what: &str) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        Store::audit(
+            &mut tx,
+            &[AuditEntry {
+                channel: Via::Telegram.as_str(),
+                actor: "stranger",
+                member: None,
+                telegram_user: Some(user),
+                batch: None,
+                action: "stranger_refused".into(),
+                detail: json!({ "attempt": what }),
+            }],
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    /// The steps waiting on a member now, across running batches: (batch, step, due).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn open_tasks(
+        &self,
+        member: &Member,
+    ) -> Result<Vec<(BatchInfo, crate::sop::Step, Option<DateTime<Utc>>)>, AppError> {
+        let mut tasks = Vec::new();
+        for summary in self.batches().await? {
+            if summary.status != BatchStatus::Running {
+                continue;
+            }
+            let (info, state, _) = self.batch(summary.info.id).await?;
+            for step in &state.procedure.steps {
+                let run = state.run(step.no);
+                if run.state == workflow::StepState::Active
+                    && !member.roles.is_disjoint(&step.roles)
+                    && !run.dones.contains_key(&member.id)
+                {
+                    tasks.push((info.clone(), step.clone(), run.due_at));
+                }
+            }
+        }
+        Ok(tasks)
+    }
 }

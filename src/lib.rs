@@ -22,6 +22,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod logging;
 pub mod notify;
 pub mod participants;
 pub mod sop;

@@ -13,13 +13,7 @@ fn main() -> ExitCode {
     } else {
         "warn"
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
-        )
-        .init();
+    sertibot::logging::init(default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -33,7 +27,7 @@ fn main() -> ExitCode {
     match runtime.block_on(execute(cli)) {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("error: {}", failure.0);
+            eprintln!("error: {}", sertibot::logging::redact(&failure.0));
             ExitCode::FAILURE
         }
     }

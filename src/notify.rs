@@ -162,16 +162,23 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                     continue;
                 };
                 let tally = rsvp_tally(state, audience);
-                let latest = state
+                // Names this state of the answers, so each change edits once.
+                let version: String = state
                     .rsvps
-                    .values()
-                    .map(|r| r.at.timestamp_millis())
-                    .max()
-                    .unwrap_or(0);
+                    .iter()
+                    .map(|(m, r)| {
+                        format!(
+                            "{m}{}{}",
+                            if r.attend { 'y' } else { 'n' },
+                            r.at.timestamp_millis()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("-");
                 for member in inviters(state, audience) {
                     let original = format!("b{b}:tally:m{}", member.id);
                     out.push(Outgoing {
-                        key: format!("{original}:at{latest}"),
+                        key: format!("{original}:{version}"),
                         channel: Channel::Telegram,
                         batch: Some(state.id),
                         member: Some(member.id),

@@ -40,6 +40,13 @@ const EMBEDDED: &[(&str, &str)] = embedded!(
     "receipt_confirmation.txt",
     "delivery_failed.html",
     "rsvp_tally.html",
+    "reply.html",
+    "help.html",
+    "tasks.html",
+    "batches.html",
+    "status.html",
+    "results_keyboard.html",
+    "handover_list.html",
     "member_unreachable.html",
     "staff_fallback.subject",
     "staff_fallback.txt",
@@ -95,6 +102,22 @@ impl Templates {
     pub fn load(lsp: LspInfo, tz: Tz, dir: Option<&Path>) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        // Telegram's HTML needs only &, < and > escaped (and " in attributes);
+        // the default HTML escaping also turns '/' into an entity.
+        env.set_formatter(
+            |out, state, value| match (state.auto_escape(), value.as_str()) {
+                (minijinja::AutoEscape::Html, Some(text)) if !value.is_safe() => {
+                    let escaped = text
+                        .replace('&', "&amp;")
+                        .replace('<', "&lt;")
+                        .replace('>', "&gt;")
+                        .replace('"', "&quot;");
+                    out.write_str(&escaped)
+                        .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))
+                }
+                _ => minijinja::escape_formatter(out, state, value),
+            },
+        );
         env.add_global("lsp", minijinja::Value::from_serialize(&lsp));
         env.add_filter("datetime", move |state: &State, value: String| {
             format_instant(&value, tz, lang_of(state))
@@ -158,6 +181,12 @@ impl Templates {
     pub fn refusal(&self, lang: Lang, refusal: &Refusal) -> String {
         let context = serde_json::to_value(refusal).unwrap_or(Value::Null);
         self.sentence(lang, refusal.key(), context)
+    }
+
+    /// An instant as the templates show it ("Kamis, 26 November 2026 pukul 09.00 WIB").
+    pub fn instant_text(at: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
+        let text = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        format_instant(&text, tz, lang).unwrap_or(text)
     }
 
     /// A short text of the bot (`phrases.toml`): a button label, a reply.

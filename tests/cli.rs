@@ -488,10 +488,16 @@ fn without_a_username_the_link_asks_telegram_and_never_shows_the_token() {
 #[test]
 fn the_service_stops_cleanly_on_sigterm() {
     let dir = prepared();
+    // Nothing listens at the API URL: polling fails (and says so, without
+    // the token) until the signal comes.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
     let mut child = Command::new(BIN)
         .arg("run")
         .current_dir(dir.path())
         .env("TELOXIDE_TOKEN", TOKEN)
+        .env("TELOXIDE_API_URL", &api)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -534,6 +540,11 @@ fn the_service_stops_cleanly_on_sigterm() {
     log.extend(rx.try_iter());
     assert!(log.iter().any(|l| l.contains("shutting down")), "{log:?}");
     assert!(!log.iter().any(|l| l.contains("secret-token")), "{log:?}");
+    assert!(
+        log.iter().any(|l| l.contains("cannot reach Telegram")),
+        "{log:?}"
+    );
+    assert!(!log.iter().any(|l| l.contains("panicked")), "{log:?}");
 }
 
 #[test]

@@ -149,13 +149,14 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         command => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let app = App::open(config, clock).await?;
+            let store = app.store.clone();
             let result = match command {
                 Command::Member(c) => member::run(&app, c).await,
                 Command::Batch(c) => batch::run(&app, c).await,
-                Command::Run => run::run(&app).await,
+                Command::Run => run::run(app).await,
                 Command::Init { .. } | Command::Check => unreachable!("handled above"),
             };
-            app.store.close().await;
+            store.close().await;
             result
         }
     }

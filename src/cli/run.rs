@@ -1,21 +1,44 @@
-//! `sertibot run`: the service. It holds the database open and waits for
-//! SIGINT or SIGTERM; the bot, delivery workers and scheduler join it here.
+//! `sertibot run`: the service. The Telegram bot (long polling) and the
+//! delivery worker run until SIGINT or SIGTERM; the current update is
+//! finished, polling stops, and the process exits 0.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use super::Failure;
 use crate::app::App;
+use crate::clock::{Clock, SystemClock};
+use crate::telegram::service::Service;
 
-pub async fn run(app: &App) -> Result<ExitCode, Failure> {
+pub async fn run(app: App) -> Result<ExitCode, Failure> {
     // Listen before saying we run, so a signal sent right after is never lost.
     let shutdown = Shutdown::listen()
         .map_err(|e| Failure(format!("cannot listen for shutdown signals: {e}")))?;
+    let bot = crate::telegram::bot(&app.config.telegram).map_err(|e| {
+        Failure(match e {
+            crate::telegram::UsernameError::NotConfigured => {
+                "sertibot run needs the bot token from @BotFather: set TELOXIDE_TOKEN".to_string()
+            }
+            other => other.to_string(),
+        })
+    })?;
+    let poll_timeout = app.config.telegram.poll_timeout;
     tracing::info!(
         database = %app.config.database.display(),
         procedure = %app.procedure.name,
         "sertibot is running; stop it with Ctrl+C or SIGTERM"
     );
-    shutdown.wait().await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let service = Service {
+        app: Arc::new(app),
+        bot,
+        clock,
+        poll_timeout,
+    };
+    service
+        .run(shutdown.wait())
+        .await
+        .map_err(|e| Failure(format!("{e:#}")))?;
     tracing::info!("shutting down");
     Ok(ExitCode::SUCCESS)
 }

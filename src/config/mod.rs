@@ -102,6 +102,7 @@ struct RawTelegram {
     bot_username: Option<String>,
     token: Option<String>,
     api_url: Option<String>,
+    poll_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -145,6 +146,8 @@ pub struct TelegramConfig {
     pub token: Option<SecretString>,
     /// The Bot API's base URL (`TELOXIDE_API_URL`), for a local Bot API server or tests.
     pub api_url: Option<String>,
+    /// How long one long-polling request waits for updates.
+    pub poll_timeout: std::time::Duration,
 }
 
 /// Email settings (the email issue's transport reads them).
@@ -265,6 +268,9 @@ impl Config {
                     .or(raw.telegram.token)
                     .map(SecretString::from),
                 api_url: env("TELOXIDE_API_URL").or(raw.telegram.api_url),
+                poll_timeout: std::time::Duration::from_secs(
+                    raw.telegram.poll_timeout_secs.unwrap_or(30).clamp(1, 50),
+                ),
             },
             link_valid: chrono::Duration::hours(link_hours),
             calendar,
@@ -275,6 +281,21 @@ impl Config {
             },
             digest_schedule: digest,
         })
+    }
+
+    /// Registers the token and the SMTP password with the log scrubber.
+    pub fn hide_secrets(&self) {
+        if let Some(token) = &self.telegram.token {
+            crate::logging::hide(token.expose_secret());
+        }
+        if let Some(smtp) = &self.mail.smtp_url {
+            crate::logging::hide(smtp.expose_secret());
+            if let Ok(url) = url::Url::parse(smtp.expose_secret())
+                && let Some(password) = url.password()
+            {
+                crate::logging::hide(password);
+            }
+        }
     }
 
     /// The procedure new batches start with: the operator's file, or the embedded default.

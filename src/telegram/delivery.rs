@@ -382,12 +382,21 @@ impl Delivery {
                 after: None,
                 why: e.to_string(),
             })?;
-        let found = Store::telegram_message(&mut conn, original)
-            .await
-            .map_err(|e| Failure::Retry {
-                after: None,
-                why: e.to_string(),
-            })?;
+        // "msg:<chat>:<message>" edits a message the bot did not send from
+        // the outbox (the one a button was pressed on); other keys name an outbox row.
+        let direct = original.strip_prefix("msg:").and_then(|rest| {
+            let (chat, message) = rest.split_once(':')?;
+            Some((chat.parse().ok()?, message.parse().ok()?))
+        });
+        let found = match direct {
+            Some(found) => Some(found),
+            None => Store::telegram_message(&mut conn, original)
+                .await
+                .map_err(|e| Failure::Retry {
+                    after: None,
+                    why: e.to_string(),
+                })?,
+        };
         drop(conn);
         // The original was never sent (it failed for good): nothing to edit.
         let Some((chat, message)) = found else {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::callback::Button;
-use crate::domain::{BatchId, Lang, ParticipantId};
+use crate::domain::{BatchId, Competence, Lang, ParticipantId};
 use crate::sop::StepNo;
 use crate::templates::Templates;
 
@@ -49,6 +49,41 @@ pub fn for_message(
             }
             rows.push(vec![b("button_problem", Button::Problem { batch, step })]);
             Some(InlineKeyboardMarkup::new(rows))
+        }
+        "results_keyboard" => {
+            let rows = context["participants"].as_array()?.iter().filter_map(|p| {
+                let participant = ParticipantId(p["id"].as_i64()?);
+                let name = p["name"].as_str()?.to_string();
+                let verdict = |result| Button::Verdict {
+                    batch,
+                    participant,
+                    result,
+                };
+                Some(vec![
+                    InlineKeyboardButton::callback(
+                        format!("K · {name}"),
+                        verdict(Competence::Kompeten).to_string(),
+                    ),
+                    InlineKeyboardButton::callback(
+                        format!("BK · {name}"),
+                        verdict(Competence::BelumKompeten).to_string(),
+                    ),
+                ])
+            });
+            Some(InlineKeyboardMarkup::new(rows.collect::<Vec<_>>()))
+        }
+        "handover_list" => {
+            let ready: Vec<(ParticipantId, String)> = context["ready"]
+                .as_array()?
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        ParticipantId(p["id"].as_i64()?),
+                        p["name"].as_str()?.to_string(),
+                    ))
+                })
+                .collect();
+            Some(receipts(templates, lang, batch, &ready))
         }
         "meeting_invitation" => Some(InlineKeyboardMarkup::new(vec![vec![
             button(templates, lang, "button_attend", Button::Attend { batch }),

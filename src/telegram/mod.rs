@@ -1,10 +1,14 @@
-//! Telegram through teloxide: asking Telegram for the bot's
-//! username (getMe), to build registration links. The bot itself (handlers,
-//! dialogues, the delivery worker) is built on this module.
+//! Telegram through teloxide: the bot's handlers ([`bot`]), its buttons
+//! ([`callback`], [`keyboards`]), conversations ([`conversation`]), the
+//! outbox delivery worker ([`delivery`]) and the running service
+//! ([`service`]); here, the client and registration links.
 
+pub mod bot;
 pub mod callback;
+pub mod conversation;
 pub mod delivery;
 pub mod keyboards;
+pub mod service;
 
 use secrecy::ExposeSecret;
 use teloxide::prelude::*;

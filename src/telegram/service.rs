@@ -1,0 +1,113 @@
+//! The running bot: long polling through teloxide's dispatcher, and the
+//! delivery worker beside it, both stopped cleanly on shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::prelude::*;
+use teloxide::update_listeners::Polling;
+use tokio::sync::{Notify, watch};
+
+use super::bot::{BotContext, menu, schema};
+use super::delivery::Delivery;
+use crate::app::App;
+use crate::clock::Clock;
+
+/// Everything the service runs on.
+pub struct Service {
+    pub app: Arc<App>,
+    pub bot: Bot,
+    pub clock: Arc<dyn Clock>,
+    /// How long one getUpdates call waits for updates.
+    pub poll_timeout: Duration,
+}
+
+impl Service {
+    /// Runs until `shutdown` resolves: finishes the update being handled,
+    /// stops polling, then stops the delivery worker.
+    ///
+    /// # Errors
+    /// Only when the service cannot start.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        let lang = self.app.config.language;
+        let wake = Arc::new(Notify::new());
+        let ctx = Arc::new(BotContext {
+            app: self.app.clone(),
+            wake: wake.clone(),
+            lang,
+        });
+        if let Err(e) = self.bot.set_my_commands(menu(&ctx)).await {
+            tracing::warn!(error = %crate::logging::redact(&e.to_string()), "cannot set the bot's command menu");
+        }
+
+        let (stop_worker, worker_stopped) = watch::channel(false);
+        let delivery = Delivery::new(
+            self.app.store.clone(),
+            self.bot.clone(),
+            self.app.templates.clone(),
+            lang,
+            self.clock.clone(),
+        );
+        let worker = tokio::spawn(delivery.run(wake, worker_stopped));
+
+        let mut dispatcher = Dispatcher::builder(self.bot.clone(), schema())
+            .dependencies(dptree::deps![ctx])
+            .default_handler(|_| async {})
+            .error_handler(Arc::new(|error: anyhow::Error| async move {
+                tracing::error!(error = %crate::logging::redact(&format!("{error:#}")), "handling an update failed");
+            }))
+            .build();
+        let token = dispatcher.shutdown_token();
+        let (stop_polling, mut polling_stopped) = watch::channel(false);
+        let bot = self.bot.clone();
+        let poll_timeout = self.poll_timeout;
+        let polling = tokio::spawn(async move {
+            // Telegram may be out of reach at start-up (getMe fails): keep
+            // trying, gently, until it answers or the service stops.
+            let mut wait = Duration::from_secs(1);
+            loop {
+                let listener = Polling::builder(bot.clone())
+                    .timeout(poll_timeout)
+                    .delete_webhook()
+                    .await
+                    .build();
+                let errors = Arc::new(|error: teloxide::RequestError| async move {
+                    tracing::warn!(error = %crate::logging::redact(&error.to_string()), "getting updates failed; retrying");
+                });
+                match dispatcher
+                    .try_dispatch_with_listener(listener, errors)
+                    .await
+                {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %crate::logging::redact(&e.to_string()), "cannot reach Telegram; trying again");
+                    }
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    _ = polling_stopped.changed() => return,
+                }
+                wait = (wait * 2).min(Duration::from_secs(60));
+            }
+        });
+        tracing::info!("the bot is polling for updates");
+
+        shutdown.await;
+        tracing::info!("stopping the bot");
+        let _ = stop_polling.send(true);
+        // The dispatcher may be between attempts, or not started yet; ask until it hears.
+        while !polling.is_finished() {
+            match token.shutdown() {
+                Ok(done) => {
+                    done.await;
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+        let _ = polling.await;
+        let _ = stop_worker.send(true);
+        let _ = worker.await;
+        Ok(())
+    }
+}

@@ -1,0 +1,451 @@
+//! A stand-in for Telegram's Bot API over real HTTP on 127.0.0.1. It
+//! records every request, queues updates for long polling, answers the
+//! methods the bot uses, and can inject faults: 429 with retry_after, 5xx,
+//! slow answers, 403 and "chat not found", group migration, and updates
+//! delivered again.
+
+#![allow(dead_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+pub const BOT_ID: i64 = 777_000;
+pub const BOT_USERNAME: &str = "lsp_test_bot";
+
+/// One request the bot made.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The method, lower-case (`sendmessage`).
+    pub method: String,
+    pub body: Value,
+    pub at: Instant,
+}
+
+/// What to answer instead of success.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// 429 Too Many Requests with retry_after seconds.
+    RetryAfter(u32),
+    /// 500 Internal Server Error.
+    ServerError,
+    /// 403: the user blocked the bot.
+    Blocked,
+    /// 400: chat not found.
+    ChatNotFound,
+    /// Answer normally, but only after this long.
+    Slow(Duration),
+    /// 400 with migrate_to_chat_id.
+    Migrated(i64),
+}
+
+#[derive(Default)]
+struct State {
+    requests: Vec<Request>,
+    updates: VecDeque<Value>,
+    /// Updates handed out again whatever the offset (a re-delivery).
+    again: VecDeque<Value>,
+    next_update: i64,
+    next_message: i64,
+    /// Faults for (method, chat), used once each in order.
+    faults: HashMap<(String, Option<i64>), VecDeque<Fault>>,
+    files: HashMap<String, Vec<u8>>,
+    /// Text of every message the bot sent, by (chat, message id), for presses.
+    messages: HashMap<(i64, i64), Value>,
+    /// Every update ever queued, by id, for re-delivery.
+    delivered: HashMap<i64, Value>,
+}
+
+/// The running stand-in.
+#[derive(Clone)]
+pub struct FakeTelegram {
+    pub url: String,
+    state: Arc<Mutex<State>>,
+    arrived: Arc<Notify>,
+}
+
+impl FakeTelegram {
+    /// Starts on a free port of 127.0.0.1.
+    pub async fn start() -> FakeTelegram {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let fake = FakeTelegram {
+            url,
+            state: Arc::new(Mutex::new(State {
+                next_update: 1,
+                next_message: 100,
+                ..State::default()
+            })),
+            arrived: Arc::new(Notify::new()),
+        };
+        let server = fake.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let server = server.clone();
+                tokio::spawn(async move { server.serve(stream).await });
+            }
+        });
+        fake
+    }
+
+    async fn serve(&self, stream: tokio::net::TcpStream) {
+        let (read, mut write) = stream.into_split();
+        let mut reader = BufReader::new(read);
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                return;
+            }
+            let mut parts = line.split_whitespace();
+            let (verb, path) = (
+                parts.next().unwrap_or_default().to_string(),
+                parts.next().unwrap_or_default().to_string(),
+            );
+            let mut length = 0usize;
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                if header.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = header.to_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).await.is_err() {
+                return;
+            }
+            let (status, content_type, payload) = self.route(&verb, &path, &body).await;
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n",
+                payload.len()
+            );
+            if write.write_all(head.as_bytes()).await.is_err()
+                || write.write_all(&payload).await.is_err()
+            {
+                return;
+            }
+        }
+    }
+
+    async fn route(&self, verb: &str, path: &str, body: &[u8]) -> (String, &'static str, Vec<u8>) {
+        if verb == "GET" && path.starts_with("/file/bot") {
+            let file = path.rsplit('/').next().unwrap_or_default().to_string();
+            let bytes = self.state.lock().unwrap().files.get(&file).cloned();
+            return match bytes {
+                Some(b) => ("200 OK".into(), "application/octet-stream", b),
+                None => ("404 Not Found".into(), "text/plain", b"no file".to_vec()),
+            };
+        }
+        let method = path.rsplit('/').next().unwrap_or_default().to_lowercase();
+        let body: Value = serde_json::from_slice(body).unwrap_or(json!({}));
+        self.state.lock().unwrap().requests.push(Request {
+            method: method.clone(),
+            body: body.clone(),
+            at: Instant::now(),
+        });
+        self.arrived.notify_waiters();
+        let chat = body["chat_id"].as_i64();
+        let fault = {
+            let mut state = self.state.lock().unwrap();
+            let mut take = |key: (String, Option<i64>)| {
+                state.faults.get_mut(&key).and_then(VecDeque::pop_front)
+            };
+            take((method.clone(), chat)).or_else(|| take((method.clone(), None)))
+        };
+        let error = |code: u16, description: &str, parameters: Value| {
+            let status = match code {
+                429 => "429 Too Many Requests",
+                403 => "403 Forbidden",
+                400 => "400 Bad Request",
+                _ => "500 Internal Server Error",
+            };
+            let mut answer = json!({"ok": false, "error_code": code, "description": description});
+            if !parameters.is_null() {
+                answer["parameters"] = parameters;
+            }
+            (
+                status.to_string(),
+                "application/json",
+                answer.to_string().into_bytes(),
+            )
+        };
+        match fault {
+            Some(Fault::RetryAfter(s)) => {
+                return error(
+                    429,
+                    &format!("Too Many Requests: retry after {s}"),
+                    json!({"retry_after": s}),
+                );
+            }
+            Some(Fault::ServerError) => return error(500, "Internal Server Error", Value::Null),
+            Some(Fault::Blocked) => {
+                return error(403, "Forbidden: bot was blocked by the user", Value::Null);
+            }
+            Some(Fault::ChatNotFound) => {
+                return error(400, "Bad Request: chat not found", Value::Null);
+            }
+            Some(Fault::Migrated(to)) => {
+                return error(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    json!({"migrate_to_chat_id": to}),
+                );
+            }
+            Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
+            None => {}
+        }
+        let result = match method.as_str() {
+            "getme" => bot_user(),
+            "getupdates" => self.updates(&body).await,
+            "sendmessage" => self.sent(&body),
+            "editmessagetext" => {
+                let key = (
+                    body["chat_id"].as_i64().unwrap_or(0),
+                    body["message_id"].as_i64().unwrap_or(0),
+                );
+                let mut state = self.state.lock().unwrap();
+                if let Some(m) = state.messages.get_mut(&key) {
+                    m["text"] = body["text"].clone();
+                    m["reply_markup"] = body["reply_markup"].clone();
+                    m.clone()
+                } else {
+                    json!(true)
+                }
+            }
+            "getfile" => {
+                let id = body["file_id"].as_str().unwrap_or_default().to_string();
+                let size = self
+                    .state
+                    .lock()
+                    .unwrap()
+                    .files
+                    .get(&id)
+                    .map_or(0, Vec::len);
+                json!({"file_id": id, "file_unique_id": id, "file_size": size, "file_path": format!("documents/{id}")})
+            }
+            "getwebhookinfo" => {
+                json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})
+            }
+            _ => json!(true),
+        };
+        (
+            "200 OK".into(),
+            "application/json",
+            json!({"ok": true, "result": result})
+                .to_string()
+                .into_bytes(),
+        )
+    }
+
+    async fn updates(&self, body: &Value) -> Value {
+        let offset = body["offset"].as_i64().unwrap_or(0);
+        let timeout =
+            Duration::from_secs(body["timeout"].as_u64().unwrap_or(0)).min(Duration::from_secs(2));
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notified = self.arrived.notified();
+            {
+                let mut state = self.state.lock().unwrap();
+                state
+                    .updates
+                    .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+                let mut out: Vec<Value> = state.again.drain(..).collect();
+                out.extend(state.updates.iter().cloned());
+                if !out.is_empty() {
+                    return Value::Array(out);
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return json!([]);
+            }
+            let _ = tokio::time::timeout(left, notified).await;
+        }
+    }
+
+    fn sent(&self, body: &Value) -> Value {
+        let mut state = self.state.lock().unwrap();
+        state.next_message += 1;
+        let chat = body["chat_id"].as_i64().unwrap_or(0);
+        let message = json!({
+            "message_id": state.next_message,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": chat_json(chat),
+            "from": bot_user(),
+            "text": body["text"],
+            "reply_markup": body["reply_markup"],
+        });
+        let id = state.next_message;
+        state.messages.insert((chat, id), message.clone());
+        message
+    }
+
+    // ------------------------------------------------------------ the test's side
+
+    fn push(&self, mut update: Value) -> i64 {
+        let id = {
+            let mut state = self.state.lock().unwrap();
+            let id = state.next_update;
+            state.next_update += 1;
+            update["update_id"] = json!(id);
+            state.delivered.insert(id, update.clone());
+            state.updates.push_back(update);
+            id
+        };
+        self.arrived.notify_waiters();
+        id
+    }
+
+    /// A user writes `text` in `chat` (their private chat when `chat == user`).
+    pub fn write(&self, user: i64, chat: i64, text: &str) -> i64 {
+        self.push(json!({"message": {
+            "message_id": 1,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": chat_json(chat),
+            "from": {"id": user, "is_bot": false, "first_name": format!("User {user}")},
+            "text": text,
+        }}))
+    }
+
+    /// A user presses a button with `data` on the message `(chat, message_id)`.
+    pub fn press(&self, user: i64, chat: i64, message_id: i64, data: &str) -> i64 {
+        let message = self
+            .state
+            .lock()
+            .unwrap()
+            .messages
+            .get(&(chat, message_id))
+            .cloned()
+            .unwrap_or_else(|| json!({"message_id": message_id, "date": 0, "chat": chat_json(chat), "text": "?"}));
+        self.push(json!({"callback_query": {
+            "id": format!("q{user}-{message_id}-{}", self.requests().len()),
+            "from": {"id": user, "is_bot": false, "first_name": format!("User {user}")},
+            "chat_instance": "ci",
+            "data": data,
+            "message": message,
+        }}))
+    }
+
+    /// Hands out an update that was already delivered, once more.
+    pub fn deliver_again(&self, update_id: i64) {
+        {
+            let mut state = self.state.lock().unwrap();
+            let original = state.delivered.get(&update_id).cloned();
+            state.again.extend(original);
+        }
+        self.arrived.notify_waiters();
+    }
+
+    /// The next request of `method` (to `chat`, if given) fails with `fault`.
+    pub fn fail_next(&self, method: &str, chat: Option<i64>, fault: Fault) {
+        self.state
+            .lock()
+            .unwrap()
+            .faults
+            .entry((method.to_lowercase(), chat))
+            .or_default()
+            .push_back(fault);
+    }
+
+    /// Makes a document downloadable under `file_id`.
+    pub fn add_file(&self, file_id: &str, bytes: Vec<u8>) {
+        self.state
+            .lock()
+            .unwrap()
+            .files
+            .insert(file_id.into(), bytes);
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// The messages sent to `chat`, oldest first: (message id, text, reply_markup).
+    pub fn sent_to(&self, chat: i64) -> Vec<(i64, String, Value)> {
+        let state = self.state.lock().unwrap();
+        let mut out: Vec<(i64, String, Value)> = state
+            .messages
+            .iter()
+            .filter(|((c, _), _)| *c == chat)
+            .map(|((_, id), m)| {
+                (
+                    *id,
+                    m["text"].as_str().unwrap_or_default().to_string(),
+                    m["reply_markup"].clone(),
+                )
+            })
+            .collect();
+        out.sort_by_key(|(id, _, _)| *id);
+        out
+    }
+
+    /// The answers to button presses, in order: (text, show_alert).
+    pub fn toasts(&self) -> Vec<(String, bool)> {
+        self.requests()
+            .iter()
+            .filter(|r| r.method == "answercallbackquery")
+            .map(|r| {
+                (
+                    r.body["text"].as_str().unwrap_or_default().to_string(),
+                    r.body["show_alert"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect()
+    }
+
+    /// Waits (bounded) until `check` holds of the recorded traffic.
+    pub async fn until<F: Fn(&FakeTelegram) -> bool>(&self, what: &str, check: F) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !check(self) {
+            assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+            let notified = self.arrived.notified();
+            let _ = tokio::time::timeout(Duration::from_millis(100), notified).await;
+        }
+    }
+
+    /// The message in `chat` whose keyboard has a button with data starting `prefix`: (message id, data).
+    pub fn button(&self, chat: i64, prefix: &str) -> Option<(i64, String)> {
+        self.sent_to(chat)
+            .into_iter()
+            .rev()
+            .find_map(|(id, _, markup)| {
+                markup["inline_keyboard"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(Value::as_array)
+                    .flatten()
+                    .find_map(|b| {
+                        let data = b["callback_data"].as_str()?;
+                        data.starts_with(prefix).then(|| (id, data.to_string()))
+                    })
+            })
+    }
+}
+
+fn bot_user() -> Value {
+    json!({
+        "id": BOT_ID, "is_bot": true, "first_name": "LSP Bot", "username": BOT_USERNAME,
+        "can_join_groups": true, "can_read_all_group_messages": false,
+        "supports_inline_queries": false, "can_connect_to_business": false, "has_main_web_app": false
+    })
+}
+
+fn chat_json(chat: i64) -> Value {
+    if chat > 0 {
+        json!({"id": chat, "type": "private", "first_name": format!("User {chat}")})
+    } else {
+        json!({"id": chat, "type": "group", "title": "Komite Teknis LSP"})
+    }
+}

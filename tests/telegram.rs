@@ -1,0 +1,426 @@
+//! The bot with the real teloxide client over real HTTP against a stand-in
+//! Bot API on 127.0.0.1: registration, a whole batch by presses and
+//! entries, strangers and wrong roles, double presses, re-delivered
+//! updates, 429, 403, and a restart in the middle of a conversation.
+
+mod common;
+mod support {
+    pub mod fake_telegram;
+}
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use common::{config_in, participants_csv};
+use sertibot::app::{App, Via};
+use sertibot::clock::ManualClock;
+use sertibot::domain::{BatchId, Role, RoleSet};
+use sertibot::store::Store;
+use sertibot::telegram::service::Service;
+use sertibot::workflow::{Actor, BatchStatus, HandoverStage};
+use support::fake_telegram::FakeTelegram;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+const KETUA: i64 = 1001;
+const SERTIFIKASI: i64 = 1002;
+const ADMINISTRASI: i64 = 1003;
+const KOMITE: i64 = 1004;
+const KOMITE_2: i64 = 1005;
+const STRANGER: i64 = 6666;
+
+/// The service running against the stand-in, on one database.
+struct Running {
+    app: Arc<App>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+struct World {
+    fake: FakeTelegram,
+    clock: Arc<ManualClock>,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    async fn new() -> World {
+        let fake = FakeTelegram::start().await;
+        World {
+            fake,
+            clock: Arc::new(ManualClock::new(common::monday_morning())),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    async fn app(&self) -> App {
+        let config = config_in(
+            self.dir.path(),
+            &format!(
+                "token = \"123456:TEST-token-never-logged\"\napi_url = \"{}\"\npoll_timeout_secs = 1\n",
+                self.fake.url
+            ),
+        );
+        App::open(config, self.clock.clone()).await.unwrap()
+    }
+
+    async fn start(&self) -> Running {
+        let app = Arc::new(self.app().await);
+        let bot = sertibot::telegram::bot(&app.config.telegram).unwrap();
+        let service = Service {
+            app: app.clone(),
+            bot,
+            clock: self.clock.clone(),
+            poll_timeout: Duration::from_secs(1),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            service
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Running { app, stop, task }
+    }
+}
+
+impl Running {
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("the service stops within 10 s")
+            .unwrap();
+    }
+}
+
+/// Adds the staff and registers each in Telegram through /start.
+async fn register_staff(world: &World, app: &App) {
+    let staff = [
+        (
+            "Dr. Hendra Wijaya",
+            Role::KetuaLsp,
+            KETUA,
+            Some("hendra@lsp.example.ac.id"),
+        ),
+        ("Andi Pratama", Role::KabagSertifikasi, SERTIFIKASI, None),
+        (
+            "Siti Rahmawati",
+            Role::KabagAdministrasi,
+            ADMINISTRASI,
+            None,
+        ),
+        (
+            "Ir. Made Sudarsana",
+            Role::KomiteTeknis,
+            KOMITE,
+            Some("made@example.com"),
+        ),
+        ("Rina Kusuma", Role::KomiteTeknis, KOMITE_2, None),
+    ];
+    for (name, role, user, email) in staff {
+        let roles: RoleSet = [role].into();
+        let added = app.add_member(name, &roles, email).await.unwrap();
+        world
+            .fake
+            .write(user, user, &format!("/start {}", added.token.token));
+        world
+            .fake
+            .until(&format!("{name} is welcomed"), |f| {
+                f.sent_to(user)
+                    .iter()
+                    .any(|(_, t, _)| t.starts_with("Selamat datang"))
+            })
+            .await;
+    }
+}
+
+async fn batch_of_five(app: &App) -> BatchId {
+    let batch = app
+        .create_batch(
+            "Operator Mesin Produksi",
+            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            Some("TUK STMI"),
+        )
+        .await
+        .unwrap();
+    app.import_participants(batch, participants_csv(5).as_bytes())
+        .await
+        .unwrap();
+    batch
+}
+
+/// Presses the newest button in `chat` whose data starts with `prefix`, and waits for its answer.
+async fn press(fake: &FakeTelegram, user: i64, prefix: &str) -> (String, bool) {
+    fake.until(&format!("a button {prefix} for {user}"), |f| {
+        f.button(user, prefix).is_some()
+    })
+    .await;
+    let (message, data) = fake.button(user, prefix).unwrap();
+    let before = fake.toasts().len();
+    fake.press(user, user, message, &data);
+    fake.until(&format!("the answer to {data}"), |f| {
+        f.toasts().len() > before
+    })
+    .await;
+    fake.toasts()[before].clone()
+}
+
+/// Writes `text` and waits for the bot's next message in that chat.
+async fn say(fake: &FakeTelegram, user: i64, text: &str) -> String {
+    let before = fake.sent_to(user).len();
+    fake.write(user, user, text);
+    fake.until(&format!("a reply to '{text}'"), |f| {
+        f.sent_to(user).len() > before
+    })
+    .await;
+    fake.sent_to(user).last().unwrap().1.clone()
+}
+
+async fn last_text(fake: &FakeTelegram, user: i64, contains: &str) {
+    fake.until(&format!("'{contains}' for {user}"), |f| {
+        f.sent_to(user).iter().any(|(_, t, _)| t.contains(contains))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_refuses_strangers_and_bad_links() {
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+
+    assert_eq!(
+        say(fake, STRANGER, "/tugas").await,
+        "Maaf, bot ini hanya melayani staf LSP yang terdaftar."
+    );
+    assert_eq!(
+        say(fake, STRANGER, "/start 0123456789abcdef").await,
+        "Tautan pendaftaran ini tidak dikenal. Mintalah tautan baru kepada operator sertibot."
+    );
+    let roles: RoleSet = [Role::KomiteTeknis].into();
+    let added = app.add_member("Rina Kusuma", &roles, None).await.unwrap();
+    let reply = say(fake, KOMITE_2, &format!("/start {}", added.token.token)).await;
+    assert!(reply.starts_with("Selamat datang, Rina Kusuma."), "{reply}");
+    // The same link again, from the same account: already registered.
+    assert_eq!(
+        say(fake, KOMITE_2, &format!("/start {}", added.token.token)).await,
+        "Anda sudah terdaftar sebagai Rina Kusuma."
+    );
+    // Someone else with the used link is refused.
+    assert!(
+        say(fake, STRANGER, &format!("/start {}", added.token.token))
+            .await
+            .contains("sudah dipakai")
+    );
+    // An expired link.
+    let late = app.add_member("Made", &roles, None).await.unwrap();
+    world.clock.advance(chrono::Duration::hours(73));
+    assert!(
+        say(fake, KOMITE, &format!("/start {}", late.token.token))
+            .await
+            .contains("kedaluwarsa")
+    );
+    // A stranger's button press is refused and changes nothing.
+    fake.press(STRANGER, STRANGER, 1, "1|a|1|1");
+    fake.until("the stranger's answer", |f| !f.toasts().is_empty())
+        .await;
+    assert_eq!(
+        fake.toasts()[0],
+        (
+            "Maaf, bot ini hanya melayani staf LSP yang terdaftar.".to_string(),
+            true
+        )
+    );
+
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let strangers = Store::audit_of(&mut conn, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.actor == "stranger")
+        .count();
+    assert!(strangers >= 5, "{strangers}");
+    // The token never reaches the stand-in's bodies or our answers' texts.
+    assert!(
+        fake.requests()
+            .iter()
+            .all(|r| !r.body.to_string().contains("TEST-token"))
+    );
+    drop(conn);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_batch_is_run_from_telegram() {
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+    let batch = batch_of_five(&app).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+
+    // Step 1: Kabag Administrasi gets the task, acknowledges, sets the meeting, finishes.
+    last_text(
+        fake,
+        ADMINISTRASI,
+        "Langkah 1: Membuat undangan rapat komite teknis",
+    )
+    .await;
+    assert_eq!(
+        press(fake, ADMINISTRASI, &format!("1|a|{batch}|1")).await.0,
+        "Tercatat: Anda mengerjakan langkah 1."
+    );
+    assert_eq!(
+        press(fake, ADMINISTRASI, &format!("1|a|{batch}|1")).await.0,
+        "Sudah tercatat sebelumnya."
+    );
+    last_text(fake, ADMINISTRASI, "✋ Dikerjakan: Siti Rahmawati").await;
+    press(fake, ADMINISTRASI, &format!("1|m|{batch}")).await;
+    last_text(fake, ADMINISTRASI, "Tanggal rapat komite teknis?").await;
+    assert_eq!(
+        say(fake, ADMINISTRASI, "besok").await,
+        "Tanggal tidak dikenali. Tulis seperti 25-11-2026."
+    );
+    assert!(
+        say(fake, ADMINISTRASI, "26-11-2026")
+            .await
+            .starts_with("Jam mulai rapat")
+    );
+    assert!(
+        say(fake, ADMINISTRASI, "09.00")
+            .await
+            .starts_with("Tempat rapat")
+    );
+    let reply = say(fake, ADMINISTRASI, "Ruang Rapat LSP <Gedung B>").await;
+    assert!(
+        reply.contains("Kamis, 26 November 2026 pukul 09.00 WIB")
+            && reply.contains("Ruang Rapat LSP &lt;Gedung B&gt;"),
+        "{reply}"
+    );
+    assert_eq!(
+        press(fake, ADMINISTRASI, &format!("1|d|{batch}|1")).await.0,
+        "Tercatat: langkah 1 selesai."
+    );
+
+    // The invitation reaches Ketua and both committee members; they answer.
+    for user in [KETUA, KOMITE, KOMITE_2] {
+        last_text(fake, user, "Undangan Rapat Komite Teknis").await;
+    }
+    assert_eq!(
+        press(fake, KOMITE, &format!("1|y|{batch}")).await.0,
+        "Tercatat: Anda akan hadir. Terima kasih."
+    );
+    press(fake, KOMITE_2, &format!("1|n|{batch}")).await;
+    last_text(
+        fake,
+        KOMITE_2,
+        "Mohon tuliskan alasan Anda tidak dapat hadir.",
+    )
+    .await;
+    assert_eq!(
+        say(fake, KOMITE_2, "Dinas luar kota").await,
+        "Tercatat: Anda tidak dapat hadir."
+    );
+    last_text(
+        fake,
+        ADMINISTRASI,
+        "Hadir 1, tidak hadir 1, belum menjawab 1",
+    )
+    .await;
+
+    // Step 2, then the meeting: results entered with the K/BK keyboard.
+    last_text(fake, SERTIFIKASI, "Langkah 2:").await;
+    press(fake, SERTIFIKASI, &format!("1|d|{batch}|2")).await;
+    last_text(fake, KETUA, "Langkah 3:").await;
+    assert!(
+        press(fake, KETUA, &format!("1|d|{batch}|3"))
+            .await
+            .0
+            .contains("5 peserta belum punya hasil K/BK")
+    );
+    press(fake, KETUA, &format!("1|r|{batch}")).await;
+    last_text(fake, KETUA, "Hasil K/BK · batch").await;
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    let ids: Vec<i64> = state.participants.keys().map(|p| p.0).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let code = if i < 3 { "k" } else { "b" };
+        let toast = press(fake, KETUA, &format!("1|{code}|{batch}|{id}"))
+            .await
+            .0;
+        assert!(toast.starts_with("Tercatat: "), "{toast}");
+    }
+    last_text(fake, KETUA, "5. Yohana Fransiska Manurung: <b>BK</b>").await;
+    press(fake, KETUA, &format!("1|d|{batch}|3")).await;
+
+    // Step 4: the decree in a short conversation.
+    press(fake, KETUA, &format!("1|s|{batch}")).await;
+    last_text(fake, KETUA, "Nomor SK Penetapan Hasil Asesmen?").await;
+    say(fake, KETUA, "SK/LSP-STMI/042/XI/2026").await;
+    assert_eq!(
+        say(fake, KETUA, "24-11-2026").await,
+        "Tercatat: SK nomor SK/LSP-STMI/042/XI/2026 tanggal 24-11-2026."
+    );
+    press(fake, KETUA, &format!("1|d|{batch}|4")).await;
+
+    // Both branches: the BK letters, and the K certificates.
+    press(fake, ADMINISTRASI, &format!("1|d|{batch}|5")).await;
+    press(fake, SERTIFIKASI, &format!("1|l|{batch}")).await;
+    last_text(fake, SERTIFIKASI, "Nomor blangko untuk 3 peserta kompeten").await;
+    assert_eq!(
+        say(fake, SERTIFIKASI, "BNSP-000120").await,
+        "Tercatat: 3 nomor blangko."
+    );
+    press(fake, SERTIFIKASI, &format!("1|d|{batch}|6")).await;
+    press(fake, SERTIFIKASI, &format!("1|d|{batch}|7")).await;
+    press(fake, KETUA, &format!("1|d|{batch}|8")).await;
+    press(fake, ADMINISTRASI, &format!("1|d|{batch}|10")).await;
+
+    // Step 11: the handover list, one receipt per participant.
+    press(fake, SERTIFIKASI, &format!("1|h|{batch}")).await;
+    for id in &ids {
+        let toast = press(fake, SERTIFIKASI, &format!("1|t|{batch}|{id}"))
+            .await
+            .0;
+        assert!(toast.starts_with("Tercatat: tanda terima"), "{toast}");
+    }
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    assert_eq!(state.status, BatchStatus::Finished, "{state:?}");
+    assert!(
+        state
+            .participants
+            .values()
+            .all(|p| p.handover.stage() == HandoverStage::Received)
+    );
+    assert_eq!(
+        state.participants[&state.participants.keys().next().copied().unwrap()]
+            .blank_number
+            .as_deref(),
+        Some("BNSP-000120")
+    );
+
+    // Every participant's emails are queued; no message to staff carried a verdict's email.
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let rows = Store::outbox_of(&mut conn, batch).await.unwrap();
+    for i in 0..5 {
+        let address = format!("asesi{i}@example.com");
+        let mails = rows
+            .iter()
+            .filter(|r| r.address.as_deref() == Some(address.as_str()))
+            .count();
+        assert_eq!(mails, 3, "{address}");
+    }
+    assert!(
+        fake.requests()
+            .iter()
+            .all(|r| !r.body.to_string().contains("asesi0@example.com"))
+    );
+    drop(conn);
+    running.stop().await;
+}
