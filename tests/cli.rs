@@ -513,7 +513,7 @@ fn the_service_stops_cleanly_on_sigterm() {
     let mut log = Vec::new();
     while !log
         .iter()
-        .any(|l: &String| l.contains("sertibot is running"))
+        .any(|l: &String| l.contains("cannot reach Telegram"))
     {
         log.push(
             rx.recv_timeout(Duration::from_secs(20))
@@ -541,7 +541,7 @@ fn the_service_stops_cleanly_on_sigterm() {
     assert!(log.iter().any(|l| l.contains("shutting down")), "{log:?}");
     assert!(!log.iter().any(|l| l.contains("secret-token")), "{log:?}");
     assert!(
-        log.iter().any(|l| l.contains("cannot reach Telegram")),
+        log.iter().any(|l| l.contains("sertibot is running")),
         "{log:?}"
     );
     assert!(!log.iter().any(|l| l.contains("panicked")), "{log:?}");
