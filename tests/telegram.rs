@@ -424,3 +424,226 @@ async fn a_whole_batch_is_run_from_telegram() {
     drop(conn);
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_repeats_restarts_and_failures_lose_nothing() {
+    use support::fake_telegram::Fault;
+    let world = World::new().await;
+    let mut running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+    let batch = batch_of_five(&app).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let ack = format!("1|a|{batch}|1");
+    fake.until("step 1's task", |f| f.button(ADMINISTRASI, &ack).is_some())
+        .await;
+    let (task, data) = fake.button(ADMINISTRASI, &ack).unwrap();
+
+    // A committee member presses Siti's button (forwarded to them): refused, nothing recorded.
+    let before = fake.toasts().len();
+    fake.press(KOMITE, ADMINISTRASI, task, &data);
+    fake.until("the refusal", |f| f.toasts().len() > before)
+        .await;
+    assert_eq!(
+        fake.toasts()[before],
+        (
+            "Langkah 1 hanya dapat dikerjakan oleh Kabag Administrasi.".to_string(),
+            true
+        )
+    );
+    assert!(
+        app.batch(batch)
+            .await
+            .unwrap()
+            .1
+            .run(sertibot::sop::StepNo(1))
+            .acks
+            .is_empty()
+    );
+
+    // Siti acknowledges; the update is later delivered again after a restart.
+    let before = fake.toasts().len();
+    let update = fake.press(ADMINISTRASI, ADMINISTRASI, task, &data);
+    fake.until("the acknowledgement", |f| f.toasts().len() > before)
+        .await;
+
+    // A conversation survives a restart.
+    press(fake, ADMINISTRASI, &format!("1|m|{batch}")).await;
+    last_text(fake, ADMINISTRASI, "Tanggal rapat komite teknis?").await;
+    assert!(
+        say(fake, ADMINISTRASI, "26-11-2026")
+            .await
+            .starts_with("Jam mulai rapat")
+    );
+    running.stop().await;
+    running = world.start().await;
+    let app = running.app.clone();
+    assert!(
+        say(fake, ADMINISTRASI, "09.00")
+            .await
+            .starts_with("Tempat rapat")
+    );
+
+    let toasts = fake.toasts().len();
+    fake.deliver_again(update);
+    // Updates of one chat are handled in order: once /tugas is answered, the repeat was seen.
+    let reply = say(fake, ADMINISTRASI, "/tugas").await;
+    assert!(
+        reply.contains("Langkah 1: Membuat undangan rapat komite teknis"),
+        "{reply}"
+    );
+    assert_eq!(
+        fake.toasts().len(),
+        toasts,
+        "the repeated press was not answered again"
+    );
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    assert_eq!(state.run(sertibot::sop::StepNo(1)).acks.len(), 1);
+
+    // The invitation broadcast meets a 429 for one member and a 403 for another,
+    // and the next task meets a 500.
+    fake.fail_next("sendMessage", Some(KOMITE), Fault::RetryAfter(2));
+    fake.fail_next("sendMessage", Some(KOMITE_2), Fault::Blocked);
+    fake.fail_next("sendMessage", Some(SERTIFIKASI), Fault::ServerError);
+    say(fake, ADMINISTRASI, "Ruang Rapat LSP").await;
+    press(fake, ADMINISTRASI, &format!("1|d|{batch}|1")).await;
+
+    last_text(fake, KOMITE, "Undangan Rapat Komite Teknis").await;
+    let to_komite: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "sendmessage" && r.body["chat_id"] == KOMITE)
+        .collect();
+    let refused = to_komite
+        .iter()
+        .position(|r| {
+            r.body["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Undangan")
+        })
+        .unwrap();
+    let retried = &to_komite[refused + 1];
+    assert!(
+        retried.at.duration_since(to_komite[refused].at) >= Duration::from_secs(2),
+        "the retry waited for retry_after"
+    );
+
+    // The blocked member is marked unreachable; Ketua LSP and Kabag Sertifikasi are told.
+    last_text(
+        fake,
+        KETUA,
+        "Rina Kusuma (Komite Teknis) tidak dapat menerima pesan bot",
+    )
+    .await;
+    {
+        let mut conn = app.store.pool().acquire().await.unwrap();
+        let members = Store::members(&mut conn).await.unwrap();
+        let rina = members.iter().find(|m| m.name == "Rina Kusuma").unwrap();
+        assert!(
+            Store::unreachable_since(&mut conn, rina.id)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let rows = Store::outbox_of(&mut conn, batch).await.unwrap();
+        let invitation = rows
+            .iter()
+            .find(|r| r.key == format!("b{batch}:invite:m{}:telegram", rina.id))
+            .unwrap();
+        assert_eq!(invitation.status, "failed");
+    }
+
+    // The 500 is retried: the task reaches Kabag Sertifikasi once the backoff has passed.
+    world.clock.advance(chrono::Duration::minutes(1));
+    last_text(fake, SERTIFIKASI, "Langkah 2:").await;
+
+    // In a group, participants' results are never shown.
+    let before = fake.toasts().len();
+    fake.press(KETUA, -100_200, 5, &format!("1|r|{batch}"));
+    fake.until("the group refusal", |f| f.toasts().len() > before)
+        .await;
+    assert!(
+        fake.toasts()[before]
+            .0
+            .contains("hanya dapat dilakukan di chat pribadi"),
+        "{:?}",
+        fake.toasts()[before]
+    );
+    assert!(fake.sent_to(-100_200).is_empty());
+
+    // Rina writes to the bot again: reachable once more.
+    say(fake, KOMITE_2, "/tugas").await;
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let members = Store::members(&mut conn).await.unwrap();
+    let rina = members.iter().find(|m| m.name == "Rina Kusuma").unwrap();
+    assert!(
+        Store::unreachable_since(&mut conn, rina.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    drop(conn);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_member_with_an_email_gets_the_message_by_email() {
+    use support::fake_telegram::Fault;
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+    let batch = batch_of_five(&app).await;
+    // Ketua LSP (who has an email) has blocked the bot before the meeting's task.
+    fake.fail_next("sendMessage", Some(KETUA), Fault::Blocked);
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    press(fake, ADMINISTRASI, &format!("1|m|{batch}")).await;
+    last_text(fake, ADMINISTRASI, "Tanggal rapat").await;
+    say(fake, ADMINISTRASI, "26-11-2026").await;
+    say(fake, ADMINISTRASI, "09.00").await;
+    say(fake, ADMINISTRASI, "Ruang Rapat LSP").await;
+    press(fake, ADMINISTRASI, &format!("1|d|{batch}|1")).await;
+    last_text(
+        fake,
+        SERTIFIKASI,
+        "Dr. Hendra Wijaya (Ketua LSP) tidak dapat menerima pesan bot",
+    )
+    .await;
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let rows = Store::outbox_of(&mut conn, batch).await.unwrap();
+    let invitation = rows
+        .iter()
+        .find(|r| r.template == "meeting_invitation" && r.member_id == Some(1))
+        .unwrap();
+    assert_eq!(invitation.status, "failed");
+    assert!(
+        invitation
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("sent by email instead")
+    );
+    let fallback = Store::message(&mut conn, &format!("{}:fallback-email", invitation.key))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fallback.channel, "email");
+    assert_eq!(
+        fallback.address.as_deref(),
+        Some("hendra@lsp.example.ac.id")
+    );
+    let text = fallback.context["text"].as_str().unwrap();
+    assert!(
+        text.contains("Undangan Rapat Komite Teknis") && !text.contains("<b>"),
+        "{text}"
+    );
+    drop(conn);
+    running.stop().await;
+}

@@ -684,10 +684,12 @@ async fn report_failure(
 async fn on_callback(bot: Bot, update: Update, query: CallbackQuery, ctx: Ctx) -> HandlerResult {
     let update_id = i64::from(update.id.0);
     let user = user_id(&query.from);
-    let message = query.regular_message();
-    let chat = message.map_or(user.0, |m| m.chat.id.0);
-    let private = message.is_none_or(|m| is_private(&m.chat));
-    let pressed_on = message.map(|m| format!("msg:{}:{}", m.chat.id.0, m.id.0));
+    // The chat the button sat in, even when the message itself is too old
+    // to read; without a message (an inline button) the presser's own chat.
+    let message = query.message.as_ref();
+    let chat = message.map_or(user.0, |m| m.chat().id.0);
+    let private = message.is_none_or(|m| is_private(m.chat()));
+    let pressed_on = message.map(|m| format!("msg:{}:{}", m.chat().id.0, m.id().0));
     let toast = |text: String, alert: bool| {
         let bot = bot.clone();
         let id = query.id.clone();

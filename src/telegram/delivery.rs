@@ -295,10 +295,12 @@ impl Delivery {
             }
             Err(Failure::Retry { after, why }) => {
                 let why = self.redact(&why);
+                // A 429 holds the whole chat back for retry_after (a physical
+                // wait, kept by the limiter); other failures back off per row.
                 let delay = match after {
                     Some(after) => {
                         self.limiter.block(chat, Instant::now() + after);
-                        after
+                        Duration::ZERO
                     }
                     None => backoff(row.attempts),
                 };
