@@ -426,6 +426,39 @@ impl App {
             .await
     }
 
+    /// Records the results of a results file (CSV or XLSX) as one
+    /// transaction: every row, or none. Returns how many were recorded.
+    ///
+    /// # Errors
+    /// `List` naming the bad rows, `Refused` when results cannot be entered now.
+    pub async fn record_results_file(
+        &self,
+        batch: BatchId,
+        actor: &Actor,
+        bytes: &[u8],
+        via: Via,
+    ) -> Result<usize, AppError> {
+        let rows = participants::read_table(bytes)?;
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(anyhow::Error::from)?;
+        let known = Store::participants(&mut conn, batch).await?;
+        drop(conn);
+        let results = crate::verdicts::validate(&rows, &known)?;
+        let commands: Vec<Command> = results
+            .iter()
+            .map(|(participant, result)| Command::RecordResult {
+                participant: *participant,
+                result: *result,
+            })
+            .collect();
+        self.act(batch, actor, &commands, via).await?;
+        Ok(commands.len())
+    }
+
     /// Whether `command` would be accepted now, without recording anything
     /// (the bot checks before it starts a conversation that ends in it).
     ///

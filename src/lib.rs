@@ -29,4 +29,5 @@ pub mod sop;
 pub mod store;
 pub mod telegram;
 pub mod templates;
+pub mod verdicts;
 pub mod workflow;

@@ -23,25 +23,83 @@ pub struct RawRow {
     pub cells: Option<Vec<String>>,
 }
 
+/// One thing wrong with one row. The English sentence is the `Display`;
+/// staff in chat read `row_<name>` from `phrases.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum RowProblem {
+    #[error("the text is not valid UTF-8 (save the file as \"CSV UTF-8\")")]
+    NotUtf8,
+    #[error("expected {expected} columns ({names}) but found {found}")]
+    Columns {
+        expected: usize,
+        names: String,
+        found: usize,
+    },
+    #[error("the name is empty")]
+    EmptyName,
+    #[error("the name is longer than {max} characters")]
+    LongName { max: usize },
+    #[error("the email is empty")]
+    EmptyEmail,
+    #[error("'{text}' is not a valid email address")]
+    BadEmail { text: String },
+    #[error("the email {email} is also on row {row}")]
+    EmailTwice { email: String, row: usize },
+    #[error("the email {email} is already in this batch")]
+    EmailInBatch { email: String },
+    #[error("the registration number is longer than {max} characters")]
+    LongNumber { max: usize },
+    #[error("the registration number {number} is also on row {row}")]
+    NumberTwice { number: String, row: usize },
+    #[error("the registration number {number} is already in this batch")]
+    NumberInBatch { number: String },
+    #[error("no participant '{text}' in this batch")]
+    UnknownParticipant { text: String },
+    #[error("'{text}' names more than one participant")]
+    AmbiguousParticipant { text: String },
+    #[error("this participant is also on row {row}")]
+    ParticipantTwice { row: usize },
+    #[error("'{text}' is not a result: use K or BK")]
+    BadResult { text: String },
+}
+
 /// A bad row and everything wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RowError {
     pub row: usize,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<RowProblem>,
 }
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "row {}: {}", self.row, self.reasons.join("; "))
+        let reasons: Vec<String> = self.reasons.iter().map(ToString::to_string).collect();
+        write!(f, "row {}: {}", self.row, reasons.join("; "))
     }
+}
+
+/// Why a whole file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum FileProblem {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is not CSV: {detail}")]
+    NotCsv { detail: String },
+    #[error("the file is not a readable XLSX workbook: {detail}")]
+    NotXlsx { detail: String },
+    #[error("row 1 must be the header {expected} (found: {found})")]
+    Header { expected: String, found: String },
+    #[error("the file has a header but no rows")]
+    NoRows,
 }
 
 /// Why a list was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ListError {
-    /// The file is not a participant list at all (header, emptiness).
-    #[error("{0}")]
-    Unusable(String),
+    /// The file is not a list at all (format, header, emptiness).
+    #[error(transparent)]
+    Unusable(FileProblem),
     /// Some rows are bad; nothing was imported.
     #[error("{} bad row(s); nothing was imported", .0.len())]
     BadRows(Vec<RowError>),
@@ -82,8 +140,11 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, ListError> {
     let mut rows = Vec::new();
     let mut embedded_newlines = 0usize;
     for record in reader.byte_records() {
-        let record =
-            record.map_err(|e| ListError::Unusable(format!("the file is not CSV: {e}")))?;
+        let record = record.map_err(|e| {
+            ListError::Unusable(FileProblem::NotCsv {
+                detail: e.to_string(),
+            })
+        })?;
         let line = record.position().map_or(1, |p| p.line() as usize);
         let row = line.saturating_sub(embedded_newlines).max(1);
         embedded_newlines += record
@@ -100,6 +161,60 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, ListError> {
     Ok(rows)
 }
 
+/// Reads the first sheet of an XLSX workbook into rows (the header is row 1).
+///
+/// # Errors
+/// [`ListError::Unusable`] when the bytes are not a readable workbook.
+pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<RawRow>, ListError> {
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
+    let unusable = |detail: String| ListError::Unusable(FileProblem::NotXlsx { detail });
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e: calamine::XlsxError| unusable(e.to_string()))?;
+    let Some(sheet) = book.worksheet_range_at(0) else {
+        return Err(ListError::Unusable(FileProblem::Empty));
+    };
+    let sheet = sheet.map_err(|e| unusable(e.to_string()))?;
+    let first_row = sheet.start().map_or(0, |(r, _)| r as usize);
+    let trimmed = |cells: &[calamine::Data]| {
+        let mut cells: Vec<String> = cells
+            .iter()
+            .map(|c| c.to_string().trim().to_string())
+            .collect();
+        while cells.last().is_some_and(String::is_empty) {
+            cells.pop();
+        }
+        cells
+    };
+    // A spreadsheet has no column count per row: every row is as wide as the header.
+    let width = sheet.rows().next().map_or(0, |h| trimmed(h).len());
+    Ok(sheet
+        .rows()
+        .enumerate()
+        .map(|(i, cells)| {
+            let mut cells = trimmed(cells);
+            if cells.len() < width {
+                cells.resize(width, String::new());
+            }
+            RawRow {
+                row: first_row + i + 1,
+                cells: Some(cells),
+            }
+        })
+        .collect())
+}
+
+/// Reads a CSV or XLSX file (told apart by its first bytes) into rows.
+///
+/// # Errors
+/// [`ListError::Unusable`] when the file is neither.
+pub fn read_table(bytes: &[u8]) -> Result<Vec<RawRow>, ListError> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        read_xlsx(bytes)
+    } else {
+        read_csv(bytes)
+    }
+}
+
 /// Checks rows (the first is the header) and returns the participants, or
 /// every bad row.
 ///
@@ -108,7 +223,7 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, ListError> {
 /// [`ListError::BadRows`] listing every bad row.
 pub fn validate(rows: &[RawRow], existing: &Existing) -> Result<Vec<NewParticipant>, ListError> {
     let Some((header, body)) = rows.split_first() else {
-        return Err(ListError::Unusable("the file is empty".into()));
+        return Err(ListError::Unusable(FileProblem::Empty));
     };
     let columns = read_header(header)?;
     let mut participants = Vec::new();
@@ -119,9 +234,7 @@ pub fn validate(rows: &[RawRow], existing: &Existing) -> Result<Vec<NewParticipa
         let Some(cells) = &raw.cells else {
             errors.push(RowError {
                 row: raw.row,
-                reasons: vec![
-                    "the text is not valid UTF-8 (save the file as \"CSV UTF-8\")".into(),
-                ],
+                reasons: vec![RowProblem::NotUtf8],
             });
             continue;
         };
@@ -130,10 +243,11 @@ pub fn validate(rows: &[RawRow], existing: &Existing) -> Result<Vec<NewParticipa
         }
         let mut reasons = Vec::new();
         if cells.len() != 3 {
-            reasons.push(format!(
-                "expected 3 columns (name, email, registration_no) but found {}",
-                cells.len()
-            ));
+            reasons.push(RowProblem::Columns {
+                expected: 3,
+                names: "name, email, registration_no".into(),
+                found: cells.len(),
+            });
             errors.push(RowError {
                 row: raw.row,
                 reasons,
@@ -145,45 +259,51 @@ pub fn validate(rows: &[RawRow], existing: &Existing) -> Result<Vec<NewParticipa
             .collect::<Vec<_>>()
             .join(" ");
         if name.is_empty() {
-            reasons.push("the name is empty".into());
+            reasons.push(RowProblem::EmptyName);
         } else if name.chars().count() > MAX_NAME {
-            reasons.push(format!("the name is longer than {MAX_NAME} characters"));
+            reasons.push(RowProblem::LongName { max: MAX_NAME });
         }
         let email = match Email::parse(&cells[columns.email]) {
             Ok(email) => {
                 let key = email.normalized();
                 if let Some(first) = seen_emails.get(&key) {
-                    reasons.push(format!("the email {email} is also on row {first}"));
+                    reasons.push(RowProblem::EmailTwice {
+                        email: email.to_string(),
+                        row: *first,
+                    });
                 } else if existing.emails.contains(&key) {
-                    reasons.push(format!("the email {email} is already in this batch"));
+                    reasons.push(RowProblem::EmailInBatch {
+                        email: email.to_string(),
+                    });
                 } else {
                     seen_emails.insert(key, raw.row);
                 }
                 Some(email)
             }
             Err(InvalidEmail::Empty) => {
-                reasons.push("the email is empty".into());
+                reasons.push(RowProblem::EmptyEmail);
                 None
             }
-            Err(e) => {
-                reasons.push(e.to_string());
+            Err(InvalidEmail::Malformed(text)) => {
+                reasons.push(RowProblem::BadEmail { text });
                 None
             }
         };
         let number = cells[columns.registration_no].trim().to_string();
         if number.chars().count() > MAX_REGISTRATION_NO {
-            reasons.push(format!(
-                "the registration number is longer than {MAX_REGISTRATION_NO} characters"
-            ));
+            reasons.push(RowProblem::LongNumber {
+                max: MAX_REGISTRATION_NO,
+            });
         } else if !number.is_empty() {
             if let Some(first) = seen_numbers.get(&number) {
-                reasons.push(format!(
-                    "the registration number {number} is also on row {first}"
-                ));
+                reasons.push(RowProblem::NumberTwice {
+                    number: number.clone(),
+                    row: *first,
+                });
             } else if existing.registration_nos.contains(&number) {
-                reasons.push(format!(
-                    "the registration number {number} is already in this batch"
-                ));
+                reasons.push(RowProblem::NumberInBatch {
+                    number: number.clone(),
+                });
             } else {
                 seen_numbers.insert(number.clone(), raw.row);
             }
@@ -204,45 +324,72 @@ pub fn validate(rows: &[RawRow], existing: &Existing) -> Result<Vec<NewParticipa
         return Err(ListError::BadRows(errors));
     }
     if participants.is_empty() {
-        return Err(ListError::Unusable(
-            "the file has a header but no participants".into(),
-        ));
+        return Err(ListError::Unusable(FileProblem::NoRows));
     }
     Ok(participants)
 }
 
-fn read_header(header: &RawRow) -> Result<Columns, ListError> {
-    let wrong = |found: &str| {
-        ListError::Unusable(format!(
-            "row 1 must be the header name,email,registration_no (found: {found})"
-        ))
-    };
+/// Header names a participant's name may go by.
+pub const NAME: &[&str] = &["name", "nama"];
+/// Header names an email column may go by.
+pub const EMAIL: &[&str] = &["email", "e_mail", "surel"];
+/// Header names a registration number column may go by.
+pub const REGISTRATION_NO: &[&str] = &[
+    "registration_no",
+    "no_registrasi",
+    "nomor_registrasi",
+    "no_reg",
+];
+
+/// The header's names, normalized (`No Registrasi` → `no_registrasi`).
+///
+/// # Errors
+/// [`FileProblem::Header`] (with `expected`) when the header is not text.
+pub fn header_names(header: &RawRow, expected: &str) -> Result<Vec<String>, ListError> {
     let Some(cells) = &header.cells else {
-        return Err(wrong("text that is not valid UTF-8"));
+        return Err(ListError::Unusable(FileProblem::Header {
+            expected: expected.into(),
+            found: "text that is not valid UTF-8".into(),
+        }));
     };
-    let names: Vec<String> = cells
+    Ok(cells
         .iter()
         .map(|c| c.trim().to_lowercase().replace([' ', '-'], "_"))
-        .collect();
-    let find = |aliases: &[&str]| names.iter().position(|n| aliases.contains(&n.as_str()));
-    let found = cells.join(",");
+        .collect())
+}
+
+/// The position of the column going by one of `aliases`.
+pub fn column(names: &[String], aliases: &[&str]) -> Option<usize> {
+    names.iter().position(|n| aliases.contains(&n.as_str()))
+}
+
+/// The refusal for a header that is not the expected one.
+pub fn wrong_header(header: &RawRow, expected: &str) -> ListError {
+    ListError::Unusable(FileProblem::Header {
+        expected: expected.into(),
+        found: header
+            .cells
+            .as_ref()
+            .map(|c| c.join(","))
+            .unwrap_or_default(),
+    })
+}
+
+fn read_header(header: &RawRow) -> Result<Columns, ListError> {
+    let expected = "name,email,registration_no";
+    let names = header_names(header, expected)?;
     match (
         names.len(),
-        find(&["name", "nama"]),
-        find(&["email", "e_mail", "surel"]),
-        find(&[
-            "registration_no",
-            "no_registrasi",
-            "nomor_registrasi",
-            "no_reg",
-        ]),
+        column(&names, NAME),
+        column(&names, EMAIL),
+        column(&names, REGISTRATION_NO),
     ) {
         (3, Some(name), Some(email), Some(registration_no)) => Ok(Columns {
             name,
             email,
             registration_no,
         }),
-        _ => Err(wrong(&found)),
+        _ => Err(wrong_header(header, expected)),
     }
 }
 
@@ -337,7 +484,7 @@ mod tests {
             ),
             (
                 b"name,email,registration_no\n",
-                "the file has a header but no participants",
+                "the file has a header but no rows",
             ),
         ] {
             assert_eq!(parse(text).unwrap_err().to_string(), expected);

@@ -189,6 +189,42 @@ impl Templates {
         format_instant(&text, tz, lang).unwrap_or(text)
     }
 
+    /// Why a list (participants, results) was refused, in `lang`: one line
+    /// for the file, or a summary and one line per bad row.
+    pub fn list_error(&self, lang: Lang, error: &crate::participants::ListError) -> String {
+        use crate::participants::ListError;
+        let key_of = |v: &Value| v["problem"].as_str().unwrap_or_default().to_string();
+        match error {
+            ListError::Unusable(problem) => {
+                let context = serde_json::to_value(problem).unwrap_or(Value::Null);
+                self.sentence(lang, &format!("file_{}", key_of(&context)), context)
+            }
+            ListError::BadRows(rows) => {
+                let mut lines = vec![self.sentence(
+                    lang,
+                    "file_bad_rows",
+                    serde_json::json!({"count": rows.len()}),
+                )];
+                lines.extend(rows.iter().map(|row| {
+                    let reasons: Vec<String> = row
+                        .reasons
+                        .iter()
+                        .map(|r| {
+                            let context = serde_json::to_value(r).unwrap_or(Value::Null);
+                            self.sentence(lang, &format!("row_{}", key_of(&context)), context)
+                        })
+                        .collect();
+                    self.sentence(
+                        lang,
+                        "row_line",
+                        serde_json::json!({"row": row.row, "reasons": reasons}),
+                    )
+                }));
+                lines.join("\n")
+            }
+        }
+    }
+
     /// A short text of the bot (`phrases.toml`): a button label, a reply.
     pub fn phrase(&self, lang: Lang, key: &str, context: Value) -> String {
         self.sentence(lang, key, context)

@@ -6,6 +6,7 @@
 mod common;
 mod support {
     pub mod fake_telegram;
+    pub mod xlsx;
 }
 
 use std::sync::Arc;
@@ -45,6 +46,7 @@ struct World {
 
 impl World {
     async fn new() -> World {
+        sertibot::logging::init("warn");
         let fake = FakeTelegram::start().await;
         World {
             fake,
@@ -645,5 +647,115 @@ async fn a_blocked_member_with_an_email_gets_the_message_by_email() {
         "{text}"
     );
     drop(conn);
+    running.stop().await;
+}
+
+/// The staff member called `name`, as an actor (for steps done outside Telegram in a test).
+async fn staff_named(app: &App, name: &str) -> Actor {
+    let member = app
+        .members()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(m, _)| m)
+        .find(|m| m.name == name)
+        .unwrap();
+    Actor::Staff(sertibot::workflow::Staff {
+        id: member.id,
+        name: member.name,
+        roles: member.roles,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_can_be_sent_as_a_file() {
+    use sertibot::sop::StepNo;
+    use sertibot::workflow::{Command, Meeting};
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+    let batch = batch_of_five(&app).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    // Steps 1 and 2 happen elsewhere in this test.
+    let siti = staff_named(&app, "Siti Rahmawati").await;
+    let meeting = Meeting {
+        starts_at: sertibot::clock::Clock::now(&*world.clock) + chrono::Duration::days(2),
+        place: "Ruang Rapat".into(),
+    };
+    app.act(
+        batch,
+        &siti,
+        &[
+            Command::SetMeeting { meeting },
+            Command::MarkDone { step: StepNo(1) },
+        ],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    let andi = staff_named(&app, "Andi Pratama").await;
+    app.act(
+        batch,
+        &andi,
+        &[Command::MarkDone { step: StepNo(2) }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+
+    // A file sent when none is expected is not taken.
+    fake.send_document(
+        KETUA,
+        KETUA,
+        "hasil.csv",
+        b"registration_no,result\n".to_vec(),
+    );
+    last_text(fake, KETUA, "bot tidak sedang menunggu berkas").await;
+
+    press(fake, KETUA, &format!("1|r|{batch}")).await;
+    last_text(fake, KETUA, "Atau kirim berkas CSV/XLSX").await;
+    fake.send_document(
+        KETUA,
+        KETUA,
+        "hasil.csv",
+        b"registration_no;hasil\nREG-00000;K\nREG-99999;K\nREG-00001;lulus\n".to_vec(),
+    );
+    last_text(fake, KETUA, "Tidak ada yang dicatat: 2 baris bermasalah.").await;
+    let reply = fake.sent_to(KETUA).last().unwrap().1.clone();
+    assert!(
+        reply.contains("Baris 3: tidak ada peserta 'REG-99999' di batch ini"),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("Baris 4: 'lulus' bukan hasil: gunakan K atau BK"),
+        "{reply}"
+    );
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    assert!(
+        state.participants.values().all(|p| p.result.is_none()),
+        "nothing was recorded"
+    );
+
+    let workbook = support::xlsx::workbook(&[
+        &["No Registrasi", "Hasil"],
+        &["REG-00000", "K"],
+        &["REG-00001", "K"],
+        &["REG-00002", "K"],
+        &["REG-00003", "BK"],
+        &["REG-00004", "BK"],
+    ]);
+    fake.send_document(KETUA, KETUA, "hasil.xlsx", workbook);
+    last_text(fake, KETUA, "Tercatat: hasil 5 peserta dari berkas.").await;
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    let codes: Vec<&str> = state
+        .participants
+        .values()
+        .map(|p| p.result.unwrap().code())
+        .collect();
+    assert_eq!(codes, vec!["K", "K", "K", "BK", "BK"]);
     running.stop().await;
 }

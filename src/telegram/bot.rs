@@ -128,7 +128,7 @@ fn is_private(chat: &Chat) -> bool {
 
 // ------------------------------------------------------------------ messages
 
-async fn on_message(update: Update, msg: Message, ctx: Ctx) -> HandlerResult {
+async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> HandlerResult {
     let update_id = i64::from(update.id.0);
     let chat = msg.chat.id.0;
     if let Some(to) = msg.migrate_to_chat_id() {
@@ -138,6 +138,11 @@ async fn on_message(update: Update, msg: Message, ctx: Ctx) -> HandlerResult {
     if !is_private(&msg.chat) && msg.new_chat_members().is_some() {
         let mut conn = ctx.app.store.pool().acquire().await?;
         crate::store::Store::add_group(&mut conn, chat, msg.chat.title(), ctx.app.now()).await?;
+    }
+    if let (Some(from), Some(document)) = (msg.from.as_ref(), msg.document()) {
+        document_sent(&bot, &ctx, &msg, from, document, update_id).await?;
+        ctx.app.mark_update_handled(update_id).await?;
+        return Ok(());
     }
     let (Some(from), Some(text)) = (msg.from.as_ref(), msg.text()) else {
         ctx.app.mark_update_handled(update_id).await?;
@@ -223,6 +228,104 @@ async fn on_message(update: Update, msg: Message, ctx: Ctx) -> HandlerResult {
         report_failure(&ctx, chat, Some(&member), update_id, &e).await?;
     }
     ctx.app.mark_update_handled(update_id).await?;
+    Ok(())
+}
+
+/// The largest file the bot reads.
+const MAX_FILE_BYTES: u32 = 5 * 1024 * 1024;
+
+/// A document sent to the bot: a results file, when the sender is in the
+/// results conversation, in a private chat.
+async fn document_sent(
+    bot: &Bot,
+    ctx: &BotContext,
+    msg: &Message,
+    from: &User,
+    document: &teloxide::types::Document,
+    update_id: i64,
+) -> HandlerResult {
+    use teloxide::net::Download;
+    let chat = msg.chat.id.0;
+    let user = user_id(from);
+    let key = |what: &str| format!("u{update_id}:{what}");
+    let Some(member) = ctx.app.member_by_telegram(user).await? else {
+        ctx.app.audit_stranger(user, "document").await?;
+        if is_private(&msg.chat) {
+            ctx.say_phrase(chat, None, key("stranger"), "not_registered", json!({}))
+                .await?;
+        }
+        return Ok(());
+    };
+    let awaiting = match ctx.app.conversation(user, chat).await? {
+        Some(state) => serde_json::from_value::<Awaiting>(state).ok(),
+        None => None,
+    };
+    let Some(Awaiting::ResultsFile { batch }) = awaiting else {
+        ctx.say_phrase(
+            chat,
+            Some(&member),
+            key("file"),
+            "file_unexpected",
+            json!({}),
+        )
+        .await?;
+        return Ok(());
+    };
+    if !is_private(&msg.chat) {
+        ctx.say_phrase(chat, Some(&member), key("file"), "private_only", json!({}))
+            .await?;
+        return Ok(());
+    }
+    if document.file.size > MAX_FILE_BYTES {
+        ctx.say_phrase(
+            chat,
+            Some(&member),
+            key("file"),
+            "file_too_large",
+            json!({}),
+        )
+        .await?;
+        return Ok(());
+    }
+    let mut bytes: Vec<u8> = Vec::new();
+    let fetched = match bot.get_file(document.file.id.clone()).await {
+        Ok(file) => bot
+            .download_file(&file.path, &mut bytes)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = fetched {
+        tracing::error!(error = %crate::logging::redact(&e), "cannot download a document from Telegram");
+        ctx.say_phrase(chat, Some(&member), key("file"), "failure", json!({}))
+            .await?;
+        return Ok(());
+    }
+    let outcome = ctx
+        .app
+        .record_results_file(batch, &actor(&member), &bytes, Via::Telegram)
+        .await;
+    ctx.wake.notify_one();
+    let text = match outcome {
+        Ok(count) => {
+            ctx.app.set_conversation(user, chat, None).await?;
+            ctx.phrase("results_file_set", json!({"count": count}))
+        }
+        Err(AppError::List(e)) => ctx.app.templates.list_error(ctx.lang, &e),
+        Err(e @ (AppError::Refused(_) | AppError::NotFound(_) | AppError::Invalid(_))) => {
+            ctx.explain(&e)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    ctx.say(
+        chat,
+        Some(&member),
+        key("file"),
+        "reply",
+        json!({ "text": text }),
+        None,
+    )
+    .await?;
     Ok(())
 }
 
@@ -581,6 +684,16 @@ async fn answer(
                     .await
             }
         },
+        Awaiting::ResultsFile { .. } => {
+            ctx.say_phrase(
+                chat,
+                Some(member),
+                key("hint"),
+                "results_file_hint",
+                json!({}),
+            )
+            .await
+        }
         Awaiting::BlankNumbers { batch } => {
             let (_, state, _) = ctx.app.batch(batch).await?;
             let waiting: Vec<_> = state
@@ -905,6 +1018,12 @@ impl Press<'_> {
                     .await?;
                 }
                 self.show_results(batch, None).await?;
+                let value =
+                    serde_json::to_value(Awaiting::ResultsFile { batch }).unwrap_or_default();
+                self.ctx
+                    .app
+                    .set_conversation(self.user, self.chat, Some(&value))
+                    .await?;
                 Ok(self.phrase("results_title", json!({"batch": batch.0})))
             }
             Button::Verdict {

@@ -32,6 +32,8 @@ pub enum Awaiting {
     DecreeDate { batch: BatchId, number: String },
     /// Blank numbers: the first of a range, or one per line.
     BlankNumbers { batch: BatchId },
+    /// A results file (CSV or XLSX), besides the K/BK keyboard.
+    ResultsFile { batch: BatchId },
 }
 
 impl Awaiting {
@@ -46,6 +48,7 @@ impl Awaiting {
             Awaiting::DecreeNumber { .. } => "ask_decree_number",
             Awaiting::DecreeDate { .. } => "ask_decree_date",
             Awaiting::BlankNumbers { .. } => "ask_blank_numbers",
+            Awaiting::ResultsFile { .. } => "results_file_hint",
         }
     }
 }

@@ -141,6 +141,8 @@ impl FakeTelegram {
 
     async fn route(&self, verb: &str, path: &str, body: &[u8]) -> (String, &'static str, Vec<u8>) {
         if verb == "GET" && path.starts_with("/file/bot") {
+            // teloxide sends the file path as one (percent-encoded) segment.
+            let path = path.replace("%2F", "/");
             let file = path.rsplit('/').next().unwrap_or_default().to_string();
             let bytes = self.state.lock().unwrap().files.get(&file).cloned();
             return match bytes {
@@ -338,6 +340,20 @@ impl FakeTelegram {
         }}))
     }
 
+    /// A user sends a document (a file the bot may download).
+    pub fn send_document(&self, user: i64, chat: i64, name: &str, bytes: Vec<u8>) -> i64 {
+        let file_id = format!("file{}", self.requests().len());
+        let size = bytes.len();
+        self.add_file(&file_id, bytes);
+        self.push(json!({"message": {
+            "message_id": 2,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": chat_json(chat),
+            "from": {"id": user, "is_bot": false, "first_name": format!("User {user}")},
+            "document": {"file_id": file_id, "file_unique_id": file_id, "file_name": name, "file_size": size},
+        }}))
+    }
+
     /// Hands out an update that was already delivered, once more.
     pub fn deliver_again(&self, update_id: i64) {
         {
@@ -409,7 +425,24 @@ impl FakeTelegram {
     pub async fn until<F: Fn(&FakeTelegram) -> bool>(&self, what: &str, check: F) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while !check(self) {
-            assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+            if Instant::now() >= deadline {
+                let recent: Vec<String> = self
+                    .requests()
+                    .iter()
+                    .rev()
+                    .take(6)
+                    .map(|r| {
+                        format!(
+                            "{} {}",
+                            r.method,
+                            r.body.to_string().chars().take(300).collect::<String>()
+                        )
+                    })
+                    .collect();
+                panic!(
+                    "timed out waiting for: {what}; the last requests, newest first: {recent:#?}"
+                );
+            }
             let notified = self.arrived.notified();
             let _ = tokio::time::timeout(Duration::from_millis(100), notified).await;
         }

@@ -1,0 +1,201 @@
+//! Reading a results list (berita acara penetapan as a table): each row
+//! names a participant, by registration number, email or name, and their
+//! result K or BK. All or nothing, like the participant import.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::domain::{Competence, Participant, ParticipantId};
+use crate::participants::{
+    EMAIL, ListError, NAME, REGISTRATION_NO, RawRow, RowError, RowProblem, column, header_names,
+    wrong_header,
+};
+
+/// Header names the result column may go by.
+pub const RESULT: &[&str] = &["result", "hasil", "rekomendasi", "k/bk", "k_bk"];
+
+/// What the header must hold, for the error that says so.
+const EXPECTED: &str = "registration_no (or email, or name) and result";
+
+/// Checks a results list against the batch's participants.
+///
+/// # Errors
+/// [`ListError::Unusable`] for a wrong header or no rows; [`ListError::BadRows`]
+/// naming every bad row.
+pub fn validate(
+    rows: &[RawRow],
+    participants: &BTreeMap<ParticipantId, Participant>,
+) -> Result<Vec<(ParticipantId, Competence)>, ListError> {
+    let Some((header, body)) = rows.split_first() else {
+        return Err(ListError::Unusable(crate::participants::FileProblem::Empty));
+    };
+    let names = header_names(header, EXPECTED)?;
+    let result_col = column(&names, RESULT).ok_or_else(|| wrong_header(header, EXPECTED))?;
+    let (id_col, key): (usize, fn(&Participant) -> Option<String>) =
+        if let Some(c) = column(&names, REGISTRATION_NO) {
+            (c, |p| p.registration_no.clone())
+        } else if let Some(c) = column(&names, EMAIL) {
+            (c, |p| Some(p.email.normalized()))
+        } else if let Some(c) = column(&names, NAME) {
+            (c, |p| Some(p.name.to_lowercase()))
+        } else {
+            return Err(wrong_header(header, EXPECTED));
+        };
+    let mut index: HashMap<String, Vec<ParticipantId>> = HashMap::new();
+    for p in participants.values() {
+        if let Some(k) = key(p) {
+            index.entry(k).or_default().push(p.id);
+        }
+    }
+    let width = names.len();
+    let mut seen: HashMap<ParticipantId, usize> = HashMap::new();
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for raw in body {
+        let Some(cells) = &raw.cells else {
+            errors.push(RowError {
+                row: raw.row,
+                reasons: vec![RowProblem::NotUtf8],
+            });
+            continue;
+        };
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if cells.len() != width {
+            errors.push(RowError {
+                row: raw.row,
+                reasons: vec![RowProblem::Columns {
+                    expected: width,
+                    names: names.join(", "),
+                    found: cells.len(),
+                }],
+            });
+            continue;
+        }
+        let mut reasons = Vec::new();
+        let text = cells[id_col].trim();
+        let lookup = if id_col == column(&names, REGISTRATION_NO).unwrap_or(usize::MAX) {
+            text.to_string()
+        } else {
+            text.to_lowercase()
+        };
+        let participant = match index.get(&lookup).map(Vec::as_slice) {
+            Some([one]) => Some(*one),
+            Some([_, _, ..]) => {
+                reasons.push(RowProblem::AmbiguousParticipant { text: text.into() });
+                None
+            }
+            _ => {
+                reasons.push(RowProblem::UnknownParticipant { text: text.into() });
+                None
+            }
+        };
+        if let Some(p) = participant {
+            if let Some(first) = seen.get(&p) {
+                reasons.push(RowProblem::ParticipantTwice { row: *first });
+            } else {
+                seen.insert(p, raw.row);
+            }
+        }
+        let result = cells[result_col].parse::<Competence>();
+        if result.is_err() {
+            reasons.push(RowProblem::BadResult {
+                text: cells[result_col].trim().into(),
+            });
+        }
+        match (participant, result, reasons.is_empty()) {
+            (Some(p), Ok(r), true) => out.push((p, r)),
+            _ => errors.push(RowError {
+                row: raw.row,
+                reasons,
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ListError::BadRows(errors));
+    }
+    if out.is_empty() {
+        return Err(ListError::Unusable(
+            crate::participants::FileProblem::NoRows,
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Email;
+    use crate::participants::read_csv;
+
+    fn batch() -> BTreeMap<ParticipantId, Participant> {
+        [
+            (1, "Ayu", "ayu@example.com", "R-1"),
+            (2, "Budi", "budi@example.com", "R-2"),
+            (3, "Citra", "citra@example.com", "R-3"),
+        ]
+        .into_iter()
+        .map(|(id, name, email, number)| {
+            (
+                ParticipantId(id),
+                Participant {
+                    id: ParticipantId(id),
+                    name: name.into(),
+                    email: Email::parse(email).unwrap(),
+                    registration_no: Some(number.into()),
+                },
+            )
+        })
+        .collect()
+    }
+
+    #[test]
+    fn results_by_registration_number_email_or_name() {
+        let by_number = read_csv(b"registration_no,result\nR-1,K\nR-2,bk\n").unwrap();
+        assert_eq!(
+            validate(&by_number, &batch()).unwrap(),
+            vec![
+                (ParticipantId(1), Competence::Kompeten),
+                (ParticipantId(2), Competence::BelumKompeten)
+            ]
+        );
+        let by_email = read_csv(b"email;hasil\nCITRA@example.com;Kompeten\n").unwrap();
+        assert_eq!(
+            validate(&by_email, &batch()).unwrap(),
+            vec![(ParticipantId(3), Competence::Kompeten)]
+        );
+        let by_name = read_csv(b"nama,hasil\nbudi,K\n").unwrap();
+        assert_eq!(
+            validate(&by_name, &batch()).unwrap(),
+            vec![(ParticipantId(2), Competence::Kompeten)]
+        );
+    }
+
+    #[test]
+    fn every_bad_row_is_named() {
+        let rows =
+            read_csv(b"registration_no,result\nR-1,K\nR-9,K\nR-2,lulus\nR-1,BK\nR-3\n").unwrap();
+        match validate(&rows, &batch()) {
+            Err(ListError::BadRows(bad)) => {
+                let shown: Vec<String> = bad.iter().map(ToString::to_string).collect();
+                assert_eq!(
+                    shown,
+                    vec![
+                        "row 3: no participant 'R-9' in this batch",
+                        "row 4: 'lulus' is not a result: use K or BK",
+                        "row 5: this participant is also on row 2",
+                        "row 6: expected 2 columns (registration_no, result) but found 1",
+                    ]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let wrong = read_csv(b"peserta,nilai\nAyu,90\n").unwrap();
+        assert!(
+            validate(&wrong, &batch())
+                .unwrap_err()
+                .to_string()
+                .starts_with("row 1 must be the header")
+        );
+    }
+}
