@@ -459,6 +459,65 @@ impl App {
         Ok(commands.len())
     }
 
+    /// Fires every timer that is due: each in its own transaction, once.
+    /// Returns how many fired.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn fire_due_timers(&self) -> Result<usize, AppError> {
+        let now = self.now();
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(anyhow::Error::from)?;
+        let timers = Store::due_timers(&mut conn, now).await?;
+        drop(conn);
+        let mut fired = 0;
+        for timer in timers {
+            let mut tx = self.store.begin().await?;
+            if !Store::fire_timer(&mut tx, timer.id, now).await? {
+                continue; // another process fired it
+            }
+            let mut sent = 0;
+            if timer.kind == "rsvp_reminder"
+                && let Some(batch) = timer.batch
+                && let Some(state) = Store::load_state(&mut tx, batch).await?
+                && let Some(info) = Store::batch_info(&mut tx, batch).await?
+            {
+                let members = Store::members(&mut tx).await?;
+                let participants = Store::participants(&mut tx, batch).await?;
+                let messages = notify::rsvp_reminders(
+                    &state,
+                    &Audience {
+                        batch: &info,
+                        members: &members,
+                        participants: &participants,
+                    },
+                );
+                sent = Store::enqueue(&mut tx, &messages, now).await?;
+            }
+            Store::audit(
+                &mut tx,
+                &[AuditEntry {
+                    channel: Via::Scheduler.as_str(),
+                    actor: "system",
+                    member: None,
+                    telegram_user: None,
+                    batch: timer.batch,
+                    action: format!("{}_fired", timer.kind),
+                    detail: json!({"messages": sent, "due_at": timer.due_at}),
+                }],
+                now,
+            )
+            .await?;
+            tx.commit().await.map_err(anyhow::Error::from)?;
+            fired += 1;
+        }
+        Ok(fired)
+    }
+
     /// Whether `command` would be accepted now, without recording anything
     /// (the bot checks before it starts a conversation that ends in it).
     ///
@@ -568,6 +627,22 @@ impl App {
             },
         );
         Store::enqueue(tx, &messages, now).await?;
+        if effects.contains(&workflow::Effect::MeetingInvitation)
+            && let Some(meeting) = &state.meeting
+        {
+            // Invitees who have not answered are reminded before the meeting.
+            let at = meeting.starts_at - self.config.rsvp_reminder_lead;
+            if at > now {
+                Store::set_timer(
+                    tx,
+                    &format!("b{}:rsvp-reminder", state.id),
+                    Some(state.id),
+                    "rsvp_reminder",
+                    at,
+                )
+                .await?;
+            }
+        }
         let (who, member) = actor_of(actor);
         let entries: Vec<AuditEntry> = events
             .iter()

@@ -454,6 +454,40 @@ fn to_participant(
     }
 }
 
+/// Reminders to the invitees who have not answered the invitation yet.
+pub fn rsvp_reminders(state: &BatchState, audience: &Audience<'_>) -> Vec<Outgoing> {
+    let Some(meeting) = &state.meeting else {
+        return Vec::new();
+    };
+    let plenary = state.procedure.step_recording(RecordKind::Results);
+    if plenary.is_none_or(|s| state.run(s.no).state.is_finished()) {
+        return Vec::new();
+    }
+    let invitees = plenary.map(|s| s.roles.clone()).unwrap_or_default();
+    let b = state.id.0;
+    audience
+        .members
+        .iter()
+        .filter(|m| !m.roles.is_disjoint(&invitees) && !state.rsvps.contains_key(&m.id))
+        .map(|m| Outgoing {
+            key: format!("b{b}:rsvp-reminder:m{}", m.id),
+            channel: Channel::Telegram,
+            batch: Some(state.id),
+            member: Some(m.id),
+            participant: None,
+            address: None,
+            template: "rsvp_reminder".into(),
+            context: json!({
+                "batch": batch_view(audience.batch),
+                "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place},
+                "recipient": m.name,
+            }),
+            edit_of: None,
+            chat_id: None,
+        })
+        .collect()
+}
+
 /// The steps whose task would reach nobody: no member holds any of their roles.
 pub fn unstaffed_steps(state: &BatchState, members: &[Member]) -> Vec<(StepNo, Vec<Role>)> {
     state

@@ -40,6 +40,7 @@ const EMBEDDED: &[(&str, &str)] = embedded!(
     "receipt_confirmation.txt",
     "delivery_failed.html",
     "rsvp_tally.html",
+    "rsvp_reminder.html",
     "reply.html",
     "help.html",
     "tasks.html",

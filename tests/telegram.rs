@@ -577,6 +577,38 @@ async fn refusals_repeats_restarts_and_failures_lose_nothing() {
     );
     assert!(fake.sent_to(-100_200).is_empty());
 
+    // A day before the meeting, whoever has not answered is reminded, once.
+    press(fake, KOMITE, &format!("1|y|{batch}")).await;
+    world.clock.advance(chrono::Duration::days(1));
+    last_text(fake, KETUA, "Pengingat: konfirmasi kehadiran rapat").await;
+    {
+        // Reminders are queued once per member who had not answered (Rina's
+        // goes nowhere: she is unreachable and has no email).
+        let mut conn = app.store.pool().acquire().await.unwrap();
+        let reminders: Vec<String> = Store::outbox_of(&mut conn, batch)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.template == "rsvp_reminder")
+            .map(|r| r.key)
+            .collect();
+        assert_eq!(
+            reminders,
+            vec![
+                format!("b{batch}:rsvp-reminder:m1"),
+                format!("b{batch}:rsvp-reminder:m5")
+            ]
+        );
+        let fired = Store::audit_of(&mut conn, Some(batch))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.action == "rsvp_reminder_fired")
+            .count();
+        assert_eq!(fired, 1);
+    }
+    assert!(fake.button(KETUA, &format!("1|y|{batch}")).is_some());
+
     // Rina writes to the bot again: reachable once more.
     say(fake, KOMITE_2, "/tugas").await;
     let mut conn = app.store.pool().acquire().await.unwrap();

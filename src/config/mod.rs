@@ -67,6 +67,14 @@ struct RawConfig {
     mail: RawMail,
     #[serde(default)]
     schedule: RawSchedule,
+    #[serde(default)]
+    meeting: RawMeeting,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeeting {
+    reminder_hours_before: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -181,6 +189,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// The morning digest's schedule, a cron expression with seconds (WIB).
     pub digest_schedule: String,
+    /// How long before the meeting invitees who have not answered are reminded.
+    pub rsvp_reminder_lead: chrono::Duration,
 }
 
 impl Config {
@@ -215,6 +225,12 @@ impl Config {
         if !(1..=24 * 60).contains(&link_hours) {
             return Err(ConfigError::Invalid(format!(
                 "registration.link_valid_hours must be between 1 and 1440 hours, not {link_hours}"
+            )));
+        }
+        let reminder_hours = raw.meeting.reminder_hours_before.unwrap_or(24);
+        if !(1..=24 * 14).contains(&reminder_hours) {
+            return Err(ConfigError::Invalid(format!(
+                "meeting.reminder_hours_before must be between 1 and 336 hours, not {reminder_hours}"
             )));
         }
         let digest = raw
@@ -280,6 +296,7 @@ impl Config {
                 eml_dir: resolve(raw.mail.eml_dir.unwrap_or_else(|| "outbox-mail".into())),
             },
             digest_schedule: digest,
+            rsvp_reminder_lead: chrono::Duration::hours(reminder_hours),
         })
     }
 

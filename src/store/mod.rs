@@ -13,6 +13,7 @@ mod outbox;
 mod record;
 mod telegram;
 mod time;
+mod timers;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -27,6 +28,7 @@ pub use batches::{BatchSummary, NewParticipant};
 pub use members::{Redemption, TokenRecord};
 pub use outbox::OutboxRow;
 pub use time::{from_ms, ms};
+pub use timers::Timer;
 
 /// A write transaction.
 pub type Tx = Transaction<'static, Sqlite>;

@@ -85,7 +85,7 @@ pub fn for_message(
                 .collect();
             Some(receipts(templates, lang, batch, &ready))
         }
-        "meeting_invitation" => Some(InlineKeyboardMarkup::new(vec![vec![
+        "meeting_invitation" | "rsvp_reminder" => Some(InlineKeyboardMarkup::new(vec![vec![
             button(templates, lang, "button_attend", Button::Attend { batch }),
             button(templates, lang, "button_absent", Button::Absent { batch }),
         ]])),

@@ -48,7 +48,8 @@ impl Service {
             lang,
             self.clock.clone(),
         );
-        let worker = tokio::spawn(delivery.run(wake, worker_stopped));
+        let worker = tokio::spawn(delivery.run(wake.clone(), worker_stopped.clone()));
+        let timers = tokio::spawn(fire_timers(self.app.clone(), wake, worker_stopped));
 
         let mut dispatcher = Dispatcher::builder(self.bot.clone(), schema())
             .dependencies(dptree::deps![ctx])
@@ -108,6 +109,27 @@ impl Service {
         let _ = polling.await;
         let _ = stop_worker.send(true);
         let _ = worker.await;
+        let _ = timers.await;
         Ok(())
+    }
+}
+
+/// Fires due timers (reminders) every second until stopped; wakes the
+/// delivery worker when one queued messages. Timers live in the database,
+/// so one missed while the service was down fires at the next start.
+async fn fire_timers(app: Arc<App>, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+    loop {
+        match app.fire_due_timers().await {
+            Ok(0) => {}
+            Ok(_) => wake.notify_one(),
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "firing timers failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
     }
 }
