@@ -290,6 +290,8 @@ impl App {
         scheme: &str,
         assessed_on: NaiveDate,
         place: Option<&str>,
+        by: &Actor,
+        via: Via,
     ) -> Result<BatchId, AppError> {
         let scheme = required_text(scheme, "the scheme name", MAX_SCHEME)?;
         let now = self.now();
@@ -306,9 +308,10 @@ impl App {
             Store::insert_batch(&mut tx, &scheme, assessed_on, place, procedure_id, now).await?;
         Store::audit(
             &mut tx,
-            &[operator_entry(
+            &[entry_for(
+                by,
+                via,
                 "batch_created",
-                None,
                 Some(id),
                 json!({"scheme": scheme, "assessed_on": assessed_on, "place": place}),
             )],
@@ -324,8 +327,14 @@ impl App {
     /// # Errors
     /// `NotFound` for no such batch, `Invalid` once the batch has started,
     /// `List` naming every bad row.
-    pub async fn import_participants(&self, batch: BatchId, csv: &[u8]) -> Result<usize, AppError> {
-        let rows = participants::read_csv(csv)?;
+    pub async fn import_participants(
+        &self,
+        batch: BatchId,
+        file: &[u8],
+        by: &Actor,
+        via: Via,
+    ) -> Result<usize, AppError> {
+        let rows = participants::read_table(file)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let state = self.load(&mut tx, batch).await?;
@@ -345,9 +354,10 @@ impl App {
         Store::insert_participants(&mut tx, batch, &list, last_row).await?;
         Store::audit(
             &mut tx,
-            &[operator_entry(
+            &[entry_for(
+                by,
+                via,
                 "participants_imported",
-                None,
                 Some(batch),
                 json!({"count": list.len()}),
             )],
@@ -715,6 +725,26 @@ fn operator_entry(
     AuditEntry {
         channel: Via::Cli.as_str(),
         actor: "operator",
+        member,
+        telegram_user: None,
+        batch,
+        action: action.into(),
+        detail,
+    }
+}
+
+/// An audit line for something an actor did through a channel.
+fn entry_for(
+    actor: &Actor,
+    via: Via,
+    action: &str,
+    batch: Option<BatchId>,
+    detail: serde_json::Value,
+) -> AuditEntry {
+    let (who, member) = actor_of(actor);
+    AuditEntry {
+        channel: via.as_str(),
+        actor: who,
         member,
         telegram_user: None,
         batch,

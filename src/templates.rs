@@ -41,6 +41,7 @@ const EMBEDDED: &[(&str, &str)] = embedded!(
     "delivery_failed.html",
     "rsvp_tally.html",
     "rsvp_reminder.html",
+    "batch_ready.html",
     "reply.html",
     "help.html",
     "tasks.html",

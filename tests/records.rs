@@ -25,12 +25,19 @@ async fn new_batch(app: &App, participants: usize) -> BatchId {
             "Operator Mesin Produksi",
             NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
             Some("TUK Workshop STMI"),
+            &Actor::Operator,
+            Via::Cli,
         )
         .await
         .unwrap();
-    app.import_participants(batch, participants_csv(participants).as_bytes())
-        .await
-        .unwrap();
+    app.import_participants(
+        batch,
+        participants_csv(participants).as_bytes(),
+        &Actor::Operator,
+        Via::Cli,
+    )
+    .await
+    .unwrap();
     batch
 }
 
@@ -665,6 +672,8 @@ async fn participants_can_only_be_imported_before_the_start() {
         .import_participants(
             batch,
             b"name,email,registration_no\nBaru,baru@example.com,\n",
+            &Actor::Operator,
+            Via::Cli,
         )
         .await
         .unwrap_err();
@@ -680,12 +689,19 @@ async fn ten_thousand_participants_import_in_one_go() {
             "Juru Las",
             NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
             None,
+            &Actor::Operator,
+            Via::Cli,
         )
         .await
         .unwrap();
     let count = t
         .app
-        .import_participants(batch, participants_csv(10_000).as_bytes())
+        .import_participants(
+            batch,
+            participants_csv(10_000).as_bytes(),
+            &Actor::Operator,
+            Via::Cli,
+        )
         .await
         .unwrap();
     assert_eq!(count, 10_000);
@@ -850,6 +866,8 @@ async fn fifty_concurrent_writers_never_see_a_locked_database() {
                         "Paralel",
                         NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
                         None,
+                        &Actor::Operator,
+                        Via::Cli,
                     )
                     .await
                     .map(|_| ()),

@@ -145,12 +145,19 @@ async fn batch_of_five(app: &App) -> BatchId {
             "Operator Mesin Produksi",
             NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
             Some("TUK STMI"),
+            &Actor::Operator,
+            Via::Cli,
         )
         .await
         .unwrap();
-    app.import_participants(batch, participants_csv(5).as_bytes())
-        .await
-        .unwrap();
+    app.import_participants(
+        batch,
+        participants_csv(5).as_bytes(),
+        &Actor::Operator,
+        Via::Cli,
+    )
+    .await
+    .unwrap();
     batch
 }
 
@@ -789,5 +796,86 @@ async fn results_can_be_sent_as_a_file() {
         .map(|p| p.result.unwrap().code())
         .collect();
     assert_eq!(codes, vec!["K", "K", "K", "BK", "BK"]);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kabag_sertifikasi_creates_and_starts_a_batch_from_chat() {
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+
+    assert_eq!(
+        say(fake, KOMITE, "/batchbaru").await,
+        "Batch baru hanya dapat dibuat oleh Kabag Sertifikasi atau Ketua LSP."
+    );
+    assert!(
+        say(fake, SERTIFIKASI, "/batchbaru")
+            .await
+            .starts_with("Batch baru. Nama skema")
+    );
+    assert!(
+        say(fake, SERTIFIKASI, "Juru Las Tingkat II")
+            .await
+            .starts_with("Tanggal asesmen?")
+    );
+    assert_eq!(
+        say(fake, SERTIFIKASI, "01-01-2027").await,
+        "Tanggal asesmen tidak boleh di masa mendatang."
+    );
+    assert!(
+        say(fake, SERTIFIKASI, "20-11-2026")
+            .await
+            .starts_with("Tempat asesmen")
+    );
+    assert!(
+        say(fake, SERTIFIKASI, "Workshop Las STMI")
+            .await
+            .starts_with("Kirim daftar peserta")
+    );
+
+    // A list with a bad row is refused whole, in Indonesian.
+    let bad = support::xlsx::workbook(&[
+        &["nama", "email", "no_registrasi"],
+        &["Bagus Setiawan", "bagus@example.com", "LAS-01"],
+        &["", "kosong@example.com", "LAS-02"],
+    ]);
+    fake.send_document(SERTIFIKASI, SERTIFIKASI, "peserta.xlsx", bad);
+    last_text(fake, SERTIFIKASI, "Baris 3: nama kosong").await;
+
+    let good = support::xlsx::workbook(&[
+        &["nama", "email", "no_registrasi"],
+        &["Bagus Setiawan", "bagus@example.com", "LAS-01"],
+        &["Yohana Fransiska Manurung", "yohana@example.com"],
+    ]);
+    fake.send_document(SERTIFIKASI, SERTIFIKASI, "peserta.xlsx", good);
+    last_text(fake, SERTIFIKASI, "2 peserta tercatat").await;
+    let batches = app.batches().await.unwrap();
+    assert_eq!(batches.len(), 1);
+    let batch = batches[0].info.id;
+    assert_eq!(batches[0].info.place.as_deref(), Some("Workshop Las STMI"));
+    assert_eq!(batches[0].participants, 2);
+
+    let toast = press(fake, SERTIFIKASI, &format!("1|g|{batch}")).await.0;
+    assert_eq!(
+        toast,
+        format!("Batch #{batch} dimulai. Tugas langkah pertama sudah dikirim.")
+    );
+    last_text(
+        fake,
+        ADMINISTRASI,
+        "Langkah 1: Membuat undangan rapat komite teknis",
+    )
+    .await;
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let audit = Store::audit_of(&mut conn, Some(batch)).await.unwrap();
+    assert_eq!(audit[0].action, "batch_created");
+    assert_eq!(
+        (audit[0].channel.as_str(), audit[0].actor.as_str()),
+        ("telegram", "member")
+    );
+    drop(conn);
     running.stop().await;
 }

@@ -18,7 +18,13 @@ pub async fn run(app: &App, command: BatchCommand) -> Result<ExitCode, Failure> 
             place,
         } => {
             let id = app
-                .create_batch(&scheme, assessed_on, place.as_deref())
+                .create_batch(
+                    &scheme,
+                    assessed_on,
+                    place.as_deref(),
+                    &Actor::Operator,
+                    Via::Cli,
+                )
                 .await
                 .map_err(explain)?;
             println!(
@@ -32,7 +38,10 @@ pub async fn run(app: &App, command: BatchCommand) -> Result<ExitCode, Failure> 
         BatchCommand::Import { batch, file } => {
             let bytes = std::fs::read(&file)
                 .map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
-            match app.import_participants(batch, &bytes).await {
+            match app
+                .import_participants(batch, &bytes, &Actor::Operator, Via::Cli)
+                .await
+            {
                 Ok(count) => {
                     println!("Imported {count} participant(s) into batch {batch}.");
                     Ok(ExitCode::SUCCESS)

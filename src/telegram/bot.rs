@@ -30,7 +30,7 @@ use tokio::sync::Notify;
 use super::callback::Button;
 use super::conversation::{Awaiting, local_instant, read_blank_numbers, read_date, read_time};
 use crate::app::{App, AppError, Via};
-use crate::domain::{BatchId, Competence, Lang, Member, TelegramUserId};
+use crate::domain::{BatchId, Competence, Lang, Member, Role, TelegramUserId};
 use crate::store::Redemption;
 use crate::workflow::{
     Actor, BatchStatus, Command, Decision, Decree, HandoverStage, Meeting, Staff, StepState,
@@ -63,7 +63,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
 
 /// The commands shown in Telegram's menu, with their descriptions.
 pub fn menu(ctx: &BotContext) -> Vec<BotCommand> {
-    ["bantuan", "tugas", "status", "batch", "batal"]
+    ["bantuan", "tugas", "status", "batch", "batchbaru", "batal"]
         .into_iter()
         .map(|c| BotCommand::new(c, ctx.phrase(&format!("command_{c}"), json!({}))))
         .collect()
@@ -195,6 +195,25 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
             .await
         }
         Some("tugas") => tasks(&ctx, chat, &member, key("tasks")).await,
+        Some("batchbaru") => {
+            if member.roles.contains(&Role::KabagSertifikasi)
+                || member.roles.contains(&Role::KetuaLsp)
+            {
+                let state = serde_json::to_value(Awaiting::NewBatchScheme).unwrap_or_default();
+                ctx.app.set_conversation(user, chat, Some(&state)).await?;
+                ctx.say_phrase(chat, Some(&member), key("ask"), "ask_scheme", json!({}))
+                    .await
+            } else {
+                ctx.say_phrase(
+                    chat,
+                    Some(&member),
+                    key("refused"),
+                    "only_sertifikasi",
+                    json!({}),
+                )
+                .await
+            }
+        }
         Some("batch") => batches(&ctx, chat, &member, key("batches")).await,
         Some("status") => status(&ctx, chat, &member, argument.trim(), key("status")).await,
         Some(_) => {
@@ -260,16 +279,20 @@ async fn document_sent(
         Some(state) => serde_json::from_value::<Awaiting>(state).ok(),
         None => None,
     };
-    let Some(Awaiting::ResultsFile { batch }) = awaiting else {
-        ctx.say_phrase(
-            chat,
-            Some(&member),
-            key("file"),
-            "file_unexpected",
-            json!({}),
-        )
-        .await?;
-        return Ok(());
+    let (batch, participants_list) = match awaiting {
+        Some(Awaiting::ResultsFile { batch }) => (batch, false),
+        Some(Awaiting::ParticipantsFile { batch }) => (batch, true),
+        _ => {
+            ctx.say_phrase(
+                chat,
+                Some(&member),
+                key("file"),
+                "file_unexpected",
+                json!({}),
+            )
+            .await?;
+            return Ok(());
+        }
     };
     if !is_private(&msg.chat) {
         ctx.say_phrase(chat, Some(&member), key("file"), "private_only", json!({}))
@@ -301,12 +324,31 @@ async fn document_sent(
             .await?;
         return Ok(());
     }
-    let outcome = ctx
-        .app
-        .record_results_file(batch, &actor(&member), &bytes, Via::Telegram)
-        .await;
+    let outcome = if participants_list {
+        ctx.app
+            .import_participants(batch, &bytes, &actor(&member), Via::Telegram)
+            .await
+    } else {
+        ctx.app
+            .record_results_file(batch, &actor(&member), &bytes, Via::Telegram)
+            .await
+    };
     ctx.wake.notify_one();
     let text = match outcome {
+        Ok(count) if participants_list => {
+            ctx.app.set_conversation(user, chat, None).await?;
+            let context = json!({"batch": {"id": batch.0}, "count": count});
+            ctx.say(
+                chat,
+                Some(&member),
+                key("file"),
+                "batch_ready",
+                context,
+                None,
+            )
+            .await?;
+            return Ok(());
+        }
         Ok(count) => {
             ctx.app.set_conversation(user, chat, None).await?;
             ctx.phrase("results_file_set", json!({"count": count}))
@@ -694,6 +736,60 @@ async fn answer(
             )
             .await
         }
+        Awaiting::ParticipantsFile { .. } => {
+            ctx.say_phrase(
+                chat,
+                Some(member),
+                key("hint"),
+                "ask_participants_file",
+                json!({}),
+            )
+            .await
+        }
+        Awaiting::NewBatchScheme => {
+            let scheme = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            if scheme.is_empty() || scheme.starts_with('/') {
+                return ctx
+                    .say_phrase(chat, Some(member), key("ask"), "ask_scheme", json!({}))
+                    .await;
+            }
+            next(Awaiting::NewBatchDate { scheme }).await
+        }
+        Awaiting::NewBatchDate { scheme } => match read_date(text) {
+            Some(date) if date > ctx.app.now().with_timezone(&tz).date_naive() => {
+                ctx.say_phrase(chat, Some(member), key("bad"), "future_date", json!({}))
+                    .await
+            }
+            Some(date) => next(Awaiting::NewBatchPlace { scheme, date }).await,
+            None => {
+                ctx.say_phrase(chat, Some(member), key("bad"), "bad_date", json!({}))
+                    .await
+            }
+        },
+        Awaiting::NewBatchPlace { scheme, date } => {
+            let place = Some(text.trim()).filter(|p| !p.is_empty() && *p != "-");
+            match ctx
+                .app
+                .create_batch(&scheme, date, place, &actor(member), Via::Telegram)
+                .await
+            {
+                Ok(batch) => next(Awaiting::ParticipantsFile { batch }).await,
+                Err(e @ (AppError::Invalid(_) | AppError::NotFound(_))) => {
+                    done().await?;
+                    let text = ctx.explain(&e);
+                    ctx.say(
+                        chat,
+                        Some(member),
+                        key("refused"),
+                        "reply",
+                        json!({ "text": text }),
+                        None,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            }
+        }
         Awaiting::BlankNumbers { batch } => {
             let (_, state, _) = ctx.app.batch(batch).await?;
             let waiting: Vec<_> = state
@@ -1057,6 +1153,15 @@ impl Press<'_> {
             Button::Handovers { batch } => {
                 self.private_only()?;
                 self.show_handovers(batch, None).await
+            }
+            Button::Start { batch } => {
+                let decision = self
+                    .ctx
+                    .app
+                    .start_batch(batch, self.staff, Via::Telegram)
+                    .await?;
+                self.ctx.wake.notify_one();
+                Ok(self.recorded(&[decision], "batch_started", json!({"batch": batch.0})))
             }
             Button::Receipt { batch, participant } => {
                 self.private_only()?;

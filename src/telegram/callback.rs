@@ -48,6 +48,8 @@ pub enum Button {
         batch: BatchId,
         participant: ParticipantId,
     },
+    /// "Mulai": start the SOP for a batch created in chat.
+    Start { batch: BatchId },
 }
 
 impl fmt::Display for Button {
@@ -77,6 +79,7 @@ impl fmt::Display for Button {
             Button::Receipt { batch, participant } => {
                 write!(f, "{VERSION}|t|{batch}|{participant}")
             }
+            Button::Start { batch } => write!(f, "{VERSION}|g|{batch}"),
         }
     }
 }
@@ -149,6 +152,7 @@ impl FromStr for Button {
                 batch,
                 participant: participant()?,
             },
+            Some("g") => Button::Start { batch },
             _ => return Err(UnknownButton),
         };
         expect(button.to_string().split('|').count())?;
@@ -195,6 +199,9 @@ mod tests {
             Button::Decree { batch: BatchId(3) },
             Button::Blanks { batch: BatchId(3) },
             Button::Handovers { batch: BatchId(3) },
+            Button::Start {
+                batch: BatchId(big),
+            },
             Button::Receipt {
                 batch: BatchId(big),
                 participant: ParticipantId(big),

@@ -34,6 +34,14 @@ pub enum Awaiting {
     BlankNumbers { batch: BatchId },
     /// A results file (CSV or XLSX), besides the K/BK keyboard.
     ResultsFile { batch: BatchId },
+    /// A new batch's certification scheme.
+    NewBatchScheme,
+    /// The new batch's assessment date.
+    NewBatchDate { scheme: String },
+    /// Where the assessment was held ("-" for none).
+    NewBatchPlace { scheme: String, date: NaiveDate },
+    /// The participant list (CSV or XLSX) of a batch created in chat.
+    ParticipantsFile { batch: BatchId },
 }
 
 impl Awaiting {
@@ -49,6 +57,10 @@ impl Awaiting {
             Awaiting::DecreeDate { .. } => "ask_decree_date",
             Awaiting::BlankNumbers { .. } => "ask_blank_numbers",
             Awaiting::ResultsFile { .. } => "results_file_hint",
+            Awaiting::NewBatchScheme => "ask_scheme",
+            Awaiting::NewBatchDate { .. } => "ask_assessment_date",
+            Awaiting::NewBatchPlace { .. } => "ask_assessment_place",
+            Awaiting::ParticipantsFile { .. } => "ask_participants_file",
         }
     }
 }

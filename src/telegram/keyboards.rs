@@ -85,6 +85,12 @@ pub fn for_message(
                 .collect();
             Some(receipts(templates, lang, batch, &ready))
         }
+        "batch_ready" => Some(InlineKeyboardMarkup::new(vec![vec![button(
+            templates,
+            lang,
+            "button_start",
+            Button::Start { batch },
+        )]])),
         "meeting_invitation" | "rsvp_reminder" => Some(InlineKeyboardMarkup::new(vec![vec![
             button(templates, lang, "button_attend", Button::Attend { batch }),
             button(templates, lang, "button_absent", Button::Absent { batch }),
