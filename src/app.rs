@@ -504,6 +504,7 @@ impl App {
                         batch: &info,
                         members: &members,
                         participants: &participants,
+                        groups: &[],
                     },
                 );
                 sent = Store::enqueue(&mut tx, &messages, now).await?;
@@ -627,6 +628,7 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("there is no batch {}", state.id)))?;
         let members = Store::members(tx).await?;
         let participants = Store::participants(tx, state.id).await?;
+        let groups = Store::groups(tx).await?;
         let messages = notify::plan(
             &state,
             &effects,
@@ -634,6 +636,7 @@ impl App {
                 batch: &info,
                 members: &members,
                 participants: &participants,
+                groups: &groups,
             },
         );
         Store::enqueue(tx, &messages, now).await?;

@@ -64,6 +64,9 @@ pub struct Audience<'a> {
     pub members: &'a [Member],
     /// The batch's participants, with contact.
     pub participants: &'a BTreeMap<ParticipantId, Participant>,
+    /// Group chats the bot was added to: step announcements and the
+    /// invitation go there too (never results or participants' contacts).
+    pub groups: &'a [i64],
 }
 
 /// A step's facts for templates.
@@ -128,8 +131,9 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                     .collect();
                 let ready: Vec<Value> = participants_ready(state, audience);
                 let edit = matches!(effect, Effect::TaskChanged { .. });
-                for member in holders(&|m| !m.roles.is_disjoint(&step.roles)) {
-                    let original = format!("b{b}:s{}:task:m{}", step.no, member.id);
+                let members = holders(&|m| !m.roles.is_disjoint(&step.roles));
+                for (whom, member, chat, name) in recipients(&members, audience.groups) {
+                    let original = format!("b{b}:s{}:task:{whom}", step.no);
                     out.push(Outgoing {
                         key: if edit {
                             format!("{original}:v{version}")
@@ -138,14 +142,14 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                         },
                         channel: Channel::Telegram,
                         batch: Some(state.id),
-                        member: Some(member.id),
+                        member,
                         participant: None,
                         address: None,
                         template: "step_task".into(),
                         context: json!({
                             "batch": batch,
                             "step": step_view(step),
-                            "recipient": member.name,
+                                                        "recipient": name,
                             "started_at": run.started_at.map(when),
                             "due_at": run.due_at.map(when),
                             "finished_at": run.finished_at.map(when),
@@ -153,7 +157,7 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                             "marks": marks,
                         }),
                         edit_of: edit.then_some(original),
-                        chat_id: None,
+                        chat_id: chat,
                     });
                 }
             }
@@ -237,6 +241,25 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                             chat_id: None,
                         });
                     }
+                }
+                for group in audience.groups {
+                    out.push(Outgoing {
+                        key: format!("b{b}:invite:g{group}:telegram"),
+                        channel: Channel::Telegram,
+                        batch: Some(state.id),
+                        member: None,
+                        participant: None,
+                        address: None,
+                        template: "meeting_invitation".into(),
+                        context: json!({
+                            "batch": batch,
+                            "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place},
+                            "recipient": "",
+                            "participant_count": state.participants.len(),
+                        }),
+                        edit_of: None,
+                        chat_id: Some(*group),
+                    });
                 }
                 let tally = rsvp_tally(state, audience);
                 for member in inviters(state, audience) {
@@ -364,6 +387,19 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
         }
     }
     out
+}
+
+/// Who a Telegram message goes to: each member (by key `m<id>`), then each
+/// group chat (`g<chat>`), with the name to greet.
+fn recipients<'a>(
+    members: &[&'a Member],
+    groups: &[i64],
+) -> Vec<(String, Option<MemberId>, Option<i64>, &'a str)> {
+    members
+        .iter()
+        .map(|m| (format!("m{}", m.id), Some(m.id), None, m.name.as_str()))
+        .chain(groups.iter().map(|g| (format!("g{g}"), None, Some(*g), "")))
+        .collect()
 }
 
 fn name_of(audience: &Audience<'_>, member: MemberId) -> String {

@@ -346,6 +346,24 @@ async fn a_whole_batch_is_run_from_telegram() {
 
     // Step 2, then the meeting: results entered with the K/BK keyboard.
     last_text(fake, SERTIFIKASI, "Langkah 2:").await;
+    // A problem on the way reaches Ketua LSP.
+    press(fake, SERTIFIKASI, &format!("1|p|{batch}|2")).await;
+    last_text(fake, SERTIFIKASI, "Tuliskan kendala pada langkah 2").await;
+    assert_eq!(
+        say(
+            fake,
+            SERTIFIKASI,
+            "Berita acara asesmen belum ditandatangani asesor"
+        )
+        .await,
+        "Terima kasih. Laporan kendala sudah diteruskan ke Ketua LSP."
+    );
+    last_text(
+        fake,
+        KETUA,
+        "Berita acara asesmen belum ditandatangani asesor",
+    )
+    .await;
     press(fake, SERTIFIKASI, &format!("1|d|{batch}|2")).await;
     last_text(fake, KETUA, "Langkah 3:").await;
     assert!(
@@ -877,5 +895,86 @@ async fn kabag_sertifikasi_creates_and_starts_a_batch_from_chat() {
         ("telegram", "member")
     );
     drop(conn);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_committee_group_sees_announcements_and_each_presser_is_authorized() {
+    use support::fake_telegram::Fault;
+    const GROUP: i64 = -100_300;
+    const SUPERGROUP: i64 = -100_999;
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+    fake.add_bot_to_group(KETUA, GROUP);
+    // Updates of the group chat are handled in order; a later one proves the first was.
+    fake.write(KETUA, GROUP, "/bantuan");
+    fake.until("help in the group", |f| !f.sent_to(GROUP).is_empty())
+        .await;
+
+    let batch = batch_of_five(&app).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let ack = format!("1|a|{batch}|1");
+    fake.until("the announcement in the group", |f| {
+        f.button(GROUP, &ack).is_some()
+    })
+    .await;
+    let (message, data) = fake.button(GROUP, &ack).unwrap();
+
+    // A committee member presses the group's button: refused.
+    let before = fake.toasts().len();
+    fake.press(KOMITE, GROUP, message, &data);
+    fake.until("the refusal", |f| f.toasts().len() > before)
+        .await;
+    assert!(fake.toasts()[before].1, "shown as an alert");
+    // Kabag Administrasi presses it: recorded, and the group's message shows it.
+    let before = fake.toasts().len();
+    fake.press(ADMINISTRASI, GROUP, message, &data);
+    fake.until("the acknowledgement", |f| f.toasts().len() > before)
+        .await;
+    assert_eq!(
+        fake.toasts()[before].0,
+        "Tercatat: Anda mengerjakan langkah 1."
+    );
+    last_text(fake, GROUP, "✋ Dikerjakan: Siti Rahmawati").await;
+
+    // The group becomes a supergroup: the invitation follows it there.
+    fake.fail_next("sendMessage", Some(GROUP), Fault::Migrated(SUPERGROUP));
+    let siti = staff_named(&app, "Siti Rahmawati").await;
+    let meeting = sertibot::workflow::Meeting {
+        starts_at: sertibot::clock::Clock::now(&*world.clock) + chrono::Duration::days(2),
+        place: "Ruang Rapat".into(),
+    };
+    app.act(
+        batch,
+        &siti,
+        &[
+            sertibot::workflow::Command::SetMeeting { meeting },
+            sertibot::workflow::Command::MarkDone {
+                step: sertibot::sop::StepNo(1),
+            },
+        ],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    last_text(fake, SUPERGROUP, "Undangan Rapat Komite Teknis").await;
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    assert_eq!(Store::groups(&mut conn).await.unwrap(), vec![SUPERGROUP]);
+    drop(conn);
+
+    // Nothing in a group names a result or a participant's email.
+    for chat in [GROUP, SUPERGROUP] {
+        for (_, text, _) in fake.sent_to(chat) {
+            assert!(
+                !text.contains("@example.com") && !text.contains("KOMPETEN"),
+                "{text}"
+            );
+        }
+    }
     running.stop().await;
 }

@@ -340,6 +340,17 @@ impl FakeTelegram {
         }}))
     }
 
+    /// A user adds the bot to a group chat.
+    pub fn add_bot_to_group(&self, user: i64, group: i64) -> i64 {
+        self.push(json!({"message": {
+            "message_id": 3,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": chat_json(group),
+            "from": {"id": user, "is_bot": false, "first_name": format!("User {user}")},
+            "new_chat_members": [bot_user()],
+        }}))
+    }
+
     /// A user sends a document (a file the bot may download).
     pub fn send_document(&self, user: i64, chat: i64, name: &str, bytes: Vec<u8>) -> i64 {
         let file_id = format!("file{}", self.requests().len());
