@@ -448,6 +448,53 @@ impl App {
         bytes: &[u8],
         via: Via,
     ) -> Result<usize, AppError> {
+        self.record_table(batch, actor, bytes, via, |rows, known| {
+            Ok(crate::verdicts::validate(rows, known)?
+                .into_iter()
+                .map(|(participant, result)| Command::RecordResult {
+                    participant,
+                    result,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Records the BNSP blank numbers of a file (CSV or XLSX), every row or none.
+    ///
+    /// # Errors
+    /// As [`App::record_results_file`].
+    pub async fn record_blank_numbers_file(
+        &self,
+        batch: BatchId,
+        actor: &Actor,
+        bytes: &[u8],
+        via: Via,
+    ) -> Result<usize, AppError> {
+        self.record_table(batch, actor, bytes, via, |rows, known| {
+            Ok(crate::verdicts::blank_numbers(rows, known)?
+                .into_iter()
+                .map(|(participant, number)| Command::RecordBlankNumber {
+                    participant,
+                    number,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Reads a per-participant table into commands and runs them as one transaction.
+    async fn record_table(
+        &self,
+        batch: BatchId,
+        actor: &Actor,
+        bytes: &[u8],
+        via: Via,
+        commands: impl FnOnce(
+            &[participants::RawRow],
+            &std::collections::BTreeMap<crate::domain::ParticipantId, crate::domain::Participant>,
+        ) -> Result<Vec<Command>, ListError>,
+    ) -> Result<usize, AppError> {
         let rows = participants::read_table(bytes)?;
         let mut conn = self
             .store
@@ -457,14 +504,7 @@ impl App {
             .map_err(anyhow::Error::from)?;
         let known = Store::participants(&mut conn, batch).await?;
         drop(conn);
-        let results = crate::verdicts::validate(&rows, &known)?;
-        let commands: Vec<Command> = results
-            .iter()
-            .map(|(participant, result)| Command::RecordResult {
-                participant: *participant,
-                result: *result,
-            })
-            .collect();
+        let commands = commands(&rows, &known)?;
         self.act(batch, actor, &commands, via).await?;
         Ok(commands.len())
     }

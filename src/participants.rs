@@ -62,6 +62,10 @@ pub enum RowProblem {
     ParticipantTwice { row: usize },
     #[error("'{text}' is not a result: use K or BK")]
     BadResult { text: String },
+    #[error("'{text}' is not a blank number")]
+    BadBlankNumber { text: String },
+    #[error("the blank number {number} is also on row {row}")]
+    BlankTwice { number: String, row: usize },
 }
 
 /// A bad row and everything wrong with it.

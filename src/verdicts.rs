@@ -1,6 +1,8 @@
-//! Reading a results list (berita acara penetapan as a table): each row
-//! names a participant, by registration number, email or name, and their
-//! result K or BK. All or nothing, like the participant import.
+//! Reading per-participant tables: a results list (berita acara penetapan
+//! as a table: K or BK per participant) and a blank numbers list (one BNSP
+//! blank number per participant). Each row names a participant by
+//! registration number, email or name. All or nothing, like the
+//! participant import.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,8 +15,8 @@ use crate::participants::{
 /// Header names the result column may go by.
 pub const RESULT: &[&str] = &["result", "hasil", "rekomendasi", "k/bk", "k_bk"];
 
-/// What the header must hold, for the error that says so.
-const EXPECTED: &str = "registration_no (or email, or name) and result";
+/// Header names the blank number column may go by.
+pub const BLANK_NUMBER: &[&str] = &["blank_number", "no_blangko", "nomor_blangko", "blangko"];
 
 /// Checks a results list against the batch's participants.
 ///
@@ -25,11 +27,62 @@ pub fn validate(
     rows: &[RawRow],
     participants: &BTreeMap<ParticipantId, Participant>,
 ) -> Result<Vec<(ParticipantId, Competence)>, ListError> {
+    read(
+        rows,
+        participants,
+        RESULT,
+        "registration_no (or email, or name) and result",
+        |text, _| {
+            text.parse::<Competence>()
+                .map_err(|_| RowProblem::BadResult {
+                    text: text.trim().into(),
+                })
+        },
+    )
+}
+
+/// Checks a blank numbers list against the batch's participants; a number
+/// may stand once.
+///
+/// # Errors
+/// As [`validate`].
+pub fn blank_numbers(
+    rows: &[RawRow],
+    participants: &BTreeMap<ParticipantId, Participant>,
+) -> Result<Vec<(ParticipantId, String)>, ListError> {
+    let seen = std::cell::RefCell::new(HashMap::<String, usize>::new());
+    read(
+        rows,
+        participants,
+        BLANK_NUMBER,
+        "registration_no (or email, or name) and blank_number",
+        |text, row| {
+            let number = text.trim().to_string();
+            if number.is_empty() || number.chars().count() > crate::workflow::MAX_BLANK_NUMBER {
+                return Err(RowProblem::BadBlankNumber { text: number });
+            }
+            if let Some(first) = seen.borrow_mut().insert(number.clone(), row) {
+                return Err(RowProblem::BlankTwice { number, row: first });
+            }
+            Ok(number)
+        },
+    )
+}
+
+/// Reads a table of (participant, value) rows; `value` parses a cell of the
+/// `value_aliases` column given the row number.
+fn read<T>(
+    rows: &[RawRow],
+    participants: &BTreeMap<ParticipantId, Participant>,
+    value_aliases: &[&str],
+    expected: &str,
+    value: impl Fn(&str, usize) -> Result<T, RowProblem>,
+) -> Result<Vec<(ParticipantId, T)>, ListError> {
     let Some((header, body)) = rows.split_first() else {
         return Err(ListError::Unusable(crate::participants::FileProblem::Empty));
     };
-    let names = header_names(header, EXPECTED)?;
-    let result_col = column(&names, RESULT).ok_or_else(|| wrong_header(header, EXPECTED))?;
+    let names = header_names(header, expected)?;
+    let value_col = column(&names, value_aliases).ok_or_else(|| wrong_header(header, expected))?;
     let (id_col, key): (usize, fn(&Participant) -> Option<String>) =
         if let Some(c) = column(&names, REGISTRATION_NO) {
             (c, |p| p.registration_no.clone())
@@ -38,7 +91,7 @@ pub fn validate(
         } else if let Some(c) = column(&names, NAME) {
             (c, |p| Some(p.name.to_lowercase()))
         } else {
-            return Err(wrong_header(header, EXPECTED));
+            return Err(wrong_header(header, expected));
         };
     let mut index: HashMap<String, Vec<ParticipantId>> = HashMap::new();
     for p in participants.values() {
@@ -97,14 +150,12 @@ pub fn validate(
                 seen.insert(p, raw.row);
             }
         }
-        let result = cells[result_col].parse::<Competence>();
-        if result.is_err() {
-            reasons.push(RowProblem::BadResult {
-                text: cells[result_col].trim().into(),
-            });
+        let parsed = value(&cells[value_col], raw.row);
+        if let Err(problem) = &parsed {
+            reasons.push(problem.clone());
         }
-        match (participant, result, reasons.is_empty()) {
-            (Some(p), Ok(r), true) => out.push((p, r)),
+        match (participant, parsed, reasons.is_empty()) {
+            (Some(p), Ok(v), true) => out.push((p, v)),
             _ => errors.push(RowError {
                 row: raw.row,
                 reasons,
@@ -187,6 +238,16 @@ mod tests {
                         "row 6: expected 2 columns (registration_no, result) but found 1",
                     ]
                 );
+            }
+            other => panic!("{other:?}"),
+        }
+        let blanks = read_csv(b"registration_no,no_blangko\nR-1,B-7\nR-2,B-7\n").unwrap();
+        match blank_numbers(&blanks, &batch()) {
+            Err(ListError::BadRows(bad)) => {
+                assert_eq!(
+                    bad[0].to_string(),
+                    "row 3: the blank number B-7 is also on row 2"
+                )
             }
             other => panic!("{other:?}"),
         }

@@ -814,6 +814,62 @@ async fn results_can_be_sent_as_a_file() {
         .map(|p| p.result.unwrap().code())
         .collect();
     assert_eq!(codes, vec!["K", "K", "K", "BK", "BK"]);
+
+    // Blank numbers as a file too, once the decree is out.
+    let ketua = staff_named(&app, "Dr. Hendra Wijaya").await;
+    let decree = sertibot::workflow::Decree {
+        number: "SK/7".into(),
+        date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+    };
+    app.act(
+        batch,
+        &ketua,
+        &[
+            Command::MarkDone { step: StepNo(3) },
+            Command::RecordDecree { decree },
+            Command::MarkDone { step: StepNo(4) },
+        ],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    press(fake, SERTIFIKASI, &format!("1|l|{batch}")).await;
+    last_text(
+        fake,
+        SERTIFIKASI,
+        "kirim berkas CSV/XLSX dengan kolom registration_no dan no_blangko",
+    )
+    .await;
+    // A BK participant in the list: refused whole, with the workflow's reason.
+    fake.send_document(
+        SERTIFIKASI,
+        SERTIFIKASI,
+        "blangko.csv",
+        b"registration_no,no_blangko\nREG-00000,B-1\nREG-00003,B-4\n".to_vec(),
+    );
+    last_text(
+        fake,
+        SERTIFIKASI,
+        "Nomor blangko hanya untuk peserta kompeten (K), sedangkan Bagus Setiawan bukan K.",
+    )
+    .await;
+    fake.send_document(
+        SERTIFIKASI,
+        SERTIFIKASI,
+        "blangko.csv",
+        b"registration_no,no_blangko\nREG-00000,B-1\nREG-00001,B-2\nREG-00002,B-3\n".to_vec(),
+    );
+    last_text(fake, SERTIFIKASI, "Tercatat: 3 nomor blangko dari berkas.").await;
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    let blanks: Vec<Option<&str>> = state
+        .participants
+        .values()
+        .map(|p| p.blank_number.as_deref())
+        .collect();
+    assert_eq!(
+        blanks,
+        vec![Some("B-1"), Some("B-2"), Some("B-3"), None, None]
+    );
     running.stop().await;
 }
 

@@ -250,6 +250,14 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
     Ok(())
 }
 
+/// What a document sent in a conversation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Participants,
+    Results,
+    BlankNumbers,
+}
+
 /// The largest file the bot reads.
 const MAX_FILE_BYTES: u32 = 5 * 1024 * 1024;
 
@@ -279,9 +287,10 @@ async fn document_sent(
         Some(state) => serde_json::from_value::<Awaiting>(state).ok(),
         None => None,
     };
-    let (batch, participants_list) = match awaiting {
-        Some(Awaiting::ResultsFile { batch }) => (batch, false),
-        Some(Awaiting::ParticipantsFile { batch }) => (batch, true),
+    let (batch, kind) = match awaiting {
+        Some(Awaiting::ResultsFile { batch }) => (batch, FileKind::Results),
+        Some(Awaiting::ParticipantsFile { batch }) => (batch, FileKind::Participants),
+        Some(Awaiting::BlankNumbers { batch }) => (batch, FileKind::BlankNumbers),
         _ => {
             ctx.say_phrase(
                 chat,
@@ -324,18 +333,27 @@ async fn document_sent(
             .await?;
         return Ok(());
     }
-    let outcome = if participants_list {
-        ctx.app
-            .import_participants(batch, &bytes, &actor(&member), Via::Telegram)
-            .await
-    } else {
-        ctx.app
-            .record_results_file(batch, &actor(&member), &bytes, Via::Telegram)
-            .await
+    let who = actor(&member);
+    let outcome = match kind {
+        FileKind::Participants => {
+            ctx.app
+                .import_participants(batch, &bytes, &who, Via::Telegram)
+                .await
+        }
+        FileKind::Results => {
+            ctx.app
+                .record_results_file(batch, &who, &bytes, Via::Telegram)
+                .await
+        }
+        FileKind::BlankNumbers => {
+            ctx.app
+                .record_blank_numbers_file(batch, &who, &bytes, Via::Telegram)
+                .await
+        }
     };
     ctx.wake.notify_one();
     let text = match outcome {
-        Ok(count) if participants_list => {
+        Ok(count) if kind == FileKind::Participants => {
             ctx.app.set_conversation(user, chat, None).await?;
             let context = json!({"batch": {"id": batch.0}, "count": count});
             ctx.say(
@@ -351,7 +369,12 @@ async fn document_sent(
         }
         Ok(count) => {
             ctx.app.set_conversation(user, chat, None).await?;
-            ctx.phrase("results_file_set", json!({"count": count}))
+            let phrase = if kind == FileKind::Results {
+                "results_file_set"
+            } else {
+                "blanks_file_set"
+            };
+            ctx.phrase(phrase, json!({"count": count}))
         }
         Err(AppError::List(e)) => ctx.app.templates.list_error(ctx.lang, &e),
         Err(e @ (AppError::Refused(_) | AppError::NotFound(_) | AppError::Invalid(_))) => {
