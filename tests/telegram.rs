@@ -448,7 +448,58 @@ async fn a_whole_batch_is_run_from_telegram() {
             .iter()
             .all(|r| !r.body.to_string().contains("asesi0@example.com"))
     );
+
+    // The audit log holds every step's completion, done by the right people in Telegram.
+    let audit = Store::audit_of(&mut conn, Some(batch)).await.unwrap();
+    let completed: Vec<(i64, String)> = audit
+        .iter()
+        .filter(|r| r.action == "step_completed")
+        .map(|r| (r.detail["step"].as_i64().unwrap(), r.channel.clone()))
+        .collect();
+    let steps: Vec<i64> = completed.iter().map(|(s, _)| *s).collect();
+    assert_eq!(steps, vec![1, 2, 3, 4, 5, 6, 7, 8, 10, 11]);
+    assert!(completed.iter().all(|(_, channel)| channel == "telegram"));
+    let done_by: Vec<(i64, Option<i64>)> = audit
+        .iter()
+        .filter(|r| r.action == "done_marked")
+        .map(|r| (r.detail["step"].as_i64().unwrap(), r.member_id))
+        .collect();
+    // Members are numbered in the order they were added: Ketua 1, Sertifikasi 2, Administrasi 3.
+    assert_eq!(
+        done_by,
+        vec![
+            (1, Some(3)),
+            (2, Some(2)),
+            (3, Some(1)),
+            (4, Some(1)),
+            (5, Some(3)),
+            (6, Some(2)),
+            (7, Some(2)),
+            (8, Some(1)),
+            (10, Some(3))
+        ]
+    );
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|r| r.action == "receipt_recorded")
+            .count(),
+        5
+    );
     drop(conn);
+
+    // /status and /batch show where the batch stands.
+    let status = say(fake, KETUA, &format!("/status {batch}")).await;
+    assert!(
+        status.contains(&format!("Status batch #{batch}")) && status.contains("tanda terima 5/5"),
+        "{status}"
+    );
+    assert!(status.contains("✅ 11. Menyerahkan sertifikat"), "{status}");
+    let list = say(fake, KETUA, "/batch").await;
+    assert!(
+        list.contains("Operator Mesin Produksi") && list.contains("selesai"),
+        "{list}"
+    );
     running.stop().await;
 }
 
