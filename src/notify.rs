@@ -211,7 +211,7 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                 for member in holders(&|m| !m.roles.is_disjoint(&invitees)) {
                     let context = json!({
                         "batch": batch,
-                        "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place},
+                        "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place, "minutes": meeting_minutes(state)},
                         "recipient": member.name,
                         "participant_count": state.participants.len(),
                     });
@@ -402,6 +402,22 @@ fn recipients<'a>(
         .collect()
 }
 
+/// How long the meeting is planned to take: the plenary step's standard time.
+fn meeting_minutes(state: &BatchState) -> i64 {
+    use crate::sop::TimeUnit;
+    state
+        .procedure
+        .step_recording(RecordKind::Results)
+        .map_or(180, |s| {
+            let n = i64::from(s.standard_time.amount);
+            match s.standard_time.unit {
+                TimeUnit::Minute => n,
+                TimeUnit::Hour => n * 60,
+                TimeUnit::Day | TimeUnit::Week => 8 * 60,
+            }
+        })
+}
+
 fn name_of(audience: &Audience<'_>, member: MemberId) -> String {
     audience
         .members
@@ -518,6 +534,36 @@ pub fn rsvp_reminders(state: &BatchState, audience: &Audience<'_>) -> Vec<Outgoi
                 "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place},
                 "recipient": m.name,
             }),
+            edit_of: None,
+            chat_id: None,
+        })
+        .collect()
+}
+
+/// Reports to Kabag Sertifikasi and Ketua LSP that a message could not be
+/// delivered for good. `failed_key` is the failed row's key; `skip` a
+/// member not to tell (the one the message was for).
+pub fn delivery_failed(
+    members: &[Member],
+    failed_key: &str,
+    skip: Option<MemberId>,
+    context: Value,
+) -> Vec<Outgoing> {
+    members
+        .iter()
+        .filter(|m| {
+            Some(m.id) != skip
+                && (m.roles.contains(&Role::KetuaLsp) || m.roles.contains(&Role::KabagSertifikasi))
+        })
+        .map(|to| Outgoing {
+            key: format!("failed:{failed_key}:to:m{}", to.id),
+            channel: Channel::Telegram,
+            batch: None,
+            member: Some(to.id),
+            participant: None,
+            address: None,
+            template: "delivery_failed".into(),
+            context: context.clone(),
             edit_of: None,
             chat_id: None,
         })

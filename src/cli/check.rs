@@ -81,13 +81,9 @@ pub async fn run(config: Config) -> Result<ExitCode, Failure> {
     );
     report(
         "mail",
-        Ok(match &config.mail.smtp_url {
-            Some(_) => "SMTP server set (hidden)".to_string(),
-            None => format!(
-                "no SMTP server: emails are written to {}",
-                config.mail.eml_dir.display()
-            ),
-        }),
+        crate::mail::transport::Mailer::from_config(&config.mail)
+            .map(|(mailer, from)| format!("{}, from {from}", mailer.describe()))
+            .map_err(|e| e.to_string()),
     );
     let db = &config.database;
     if db.exists() {

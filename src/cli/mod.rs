@@ -5,6 +5,7 @@ mod batch;
 mod check;
 mod format;
 mod init;
+mod mail;
 mod member;
 mod run;
 
@@ -47,6 +48,9 @@ pub enum Command {
     /// Batches of assessed participants
     #[command(subcommand)]
     Batch(BatchCommand),
+    /// Email: send a test message with the configured transport
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Check the config, the procedure file, the templates and the database
     Check,
     /// Run the service until SIGINT or SIGTERM
@@ -73,6 +77,15 @@ pub enum MemberCommand {
     Link {
         /// The member's id, as `member list` shows it
         member: MemberId,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send one test message and print what the server said
+    Test {
+        /// Where to send it
+        address: String,
     },
 }
 
@@ -146,6 +159,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Init { .. } => unreachable!("handled above"),
         Command::Check => check::run(config).await,
+        Command::Mail(c) => mail::run(&config, c).await,
         command => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let app = App::open(config, clock).await?;
@@ -154,7 +168,9 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 Command::Member(c) => member::run(&app, c).await,
                 Command::Batch(c) => batch::run(&app, c).await,
                 Command::Run => run::run(app).await,
-                Command::Init { .. } | Command::Check => unreachable!("handled above"),
+                Command::Init { .. } | Command::Check | Command::Mail(_) => {
+                    unreachable!("handled above")
+                }
             };
             store.close().await;
             result

@@ -22,6 +22,10 @@ pub async fn run(app: App) -> Result<ExitCode, Failure> {
             other => other.to_string(),
         })
     })?;
+    // An unusable mail setting is refused now, not at the first email.
+    let (mailer, _) = crate::mail::transport::Mailer::from_config(&app.config.mail)
+        .map_err(|e| Failure(e.to_string()))?;
+    tracing::info!(to = %mailer.describe(), "emails go here");
     let poll_timeout = app.config.telegram.poll_timeout;
     tracing::info!(
         database = %app.config.database.display(),

@@ -136,6 +136,7 @@ struct RawMail {
     smtp_url: Option<String>,
     from: Option<String>,
     eml_dir: Option<PathBuf>,
+    allow_plain: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -167,6 +168,8 @@ pub struct MailConfig {
     pub from: Option<String>,
     /// Where `.eml` files go when no SMTP server is set.
     pub eml_dir: PathBuf,
+    /// Allow SMTP without TLS to a host other than this machine (a trusted relay).
+    pub allow_plain: bool,
 }
 
 /// Everything sertibot is configured with, checked.
@@ -294,6 +297,7 @@ impl Config {
                 smtp_url: smtp_url.map(SecretString::from),
                 from: env("SERTIBOT_MAIL_FROM").or(raw.mail.from),
                 eml_dir: resolve(raw.mail.eml_dir.unwrap_or_else(|| "outbox-mail".into())),
+                allow_plain: raw.mail.allow_plain.unwrap_or(false),
             },
             digest_schedule: digest,
             rsvp_reminder_lead: chrono::Duration::hours(reminder_hours),

@@ -9,7 +9,6 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
 use serde_json::json;
 use teloxide::prelude::*;
 use teloxide::types::{MessageId, ParseMode};
@@ -21,6 +20,8 @@ use super::keyboards;
 use crate::clock::Clock;
 use crate::domain::{Lang, Member, MemberId, Role};
 use crate::notify::{Channel, Outgoing};
+pub use crate::outbox::Progress;
+use crate::outbox::backoff;
 use crate::store::{OutboxRow, Store};
 use crate::templates::Templates;
 
@@ -30,19 +31,6 @@ pub const MAX_TEXT: usize = 4096;
 pub const MAX_ATTEMPTS: i64 = 12;
 /// How long a message for a member who has not registered yet waits before it is looked at again.
 const WAIT_FOR_REGISTRATION: chrono::Duration = chrono::Duration::minutes(10);
-
-/// What one delivery step did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Progress {
-    /// The row was delivered (sent or edited).
-    Sent(String),
-    /// The row will be tried again later (429, 5xx, network), or waits for its member.
-    Deferred(String),
-    /// The row was given up (reported), or went by email instead.
-    Failed(String),
-    /// Nothing is due; the next row (or rate limit) is due then, if any.
-    Idle(Option<Instant>),
-}
 
 /// Telegram's rate limits, kept per chat.
 #[derive(Debug, Default)]
@@ -523,16 +511,8 @@ impl Delivery {
                 "what": row.template,
                 "reason": reason,
             });
-            let reports: Vec<Outgoing> = supervisors(&members, member.map(|m| m.id))
-                .map(|to| {
-                    telegram_to(
-                        to.id,
-                        format!("failed:{}:to:m{}", row.key, to.id),
-                        "delivery_failed",
-                        context.clone(),
-                    )
-                })
-                .collect();
+            let reports =
+                crate::notify::delivery_failed(&members, &row.key, member.map(|m| m.id), context);
             Store::enqueue(&mut tx, &reports, now).await?;
         }
         tx.commit().await?;
@@ -600,14 +580,6 @@ fn classify(error: RequestError) -> Failure {
             why: other.to_string(),
         },
     }
-}
-
-/// Exponential backoff from 5 s to 15 min, with ±20 % jitter.
-fn backoff(attempts: i64) -> Duration {
-    let base = 5.0 * 2f64.powi(attempts.clamp(0, 20) as i32);
-    let capped = base.min(15.0 * 60.0);
-    let jitter = rand::rng().random_range(0.8..1.2);
-    Duration::from_secs_f64(capped * jitter)
 }
 
 /// Splits a text into parts of at most `max` characters, at line ends where possible.
@@ -715,12 +687,5 @@ mod tests {
         }
         let now = start + Duration::from_secs(40);
         assert_eq!(limiter.ready_at(-42, now), start + Duration::from_secs(60));
-    }
-
-    #[test]
-    fn backoff_grows_and_stays_bounded() {
-        assert!(backoff(0) >= Duration::from_secs(4) && backoff(0) <= Duration::from_secs(6));
-        assert!(backoff(3) >= Duration::from_secs(32));
-        assert!(backoff(50) <= Duration::from_secs(18 * 60));
     }
 }

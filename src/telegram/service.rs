@@ -49,6 +49,30 @@ impl Service {
             self.clock.clone(),
         );
         let worker = tokio::spawn(delivery.run(wake.clone(), worker_stopped.clone()));
+        let mail = match crate::mail::transport::Mailer::from_config(&self.app.config.mail) {
+            Ok((mailer, from)) => {
+                let reply_to = self.app.config.lsp.email.parse().ok();
+                let composer = crate::mail::compose::Composer {
+                    templates: self.app.templates.clone(),
+                    lang,
+                    from,
+                    reply_to,
+                };
+                let email = crate::mail::delivery::EmailDelivery::new(
+                    self.app.store.clone(),
+                    mailer,
+                    composer,
+                    self.clock.clone(),
+                );
+                Some(tokio::spawn(
+                    email.run(Arc::new(Notify::new()), worker_stopped.clone()),
+                ))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "emails will wait in the outbox until the mail settings are fixed");
+                None
+            }
+        };
         let timers = tokio::spawn(fire_timers(self.app.clone(), wake, worker_stopped));
 
         let mut dispatcher = Dispatcher::builder(self.bot.clone(), schema())
@@ -110,6 +134,9 @@ impl Service {
         let _ = stop_worker.send(true);
         let _ = worker.await;
         let _ = timers.await;
+        if let Some(mail) = mail {
+            let _ = mail.await;
+        }
         Ok(())
     }
 }

@@ -1,0 +1,190 @@
+//! Building an email from an outbox row: subject, plain text and HTML from
+//! `message-templates/`, the recipient's name in UTF-8, a Message-ID stable
+//! per occasion (so a message sent again after a crash reads as one),
+//! Reply-To the LSP, and for the meeting invitation an `.ics` whose METHOD
+//! matches its MIME method.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use icalendar::{Calendar, Component, EventLike};
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::domain::Lang;
+use crate::store::OutboxRow;
+use crate::templates::Templates;
+
+/// Why a row cannot become an email (a template or an address is wrong).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ComposeError(pub String);
+
+/// Builds emails.
+pub struct Composer {
+    pub templates: Arc<Templates>,
+    pub lang: Lang,
+    pub from: Mailbox,
+    /// Replies go to the LSP's own address, where set.
+    pub reply_to: Option<Mailbox>,
+}
+
+/// The calendar method of an invitation: a new or moved meeting, or a cancelled one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IcsMethod {
+    Request,
+    Cancel,
+}
+
+impl IcsMethod {
+    fn as_str(self) -> &'static str {
+        match self {
+            IcsMethod::Request => "REQUEST",
+            IcsMethod::Cancel => "CANCEL",
+        }
+    }
+}
+
+impl Composer {
+    /// The email for `row`.
+    ///
+    /// # Errors
+    /// [`ComposeError`] when a template fails or an address is not one.
+    pub fn compose(&self, row: &OutboxRow) -> Result<Message, ComposeError> {
+        let address = row
+            .address
+            .as_deref()
+            .ok_or_else(|| ComposeError("the message has no address".into()))?;
+        let attachment = if row.template == "meeting_invitation_email" {
+            Some(self.invitation_ics(row, IcsMethod::Request)?)
+        } else {
+            None
+        };
+        self.build(&row.template, &row.key, address, &row.context, attachment)
+    }
+
+    /// An email from `template` to `address`; `key` names the occasion (for
+    /// the Message-ID); `ics` is a calendar invitation to attach.
+    ///
+    /// # Errors
+    /// [`ComposeError`] when a template fails or the address is not one.
+    pub fn build(
+        &self,
+        template: &str,
+        key: &str,
+        address: &str,
+        context: &Value,
+        ics: Option<String>,
+    ) -> Result<Message, ComposeError> {
+        let render = |part: &str, context: &Value| {
+            self.templates
+                .render(self.lang, &format!("{template}.{part}"), context)
+                .map_err(|e| ComposeError(format!("template {template}.{part}: {e}")))
+        };
+        let name = context["participant"]["name"]
+            .as_str()
+            .or(context["recipient"].as_str())
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        let to = Mailbox::new(
+            name,
+            address
+                .parse()
+                .map_err(|_| ComposeError(format!("'{address}' is not an email address")))?,
+        );
+        let subject = render("subject", context)?;
+        let text = render("txt", context)?;
+        let html = self
+            .templates
+            .render(
+                self.lang,
+                "email_layout.mail.html",
+                &json!({"subject": subject, "body": text, "lang": self.lang.code()}),
+            )
+            .map_err(|e| ComposeError(format!("template email_layout.mail.html: {e}")))?;
+        let body = MultiPart::alternative()
+            .singlepart(SinglePart::plain(text))
+            .singlepart(SinglePart::html(html));
+        let body = if let Some(ics) = ics {
+            let content_type = ContentType::parse("text/calendar; method=REQUEST; charset=UTF-8")
+                .map_err(|e| ComposeError(e.to_string()))?;
+            MultiPart::mixed()
+                .multipart(body)
+                .singlepart(Attachment::new("undangan-rapat.ics".into()).body(ics, content_type))
+        } else {
+            body
+        };
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(self.message_id(key)));
+        if let Some(reply_to) = &self.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        builder
+            .multipart(body)
+            .map_err(|e| ComposeError(e.to_string()))
+    }
+
+    /// `<hash-of-the-occasion@sender-domain>`: the same for every attempt.
+    pub fn message_id(&self, key: &str) -> String {
+        let hash = crate::domain::to_hex(&Sha256::digest(key.as_bytes()));
+        format!("<{}@{}>", &hash[..32], self.from.email.domain())
+    }
+
+    /// The meeting as an iCalendar object with a UID stable per batch.
+    ///
+    /// # Errors
+    /// When the row's context lacks the meeting's time.
+    pub fn invitation_ics(
+        &self,
+        row: &OutboxRow,
+        method: IcsMethod,
+    ) -> Result<String, ComposeError> {
+        let meeting = &row.context["meeting"];
+        let starts: DateTime<Utc> = meeting["starts_at"]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| ComposeError("the invitation has no meeting time".into()))?;
+        let minutes = meeting["minutes"].as_i64().unwrap_or(180);
+        let batch = row.context["batch"]["id"].as_i64().unwrap_or_default();
+        let scheme = row.context["batch"]["scheme"].as_str().unwrap_or_default();
+        let summary = self.templates.phrase(
+            self.lang,
+            "ics_summary",
+            json!({"batch": batch, "scheme": scheme}),
+        );
+        let mut event = icalendar::Event::new();
+        event
+            .uid(&format!(
+                "sertibot-batch-{batch}-meeting@{}",
+                self.from.email.domain()
+            ))
+            .summary(&summary)
+            .location(meeting["place"].as_str().unwrap_or_default())
+            .starts(starts)
+            .ends(starts + chrono::Duration::minutes(minutes))
+            .add_property("ORGANIZER", format!("mailto:{}", self.from.email))
+            .add_property("SEQUENCE", "0")
+            .add_property(
+                "STATUS",
+                if method == IcsMethod::Cancel {
+                    "CANCELLED"
+                } else {
+                    "CONFIRMED"
+                },
+            );
+        if let Some(address) = &row.address {
+            event.add_property("ATTENDEE", format!("mailto:{address}"));
+        }
+        let mut calendar = Calendar::new();
+        calendar.append_property(("METHOD", method.as_str()));
+        calendar.push(event.done());
+        Ok(calendar.done().to_string())
+    }
+}

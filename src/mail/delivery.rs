@@ -1,0 +1,127 @@
+//! The email delivery worker: takes due email rows from the outbox, builds
+//! and sends them. Temporary failures (connection refused, 4xx, timeouts)
+//! are retried with backoff until delivered; a permanent one (5xx) marks
+//! the row failed and tells Kabag Sertifikasi and Ketua LSP in Telegram
+//! with the address and the server's reason.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+
+use super::compose::Composer;
+use super::transport::{Mailer, SendError};
+use crate::clock::Clock;
+use crate::notify::Channel;
+use crate::outbox::{Progress, backoff};
+use crate::store::{OutboxRow, Store};
+
+/// Failed attempts before an email is given up: with the backoff's 15
+/// minute ceiling, about eight hours of a server being away.
+pub const MAX_ATTEMPTS: i64 = 40;
+
+/// The worker.
+pub struct EmailDelivery {
+    store: Store,
+    mailer: Mailer,
+    composer: Composer,
+    clock: Arc<dyn Clock>,
+}
+
+impl EmailDelivery {
+    /// A worker sending through `mailer`.
+    pub fn new(store: Store, mailer: Mailer, composer: Composer, clock: Arc<dyn Clock>) -> Self {
+        EmailDelivery {
+            store,
+            mailer,
+            composer,
+            clock,
+        }
+    }
+
+    /// Runs until `shutdown` turns true, looking for due rows every second
+    /// (and at once on `wake`).
+    pub async fn run(mut self, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+        tracing::info!(to = %self.mailer.describe(), "email delivery is running");
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.deliver_next().await {
+                Ok(Progress::Idle(_)) => {}
+                Ok(_) => continue,
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "email delivery failed"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                () = wake.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Sends (or defers, or gives up) the oldest due email.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn deliver_next(&mut self) -> anyhow::Result<Progress> {
+        let now = self.clock.now();
+        let mut conn = self.store.pool().acquire().await?;
+        let Some(row) = Store::due_messages(&mut conn, Channel::Email.as_str(), now, 1)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            let next = Store::next_message_due(&mut conn, Channel::Email.as_str()).await?;
+            let wait = next.map(|at| Instant::now() + (at - now).to_std().unwrap_or_default());
+            return Ok(Progress::Idle(wait));
+        };
+        drop(conn);
+        let message = match self.composer.compose(&row) {
+            Ok(message) => message,
+            Err(e) => return self.give_up(&row, &e.0).await,
+        };
+        match self.mailer.send(&message, &row.key).await {
+            Ok(response) => {
+                let mut conn = self.store.pool().acquire().await?;
+                Store::mark_sent(&mut conn, row.id, now).await?;
+                tracing::info!(key = %row.key, server = %response, "email sent");
+                Ok(Progress::Sent(row.key))
+            }
+            Err(SendError::Temporary(why)) if row.attempts + 1 < MAX_ATTEMPTS => {
+                let at =
+                    now + chrono::Duration::from_std(backoff(row.attempts)).unwrap_or_default();
+                let mut conn = self.store.pool().acquire().await?;
+                Store::mark_retry(&mut conn, row.id, at, &why, true).await?;
+                // The server's words may name the recipient: they go to the outbox row, not the log.
+                tracing::warn!(key = %row.key, "email will be retried");
+                Ok(Progress::Deferred(row.key))
+            }
+            Err(SendError::Temporary(why) | SendError::Permanent(why)) => {
+                self.give_up(&row, &why).await
+            }
+        }
+    }
+
+    /// Gives an email up for good and tells Kabag Sertifikasi and Ketua LSP.
+    async fn give_up(&self, row: &OutboxRow, reason: &str) -> anyhow::Result<Progress> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        Store::mark_failed(&mut tx, row.id, reason, now).await?;
+        let members = Store::members(&mut tx).await?;
+        let context = json!({
+            "channel": "email",
+            "recipient": row.context["participant"]["name"].as_str().or(row.context["recipient"].as_str()).unwrap_or_default(),
+            "address": row.address.clone().unwrap_or_default(),
+            "what": row.template,
+            "reason": reason,
+        });
+        let reports = crate::notify::delivery_failed(&members, &row.key, None, context);
+        Store::enqueue(&mut tx, &reports, now).await?;
+        tx.commit().await?;
+        tracing::error!(key = %row.key, "email given up; Kabag Sertifikasi and Ketua LSP are told");
+        Ok(Progress::Failed(row.key.clone()))
+    }
+}

@@ -1,0 +1,489 @@
+//! Email over real SMTP to a real SMTP server on 127.0.0.1 (mailin), each
+//! received message parsed back (mail-parser): a batch's participants get
+//! each of their emails once, invitees a calendar invite, a server that is
+//! down loses nothing, and a refused address is reported.
+
+mod common;
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, NaiveDate};
+use common::{TestApp, add_staff, participants_csv};
+use mail_parser::{MessageParser, MimeHeaders};
+use mailin_embedded::{Handler, Response, Server, response};
+use sertibot::app::{App, Via};
+use sertibot::domain::BatchId;
+use sertibot::mail::compose::Composer;
+use sertibot::mail::delivery::EmailDelivery;
+use sertibot::mail::transport::Mailer;
+use sertibot::outbox::Progress;
+use sertibot::sop::StepNo;
+use sertibot::store::Store;
+use sertibot::workflow::{Actor, Command, Decree, Meeting};
+
+/// Every message the server accepted, raw.
+#[derive(Clone, Default)]
+struct Inbox {
+    received: Arc<Mutex<Vec<Vec<u8>>>>,
+    current: Vec<u8>,
+}
+
+impl Handler for Inbox {
+    fn rcpt(&mut self, to: &str) -> Response {
+        if to.contains("ditolak") {
+            response::NO_MAILBOX
+        } else {
+            response::OK
+        }
+    }
+
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        _to: &[String],
+    ) -> Response {
+        self.current.clear();
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.current.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        self.received
+            .lock()
+            .unwrap()
+            .push(std::mem::take(&mut self.current));
+        response::OK
+    }
+}
+
+/// A free port on 127.0.0.1 (nothing listens there until `serve` is called).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts a real SMTP server on `port` in a thread.
+fn serve(port: u16) -> Arc<Mutex<Vec<Vec<u8>>>> {
+    let inbox = Inbox::default();
+    let received = inbox.received.clone();
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let mut server = Server::new(inbox);
+    server.with_name("smtp.test").with_tcp_listener(listener);
+    std::thread::spawn(move || {
+        let _ = server.serve();
+    });
+    received
+}
+
+async fn app_with_smtp(port: u16) -> TestApp {
+    TestApp::with_config(&format!(
+        "[mail]\nsmtp_url = \"smtp://127.0.0.1:{port}\"\nfrom = \"LSP P1 Politeknik STMI Jakarta <lsp@stmi.example.ac.id>\"\n\
+         [lsp]\nname = \"LSP P1 Politeknik STMI Jakarta\"\nemail = \"lsp@stmi.example.ac.id\"\naddress = \"Jl. Letjen Suprapto No. 26\"\n"
+    ))
+    .await
+}
+
+fn worker(t: &TestApp) -> EmailDelivery {
+    let app = &t.app;
+    let (mailer, from) = Mailer::from_config(&app.config.mail).unwrap();
+    let composer = Composer {
+        templates: app.templates.clone(),
+        lang: app.config.language,
+        from,
+        reply_to: app.config.lsp.email.parse().ok(),
+    };
+    EmailDelivery::new(app.store.clone(), mailer, composer, t.clock.clone())
+}
+
+/// Delivers until nothing is due; returns what each step did.
+async fn drain(worker: &mut EmailDelivery) -> Vec<Progress> {
+    let mut steps = Vec::new();
+    loop {
+        match worker.deliver_next().await.unwrap() {
+            Progress::Idle(_) => return steps,
+            other => steps.push(other),
+        }
+    }
+}
+
+/// Runs a whole batch through the workflow: K and BK alternate, K first.
+async fn run_batch(t: &TestApp, emails: &str) -> BatchId {
+    let app: &App = &t.app;
+    let staff = add_staff(app).await;
+    let batch = app
+        .create_batch(
+            "Operator Mesin Produksi",
+            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            None,
+            &Actor::Operator,
+            Via::Cli,
+        )
+        .await
+        .unwrap();
+    app.import_participants(batch, emails.as_bytes(), &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let act = |actor: &Actor, commands: Vec<Command>| {
+        let actor = actor.clone();
+        async move {
+            app.act(batch, &actor, &commands, Via::Telegram)
+                .await
+                .unwrap()
+        }
+    };
+    let meeting = Meeting {
+        starts_at: common::monday_morning() + Duration::days(2),
+        place: "Ruang Rapat LSP".into(),
+    };
+    act(
+        &staff.administrasi,
+        vec![
+            Command::SetMeeting { meeting },
+            Command::MarkDone { step: StepNo(1) },
+        ],
+    )
+    .await;
+    act(
+        &staff.sertifikasi,
+        vec![Command::MarkDone { step: StepNo(2) }],
+    )
+    .await;
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    let ids: Vec<_> = state.participants.keys().copied().collect();
+    let mut results: Vec<Command> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Command::RecordResult {
+            participant: *p,
+            result: if i % 2 == 0 {
+                sertibot::domain::Competence::Kompeten
+            } else {
+                sertibot::domain::Competence::BelumKompeten
+            },
+        })
+        .collect();
+    results.push(Command::MarkDone { step: StepNo(3) });
+    results.push(Command::RecordDecree {
+        decree: Decree {
+            number: "SK/042/2026".into(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        },
+    });
+    results.push(Command::MarkDone { step: StepNo(4) });
+    act(&staff.ketua, results).await;
+    if ids.len() > 1 {
+        act(
+            &staff.administrasi,
+            vec![Command::MarkDone { step: StepNo(5) }],
+        )
+        .await;
+    }
+    let mut blanks: Vec<Command> = ids
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(i, p)| Command::RecordBlankNumber {
+            participant: *p,
+            number: format!("B-{i}"),
+        })
+        .collect();
+    blanks.push(Command::MarkDone { step: StepNo(6) });
+    blanks.push(Command::MarkDone { step: StepNo(7) });
+    act(&staff.sertifikasi, blanks).await;
+    act(&staff.ketua, vec![Command::MarkDone { step: StepNo(8) }]).await;
+    act(
+        &staff.administrasi,
+        vec![Command::MarkDone { step: StepNo(10) }],
+    )
+    .await;
+    let receipts = ids
+        .iter()
+        .map(|p| Command::RecordReceipt { participant: *p })
+        .collect();
+    act(&staff.sertifikasi, receipts).await;
+    batch
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_participant_gets_each_email_once_as_real_mail() {
+    let port = free_port();
+    let inbox = serve(port);
+    let t = app_with_smtp(port).await;
+    run_batch(&t, &participants_csv(5)).await;
+    let mut worker = worker(&t);
+    let steps = drain(&mut worker).await;
+    assert!(
+        steps.iter().all(|s| matches!(s, Progress::Sent(_))),
+        "{steps:?}"
+    );
+    // Nothing is sent twice, however often the worker looks again.
+    assert!(drain(&mut worker).await.is_empty());
+
+    let raw = inbox.lock().unwrap().clone();
+    let parsed: Vec<_> = raw
+        .iter()
+        .map(|m| MessageParser::default().parse(m).unwrap())
+        .collect();
+    let mut ids: Vec<&str> = parsed.iter().map(|m| m.message_id().unwrap()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), parsed.len(), "one Message-ID per message");
+    // 5 results + 5 handover notices + 5 receipts + 2 invitations (Ketua, Made).
+    assert_eq!(parsed.len(), 17);
+
+    let to = |m: &mail_parser::Message| {
+        m.to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_string()
+    };
+    let ayu: Vec<_> = parsed
+        .iter()
+        .filter(|m| to(m) == "asesi0@example.com")
+        .collect();
+    assert_eq!(ayu.len(), 3);
+    let result = ayu
+        .iter()
+        .find(|m| m.subject().unwrap().contains("Kompeten"))
+        .unwrap();
+    assert_eq!(
+        result.to().unwrap().first().unwrap().name(),
+        Some("Ni Komang Ayu Widyastuti")
+    );
+    assert_eq!(
+        result.subject(),
+        Some("Hasil uji kompetensi Operator Mesin Produksi: Kompeten")
+    );
+    assert_eq!(
+        result.reply_to().unwrap().first().unwrap().address(),
+        Some("lsp@stmi.example.ac.id")
+    );
+    let text = result.body_text(0).unwrap();
+    assert!(
+        text.starts_with("Yth. Ni Komang Ayu Widyastuti,") && text.contains("KOMPETEN (K)"),
+        "{text}"
+    );
+    let html = result.body_html(0).unwrap();
+    assert!(
+        html.contains("KOMPETEN (K)") && html.contains("<html"),
+        "{html}"
+    );
+    let maruf = parsed
+        .iter()
+        .find(|m| to(m) == "asesi1@example.com")
+        .unwrap();
+    assert_eq!(
+        maruf.to().unwrap().first().unwrap().name(),
+        Some("Ma'ruf Amin")
+    );
+    let bk = parsed
+        .iter()
+        .find(|m| {
+            to(m) == "asesi3@example.com"
+                && m.subject().unwrap() == "Hasil uji kompetensi Operator Mesin Produksi"
+        })
+        .unwrap();
+    assert!(bk.body_text(0).unwrap().contains("BELUM KOMPETEN (BK)"));
+
+    // The invitation carries a calendar request.
+    let invitation = parsed.iter().find(|m| to(m) == "made@example.com").unwrap();
+    assert!(
+        invitation
+            .subject()
+            .unwrap()
+            .starts_with("Undangan rapat komite teknis")
+    );
+    let ics = invitation
+        .attachments()
+        .find(|a| {
+            a.content_type()
+                .is_some_and(|c| c.ctype() == "text" && c.subtype() == Some("calendar"))
+        })
+        .unwrap();
+    assert_eq!(
+        ics.content_type().unwrap().attribute("method"),
+        Some("REQUEST")
+    );
+    let calendar = ics.text_contents().unwrap();
+    assert!(calendar.contains("METHOD:REQUEST"), "{calendar}");
+    assert!(
+        calendar.contains("UID:sertibot-batch-1-meeting@stmi.example.ac.id"),
+        "{calendar}"
+    );
+    assert!(calendar.contains("DTSTART:20261126T020000Z"), "{calendar}");
+    assert!(calendar.contains("LOCATION:Ruang Rapat LSP"), "{calendar}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_is_down_loses_nothing() {
+    let port = free_port();
+    let t = app_with_smtp(port).await;
+    run_batch(&t, &participants_csv(2)).await;
+    let mut worker = worker(&t);
+    // Nobody listens: every email is put back for later, none is lost.
+    let steps = drain(&mut worker).await;
+    assert_eq!(steps.len(), 2 * 3 + 2);
+    assert!(
+        steps.iter().all(|s| matches!(s, Progress::Deferred(_))),
+        "{steps:?}"
+    );
+    assert!(
+        matches!(
+            worker.deliver_next().await.unwrap(),
+            Progress::Idle(Some(_))
+        ),
+        "it waits for the backoff"
+    );
+    // An hour later the server is back: everything goes out, once.
+    let inbox = serve(port);
+    t.clock.advance(Duration::hours(1));
+    let steps = drain(&mut worker).await;
+    assert!(
+        steps.iter().all(|s| matches!(s, Progress::Sent(_))),
+        "{steps:?}"
+    );
+    let count = inbox.lock().unwrap().len();
+    assert_eq!(count, 2 * 3 + 2);
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND status <> 'sent'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(pending, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_address_is_reported_to_staff() {
+    let port = free_port();
+    let inbox = serve(port);
+    let t = app_with_smtp(port).await;
+    let csv = "name,email,registration_no\nBagus Setiawan,bagus@example.com,R-1\nDedi Ditolak,ditolak@example.com,R-2\n";
+    let batch = run_batch(&t, csv).await;
+    let mut worker = worker(&t);
+    let steps = drain(&mut worker).await;
+    let failed = steps
+        .iter()
+        .filter(|s| matches!(s, Progress::Failed(_)))
+        .count();
+    assert_eq!(failed, 3, "each of Dedi's three emails: {steps:?}");
+    assert_eq!(inbox.lock().unwrap().len(), 3 + 2);
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    let reports: Vec<_> = sqlx::query_as::<_, (String, String)>(
+        "SELECT key, context FROM outbox WHERE template = 'delivery_failed' ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    // Ketua LSP and Kabag Sertifikasi hear of each failure, with the address and the server's reason.
+    assert_eq!(reports.len(), 6);
+    let context: serde_json::Value = serde_json::from_str(&reports[0].1).unwrap();
+    assert_eq!(context["address"], "ditolak@example.com");
+    assert!(
+        context["reason"].as_str().unwrap().contains("550"),
+        "{context}"
+    );
+    let shown = t
+        .app
+        .templates
+        .render(sertibot::domain::Lang::Id, "delivery_failed.html", &context)
+        .unwrap();
+    assert!(shown.contains("Email ke ditolak@example.com"), "{shown}");
+    let rows = Store::outbox_of(&mut conn, batch).await.unwrap();
+    assert_eq!(rows.iter().filter(|r| r.status == "failed").count(), 3);
+}
+
+#[tokio::test]
+async fn without_a_server_mail_is_written_as_files_and_plain_smtp_elsewhere_is_refused() {
+    let t = TestApp::new().await;
+    run_batch(&t, &participants_csv(1)).await;
+    let mut worker = worker(&t);
+    let steps = drain(&mut worker).await;
+    assert_eq!(steps.len(), 3 + 2);
+    let dir = t.dir.path().join("outbox-mail");
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(files.len(), 5);
+    let any = std::fs::read(files[0].as_ref().unwrap().path()).unwrap();
+    assert!(
+        MessageParser::default()
+            .parse(&any)
+            .unwrap()
+            .message_id()
+            .is_some()
+    );
+
+    for (url, allowed) in [
+        ("smtp://mail.example.ac.id:25", false),
+        ("smtp://mail.example.ac.id:587?tls=required", true),
+        ("smtps://user:pw@mail.example.ac.id:465", true),
+        ("smtp://localhost:2525", true),
+    ] {
+        let t = TestApp::with_config(&format!(
+            "[mail]\nsmtp_url = \"{url}\"\nfrom = \"LSP <lsp@example.ac.id>\"\n"
+        ))
+        .await;
+        let outcome = Mailer::from_config(&t.app.config.mail);
+        assert_eq!(outcome.is_ok(), allowed, "{url}");
+        if let Err(e) = outcome {
+            assert!(
+                e.to_string()
+                    .starts_with("plain SMTP without TLS to mail.example.ac.id is refused"),
+                "{e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn mail_test_sends_one_message_and_prints_what_the_server_said() {
+    let port = free_port();
+    let inbox = serve(port);
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sertibot"))
+        .args(["mail", "test", "ayu@example.ac.id"])
+        .current_dir(dir.path())
+        .env("SERTIBOT_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+        .env("SERTIBOT_MAIL_FROM", "LSP STMI <lsp@stmi.example.ac.id>")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("The server said: 250"), "{stdout}");
+    let raw = inbox.lock().unwrap().clone();
+    assert_eq!(raw.len(), 1);
+    let message = MessageParser::default().parse(&raw[0]).unwrap();
+    assert_eq!(message.subject(), Some("Uji email sertibot"));
+
+    // A server that refuses: one sentence, non-zero exit, no password.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sertibot"))
+        .args(["mail", "test", "ditolak@example.ac.id"])
+        .current_dir(dir.path())
+        .env("SERTIBOT_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+        .env("SERTIBOT_MAIL_FROM", "LSP STMI <lsp@stmi.example.ac.id>")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.starts_with("error: the server refused the test message:"),
+        "{stderr}"
+    );
+}
