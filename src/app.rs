@@ -680,15 +680,26 @@ impl App {
             },
         );
         Store::enqueue(tx, &messages, now).await?;
-        if effects.contains(&workflow::Effect::MeetingInvitation)
-            && let Some(meeting) = &state.meeting
-        {
+        let invitation_out = effects.iter().any(|e| {
+            matches!(
+                e,
+                workflow::Effect::MeetingInvitation
+                    | workflow::Effect::MeetingChanged {
+                        cancelled: false,
+                        ..
+                    }
+            )
+        });
+        if invitation_out && let Some(meeting) = &state.meeting {
             // Invitees who have not answered are reminded before the meeting.
             let at = meeting.starts_at - self.config.rsvp_reminder_lead;
             if at > now {
                 Store::set_timer(
                     tx,
-                    &format!("b{}:rsvp-reminder", state.id),
+                    &format!(
+                        "b{}:rsvp-reminder:s{}",
+                        state.id, state.meeting_changes.sequence
+                    ),
                     Some(state.id),
                     "rsvp_reminder",
                     at,

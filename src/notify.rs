@@ -199,6 +199,62 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                     });
                 }
             }
+            Effect::MeetingChanged { cancelled, reason } => {
+                let Some(meeting) = &state.meeting else {
+                    continue;
+                };
+                let sequence = state.meeting_changes.sequence;
+                let invitees = state
+                    .procedure
+                    .step_recording(RecordKind::Results)
+                    .map(|s| s.roles.clone())
+                    .unwrap_or_default();
+                let members = holders(&|m| !m.roles.is_disjoint(&invitees));
+                for (whom, member, chat, name) in recipients(&members, audience.groups) {
+                    let context = json!({
+                        "batch": batch,
+                        "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place, "minutes": meeting_minutes(state)},
+                        "recipient": name,
+                        "cancelled": cancelled,
+                        "reason": reason,
+                        "sequence": sequence,
+                    });
+                    out.push(Outgoing {
+                        key: format!("b{b}:meeting-change:s{sequence}:{whom}"),
+                        channel: Channel::Telegram,
+                        batch: Some(state.id),
+                        member,
+                        participant: None,
+                        address: None,
+                        template: "meeting_changed".into(),
+                        context: context.clone(),
+                        edit_of: None,
+                        chat_id: chat,
+                    });
+                    let email = member
+                        .and_then(|id| members.iter().find(|m| m.id == id))
+                        .and_then(|m| m.email.as_ref());
+                    if let Some(email) = email {
+                        out.push(Outgoing {
+                            key: format!("b{b}:invite:{whom}:email:s{sequence}"),
+                            channel: Channel::Email,
+                            batch: Some(state.id),
+                            member,
+                            participant: None,
+                            address: Some(email.as_str().to_string()),
+                            template: if *cancelled {
+                                "meeting_cancel_email"
+                            } else {
+                                "meeting_update_email"
+                            }
+                            .into(),
+                            context,
+                            edit_of: None,
+                            chat_id: None,
+                        });
+                    }
+                }
+            }
             Effect::MeetingInvitation => {
                 let Some(meeting) = &state.meeting else {
                     continue;
@@ -512,7 +568,9 @@ pub fn rsvp_reminders(state: &BatchState, audience: &Audience<'_>) -> Vec<Outgoi
         return Vec::new();
     };
     let plenary = state.procedure.step_recording(RecordKind::Results);
-    if plenary.is_none_or(|s| state.run(s.no).state.is_finished()) {
+    if plenary.is_none_or(|s| state.run(s.no).state.is_finished())
+        || state.meeting_changes.cancelled
+    {
         return Vec::new();
     }
     let invitees = plenary.map(|s| s.roles.clone()).unwrap_or_default();
@@ -522,7 +580,10 @@ pub fn rsvp_reminders(state: &BatchState, audience: &Audience<'_>) -> Vec<Outgoi
         .iter()
         .filter(|m| !m.roles.is_disjoint(&invitees) && !state.rsvps.contains_key(&m.id))
         .map(|m| Outgoing {
-            key: format!("b{b}:rsvp-reminder:m{}", m.id),
+            key: format!(
+                "b{b}:rsvp-reminder:s{}:m{}",
+                state.meeting_changes.sequence, m.id
+            ),
             channel: Channel::Telegram,
             batch: Some(state.id),
             member: Some(m.id),

@@ -487,3 +487,113 @@ fn mail_test_sends_one_message_and_prints_what_the_server_said() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_meeting_updates_the_calendar_and_a_cancelled_one_cancels_it() {
+    let port = free_port();
+    let inbox = serve(port);
+    let t = app_with_smtp(port).await;
+    let app = &t.app;
+    let staff = add_staff(app).await;
+    let batch = app
+        .create_batch(
+            "Juru Las",
+            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            None,
+            &Actor::Operator,
+            Via::Cli,
+        )
+        .await
+        .unwrap();
+    app.import_participants(
+        batch,
+        participants_csv(2).as_bytes(),
+        &Actor::Operator,
+        Via::Cli,
+    )
+    .await
+    .unwrap();
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let first = Meeting {
+        starts_at: common::monday_morning() + Duration::days(2),
+        place: "Ruang Rapat LSP".into(),
+    };
+    let moved = Meeting {
+        starts_at: common::monday_morning() + Duration::days(3),
+        place: "Ruang Sidang".into(),
+    };
+    for commands in [
+        vec![
+            Command::SetMeeting { meeting: first },
+            Command::MarkDone { step: StepNo(1) },
+        ],
+        vec![Command::RescheduleMeeting { meeting: moved }],
+        vec![Command::CancelMeeting {
+            reason: "Ketua LSP dinas luar".into(),
+        }],
+    ] {
+        app.act(batch, &staff.administrasi, &commands, Via::Telegram)
+            .await
+            .unwrap();
+    }
+    let mut worker = worker(&t);
+    drain(&mut worker).await;
+    let raw = inbox.lock().unwrap().clone();
+    let to_made: Vec<_> = raw
+        .iter()
+        .map(|m| MessageParser::default().parse(m).unwrap())
+        .filter(|m| m.to().unwrap().first().unwrap().address() == Some("made@example.com"))
+        .collect();
+    assert_eq!(to_made.len(), 3);
+    let calendars: Vec<(String, String)> = to_made
+        .iter()
+        .map(|m| {
+            let ics = m
+                .attachments()
+                .find(|a| {
+                    a.content_type()
+                        .is_some_and(|c| c.subtype() == Some("calendar"))
+                })
+                .unwrap();
+            (
+                ics.content_type()
+                    .unwrap()
+                    .attribute("method")
+                    .unwrap()
+                    .to_string(),
+                ics.text_contents().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let methods: Vec<&str> = calendars.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(methods, vec!["REQUEST", "REQUEST", "CANCEL"]);
+    for (i, (method, ics)) in calendars.iter().enumerate() {
+        assert!(ics.contains(&format!("METHOD:{method}")), "{ics}");
+        assert!(ics.contains(&format!("SEQUENCE:{i}")), "{ics}");
+        assert!(
+            ics.contains(&format!(
+                "UID:sertibot-batch-{batch}-meeting@stmi.example.ac.id"
+            )),
+            "{ics}"
+        );
+    }
+    assert!(
+        calendars[1].1.contains("LOCATION:Ruang Sidang")
+            && calendars[1].1.contains("DTSTART:20261127T020000Z")
+    );
+    assert!(calendars[2].1.contains("STATUS:CANCELLED"));
+    assert!(
+        to_made[1]
+            .subject()
+            .unwrap()
+            .starts_with("Perubahan jadwal rapat komite teknis")
+    );
+    assert!(
+        to_made[2]
+            .body_text(0)
+            .unwrap()
+            .contains("Alasan: Ketua LSP dinas luar")
+    );
+}

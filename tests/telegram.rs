@@ -671,8 +671,8 @@ async fn refusals_repeats_restarts_and_failures_lose_nothing() {
         assert_eq!(
             reminders,
             vec![
-                format!("b{batch}:rsvp-reminder:m1"),
-                format!("b{batch}:rsvp-reminder:m5")
+                format!("b{batch}:rsvp-reminder:s0:m1"),
+                format!("b{batch}:rsvp-reminder:s0:m5")
             ]
         );
         let fired = Store::audit_of(&mut conn, Some(batch))

@@ -58,10 +58,16 @@ impl Composer {
             .address
             .as_deref()
             .ok_or_else(|| ComposeError("the message has no address".into()))?;
-        let attachment = if row.template == "meeting_invitation_email" {
-            Some(self.invitation_ics(row, IcsMethod::Request)?)
-        } else {
-            None
+        let attachment = match row.template.as_str() {
+            "meeting_invitation_email" | "meeting_update_email" => Some((
+                self.invitation_ics(row, IcsMethod::Request)?,
+                IcsMethod::Request,
+            )),
+            "meeting_cancel_email" => Some((
+                self.invitation_ics(row, IcsMethod::Cancel)?,
+                IcsMethod::Cancel,
+            )),
+            _ => None,
         };
         self.build(&row.template, &row.key, address, &row.context, attachment)
     }
@@ -77,7 +83,7 @@ impl Composer {
         key: &str,
         address: &str,
         context: &Value,
-        ics: Option<String>,
+        ics: Option<(String, IcsMethod)>,
     ) -> Result<Message, ComposeError> {
         let render = |part: &str, context: &Value| {
             self.templates
@@ -108,9 +114,13 @@ impl Composer {
         let body = MultiPart::alternative()
             .singlepart(SinglePart::plain(text))
             .singlepart(SinglePart::html(html));
-        let body = if let Some(ics) = ics {
-            let content_type = ContentType::parse("text/calendar; method=REQUEST; charset=UTF-8")
-                .map_err(|e| ComposeError(e.to_string()))?;
+        let body = if let Some((ics, method)) = ics {
+            // The MIME method is the calendar's own METHOD.
+            let content_type = ContentType::parse(&format!(
+                "text/calendar; method={}; charset=UTF-8",
+                method.as_str()
+            ))
+            .map_err(|e| ComposeError(e.to_string()))?;
             MultiPart::mixed()
                 .multipart(body)
                 .singlepart(Attachment::new("undangan-rapat.ics".into()).body(ics, content_type))
@@ -170,7 +180,10 @@ impl Composer {
             .starts(starts)
             .ends(starts + chrono::Duration::minutes(minutes))
             .add_property("ORGANIZER", format!("mailto:{}", self.from.email))
-            .add_property("SEQUENCE", "0")
+            .add_property(
+                "SEQUENCE",
+                row.context["sequence"].as_u64().unwrap_or(0).to_string(),
+            )
             .add_property(
                 "STATUS",
                 if method == IcsMethod::Cancel {

@@ -255,7 +255,7 @@ impl super::Store {
     ) -> anyhow::Result<Option<BatchState>> {
         let Some(row) = sqlx::query(
             "SELECT b.status, b.meeting_starts_at, b.meeting_place, b.decree_number, b.decree_date,
-                    p.source, p.fingerprint
+                    b.meeting_sequence, b.meeting_cancelled, p.source, p.fingerprint
              FROM batches b JOIN procedures p ON p.id = b.procedure_id WHERE b.id = ?",
         )
         .bind(batch.0)
@@ -287,6 +287,10 @@ impl super::Store {
                 .map(|r| (ParticipantId(r.get("id")), r.get::<String, _>("name"))),
         );
         state.status = read_status(row.get("status"))?;
+        state.meeting_changes = crate::workflow::MeetingChanges {
+            sequence: u32::try_from(row.get::<i64, _>("meeting_sequence")).unwrap_or_default(),
+            cancelled: row.get::<i64, _>("meeting_cancelled") != 0,
+        };
         let opt_ms = |r: &sqlx::sqlite::SqliteRow, c: &str| r.get::<Option<i64>, _>(c).map(from_ms);
         for r in &rows {
             let Some(p) = state.participants.get_mut(&ParticipantId(r.get("id"))) else {

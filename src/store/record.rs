@@ -118,6 +118,40 @@ impl super::Store {
                     .execute(&mut *conn)
                     .await?;
                 }
+                Event::MeetingRescheduled {
+                    meeting, sequence, ..
+                } => {
+                    sqlx::query(
+                        "UPDATE batches SET meeting_starts_at = ?, meeting_place = ?, meeting_sequence = ?,
+                             meeting_cancelled = 0, meeting_cancel_reason = NULL WHERE id = ?",
+                    )
+                    .bind(ms(meeting.starts_at))
+                    .bind(&meeting.place)
+                    .bind(i64::from(*sequence))
+                    .bind(b)
+                    .execute(&mut *conn)
+                    .await?;
+                    sqlx::query("DELETE FROM rsvps WHERE batch_id = ?")
+                        .bind(b)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Event::MeetingCancelled {
+                    sequence, reason, ..
+                } => {
+                    sqlx::query(
+                        "UPDATE batches SET meeting_sequence = ?, meeting_cancelled = 1, meeting_cancel_reason = ? WHERE id = ?",
+                    )
+                    .bind(i64::from(*sequence))
+                    .bind(reason)
+                    .bind(b)
+                    .execute(&mut *conn)
+                    .await?;
+                    sqlx::query("DELETE FROM rsvps WHERE batch_id = ?")
+                        .bind(b)
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 Event::RsvpRecorded {
                     member,
                     attend,

@@ -63,10 +63,19 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
 
 /// The commands shown in Telegram's menu, with their descriptions.
 pub fn menu(ctx: &BotContext) -> Vec<BotCommand> {
-    ["bantuan", "tugas", "status", "batch", "batchbaru", "batal"]
-        .into_iter()
-        .map(|c| BotCommand::new(c, ctx.phrase(&format!("command_{c}"), json!({}))))
-        .collect()
+    [
+        "bantuan",
+        "tugas",
+        "status",
+        "batch",
+        "batchbaru",
+        "ubahrapat",
+        "batalrapat",
+        "batal",
+    ]
+    .into_iter()
+    .map(|c| BotCommand::new(c, ctx.phrase(&format!("command_{c}"), json!({}))))
+    .collect()
 }
 
 impl BotContext {
@@ -195,6 +204,18 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
             .await
         }
         Some("tugas") => tasks(&ctx, chat, &member, key("tasks")).await,
+        Some(word @ ("ubahrapat" | "batalrapat")) => {
+            change_meeting(
+                &ctx,
+                chat,
+                user,
+                &member,
+                argument.trim(),
+                word == "batalrapat",
+                update_id,
+            )
+            .await
+        }
         Some("batchbaru") => {
             if member.roles.contains(&Role::KabagSertifikasi)
                 || member.roles.contains(&Role::KetuaLsp)
@@ -607,6 +628,86 @@ async fn status(
     .await
 }
 
+/// `/ubahrapat [batch]` and `/batalrapat [batch]`: move or cancel the meeting
+/// after its invitation went out (the meeting step's people only).
+async fn change_meeting(
+    ctx: &BotContext,
+    chat: i64,
+    user: TelegramUserId,
+    member: &Member,
+    argument: &str,
+    cancel: bool,
+    update_id: i64,
+) -> Result<(), AppError> {
+    let key = |what: &str| format!("u{update_id}:{what}");
+    let batch = if argument.is_empty() {
+        match ctx
+            .app
+            .batches()
+            .await?
+            .into_iter()
+            .find(|b| b.status == BatchStatus::Running)
+        {
+            Some(b) => b.info.id,
+            None => {
+                return ctx
+                    .say_phrase(chat, Some(member), key("none"), "no_batches", json!({}))
+                    .await;
+            }
+        }
+    } else {
+        match argument.parse::<BatchId>() {
+            Ok(id) => id,
+            Err(_) => {
+                return ctx
+                    .say_phrase(
+                        chat,
+                        Some(member),
+                        key("bad"),
+                        "bad_batch",
+                        json!({"text": argument}),
+                    )
+                    .await;
+            }
+        }
+    };
+    let probe = if cancel {
+        Command::CancelMeeting { reason: "?".into() }
+    } else {
+        Command::RescheduleMeeting {
+            meeting: Meeting {
+                starts_at: ctx.app.now() + Duration::days(1),
+                place: "?".into(),
+            },
+        }
+    };
+    if let Err(e) = ctx.app.would_accept(batch, &actor(member), &probe).await {
+        let text = ctx.explain(&e);
+        return ctx
+            .say(
+                chat,
+                Some(member),
+                key("refused"),
+                "reply",
+                json!({ "text": text }),
+                None,
+            )
+            .await;
+    }
+    let awaiting = if cancel {
+        Awaiting::CancelReason { batch }
+    } else {
+        Awaiting::MeetingDate {
+            batch,
+            moving: true,
+        }
+    };
+    let value = serde_json::to_value(&awaiting).unwrap_or_default();
+    ctx.app.set_conversation(user, chat, Some(&value)).await?;
+    ctx.say_phrase(chat, Some(member), key("ask"), awaiting.prompt(), json!({}))
+        .await
+}
+
 /// A typed answer in a conversation.
 async fn answer(
     ctx: &BotContext,
@@ -653,48 +754,89 @@ async fn answer(
             .await?;
             done().await
         }
-        Awaiting::MeetingDate { batch } => match read_date(text) {
-            Some(date) => next(Awaiting::MeetingTime { batch, date }).await,
+        Awaiting::MeetingDate { batch, moving } => match read_date(text) {
+            Some(date) => {
+                next(Awaiting::MeetingTime {
+                    batch,
+                    date,
+                    moving,
+                })
+                .await
+            }
             None => {
                 ctx.say_phrase(chat, Some(member), key("bad"), "bad_date", json!({}))
                     .await
             }
         },
-        Awaiting::MeetingTime { batch, date } => {
-            match read_time(text).and_then(|t| local_instant(date, t, tz)) {
-                Some(starts_at) => next(Awaiting::MeetingPlace { batch, starts_at }).await,
-                None => {
-                    ctx.say_phrase(chat, Some(member), key("bad"), "bad_time", json!({}))
-                        .await
-                }
+        Awaiting::MeetingTime {
+            batch,
+            date,
+            moving,
+        } => match read_time(text).and_then(|t| local_instant(date, t, tz)) {
+            Some(starts_at) => {
+                next(Awaiting::MeetingPlace {
+                    batch,
+                    starts_at,
+                    moving,
+                })
+                .await
             }
-        }
-        Awaiting::MeetingPlace { batch, starts_at } => {
+            None => {
+                ctx.say_phrase(chat, Some(member), key("bad"), "bad_time", json!({}))
+                    .await
+            }
+        },
+        Awaiting::MeetingPlace {
+            batch,
+            starts_at,
+            moving,
+        } => {
             let meeting = Meeting {
                 starts_at,
                 place: text.into(),
             };
-            let result = act(batch, vec![Command::SetMeeting { meeting }]).await;
+            let command = if moving {
+                Command::RescheduleMeeting { meeting }
+            } else {
+                Command::SetMeeting { meeting }
+            };
+            let result = act(batch, vec![command]).await;
             let shown = json!({
                 "starts_at": crate::templates::Templates::instant_text(starts_at, tz, ctx.lang),
                 "place": text.trim(),
             });
             let refused = result.is_err();
+            let phrase = if moving {
+                "meeting_moved"
+            } else {
+                "meeting_set"
+            };
+            finish(ctx, chat, member, key("meeting"), result, phrase, shown).await?;
+            if refused {
+                next(Awaiting::MeetingDate { batch, moving }).await
+            } else {
+                done().await
+            }
+        }
+        Awaiting::CancelReason { batch } => {
+            let result = act(
+                batch,
+                vec![Command::CancelMeeting {
+                    reason: text.into(),
+                }],
+            )
+            .await;
             finish(
                 ctx,
                 chat,
                 member,
-                key("meeting"),
+                key("cancel"),
                 result,
-                "meeting_set",
-                shown,
+                "meeting_cancelled_ok",
+                json!({}),
             )
             .await?;
-            if refused {
-                next(Awaiting::MeetingDate { batch }).await
-            } else {
-                done().await
-            }
+            done().await
         }
         Awaiting::AbsenceReason { batch } => {
             let result = act(
@@ -1066,7 +1208,14 @@ impl Press<'_> {
                 };
                 self.check(batch, Command::SetMeeting { meeting: probe })
                     .await?;
-                self.ask(Awaiting::MeetingDate { batch }, json!({})).await
+                self.ask(
+                    Awaiting::MeetingDate {
+                        batch,
+                        moving: false,
+                    },
+                    json!({}),
+                )
+                .await
             }
             Button::Attend { batch } => {
                 let decisions = self

@@ -15,15 +15,28 @@ use crate::sop::StepNo;
 pub enum Awaiting {
     /// A short text describing a problem with a step.
     ProblemText { batch: BatchId, step: StepNo },
-    /// The meeting's date.
-    MeetingDate { batch: BatchId },
+    /// The meeting's date (`moving`: after the invitation went out).
+    MeetingDate {
+        batch: BatchId,
+        #[serde(default)]
+        moving: bool,
+    },
     /// The meeting's starting time on that date.
-    MeetingTime { batch: BatchId, date: NaiveDate },
+    MeetingTime {
+        batch: BatchId,
+        date: NaiveDate,
+        #[serde(default)]
+        moving: bool,
+    },
     /// The meeting's place or online link.
     MeetingPlace {
         batch: BatchId,
         starts_at: DateTime<Utc>,
+        #[serde(default)]
+        moving: bool,
     },
+    /// Why the meeting is cancelled.
+    CancelReason { batch: BatchId },
     /// Why the member cannot attend.
     AbsenceReason { batch: BatchId },
     /// The decree's number.
@@ -53,6 +66,7 @@ impl Awaiting {
             Awaiting::MeetingTime { .. } => "ask_meeting_time",
             Awaiting::MeetingPlace { .. } => "ask_meeting_place",
             Awaiting::AbsenceReason { .. } => "ask_absence_reason",
+            Awaiting::CancelReason { .. } => "ask_cancel_reason",
             Awaiting::DecreeNumber { .. } => "ask_decree_number",
             Awaiting::DecreeDate { .. } => "ask_decree_date",
             Awaiting::BlankNumbers { .. } => "ask_blank_numbers",

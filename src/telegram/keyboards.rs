@@ -91,10 +91,13 @@ pub fn for_message(
             "button_start",
             Button::Start { batch },
         )]])),
-        "meeting_invitation" | "rsvp_reminder" => Some(InlineKeyboardMarkup::new(vec![vec![
-            button(templates, lang, "button_attend", Button::Attend { batch }),
-            button(templates, lang, "button_absent", Button::Absent { batch }),
-        ]])),
+        "meeting_changed" if context["cancelled"].as_bool() == Some(true) => None,
+        "meeting_invitation" | "rsvp_reminder" | "meeting_changed" => {
+            Some(InlineKeyboardMarkup::new(vec![vec![
+                button(templates, lang, "button_attend", Button::Attend { batch }),
+                button(templates, lang, "button_absent", Button::Absent { batch }),
+            ]]))
+        }
         _ => None,
     }
 }

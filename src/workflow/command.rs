@@ -51,6 +51,10 @@ pub enum Command {
     MarkDone { step: StepNo },
     /// Set the meeting's time and place (the invitation's content).
     SetMeeting { meeting: Meeting },
+    /// Move the meeting after the invitation went out.
+    RescheduleMeeting { meeting: Meeting },
+    /// Cancel the meeting after the invitation went out.
+    CancelMeeting { reason: String },
     /// Answer the meeting invitation.
     Rsvp {
         attend: bool,

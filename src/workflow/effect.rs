@@ -21,6 +21,12 @@ pub enum Effect {
     TaskChanged { step: StepNo },
     /// Update the live tally of answers to the meeting invitation.
     RsvpChanged,
+    /// Tell every invitee the meeting moved (`cancelled: false`) or was
+    /// cancelled; the calendar copy is updated or cancelled.
+    MeetingChanged {
+        cancelled: bool,
+        reason: Option<String>,
+    },
     /// Send the meeting invitation to every invitee (Telegram; email where
     /// the member has an address).
     MeetingInvitation,
@@ -76,6 +82,26 @@ pub fn effects_of(state: &BatchState, events: &[Event]) -> Vec<Effect> {
                 push_once(&mut effects, Effect::TaskChanged { step: *step });
             }
             Event::RsvpRecorded { .. } => push_once(&mut effects, Effect::RsvpChanged),
+            Event::MeetingRescheduled { .. } => {
+                push_once(
+                    &mut effects,
+                    Effect::MeetingChanged {
+                        cancelled: false,
+                        reason: None,
+                    },
+                );
+                push_once(&mut effects, Effect::RsvpChanged);
+            }
+            Event::MeetingCancelled { reason, .. } => {
+                push_once(
+                    &mut effects,
+                    Effect::MeetingChanged {
+                        cancelled: true,
+                        reason: Some(reason.clone()),
+                    },
+                );
+                push_once(&mut effects, Effect::RsvpChanged);
+            }
             Event::StepCompleted { step, .. } => {
                 effects.push(Effect::ClearDeadline {
                     step: *step,

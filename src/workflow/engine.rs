@@ -10,7 +10,7 @@ use super::command::{Actor, Command, Staff};
 use super::effect::{Effect, effects_of};
 use super::event::Event;
 use super::refusal::{Field, MissingInput, Refusal};
-use super::state::{BatchState, BatchStatus, HandoverStage, StepState};
+use super::state::{BatchState, BatchStatus, HandoverStage, Meeting, StepState};
 use crate::domain::{Competence, ParticipantId, Role, RoleSet};
 use crate::sop::{RecordKind, Step, StepNo};
 
@@ -107,6 +107,43 @@ impl Run<'_> {
                 Ok(())
             }
             Command::Rsvp { attend, reason } => self.rsvp(staff, *attend, reason.as_deref()),
+            Command::RescheduleMeeting { meeting } => {
+                self.require_changeable_meeting(staff)?;
+                let place = required(&meeting.place, Field::Place, MAX_PLACE)?;
+                if meeting.starts_at <= self.now {
+                    return Err(Refusal::MeetingInPast);
+                }
+                let meeting = Meeting {
+                    starts_at: meeting.starts_at,
+                    place,
+                };
+                if self.state.meeting.as_ref() == Some(&meeting)
+                    && !self.state.meeting_changes.cancelled
+                {
+                    return Ok(());
+                }
+                self.emit(Event::MeetingRescheduled {
+                    meeting,
+                    sequence: self.state.meeting_changes.sequence + 1,
+                    by: staff.id,
+                    at: self.now,
+                });
+                Ok(())
+            }
+            Command::CancelMeeting { reason } => {
+                self.require_changeable_meeting(staff)?;
+                let reason = required(reason, Field::Reason, MAX_REASON)?;
+                if self.state.meeting_changes.cancelled {
+                    return Ok(());
+                }
+                self.emit(Event::MeetingCancelled {
+                    sequence: self.state.meeting_changes.sequence + 1,
+                    reason,
+                    by: staff.id,
+                    at: self.now,
+                });
+                Ok(())
+            }
             Command::RecordResult {
                 participant,
                 result,
@@ -342,6 +379,32 @@ impl Run<'_> {
         }
     }
 
+    /// The meeting may be moved or cancelled by the meeting step's people
+    /// after the invitation went out and until the plenary is over.
+    fn require_changeable_meeting(&self, staff: &Staff) -> Result<(), Refusal> {
+        let meeting_step = self
+            .state
+            .procedure
+            .step_recording(RecordKind::Meeting)
+            .cloned()
+            .ok_or(Refusal::NothingRecords {
+                record: RecordKind::Meeting,
+            })?;
+        Self::require_role(staff, &meeting_step, &meeting_step.entry_roles)?;
+        if self.state.run(meeting_step.no).state != StepState::Done {
+            return Err(Refusal::InvitationNotSent);
+        }
+        let over = self
+            .state
+            .procedure
+            .step_recording(RecordKind::Results)
+            .is_some_and(|s| self.state.run(s.no).state.is_finished());
+        if over {
+            return Err(Refusal::MeetingOver);
+        }
+        Ok(())
+    }
+
     fn rsvp(&mut self, staff: &Staff, attend: bool, reason: Option<&str>) -> Result<(), Refusal> {
         let meeting_step = self
             .state
@@ -368,6 +431,9 @@ impl Run<'_> {
         }
         if self.state.run(plenary.no).state.is_finished() {
             return Err(Refusal::MeetingOver);
+        }
+        if self.state.meeting_changes.cancelled {
+            return Err(Refusal::MeetingCancelled);
         }
         let reason = if attend {
             None

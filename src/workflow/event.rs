@@ -50,6 +50,20 @@ pub enum Event {
         by: MemberId,
         at: DateTime<Utc>,
     },
+    /// The meeting moved after its invitation went out; invitees answer again.
+    MeetingRescheduled {
+        meeting: Meeting,
+        sequence: u32,
+        by: MemberId,
+        at: DateTime<Utc>,
+    },
+    /// The meeting was cancelled after its invitation went out.
+    MeetingCancelled {
+        sequence: u32,
+        reason: String,
+        by: MemberId,
+        at: DateTime<Utc>,
+    },
     /// An invitee answered the invitation.
     RsvpRecorded {
         member: MemberId,
@@ -111,6 +125,8 @@ impl Event {
             Event::DoneMarked { .. } => "done_marked",
             Event::StepCompleted { .. } => "step_completed",
             Event::MeetingSet { .. } => "meeting_set",
+            Event::MeetingRescheduled { .. } => "meeting_rescheduled",
+            Event::MeetingCancelled { .. } => "meeting_cancelled",
             Event::RsvpRecorded { .. } => "rsvp_recorded",
             Event::ResultRecorded { .. } => "result_recorded",
             Event::DecreeRecorded { .. } => "decree_recorded",

@@ -24,6 +24,6 @@ pub use engine::{
 pub use event::Event;
 pub use refusal::{Field, MissingInput, Refusal};
 pub use state::{
-    BatchState, BatchStatus, Decree, DoneMark, Handover, HandoverStage, Meeting, ParticipantState,
-    Rsvp, StepRun, StepState,
+    BatchState, BatchStatus, Decree, DoneMark, Handover, HandoverStage, Meeting, MeetingChanges,
+    ParticipantState, Rsvp, StepRun, StepState,
 };

@@ -82,6 +82,8 @@ pub enum Refusal {
     InvitationNotSent,
     /// The meeting has ended; answers are closed.
     MeetingOver,
+    /// The meeting was cancelled; there is nothing to answer.
+    MeetingCancelled,
     /// Only invitees answer the invitation.
     NotInvited,
     /// The participant's document is not ready yet.
@@ -117,6 +119,7 @@ impl Refusal {
             Refusal::MeetingInPast => "meeting_in_past",
             Refusal::InvitationNotSent => "invitation_not_sent",
             Refusal::MeetingOver => "meeting_over",
+            Refusal::MeetingCancelled => "meeting_cancelled",
             Refusal::NotInvited => "not_invited",
             Refusal::ParticipantNotReady { .. } => "participant_not_ready",
             Refusal::AlreadyReceived { .. } => "already_received",
@@ -124,7 +127,7 @@ impl Refusal {
     }
 
     /// Every refusal's key, so a test can check each has a sentence.
-    pub const KEYS: [&'static str; 26] = [
+    pub const KEYS: [&'static str; 27] = [
         "batch_not_started",
         "batch_already_started",
         "batch_finished",
@@ -148,6 +151,7 @@ impl Refusal {
         "meeting_in_past",
         "invitation_not_sent",
         "meeting_over",
+        "meeting_cancelled",
         "not_invited",
         "participant_not_ready",
         "already_received",

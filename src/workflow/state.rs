@@ -186,6 +186,22 @@ pub struct Meeting {
     pub place: String,
 }
 
+/// Changes to the meeting after its invitation went out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MeetingChanges {
+    /// How often the invitation was changed (a calendar's SEQUENCE).
+    pub sequence: u32,
+    /// The meeting was cancelled (until it is rescheduled).
+    pub cancelled: bool,
+}
+
+impl MeetingChanges {
+    /// No change yet.
+    pub fn none() -> Self {
+        MeetingChanges::default()
+    }
+}
+
 /// An invitee's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rsvp {
@@ -212,6 +228,8 @@ pub struct BatchState {
     pub participants: BTreeMap<ParticipantId, ParticipantState>,
     pub steps: BTreeMap<StepNo, StepRun>,
     pub meeting: Option<Meeting>,
+    /// Reschedules and cancellation after the invitation went out.
+    pub meeting_changes: MeetingChanges,
     pub rsvps: BTreeMap<MemberId, Rsvp>,
     pub decree: Option<Decree>,
 }
@@ -249,6 +267,7 @@ impl BatchState {
                 .collect(),
             steps,
             meeting: None,
+            meeting_changes: MeetingChanges::default(),
             rsvps: BTreeMap::new(),
             decree: None,
         }
@@ -308,6 +327,24 @@ impl BatchState {
             }
             Event::ProblemReported { .. } => {}
             Event::MeetingSet { meeting, .. } => self.meeting = Some(meeting.clone()),
+            Event::MeetingRescheduled {
+                meeting, sequence, ..
+            } => {
+                self.meeting = Some(meeting.clone());
+                self.meeting_changes = MeetingChanges {
+                    sequence: *sequence,
+                    cancelled: false,
+                };
+                // Everyone answers the new time afresh.
+                self.rsvps.clear();
+            }
+            Event::MeetingCancelled { sequence, .. } => {
+                self.meeting_changes = MeetingChanges {
+                    sequence: *sequence,
+                    cancelled: true,
+                };
+                self.rsvps.clear();
+            }
             Event::RsvpRecorded {
                 member,
                 attend,

@@ -861,7 +861,14 @@ fn any_command(participants: i64) -> impl Strategy<Value = Command> {
                 place: "Ruang 1".into(),
             }
         }),
-        1 => any::<bool>().prop_map(|attend| Command::Rsvp { attend, reason: Some("alasan".into()) }),
+                1 => any::<bool>().prop_map(|attend| Command::Rsvp { attend, reason: Some("alasan".into()) }),
+        1 => Just(Command::RescheduleMeeting {
+            meeting: Meeting {
+                starts_at: Utc.with_ymd_and_hms(2030, 1, 2, 2, 0, 0).unwrap(),
+                place: "Ruang 2".into(),
+            }
+        }),
+        1 => Just(Command::CancelMeeting { reason: "Ketua sakit".into() }),
         4 => (who.clone(), verdict).prop_map(|(participant, result)| Command::RecordResult { participant, result }),
         2 => Just(Command::RecordDecree {
             decree: Decree { number: "SK/1".into(), date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap() }
@@ -889,7 +896,9 @@ fn allowed_roles(state: &BatchState, command: &Command) -> Option<crate::domain:
             procedure.step(*step).map(|s| s.roles.clone())
         }
         Command::MarkDone { step } => procedure.step(*step).map(|s| s.done_by.clone()),
-        Command::SetMeeting { .. } => by_record(RecordKind::Meeting),
+        Command::SetMeeting { .. }
+        | Command::RescheduleMeeting { .. }
+        | Command::CancelMeeting { .. } => by_record(RecordKind::Meeting),
         Command::Rsvp { .. } => procedure
             .step_recording(RecordKind::Results)
             .map(|s| s.roles.clone()),
@@ -1126,4 +1135,133 @@ proptest! {
         prop_assert_eq!(b.state.status, BatchStatus::Finished);
         check_invariants(&b.state)?;
     }
+}
+
+#[test]
+fn a_meeting_can_be_moved_or_cancelled_after_the_invitation() {
+    let mut b = Batch::new(2);
+    b.ok(&Actor::Operator, Command::Start);
+    let later = Meeting {
+        starts_at: b.now + Duration::days(3),
+        place: "Ruang 3".into(),
+    };
+    assert_eq!(
+        b.refused(
+            &administrasi(),
+            Command::RescheduleMeeting {
+                meeting: later.clone()
+            }
+        ),
+        Refusal::InvitationNotSent
+    );
+    let meeting = b.meeting();
+    b.ok(&administrasi(), Command::SetMeeting { meeting });
+    b.ok(&administrasi(), Command::MarkDone { step: s(1) });
+    b.ok(
+        &komite(),
+        Command::Rsvp {
+            attend: true,
+            reason: None,
+        },
+    );
+    assert_eq!(
+        b.refused(&komite(), Command::CancelMeeting { reason: "x".into() }),
+        Refusal::RoleRequired {
+            step: Some(s(1)),
+            roles: vec!["Kabag Administrasi".into()]
+        }
+    );
+    let moved = b.ok(
+        &administrasi(),
+        Command::RescheduleMeeting {
+            meeting: later.clone(),
+        },
+    );
+    assert!(moved.effects.contains(&Effect::MeetingChanged {
+        cancelled: false,
+        reason: None
+    }));
+    assert_eq!(b.state.meeting.as_ref(), Some(&later));
+    assert_eq!(
+        b.state.meeting_changes,
+        MeetingChanges {
+            sequence: 1,
+            cancelled: false
+        }
+    );
+    assert!(
+        b.state.rsvps.is_empty(),
+        "invitees answer the new time afresh"
+    );
+    let cancelled = b.ok(
+        &administrasi(),
+        Command::CancelMeeting {
+            reason: "Ketua sakit".into(),
+        },
+    );
+    assert!(cancelled.effects.contains(&Effect::MeetingChanged {
+        cancelled: true,
+        reason: Some("Ketua sakit".into())
+    }));
+    assert_eq!(
+        b.state.meeting_changes,
+        MeetingChanges {
+            sequence: 2,
+            cancelled: true
+        }
+    );
+    assert_eq!(
+        b.refused(
+            &komite(),
+            Command::Rsvp {
+                attend: true,
+                reason: None
+            }
+        ),
+        Refusal::MeetingCancelled
+    );
+    // Cancelling twice changes nothing; moving it again revives it.
+    assert!(
+        b.ok(
+            &administrasi(),
+            Command::CancelMeeting {
+                reason: "lagi".into()
+            }
+        )
+        .events
+        .is_empty()
+    );
+    let again = Meeting {
+        starts_at: b.now + Duration::days(4),
+        place: "Ruang 4".into(),
+    };
+    b.ok(
+        &administrasi(),
+        Command::RescheduleMeeting { meeting: again },
+    );
+    assert_eq!(
+        b.state.meeting_changes,
+        MeetingChanges {
+            sequence: 3,
+            cancelled: false
+        }
+    );
+    b.ok(&sertifikasi(), Command::MarkDone { step: s(2) });
+    for i in 1..=2 {
+        b.ok(
+            &ketua(),
+            Command::RecordResult {
+                participant: p(i),
+                result: K,
+            },
+        );
+    }
+    b.ok(&ketua(), Command::MarkDone { step: s(3) });
+    assert_eq!(
+        b.refused(
+            &administrasi(),
+            Command::CancelMeeting { reason: "x".into() }
+        ),
+        Refusal::MeetingOver
+    );
 }
