@@ -356,6 +356,7 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                         "participant": participant_view(p),
                         "result": result.code(),
                         "decree": state.decree.as_ref().map(|d| json!({"number": d.number, "date": d.date.to_string()})),
+                        "working_days_until_ready": working_days_until_ready(state, result),
                     }),
                 ));
             }
@@ -456,6 +457,35 @@ fn recipients<'a>(
         .map(|m| (format!("m{}", m.id), Some(m.id), None, m.name.as_str()))
         .chain(groups.iter().map(|g| (format!("g{g}"), None, Some(*g), "")))
         .collect()
+}
+
+/// Roughly how many working days, by the SOP's standard times, until a
+/// participant with `result` can collect their document: the steps after
+/// the decree that concern them, before the handover.
+fn working_days_until_ready(state: &BatchState, result: Competence) -> i64 {
+    use crate::sop::TimeUnit;
+    const DAY: i64 = 8 * 60;
+    let Some(decree) = state.procedure.step_recording(RecordKind::Decree) else {
+        return 1;
+    };
+    let minutes: i64 = state
+        .procedure
+        .steps
+        .iter()
+        .filter(|s| !s.per_participant)
+        .filter(|s| s.applies != crate::sop::Applies::Always && s.applies.concerns(result))
+        .filter(|s| s.no > decree.no)
+        .map(|s| {
+            let n = i64::from(s.standard_time.amount);
+            match s.standard_time.unit {
+                TimeUnit::Minute => n,
+                TimeUnit::Hour => n * 60,
+                TimeUnit::Day => n * DAY,
+                TimeUnit::Week => n * 5 * DAY,
+            }
+        })
+        .sum();
+    ((minutes + DAY - 1) / DAY).max(1)
 }
 
 /// How long the meeting is planned to take: the plenary step's standard time.

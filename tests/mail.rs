@@ -279,6 +279,8 @@ async fn every_participant_gets_each_email_once_as_real_mail() {
         text.starts_with("Yth. Ni Komang Ayu Widyastuti,") && text.contains("KOMPETEN (K)"),
         "{text}"
     );
+    // 1 minggu + 1 hari + 2 jam + 10 menit of the K branch: about 7 working days.
+    assert!(text.contains("sekitar 7 hari kerja"), "{text}");
     let html = result.body_html(0).unwrap();
     assert!(
         html.contains("KOMPETEN (K)") && html.contains("<html"),
