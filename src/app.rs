@@ -110,6 +110,16 @@ impl App {
         })
     }
 
+    /// A connection for reads (and single-statement writes) outside a transaction.
+    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>, AppError> {
+        Ok(self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(anyhow::Error::from)?)
+    }
+
     /// The current time, from the injected clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
@@ -262,12 +272,7 @@ impl App {
     /// # Errors
     /// When the database cannot be read.
     pub async fn members(&self) -> Result<Vec<(Member, Option<TokenRecord>)>, AppError> {
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(anyhow::Error::from)?;
+        let mut conn = self.conn().await?;
         let members = Store::members(&mut conn).await?;
         let mut tokens = Store::latest_tokens(&mut conn).await?;
         Ok(members
@@ -496,12 +501,7 @@ impl App {
         ) -> Result<Vec<Command>, ListError>,
     ) -> Result<usize, AppError> {
         let rows = participants::read_table(bytes)?;
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(anyhow::Error::from)?;
+        let mut conn = self.conn().await?;
         let known = Store::participants(&mut conn, batch).await?;
         drop(conn);
         let commands = commands(&rows, &known)?;
@@ -516,12 +516,7 @@ impl App {
     /// When the database fails.
     pub async fn fire_due_timers(&self) -> Result<usize, AppError> {
         let now = self.now();
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(anyhow::Error::from)?;
+        let mut conn = self.conn().await?;
         let timers = Store::due_timers(&mut conn, now).await?;
         drop(conn);
         let mut fired = 0;
@@ -738,12 +733,7 @@ impl App {
         &self,
         batch: BatchId,
     ) -> Result<(BatchInfo, BatchState, Vec<Member>), AppError> {
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(anyhow::Error::from)?;
+        let mut conn = self.conn().await?;
         let state = Store::load_state(&mut conn, batch)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("there is no batch {batch}")))?;
@@ -759,12 +749,7 @@ impl App {
     /// # Errors
     /// When the database cannot be read.
     pub async fn batches(&self) -> Result<Vec<BatchSummary>, AppError> {
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(anyhow::Error::from)?;
+        let mut conn = self.conn().await?;
         Ok(Store::batches(&mut conn).await?)
     }
 }
@@ -844,12 +829,7 @@ impl App {
         &self,
         user: TelegramUserId,
     ) -> Result<Option<Member>, AppError> {
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(anyhow::Error::from)?;
+        let mut conn = self.conn().await?;
         Ok(Store::member_by_telegram(&mut conn, user).await?)
     }
 
@@ -858,12 +838,7 @@ impl App {
     /// # Errors
     /// When the database cannot be read.
     pub async fn update_handled(&self, update_id: i64) -> Result<bool, AppError> {
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(anyhow::Error::from)?;
+        let mut conn = self.conn().await?;
         let found: Option<i64> =
             sqlx::query_scalar("SELECT update_id FROM processed_updates WHERE update_id = ?")
                 .bind(update_id)
@@ -878,12 +853,7 @@ impl App {
     /// # Errors
     /// When the database refuses the write.
     pub async fn mark_update_handled(&self, update_id: i64) -> Result<(), AppError> {
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(anyhow::Error::from)?;
+        let mut conn = self.conn().await?;
         Store::claim_update(&mut conn, update_id, self.now()).await?;
         Ok(())
     }
@@ -934,12 +904,7 @@ impl App {
         user: TelegramUserId,
         chat_id: i64,
     ) -> Result<Option<serde_json::Value>, AppError> {
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(anyhow::Error::from)?;
+        let mut conn = self.conn().await?;
         Ok(Store::conversation(&mut conn, user, chat_id).await?)
     }
 
@@ -953,12 +918,7 @@ impl App {
         chat_id: i64,
         state: Option<&serde_json::Value>,
     ) -> Result<(), AppError> {
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(anyhow::Error::from)?;
+        let mut conn = self.conn().await?;
         Store::set_conversation(&mut conn, user, chat_id, state, self.now()).await?;
         Ok(())
     }
@@ -968,12 +928,7 @@ impl App {
     /// # Errors
     /// When the database refuses the write.
     pub async fn member_seen(&self, member: MemberId) -> Result<(), AppError> {
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(anyhow::Error::from)?;
+        let mut conn = self.conn().await?;
         if Store::unreachable_since(&mut conn, member).await?.is_some() {
             Store::member_reachable(&mut conn, member, self.now()).await?;
         }
