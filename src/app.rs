@@ -55,6 +55,15 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// No member holds a role the procedure needs, so a task would reach nobody.
+    #[error(
+        "no member holds the role {} that step {step} needs; add one with `sertibot member add` before starting",
+        roles.join(" or ")
+    )]
+    Unstaffed {
+        step: crate::sop::StepNo,
+        roles: Vec<String>,
+    },
     #[error(transparent)]
     List(#[from] ListError),
     #[error("refused: {0:?}")]
@@ -129,6 +138,10 @@ impl App {
     pub fn explain(&self, error: &AppError, lang: crate::domain::Lang) -> String {
         match error {
             AppError::Refused(r) => self.templates.refusal(lang, r),
+            AppError::List(e) => self.templates.list_error(lang, e),
+            AppError::Unstaffed { step, roles } if lang == crate::domain::Lang::Id => self
+                .templates
+                .phrase(lang, "unstaffed", json!({"step": step.0, "roles": roles})),
             other => other.to_string(),
         }
     }
@@ -399,11 +412,10 @@ impl App {
                 state.participants.values().map(|p| (p.id, p.name.clone())),
             );
             if let Some((step, roles)) = notify::unstaffed_steps(&fresh, &members).first() {
-                let titles: Vec<&str> = roles.iter().map(|r| r.title()).collect();
-                return Err(AppError::Invalid(format!(
-                    "no member holds the role {} that step {step} needs; add one with `sertibot member add` before starting",
-                    titles.join(" or ")
-                )));
+                return Err(AppError::Unstaffed {
+                    step: *step,
+                    roles: roles.iter().map(|r| r.title().to_string()).collect(),
+                });
             }
             let outcome = self
                 .run(&mut tx, fresh, actor, &[Command::Start], via, now)

@@ -398,9 +398,12 @@ async fn document_sent(
             ctx.phrase(phrase, json!({"count": count}))
         }
         Err(AppError::List(e)) => ctx.app.templates.list_error(ctx.lang, &e),
-        Err(e @ (AppError::Refused(_) | AppError::NotFound(_) | AppError::Invalid(_))) => {
-            ctx.explain(&e)
-        }
+        Err(
+            e @ (AppError::Refused(_)
+            | AppError::NotFound(_)
+            | AppError::Invalid(_)
+            | AppError::Unstaffed { .. }),
+        ) => ctx.explain(&e),
         Err(e) => return Err(e.into()),
     };
     ctx.say(
@@ -1017,7 +1020,12 @@ async fn finish(
             ctx.say_phrase(chat, Some(member), key, phrase, context)
                 .await
         }
-        Err(e @ (AppError::Refused(_) | AppError::NotFound(_) | AppError::Invalid(_))) => {
+        Err(
+            e @ (AppError::Refused(_)
+            | AppError::NotFound(_)
+            | AppError::Invalid(_)
+            | AppError::Unstaffed { .. }),
+        ) => {
             let text = ctx.explain(&e);
             ctx.say(
                 chat,
@@ -1101,9 +1109,12 @@ async fn on_callback(bot: Bot, update: Update, query: CallbackQuery, ctx: Ctx) -
     };
     let (text, alert) = match press.handle(button).await {
         Ok(text) => (text, false),
-        Err(e @ (AppError::Refused(_) | AppError::NotFound(_) | AppError::Invalid(_))) => {
-            (ctx.explain(&e), true)
-        }
+        Err(
+            e @ (AppError::Refused(_)
+            | AppError::NotFound(_)
+            | AppError::Invalid(_)
+            | AppError::Unstaffed { .. }),
+        ) => (ctx.explain(&e), true),
         Err(e) => {
             tracing::error!(update = update_id, error = %format!("{e:#}"), "a button press failed");
             (ctx.phrase("failure", json!({})), true)
