@@ -576,6 +576,81 @@ impl App {
         Ok(fired)
     }
 
+    /// Sends every clock alert that is due (heads-ups, overdue alerts,
+    /// reminders), each once, and moves each clock to its next occasion.
+    /// Returns how many alerts went out.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn fire_due_alerts(&self) -> Result<usize, AppError> {
+        use crate::workflow::alerts::{ClockFace, after, due_occasion, next_alert_at};
+        let now = self.now();
+        let settings = self.config.alerts;
+        let calendar = &self.config.calendar;
+        let mut conn = self.conn().await?;
+        let clocks = Store::due_alerts(&mut conn, now).await?;
+        drop(conn);
+        let mut sent = 0;
+        for clock in clocks {
+            let face = ClockFace {
+                started_at: clock.started_at,
+                due_at: clock.due_at,
+                heads_up_sent: clock.heads_up_sent,
+                overdue_sent: clock.overdue_sent,
+            };
+            let occasion = due_occasion(&face, now, calendar, &settings);
+            let face = occasion.map_or(face, |o| after(&face, o));
+            let next = next_alert_at(&face, calendar, &settings).max(now);
+            let mut tx = self.store.begin().await?;
+            if !Store::advance_clock(&mut tx, &clock, face.heads_up_sent, face.overdue_sent, next)
+                .await?
+            {
+                continue; // another process handled it
+            }
+            if let Some(occasion) = occasion
+                && let Some(state) = Store::load_state(&mut tx, clock.batch).await?
+                && let Some(info) = Store::batch_info(&mut tx, clock.batch).await?
+            {
+                let members = Store::members(&mut tx).await?;
+                let participants = Store::participants(&mut tx, clock.batch).await?;
+                let late = calendar.minutes_between(clock.due_at, now).max(0);
+                let messages = notify::clock_alert(
+                    &state,
+                    &clock,
+                    occasion,
+                    late,
+                    &Audience {
+                        batch: &info,
+                        members: &members,
+                        participants: &participants,
+                        groups: &[],
+                    },
+                );
+                sent += Store::enqueue(&mut tx, &messages, now).await? as usize;
+                Store::audit(
+                    &mut tx,
+                    &[AuditEntry {
+                        channel: Via::Scheduler.as_str(),
+                        actor: "system",
+                        member: None,
+                        telegram_user: None,
+                        batch: Some(clock.batch),
+                        action: match occasion {
+                            workflow::alerts::Occasion::HeadsUp => "heads_up_sent".into(),
+                            workflow::alerts::Occasion::Overdue { n: 0 } => "overdue_alert_sent".into(),
+                            workflow::alerts::Occasion::Overdue { .. } => "overdue_reminder_sent".into(),
+                        },
+                        detail: json!({"step": clock.step.0, "participant": clock.participant.map(|p| p.0), "late_minutes": late}),
+                    }],
+                    now,
+                )
+                .await?;
+            }
+            tx.commit().await.map_err(anyhow::Error::from)?;
+        }
+        Ok(sent)
+    }
+
     /// Whether `command` would be accepted now, without recording anything
     /// (the bot checks before it starts a conversation that ends in it).
     ///

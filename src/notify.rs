@@ -631,6 +631,85 @@ pub fn rsvp_reminders(state: &BatchState, audience: &Audience<'_>) -> Vec<Outgoi
         .collect()
 }
 
+/// The alert for an occasion of a running clock: a heads-up to the step's
+/// people, or an overdue alert (and later reminders) to them and Ketua LSP.
+/// `late_minutes` is how late in counted (working) time.
+pub fn clock_alert(
+    state: &BatchState,
+    clock: &crate::store::RunningClock,
+    occasion: crate::workflow::alerts::Occasion,
+    late_minutes: i64,
+    audience: &Audience<'_>,
+) -> Vec<Outgoing> {
+    use crate::workflow::alerts::Occasion;
+    let Some(step) = state.procedure.step(clock.step) else {
+        return Vec::new();
+    };
+    let run = state.run(step.no);
+    let holders: Vec<&Member> = audience
+        .members
+        .iter()
+        .filter(|m| !m.roles.is_disjoint(&step.roles))
+        .collect();
+    let acknowledged: Vec<String> = run.acks.keys().map(|m| name_of(audience, *m)).collect();
+    let waiting: Vec<&str> = holders
+        .iter()
+        .filter(|m| !run.acks.contains_key(&m.id))
+        .map(|m| m.name.as_str())
+        .collect();
+    let participant = clock
+        .participant
+        .and_then(|p| audience.participants.get(&p))
+        .map(|p| p.name.clone());
+    let (kind, n, to_ketua) = match occasion {
+        Occasion::HeadsUp => ("heads_up", 0, false),
+        Occasion::Overdue { n } => ("overdue", n, true),
+    };
+    let context = json!({
+        "batch": batch_view(audience.batch),
+        "step": step_view(step),
+        "participant": participant,
+        "due_at": when(clock.due_at),
+        "started_at": when(clock.started_at),
+        "late_minutes": late_minutes,
+        "reminder": n,
+        "responsible": holders.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+        "acknowledged": acknowledged,
+        "not_acknowledged": waiting,
+    });
+    let mut recipients: Vec<&Member> = holders.clone();
+    if to_ketua {
+        recipients.extend(
+            audience
+                .members
+                .iter()
+                .filter(|m| m.roles.contains(&Role::KetuaLsp)),
+        );
+    }
+    recipients.sort_by_key(|m| m.id);
+    recipients.dedup_by_key(|m| m.id);
+    recipients
+        .into_iter()
+        .map(|m| Outgoing {
+            key: format!(
+                "{}:due{}:{kind}{n}:m{}",
+                clock.key,
+                clock.due_at.timestamp_millis(),
+                m.id
+            ),
+            channel: Channel::Telegram,
+            batch: Some(state.id),
+            member: Some(m.id),
+            participant: None,
+            address: None,
+            template: format!("step_{kind}"),
+            context: context.clone(),
+            edit_of: None,
+            chat_id: None,
+        })
+        .collect()
+}
+
 /// Reports to Kabag Sertifikasi and Ketua LSP that a message could not be
 /// delivered for good. `failed_key` is the failed row's key; `skip` a
 /// member not to tell (the one the message was for).

@@ -42,6 +42,8 @@ const EMBEDDED: &[(&str, &str)] = embedded!(
     "rsvp_tally.html",
     "rsvp_reminder.html",
     "batch_ready.html",
+    "step_heads_up.html",
+    "step_overdue.html",
     "meeting_changed.html",
     "meeting_update_email.subject",
     "meeting_update_email.txt",

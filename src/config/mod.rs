@@ -69,6 +69,15 @@ struct RawConfig {
     schedule: RawSchedule,
     #[serde(default)]
     meeting: RawMeeting,
+    #[serde(default)]
+    alerts: RawAlerts,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    heads_up_share: Option<f64>,
+    reminder_every_hours: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -194,6 +203,8 @@ pub struct Config {
     pub digest_schedule: String,
     /// How long before the meeting invitees who have not answered are reminded.
     pub rsvp_reminder_lead: chrono::Duration,
+    /// When heads-ups and overdue reminders go.
+    pub alerts: crate::workflow::alerts::AlertSettings,
 }
 
 impl Config {
@@ -234,6 +245,18 @@ impl Config {
         if !(1..=24 * 14).contains(&reminder_hours) {
             return Err(ConfigError::Invalid(format!(
                 "meeting.reminder_hours_before must be between 1 and 336 hours, not {reminder_hours}"
+            )));
+        }
+        let heads_up_share = raw.alerts.heads_up_share.unwrap_or(0.8);
+        if !(0.1..=0.99).contains(&heads_up_share) {
+            return Err(ConfigError::Invalid(format!(
+                "alerts.heads_up_share must be between 0.1 and 0.99 (a share of the standard time), not {heads_up_share}"
+            )));
+        }
+        let reminder_every_hours = raw.alerts.reminder_every_hours.unwrap_or(4);
+        if !(1..=24 * 7).contains(&reminder_every_hours) {
+            return Err(ConfigError::Invalid(format!(
+                "alerts.reminder_every_hours must be between 1 and 168, not {reminder_every_hours}"
             )));
         }
         let digest = raw
@@ -301,6 +324,10 @@ impl Config {
             },
             digest_schedule: digest,
             rsvp_reminder_lead: chrono::Duration::hours(reminder_hours),
+            alerts: crate::workflow::alerts::AlertSettings {
+                heads_up_share,
+                reminder_every: reminder_every_hours * 60,
+            },
         })
     }
 

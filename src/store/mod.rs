@@ -27,6 +27,7 @@ pub use audit::{AuditEntry, AuditRow};
 pub use batches::{BatchSummary, NewParticipant};
 pub use members::{Redemption, TokenRecord};
 pub use outbox::OutboxRow;
+pub use record::RunningClock;
 pub use time::{from_ms, ms};
 pub use timers::Timer;
 

@@ -141,7 +141,7 @@ impl Service {
     }
 }
 
-/// Fires due timers (reminders) every second until stopped; wakes the
+/// Fires due timers (reminders) and deadline alerts every second until stopped; wakes the
 /// delivery worker when one queued messages. Timers live in the database,
 /// so one missed while the service was down fires at the next start.
 async fn fire_timers(app: Arc<App>, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
@@ -150,6 +150,11 @@ async fn fire_timers(app: Arc<App>, wake: Arc<Notify>, mut stop: watch::Receiver
             Ok(0) => {}
             Ok(_) => wake.notify_one(),
             Err(e) => tracing::error!(error = %format!("{e:#}"), "firing timers failed"),
+        }
+        match app.fire_due_alerts().await {
+            Ok(0) => {}
+            Ok(_) => wake.notify_one(),
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "sending deadline alerts failed"),
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(1)) => {}

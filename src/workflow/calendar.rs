@@ -81,38 +81,35 @@ impl Calendar {
 
     /// When a step started at `start` with standard time `time` is due.
     pub fn due(&self, start: DateTime<Utc>, time: StandardTime) -> DateTime<Utc> {
-        match &self.mode {
-            CalendarMode::WallClock => {
-                let minutes = i64::from(time.amount)
-                    * match time.unit {
-                        TimeUnit::Minute => 1,
-                        TimeUnit::Hour => 60,
-                        TimeUnit::Day => 24 * 60,
-                        TimeUnit::Week => 7 * 24 * 60,
-                    };
-                start + Duration::minutes(minutes)
-            }
-            CalendarMode::Working(week) => self.add_working_time(week, start, time),
-        }
+        self.add_minutes(start, self.minutes_of(time))
     }
 
-    fn add_working_time(
-        &self,
-        week: &WorkingWeek,
-        start: DateTime<Utc>,
-        time: StandardTime,
-    ) -> DateTime<Utc> {
-        let day_minutes = (week.closes - week.opens).num_minutes().max(1);
-        let days_a_week = week.days.len().max(1) as i64;
-        let mut remaining = Duration::minutes(
-            i64::from(time.amount)
-                * match time.unit {
-                    TimeUnit::Minute => 1,
-                    TimeUnit::Hour => 60,
-                    TimeUnit::Day => day_minutes,
-                    TimeUnit::Week => days_a_week * day_minutes,
-                },
-        );
+    /// A standard time in counted minutes: working minutes on a working
+    /// calendar ("1 hari" = one office day), plain minutes on the wall clock.
+    pub fn minutes_of(&self, time: StandardTime) -> i64 {
+        let (day, week) = match &self.mode {
+            CalendarMode::WallClock => (24 * 60, 7 * 24 * 60),
+            CalendarMode::Working(w) => {
+                let day = (w.closes - w.opens).num_minutes().max(1);
+                (day, day * w.days.len().max(1) as i64)
+            }
+        };
+        i64::from(time.amount)
+            * match time.unit {
+                TimeUnit::Minute => 1,
+                TimeUnit::Hour => 60,
+                TimeUnit::Day => day,
+                TimeUnit::Week => week,
+            }
+    }
+
+    /// The instant `minutes` counted minutes after `start`.
+    pub fn add_minutes(&self, start: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
+        let week = match &self.mode {
+            CalendarMode::WallClock => return start + Duration::minutes(minutes),
+            CalendarMode::Working(week) => week,
+        };
+        let mut remaining = Duration::minutes(minutes.max(0));
         let local_start = start.with_timezone(&self.tz).naive_local();
         let mut date = local_start.date();
         // Ten years of days without a working minute means the week is empty;
@@ -133,6 +130,38 @@ impl Calendar {
             date = date.succ_opt().unwrap_or(date);
         }
         start + remaining
+    }
+
+    /// Counted minutes from `from` to `to` (negative when `to` is earlier):
+    /// how late a step is, in working time.
+    pub fn minutes_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+        if to < from {
+            return -self.minutes_between(to, from);
+        }
+        let week = match &self.mode {
+            CalendarMode::WallClock => return (to - from).num_minutes(),
+            CalendarMode::Working(week) => week,
+        };
+        let (a, b) = (
+            from.with_timezone(&self.tz).naive_local(),
+            to.with_timezone(&self.tz).naive_local(),
+        );
+        let mut total = 0;
+        let mut date = a.date();
+        while date <= b.date() {
+            if week.is_working_day(date) {
+                let start = date.and_time(week.opens).max(a);
+                let end = date.and_time(week.closes).min(b);
+                if end > start {
+                    total += (end - start).num_minutes();
+                }
+            }
+            date = match date.succ_opt() {
+                Some(d) => d,
+                None => break,
+            };
+        }
+        total
     }
 
     fn to_utc(&self, local: chrono::NaiveDateTime) -> DateTime<Utc> {
@@ -217,6 +246,34 @@ mod tests {
                 cal.due(wib(start), time(standard)),
                 wib(due),
                 "{start} + {standard}"
+            );
+        }
+    }
+
+    #[test]
+    fn working_minutes_between_two_instants() {
+        let cal = Calendar::default();
+        // Friday 15:00 to Monday 09:00: one hour on Friday, one on Monday.
+        assert_eq!(
+            cal.minutes_between(wib("2026-11-27 15:00"), wib("2026-11-30 09:00")),
+            120
+        );
+        assert_eq!(
+            cal.minutes_between(wib("2026-11-30 09:00"), wib("2026-11-27 15:00")),
+            -120
+        );
+        // Across Natal and its cuti bersama: 24–25 December do not count.
+        assert_eq!(
+            cal.minutes_between(wib("2026-12-23 15:00"), wib("2026-12-28 08:30")),
+            90
+        );
+        // Adding and measuring agree.
+        let start = wib("2026-11-24 10:17");
+        for minutes in [0, 1, 59, 480, 481, 2400, 5000] {
+            assert_eq!(
+                cal.minutes_between(start, cal.add_minutes(start, minutes)),
+                minutes,
+                "{minutes}"
             );
         }
     }

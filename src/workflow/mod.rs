@@ -4,6 +4,7 @@
 //! to set), or a [`Refusal`] that says why not. Nothing here touches SQLite,
 //! Telegram or SMTP; adapters translate the outside world to and from it.
 
+pub mod alerts;
 pub mod calendar;
 mod command;
 mod effect;

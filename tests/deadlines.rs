@@ -1,0 +1,165 @@
+//! Deadline alerts on the working calendar, with an injected clock: each
+//! occasion fires once at its moment, across restarts and clock jumps.
+
+mod common;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use common::{TestApp, add_staff, participants_csv};
+use sertibot::app::Via;
+use sertibot::domain::{BatchId, Lang};
+use sertibot::sop::StepNo;
+use sertibot::store::Store;
+use sertibot::workflow::{Actor, Command, Meeting};
+
+fn wib(text: &str) -> DateTime<Utc> {
+    let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap();
+    chrono_tz::Asia::Jakarta
+        .from_local_datetime(&local)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn alerts(t: &TestApp, batch: BatchId) -> Vec<(String, i64)> {
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    Store::outbox_of(&mut conn, batch)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| {
+            r.template.starts_with("step_heads_up") || r.template.starts_with("step_overdue")
+        })
+        .map(|r| (r.template, r.member_id.unwrap_or_default()))
+        .collect()
+}
+
+#[tokio::test]
+async fn each_alert_fires_once_at_its_moment_and_survives_restarts() {
+    let t = TestApp::new().await;
+    let staff = add_staff(&t.app).await;
+    let batch = t
+        .app
+        .create_batch(
+            "Operator Mesin",
+            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            None,
+            &Actor::Operator,
+            Via::Cli,
+        )
+        .await
+        .unwrap();
+    t.app
+        .import_participants(
+            batch,
+            participants_csv(2).as_bytes(),
+            &Actor::Operator,
+            Via::Cli,
+        )
+        .await
+        .unwrap();
+    // Tuesday 09:00 WIB: step 1 (1 jam) is due at 10:00; the heads-up comes at 09:48.
+    t.clock.set(wib("2026-11-24 09:00"));
+    t.app
+        .start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    assert_eq!(t.app.fire_due_alerts().await.unwrap(), 0);
+
+    t.clock.set(wib("2026-11-24 09:47"));
+    assert_eq!(t.app.fire_due_alerts().await.unwrap(), 0);
+    t.clock.set(wib("2026-11-24 09:48"));
+    assert_eq!(
+        t.app.fire_due_alerts().await.unwrap(),
+        1,
+        "the heads-up to Kabag Administrasi"
+    );
+    assert_eq!(t.app.fire_due_alerts().await.unwrap(), 0, "once");
+    assert_eq!(
+        alerts(&t, batch).await,
+        vec![("step_heads_up".to_string(), 3)]
+    );
+
+    // At the due time: Kabag Administrasi and Ketua LSP.
+    t.clock.set(wib("2026-11-24 10:00"));
+    assert_eq!(t.app.fire_due_alerts().await.unwrap(), 2);
+    assert_eq!(t.app.fire_due_alerts().await.unwrap(), 0);
+
+    // Four working hours later, a reminder; a restarted service sends it once.
+    t.clock.set(wib("2026-11-24 14:00"));
+    let restarted = t.reopen("").await;
+    assert_eq!(restarted.fire_due_alerts().await.unwrap(), 2);
+    assert_eq!(
+        t.app.fire_due_alerts().await.unwrap(),
+        0,
+        "the other process sees it sent"
+    );
+
+    // Down until Thursday noon: the missed reminders collapse into one.
+    t.clock.set(wib("2026-11-26 12:00"));
+    assert_eq!(restarted.fire_due_alerts().await.unwrap(), 2);
+    assert_eq!(restarted.fire_due_alerts().await.unwrap(), 0);
+    // A clock jumped back fires nothing.
+    t.clock.set(wib("2026-11-25 09:00"));
+    assert_eq!(restarted.fire_due_alerts().await.unwrap(), 0);
+
+    // What Ketua LSP reads: who is late, by how much working time, who acknowledged.
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    let rows = Store::outbox_of(&mut conn, batch).await.unwrap();
+    let last = rows
+        .iter()
+        .rfind(|r| r.template == "step_overdue" && r.member_id == Some(1))
+        .unwrap();
+    let text = t
+        .app
+        .templates
+        .render(Lang::Id, "step_overdue.html", &last.context)
+        .unwrap();
+    assert!(
+        text.contains("Pengingat: langkah masih terlambat"),
+        "{text}"
+    );
+    // Tuesday 10–16, Wednesday 8–16, Thursday 8–12: 18 working hours late.
+    assert!(
+        text.contains("terlambat 18 jam 0 menit waktu kerja"),
+        "{text}"
+    );
+    assert!(text.contains("Penanggung jawab: Siti Rahmawati"), "{text}");
+    assert!(text.contains("Belum: Siti Rahmawati"), "{text}");
+    drop(conn);
+
+    // Once the step is done its clock stops: no more alerts for it.
+    t.clock.set(wib("2026-11-26 12:05"));
+    let meeting = Meeting {
+        starts_at: wib("2026-11-30 09:00"),
+        place: "Ruang Rapat".into(),
+    };
+    t.app
+        .act(
+            batch,
+            &staff.administrasi,
+            &[
+                Command::SetMeeting { meeting },
+                Command::MarkDone { step: StepNo(1) },
+            ],
+            Via::Telegram,
+        )
+        .await
+        .unwrap();
+    let before = alerts(&t, batch).await.len();
+    t.clock.set(wib("2026-11-30 15:00"));
+    restarted.fire_due_alerts().await.unwrap();
+    let step1_after = alerts(&t, batch).await.len() - before;
+    // Only step 2's own alerts may have come (its heads-up and overdue), never step 1's again.
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    let step1: usize = Store::outbox_of(&mut conn, batch)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r.template.starts_with("step_")
+                && r.template != "step_task"
+                && r.context["step"]["no"] == 1
+        })
+        .count();
+    assert_eq!(step1, 1 + 2 + 2 + 2, "heads-up, overdue, two reminders");
+    assert!(step1_after >= 1, "step 2 is overdue by Monday afternoon");
+}
