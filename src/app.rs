@@ -521,6 +521,124 @@ impl App {
         Ok(commands.len())
     }
 
+    /// The cron schedule behind a digest timer's kind.
+    fn schedule_of(&self, kind: &str) -> Option<String> {
+        match kind {
+            "digest_daily" => Some(self.config.digest_schedule.clone()),
+            "digest_weekly" => Some(self.config.weekly_schedule.clone()),
+            _ => None,
+        }
+    }
+
+    /// Sets the digest timers if none waits (at start-up): the next moment of
+    /// each schedule. A digest missed while the service was down fires once
+    /// at the next start, because its timer is still waiting then.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn ensure_digest_timers(&self) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        for kind in ["digest_daily", "digest_weekly"] {
+            if Store::timer_waiting(&mut tx, kind).await? {
+                continue;
+            }
+            let schedule = self.schedule_of(kind).unwrap_or_default();
+            if let Some(next) = self.config.next_on_schedule(&schedule, now) {
+                let key = format!("{kind}:{}", next.timestamp_millis());
+                Store::set_timer(&mut tx, &key, None, kind, next).await?;
+            }
+        }
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    /// What a digest shows: for the daily one, every running batch's open,
+    /// overdue and paused steps and unanswered invitations; for the weekly
+    /// one, the share of steps done within standard time, by step.
+    async fn digest_context(
+        &self,
+        tx: &mut Tx,
+        kind: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(&'static str, serde_json::Value), AppError> {
+        if kind == "digest_weekly" {
+            let rows =
+                Store::steps_within_standard_time(tx, now - chrono::Duration::days(7)).await?;
+            let steps: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(step, done, within)| {
+                    let activity = self
+                        .procedure
+                        .step(crate::sop::StepNo(*step as u32))
+                        .map(|s| s.activity.clone())
+                        .unwrap_or_default();
+                    json!({"no": step, "activity": activity, "done": done, "within": within,
+                           "percent": if *done > 0 { within * 100 / done } else { 0 }})
+                })
+                .collect();
+            return Ok(("digest_weekly", json!({"steps": steps})));
+        }
+        let members = Store::members(tx).await?;
+        let name = |id: &MemberId| {
+            members
+                .iter()
+                .find(|m| m.id == *id)
+                .map_or_else(|| format!("#{id}"), |m| m.name.clone())
+        };
+        let mut batches = Vec::new();
+        for summary in Store::batches(tx).await? {
+            if summary.status != BatchStatus::Running {
+                continue;
+            }
+            let Some(state) = Store::load_state(tx, summary.info.id).await? else {
+                continue;
+            };
+            let steps: Vec<serde_json::Value> = state
+                .procedure
+                .steps
+                .iter()
+                .filter(|s| state.run(s.no).state == workflow::StepState::Active)
+                .map(|s| {
+                    let run = state.run(s.no);
+                    json!({
+                        "no": s.no.0,
+                        "activity": s.activity,
+                        "due_at": run.due_at.map(|d| d.to_rfc3339()),
+                        "overdue": run.pause.is_none() && run.due_at.is_some_and(|d| d < now),
+                        "paused": run.pause.as_ref().map(|p| p.reason.clone()),
+                        "acknowledged": run.acks.keys().map(name).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let invited = state
+                .procedure
+                .step_recording(crate::sop::RecordKind::Meeting)
+                .is_some_and(|s| state.run(s.no).state == workflow::StepState::Done);
+            let plenary = state
+                .procedure
+                .step_recording(crate::sop::RecordKind::Results);
+            let unanswered: Vec<String> = match plenary {
+                Some(p) if invited && !state.run(p.no).state.is_finished() => members
+                    .iter()
+                    .filter(|m| !m.roles.is_disjoint(&p.roles) && !state.rsvps.contains_key(&m.id))
+                    .map(|m| m.name.clone())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            batches.push(json!({
+                "id": summary.info.id.0,
+                "scheme": summary.info.scheme,
+                "steps": steps,
+                "unanswered": unanswered,
+            }));
+        }
+        Ok((
+            "digest_daily",
+            json!({"batches": batches, "date": now.to_rfc3339()}),
+        ))
+    }
+
     /// Fires every timer that is due: each in its own transaction, once.
     /// Returns how many fired.
     ///
@@ -538,6 +656,20 @@ impl App {
                 continue; // another process fired it
             }
             let mut sent = 0;
+            if let Some(schedule) = self.schedule_of(&timer.kind) {
+                let members = Store::members(&mut tx).await?;
+                let (template, context) = self.digest_context(&mut tx, &timer.kind, now).await?;
+                let messages = notify::digest(&members, &timer.key, template, &context);
+                sent = Store::enqueue(&mut tx, &messages, now).await?;
+                // The next one: the schedule's first moment after this one (or now).
+                if let Some(next) = self
+                    .config
+                    .next_on_schedule(&schedule, timer.due_at.max(now))
+                {
+                    let key = format!("{}:{}", timer.kind, next.timestamp_millis());
+                    Store::set_timer(&mut tx, &key, None, &timer.kind, next).await?;
+                }
+            }
             if timer.kind == "rsvp_reminder"
                 && let Some(batch) = timer.batch
                 && let Some(state) = Store::load_state(&mut tx, batch).await?

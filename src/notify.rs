@@ -199,6 +199,42 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                     });
                 }
             }
+            Effect::PauseNotice { step, paused } => {
+                let Some(step) = state.procedure.step(*step) else {
+                    continue;
+                };
+                let run = state.run(step.no);
+                let context = json!({
+                    "batch": batch,
+                    "step": step_view(step),
+                    "paused": paused,
+                    "reason": run.pause.as_ref().map(|p| p.reason.clone()),
+                    "due_at": run.due_at.map(when),
+                });
+                let stamp = run.pause.as_ref().map_or_else(
+                    || run.due_at.map_or(0, |d| d.timestamp_millis()),
+                    |p| p.at.timestamp_millis(),
+                );
+                for member in holders(&|m| m.roles.contains(&Role::KetuaLsp)) {
+                    out.push(Outgoing {
+                        key: format!(
+                            "b{b}:s{}:{}:{stamp}:m{}",
+                            step.no,
+                            if *paused { "paused" } else { "resumed" },
+                            member.id
+                        ),
+                        channel: Channel::Telegram,
+                        batch: Some(state.id),
+                        member: Some(member.id),
+                        participant: None,
+                        address: None,
+                        template: "step_paused".into(),
+                        context: context.clone(),
+                        edit_of: None,
+                        chat_id: None,
+                    });
+                }
+            }
             Effect::MeetingChanged { cancelled, reason } => {
                 let Some(meeting) = &state.meeting else {
                     continue;
@@ -703,6 +739,31 @@ pub fn clock_alert(
             participant: None,
             address: None,
             template: format!("step_{kind}"),
+            context: context.clone(),
+            edit_of: None,
+            chat_id: None,
+        })
+        .collect()
+}
+
+/// A digest to every Ketua LSP; `occasion` (the timer's key) makes it once.
+pub fn digest(
+    members: &[Member],
+    occasion: &str,
+    template: &str,
+    context: &Value,
+) -> Vec<Outgoing> {
+    members
+        .iter()
+        .filter(|m| m.roles.contains(&Role::KetuaLsp))
+        .map(|m| Outgoing {
+            key: format!("{occasion}:m{}", m.id),
+            channel: Channel::Telegram,
+            batch: None,
+            member: Some(m.id),
+            participant: None,
+            address: None,
+            template: template.into(),
             context: context.clone(),
             edit_of: None,
             chat_id: None,

@@ -163,3 +163,141 @@ async fn each_alert_fires_once_at_its_moment_and_survives_restarts() {
     assert_eq!(step1, 1 + 2 + 2 + 2, "heads-up, overdue, two reminders");
     assert!(step1_after >= 1, "step 2 is overdue by Monday afternoon");
 }
+
+async fn rendered(t: &TestApp, template: &str) -> Vec<String> {
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT template, context FROM outbox WHERE template = ? ORDER BY id")
+            .bind(template)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    rows.iter()
+        .map(|(name, context)| {
+            let context: serde_json::Value = serde_json::from_str(context).unwrap();
+            t.app
+                .templates
+                .render(Lang::Id, &format!("{name}.html"), &context)
+                .unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_paused_step_stays_quiet_and_the_digests_come_once_each() {
+    let t = TestApp::new().await;
+    let staff = add_staff(&t.app).await;
+    let batch = t
+        .app
+        .create_batch(
+            "Operator Mesin",
+            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            None,
+            &Actor::Operator,
+            Via::Cli,
+        )
+        .await
+        .unwrap();
+    t.app
+        .import_participants(
+            batch,
+            participants_csv(2).as_bytes(),
+            &Actor::Operator,
+            Via::Cli,
+        )
+        .await
+        .unwrap();
+    t.clock.set(wib("2026-11-24 09:00"));
+    t.app
+        .start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    t.app.ensure_digest_timers().await.unwrap();
+
+    // Paused at 09:10 with 50 minutes left: Ketua LSP is told, and no alert comes.
+    t.clock.set(wib("2026-11-24 09:10"));
+    t.app
+        .act(
+            batch,
+            &staff.administrasi,
+            &[Command::PauseStep {
+                step: StepNo(1),
+                reason: "Menunggu ruang rapat".into(),
+            }],
+            Via::Telegram,
+        )
+        .await
+        .unwrap();
+    assert!(rendered(&t, "step_paused").await[0].contains("Alasan: Menunggu ruang rapat"));
+    t.clock.set(wib("2026-11-24 15:00"));
+    assert_eq!(t.app.fire_due_alerts().await.unwrap(), 0);
+
+    // Wednesday 07:30: the morning digest, once.
+    t.clock.set(wib("2026-11-25 07:30"));
+    assert_eq!(t.app.fire_due_timers().await.unwrap(), 1);
+    assert_eq!(t.app.fire_due_timers().await.unwrap(), 0);
+    let digests = rendered(&t, "digest_daily").await;
+    assert_eq!(digests.len(), 1, "to the one Ketua LSP");
+    assert!(
+        digests[0].contains("⏸ Langkah 1: Membuat undangan rapat komite teknis"),
+        "{}",
+        digests[0]
+    );
+    assert!(
+        digests[0].contains("dijeda: Menunggu ruang rapat"),
+        "{}",
+        digests[0]
+    );
+
+    // Down over Thursday morning: Thursday's digest comes once, late, and Friday's is next.
+    t.clock.set(wib("2026-11-27 09:00"));
+    let restarted = t.reopen("").await;
+    restarted.ensure_digest_timers().await.unwrap();
+    assert_eq!(restarted.fire_due_timers().await.unwrap(), 1);
+    assert_eq!(restarted.fire_due_timers().await.unwrap(), 0);
+    assert_eq!(rendered(&t, "digest_daily").await.len(), 2);
+
+    // Resumed Friday 09:00: the 50 minutes left make it due at 09:50.
+    restarted
+        .act(
+            batch,
+            &staff.administrasi,
+            &[Command::ResumeStep { step: StepNo(1) }],
+            Via::Telegram,
+        )
+        .await
+        .unwrap();
+    let (_, state, _) = restarted.batch(batch).await.unwrap();
+    assert_eq!(state.run(StepNo(1)).due_at, Some(wib("2026-11-27 09:50")));
+    assert!(state.run(StepNo(1)).pause.is_none());
+    assert!(rendered(&t, "step_paused").await[1].contains("Batas waktu baru"));
+
+    // Done on time; on Monday 08:00 the weekly summary counts it.
+    t.clock.set(wib("2026-11-27 09:20"));
+    let meeting = Meeting {
+        starts_at: wib("2026-12-01 09:00"),
+        place: "Ruang Rapat".into(),
+    };
+    restarted
+        .act(
+            batch,
+            &staff.administrasi,
+            &[
+                Command::SetMeeting { meeting },
+                Command::MarkDone { step: StepNo(1) },
+            ],
+            Via::Telegram,
+        )
+        .await
+        .unwrap();
+    t.clock.set(wib("2026-11-30 08:00"));
+    restarted.fire_due_timers().await.unwrap();
+    let weekly = rendered(&t, "digest_weekly").await;
+    assert_eq!(weekly.len(), 1);
+    assert!(
+        weekly[0]
+            .contains("Langkah 1 (Membuat undangan rapat komite teknis): 1/1 tepat waktu (100%)"),
+        "{}",
+        weekly[0]
+    );
+}

@@ -189,6 +189,9 @@ async fn status(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
         {
             word = "OVERDUE".into();
         }
+        if run.pause.is_some() {
+            word = "paused".into();
+        }
         let stamp = |m: &MemberId, at: &chrono::DateTime<chrono::Utc>| {
             format!(
                 "{} {}",
@@ -219,6 +222,13 @@ async fn status(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
         if run.state == StepState::Active {
             let roles: Vec<&str> = step.roles.iter().map(|r| r.title()).collect();
             println!("      {} · {}", step.activity, roles.join(", "));
+            if let Some(pause) = &run.pause {
+                println!(
+                    "      paused since {}: {}",
+                    when(pause.at, tz),
+                    pause.reason
+                );
+            }
             if step.per_participant {
                 let stage = |s: HandoverStage| {
                     state
@@ -237,6 +247,7 @@ async fn status(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
             }
             if let Some(due) = run.due_at
                 && due < now
+                && run.pause.is_none()
             {
                 println!("      late by {}", span(now - due));
             }

@@ -152,6 +152,7 @@ struct RawMail {
 #[serde(deny_unknown_fields)]
 struct RawSchedule {
     digest: Option<String>,
+    weekly: Option<String>,
 }
 
 /// Telegram settings.
@@ -201,6 +202,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// The morning digest's schedule, a cron expression with seconds (WIB).
     pub digest_schedule: String,
+    /// The weekly summary's schedule (share of steps done within standard time).
+    pub weekly_schedule: String,
     /// How long before the meeting invitees who have not answered are reminded.
     pub rsvp_reminder_lead: chrono::Duration,
     /// When heads-ups and overdue reminders go.
@@ -268,6 +271,15 @@ impl Config {
                 "schedule.digest '{digest}' is not a cron expression with seconds (such as \"0 30 7 * * Mon-Fri\"): {e}"
             ))
         })?;
+        let weekly = raw
+            .schedule
+            .weekly
+            .unwrap_or_else(|| "0 0 8 * * Mon".to_string());
+        cron::Schedule::try_from(weekly.as_str()).map_err(|e| {
+            ConfigError::Invalid(format!(
+                "schedule.weekly '{weekly}' is not a cron expression with seconds (such as \"0 0 8 * * Mon\"): {e}"
+            ))
+        })?;
         let bot_username = raw
             .telegram
             .bot_username
@@ -323,12 +335,27 @@ impl Config {
                 allow_plain: raw.mail.allow_plain.unwrap_or(false),
             },
             digest_schedule: digest,
+            weekly_schedule: weekly,
             rsvp_reminder_lead: chrono::Duration::hours(reminder_hours),
             alerts: crate::workflow::alerts::AlertSettings {
                 heads_up_share,
                 reminder_every: reminder_every_hours * 60,
             },
         })
+    }
+
+    /// The next moment after `after` that a schedule (cron with seconds, in the
+    /// LSP's time zone) names.
+    pub fn next_on_schedule(
+        &self,
+        schedule: &str,
+        after: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let schedule = cron::Schedule::try_from(schedule).ok()?;
+        schedule
+            .after(&after.with_timezone(&self.calendar.tz))
+            .next()
+            .map(|t| t.with_timezone(&chrono::Utc))
     }
 
     /// Registers the token and the SMTP password with the log scrubber.

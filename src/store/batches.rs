@@ -328,7 +328,8 @@ impl super::Store {
             });
         }
         for r in sqlx::query(
-            "SELECT step_no, state, started_at, due_at, finished_at FROM step_runs WHERE batch_id = ?",
+            "SELECT step_no, state, started_at, due_at, finished_at, paused_at, pause_reason, pause_remaining
+             FROM step_runs WHERE batch_id = ?",
         )
         .bind(batch.0)
         .fetch_all(&mut *conn)
@@ -343,7 +344,15 @@ impl super::Store {
                 .with_context(|| format!("unknown step state '{text}' in the database"))?;
             run.started_at = opt_ms(&r, "started_at");
             run.due_at = opt_ms(&r, "due_at");
-            run.finished_at = opt_ms(&r, "finished_at");
+                        run.finished_at = opt_ms(&r, "finished_at");
+            run.pause = match (opt_ms(&r, "paused_at"), r.get::<Option<String>, _>("pause_reason")) {
+                (Some(at), Some(reason)) => Some(crate::workflow::Pause {
+                    at,
+                    reason,
+                    remaining_minutes: r.get::<Option<i64>, _>("pause_remaining").unwrap_or_default(),
+                }),
+                _ => None,
+            };
         }
         for r in sqlx::query(
             "SELECT step_no, member_id, kind, roles, at FROM step_marks WHERE batch_id = ?",

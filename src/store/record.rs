@@ -71,7 +71,8 @@ impl super::Store {
                         "done"
                     };
                     sqlx::query(
-                        "UPDATE step_runs SET state = ?, finished_at = ? WHERE batch_id = ? AND step_no = ?",
+                        "UPDATE step_runs SET state = ?, finished_at = ?, paused_at = NULL, pause_reason = NULL,
+                             pause_remaining = NULL WHERE batch_id = ? AND step_no = ?",
                     )
                     .bind(state_word)
                     .bind(ms(*at))
@@ -90,6 +91,36 @@ impl super::Store {
                     at,
                 } => {
                     mark(conn, b, *step, member.0, "done", roles, *at).await?;
+                }
+                Event::StepPaused {
+                    step,
+                    reason,
+                    at,
+                    remaining_minutes,
+                    ..
+                } => {
+                    sqlx::query(
+                        "UPDATE step_runs SET paused_at = ?, pause_reason = ?, pause_remaining = ?
+                         WHERE batch_id = ? AND step_no = ?",
+                    )
+                    .bind(ms(*at))
+                    .bind(reason)
+                    .bind(remaining_minutes)
+                    .bind(b)
+                    .bind(step.0)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Event::StepResumed { step, due_at, .. } => {
+                    sqlx::query(
+                        "UPDATE step_runs SET paused_at = NULL, pause_reason = NULL, pause_remaining = NULL,
+                             due_at = ? WHERE batch_id = ? AND step_no = ?",
+                    )
+                    .bind(ms(*due_at))
+                    .bind(b)
+                    .bind(step.0)
+                    .execute(&mut *conn)
+                    .await?;
                 }
                 Event::ProblemReported {
                     step,

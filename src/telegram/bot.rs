@@ -204,6 +204,17 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
             .await
         }
         Some("tugas") => tasks(&ctx, chat, &member, key("tasks")).await,
+        Some(word @ ("jeda" | "lanjut")) => {
+            pause_or_resume(
+                &ctx,
+                chat,
+                &member,
+                argument.trim(),
+                word == "jeda",
+                update_id,
+            )
+            .await
+        }
         Some(word @ ("ubahrapat" | "batalrapat")) => {
             change_meeting(
                 &ctx,
@@ -604,7 +615,8 @@ async fn status(
                 "standard_time": step.standard_time.describe(ctx.lang),
                 "elapsed_minutes": elapsed,
                 "due_at": run.due_at.map(|d| d.to_rfc3339()),
-                "overdue": run.state == StepState::Active && run.due_at.is_some_and(|d| d < now),
+                                "overdue": run.state == StepState::Active && run.pause.is_none() && run.due_at.is_some_and(|d| d < now),
+                "paused": run.pause.as_ref().map(|p| p.reason.clone()),
                 "acks": run.acks.keys().map(name).collect::<Vec<_>>(),
             })
         })
@@ -627,6 +639,54 @@ async fn status(
             "steps": steps,
         }),
         None,
+    )
+    .await
+}
+
+/// `/jeda <batch> <step> <reason>` and `/lanjut <batch> <step>`: pause a
+/// step's clock while it waits on something outside the LSP, and run it again.
+async fn pause_or_resume(
+    ctx: &BotContext,
+    chat: i64,
+    member: &Member,
+    argument: &str,
+    pause: bool,
+    update_id: i64,
+) -> Result<(), AppError> {
+    let key = format!("u{update_id}:pause");
+    let mut words = argument.split_whitespace();
+    let (batch, step) = match (
+        words.next().and_then(|w| w.parse::<BatchId>().ok()),
+        words.next().and_then(|w| w.parse::<u32>().ok()),
+    ) {
+        (Some(batch), Some(step)) => (batch, crate::sop::StepNo(step)),
+        _ => {
+            let usage = if pause { "pause_usage" } else { "resume_usage" };
+            return ctx
+                .say_phrase(chat, Some(member), key, usage, json!({}))
+                .await;
+        }
+    };
+    let reason = words.collect::<Vec<_>>().join(" ");
+    let command = if pause {
+        Command::PauseStep { step, reason }
+    } else {
+        Command::ResumeStep { step }
+    };
+    let result = ctx
+        .app
+        .act(batch, &actor(member), &[command], Via::Telegram)
+        .await;
+    ctx.wake.notify_one();
+    let phrase = if pause { "paused_ok" } else { "resumed_ok" };
+    finish(
+        ctx,
+        chat,
+        member,
+        key,
+        result,
+        phrase,
+        json!({"step": step.0}),
     )
     .await
 }

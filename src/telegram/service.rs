@@ -73,6 +73,9 @@ impl Service {
                 None
             }
         };
+        if let Err(e) = self.app.ensure_digest_timers().await {
+            tracing::error!(error = %format!("{e:#}"), "cannot schedule the digests");
+        }
         let timers = tokio::spawn(fire_timers(self.app.clone(), wake, worker_stopped));
 
         let mut dispatcher = Dispatcher::builder(self.bot.clone(), schema())

@@ -47,6 +47,10 @@ pub enum Command {
     Acknowledge { step: StepNo },
     /// Report a problem with a step; Ketua LSP is told.
     ReportProblem { step: StepNo, text: String },
+    /// Stop a step's clock while it waits on something outside the LSP.
+    PauseStep { step: StepNo, reason: String },
+    /// Run a paused step's clock again.
+    ResumeStep { step: StepNo },
     /// "Done": the step's output exists.
     MarkDone { step: StepNo },
     /// Set the meeting's time and place (the invitation's content).

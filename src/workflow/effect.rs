@@ -19,6 +19,8 @@ pub enum Effect {
     /// Show on the step's task messages who acknowledged, who is done, and
     /// whether the step is finished (an edit of the messages already sent).
     TaskChanged { step: StepNo },
+    /// Tell Ketua LSP a step's clock was paused or runs again.
+    PauseNotice { step: StepNo, paused: bool },
     /// Update the live tally of answers to the meeting invitation.
     RsvpChanged,
     /// Tell every invitee the meeting moved (`cancelled: false`) or was
@@ -82,6 +84,27 @@ pub fn effects_of(state: &BatchState, events: &[Event]) -> Vec<Effect> {
                 push_once(&mut effects, Effect::TaskChanged { step: *step });
             }
             Event::RsvpRecorded { .. } => push_once(&mut effects, Effect::RsvpChanged),
+            Event::StepPaused { step, .. } => {
+                effects.push(Effect::ClearDeadline {
+                    step: *step,
+                    participant: None,
+                });
+                effects.push(Effect::PauseNotice {
+                    step: *step,
+                    paused: true,
+                });
+            }
+            Event::StepResumed { step, due_at, .. } => {
+                effects.push(Effect::SetDeadline {
+                    step: *step,
+                    participant: None,
+                    due_at: *due_at,
+                });
+                effects.push(Effect::PauseNotice {
+                    step: *step,
+                    paused: false,
+                });
+            }
             Event::MeetingRescheduled { .. } => {
                 push_once(
                     &mut effects,

@@ -88,6 +88,40 @@ impl Run<'_> {
             Command::Acknowledge { step } => self.acknowledge(staff, *step),
             Command::ReportProblem { step, text } => self.report_problem(staff, *step, text),
             Command::MarkDone { step } => self.mark_done(staff, *step),
+            Command::PauseStep { step, reason } => {
+                let step = self.step(*step)?;
+                Self::require_role(staff, &step, &step.roles)?;
+                self.require_active(&step)?;
+                let reason = required(reason, Field::Reason, MAX_REASON)?;
+                if step.per_participant || self.state.run(step.no).pause.is_some() {
+                    return Ok(());
+                }
+                let due = self.state.run(step.no).due_at.unwrap_or(self.now);
+                let remaining_minutes = self.calendar.minutes_between(self.now, due).max(0);
+                self.emit(Event::StepPaused {
+                    step: step.no,
+                    reason,
+                    by: staff.id,
+                    at: self.now,
+                    remaining_minutes,
+                });
+                Ok(())
+            }
+            Command::ResumeStep { step } => {
+                let step = self.step(*step)?;
+                Self::require_role(staff, &step, &step.roles)?;
+                self.require_active(&step)?;
+                let Some(pause) = self.state.run(step.no).pause.clone() else {
+                    return Ok(());
+                };
+                self.emit(Event::StepResumed {
+                    step: step.no,
+                    by: staff.id,
+                    at: self.now,
+                    due_at: self.calendar.add_minutes(self.now, pause.remaining_minutes),
+                });
+                Ok(())
+            }
             Command::SetMeeting { meeting } => {
                 self.entry_step(staff, RecordKind::Meeting)?;
                 let place = required(&meeting.place, Field::Place, MAX_PLACE)?;

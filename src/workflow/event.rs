@@ -35,6 +35,21 @@ pub enum Event {
         text: String,
         at: DateTime<Utc>,
     },
+    /// A step's clock stopped, waiting on something outside the LSP.
+    StepPaused {
+        step: StepNo,
+        reason: String,
+        by: MemberId,
+        at: DateTime<Utc>,
+        remaining_minutes: i64,
+    },
+    /// A paused clock runs again; the due time moved by the pause.
+    StepResumed {
+        step: StepNo,
+        by: MemberId,
+        at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+    },
     /// A member pressed "done", counting for these roles.
     DoneMarked {
         step: StepNo,
@@ -123,6 +138,8 @@ impl Event {
             Event::Acknowledged { .. } => "acknowledged",
             Event::ProblemReported { .. } => "problem_reported",
             Event::DoneMarked { .. } => "done_marked",
+            Event::StepPaused { .. } => "step_paused",
+            Event::StepResumed { .. } => "step_resumed",
             Event::StepCompleted { .. } => "step_completed",
             Event::MeetingSet { .. } => "meeting_set",
             Event::MeetingRescheduled { .. } => "meeting_rescheduled",
@@ -145,6 +162,8 @@ impl Event {
             | Event::StepSkipped { step, .. }
             | Event::Acknowledged { step, .. }
             | Event::ProblemReported { step, .. }
+            | Event::StepPaused { step, .. }
+            | Event::StepResumed { step, .. }
             | Event::DoneMarked { step, .. }
             | Event::StepCompleted { step, .. } => Some(*step),
             _ => None,

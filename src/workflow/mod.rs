@@ -26,5 +26,5 @@ pub use event::Event;
 pub use refusal::{Field, MissingInput, Refusal};
 pub use state::{
     BatchState, BatchStatus, Decree, DoneMark, Handover, HandoverStage, Meeting, MeetingChanges,
-    ParticipantState, Rsvp, StepRun, StepState,
+    ParticipantState, Pause, Rsvp, StepRun, StepState,
 };

@@ -110,6 +110,17 @@ pub struct StepRun {
     pub acks: BTreeMap<MemberId, DateTime<Utc>>,
     /// Who pressed "done", and when.
     pub dones: BTreeMap<MemberId, DoneMark>,
+    /// The clock is paused (waiting on something outside the LSP).
+    pub pause: Option<Pause>,
+}
+
+/// A paused clock: since when, why, and how much of the standard time was left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pause {
+    pub at: DateTime<Utc>,
+    pub reason: String,
+    /// Counted minutes left until the due time when the clock stopped.
+    pub remaining_minutes: i64,
 }
 
 impl StepRun {
@@ -122,6 +133,7 @@ impl StepRun {
             finished_at: None,
             acks: BTreeMap::new(),
             dones: BTreeMap::new(),
+            pause: None,
         }
     }
 }
@@ -306,6 +318,7 @@ impl BatchState {
                 let run = self.steps.entry(*step).or_insert_with(StepRun::waiting);
                 run.state = StepState::Done;
                 run.finished_at = Some(*at);
+                run.pause = None;
             }
             Event::Acknowledged { step, member, at } => {
                 if let Some(run) = self.steps.get_mut(step) {
@@ -326,6 +339,27 @@ impl BatchState {
                 }
             }
             Event::ProblemReported { .. } => {}
+            Event::StepPaused {
+                step,
+                reason,
+                at,
+                remaining_minutes,
+                ..
+            } => {
+                if let Some(run) = self.steps.get_mut(step) {
+                    run.pause = Some(Pause {
+                        at: *at,
+                        reason: reason.clone(),
+                        remaining_minutes: *remaining_minutes,
+                    });
+                }
+            }
+            Event::StepResumed { step, due_at, .. } => {
+                if let Some(run) = self.steps.get_mut(step) {
+                    run.pause = None;
+                    run.due_at = Some(*due_at);
+                }
+            }
             Event::MeetingSet { meeting, .. } => self.meeting = Some(meeting.clone()),
             Event::MeetingRescheduled {
                 meeting, sequence, ..

@@ -854,7 +854,7 @@ fn any_command(participants: i64) -> impl Strategy<Value = Command> {
         1 => Just(Command::Start),
         4 => step.clone().prop_map(|step| Command::Acknowledge { step }),
         6 => step.clone().prop_map(|step| Command::MarkDone { step }),
-        1 => step.prop_map(|step| Command::ReportProblem { step, text: "masalah".into() }),
+        1 => step.clone().prop_map(|step| Command::ReportProblem { step, text: "masalah".into() }),
         2 => Just(Command::SetMeeting {
             meeting: Meeting {
                 starts_at: Utc.with_ymd_and_hms(2030, 1, 1, 2, 0, 0).unwrap(),
@@ -868,7 +868,9 @@ fn any_command(participants: i64) -> impl Strategy<Value = Command> {
                 place: "Ruang 2".into(),
             }
         }),
-        1 => Just(Command::CancelMeeting { reason: "Ketua sakit".into() }),
+                1 => Just(Command::CancelMeeting { reason: "Ketua sakit".into() }),
+        1 => step.clone().prop_map(|step| Command::PauseStep { step, reason: "menunggu BNSP".into() }),
+        1 => step.prop_map(|step| Command::ResumeStep { step }),
         4 => (who.clone(), verdict).prop_map(|(participant, result)| Command::RecordResult { participant, result }),
         2 => Just(Command::RecordDecree {
             decree: Decree { number: "SK/1".into(), date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap() }
@@ -892,9 +894,10 @@ fn allowed_roles(state: &BatchState, command: &Command) -> Option<crate::domain:
     };
     match command {
         Command::Start => Some([Role::KetuaLsp, Role::KabagSertifikasi].into()),
-        Command::Acknowledge { step } | Command::ReportProblem { step, .. } => {
-            procedure.step(*step).map(|s| s.roles.clone())
-        }
+        Command::Acknowledge { step }
+        | Command::ReportProblem { step, .. }
+        | Command::PauseStep { step, .. }
+        | Command::ResumeStep { step } => procedure.step(*step).map(|s| s.roles.clone()),
         Command::MarkDone { step } => procedure.step(*step).map(|s| s.done_by.clone()),
         Command::SetMeeting { .. }
         | Command::RescheduleMeeting { .. }
@@ -1264,4 +1267,77 @@ fn a_meeting_can_be_moved_or_cancelled_after_the_invitation() {
         ),
         Refusal::MeetingOver
     );
+}
+
+#[test]
+fn a_paused_clock_resumes_where_it_stopped() {
+    let mut b = Batch::new(1);
+    b.calendar = Calendar::default();
+    // Tuesday 09:00 WIB: step 1 is due at 10:00.
+    b.now = Utc.with_ymd_and_hms(2026, 11, 24, 1, 59, 0).unwrap();
+    b.ok(&Actor::Operator, Command::Start);
+    assert_eq!(
+        b.refused(
+            &komite(),
+            Command::PauseStep {
+                step: s(1),
+                reason: "x".into()
+            }
+        ),
+        Refusal::RoleRequired {
+            step: Some(s(1)),
+            roles: vec!["Kabag Administrasi".into()]
+        }
+    );
+    assert_eq!(
+        b.refused(
+            &administrasi(),
+            Command::PauseStep {
+                step: s(1),
+                reason: " ".into()
+            }
+        ),
+        Refusal::EmptyField {
+            field: Field::Reason
+        }
+    );
+    b.now = Utc.with_ymd_and_hms(2026, 11, 24, 2, 29, 0).unwrap();
+    let paused = b.ok(
+        &administrasi(),
+        Command::PauseStep {
+            step: s(1),
+            reason: "Ruang rapat belum pasti".into(),
+        },
+    );
+    assert!(paused.effects.contains(&Effect::ClearDeadline {
+        step: s(1),
+        participant: None
+    }));
+    assert_eq!(
+        b.state.run(s(1)).pause.as_ref().unwrap().remaining_minutes,
+        30
+    );
+    // Pausing again changes nothing.
+    assert!(
+        b.ok(
+            &administrasi(),
+            Command::PauseStep {
+                step: s(1),
+                reason: "lagi".into()
+            }
+        )
+        .events
+        .is_empty()
+    );
+    // Resumed the next morning at 08:59 (the command runs a minute later): 30 minutes remain.
+    b.now = Utc.with_ymd_and_hms(2026, 11, 25, 1, 59, 0).unwrap();
+    let resumed = b.ok(&administrasi(), Command::ResumeStep { step: s(1) });
+    let due = Utc.with_ymd_and_hms(2026, 11, 25, 2, 30, 0).unwrap();
+    assert!(resumed.effects.contains(&Effect::SetDeadline {
+        step: s(1),
+        participant: None,
+        due_at: due
+    }));
+    assert_eq!(b.state.run(s(1)).due_at, Some(due));
+    assert!(b.state.run(s(1)).pause.is_none());
 }
