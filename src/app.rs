@@ -94,6 +94,9 @@ pub struct App {
     pub procedure: Arc<Procedure>,
     pub templates: Arc<Templates>,
     clock: Arc<dyn Clock>,
+    /// Signalled after a write that may have set or moved a due time, so
+    /// the scheduler, asleep until the next one, looks again at once.
+    pub schedule_changed: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -116,6 +119,7 @@ impl App {
             procedure: Arc::new(procedure),
             templates: Arc::new(templates),
             clock,
+            schedule_changed: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -127,6 +131,26 @@ impl App {
             .acquire()
             .await
             .map_err(anyhow::Error::from)?)
+    }
+
+    /// The injected clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// When the scheduler next has something to do: the earliest waiting
+    /// timer or clock alert, if any.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn next_scheduled(&self) -> Result<Option<DateTime<Utc>>, AppError> {
+        let mut conn = self.conn().await?;
+        let alert = Store::next_alert(&mut conn).await?;
+        let timer = Store::next_timer(&mut conn).await?;
+        Ok(match (alert, timer) {
+            (Some(a), Some(t)) => Some(a.min(t)),
+            (a, t) => a.or(t),
+        })
     }
 
     /// The current time, from the injected clock.
@@ -819,8 +843,9 @@ impl App {
         outcome: Result<Vec<Decision>, AppError>,
     ) -> Result<Vec<Decision>, AppError> {
         match outcome {
-            Ok(decisions) => {
+                        Ok(decisions) => {
                 tx.commit().await.map_err(anyhow::Error::from)?;
+                self.schedule_changed.notify_one();
                 Ok(decisions)
             }
             Err(AppError::Refused(refusal)) => {

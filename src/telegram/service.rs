@@ -144,11 +144,22 @@ impl Service {
     }
 }
 
-/// Fires due timers (reminders) and deadline alerts every second until stopped; wakes the
-/// delivery worker when one queued messages. Timers live in the database,
-/// so one missed while the service was down fires at the next start.
+/// The scheduler: fires due timers (reminders, digests) and deadline
+/// alerts, then sleeps until the next one is due, never longer than a
+/// minute (so another process's writes and a changed system clock are
+/// caught), and wakes at once when this process writes a due time or a
+/// rehearsal's clock is moved. Timers and alerts live in the database, so
+/// one missed while the service was down fires at the next start.
 async fn fire_timers(app: Arc<App>, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+    const LONGEST_SLEEP: Duration = Duration::from_secs(60);
+    let clock = app.clock();
+    let moved = clock.moved().unwrap_or_else(|| Arc::new(Notify::new()));
     loop {
+        // Listen for a moved clock before looking at the time, so a move in
+        // between is not missed.
+        let clock_moved = moved.notified();
+        tokio::pin!(clock_moved);
+        clock_moved.as_mut().enable();
         match app.fire_due_timers().await {
             Ok(0) => {}
             Ok(_) => wake.notify_one(),
@@ -159,8 +170,18 @@ async fn fire_timers(app: Arc<App>, wake: Arc<Notify>, mut stop: watch::Receiver
             Ok(_) => wake.notify_one(),
             Err(e) => tracing::error!(error = %format!("{e:#}"), "sending deadline alerts failed"),
         }
+        let sleep = match app.next_scheduled().await {
+            Ok(Some(next)) => (next - clock.now()).to_std().unwrap_or_default().min(LONGEST_SLEEP),
+            Ok(None) => LONGEST_SLEEP,
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "cannot read the next due time");
+                LONGEST_SLEEP
+            }
+        };
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = tokio::time::sleep(sleep) => {}
+            () = app.schedule_changed.notified() => {}
+            () = &mut clock_moved => {}
             _ = stop.changed() => return,
         }
         if *stop.borrow() {
