@@ -843,7 +843,7 @@ impl App {
         outcome: Result<Vec<Decision>, AppError>,
     ) -> Result<Vec<Decision>, AppError> {
         match outcome {
-                        Ok(decisions) => {
+            Ok(decisions) => {
                 tx.commit().await.map_err(anyhow::Error::from)?;
                 self.schedule_changed.notify_one();
                 Ok(decisions)

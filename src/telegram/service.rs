@@ -171,7 +171,10 @@ async fn fire_timers(app: Arc<App>, wake: Arc<Notify>, mut stop: watch::Receiver
             Err(e) => tracing::error!(error = %format!("{e:#}"), "sending deadline alerts failed"),
         }
         let sleep = match app.next_scheduled().await {
-            Ok(Some(next)) => (next - clock.now()).to_std().unwrap_or_default().min(LONGEST_SLEEP),
+            Ok(Some(next)) => (next - clock.now())
+                .to_std()
+                .unwrap_or_default()
+                .min(LONGEST_SLEEP),
             Ok(None) => LONGEST_SLEEP,
             Err(e) => {
                 tracing::error!(error = %format!("{e:#}"), "cannot read the next due time");
