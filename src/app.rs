@@ -94,9 +94,10 @@ pub struct App {
     pub procedure: Arc<Procedure>,
     pub templates: Arc<Templates>,
     clock: Arc<dyn Clock>,
-    /// Signalled after a write that may have set or moved a due time, so
-    /// the scheduler, asleep until the next one, looks again at once.
-    pub schedule_changed: Arc<tokio::sync::Notify>,
+    /// Counts writes that queued messages or set due times, so the delivery
+    /// workers and the scheduler, asleep until their next due time, look
+    /// again at once (another process's writes arrive through [`crate::wake`]).
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl App {
@@ -119,7 +120,7 @@ impl App {
             procedure: Arc::new(procedure),
             templates: Arc::new(templates),
             clock,
-            schedule_changed: Arc::new(tokio::sync::Notify::new()),
+            changes: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -131,6 +132,16 @@ impl App {
             .acquire()
             .await
             .map_err(anyhow::Error::from)?)
+    }
+
+    /// Tells the sleeping workers that something may be due now.
+    pub fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that sees every [`App::changed`].
+    pub fn watch_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// The injected clock.
@@ -301,6 +312,7 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
+        self.changed();
         Ok(outcome)
     }
 
@@ -729,6 +741,9 @@ impl App {
             tx.commit().await.map_err(anyhow::Error::from)?;
             fired += 1;
         }
+        if fired > 0 {
+            self.changed();
+        }
         Ok(fired)
     }
 
@@ -804,6 +819,9 @@ impl App {
             }
             tx.commit().await.map_err(anyhow::Error::from)?;
         }
+        if sent > 0 {
+            self.changed();
+        }
         Ok(sent)
     }
 
@@ -845,7 +863,7 @@ impl App {
         match outcome {
             Ok(decisions) => {
                 tx.commit().await.map_err(anyhow::Error::from)?;
-                self.schedule_changed.notify_one();
+                self.changed();
                 Ok(decisions)
             }
             Err(AppError::Refused(refusal)) => {
@@ -1136,6 +1154,7 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
+        self.changed();
         Ok(())
     }
 
@@ -1175,6 +1194,7 @@ impl App {
         let mut conn = self.conn().await?;
         if Store::unreachable_since(&mut conn, member).await?.is_some() {
             Store::member_reachable(&mut conn, member, self.now()).await?;
+            self.changed();
         }
         Ok(())
     }

@@ -32,4 +32,5 @@ pub mod store;
 pub mod telegram;
 pub mod templates;
 pub mod verdicts;
+pub mod wake;
 pub mod workflow;

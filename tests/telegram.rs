@@ -1085,3 +1085,50 @@ async fn the_committee_group_sees_announcements_and_each_presser_is_authorized()
     }
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_command_line_writes_reaches_staff_at_once() {
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+    let batch = batch_of_five(&app).await;
+    // The command line runs on the system clock: the service's clock follows it.
+    world
+        .clock
+        .set(chrono::Utc::now() + chrono::Duration::minutes(1));
+    // Let the service fall asleep with nothing due, then start the batch from
+    // the command line, another process on the same database.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_sertibot"))
+        .args([
+            "--config",
+            world.dir.path().join("sertibot.toml").to_str().unwrap(),
+            "batch",
+            "start",
+            &batch.to_string(),
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let asked = std::time::Instant::now();
+    last_text(
+        fake,
+        ADMINISTRASI,
+        "Langkah 1: Membuat undangan rapat komite teknis",
+    )
+    .await;
+    // Without the poke the worker would sleep up to a minute.
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        asked.elapsed()
+    );
+    running.stop().await;
+}

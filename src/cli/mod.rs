@@ -162,6 +162,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Mail(c) => mail::run(&config, c).await,
         command => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let database = config.database.clone();
             let app = App::open(config, clock).await?;
             let store = app.store.clone();
             let result = match command {
@@ -173,6 +174,10 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 }
             };
             store.close().await;
+            if result.is_ok() {
+                // A running service looks at the database at once.
+                crate::wake::poke(&database);
+            }
             result
         }
     }

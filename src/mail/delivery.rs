@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::compose::Composer;
@@ -41,22 +41,32 @@ impl EmailDelivery {
         }
     }
 
-    /// Runs until `shutdown` turns true, looking for due rows every second
-    /// (and at once on `wake`).
-    pub async fn run(mut self, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    /// Runs until `shutdown` turns true, sleeping until the next due row, at
+    /// most a minute, and waking at once on `changes`.
+    pub async fn run(
+        mut self,
+        mut changes: watch::Receiver<u64>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         tracing::info!(to = %self.mailer.describe(), "email delivery is running");
+        let longest = Duration::from_secs(60);
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            match self.deliver_next().await {
-                Ok(Progress::Idle(_)) => {}
+            let sleep = match self.deliver_next().await {
+                Ok(Progress::Idle(next)) => next
+                    .map_or(longest, |at| at.saturating_duration_since(Instant::now()))
+                    .min(longest),
                 Ok(_) => continue,
-                Err(e) => tracing::error!(error = %format!("{e:#}"), "email delivery failed"),
-            }
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "email delivery failed");
+                    Duration::from_secs(5)
+                }
+            };
             tokio::select! {
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                () = wake.notified() => {}
+                () = tokio::time::sleep(sleep) => {}
+                Ok(()) = changes.changed() => {}
                 _ = shutdown.changed() => {}
             }
         }

@@ -25,7 +25,6 @@ use serde_json::{Value, json};
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, Chat, User};
-use tokio::sync::Notify;
 
 use super::callback::Button;
 use super::conversation::{Awaiting, local_instant, read_blank_numbers, read_date, read_time};
@@ -39,8 +38,6 @@ use crate::workflow::{
 /// What every handler needs.
 pub struct BotContext {
     pub app: Arc<App>,
-    /// Wakes the delivery worker when a reply is queued.
-    pub wake: Arc<Notify>,
     pub lang: Lang,
 }
 
@@ -96,7 +93,6 @@ impl BotContext {
         self.app
             .reply(chat, member.map(|m| m.id), key, template, context, edit_of)
             .await?;
-        self.wake.notify_one();
         Ok(())
     }
 
@@ -383,7 +379,6 @@ async fn document_sent(
                 .await
         }
     };
-    ctx.wake.notify_one();
     let text = match outcome {
         Ok(count) if kind == FileKind::Participants => {
             ctx.app.set_conversation(user, chat, None).await?;
@@ -677,7 +672,6 @@ async fn pause_or_resume(
         .app
         .act(batch, &actor(member), &[command], Via::Telegram)
         .await;
-    ctx.wake.notify_one();
     let phrase = if pause { "paused_ok" } else { "resumed_ok" };
     finish(
         ctx,
@@ -1200,13 +1194,10 @@ struct Press<'a> {
 
 impl Press<'_> {
     async fn act(&self, batch: BatchId, commands: Vec<Command>) -> Result<Vec<Decision>, AppError> {
-        let result = self
-            .ctx
+        self.ctx
             .app
             .act(batch, self.staff, &commands, Via::Telegram)
-            .await;
-        self.ctx.wake.notify_one();
-        result
+            .await
     }
 
     /// Checks that `command` would be accepted now, without recording it.
@@ -1403,7 +1394,6 @@ impl Press<'_> {
                     .app
                     .start_batch(batch, self.staff, Via::Telegram)
                     .await?;
-                self.ctx.wake.notify_one();
                 Ok(self.recorded(&[decision], "batch_started", json!({"batch": batch.0})))
             }
             Button::Receipt { batch, participant } => {

@@ -13,7 +13,7 @@ use serde_json::json;
 use teloxide::prelude::*;
 use teloxide::types::{MessageId, ParseMode};
 use teloxide::{ApiError, RequestError};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::keyboards;
@@ -27,6 +27,8 @@ use crate::templates::Templates;
 
 /// Telegram's longest message text.
 pub const MAX_TEXT: usize = 4096;
+/// The longest the worker sleeps without looking at the outbox.
+const LONGEST_SLEEP: Duration = Duration::from_secs(60);
 /// Failed attempts before a message is given up and reported.
 pub const MAX_ATTEMPTS: i64 = 12;
 /// How long a message for a member who has not registered yet waits before it is looked at again.
@@ -139,10 +141,13 @@ impl Delivery {
         }
     }
 
-    /// Runs until `shutdown` turns true, sleeping until the next due row,
-    /// at most a second (the command line writes rows from another process),
-    /// and waking at once on `wake`.
-    pub async fn run(mut self, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    /// Runs until `shutdown` turns true, sleeping until the next due row (or
+    /// rate limit), at most a minute, and waking at once on `changes`.
+    pub async fn run(
+        mut self,
+        mut changes: watch::Receiver<u64>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         loop {
             if *shutdown.borrow() {
                 return;
@@ -157,13 +162,11 @@ impl Delivery {
             };
             let now = Instant::now();
             let sleep = next
-                .map_or(Duration::from_secs(1), |at| {
-                    at.saturating_duration_since(now)
-                })
-                .min(Duration::from_secs(1));
+                .map_or(LONGEST_SLEEP, |at| at.saturating_duration_since(now))
+                .min(LONGEST_SLEEP);
             tokio::select! {
                 () = tokio::time::sleep(sleep) => {}
-                () = wake.notified() => {}
+                Ok(()) = changes.changed() => {}
                 _ = shutdown.changed() => {}
             }
         }

@@ -30,10 +30,8 @@ impl Service {
     /// Only when the service cannot start.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
         let lang = self.app.config.language;
-        let wake = Arc::new(Notify::new());
         let ctx = Arc::new(BotContext {
             app: self.app.clone(),
-            wake: wake.clone(),
             lang,
         });
         if let Err(e) = self.bot.set_my_commands(menu(&ctx)).await {
@@ -48,7 +46,7 @@ impl Service {
             lang,
             self.clock.clone(),
         );
-        let worker = tokio::spawn(delivery.run(wake.clone(), worker_stopped.clone()));
+        let worker = tokio::spawn(delivery.run(self.app.watch_changes(), worker_stopped.clone()));
         let mail = match crate::mail::transport::Mailer::from_config(&self.app.config.mail) {
             Ok((mailer, from)) => {
                 let reply_to = self.app.config.lsp.email.parse().ok();
@@ -65,7 +63,7 @@ impl Service {
                     self.clock.clone(),
                 );
                 Some(tokio::spawn(
-                    email.run(Arc::new(Notify::new()), worker_stopped.clone()),
+                    email.run(self.app.watch_changes(), worker_stopped.clone()),
                 ))
             }
             Err(e) => {
@@ -76,7 +74,16 @@ impl Service {
         if let Err(e) = self.app.ensure_digest_timers().await {
             tracing::error!(error = %format!("{e:#}"), "cannot schedule the digests");
         }
-        let timers = tokio::spawn(fire_timers(self.app.clone(), wake, worker_stopped));
+        let timers = tokio::spawn(fire_timers(self.app.clone(), worker_stopped.clone()));
+        let pokes = {
+            let app = self.app.clone();
+            let stop = worker_stopped.clone();
+            tokio::spawn(async move {
+                if let Err(e) = crate::wake::listen(app, stop).await {
+                    tracing::warn!(error = %e, "the command line cannot wake this service; its writes are seen within a minute");
+                }
+            })
+        };
 
         let mut dispatcher = Dispatcher::builder(self.bot.clone(), schema())
             .dependencies(dptree::deps![ctx])
@@ -137,6 +144,7 @@ impl Service {
         let _ = stop_worker.send(true);
         let _ = worker.await;
         let _ = timers.await;
+        let _ = pokes.await;
         if let Some(mail) = mail {
             let _ = mail.await;
         }
@@ -150,25 +158,23 @@ impl Service {
 /// caught), and wakes at once when this process writes a due time or a
 /// rehearsal's clock is moved. Timers and alerts live in the database, so
 /// one missed while the service was down fires at the next start.
-async fn fire_timers(app: Arc<App>, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+async fn fire_timers(app: Arc<App>, mut stop: watch::Receiver<bool>) {
     const LONGEST_SLEEP: Duration = Duration::from_secs(60);
     let clock = app.clock();
     let moved = clock.moved().unwrap_or_else(|| Arc::new(Notify::new()));
+    let mut changes = app.watch_changes();
     loop {
         // Listen for a moved clock before looking at the time, so a move in
         // between is not missed.
         let clock_moved = moved.notified();
         tokio::pin!(clock_moved);
         clock_moved.as_mut().enable();
-        match app.fire_due_timers().await {
-            Ok(0) => {}
-            Ok(_) => wake.notify_one(),
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "firing timers failed"),
+        // Both wake the delivery workers themselves when they queue messages.
+        if let Err(e) = app.fire_due_timers().await {
+            tracing::error!(error = %format!("{e:#}"), "firing timers failed");
         }
-        match app.fire_due_alerts().await {
-            Ok(0) => {}
-            Ok(_) => wake.notify_one(),
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "sending deadline alerts failed"),
+        if let Err(e) = app.fire_due_alerts().await {
+            tracing::error!(error = %format!("{e:#}"), "sending deadline alerts failed");
         }
         let sleep = match app.next_scheduled().await {
             Ok(Some(next)) => (next - clock.now())
@@ -183,7 +189,7 @@ async fn fire_timers(app: Arc<App>, wake: Arc<Notify>, mut stop: watch::Receiver
         };
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
-            () = app.schedule_changed.notified() => {}
+            Ok(()) = changes.changed() => {}
             () = &mut clock_moved => {}
             _ = stop.changed() => return,
         }

@@ -1,0 +1,68 @@
+//! Waking the running service from another process: the command line
+//! writes to the same database (a batch started, a member added) and then
+//! pokes a local socket beside the database file, so the service's delivery
+//! workers and scheduler look at once instead of at their next due time.
+//! A poke carries nothing; with no service listening it does nothing.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::app::App;
+
+/// The socket beside the database: `sertibot.db` → `sertibot.db.wake`.
+pub fn socket_path(database: &Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".wake");
+    PathBuf::from(name)
+}
+
+/// Tells a running service that the database changed. Never fails: a
+/// service that is not running needs no waking.
+pub fn poke(database: &Path) {
+    #[cfg(unix)]
+    {
+        use std::io::Write;
+        if let Ok(mut stream) = std::os::unix::net::UnixStream::connect(socket_path(database)) {
+            let _ = stream.write_all(b"w");
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = database;
+    }
+}
+
+/// Listens for pokes until `stop` turns true, telling `app` each time;
+/// removes the socket when it stops.
+///
+/// # Errors
+/// When the socket cannot be made (the folder is not writable).
+pub async fn listen(app: Arc<App>, mut stop: watch::Receiver<bool>) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let path = socket_path(&app.config.database);
+        // A socket left by a service that was killed: nobody answers it.
+        if std::os::unix::net::UnixStream::connect(&path).is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+        let listener = tokio::net::UnixListener::bind(&path)?;
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    if accepted.is_ok() {
+                        app.changed();
+                    }
+                }
+                _ = stop.changed() => break,
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (app, stop.changed().await);
+    }
+    Ok(())
+}
