@@ -27,6 +27,7 @@ pub mod mail;
 pub mod notify;
 pub mod outbox;
 pub mod participants;
+pub mod simulate;
 pub mod sop;
 pub mod store;
 pub mod telegram;

@@ -623,3 +623,44 @@ fn status_shows_who_acknowledged_and_who_finished_each_step() {
         "{status}"
     );
 }
+
+#[test]
+fn simulate_rehearses_the_whole_sop_without_any_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sertibot(dir.path(), &["simulate", "--out", "surat"]);
+    let text = ok(out);
+    for step in ["1", "2", "3", "4", "5", "6", "7", "8", "10", "11"] {
+        assert!(
+            text.contains(&format!("Langkah {step}: ")),
+            "step {step} missing"
+        );
+    }
+    assert!(!text.contains("Langkah 9: "));
+    assert!(
+        text.contains("🔴 Langkah terlambat")
+            && text.contains("🔴 Pengingat: langkah masih terlambat")
+    );
+    assert!(text.contains("[✋ Saya kerjakan] [✅ Selesai]"));
+    assert!(text.contains("Batch 1 is finished"), "{text}");
+    let mail = dir.path().join("surat");
+    for p in 1..=5 {
+        let result = std::fs::read_to_string(mail.join(format!("b1_result_p{p}.eml"))).unwrap();
+        assert!(result.contains(&format!("asesi{p}@example.com")));
+        assert!(mail.join(format!("b1_handover_p{p}.eml")).is_file());
+    }
+    let results = std::fs::read_dir(&mail)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("b1_result_")
+        })
+        .count();
+    assert_eq!(results, 5, "one result email per participant");
+    assert_eq!(
+        usage_failure(&sertibot(dir.path(), &["simulate", "--lang", "jv"])),
+        "invalid value 'jv' for '--lang <LANG>': 'jv' is not a language: use id or en"
+    );
+}

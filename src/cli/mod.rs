@@ -51,6 +51,22 @@ pub enum Command {
     /// Email: send a test message with the configured transport
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Rehearse one whole batch on a temporary database with a virtual clock:
+    /// prints the Telegram messages, writes the emails as .eml files
+    Simulate {
+        /// How many participants
+        #[arg(long, default_value_t = 5)]
+        participants: usize,
+        /// How many of them are BK (belum kompeten)
+        #[arg(long, default_value_t = 2)]
+        bk: usize,
+        /// Where the emails go
+        #[arg(long, value_name = "DIR", default_value = "simulation-mail")]
+        out: PathBuf,
+        /// id or en
+        #[arg(long, default_value = "id", value_parser = parse_lang)]
+        lang: Lang,
+    },
     /// Check the config, the procedure file, the templates and the database
     Check,
     /// Run the service until SIGINT or SIGTERM
@@ -124,6 +140,14 @@ pub enum BatchCommand {
     List,
 }
 
+fn parse_lang(text: &str) -> Result<Lang, String> {
+    match text {
+        "id" => Ok(Lang::Id),
+        "en" => Ok(Lang::En),
+        other => Err(format!("'{other}' is not a language: use id or en")),
+    }
+}
+
 /// A command's failure, already worded for the operator.
 #[derive(Debug)]
 pub struct Failure(pub String);
@@ -155,9 +179,28 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
     if let Command::Init { force } = &cli.command {
         return init::run(cli.config.as_deref(), *force);
     }
+    if let Command::Simulate {
+        participants,
+        bk,
+        out,
+        lang,
+    } = &cli.command
+    {
+        if *bk > *participants {
+            return Err(Failure(format!(
+                "--bk {bk} is more than --participants {participants}"
+            )));
+        }
+        let mut stdout = std::io::stdout();
+        crate::simulate::run(*participants, *bk, out, *lang, &mut stdout)
+            .await
+            .map_err(|e| Failure(format!("{e:#}")))?;
+        println!("Emails are in {}.", out.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let config = Config::load(cli.config.as_deref(), env).map_err(|e| Failure(e.to_string()))?;
     match cli.command {
-        Command::Init { .. } => unreachable!("handled above"),
+        Command::Init { .. } | Command::Simulate { .. } => unreachable!("handled above"),
         Command::Check => check::run(config).await,
         Command::Mail(c) => mail::run(&config, c).await,
         command => {
@@ -169,7 +212,10 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 Command::Member(c) => member::run(&app, c).await,
                 Command::Batch(c) => batch::run(&app, c).await,
                 Command::Run => run::run(app).await,
-                Command::Init { .. } | Command::Check | Command::Mail(_) => {
+                Command::Init { .. }
+                | Command::Check
+                | Command::Mail(_)
+                | Command::Simulate { .. } => {
                     unreachable!("handled above")
                 }
             };

@@ -1,0 +1,435 @@
+//! A rehearsal of the whole SOP: one batch on a fresh temporary database
+//! with a virtual clock, the real workflow, store, templates, outbox,
+//! scheduler and email composer, and staff played by a script. One step is
+//! deliberately late, so an overdue alert and a reminder happen. Telegram
+//! messages are printed as a transcript; emails are written as `.eml`
+//! files. Needs no token, no network and no mail server.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+use crate::app::{App, Via};
+use crate::clock::{Clock, ManualClock};
+use crate::config::Config;
+use crate::domain::{Competence, Lang, Role, RoleSet};
+use crate::mail::compose::Composer;
+use crate::mail::delivery::EmailDelivery;
+use crate::mail::transport::Mailer;
+use crate::notify::Channel;
+use crate::outbox::Progress;
+use crate::sop::StepNo;
+use crate::store::Store;
+use crate::workflow::{Actor, Command, Decree, Meeting, Staff};
+
+/// What a rehearsal produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub telegram_messages: usize,
+    pub emails: usize,
+    pub overdue_alerts: usize,
+}
+
+const NAMES: [&str; 10] = [
+    "Ni Komang Ayu Widyastuti",
+    "Ma'ruf Amin",
+    "Dwi Ayu Lestari Siregar",
+    "Bagus Setiawan",
+    "Yohana Fransiska Manurung",
+    "I Gede Agus Pranata",
+    "Siti Nurhaliza Lubis",
+    "Rizky Aditya Nugroho",
+    "Fransiskus Xaverius Tanoto",
+    "Putri Ayu Lestari",
+];
+
+struct Rehearsal<'a> {
+    app: App,
+    clock: Arc<ManualClock>,
+    out: &'a mut dyn Write,
+    mail: EmailDelivery,
+    summary: Summary,
+}
+
+/// Runs the rehearsal: `participants` of whom `bk` are BK, emails into `mail_dir`.
+///
+/// # Errors
+/// When the temporary database or the mail folder cannot be written.
+pub async fn run(
+    participants: usize,
+    bk: usize,
+    mail_dir: &Path,
+    lang: Lang,
+    out: &mut dyn Write,
+) -> anyhow::Result<Summary> {
+    let dir = tempfile::tempdir()?;
+    let config_path = dir.path().join("sertibot.toml");
+    let mail_dir = std::path::absolute(mail_dir)?;
+    std::fs::write(
+        &config_path,
+        format!(
+            "language = \"{}\"\n[lsp]\nname = \"LSP P1 Politeknik STMI Jakarta\"\naddress = \"Jl. Letjen Suprapto No. 26, Jakarta Pusat\"\nemail = \"lsp@stmi.example.ac.id\"\n[database]\npath = \"rehearsal.db\"\n[mail]\nfrom = \"LSP P1 Politeknik STMI Jakarta <lsp@stmi.example.ac.id>\"\neml_dir = {:?}\n",
+            lang.code(),
+            mail_dir.display().to_string()
+        ),
+    )?;
+    let config = Config::load(Some(&config_path), |_| None)?;
+    // Monday 23 November 2026, 08:00 WIB.
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap(),
+    ));
+    let app = App::open(config, clock.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (mailer, from) = Mailer::from_config(&app.config.mail)?;
+    let composer = Composer {
+        templates: app.templates.clone(),
+        lang,
+        from,
+        reply_to: app.config.lsp.email.parse().ok(),
+    };
+    let mail = EmailDelivery::new(app.store.clone(), mailer, composer, clock.clone());
+    let mut r = Rehearsal {
+        app,
+        clock,
+        out,
+        mail,
+        summary: Summary::default(),
+    };
+    r.script(participants.max(1), bk.min(participants.max(1)))
+        .await?;
+    Ok(r.summary)
+}
+
+impl Rehearsal<'_> {
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Moves the clock `minutes` of working time on, firing what falls due.
+    async fn wait(&mut self, minutes: i64) -> anyhow::Result<()> {
+        let target = self.app.config.calendar.add_minutes(self.now(), minutes);
+        // Step through the alerts that fall due on the way, one by one.
+        while let Some(next) = self
+            .app
+            .next_scheduled()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+        {
+            if next > target {
+                break;
+            }
+            self.clock.set(next.max(self.now()));
+            self.pump().await?;
+        }
+        self.clock.set(target.max(self.now()));
+        self.pump().await
+    }
+
+    async fn act(&mut self, who: &Actor, commands: Vec<Command>) -> anyhow::Result<()> {
+        let batch = crate::domain::BatchId(1);
+        self.app
+            .act(batch, who, &commands, Via::Simulation)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", self.app.explain(&e, Lang::En)))?;
+        self.pump().await
+    }
+
+    /// Fires due timers and alerts, prints queued Telegram messages, writes emails.
+    async fn pump(&mut self) -> anyhow::Result<()> {
+        let app = &self.app;
+        app.fire_due_timers()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        app.fire_due_alerts()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let now = self.now();
+        let mut conn = app.store.pool().acquire().await?;
+        let rows = Store::due_messages(&mut conn, Channel::Telegram.as_str(), now, 10_000).await?;
+        let members = Store::members(&mut conn).await?;
+        for row in rows {
+            let to = row
+                .member_id
+                .and_then(|id| members.iter().find(|m| m.id.0 == id))
+                .map_or_else(|| "group".to_string(), |m| m.name.clone());
+            let lang = app.config.language;
+            let text = app
+                .templates
+                .render(lang, &format!("{}.html", row.template), &row.context)
+                .map(|t| crate::telegram::delivery::html_to_text(&t))
+                .unwrap_or_else(|e| format!("(template {} failed: {e})", row.template));
+            let buttons: Vec<String> = crate::telegram::keyboards::for_message(
+                &app.templates,
+                lang,
+                &row.template,
+                &row.context,
+            )
+            .map(|k| {
+                k.inline_keyboard
+                    .iter()
+                    .flatten()
+                    .map(|b| format!("[{}]", b.text))
+                    .collect()
+            })
+            .unwrap_or_default();
+            let when = crate::templates::Templates::instant_text(now, app.config.calendar.tz, lang);
+            let action = if row.edit_of.is_some() {
+                "edits the message for"
+            } else {
+                "to"
+            };
+            writeln!(self.out, "── {when} · Telegram {action} {to}")?;
+            for line in text.lines() {
+                writeln!(self.out, "   {line}")?;
+            }
+            if !buttons.is_empty() {
+                writeln!(self.out, "   {}", buttons.join(" "))?;
+            }
+            if row.template == "step_overdue" {
+                self.summary.overdue_alerts += 1;
+            }
+            Store::mark_sent(&mut conn, row.id, now).await?;
+            self.summary.telegram_messages += 1;
+        }
+        drop(conn);
+        loop {
+            match self.mail.deliver_next().await? {
+                Progress::Sent(_) => self.summary.emails += 1,
+                Progress::Idle(_) => break,
+                Progress::Deferred(key) | Progress::Failed(key) => {
+                    writeln!(self.out, "   (email {key} was not written)")?;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn script(&mut self, participants: usize, bk: usize) -> anyhow::Result<()> {
+        let roles = |r: Role| -> RoleSet { [r].into() };
+        let staff = [
+            (
+                "Dr. Hendra Wijaya",
+                roles(Role::KetuaLsp),
+                Some("hendra@stmi.example.ac.id"),
+            ),
+            ("Andi Pratama", roles(Role::KabagSertifikasi), None),
+            ("Siti Rahmawati", roles(Role::KabagAdministrasi), None),
+            (
+                "Ir. Made Sudarsana",
+                roles(Role::KomiteTeknis),
+                Some("made@example.com"),
+            ),
+            ("Rina Kusuma", roles(Role::KomiteTeknis), None),
+        ];
+        let mut actors = Vec::new();
+        for (name, roles, email) in staff {
+            let added = self
+                .app
+                .add_member(name, &roles, email)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            actors.push(Actor::Staff(Staff {
+                id: added.id,
+                name: name.into(),
+                roles,
+            }));
+        }
+        let [ketua, sertifikasi, administrasi, komite, komite_2] =
+            actors.try_into().map_err(|_| anyhow::anyhow!("staff"))?;
+        let batch = self
+            .app
+            .create_batch(
+                "Operator Mesin Produksi",
+                NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
+                Some("TUK Workshop STMI"),
+                &Actor::Operator,
+                Via::Simulation,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut csv = String::from("name,email,registration_no\n");
+        for i in 0..participants {
+            let name = NAMES
+                .get(i)
+                .map_or_else(|| format!("Peserta {}", i + 1), |n| (*n).to_string());
+            csv.push_str(&format!(
+                "\"{name}\",asesi{}@example.com,MET-{:04}\n",
+                i + 1,
+                i + 1
+            ));
+        }
+        self.app
+            .import_participants(batch, csv.as_bytes(), &Actor::Operator, Via::Simulation)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        writeln!(
+            self.out,
+            "Rehearsal of SOP Penerbitan Sertifikat: batch {batch}, {participants} participants ({bk} BK).\n"
+        )?;
+        self.app
+            .start_batch(batch, &Actor::Operator, Via::Simulation)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.pump().await?;
+
+        let s = StepNo;
+        self.wait(5).await?;
+        self.act(&administrasi, vec![Command::Acknowledge { step: s(1) }])
+            .await?;
+        self.wait(30).await?;
+        // The meeting: six working hours after the invitation goes out.
+        let meeting = Meeting {
+            starts_at: self.app.config.calendar.add_minutes(self.now(), 6 * 60),
+            place: "Ruang Rapat LSP, Gedung B lt. 2".into(),
+        };
+        self.act(
+            &administrasi,
+            vec![
+                Command::SetMeeting { meeting },
+                Command::MarkDone { step: s(1) },
+            ],
+        )
+        .await?;
+        self.act(
+            &komite,
+            vec![Command::Rsvp {
+                attend: true,
+                reason: None,
+            }],
+        )
+        .await?;
+        self.act(
+            &komite_2,
+            vec![Command::Rsvp {
+                attend: false,
+                reason: Some("Dinas luar kota".into()),
+            }],
+        )
+        .await?;
+        // Step 2 runs late: past its hour, past a reminder.
+        writeln!(
+            self.out,
+            "\n(Step 2 is left undone past its standard time.)\n"
+        )?;
+        self.wait(5 * 60 + 30).await?;
+        self.act(
+            &sertifikasi,
+            vec![
+                Command::Acknowledge { step: s(2) },
+                Command::MarkDone { step: s(2) },
+            ],
+        )
+        .await?;
+        // The meeting begins half an hour later and decides after two hours.
+        self.wait(30).await?;
+        self.act(&komite, vec![Command::Acknowledge { step: s(3) }])
+            .await?;
+        self.wait(120).await?;
+        let (_, state, _) = self
+            .app
+            .batch(batch)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut results: Vec<Command> = state
+            .participants
+            .keys()
+            .enumerate()
+            .map(|(i, p)| Command::RecordResult {
+                participant: *p,
+                result: if i >= participants - bk {
+                    Competence::BelumKompeten
+                } else {
+                    Competence::Kompeten
+                },
+            })
+            .collect();
+        results.push(Command::MarkDone { step: s(3) });
+        self.act(&ketua, results).await?;
+        self.wait(30).await?;
+        let today = self
+            .now()
+            .with_timezone(&self.app.config.calendar.tz)
+            .date_naive();
+        self.act(
+            &ketua,
+            vec![
+                Command::RecordDecree {
+                    decree: Decree {
+                        number: "SK/LSP-STMI/042/XI/2026".into(),
+                        date: today,
+                    },
+                },
+                Command::MarkDone { step: s(4) },
+            ],
+        )
+        .await?;
+        if bk > 0 {
+            self.wait(45).await?;
+            self.act(&administrasi, vec![Command::MarkDone { step: s(5) }])
+                .await?;
+        }
+        if bk < participants {
+            self.wait(3 * 480).await?;
+            let (_, state, _) = self
+                .app
+                .batch(batch)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut blanks: Vec<Command> = state
+                .participants
+                .values()
+                .filter(|p| p.result == Some(Competence::Kompeten))
+                .enumerate()
+                .map(|(i, p)| Command::RecordBlankNumber {
+                    participant: p.id,
+                    number: format!("BNSP-2026-{:06}", 120 + i),
+                })
+                .collect();
+            blanks.push(Command::MarkDone { step: s(6) });
+            self.act(&sertifikasi, blanks).await?;
+            self.wait(300).await?;
+            self.act(&sertifikasi, vec![Command::MarkDone { step: s(7) }])
+                .await?;
+            self.wait(90).await?;
+            self.act(&ketua, vec![Command::MarkDone { step: s(8) }])
+                .await?;
+            self.wait(8).await?;
+            self.act(&administrasi, vec![Command::MarkDone { step: s(10) }])
+                .await?;
+        }
+        let (_, state, _) = self
+            .app
+            .batch(batch)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for p in state.participants.keys().copied().collect::<Vec<_>>() {
+            self.wait(60).await?;
+            self.act(&sertifikasi, vec![Command::OpenHandover { participant: p }])
+                .await?;
+            self.wait(5).await?;
+            self.act(
+                &sertifikasi,
+                vec![Command::RecordReceipt { participant: p }],
+            )
+            .await?;
+        }
+        let (_, state, _) = self
+            .app
+            .batch(batch)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        writeln!(
+            self.out,
+            "\nBatch {batch} is {}: {} Telegram messages, {} emails written, {} overdue alerts.",
+            state.status.as_str(),
+            self.summary.telegram_messages,
+            self.summary.emails,
+            self.summary.overdue_alerts
+        )?;
+        Ok(())
+    }
+}
