@@ -1021,8 +1021,21 @@ async fn answer(
                 .map(|p| p.id)
                 .collect();
             let count = waiting.len();
+            if count == 0 {
+                // Recorded already (by a file, or an answer whose reply was lost).
+                done().await?;
+                return ctx
+                    .say_phrase(
+                        chat,
+                        Some(member),
+                        key("blanks"),
+                        "blanks_complete",
+                        json!({}),
+                    )
+                    .await;
+            }
             match read_blank_numbers(text, count) {
-                Some(numbers) if count > 0 => {
+                Some(numbers) => {
                     let commands = waiting
                         .into_iter()
                         .zip(numbers)
