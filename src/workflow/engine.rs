@@ -294,14 +294,18 @@ impl Run<'_> {
         }
     }
 
-    /// The active step that records `kind`, checked for the staff's entry role.
-    fn entry_step(&self, staff: &Staff, kind: RecordKind) -> Result<Step, Refusal> {
-        let step = self
-            .state
+    /// The step that records `kind`; refused when the procedure has none.
+    fn recording(&self, kind: RecordKind) -> Result<Step, Refusal> {
+        self.state
             .procedure
             .step_recording(kind)
             .cloned()
-            .ok_or(Refusal::NothingRecords { record: kind })?;
+            .ok_or(Refusal::NothingRecords { record: kind })
+    }
+
+    /// The active step that records `kind`, checked for the staff's entry role.
+    fn entry_step(&self, staff: &Staff, kind: RecordKind) -> Result<Step, Refusal> {
+        let step = self.recording(kind)?;
         Self::require_role(staff, &step, &step.entry_roles)?;
         self.require_active(&step)?;
         Ok(step)
@@ -416,14 +420,7 @@ impl Run<'_> {
     /// The meeting may be moved or cancelled by the meeting step's people
     /// after the invitation went out and until the plenary is over.
     fn require_changeable_meeting(&self, staff: &Staff) -> Result<(), Refusal> {
-        let meeting_step = self
-            .state
-            .procedure
-            .step_recording(RecordKind::Meeting)
-            .cloned()
-            .ok_or(Refusal::NothingRecords {
-                record: RecordKind::Meeting,
-            })?;
+        let meeting_step = self.recording(RecordKind::Meeting)?;
         Self::require_role(staff, &meeting_step, &meeting_step.entry_roles)?;
         if self.state.run(meeting_step.no).state != StepState::Done {
             return Err(Refusal::InvitationNotSent);
@@ -440,23 +437,9 @@ impl Run<'_> {
     }
 
     fn rsvp(&mut self, staff: &Staff, attend: bool, reason: Option<&str>) -> Result<(), Refusal> {
-        let meeting_step = self
-            .state
-            .procedure
-            .step_recording(RecordKind::Meeting)
-            .cloned()
-            .ok_or(Refusal::NothingRecords {
-                record: RecordKind::Meeting,
-            })?;
+        let meeting_step = self.recording(RecordKind::Meeting)?;
         // The invitees are the people of the step that holds the meeting.
-        let plenary = self
-            .state
-            .procedure
-            .step_recording(RecordKind::Results)
-            .cloned()
-            .ok_or(Refusal::NothingRecords {
-                record: RecordKind::Results,
-            })?;
+        let plenary = self.recording(RecordKind::Results)?;
         if !staff.holds_any(&plenary.roles) {
             return Err(Refusal::NotInvited);
         }
@@ -538,14 +521,7 @@ impl Run<'_> {
         participant: ParticipantId,
         receipt: bool,
     ) -> Result<(), Refusal> {
-        let step = self
-            .state
-            .procedure
-            .step_recording(RecordKind::Receipts)
-            .cloned()
-            .ok_or(Refusal::NothingRecords {
-                record: RecordKind::Receipts,
-            })?;
+        let step = self.recording(RecordKind::Receipts)?;
         Self::require_role(staff, &step, &step.entry_roles)?;
         let p = self.participant(participant)?;
         let name = p.name.clone();
