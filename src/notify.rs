@@ -191,7 +191,7 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                         template: "rsvp_tally".into(),
                         context: json!({
                             "batch": batch,
-                            "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place},
+                            "meeting": meeting_view(state, meeting),
                             "invitees": tally,
                         }),
                         edit_of: Some(original),
@@ -249,7 +249,7 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                 for (whom, member, chat, name) in recipients(&members, audience.groups) {
                     let context = json!({
                         "batch": batch,
-                        "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place, "minutes": meeting_minutes(state)},
+                        "meeting": meeting_view(state, meeting),
                         "recipient": name,
                         "cancelled": cancelled,
                         "reason": reason,
@@ -303,7 +303,7 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                 for member in holders(&|m| !m.roles.is_disjoint(&invitees)) {
                     let context = json!({
                         "batch": batch,
-                        "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place, "minutes": meeting_minutes(state)},
+                        "meeting": meeting_view(state, meeting),
                         "recipient": member.name,
                         "participant_count": state.participants.len(),
                     });
@@ -345,7 +345,7 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                         template: "meeting_invitation".into(),
                         context: json!({
                             "batch": batch,
-                            "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place},
+                            "meeting": meeting_view(state, meeting),
                             "recipient": "",
                             "participant_count": state.participants.len(),
                         }),
@@ -365,7 +365,7 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                         template: "rsvp_tally".into(),
                         context: json!({
                             "batch": batch,
-                            "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place},
+                            "meeting": meeting_view(state, meeting),
                             "invitees": tally,
                         }),
                         edit_of: None,
@@ -524,6 +524,11 @@ fn working_days_until_ready(state: &BatchState, result: Competence) -> i64 {
     ((minutes + DAY - 1) / DAY).max(1)
 }
 
+/// The meeting's facts for templates (and its calendar invite).
+fn meeting_view(state: &BatchState, meeting: &crate::workflow::Meeting) -> Value {
+    json!({"starts_at": when(meeting.starts_at), "place": meeting.place, "minutes": meeting_minutes(state)})
+}
+
 /// How long the meeting is planned to take: the plenary step's standard time.
 fn meeting_minutes(state: &BatchState) -> i64 {
     use crate::sop::TimeUnit;
@@ -658,7 +663,7 @@ pub fn rsvp_reminders(state: &BatchState, audience: &Audience<'_>) -> Vec<Outgoi
             template: "rsvp_reminder".into(),
             context: json!({
                 "batch": batch_view(audience.batch),
-                "meeting": {"starts_at": when(meeting.starts_at), "place": meeting.place},
+                "meeting": meeting_view(state, meeting),
                 "recipient": m.name,
             }),
             edit_of: None,
@@ -771,6 +776,30 @@ pub fn digest(
         .collect()
 }
 
+/// Ketua LSP and Kabag Sertifikasi, who hear of delivery trouble, except `skip`.
+fn supervisors(members: &[Member], skip: Option<MemberId>) -> impl Iterator<Item = &Member> {
+    members.iter().filter(move |m| {
+        Some(m.id) != skip
+            && (m.roles.contains(&Role::KetuaLsp) || m.roles.contains(&Role::KabagSertifikasi))
+    })
+}
+
+/// A Telegram message to one member, outside any batch.
+fn to_member(member: MemberId, key: String, template: &str, context: Value) -> Outgoing {
+    Outgoing {
+        key,
+        channel: Channel::Telegram,
+        batch: None,
+        member: Some(member),
+        participant: None,
+        address: None,
+        template: template.into(),
+        context,
+        edit_of: None,
+        chat_id: None,
+    }
+}
+
 /// Reports to Kabag Sertifikasi and Ketua LSP that a message could not be
 /// delivered for good. `failed_key` is the failed row's key; `skip` a
 /// member not to tell (the one the message was for).
@@ -780,23 +809,46 @@ pub fn delivery_failed(
     skip: Option<MemberId>,
     context: Value,
 ) -> Vec<Outgoing> {
-    members
-        .iter()
-        .filter(|m| {
-            Some(m.id) != skip
-                && (m.roles.contains(&Role::KetuaLsp) || m.roles.contains(&Role::KabagSertifikasi))
+    supervisors(members, skip)
+        .map(|to| {
+            to_member(
+                to.id,
+                format!("failed:{failed_key}:to:m{}", to.id),
+                "delivery_failed",
+                context.clone(),
+            )
         })
-        .map(|to| Outgoing {
-            key: format!("failed:{failed_key}:to:m{}", to.id),
-            channel: Channel::Telegram,
-            batch: None,
-            member: Some(to.id),
-            participant: None,
-            address: None,
-            template: "delivery_failed".into(),
-            context: context.clone(),
-            edit_of: None,
-            chat_id: None,
+        .collect()
+}
+
+/// Tells Kabag Sertifikasi and Ketua LSP that Telegram cannot reach `member`
+/// (blocked the bot, never started it) and whether email takes over.
+pub fn member_unreachable(
+    members: &[Member],
+    member: &Member,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Vec<Outgoing> {
+    let roles: Vec<&str> = member.roles.iter().map(|r| r.title()).collect();
+    let context = json!({
+        "name": member.name,
+        "roles": roles.join(", "),
+        "reason": reason,
+        "has_email": member.email.is_some(),
+    });
+    supervisors(members, Some(member.id))
+        .map(|to| {
+            to_member(
+                to.id,
+                format!(
+                    "unreachable:m{}:{}:to:m{}",
+                    member.id,
+                    at.timestamp_millis(),
+                    to.id
+                ),
+                "member_unreachable",
+                context.clone(),
+            )
         })
         .collect()
 }

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use super::keyboards;
 use crate::clock::Clock;
-use crate::domain::{Lang, Member, MemberId, Role};
+use crate::domain::{Lang, Member};
 use crate::notify::{Channel, Outgoing};
 pub use crate::outbox::Progress;
 use crate::outbox::backoff;
@@ -420,28 +420,7 @@ impl Delivery {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         if Store::mark_unreachable(&mut tx, member.id, now).await? {
-            let roles: Vec<&str> = member.roles.iter().map(|r| r.title()).collect();
-            let context = json!({
-                "name": member.name,
-                "roles": roles.join(", "),
-                "reason": reason,
-                "has_email": member.email.is_some(),
-            });
-            let notices = supervisors(members, Some(member.id))
-                .map(|to| {
-                    telegram_to(
-                        to.id,
-                        format!(
-                            "unreachable:m{}:{}:to:m{}",
-                            member.id,
-                            now.timestamp_millis(),
-                            to.id
-                        ),
-                        "member_unreachable",
-                        context.clone(),
-                    )
-                })
-                .collect::<Vec<_>>();
+            let notices = crate::notify::member_unreachable(members, member, reason, now);
             Store::enqueue(&mut tx, &notices, now).await?;
         }
         tx.commit().await?;
@@ -525,34 +504,6 @@ impl Delivery {
 
     fn redact(&self, text: &str) -> String {
         super::redact(text, self.bot.token())
-    }
-}
-
-/// Ketua LSP and Kabag Sertifikasi, except `skip`.
-fn supervisors(members: &[Member], skip: Option<MemberId>) -> impl Iterator<Item = &Member> {
-    members.iter().filter(move |m| {
-        Some(m.id) != skip
-            && (m.roles.contains(&Role::KetuaLsp) || m.roles.contains(&Role::KabagSertifikasi))
-    })
-}
-
-fn telegram_to(
-    member: MemberId,
-    key: String,
-    template: &str,
-    context: serde_json::Value,
-) -> Outgoing {
-    Outgoing {
-        key,
-        channel: Channel::Telegram,
-        batch: None,
-        member: Some(member),
-        participant: None,
-        address: None,
-        template: template.into(),
-        context,
-        edit_of: None,
-        chat_id: None,
     }
 }
 
