@@ -151,6 +151,26 @@ impl super::Store {
         Ok(at.map(from_ms))
     }
 
+    /// When the next pending row of a channel that is not due at `now`
+    /// becomes due, if any: when a worker holding the due rows must look again.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn next_message_due_after(
+        conn: &mut SqliteConnection,
+        channel: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let at: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at > ?",
+        )
+        .bind(channel)
+        .bind(ms(now))
+        .fetch_one(conn)
+        .await?;
+        Ok(at.map(from_ms))
+    }
+
     /// One row by key.
     ///
     /// # Errors

@@ -158,6 +158,21 @@ impl super::Store {
         Ok(at.flatten().map(from_ms))
     }
 
+    /// Every member Telegram cannot reach now, for the delivery worker's
+    /// routing (one read instead of one per message).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn unreachable_members(
+        conn: &mut SqliteConnection,
+    ) -> anyhow::Result<std::collections::HashSet<MemberId>> {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM members WHERE unreachable_at IS NOT NULL")
+                .fetch_all(conn)
+                .await?;
+        Ok(ids.into_iter().map(MemberId).collect())
+    }
+
     /// A member wrote to the bot again: Telegram reaches them, and what
     /// waited for them is due now.
     ///

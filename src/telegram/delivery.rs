@@ -14,11 +14,12 @@ use teloxide::prelude::*;
 use teloxide::types::{MessageId, ParseMode};
 use teloxide::{ApiError, RequestError};
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::keyboards;
 use crate::clock::Clock;
-use crate::domain::{Lang, Member};
+use crate::domain::{Lang, Member, MemberId};
 use crate::notify::{Channel, Outgoing};
 pub use crate::outbox::Progress;
 use crate::outbox::backoff;
@@ -112,14 +113,61 @@ enum Failure {
     Permanent(String),
 }
 
-/// The worker.
+/// How many sends may be under way at once (each to a different chat). A
+/// send can take long (teloxide waits 10 s after a 5xx before it answers),
+/// and one slow chat must not hold the others back.
+const MAX_SENDING: usize = 16;
+/// How many due rows are read at once.
+const QUEUE_LENGTH: i64 = 200;
+
+/// The worker: reads due rows, routes each to its chat, and starts a send
+/// for every row whose chat Telegram's limits let through now, one send per
+/// chat at a time so each chat's messages keep their order.
 pub struct Delivery {
-    store: Store,
-    bot: Bot,
-    templates: Arc<Templates>,
-    lang: Lang,
-    clock: Arc<dyn Clock>,
+    sender: Arc<Sender>,
     limiter: Limiter,
+    /// Due rows read from the outbox and not yet taken, oldest first.
+    queue: VecDeque<OutboxRow>,
+    /// The member register and who is unreachable, as of the last read.
+    members: Arc<Vec<Member>>,
+    unreachable: HashSet<MemberId>,
+    /// Whether the queue must be read again before it is used.
+    stale: bool,
+    /// When a row not due at the last read becomes due.
+    read_again_at: Option<Instant>,
+    /// Chats and rows with a send under way.
+    sending: HashSet<i64>,
+    sending_rows: HashSet<i64>,
+    running: JoinSet<Finished>,
+}
+
+/// What a send task reports when it ends.
+struct Finished {
+    chat: i64,
+    row: i64,
+    /// Telegram asked to leave the chat alone until then (429).
+    hold_until: Option<Instant>,
+    progress: anyhow::Result<Progress>,
+}
+
+/// Where a row goes.
+enum Route<'a> {
+    /// To this chat, for this member (if it is a member's message).
+    Chat(i64, Option<&'a Member>),
+    /// The member cannot be reached in Telegram: by email instead.
+    Unreachable(&'a Member),
+    /// The member has not opened their registration link yet.
+    AwaitingRegistration,
+    /// The member was removed.
+    NoRecipient,
+}
+
+/// What one turn of the worker did.
+enum Turn {
+    /// Started a send, or settled a row without sending.
+    Worked,
+    /// Nothing can be started now; look again then (if known).
+    Idle(Option<Instant>),
 }
 
 impl Delivery {
@@ -132,17 +180,29 @@ impl Delivery {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Delivery {
-            store,
-            bot,
-            templates,
-            lang,
-            clock,
+            sender: Arc::new(Sender {
+                store,
+                bot,
+                templates,
+                lang,
+                clock,
+            }),
             limiter: Limiter::default(),
+            queue: VecDeque::new(),
+            members: Arc::new(Vec::new()),
+            unreachable: HashSet::new(),
+            stale: true,
+            read_again_at: None,
+            sending: HashSet::new(),
+            sending_rows: HashSet::new(),
+            running: JoinSet::new(),
         }
     }
 
-    /// Runs until `shutdown` turns true, sleeping until the next due row (or
-    /// rate limit), at most a minute, and waking at once on `changes`.
+    /// Runs until `shutdown` turns true, then lets the sends under way
+    /// finish and be recorded (so nothing is sent twice after a restart).
+    /// It sleeps until the next due row or rate limit, at most a minute,
+    /// and wakes at once on `changes` and when a send ends.
     pub async fn run(
         mut self,
         mut changes: watch::Receiver<u64>,
@@ -150,110 +210,232 @@ impl Delivery {
     ) {
         loop {
             if *shutdown.borrow() {
-                return;
+                break;
             }
-            let next = match self.deliver_next().await {
-                Ok(Progress::Idle(next)) => next,
-                Ok(_) => continue,
-                Err(e) => {
-                    tracing::error!(error = %self.redact(&format!("{e:#}")), "telegram delivery failed");
-                    None
+            while let Some(done) = self.running.try_join_next() {
+                self.finished(done);
+            }
+            if changes.has_changed().unwrap_or(false) {
+                changes.borrow_and_update();
+                self.stale = true;
+            }
+            let next = if self.running.len() >= MAX_SENDING {
+                None
+            } else {
+                match self.turn().await {
+                    Ok(Turn::Worked) => continue,
+                    Ok(Turn::Idle(next)) => next,
+                    Err(e) => {
+                        tracing::error!(error = %self.sender.redact(&format!("{e:#}")), "telegram delivery failed");
+                        self.stale = true;
+                        Some(Instant::now() + Duration::from_secs(5))
+                    }
                 }
             };
-            let now = Instant::now();
             let sleep = next
-                .map_or(LONGEST_SLEEP, |at| at.saturating_duration_since(now))
+                .map_or(LONGEST_SLEEP, |at| {
+                    at.saturating_duration_since(Instant::now())
+                })
                 .min(LONGEST_SLEEP);
             tokio::select! {
                 () = tokio::time::sleep(sleep) => {}
-                Ok(()) = changes.changed() => {}
+                Ok(()) = changes.changed() => self.stale = true,
                 _ = shutdown.changed() => {}
+                Some(done) = self.running.join_next(), if !self.running.is_empty() => self.finished(done),
+            }
+        }
+        while let Some(done) = self.running.join_next().await {
+            self.finished(done);
+        }
+    }
+
+    /// Records what a send task reported.
+    fn finished(&mut self, done: Result<Finished, tokio::task::JoinError>) {
+        let done = match done {
+            Ok(done) => done,
+            Err(e) => {
+                // A send task that panicked: its row stays pending and is
+                // tried again after the next read.
+                tracing::error!(error = %e, "a telegram send stopped unexpectedly");
+                self.sending.clear();
+                self.sending_rows.clear();
+                self.stale = true;
+                return;
+            }
+        };
+        self.sending.remove(&done.chat);
+        self.sending_rows.remove(&done.row);
+        if let Some(until) = done.hold_until {
+            self.limiter.block(done.chat, until);
+        }
+        match done.progress {
+            Ok(Progress::Sent(_)) => {}
+            // A deferred or failed row, and what it queued (reports, an
+            // email instead), must be read again.
+            Ok(_) => self.stale = true,
+            Err(e) => {
+                tracing::error!(error = %self.sender.redact(&format!("{e:#}")), "telegram delivery failed");
+                self.stale = true;
             }
         }
     }
 
-    /// Delivers (or defers, or gives up) the first due row whose chat may
-    /// receive now; says what it did.
-    ///
-    /// # Errors
-    /// When the database fails.
-    pub async fn deliver_next(&mut self) -> anyhow::Result<Progress> {
-        let now = self.clock.now();
-        let mut conn = self.store.pool().acquire().await?;
-        let rows = Store::due_messages(&mut conn, Channel::Telegram.as_str(), now, 200).await?;
-        let members = Store::members(&mut conn).await?;
-        drop(conn);
+    /// Reads the due rows (leaving out those being sent), the member
+    /// register and who is unreachable.
+    async fn read(&mut self) -> anyhow::Result<()> {
+        let now = self.sender.clock.now();
+        let mut conn = self.sender.store.pool().acquire().await?;
+        let rows =
+            Store::due_messages(&mut conn, Channel::Telegram.as_str(), now, QUEUE_LENGTH).await?;
+        self.members = Arc::new(Store::members(&mut conn).await?);
+        self.unreachable = Store::unreachable_members(&mut conn).await?;
+        let later =
+            Store::next_message_due_after(&mut conn, Channel::Telegram.as_str(), now).await?;
+        self.queue = rows
+            .into_iter()
+            .filter(|r| !self.sending_rows.contains(&r.id))
+            .collect();
+        self.read_again_at = later
+            .map(|at| Instant::now() + (at - self.sender.clock.now()).to_std().unwrap_or_default());
+        self.stale = false;
+        Ok(())
+    }
+
+    fn route<'a>(
+        row: &OutboxRow,
+        members: &'a [Member],
+        unreachable: &HashSet<MemberId>,
+    ) -> Route<'a> {
+        let member = row
+            .member_id
+            .and_then(|id| members.iter().find(|m| m.id.0 == id));
+        match (row.chat_id, member) {
+            (Some(chat), member) => Route::Chat(chat, member),
+            (None, Some(m)) if unreachable.contains(&m.id) => Route::Unreachable(m),
+            (None, Some(m)) => match m.telegram_user_id {
+                Some(user) => Route::Chat(user.0, Some(m)),
+                None => Route::AwaitingRegistration,
+            },
+            (None, None) => Route::NoRecipient,
+        }
+    }
+
+    /// Starts the send of the first queued row whose chat may receive now,
+    /// or settles a row that goes no chat's way.
+    async fn turn(&mut self) -> anyhow::Result<Turn> {
+        if self.stale
+            || self.queue.is_empty()
+            || self.read_again_at.is_some_and(|at| at <= Instant::now())
+        {
+            self.read().await?;
+        }
+        let now = Instant::now();
         let mut earliest: Option<Instant> = None;
         let mut held: HashSet<i64> = HashSet::new();
-        for row in rows {
-            let member = row
-                .member_id
-                .and_then(|id| members.iter().find(|m| m.id.0 == id));
-            let chat = match (row.chat_id, member) {
-                (Some(chat), _) => chat,
-                (None, Some(m)) => {
-                    let mut conn = self.store.pool().acquire().await?;
-                    if Store::unreachable_since(&mut conn, m.id).await?.is_some() {
-                        drop(conn);
-                        return self.fall_back(&row, m, "unreachable").await;
-                    }
-                    match m.telegram_user_id {
-                        Some(user) => user.0,
-                        None => {
-                            Store::mark_retry(
-                                &mut conn,
-                                row.id,
-                                now + WAIT_FOR_REGISTRATION,
-                                "waiting for the member to register in Telegram",
-                                false,
-                            )
-                            .await?;
-                            return Ok(Progress::Deferred(row.key));
-                        }
-                    }
-                }
-                (None, None) => {
-                    let mut conn = self.store.pool().acquire().await?;
-                    Store::mark_failed(
-                        &mut conn,
-                        row.id,
-                        "the recipient is no longer a member",
-                        now,
-                    )
-                    .await?;
-                    return Ok(Progress::Failed(row.key));
+        let mut chosen = None;
+        for (i, row) in self.queue.iter().enumerate() {
+            let chat = match Self::route(row, &self.members, &self.unreachable) {
+                Route::Chat(chat, _) => chat,
+                _ => {
+                    chosen = Some(i);
+                    break;
                 }
             };
-            if held.contains(&chat) {
-                continue; // keep each chat's messages in order
+            if held.contains(&chat) || self.sending.contains(&chat) {
+                // Keep each chat's messages in order.
+                held.insert(chat);
+                continue;
             }
-            let ready = self.limiter.ready_at(chat, Instant::now());
-            if ready > Instant::now() {
+            let ready = self.limiter.ready_at(chat, now);
+            if ready > now {
                 held.insert(chat);
                 earliest = Some(earliest.map_or(ready, |e: Instant| e.min(ready)));
                 continue;
             }
-            return self.send(&row, chat, member, &members).await;
+            chosen = Some(i);
+            break;
         }
-        let mut conn = self.store.pool().acquire().await?;
-        let next_row = Store::next_message_due(&mut conn, Channel::Telegram.as_str()).await?;
-        let next_row = next_row.map(|at| {
-            let wait = (at - self.clock.now()).to_std().unwrap_or_default();
-            Instant::now() + wait
-        });
-        Ok(Progress::Idle(match (earliest, next_row) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }))
+        let Some(i) = chosen else {
+            // Nothing startable: wake for the limiter, the next row to fall
+            // due, or (when everything queued was taken) to read again.
+            let next = [earliest, self.read_again_at].into_iter().flatten().min();
+            if self.queue.is_empty() {
+                self.stale = true;
+            }
+            return Ok(Turn::Idle(next));
+        };
+        let row = self.queue.remove(i).expect("the chosen row is queued");
+        let members = self.members.clone();
+        match Self::route(&row, &members, &self.unreachable) {
+            Route::Chat(chat, member) => {
+                let member = member.cloned();
+                self.limiter.record(chat, now);
+                self.sending.insert(chat);
+                self.sending_rows.insert(row.id);
+                let sender = self.sender.clone();
+                self.running.spawn(async move {
+                    let (progress, hold) =
+                        match sender.send(&row, chat, member.as_ref(), &members).await {
+                            Ok((progress, hold)) => (Ok(progress), hold),
+                            Err(e) => (Err(e), None),
+                        };
+                    Finished {
+                        chat,
+                        row: row.id,
+                        hold_until: hold.map(|d| Instant::now() + d),
+                        progress,
+                    }
+                });
+            }
+            Route::Unreachable(m) => {
+                self.sender.fall_back(&row, m, "unreachable").await?;
+                self.stale = true;
+            }
+            Route::AwaitingRegistration => {
+                let mut conn = self.sender.store.pool().acquire().await?;
+                Store::mark_retry(
+                    &mut conn,
+                    row.id,
+                    self.sender.clock.now() + WAIT_FOR_REGISTRATION,
+                    "waiting for the member to register in Telegram",
+                    false,
+                )
+                .await?;
+            }
+            Route::NoRecipient => {
+                let mut conn = self.sender.store.pool().acquire().await?;
+                Store::mark_failed(
+                    &mut conn,
+                    row.id,
+                    "the recipient is no longer a member",
+                    self.sender.clock.now(),
+                )
+                .await?;
+            }
+        }
+        Ok(Turn::Worked)
     }
+}
 
+/// What a send needs, shared by the worker and its send tasks.
+struct Sender {
+    store: Store,
+    bot: Bot,
+    templates: Arc<Templates>,
+    lang: Lang,
+    clock: Arc<dyn Clock>,
+}
+
+impl Sender {
+    /// Sends (or edits) one row and records the outcome; how long Telegram
+    /// asked to leave the chat alone, if it did.
     async fn send(
-        &mut self,
+        &self,
         row: &OutboxRow,
         chat: i64,
         member: Option<&Member>,
         members: &[Member],
-    ) -> anyhow::Result<Progress> {
+    ) -> anyhow::Result<(Progress, Option<Duration>)> {
         let now = self.clock.now();
         let text =
             match self
@@ -263,46 +445,40 @@ impl Delivery {
                 Ok(text) => text,
                 Err(e) => {
                     let reason = format!("template {}: {e}", row.template);
-                    return self.give_up(row, member, &reason).await;
+                    return Ok((self.give_up(row, member, &reason).await?, None));
                 }
             };
         let keyboard =
             keyboards::for_message(&self.templates, self.lang, &row.template, &row.context);
-        self.limiter.record(chat, Instant::now());
         let outcome = match &row.edit_of {
             Some(original) => self.edit(original, &text, keyboard).await,
             None => self.post(chat, &text, keyboard).await,
         };
         let mut conn = self.store.pool().acquire().await?;
-        match outcome {
+        let progress = match outcome {
             Ok(Some(message_id)) => {
                 Store::save_telegram_message(&mut conn, &row.key, chat, message_id, now).await?;
                 Store::mark_sent(&mut conn, row.id, now).await?;
-                Ok(Progress::Sent(row.key.clone()))
+                Progress::Sent(row.key.clone())
             }
             Ok(None) => {
                 Store::mark_sent(&mut conn, row.id, now).await?;
-                Ok(Progress::Sent(row.key.clone()))
+                Progress::Sent(row.key.clone())
             }
             Err(Failure::Retry { after, why }) => {
                 let why = self.redact(&why);
                 // A 429 holds the whole chat back for retry_after (a physical
-                // wait, kept by the limiter); other failures back off per row.
-                let delay = match after {
-                    Some(after) => {
-                        self.limiter.block(chat, Instant::now() + after);
-                        Duration::ZERO
-                    }
-                    None => backoff(row.attempts),
-                };
+                // wait, kept by the worker's limiter); other failures back
+                // off per row.
                 if after.is_none() && row.attempts + 1 >= MAX_ATTEMPTS {
                     drop(conn);
-                    return self.give_up(row, member, &why).await;
+                    return Ok((self.give_up(row, member, &why).await?, None));
                 }
+                let delay = after.map_or_else(|| backoff(row.attempts), |_| Duration::ZERO);
                 let at = now + chrono::Duration::from_std(delay).unwrap_or_default();
                 Store::mark_retry(&mut conn, row.id, at, &why, after.is_none()).await?;
                 tracing::warn!(key = %row.key, error = %why, "telegram send will be retried");
-                Ok(Progress::Deferred(row.key.clone()))
+                return Ok((Progress::Deferred(row.key.clone()), after));
             }
             Err(Failure::Migrated(to)) => {
                 Store::migrate_chat(&mut conn, chat, to).await?;
@@ -314,24 +490,25 @@ impl Delivery {
                     false,
                 )
                 .await?;
-                Ok(Progress::Deferred(row.key.clone()))
+                Progress::Deferred(row.key.clone())
             }
             Err(Failure::Unreachable(reason)) => {
                 drop(conn);
                 match member {
                     Some(m) if row.chat_id.is_none() => {
                         self.mark_unreachable(m, members, &reason).await?;
-                        self.fall_back(row, m, &reason).await
+                        self.fall_back(row, m, &reason).await?
                     }
-                    _ => self.give_up(row, member, &reason).await,
+                    _ => self.give_up(row, member, &reason).await?,
                 }
             }
             Err(Failure::Permanent(reason)) => {
                 drop(conn);
                 let reason = self.redact(&reason);
-                self.give_up(row, member, &reason).await
+                self.give_up(row, member, &reason).await?
             }
-        }
+        };
+        Ok((progress, None))
     }
 
     /// Sends a text, split at line ends when longer than Telegram takes; the

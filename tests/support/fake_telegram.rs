@@ -375,6 +375,20 @@ impl FakeTelegram {
         self.arrived.notify_waiters();
     }
 
+    /// The id of every update queued so far, oldest first.
+    pub fn update_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .state
+            .lock()
+            .unwrap()
+            .delivered
+            .keys()
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// The next request of `method` (to `chat`, if given) fails with `fault`.
     pub fn fail_next(&self, method: &str, chat: Option<i64>, fault: Fault) {
         self.state

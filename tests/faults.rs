@@ -1,0 +1,331 @@
+//! Faults around the real `sertibot run` (a child process, the stand-in Bot
+//! API, a real SMTP server): Telegram answering 429 and 500 partway through
+//! a broadcast to 200 members, the mail server down for a while and then
+//! back, and a batch of updates delivered again after a restart. Each ends
+//! with nothing lost and nothing sent twice.
+
+mod common;
+mod support {
+    pub mod fake_telegram;
+    pub mod service;
+    pub mod smtp;
+}
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use mail_parser::MessageParser;
+use sertibot::app::Via;
+use sertibot::store::Store;
+use sertibot::workflow::{Actor, BatchStatus};
+use support::fake_telegram::{FakeTelegram, Fault, Request};
+use support::service::{ADMINISTRASI, KETUA, KOMITE, Running, press, write_and_wait};
+
+const INVITATION: &str = "Undangan Rapat Komite Teknis";
+
+fn is_invitation(r: &Request) -> bool {
+    r.method == "sendmessage"
+        && r.body["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(INVITATION))
+}
+
+async fn outbox_counts(service: &Running) -> BTreeMap<String, i64> {
+    let mut conn = service.app.store.pool().acquire().await.unwrap();
+    sqlx::query_as::<_, (String, i64)>(
+        "SELECT channel || ' ' || status, COUNT(*) FROM outbox GROUP BY channel, status",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_broadcast_to_200_members_meets_429_and_500_and_reaches_each_once() {
+    let port = support::smtp::free_port();
+    let _inbox = support::smtp::serve(port);
+    let service = support::service::start(200, port).await;
+    let fake = &service.fake;
+    // Partway through the invitations, one member's chat answers 429
+    // (retry after 3 s) and another's answers 500 twice.
+    let (limited, broken) = (KOMITE + 79, KOMITE + 149);
+    fake.fail_next("sendMessage", Some(limited), Fault::RetryAfter(3));
+    fake.fail_next("sendMessage", Some(broken), Fault::ServerError);
+    fake.fail_next("sendMessage", Some(broken), Fault::ServerError);
+
+    service
+        .app
+        .start_batch(service.batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    service.invite_the_committee().await;
+    fake.until("an invitation in every member's chat", |f| {
+        (0..200).all(|i| {
+            f.sent_to(KOMITE + i)
+                .iter()
+                .any(|(_, t, _)| t.contains(INVITATION))
+        })
+    })
+    .await;
+    assert!(service.drained(30).await, "the outbox drains");
+
+    // Each member has the invitation exactly once.
+    for i in 0..200 {
+        let invitations = fake
+            .sent_to(KOMITE + i)
+            .iter()
+            .filter(|(_, t, _)| t.contains(INVITATION))
+            .count();
+        assert_eq!(invitations, 1, "member {}", i + 1);
+    }
+    let requests = fake.requests();
+    let invitations: Vec<&Request> = requests.iter().filter(|r| is_invitation(r)).collect();
+    // Ketua LSP, who chairs the meeting, has it once too.
+    let to_ketua = fake
+        .sent_to(KETUA)
+        .iter()
+        .filter(|(_, t, _)| t.contains(INVITATION))
+        .count();
+    assert_eq!(to_ketua, 1);
+    // 201 delivered, plus the 429 and the two 500s.
+    assert_eq!(invitations.len(), 201 + 3);
+
+    // The 429 came partway through, and its retry waited retry_after
+    // without holding the other members back.
+    let to = |chat: i64| -> Vec<&&Request> {
+        invitations
+            .iter()
+            .filter(|r| r.body["chat_id"] == chat)
+            .collect()
+    };
+    let refused = to(limited)[0];
+    let position = invitations
+        .iter()
+        .position(|r| std::ptr::eq(*r, *refused))
+        .unwrap();
+    assert!(
+        (10..190).contains(&position),
+        "the 429 came partway through (request {position})"
+    );
+    let retried = to(limited)[1];
+    assert!(
+        retried.at.duration_since(refused.at) >= Duration::from_secs(3),
+        "the retry waited retry_after"
+    );
+    let meanwhile = invitations
+        .iter()
+        .filter(|r| r.at > refused.at && r.at < retried.at)
+        .count();
+    assert!(
+        meanwhile >= 30,
+        "other members' invitations went on during the wait ({meanwhile})"
+    );
+    // The 500s were retried with backoff until the member had it, and
+    // (though teloxide holds a 5xx answer back for 10 s) the others were
+    // not held up meanwhile.
+    let broken = to(broken);
+    assert_eq!(broken.len(), 3);
+    let meanwhile = invitations
+        .iter()
+        .filter(|r| r.at > broken[0].at && r.at < broken[1].at)
+        .count();
+    assert!(
+        meanwhile >= 30,
+        "other members' invitations went on during the 5xx ({meanwhile})"
+    );
+
+    let counts = outbox_counts(&service).await;
+    assert!(
+        counts.keys().all(|k| k.ends_with(" sent")),
+        "nothing pending or failed: {counts:?}"
+    );
+    service.kill();
+    assert!(!service.log().contains("panicked"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_mail_server_down_for_a_while_then_back_loses_nothing() {
+    // Nothing listens on the mail port until the batch is over.
+    let port = support::smtp::free_port();
+    let service = support::service::start(1, port).await;
+    service
+        .app
+        .start_batch(service.batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    service.invite_the_committee().await;
+    service.finish_the_batch().await;
+
+    // Every email has been tried and failed while the server was down.
+    let mut conn = service.app.store.pool().acquire().await.unwrap();
+    let untried = || async {
+        let mut conn = service.app.store.pool().acquire().await.unwrap();
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND attempts = 0",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+    };
+    for _ in 0..200 {
+        if untried().await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(untried().await, 0, "every email met the closed port");
+    let (emails, sent_early): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE status = 'sent') FROM outbox WHERE channel = 'email'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(sent_early, 0);
+    assert_eq!(
+        emails,
+        2 + 5 * 3,
+        "the invitation's copies (Ketua LSP, the committee member) and three per participant"
+    );
+
+    // The server comes back; every email arrives once.
+    let inbox = support::smtp::serve(port);
+    assert!(
+        service.drained(120).await,
+        "the outbox drains after the server is back"
+    );
+    service.kill();
+    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(failed, 0);
+    let received = inbox.lock().unwrap().clone();
+    assert_eq!(received.len() as i64, emails, "nothing sent twice");
+    let mut by_address: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for raw in &received {
+        let message = MessageParser::default().parse(raw).unwrap();
+        let to = message.to().unwrap().first().unwrap().address().unwrap();
+        by_address
+            .entry(to.to_string())
+            .or_default()
+            .insert(message.message_id().unwrap().to_string());
+    }
+    for i in 0..5 {
+        assert_eq!(by_address[&format!("asesi{i}@example.com")].len(), 3);
+    }
+    assert_eq!(by_address["made@example.com"].len(), 1);
+    assert_eq!(by_address["hendra@stmi.example.ac.id"].len(), 1);
+    let (_, state, _) = service.app.batch(service.batch).await.unwrap();
+    assert_eq!(state.status, BatchStatus::Finished);
+}
+
+/// Presses the newest button starting with `prefix` once and waits for its answer; the update's id.
+async fn press_once(fake: &FakeTelegram, user: i64, prefix: &str) -> i64 {
+    fake.until(prefix, |f| f.button(user, prefix).is_some())
+        .await;
+    let (message, data) = fake.button(user, prefix).unwrap();
+    let before = fake.toasts().len();
+    let update = fake.press(user, user, message, &data);
+    fake.until(&format!("the answer to {prefix}"), |f| {
+        f.toasts().len() > before
+    })
+    .await;
+    update
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn updates_delivered_again_after_a_restart_change_nothing() {
+    let port = support::smtp::free_port();
+    let _inbox = support::smtp::serve(port);
+    let service = support::service::start(1, port).await;
+    let (fake, app, b) = (&service.fake, &service.app, service.batch.0);
+    app.start_batch(service.batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+
+    // A morning's updates: an acknowledgement, the meeting entered in a
+    // conversation, the step done and the committee's answer.
+    let mut updates = vec![press_once(fake, ADMINISTRASI, &format!("1|a|{b}|1")).await];
+    updates.push(press_once(fake, ADMINISTRASI, &format!("1|m|{b}")).await);
+    let first = fake.requests().len();
+    write_and_wait(fake, app, ADMINISTRASI, "26-12-2030", "Jam mulai").await;
+    write_and_wait(fake, app, ADMINISTRASI, "09.00", "Tempat rapat").await;
+    write_and_wait(
+        fake,
+        app,
+        ADMINISTRASI,
+        "Ruang Rapat LSP",
+        "Tercatat: rapat",
+    )
+    .await;
+    assert!(fake.requests().len() > first);
+    updates.push(press_once(fake, ADMINISTRASI, &format!("1|d|{b}|1")).await);
+    updates.push(press_once(fake, KOMITE, &format!("1|y|{b}")).await);
+    press(fake, support::service::SERTIFIKASI, &format!("1|a|{b}|2")).await;
+    assert!(service.drained(30).await);
+
+    let audit_before = {
+        let mut conn = app.store.pool().acquire().await.unwrap();
+        Store::audit_of(&mut conn, None).await.unwrap().len()
+    };
+    let outbox_before = outbox_counts(&service).await;
+    let sent_before = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "sendmessage" || r.method == "editmessagetext")
+        .count();
+    let toasts_before = fake.toasts().len();
+    let (_, state_before, _) = app.batch(service.batch).await.unwrap();
+
+    // The service dies and comes back; Telegram hands out every one of
+    // those updates again (the written entries too), in one batch.
+    service.kill_and_restart();
+    let every = fake.update_ids();
+    assert!(every.len() >= updates.len() + 3);
+    for id in every {
+        fake.deliver_again(id);
+    }
+    // Updates of one chat are handled in order: once /tugas is answered in
+    // both chats, the repeats before it were seen.
+    for user in [ADMINISTRASI, KOMITE] {
+        let before = fake.sent_to(user).len();
+        fake.write(user, user, "/tugas");
+        fake.until("the /tugas answer", |f| f.sent_to(user).len() > before)
+            .await;
+    }
+    assert!(service.drained(30).await);
+
+    let (_, state_after, _) = app.batch(service.batch).await.unwrap();
+    assert_eq!(
+        format!("{state_before:?}"),
+        format!("{state_after:?}"),
+        "the batch is as it was"
+    );
+    let audit_after = {
+        let mut conn = app.store.pool().acquire().await.unwrap();
+        Store::audit_of(&mut conn, None).await.unwrap().len()
+    };
+    assert_eq!(audit_after, audit_before, "nothing recorded twice");
+    assert_eq!(
+        fake.toasts().len(),
+        toasts_before,
+        "no press answered twice"
+    );
+    let sent_after = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "sendmessage" || r.method == "editmessagetext")
+        .count();
+    assert_eq!(
+        sent_after,
+        sent_before + 2,
+        "only the two /tugas answers were sent"
+    );
+    let mut outbox_after = outbox_counts(&service).await;
+    *outbox_after.get_mut("telegram sent").unwrap() -= 2;
+    assert_eq!(outbox_after, outbox_before);
+    service.kill();
+    assert!(!service.log().contains("panicked"));
+}

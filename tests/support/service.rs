@@ -1,0 +1,327 @@
+//! The real `sertibot run` as a child process, against the stand-in Bot API
+//! and (when the test starts one) a real SMTP server: its folder, its staff,
+//! one batch of five participants, and the presses and entries staff make
+//! in chat to take the batch through the whole SOP.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use sertibot::app::{App, Via};
+use sertibot::clock::SystemClock;
+use sertibot::config::Config;
+use sertibot::domain::{BatchId, Role, RoleSet, TelegramUserId};
+use sertibot::workflow::Actor;
+
+use super::fake_telegram::FakeTelegram;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_sertibot");
+pub const TOKEN: &str = "424242:CHILD-token";
+pub const KETUA: i64 = 2001;
+pub const SERTIFIKASI: i64 = 2002;
+pub const ADMINISTRASI: i64 = 2003;
+/// The first committee member's Telegram id; the others follow it.
+pub const KOMITE: i64 = 3000;
+
+/// A folder with a configuration, a database with staff and a batch, and
+/// the service running on it as a child process.
+pub struct Running {
+    pub dir: tempfile::TempDir,
+    pub fake: FakeTelegram,
+    pub app: App,
+    pub batch: BatchId,
+    pub smtp_port: u16,
+    pub child: Arc<Mutex<Child>>,
+}
+
+/// Starts the service for a staff of Ketua LSP, Kabag Sertifikasi, Kabag
+/// Administrasi and `committee` Komite Teknis members (the first with an
+/// email address), with a batch of five participants not yet started.
+pub async fn start(committee: usize, smtp_port: u16) -> Running {
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sertibot.toml"),
+        format!(
+            "[database]\npath = \"sertibot.db\"\n[telegram]\nbot_username = \"lsp_test_bot\"\napi_url = \"{}\"\npoll_timeout_secs = 1\n\
+             [mail]\nsmtp_url = \"smtp://127.0.0.1:{smtp_port}\"\nfrom = \"LSP STMI <lsp@stmi.example.ac.id>\"\n[calendar]\nmode = \"wall-clock\"\n",
+            fake.url
+        ),
+    )
+    .unwrap();
+    let config = Config::load(Some(&dir.path().join("sertibot.toml")), |_| None).unwrap();
+    let app = App::open(config, Arc::new(SystemClock)).await.unwrap();
+
+    // The staff, registered as if they had opened their links.
+    let mut staff = vec![
+        (
+            "Dr. Hendra Wijaya".to_string(),
+            Role::KetuaLsp,
+            KETUA,
+            Some("hendra@stmi.example.ac.id"),
+        ),
+        (
+            "Andi Pratama".into(),
+            Role::KabagSertifikasi,
+            SERTIFIKASI,
+            None,
+        ),
+        (
+            "Siti Rahmawati".into(),
+            Role::KabagAdministrasi,
+            ADMINISTRASI,
+            None,
+        ),
+    ];
+    for i in 0..committee {
+        let email = (i == 0).then_some("made@example.com");
+        staff.push((
+            format!("Anggota Komite {}", i + 1),
+            Role::KomiteTeknis,
+            KOMITE + i as i64,
+            email,
+        ));
+    }
+    for (name, role, user, email) in staff {
+        let roles: RoleSet = [role].into();
+        let added = app.add_member(&name, &roles, email).await.unwrap();
+        app.redeem(&added.token.token, TelegramUserId(user))
+            .await
+            .unwrap();
+    }
+    let batch = app
+        .create_batch(
+            "Operator Mesin Produksi",
+            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            None,
+            &Actor::Operator,
+            Via::Cli,
+        )
+        .await
+        .unwrap();
+    app.import_participants(
+        batch,
+        crate::common::participants_csv(5).as_bytes(),
+        &Actor::Operator,
+        Via::Cli,
+    )
+    .await
+    .unwrap();
+    let child = Arc::new(Mutex::new(spawn(dir.path())));
+    Running {
+        dir,
+        fake,
+        app,
+        batch,
+        smtp_port,
+        child,
+    }
+}
+
+/// Starts `sertibot run` in `dir`, its log appended to `service.log`.
+pub fn spawn(dir: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("service.log"))
+        .unwrap();
+    Process::new(BIN)
+        .args([
+            "--config",
+            dir.join("sertibot.toml").to_str().unwrap(),
+            "run",
+        ])
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+impl Running {
+    /// Kills the service with SIGKILL and starts it again.
+    pub fn kill_and_restart(&self) {
+        let mut running = self.child.lock().unwrap();
+        running.kill().unwrap();
+        running.wait().unwrap();
+        *running = spawn(self.dir.path());
+    }
+
+    /// Kills the service for good.
+    pub fn kill(&self) {
+        let mut running = self.child.lock().unwrap();
+        let _ = running.kill();
+        let _ = running.wait();
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("service.log")).unwrap_or_default()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("sertibot.db")
+    }
+
+    /// Waits (up to `seconds`) until no outbox row is pending.
+    pub async fn drained(&self, seconds: u64) -> bool {
+        let mut conn = self.app.store.pool().acquire().await.unwrap();
+        for _ in 0..seconds * 4 {
+            let pending: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+            if pending == 0 {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        false
+    }
+
+    /// Step 1: Kabag Administrasi acknowledges, records the meeting and
+    /// finishes the step, which sends the committee its invitation.
+    pub async fn invite_the_committee(&self) {
+        let (fake, app, b) = (&self.fake, &self.app, self.batch.0);
+        press(fake, ADMINISTRASI, &format!("1|a|{b}|1")).await;
+        press(fake, ADMINISTRASI, &format!("1|m|{b}")).await;
+        write_and_wait(fake, app, ADMINISTRASI, "26-12-2030", "Jam mulai").await;
+        write_and_wait(fake, app, ADMINISTRASI, "09.00", "Tempat rapat").await;
+        write_and_wait(
+            fake,
+            app,
+            ADMINISTRASI,
+            "Ruang Rapat LSP",
+            "Tercatat: rapat",
+        )
+        .await;
+        press(fake, ADMINISTRASI, &format!("1|d|{b}|1")).await;
+    }
+
+    /// Every step after the invitation, as staff would do them in chat:
+    /// three participants K and two BK, the decree, blank numbers, the
+    /// handover and every receipt.
+    pub async fn finish_the_batch(&self) {
+        let (fake, app, b) = (&self.fake, &self.app, self.batch.0);
+        press(fake, KOMITE, &format!("1|y|{b}")).await;
+        press(fake, SERTIFIKASI, &format!("1|d|{b}|2")).await;
+        press(fake, KETUA, &format!("1|r|{b}")).await;
+        let ids = self.participant_ids().await;
+        for (i, id) in ids.iter().enumerate() {
+            let code = if i < 3 { "k" } else { "b" };
+            press(fake, KETUA, &format!("1|{code}|{b}|{id}")).await;
+        }
+        press(fake, KETUA, &format!("1|d|{b}|3")).await;
+        press(fake, KETUA, &format!("1|s|{b}")).await;
+        write_and_wait(fake, app, KETUA, "SK/042/2026", "Tanggal SK").await;
+        write_and_wait(fake, app, KETUA, "24-11-2026", "Tercatat: SK").await;
+        press(fake, KETUA, &format!("1|d|{b}|4")).await;
+        press(fake, ADMINISTRASI, &format!("1|d|{b}|5")).await;
+        press(fake, SERTIFIKASI, &format!("1|l|{b}")).await;
+        write_and_wait(
+            fake,
+            app,
+            SERTIFIKASI,
+            "BNSP-000120",
+            // "Tercatat: 3 nomor blangko", or, when a first answer's reply
+            // was lost to a kill, that every K participant has one already.
+            "nomor blangko",
+        )
+        .await;
+        press(fake, SERTIFIKASI, &format!("1|d|{b}|6")).await;
+        press(fake, SERTIFIKASI, &format!("1|d|{b}|7")).await;
+        press(fake, KETUA, &format!("1|d|{b}|8")).await;
+        press(fake, ADMINISTRASI, &format!("1|d|{b}|10")).await;
+        press(fake, SERTIFIKASI, &format!("1|h|{b}")).await;
+        for id in &ids {
+            press(fake, SERTIFIKASI, &format!("1|t|{b}|{id}")).await;
+        }
+    }
+
+    /// The batch's participants' ids, in the order they were imported.
+    pub async fn participant_ids(&self) -> Vec<i64> {
+        let (_, state, _) = self.app.batch(self.batch).await.unwrap();
+        state.participants.keys().map(|p| p.0).collect()
+    }
+}
+
+/// Waits up to `seconds` for `check`; whether it held.
+pub async fn within(
+    fake: &FakeTelegram,
+    seconds: u64,
+    check: impl Fn(&FakeTelegram) -> bool,
+) -> bool {
+    for _ in 0..seconds * 10 {
+        if check(fake) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    check(fake)
+}
+
+/// Presses the newest button in `user`'s chat starting with `prefix` until
+/// it is answered. An update can be lost when the service dies right after
+/// Telegram was told it was received; a person whose press got no answer
+/// presses again, and the workflow makes a repeat harmless.
+pub async fn press(fake: &FakeTelegram, user: i64, prefix: &str) {
+    fake.until(&format!("button {prefix}"), |f| {
+        f.button(user, prefix).is_some()
+    })
+    .await;
+    for _ in 0..10 {
+        let (message, data) = fake.button(user, prefix).unwrap();
+        let before = fake.toasts().len();
+        fake.press(user, user, message, &data);
+        if within(fake, 8, |f| f.toasts().len() > before).await {
+            return;
+        }
+    }
+    panic!("{prefix} was never answered");
+}
+
+/// Types `text` in a conversation and waits for `expect`; types it again
+/// only if the conversation did not move on (the update was lost).
+pub async fn write_and_wait(fake: &FakeTelegram, app: &App, user: i64, text: &str, expect: &str) {
+    let waiting_for = || async {
+        app.conversation(TelegramUserId(user), user)
+            .await
+            .unwrap()
+            .map(|c| c["awaiting"].to_string())
+    };
+    let before = waiting_for().await;
+    for _ in 0..10 {
+        fake.write(user, user, text);
+        if within(fake, 8, |f| {
+            f.sent_to(user).iter().any(|(_, t, _)| t.contains(expect))
+        })
+        .await
+        {
+            return;
+        }
+        if waiting_for().await != before {
+            // Handled; the answer is on its way.
+            fake.until(&format!("'{expect}'"), |f| {
+                f.sent_to(user).iter().any(|(_, t, _)| t.contains(expect))
+            })
+            .await;
+            return;
+        }
+    }
+    let recent: Vec<String> = fake
+        .sent_to(user)
+        .iter()
+        .rev()
+        .take(4)
+        .map(|(_, t, _)| t.chars().take(80).collect())
+        .collect();
+    panic!(
+        "'{text}' was never answered; conversation {:?}; the chat's last messages: {recent:#?}",
+        waiting_for().await
+    );
+}
