@@ -1115,7 +1115,7 @@ impl App {
     /// # Errors
     /// When the database refuses the write.
     pub async fn mark_update_handled(&self, update_id: i64) -> Result<(), AppError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.store.write().await?;
         Store::claim_update(&mut conn, update_id, self.now()).await?;
         Ok(())
     }
@@ -1181,7 +1181,7 @@ impl App {
         chat_id: i64,
         state: Option<&serde_json::Value>,
     ) -> Result<(), AppError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.store.write().await?;
         Store::set_conversation(&mut conn, user, chat_id, state, self.now()).await?;
         Ok(())
     }
@@ -1193,6 +1193,8 @@ impl App {
     pub async fn member_seen(&self, member: MemberId) -> Result<(), AppError> {
         let mut conn = self.conn().await?;
         if Store::unreachable_since(&mut conn, member).await?.is_some() {
+            drop(conn);
+            let mut conn = self.store.write().await?;
             Store::member_reachable(&mut conn, member, self.now()).await?;
             self.changed();
         }

@@ -54,6 +54,7 @@ impl EmailDelivery {
             if *shutdown.borrow() {
                 return;
             }
+            let looked = Instant::now();
             let sleep = match self.deliver_next().await {
                 Ok(Progress::Idle(next)) => next
                     .map_or(longest, |at| at.saturating_duration_since(Instant::now()))
@@ -66,7 +67,7 @@ impl EmailDelivery {
             };
             tokio::select! {
                 () = tokio::time::sleep(sleep) => {}
-                Ok(()) = changes.changed() => {}
+                Ok(()) = changes.changed() => crate::outbox::settle(looked, &mut shutdown).await,
                 _ = shutdown.changed() => {}
             }
         }
@@ -95,7 +96,7 @@ impl EmailDelivery {
         };
         match self.mailer.send(&message, &row.key).await {
             Ok(response) => {
-                let mut conn = self.store.pool().acquire().await?;
+                let mut conn = self.store.write().await?;
                 Store::mark_sent(&mut conn, row.id, now).await?;
                 tracing::info!(key = %row.key, server = %response, "email sent");
                 Ok(Progress::Sent(row.key))
@@ -103,7 +104,7 @@ impl EmailDelivery {
             Err(SendError::Temporary(why)) if row.attempts + 1 < MAX_ATTEMPTS => {
                 let at =
                     now + chrono::Duration::from_std(backoff(row.attempts)).unwrap_or_default();
-                let mut conn = self.store.pool().acquire().await?;
+                let mut conn = self.store.write().await?;
                 Store::mark_retry(&mut conn, row.id, at, &why, true).await?;
                 // The server's words may name the recipient: they go to the outbox row, not the log.
                 tracing::warn!(key = %row.key, "email will be retried");

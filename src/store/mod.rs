@@ -4,7 +4,11 @@
 //!
 //! Every write runs in a `BEGIN IMMEDIATE` transaction, so a transaction
 //! that reads before it writes takes the write lock up front and never fails
-//! halfway with "database is locked"; the busy timeout lets writers queue.
+//! halfway with "database is locked". Writers of this process queue for one
+//! writing connection (a fair, async queue) rather than for SQLite's lock,
+//! whose busy handler polls with sleeps of up to 100 ms and, under
+//! contention, lets writes wait far longer than they take; the busy timeout
+//! still lets another process (the command line) take its turn.
 
 mod audit;
 mod batches;
@@ -20,6 +24,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
@@ -34,10 +39,12 @@ pub use timers::Timer;
 /// A write transaction.
 pub type Tx = Transaction<'static, Sqlite>;
 
-/// The database: a pool of connections to one SQLite file.
+/// The database: connections to one SQLite file, several for reading and
+/// one for writing.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    writer: SqlitePool,
 }
 
 /// How long a writer waits for another writer before giving up.
@@ -65,7 +72,7 @@ impl Store {
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         sqlx::migrate!("./migrations")
@@ -77,7 +84,12 @@ impl Store {
                     path.display()
                 )
             })?;
-        Ok(Store { pool })
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        Ok(Store { pool, writer })
     }
 
     /// Starts a write transaction that holds the write lock from its first statement.
@@ -85,7 +97,7 @@ impl Store {
     /// # Errors
     /// When no connection can be had or the lock is not granted within the busy timeout.
     pub async fn begin(&self) -> anyhow::Result<Tx> {
-        self.pool
+        self.writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .context("cannot start a database transaction")
@@ -94,6 +106,19 @@ impl Store {
     /// The pool, for reads outside a transaction.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The writing connection, for a single write outside a transaction
+    /// (marking an outbox row sent). Never ask for it while holding a
+    /// transaction: there is one.
+    ///
+    /// # Errors
+    /// When the connection cannot be had.
+    pub async fn write(&self) -> anyhow::Result<PoolConnection<Sqlite>> {
+        self.writer
+            .acquire()
+            .await
+            .context("cannot reach the database to write")
     }
 
     /// Runs SQLite's own consistency check; `Ok` holds its findings ("ok" when sound).
@@ -109,6 +134,7 @@ impl Store {
 
     /// Closes every connection, checkpointing the write-ahead log.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

@@ -137,11 +137,11 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
     let update_id = i64::from(update.id.0);
     let chat = msg.chat.id.0;
     if let Some(to) = msg.migrate_to_chat_id() {
-        let mut conn = ctx.app.store.pool().acquire().await?;
+        let mut conn = ctx.app.store.write().await?;
         crate::store::Store::migrate_chat(&mut conn, chat, to.0).await?;
     }
     if !is_private(&msg.chat) && msg.new_chat_members().is_some() {
-        let mut conn = ctx.app.store.pool().acquire().await?;
+        let mut conn = ctx.app.store.write().await?;
         crate::store::Store::add_group(&mut conn, chat, msg.chat.title(), ctx.app.now()).await?;
     }
     if let (Some(from), Some(document)) = (msg.from.as_ref(), msg.document()) {
