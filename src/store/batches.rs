@@ -1,8 +1,8 @@
 //! Batches, their participants and procedure versions; loading a batch's
 //! whole state for the workflow.
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -264,14 +264,7 @@ impl super::Store {
         else {
             return Ok(None);
         };
-        let fingerprint: String = row.get("fingerprint");
-        let procedure = Procedure::parse(
-            &row.get::<String, _>("source"),
-            &format!(
-                "stored procedure {}",
-                &fingerprint[..12.min(fingerprint.len())]
-            ),
-        )?;
+        let procedure = parsed_procedure(row.get("source"), row.get("fingerprint"))?;
         let rows = sqlx::query(
             "SELECT id, name, result, blank_number, handover_ready_at, handover_opened_at, handover_opened_by,
                     handover_due_at, received_at, received_by
@@ -282,7 +275,7 @@ impl super::Store {
         .await?;
         let mut state = BatchState::new(
             batch,
-            Arc::new(procedure),
+            procedure,
             rows.iter()
                 .map(|r| (ParticipantId(r.get("id")), r.get::<String, _>("name"))),
         );
@@ -411,4 +404,27 @@ fn read_info(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<BatchInfo> {
 fn read_status(text: String) -> anyhow::Result<BatchStatus> {
     BatchStatus::from_db(&text)
         .with_context(|| format!("unknown batch status '{text}' in the database"))
+}
+
+/// A stored procedure, parsed once per process. Every action loads its
+/// batch's state, and parsing the procedure's TOML each time cost more than
+/// the rest of the action; the cache is keyed by the source text itself, so
+/// a procedure is never mistaken for another.
+fn parsed_procedure(source: String, fingerprint: String) -> anyhow::Result<Arc<Procedure>> {
+    static PARSED: LazyLock<Mutex<HashMap<String, Arc<Procedure>>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    if let Some(found) = PARSED.lock().ok().and_then(|p| p.get(&source).cloned()) {
+        return Ok(found);
+    }
+    let procedure = Arc::new(Procedure::parse(
+        &source,
+        &format!(
+            "stored procedure {}",
+            &fingerprint[..12.min(fingerprint.len())]
+        ),
+    )?);
+    if let Ok(mut cache) = PARSED.lock() {
+        cache.insert(source, procedure.clone());
+    }
+    Ok(procedure)
 }
