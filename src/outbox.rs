@@ -21,6 +21,24 @@ pub enum Progress {
     Idle(Option<Instant>),
 }
 
+/// The shortest time between two looks at the database that recorded
+/// changes cause. Every change wakes the workers and the scheduler; at
+/// hundreds of changes a second, looking after each would cost more than
+/// the changes themselves, and nothing they do needs to be sooner.
+pub const SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// After a wake by a change: waits until [`SETTLE`] has passed since
+/// `last_look`, or until shutdown.
+pub async fn settle(last_look: Instant, shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    let until = last_look + SETTLE;
+    if until > Instant::now() {
+        tokio::select! {
+            () = tokio::time::sleep_until(until) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
 /// Exponential backoff from 5 s to 15 min, with ±20 % jitter.
 pub fn backoff(attempts: i64) -> Duration {
     let base = 5.0 * 2f64.powi(attempts.clamp(0, 20) as i32);

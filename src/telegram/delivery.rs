@@ -22,7 +22,7 @@ use crate::clock::Clock;
 use crate::domain::{Lang, Member, MemberId};
 use crate::notify::{Channel, Outgoing};
 pub use crate::outbox::Progress;
-use crate::outbox::backoff;
+use crate::outbox::{SETTLE, backoff};
 use crate::store::{OutboxRow, Store};
 use crate::templates::Templates;
 
@@ -34,6 +34,12 @@ const LONGEST_SLEEP: Duration = Duration::from_secs(60);
 pub const MAX_ATTEMPTS: i64 = 12;
 /// How long a message for a member who has not registered yet waits before it is looked at again.
 const WAIT_FOR_REGISTRATION: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Telegram counts a message when it arrives, the limiter when it leaves;
+/// windows are this much longer than Telegram's so that a message that
+/// travels faster than the one 30 sends (or one send) before it still
+/// arrives within the limit.
+const IN_TRANSIT: Duration = Duration::from_millis(25);
 
 /// Telegram's rate limits, kept per chat.
 #[derive(Debug, Default)]
@@ -51,8 +57,8 @@ struct Limiter {
 impl Limiter {
     /// When a message to `chat` may go out.
     fn ready_at(&mut self, chat: i64, now: Instant) -> Instant {
-        let minute = Duration::from_secs(60);
-        let second = Duration::from_secs(1);
+        let minute = Duration::from_secs(60) + IN_TRANSIT;
+        let second = Duration::from_secs(1) + IN_TRANSIT;
         while self
             .all
             .front()
@@ -85,11 +91,14 @@ impl Limiter {
     }
 
     fn record(&mut self, chat: i64, now: Instant) {
-        self.all.push_back(now);
+        // Kept in order: a long message's later parts are told afterwards.
+        let at = self.all.partition_point(|t| *t <= now);
+        self.all.insert(at, now);
         if chat < 0 {
             self.groups.entry(chat).or_default().push_back(now);
         } else {
-            self.last.insert(chat, now);
+            let last = self.last.entry(chat).or_insert(now);
+            *last = (*last).max(now);
         }
     }
 
@@ -119,6 +128,8 @@ enum Failure {
 const MAX_SENDING: usize = 16;
 /// How many due rows are read at once.
 const QUEUE_LENGTH: i64 = 200;
+/// The shortest time between two reads of the outbox (see [`SETTLE`]).
+const READ_GAP: Duration = SETTLE;
 
 /// The worker: reads due rows, routes each to its chat, and starts a send
 /// for every row whose chat Telegram's limits let through now, one send per
@@ -133,6 +144,10 @@ pub struct Delivery {
     unreachable: HashSet<MemberId>,
     /// Whether the queue must be read again before it is used.
     stale: bool,
+    /// Whether the last read was cut at [`QUEUE_LENGTH`] rows.
+    more: bool,
+    /// When the queue was last read.
+    last_read: Option<Instant>,
     /// When a row not due at the last read becomes due.
     read_again_at: Option<Instant>,
     /// Chats and rows with a send under way.
@@ -186,12 +201,15 @@ impl Delivery {
                 templates,
                 lang,
                 clock,
+                later_parts: std::sync::Mutex::new(Vec::new()),
             }),
             limiter: Limiter::default(),
             queue: VecDeque::new(),
             members: Arc::new(Vec::new()),
             unreachable: HashSet::new(),
             stale: true,
+            more: false,
+            last_read: None,
             read_again_at: None,
             sending: HashSet::new(),
             sending_rows: HashSet::new(),
@@ -237,6 +255,11 @@ impl Delivery {
                     at.saturating_duration_since(Instant::now())
                 })
                 .min(LONGEST_SLEEP);
+            tracing::debug!(
+                ?sleep,
+                sending = self.running.len(),
+                "telegram worker waits"
+            );
             tokio::select! {
                 () = tokio::time::sleep(sleep) => {}
                 Ok(()) = changes.changed() => self.stale = true,
@@ -283,6 +306,7 @@ impl Delivery {
     /// Reads the due rows (leaving out those being sent), the member
     /// register and who is unreachable.
     async fn read(&mut self) -> anyhow::Result<()> {
+        tracing::debug!("telegram outbox read starts");
         let now = self.sender.clock.now();
         let mut conn = self.sender.store.pool().acquire().await?;
         let rows =
@@ -291,6 +315,8 @@ impl Delivery {
         self.unreachable = Store::unreachable_members(&mut conn).await?;
         let later =
             Store::next_message_due_after(&mut conn, Channel::Telegram.as_str(), now).await?;
+        self.more = rows.len() as i64 == QUEUE_LENGTH;
+        self.last_read = Some(Instant::now());
         self.queue = rows
             .into_iter()
             .filter(|r| !self.sending_rows.contains(&r.id))
@@ -298,6 +324,11 @@ impl Delivery {
         self.read_again_at = later
             .map(|at| Instant::now() + (at - self.sender.clock.now()).to_std().unwrap_or_default());
         self.stale = false;
+        tracing::debug!(
+            due = self.queue.len(),
+            sending = self.sending_rows.len(),
+            "telegram outbox read"
+        );
         Ok(())
     }
 
@@ -323,10 +354,20 @@ impl Delivery {
     /// Starts the send of the first queued row whose chat may receive now,
     /// or settles a row that goes no chat's way.
     async fn turn(&mut self) -> anyhow::Result<Turn> {
-        if self.stale
-            || self.queue.is_empty()
-            || self.read_again_at.is_some_and(|at| at <= Instant::now())
-        {
+        if let Ok(mut parts) = self.sender.later_parts.lock() {
+            for (chat, at) in parts.drain(..) {
+                self.limiter.record(chat, at);
+            }
+        }
+        let now = Instant::now();
+        let wants_read = self.stale
+            || (self.queue.is_empty() && self.more)
+            || self.read_again_at.is_some_and(|at| at <= now);
+        let too_soon = self
+            .last_read
+            .map(|at| at + READ_GAP)
+            .filter(|at| *at > now);
+        if wants_read && too_soon.is_none() {
             self.read().await?;
         }
         let now = Instant::now();
@@ -357,11 +398,12 @@ impl Delivery {
         }
         let Some(i) = chosen else {
             // Nothing startable: wake for the limiter, the next row to fall
-            // due, or (when everything queued was taken) to read again.
-            let next = [earliest, self.read_again_at].into_iter().flatten().min();
-            if self.queue.is_empty() {
-                self.stale = true;
-            }
+            // due, or the read that was put off.
+            let put_off = too_soon.filter(|_| wants_read);
+            let next = [earliest, self.read_again_at, put_off]
+                .into_iter()
+                .flatten()
+                .min();
             return Ok(Turn::Idle(next));
         };
         let row = self.queue.remove(i).expect("the chosen row is queued");
@@ -369,6 +411,7 @@ impl Delivery {
         match Self::route(&row, &members, &self.unreachable) {
             Route::Chat(chat, member) => {
                 let member = member.cloned();
+                tracing::debug!(key = %row.key, chat, "telegram send starts");
                 self.limiter.record(chat, now);
                 self.sending.insert(chat);
                 self.sending_rows.insert(row.id);
@@ -392,7 +435,7 @@ impl Delivery {
                 self.stale = true;
             }
             Route::AwaitingRegistration => {
-                let mut conn = self.sender.store.pool().acquire().await?;
+                let mut conn = self.sender.store.write().await?;
                 Store::mark_retry(
                     &mut conn,
                     row.id,
@@ -403,7 +446,7 @@ impl Delivery {
                 .await?;
             }
             Route::NoRecipient => {
-                let mut conn = self.sender.store.pool().acquire().await?;
+                let mut conn = self.sender.store.write().await?;
                 Store::mark_failed(
                     &mut conn,
                     row.id,
@@ -424,6 +467,9 @@ struct Sender {
     templates: Arc<Templates>,
     lang: Lang,
     clock: Arc<dyn Clock>,
+    /// The later parts of long messages, sent by the tasks, for the
+    /// worker's limiter: (chat, when).
+    later_parts: std::sync::Mutex<Vec<(i64, Instant)>>,
 }
 
 impl Sender {
@@ -454,7 +500,7 @@ impl Sender {
             Some(original) => self.edit(original, &text, keyboard).await,
             None => self.post(chat, &text, keyboard).await,
         };
-        let mut conn = self.store.pool().acquire().await?;
+        let mut conn = self.store.write().await?;
         let progress = match outcome {
             Ok(Some(message_id)) => {
                 Store::save_telegram_message(&mut conn, &row.key, chat, message_id, now).await?;
@@ -522,6 +568,13 @@ impl Sender {
         let parts = split(text, MAX_TEXT);
         let mut last = None;
         for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                // One message a second to a chat, parts too.
+                tokio::time::sleep(Duration::from_secs(1) + IN_TRANSIT).await;
+                if let Ok(mut later) = self.later_parts.lock() {
+                    later.push((chat, Instant::now()));
+                }
+            }
             let mut request = self
                 .bot
                 .send_message(ChatId(chat), part.clone())
@@ -796,14 +849,17 @@ mod tests {
         let start = Instant::now();
         assert_eq!(limiter.ready_at(5, start), start);
         limiter.record(5, start);
-        assert_eq!(limiter.ready_at(5, start), start + Duration::from_secs(1));
+        assert_eq!(
+            limiter.ready_at(5, start),
+            start + Duration::from_secs(1) + IN_TRANSIT
+        );
         for chat in 100..129 {
             limiter.record(chat, start);
         }
         // 30 messages in this second: a new chat waits for the window.
         assert_eq!(
             limiter.ready_at(1000, start),
-            start + Duration::from_secs(1)
+            start + Duration::from_secs(1) + IN_TRANSIT
         );
     }
 
@@ -817,6 +873,9 @@ mod tests {
             limiter.record(-42, at);
         }
         let now = start + Duration::from_secs(40);
-        assert_eq!(limiter.ready_at(-42, now), start + Duration::from_secs(60));
+        assert_eq!(
+            limiter.ready_at(-42, now),
+            start + Duration::from_secs(60) + IN_TRANSIT
+        );
     }
 }

@@ -169,6 +169,7 @@ async fn fire_timers(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         let clock_moved = moved.notified();
         tokio::pin!(clock_moved);
         clock_moved.as_mut().enable();
+        let looked = tokio::time::Instant::now();
         // Both wake the delivery workers themselves when they queue messages.
         if let Err(e) = app.fire_due_timers().await {
             tracing::error!(error = %format!("{e:#}"), "firing timers failed");
@@ -189,7 +190,7 @@ async fn fire_timers(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         };
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
-            Ok(()) = changes.changed() => {}
+            Ok(()) = changes.changed() => crate::outbox::settle(looked, &mut stop).await,
             () = &mut clock_moved => {}
             _ = stop.changed() => return,
         }

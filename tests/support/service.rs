@@ -136,6 +136,7 @@ pub fn spawn(dir: &Path) -> Child {
             "run",
         ])
         .env("TELOXIDE_TOKEN", TOKEN)
+        .env("RUST_LOG", "info,sertibot::telegram::delivery=debug")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
@@ -279,6 +280,10 @@ pub async fn press(fake: &FakeTelegram, user: i64, prefix: &str) {
         let before = fake.toasts().len();
         fake.press(user, user, message, &data);
         if within(fake, 8, |f| f.toasts().len() > before).await {
+            let (text, alert) = fake.toasts()[before].clone();
+            if alert {
+                eprintln!("{prefix} was answered with an alert: {text}");
+            }
             return;
         }
     }
@@ -295,21 +300,22 @@ pub async fn write_and_wait(fake: &FakeTelegram, app: &App, user: i64, text: &st
             .map(|c| c["awaiting"].to_string())
     };
     let before = waiting_for().await;
+    // Only messages sent after the text was written count as its answer
+    // (an earlier task message may hold the same words).
+    let seen = fake.sent_to(user).last().map_or(0, |(id, _, _)| *id);
+    let answered = |f: &FakeTelegram| {
+        f.sent_to(user)
+            .iter()
+            .any(|(id, t, _)| *id > seen && t.contains(expect))
+    };
     for _ in 0..10 {
         fake.write(user, user, text);
-        if within(fake, 8, |f| {
-            f.sent_to(user).iter().any(|(_, t, _)| t.contains(expect))
-        })
-        .await
-        {
+        if within(fake, 8, answered).await {
             return;
         }
         if waiting_for().await != before {
             // Handled; the answer is on its way.
-            fake.until(&format!("'{expect}'"), |f| {
-                f.sent_to(user).iter().any(|(_, t, _)| t.contains(expect))
-            })
-            .await;
+            fake.until(&format!("'{expect}'"), answered).await;
             return;
         }
     }
@@ -324,4 +330,16 @@ pub async fn write_and_wait(fake: &FakeTelegram, app: &App, user: i64, text: &st
         "'{text}' was never answered; conversation {:?}; the chat's last messages: {recent:#?}",
         waiting_for().await
     );
+}
+
+impl Drop for Running {
+    /// A failing test shows the end of the service's log.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = self.log();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+            eprintln!("the service's log, last lines:\n{tail}");
+        }
+    }
 }
