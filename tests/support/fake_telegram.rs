@@ -25,6 +25,8 @@ pub struct Request {
     pub method: String,
     pub body: Value,
     pub at: Instant,
+    /// Answered 429 by the enforced limits.
+    pub over_limit: bool,
 }
 
 /// What to answer instead of success.
@@ -59,6 +61,43 @@ struct State {
     messages: HashMap<(i64, i64), Value>,
     /// Every update ever queued, by id, for re-delivery.
     delivered: HashMap<i64, Value>,
+    /// When set, Telegram's limits are enforced on sendMessage.
+    limits: Option<Limits>,
+}
+
+/// Telegram's limits as the stand-in enforces them: at most 30 messages in
+/// any second overall and one a second per private chat, counted at arrival.
+#[derive(Default)]
+struct Limits {
+    recent: VecDeque<Instant>,
+    last: HashMap<i64, Instant>,
+    refused: usize,
+}
+
+impl Limits {
+    /// Whether a message to `chat` arriving `now` is within the limits (and if so, counts it).
+    fn admit(&mut self, chat: i64, now: Instant) -> bool {
+        let second = Duration::from_secs(1);
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= second)
+        {
+            self.recent.pop_front();
+        }
+        let chat_busy = chat > 0
+            && self
+                .last
+                .get(&chat)
+                .is_some_and(|t| now.duration_since(*t) < second);
+        if self.recent.len() >= 30 || chat_busy {
+            self.refused += 1;
+            return false;
+        }
+        self.recent.push_back(now);
+        self.last.insert(chat, now);
+        true
+    }
 }
 
 /// The running stand-in.
@@ -97,6 +136,7 @@ impl FakeTelegram {
     }
 
     async fn serve(&self, stream: tokio::net::TcpStream) {
+        let _ = stream.set_nodelay(true);
         let (read, mut write) = stream.into_split();
         let mut reader = BufReader::new(read);
         loop {
@@ -127,13 +167,15 @@ impl FakeTelegram {
                 return;
             }
             let (status, content_type, payload) = self.route(&verb, &path, &body).await;
-            let head = format!(
+            // One write per answer: a head and a body written apart would
+            // meet the client's delayed ACK and cost 40 ms each.
+            let mut answer = format!(
                 "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n",
                 payload.len()
-            );
-            if write.write_all(head.as_bytes()).await.is_err()
-                || write.write_all(&payload).await.is_err()
-            {
+            )
+            .into_bytes();
+            answer.extend_from_slice(&payload);
+            if write.write_all(&answer).await.is_err() {
                 return;
             }
         }
@@ -156,9 +198,29 @@ impl FakeTelegram {
             method: method.clone(),
             body: body.clone(),
             at: Instant::now(),
+            over_limit: false,
         });
         self.arrived.notify_waiters();
         let chat = body["chat_id"].as_i64();
+        if method == "sendmessage" {
+            let mut state = self.state.lock().unwrap();
+            let admitted = match &mut state.limits {
+                Some(limits) => limits.admit(chat.unwrap_or(0), Instant::now()),
+                None => true,
+            };
+            if !admitted {
+                if let Some(last) = state.requests.last_mut() {
+                    last.over_limit = true;
+                }
+                let answer = json!({"ok": false, "error_code": 429,
+                    "description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}});
+                return (
+                    "429 Too Many Requests".into(),
+                    "application/json",
+                    answer.to_string().into_bytes(),
+                );
+            }
+        }
         let fault = {
             let mut state = self.state.lock().unwrap();
             let mut take = |key: (String, Option<i64>)| {
@@ -331,8 +393,9 @@ impl FakeTelegram {
             .get(&(chat, message_id))
             .cloned()
             .unwrap_or_else(|| json!({"message_id": message_id, "date": 0, "chat": chat_json(chat), "text": "?"}));
+        let query = self.state.lock().unwrap().next_update;
         self.push(json!({"callback_query": {
-            "id": format!("q{user}-{message_id}-{}", self.requests().len()),
+            "id": format!("q{user}-{message_id}-{query}"),
             "from": {"id": user, "is_bot": false, "first_name": format!("User {user}")},
             "chat_instance": "ci",
             "data": data,
@@ -375,6 +438,22 @@ impl FakeTelegram {
         self.arrived.notify_waiters();
     }
 
+    /// From now on, sendMessage beyond Telegram's limits (30 a second
+    /// overall, one a second per private chat) is answered 429.
+    pub fn enforce_limits(&self) {
+        self.state.lock().unwrap().limits = Some(Limits::default());
+    }
+
+    /// How many sendMessage requests the enforced limits refused.
+    pub fn refused_by_limits(&self) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .limits
+            .as_ref()
+            .map_or(0, |l| l.refused)
+    }
+
     /// The id of every update queued so far, oldest first.
     pub fn update_ids(&self) -> Vec<i64> {
         let mut ids: Vec<i64> = self
@@ -411,6 +490,27 @@ impl FakeTelegram {
 
     pub fn requests(&self) -> Vec<Request> {
         self.state.lock().unwrap().requests.clone()
+    }
+
+    /// The requests from the `from`th on (cheaper than all of them).
+    pub fn requests_from(&self, from: usize) -> Vec<Request> {
+        let state = self.state.lock().unwrap();
+        state
+            .requests
+            .get(from..)
+            .map(<[Request]>::to_vec)
+            .unwrap_or_default()
+    }
+
+    /// How many requests of `method` there were.
+    pub fn count(&self, method: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .filter(|r| r.method == method)
+            .count()
     }
 
     /// The messages sent to `chat`, oldest first: (message id, text, reply_markup).
