@@ -1132,3 +1132,51 @@ async fn what_the_command_line_writes_reaches_staff_at_once() {
     );
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_queued_in_quick_succession_all_go_out_at_once() {
+    // The delivery worker reads the outbox at most every 50 ms; changes
+    // that arrive in between must still be read soon after, not at the
+    // worker's next minute.
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let chats: Vec<i64> = (0..6).map(|i| 7_100 + i).collect();
+    let reply = |i: usize| {
+        let app = app.clone();
+        let chat = chats[i];
+        async move {
+            app.reply(
+                chat,
+                None,
+                format!("burst:{i}"),
+                "reply",
+                serde_json::json!({"text": format!("Pesan {i}")}),
+                None,
+            )
+            .await
+            .unwrap();
+        }
+    };
+    // The first is read and sent; the others are queued right after that
+    // read, within its 50 ms.
+    reply(0).await;
+    fake.until("the first reply", |f| !f.sent_to(chats[0]).is_empty())
+        .await;
+    let queued = std::time::Instant::now();
+    for i in 1..chats.len() {
+        reply(i).await;
+    }
+    fake.until("every reply", |f| {
+        chats.iter().all(|c| !f.sent_to(*c).is_empty())
+    })
+    .await;
+    assert!(
+        queued.elapsed() < Duration::from_secs(5),
+        "all six went out within seconds ({:?})",
+        queued.elapsed()
+    );
+    running.stop().await;
+}
