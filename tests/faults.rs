@@ -195,6 +195,25 @@ async fn the_mail_server_down_for_a_while_then_back_loses_nothing() {
         service.drained(120).await,
         "the outbox drains after the server is back"
     );
+    // The service checkpoints in the background: within a couple of
+    // seconds the database file alone (without its log) holds every mark.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let copy = service.dir.path().join("alone.db");
+    std::fs::copy(service.db_path(), &copy).unwrap();
+    let alone = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&copy)
+            .read_only(true),
+    )
+    .await
+    .unwrap();
+    let sent_in_file: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND status = 'sent'",
+    )
+    .fetch_one(&alone)
+    .await
+    .unwrap_or(0);
+    assert_eq!(sent_in_file, emails, "checkpointed by the service");
     service.kill();
     let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'")
         .fetch_one(&mut *conn)

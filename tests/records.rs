@@ -896,3 +896,33 @@ async fn fifty_concurrent_writers_never_see_a_locked_database() {
     }
     assert_eq!(this.store.integrity_check().await.unwrap(), vec!["ok"]);
 }
+
+#[tokio::test]
+async fn a_checkpoint_copies_the_write_ahead_log_into_the_database() {
+    let t = TestApp::new().await;
+    add_staff(&t.app).await;
+    for _ in 0..12 {
+        new_batch(&t.app, 2_000).await;
+    }
+    // Commits do not checkpoint (the service does it in the background):
+    // the database file alone does not hold the new rows yet, the log does.
+    let alone = |name: &'static str| {
+        let copy = t.dir.path().join(name);
+        std::fs::copy(t.db_path(), &copy).unwrap();
+        async move {
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&copy)
+                .read_only(true);
+            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM participants")
+                .fetch_one(&pool)
+                .await
+                .unwrap_or(0)
+        }
+    };
+    assert!(alone("before.db").await < 2_000, "no commit checkpointed");
+    assert_eq!(t.app.store.checkpoint().await.unwrap(), 0, "all copied");
+    // Now the database file alone holds them.
+    let participants = alone("after.db").await;
+    assert_eq!(participants, 24_000);
+}

@@ -84,6 +84,7 @@ impl Service {
                 }
             })
         };
+        let checkpoints = tokio::spawn(checkpoint(self.app.clone(), worker_stopped.clone()));
 
         let mut dispatcher = Dispatcher::builder(self.bot.clone(), schema())
             .dependencies(dptree::deps![ctx])
@@ -145,6 +146,7 @@ impl Service {
         let _ = worker.await;
         let _ = timers.await;
         let _ = pokes.await;
+        let _ = checkpoints.await;
         if let Some(mail) = mail {
             let _ = mail.await;
         }
@@ -196,6 +198,21 @@ async fn fire_timers(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         }
         if *stop.borrow() {
             return;
+        }
+    }
+}
+
+/// Checkpoints the database's write-ahead log every second, off the writers'
+/// path (commits do not checkpoint; see [`crate::store::Store::open`]).
+async fn checkpoint(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    const EVERY: Duration = Duration::from_secs(1);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(EVERY) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = app.store.checkpoint().await {
+            tracing::warn!(error = %format!("{e:#}"), "cannot checkpoint the database");
         }
     }
 }
