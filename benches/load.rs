@@ -265,6 +265,7 @@ async fn acks() {
     for _ in 0..500 {
         core.push(batch(&app, 1).await);
     }
+    app.store.checkpoint().await.unwrap();
     let timer = Instant::now();
     for b in &core {
         app.act(
@@ -558,103 +559,18 @@ async fn memory() {
 
     let db = dir.path().join("load.db");
     let b = batch(&app, PARTICIPANTS).await;
-    let (_, state, _) = app.batch(b).await.unwrap();
-    let ids: Vec<_> = state.participants.keys().copied().collect();
-    let act = |who: &Actor, commands: Vec<Command>| {
-        let (app, who, db) = (&app, who.clone(), db.clone());
-        async move {
-            app.act(b, &who, &commands, Via::Cli).await.unwrap();
-            sertibot::wake::poke(&db);
-        }
-    };
-    let s = StepNo;
     let timer = Instant::now();
-    act(&administrasi, vec![Command::Acknowledge { step: s(1) }]).await;
-    act(
-        &administrasi,
-        vec![
-            Command::SetMeeting {
-                meeting: Meeting {
-                    starts_at: chrono::Utc::now() + chrono::Duration::hours(2),
-                    place: "Ruang Rapat LSP".into(),
-                },
-            },
-            Command::MarkDone { step: s(1) },
-        ],
+    // 900 K, 100 BK, as from a results file; handover a hundred at a time;
+    // the service is poked after every command, as the command line does.
+    every_step(
+        &app,
+        b,
+        [&ketua, &sertifikasi, &administrasi, &komite],
+        |i| i % 10 == 9,
+        100,
+        Some(&db),
     )
     .await;
-    act(
-        &komite,
-        vec![Command::Rsvp {
-            attend: true,
-            reason: None,
-        }],
-    )
-    .await;
-    act(
-        &sertifikasi,
-        vec![
-            Command::Acknowledge { step: s(2) },
-            Command::MarkDone { step: s(2) },
-        ],
-    )
-    .await;
-    // 900 K, 100 BK, as from a results file.
-    let mut results: Vec<Command> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Command::RecordResult {
-            participant: *p,
-            result: if i % 10 == 9 {
-                Competence::BelumKompeten
-            } else {
-                Competence::Kompeten
-            },
-        })
-        .collect();
-    results.push(Command::MarkDone { step: s(3) });
-    act(&ketua, results).await;
-    act(
-        &ketua,
-        vec![
-            Command::RecordDecree {
-                decree: Decree {
-                    number: "SK/LSP-STMI/042/XI/2026".into(),
-                    date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
-                },
-            },
-            Command::MarkDone { step: s(4) },
-        ],
-    )
-    .await;
-    act(&administrasi, vec![Command::MarkDone { step: s(5) }]).await;
-    let mut blanks: Vec<Command> = ids
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| i % 10 != 9)
-        .map(|(i, p)| Command::RecordBlankNumber {
-            participant: *p,
-            number: format!("BNSP-2026-{i:06}"),
-        })
-        .collect();
-    blanks.push(Command::MarkDone { step: s(6) });
-    act(&sertifikasi, blanks).await;
-    act(&sertifikasi, vec![Command::MarkDone { step: s(7) }]).await;
-    act(&ketua, vec![Command::MarkDone { step: s(8) }]).await;
-    act(&administrasi, vec![Command::MarkDone { step: s(10) }]).await;
-    // Handover and receipts, a hundred participants at a time.
-    for chunk in ids.chunks(100) {
-        let mut commands: Vec<Command> = chunk
-            .iter()
-            .map(|p| Command::OpenHandover { participant: *p })
-            .collect();
-        commands.extend(
-            chunk
-                .iter()
-                .map(|p| Command::RecordReceipt { participant: *p }),
-        );
-        act(&sertifikasi, commands).await;
-    }
     let recorded = timer.elapsed();
 
     // Until every email is out (Telegram edits to a few chats go on at
@@ -714,7 +630,15 @@ async fn startup() {
     let timer = Instant::now();
     for _ in 0..BATCHES {
         let b = batch(&app, 5).await;
-        finish(&app, b, [&ketua, &sertifikasi, &administrasi, &komite]).await;
+        every_step(
+            &app,
+            b,
+            [&ketua, &sertifikasi, &administrasi, &komite],
+            |i| i == 0,
+            5,
+            None,
+        )
+        .await;
     }
     all_delivered(&app).await;
     let built = timer.elapsed();
@@ -755,13 +679,26 @@ async fn startup() {
     );
 }
 
-/// Takes a started batch through every step (all K but one BK).
-async fn finish(app: &App, b: BatchId, [ketua, sertifikasi, administrasi, komite]: [&Actor; 4]) {
+/// Takes a started batch through every step as staff would: participant
+/// `i` is BK when `bk(i)`, handover and receipts go `chunk` participants a
+/// command, and with `poke` the running service is told after each command
+/// (as the command line does).
+async fn every_step(
+    app: &App,
+    b: BatchId,
+    [ketua, sertifikasi, administrasi, komite]: [&Actor; 4],
+    bk: impl Fn(usize) -> bool,
+    chunk: usize,
+    poke: Option<&Path>,
+) {
     let s = StepNo;
     let act = |who: &Actor, commands: Vec<Command>| {
         let who = who.clone();
         async move {
             app.act(b, &who, &commands, Via::Cli).await.unwrap();
+            if let Some(db) = poke {
+                sertibot::wake::poke(db);
+            }
         }
     };
     act(
@@ -786,7 +723,14 @@ async fn finish(app: &App, b: BatchId, [ketua, sertifikasi, administrasi, komite
         }],
     )
     .await;
-    act(sertifikasi, vec![Command::MarkDone { step: s(2) }]).await;
+    act(
+        sertifikasi,
+        vec![
+            Command::Acknowledge { step: s(2) },
+            Command::MarkDone { step: s(2) },
+        ],
+    )
+    .await;
     let (_, state, _) = app.batch(b).await.unwrap();
     let ids: Vec<_> = state.participants.keys().copied().collect();
     let mut results: Vec<Command> = ids
@@ -794,7 +738,7 @@ async fn finish(app: &App, b: BatchId, [ketua, sertifikasi, administrasi, komite
         .enumerate()
         .map(|(i, p)| Command::RecordResult {
             participant: *p,
-            result: if i == 0 {
+            result: if bk(i) {
                 Competence::BelumKompeten
             } else {
                 Competence::Kompeten
@@ -808,7 +752,7 @@ async fn finish(app: &App, b: BatchId, [ketua, sertifikasi, administrasi, komite
         vec![
             Command::RecordDecree {
                 decree: Decree {
-                    number: format!("SK/{}/2026", b.0),
+                    number: format!("SK/LSP-STMI/{}/XI/2026", b.0),
                     date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
                 },
             },
@@ -817,12 +761,13 @@ async fn finish(app: &App, b: BatchId, [ketua, sertifikasi, administrasi, komite
     )
     .await;
     act(administrasi, vec![Command::MarkDone { step: s(5) }]).await;
-    let mut blanks: Vec<Command> = ids[1..]
+    let mut blanks: Vec<Command> = ids
         .iter()
         .enumerate()
+        .filter(|(i, _)| !bk(*i))
         .map(|(i, p)| Command::RecordBlankNumber {
             participant: *p,
-            number: format!("BNSP-{}-{i}", b.0),
+            number: format!("BNSP-{}-{i:06}", b.0),
         })
         .collect();
     blanks.push(Command::MarkDone { step: s(6) });
@@ -830,15 +775,17 @@ async fn finish(app: &App, b: BatchId, [ketua, sertifikasi, administrasi, komite
     act(sertifikasi, vec![Command::MarkDone { step: s(7) }]).await;
     act(ketua, vec![Command::MarkDone { step: s(8) }]).await;
     act(administrasi, vec![Command::MarkDone { step: s(10) }]).await;
-    let mut handover: Vec<Command> = ids
-        .iter()
-        .map(|p| Command::OpenHandover { participant: *p })
-        .collect();
-    handover.extend(
-        ids.iter()
-            .map(|p| Command::RecordReceipt { participant: *p }),
-    );
-    act(sertifikasi, handover).await;
+    for some in ids.chunks(chunk) {
+        let mut commands: Vec<Command> = some
+            .iter()
+            .map(|p| Command::OpenHandover { participant: *p })
+            .collect();
+        commands.extend(
+            some.iter()
+                .map(|p| Command::RecordReceipt { participant: *p }),
+        );
+        act(sertifikasi, commands).await;
+    }
 }
 
 // ------------------------------------------------------------------ the child
