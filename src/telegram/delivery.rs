@@ -150,16 +150,13 @@ pub struct Delivery {
     last_read: Option<Instant>,
     /// When a row not due at the last read becomes due.
     read_again_at: Option<Instant>,
-    /// Chats and rows with a send under way.
-    sending: HashSet<i64>,
-    sending_rows: HashSet<i64>,
+    /// The sends under way: (chat, row) by task.
+    sending: HashMap<tokio::task::Id, (i64, i64)>,
     running: JoinSet<Finished>,
 }
 
 /// What a send task reports when it ends.
 struct Finished {
-    chat: i64,
-    row: i64,
     /// Telegram asked to leave the chat alone until then (429).
     hold_until: Option<Instant>,
     progress: anyhow::Result<Progress>,
@@ -211,8 +208,7 @@ impl Delivery {
             more: false,
             last_read: None,
             read_again_at: None,
-            sending: HashSet::new(),
-            sending_rows: HashSet::new(),
+            sending: HashMap::new(),
             running: JoinSet::new(),
         }
     }
@@ -230,7 +226,7 @@ impl Delivery {
             if *shutdown.borrow() {
                 break;
             }
-            while let Some(done) = self.running.try_join_next() {
+            while let Some(done) = self.running.try_join_next_with_id() {
                 self.finished(done);
             }
             if changes.has_changed().unwrap_or(false) {
@@ -264,33 +260,33 @@ impl Delivery {
                 () = tokio::time::sleep(sleep) => {}
                 Ok(()) = changes.changed() => self.stale = true,
                 _ = shutdown.changed() => {}
-                Some(done) = self.running.join_next(), if !self.running.is_empty() => self.finished(done),
+                Some(done) = self.running.join_next_with_id(), if !self.running.is_empty() => self.finished(done),
             }
         }
-        while let Some(done) = self.running.join_next().await {
+        while let Some(done) = self.running.join_next_with_id().await {
             self.finished(done);
         }
     }
 
     /// Records what a send task reported.
-    fn finished(&mut self, done: Result<Finished, tokio::task::JoinError>) {
+    fn finished(&mut self, done: Result<(tokio::task::Id, Finished), tokio::task::JoinError>) {
         let done = match done {
-            Ok(done) => done,
+            Ok((task, done)) => {
+                let chat = self.sending.remove(&task).map(|(chat, _)| chat);
+                if let (Some(chat), Some(until)) = (chat, done.hold_until) {
+                    self.limiter.block(chat, until);
+                }
+                done
+            }
             Err(e) => {
                 // A send task that panicked: its row stays pending and is
                 // tried again after the next read.
+                self.sending.remove(&e.id());
                 tracing::error!(error = %e, "a telegram send stopped unexpectedly");
-                self.sending.clear();
-                self.sending_rows.clear();
                 self.stale = true;
                 return;
             }
         };
-        self.sending.remove(&done.chat);
-        self.sending_rows.remove(&done.row);
-        if let Some(until) = done.hold_until {
-            self.limiter.block(done.chat, until);
-        }
         match done.progress {
             Ok(Progress::Sent(_)) => {}
             // A deferred or failed row, and what it queued (reports, an
@@ -319,14 +315,14 @@ impl Delivery {
         self.last_read = Some(Instant::now());
         self.queue = rows
             .into_iter()
-            .filter(|r| !self.sending_rows.contains(&r.id))
+            .filter(|r| !self.sending.values().any(|(_, row)| *row == r.id))
             .collect();
         self.read_again_at = later
             .map(|at| Instant::now() + (at - self.sender.clock.now()).to_std().unwrap_or_default());
         self.stale = false;
         tracing::debug!(
             due = self.queue.len(),
-            sending = self.sending_rows.len(),
+            sending = self.sending.len(),
             "telegram outbox read"
         );
         Ok(())
@@ -382,7 +378,7 @@ impl Delivery {
                     break;
                 }
             };
-            if held.contains(&chat) || self.sending.contains(&chat) {
+            if held.contains(&chat) || self.sending.values().any(|(c, _)| *c == chat) {
                 // Keep each chat's messages in order.
                 held.insert(chat);
                 continue;
@@ -413,22 +409,20 @@ impl Delivery {
                 let member = member.cloned();
                 tracing::debug!(key = %row.key, chat, "telegram send starts");
                 self.limiter.record(chat, now);
-                self.sending.insert(chat);
-                self.sending_rows.insert(row.id);
+                let row_id = row.id;
                 let sender = self.sender.clone();
-                self.running.spawn(async move {
+                let task = self.running.spawn(async move {
                     let (progress, hold) =
                         match sender.send(&row, chat, member.as_ref(), &members).await {
                             Ok((progress, hold)) => (Ok(progress), hold),
                             Err(e) => (Err(e), None),
                         };
                     Finished {
-                        chat,
-                        row: row.id,
                         hold_until: hold.map(|d| Instant::now() + d),
                         progress,
                     }
                 });
+                self.sending.insert(task.id(), (chat, row_id));
             }
             Route::Unreachable(m) => {
                 self.sender.fall_back(&row, m, "unreachable").await?;
