@@ -22,6 +22,13 @@ use crate::store::{AuditEntry, BatchSummary, Redemption, Store, TokenRecord, Tx}
 use crate::templates::Templates;
 use crate::workflow::{self, Actor, BatchState, BatchStatus, Command, Decision, Refusal};
 
+/// How long one audit row and one answer stand for all of a stranger's attempts.
+pub const STRANGER_WINDOW: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+/// How many of a stranger's attempts in one window are answered and audited.
+pub const STRANGER_BURST: u32 = 5;
+/// How many strangers' windows are kept in memory at most.
+const MAX_STRANGERS_TRACKED: usize = 10_000;
+
 /// Longest member name.
 pub const MAX_MEMBER_NAME: usize = 100;
 /// Longest scheme name.
@@ -72,6 +79,15 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
+/// A stranger's attempts in the current window.
+#[derive(Debug, Clone, Copy)]
+struct StrangerWindow {
+    since: std::time::Instant,
+    answered: u32,
+    /// Attempts passed over (neither answered nor audited) since the last audited one.
+    passed_over: u64,
+}
+
 /// A registration link's secret part, shown once and stored only as a hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationToken {
@@ -98,6 +114,9 @@ pub struct App {
     /// workers and the scheduler, asleep until their next due time, look
     /// again at once (another process's writes arrive through [`crate::wake`]).
     changes: tokio::sync::watch::Sender<u64>,
+    /// Strangers' recent attempts: when their window began and how many
+    /// attempts it has passed over (see [`App::stranger_refused`]).
+    strangers: std::sync::Mutex<std::collections::HashMap<TelegramUserId, StrangerWindow>>,
 }
 
 impl App {
@@ -121,6 +140,7 @@ impl App {
             templates: Arc::new(templates),
             clock,
             changes: tokio::sync::watch::Sender::new(0),
+            strangers: std::sync::Mutex::default(),
         })
     }
 
@@ -926,7 +946,7 @@ impl App {
         let members = Store::members(tx).await?;
         let participants = Store::participants(tx, state.id).await?;
         let groups = Store::groups(tx).await?;
-        let messages = notify::plan(
+        let plan = notify::plan(
             &state,
             &effects,
             &Audience {
@@ -936,7 +956,8 @@ impl App {
                 groups: &groups,
             },
         );
-        Store::enqueue(tx, &messages, now).await?;
+        Store::enqueue(tx, &plan.messages, now).await?;
+        Store::enqueue_posts(tx, &plan.posts, now).await?;
         let invitation_out = effects.iter().any(|e| {
             matches!(
                 e,
@@ -1075,6 +1096,14 @@ fn actor_of(actor: &Actor) -> (&'static str, Option<MemberId>) {
     }
 }
 
+/// Whether a member may add the bot to a group or remove it: Ketua LSP and Kabag Sertifikasi.
+pub fn may_manage_groups(member: &Member) -> bool {
+    member.roles.contains(&crate::domain::Role::KetuaLsp)
+        || member
+            .roles
+            .contains(&crate::domain::Role::KabagSertifikasi)
+}
+
 /// The stored form of a registration token.
 pub fn token_hash(token: &str) -> String {
     crate::domain::to_hex(&Sha256::digest(token.as_bytes()))
@@ -1127,7 +1156,7 @@ impl App {
     /// When the database refuses the write.
     pub async fn reply(
         &self,
-        chat_id: i64,
+        chat: notify::PrivateChat,
         member: Option<MemberId>,
         key: String,
         template: &str,
@@ -1148,7 +1177,7 @@ impl App {
                 template: template.into(),
                 context,
                 edit_of,
-                chat_id: Some(chat_id),
+                chat: Some(chat),
             }],
             now,
         )
@@ -1156,6 +1185,119 @@ impl App {
         tx.commit().await.map_err(anyhow::Error::from)?;
         self.changed();
         Ok(())
+    }
+
+    /// Queues a post to a group chat: only a [`notify::GroupMessage`] can go there.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn post_to_group(
+        &self,
+        chat: notify::GroupChat,
+        key: String,
+        message: notify::GroupMessage,
+    ) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let post = notify::GroupPost {
+            key,
+            batch: None,
+            chat,
+            message,
+            edit_of: None,
+        };
+        Store::enqueue_posts(&mut tx, &[post], now).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        self.changed();
+        Ok(())
+    }
+
+    /// The bot was added to a group by `by` (a Telegram user): registered
+    /// when `by` is an active member with the authority (Ketua LSP or Kabag
+    /// Sertifikasi), refused otherwise; either way audited. Returns whether
+    /// the group was registered (if not, the bot must leave it).
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn group_added(
+        &self,
+        chat: notify::GroupChat,
+        title: Option<&str>,
+        by: TelegramUserId,
+    ) -> Result<bool, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let member = Store::member_by_telegram(&mut tx, by).await?;
+        let allowed = member.as_ref().is_some_and(may_manage_groups);
+        if allowed {
+            Store::add_group(&mut tx, chat.id(), title, now).await?;
+        }
+        Store::audit(
+            &mut tx,
+            &[AuditEntry {
+                channel: Via::Telegram.as_str(),
+                actor: if member.is_some() {
+                    "member"
+                } else {
+                    "stranger"
+                },
+                member: member.as_ref().map(|m| m.id),
+                telegram_user: Some(by),
+                batch: None,
+                action: if allowed {
+                    "group_registered"
+                } else {
+                    "group_refused"
+                }
+                .into(),
+                detail: json!({ "chat": chat.id() }),
+            }],
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(allowed)
+    }
+
+    /// Forgets a group: the bot left, was removed, or was asked to leave by
+    /// `by`. Audited once; returns whether the group was known.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn group_removed(
+        &self,
+        chat: i64,
+        by: Option<TelegramUserId>,
+        why: &str,
+    ) -> Result<bool, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let member = match by {
+            Some(user) => Store::member_by_telegram(&mut tx, user).await?,
+            None => None,
+        };
+        let known = Store::remove_group(&mut tx, chat, now).await?;
+        if known {
+            Store::audit(
+                &mut tx,
+                &[AuditEntry {
+                    channel: Via::Telegram.as_str(),
+                    actor: if member.is_some() { "member" } else { "system" },
+                    member: member.as_ref().map(|m| m.id),
+                    telegram_user: by,
+                    batch: None,
+                    action: "group_forgotten".into(),
+                    detail: json!({ "chat": chat, "why": why }),
+                }],
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        if known {
+            tracing::info!(chat, why, "group chat forgotten");
+        }
+        Ok(known)
     }
 
     /// The conversation a user is in, in a chat.
@@ -1201,11 +1343,47 @@ impl App {
         Ok(())
     }
 
-    /// Records that someone who is not a registered member tried to use the bot.
+    /// Someone who is not a registered member tried to use the bot. The
+    /// first [`STRANGER_BURST`] attempts of a stranger in each
+    /// [`STRANGER_WINDOW`] are audited and answered (the first of a window
+    /// says how many were passed over before it); later ones in the window
+    /// are only counted, so a flood from one stranger costs neither audit
+    /// rows nor messages. Returns whether to answer this attempt.
     ///
     /// # Errors
     /// When the database refuses the write.
-    pub async fn audit_stranger(&self, user: TelegramUserId, what: &str) -> Result<(), AppError> {
+    pub async fn stranger_refused(
+        &self,
+        user: TelegramUserId,
+        what: &str,
+    ) -> Result<bool, AppError> {
+        let passed_over = {
+            let mut seen = self
+                .strangers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = std::time::Instant::now();
+            if seen.len() >= MAX_STRANGERS_TRACKED {
+                seen.retain(|_, w| now.duration_since(w.since) < STRANGER_WINDOW);
+                if seen.len() >= MAX_STRANGERS_TRACKED {
+                    seen.clear();
+                }
+            }
+            let window = seen.entry(user).or_insert(StrangerWindow {
+                since: now,
+                answered: 0,
+                passed_over: 0,
+            });
+            if now.duration_since(window.since) >= STRANGER_WINDOW {
+                window.since = now;
+                window.answered = 0;
+            } else if window.answered >= STRANGER_BURST {
+                window.passed_over += 1;
+                return Ok(false);
+            }
+            window.answered += 1;
+            std::mem::take(&mut window.passed_over)
+        };
         let now = self.now();
         let mut tx = self.store.begin().await?;
         Store::audit(
@@ -1217,13 +1395,13 @@ impl App {
                 telegram_user: Some(user),
                 batch: None,
                 action: "stranger_refused".into(),
-                detail: json!({ "attempt": what }),
+                detail: json!({ "attempt": what, "passed_over_before": passed_over }),
             }],
             now,
         )
         .await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
-        Ok(())
+        Ok(true)
     }
 
     /// The steps waiting on a member now, across running batches: (batch, step, due).

@@ -26,6 +26,8 @@ macro_rules! embedded {
 /// The embedded templates: (`<lang>/<file>`, source).
 const EMBEDDED: &[(&str, &str)] = embedded!(
     "step_task.html",
+    "group_step.html",
+    "group_notice.html",
     "meeting_invitation.html",
     "meeting_invitation_email.subject",
     "meeting_invitation_email.txt",

@@ -1071,7 +1071,13 @@ async fn the_committee_group_sees_announcements_and_each_presser_is_authorized()
     .unwrap();
     last_text(fake, SUPERGROUP, "Undangan Rapat Komite Teknis").await;
     let mut conn = app.store.pool().acquire().await.unwrap();
-    assert_eq!(Store::groups(&mut conn).await.unwrap(), vec![SUPERGROUP]);
+    let groups: Vec<i64> = Store::groups(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.id())
+        .collect();
+    assert_eq!(groups, vec![SUPERGROUP]);
     drop(conn);
 
     // Nothing in a group names a result or a participant's email.
@@ -1149,7 +1155,7 @@ async fn replies_queued_in_quick_succession_all_go_out_at_once() {
         let chat = chats[i];
         async move {
             app.reply(
-                chat,
+                sertibot::notify::PrivateChat::new(chat).unwrap(),
                 None,
                 format!("burst:{i}"),
                 "reply",
@@ -1178,5 +1184,114 @@ async fn replies_queued_in_quick_succession_all_go_out_at_once() {
         "all six went out within seconds ({:?})",
         queued.elapsed()
     );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_ketua_or_kabag_sertifikasi_bring_the_bot_into_a_group_and_a_lost_group_is_forgotten()
+{
+    use support::fake_telegram::Fault;
+    const BY_STRANGER: i64 = -100_401;
+    const BY_KOMITE: i64 = -100_402;
+    const BY_SERTIFIKASI: i64 = -100_403;
+    const BY_KETUA: i64 = -100_404;
+    const REMOVED: i64 = -100_405;
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+    let groups = || async {
+        let mut conn = app.store.pool().acquire().await.unwrap();
+        let mut ids: Vec<i64> = Store::groups(&mut conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|g| g.id())
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    let left = |f: &FakeTelegram, chat: i64| {
+        f.requests()
+            .iter()
+            .any(|r| r.method == "leavechat" && r.body["chat_id"].as_i64() == Some(chat))
+    };
+
+    // A stranger and a committee member add the bot: it leaves at once.
+    fake.add_bot_to_group(STRANGER, BY_STRANGER);
+    fake.bot_membership(KOMITE, BY_KOMITE, true);
+    fake.until("the bot leaves both groups", |f| {
+        left(f, BY_STRANGER) && left(f, BY_KOMITE)
+    })
+    .await;
+    // Kabag Sertifikasi and Ketua LSP add it: registered, and told so.
+    fake.bot_membership(SERTIFIKASI, BY_SERTIFIKASI, true);
+    fake.add_bot_to_group(KETUA, BY_KETUA);
+    fake.add_bot_to_group(KETUA, REMOVED);
+    last_text(fake, BY_SERTIFIKASI, "Grup ini terdaftar").await;
+    last_text(fake, BY_KETUA, "Grup ini terdaftar").await;
+    last_text(fake, REMOVED, "Grup ini terdaftar").await;
+    assert_eq!(groups().await, vec![REMOVED, BY_KETUA, BY_SERTIFIKASI]);
+    assert!(fake.sent_to(BY_STRANGER).is_empty() && fake.sent_to(BY_KOMITE).is_empty());
+    {
+        let mut conn = app.store.pool().acquire().await.unwrap();
+        let audit = Store::audit_of(&mut conn, None).await.unwrap();
+        let count = |action: &str| audit.iter().filter(|r| r.action == action).count();
+        assert_eq!(count("group_refused"), 2);
+        assert_eq!(count("group_registered"), 3);
+    }
+
+    // Removed by a user (my_chat_member): forgotten.
+    fake.bot_membership(KETUA, REMOVED, false);
+    // A committee member cannot send the bot away; Ketua LSP can.
+    fake.write(KOMITE, BY_SERTIFIKASI, "/keluargrup");
+    last_text(
+        fake,
+        BY_SERTIFIKASI,
+        "Hanya Ketua LSP atau Kabag Sertifikasi",
+    )
+    .await;
+    fake.write(KETUA, BY_SERTIFIKASI, "/keluargrup");
+    fake.until("the bot leaves on request", |f| left(f, BY_SERTIFIKASI))
+        .await;
+    assert_eq!(groups().await, vec![BY_KETUA]);
+
+    // Kicked from a basic group: the first message that fails forgets it,
+    // once, and nobody is alerted about each lost message.
+    fake.fail_next(
+        "sendMessage",
+        Some(BY_KETUA),
+        Fault::Forbidden("Forbidden: bot was kicked from the group chat"),
+    );
+    let batch = batch_of_five(&app).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    last_text(fake, ADMINISTRASI, "Langkah 1:").await;
+    for _ in 0..100 {
+        if groups().await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(groups().await.is_empty());
+    {
+        let mut conn = app.store.pool().acquire().await.unwrap();
+        let rows = Store::outbox_of(&mut conn, batch).await.unwrap();
+        let to_group: Vec<_> = rows
+            .iter()
+            .filter(|r| r.chat_id == Some(BY_KETUA))
+            .collect();
+        assert_eq!(to_group.len(), 1);
+        assert_eq!(to_group[0].status, "failed");
+        let all = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM outbox WHERE template = 'delivery_failed'",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        assert_eq!(all, 0, "no delivery alert for a group the bot left");
+    }
     running.stop().await;
 }

@@ -6,7 +6,7 @@ use sqlx::{Row, SqliteConnection};
 
 use super::time::{from_ms, ms};
 use crate::domain::BatchId;
-use crate::notify::Outgoing;
+use crate::notify::{GroupPost, Outgoing};
 
 /// A queued message as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,7 +90,40 @@ impl super::Store {
             .bind(ms(now))
             .bind(ms(now))
             .bind(&m.edit_of)
-            .bind(m.chat_id)
+            .bind(m.chat.map(|c| c.id()))
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        }
+        Ok(added)
+    }
+
+    /// Queues posts to group chats (each can carry only a group-safe
+    /// message); an occasion already queued is left as it is. Returns how
+    /// many rows were new.
+    ///
+    /// # Errors
+    /// When the database refuses a write.
+    pub async fn enqueue_posts(
+        conn: &mut SqliteConnection,
+        posts: &[GroupPost],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<u64> {
+        let mut added = 0;
+        for p in posts {
+            let (template, context) = p.message.stored();
+            added += sqlx::query(
+                "INSERT INTO outbox (key, channel, batch_id, template, context, next_attempt_at, created_at, edit_of, chat_id)
+                 VALUES (?, 'telegram', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+            )
+            .bind(&p.key)
+            .bind(p.batch.map(|b| b.0))
+            .bind(template)
+            .bind(context.to_string())
+            .bind(ms(now))
+            .bind(ms(now))
+            .bind(&p.edit_of)
+            .bind(p.chat.id())
             .execute(&mut *conn)
             .await?
             .rows_affected();

@@ -252,11 +252,56 @@ impl super::Store {
     ///
     /// # Errors
     /// When the database cannot be read.
-    pub async fn groups(conn: &mut SqliteConnection) -> anyhow::Result<Vec<i64>> {
-        Ok(
+    pub async fn groups(
+        conn: &mut SqliteConnection,
+    ) -> anyhow::Result<Vec<crate::notify::GroupChat>> {
+        let ids: Vec<i64> =
             sqlx::query_scalar("SELECT chat_id FROM telegram_groups ORDER BY added_at")
                 .fetch_all(conn)
-                .await?,
+                .await?;
+        Ok(ids
+            .into_iter()
+            .filter_map(crate::notify::GroupChat::new)
+            .collect())
+    }
+
+    /// Forgets a group chat (the bot left or was removed): nothing more is
+    /// sent there, and what was waiting for it is closed without a report.
+    /// Returns whether the group was known.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn remove_group(
+        conn: &mut SqliteConnection,
+        chat_id: i64,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let removed = sqlx::query("DELETE FROM telegram_groups WHERE chat_id = ?")
+            .bind(chat_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "UPDATE outbox SET status = 'failed', last_error = 'the bot is no longer in this group', sent_at = ?
+             WHERE chat_id = ? AND status = 'pending'",
         )
+        .bind(ms(now))
+        .bind(chat_id)
+        .execute(conn)
+        .await?;
+        Ok(removed > 0)
+    }
+
+    /// Whether the bot is registered in a group chat.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn is_group(conn: &mut SqliteConnection, chat_id: i64) -> anyhow::Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT chat_id FROM telegram_groups WHERE chat_id = ?")
+                .bind(chat_id)
+                .fetch_optional(conn)
+                .await?;
+        Ok(found.is_some())
     }
 }

@@ -56,6 +56,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         })
         .branch(Update::filter_message().endpoint(on_message))
         .branch(Update::filter_callback_query().endpoint(on_callback))
+        .branch(Update::filter_my_chat_member().endpoint(on_my_chat_member))
 }
 
 /// The commands shown in Telegram's menu, with their descriptions.
@@ -75,12 +76,26 @@ pub fn menu(ctx: &BotContext) -> Vec<BotCommand> {
     .collect()
 }
 
+/// The bot's own membership of a chat changed (added, removed).
+async fn on_my_chat_member(
+    bot: Bot,
+    update: Update,
+    change: teloxide::types::ChatMemberUpdated,
+    ctx: Ctx,
+) -> HandlerResult {
+    super::groups::on_my_chat_member(bot, change, ctx.clone()).await?;
+    ctx.app.mark_update_handled(i64::from(update.id.0)).await?;
+    Ok(())
+}
+
 impl BotContext {
     fn phrase(&self, key: &str, context: Value) -> String {
         self.app.templates.phrase(self.lang, key, context)
     }
 
-    /// Queues a reply in `chat`; `key` is unique to the occasion.
+    /// Queues a reply in `chat`, a private chat (group chats get only
+    /// [`crate::notify::GroupMessage`]s, through [`super::groups`]); `key` is
+    /// unique to the occasion.
     async fn say(
         &self,
         chat: i64,
@@ -90,6 +105,9 @@ impl BotContext {
         context: Value,
         edit_of: Option<String>,
     ) -> Result<(), AppError> {
+        let Some(chat) = crate::notify::PrivateChat::new(chat) else {
+            return Err(AppError::Invalid(self.phrase("private_only", json!({}))));
+        };
         self.app
             .reply(chat, member.map(|m| m.id), key, template, context, edit_of)
             .await?;
@@ -140,9 +158,10 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
         let mut conn = ctx.app.store.write().await?;
         crate::store::Store::migrate_chat(&mut conn, chat, to.0).await?;
     }
-    if !is_private(&msg.chat) && msg.new_chat_members().is_some() {
-        let mut conn = ctx.app.store.write().await?;
-        crate::store::Store::add_group(&mut conn, chat, msg.chat.title(), ctx.app.now()).await?;
+    if let Some(group) = crate::notify::GroupChat::new(chat) {
+        in_group(&bot, &ctx, &msg, group, update_id).await?;
+        ctx.app.mark_update_handled(update_id).await?;
+        return Ok(());
     }
     if let (Some(from), Some(document)) = (msg.from.as_ref(), msg.document()) {
         document_sent(&bot, &ctx, &msg, from, document, update_id).await?;
@@ -163,8 +182,7 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
         return Ok(());
     }
     let Some(member) = ctx.app.member_by_telegram(user).await? else {
-        ctx.app.audit_stranger(user, "message").await?;
-        if is_private(&msg.chat) {
+        if ctx.app.stranger_refused(user, "message").await? {
             ctx.say_phrase(chat, None, key("stranger"), "not_registered", json!({}))
                 .await?;
         }
@@ -278,6 +296,34 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
     Ok(())
 }
 
+/// A message in a group chat: the bot joining or leaving, or a member's
+/// command. Nothing in a group starts a conversation or reads a file.
+async fn in_group(
+    bot: &Bot,
+    ctx: &BotContext,
+    msg: &Message,
+    group: crate::notify::GroupChat,
+    update_id: i64,
+) -> HandlerResult {
+    if super::groups::membership_message(bot, ctx, msg).await? {
+        return Ok(());
+    }
+    let Some(from) = msg.from.as_ref() else {
+        return Ok(());
+    };
+    let command = msg.text().and_then(|t| split_command(t).0);
+    let Some(member) = ctx.app.member_by_telegram(user_id(from)).await? else {
+        if command.is_some() || msg.document().is_some() {
+            ctx.app
+                .stranger_refused(user_id(from), "group message")
+                .await?;
+        }
+        return Ok(());
+    };
+    let command = command.or_else(|| msg.document().map(|_| "file".to_string()));
+    super::groups::group_message(bot, ctx, group, &member, command.as_deref(), update_id).await
+}
+
 /// What a document sent in a conversation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FileKind {
@@ -304,8 +350,7 @@ async fn document_sent(
     let user = user_id(from);
     let key = |what: &str| format!("u{update_id}:{what}");
     let Some(member) = ctx.app.member_by_telegram(user).await? else {
-        ctx.app.audit_stranger(user, "document").await?;
-        if is_private(&msg.chat) {
+        if ctx.app.stranger_refused(user, "document").await? {
             ctx.say_phrase(chat, None, key("stranger"), "not_registered", json!({}))
                 .await?;
         }
@@ -457,10 +502,14 @@ async fn start(
             }
             None => "registration_missing",
         };
-        ctx.app
-            .audit_stranger(user, "start without a token")
-            .await?;
-        return Ok(ctx.say_phrase(chat, None, key, phrase, json!({})).await?);
+        if ctx
+            .app
+            .stranger_refused(user, "start without a token")
+            .await?
+        {
+            ctx.say_phrase(chat, None, key, phrase, json!({})).await?;
+        }
+        return Ok(());
     }
     let (phrase, member) = match ctx.app.redeem(token, user).await? {
         Redemption::Registered(m) => ("registered", Some(m)),
@@ -472,6 +521,9 @@ async fn start(
         Redemption::Expired => ("registration_expired", None),
         Redemption::AccountTaken => ("registration_taken", None),
     };
+    if member.is_none() && !ctx.app.stranger_refused(user, phrase).await? {
+        return Ok(());
+    }
     let context = member.as_ref().map_or(json!({}), |m| {
         let roles: Vec<&str> = m.roles.iter().map(|r| r.title()).collect();
         json!({"name": m.name, "roles": roles.join(", ")})
@@ -1152,7 +1204,7 @@ async fn on_callback(bot: Bot, update: Update, query: CallbackQuery, ctx: Ctx) -
         }
     };
     let Some(member) = ctx.app.member_by_telegram(user).await? else {
-        ctx.app.audit_stranger(user, "button").await?;
+        ctx.app.stranger_refused(user, "button").await?;
         toast(ctx.phrase("not_registered", json!({})), true).await;
         ctx.app.mark_update_handled(update_id).await?;
         return Ok(());
@@ -1243,7 +1295,26 @@ impl Press<'_> {
         self.ctx.phrase(key, context)
     }
 
+    /// Refused unless the actor may enter what the step recording `kind` records.
+    async fn may_enter(
+        &self,
+        batch: BatchId,
+        kind: crate::sop::RecordKind,
+    ) -> Result<crate::workflow::BatchState, AppError> {
+        let (_, state, _) = self.ctx.app.batch(batch).await?;
+        crate::workflow::may_enter(&state, self.staff, kind).map_err(AppError::Refused)?;
+        Ok(state)
+    }
+
     async fn handle(&self, button: Button) -> Result<String, AppError> {
+        // In a group only the plain marks are pressed; everything that asks
+        // a question or shows participants happens in the private chat.
+        if !matches!(
+            button,
+            Button::Acknowledge { .. } | Button::Done { .. } | Button::Attend { .. }
+        ) {
+            self.private_only()?;
+        }
         match button {
             Button::Acknowledge { batch, step } => {
                 let decisions = self.act(batch, vec![Command::Acknowledge { step }]).await?;
@@ -1325,7 +1396,9 @@ impl Press<'_> {
                 self.ask(Awaiting::DecreeNumber { batch }, json!({})).await
             }
             Button::Blanks { batch } => {
-                let (_, state, _) = self.ctx.app.batch(batch).await?;
+                let state = self
+                    .may_enter(batch, crate::sop::RecordKind::BlankNumbers)
+                    .await?;
                 let waiting: Vec<_> = state
                     .participants
                     .values()
@@ -1398,7 +1471,8 @@ impl Press<'_> {
                 ))
             }
             Button::Handovers { batch } => {
-                self.private_only()?;
+                self.may_enter(batch, crate::sop::RecordKind::Receipts)
+                    .await?;
                 self.show_handovers(batch, None).await
             }
             Button::Start { batch } => {

@@ -532,6 +532,10 @@ impl Sender {
                 .await?;
                 Progress::Deferred(row.key.clone())
             }
+            Err(Failure::Unreachable(reason)) if chat < 0 => {
+                drop(conn);
+                self.forget_group(row, chat, &reason).await?
+            }
             Err(Failure::Unreachable(reason)) => {
                 drop(conn);
                 match member {
@@ -677,7 +681,7 @@ impl Sender {
                 template: "staff_fallback".into(),
                 context: json!({ "recipient": member.name, "text": text }),
                 edit_of: None,
-                chat_id: None,
+                chat: None,
             };
             Store::enqueue(&mut tx, &[fallback], now).await?;
             Store::mark_failed(
@@ -689,6 +693,43 @@ impl Sender {
             .await?;
         } else {
             Store::mark_failed(&mut tx, row.id, reason, now).await?;
+        }
+        tx.commit().await?;
+        Ok(Progress::Failed(row.key.clone()))
+    }
+
+    /// The bot is no longer in a group (kicked, the group deleted): the
+    /// group is forgotten, with whatever else waited for it, said once in
+    /// the log and the audit log, and nobody is told of each lost message.
+    async fn forget_group(
+        &self,
+        row: &OutboxRow,
+        chat: i64,
+        reason: &str,
+    ) -> anyhow::Result<Progress> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        Store::mark_failed(&mut tx, row.id, reason, now).await?;
+        if Store::remove_group(&mut tx, chat, now).await? {
+            Store::audit(
+                &mut tx,
+                &[crate::store::AuditEntry {
+                    channel: "telegram",
+                    actor: "system",
+                    member: None,
+                    telegram_user: None,
+                    batch: None,
+                    action: "group_forgotten".into(),
+                    detail: json!({ "chat": chat, "why": reason }),
+                }],
+                now,
+            )
+            .await?;
+            tracing::warn!(
+                chat,
+                reason,
+                "the bot is no longer in a group; the group is forgotten"
+            );
         }
         tx.commit().await?;
         Ok(Progress::Failed(row.key.clone()))
@@ -746,8 +787,14 @@ fn classify(error: RequestError) -> Failure {
             | ApiError::CantTalkWithBots
             | ApiError::BotKicked
             | ApiError::BotKickedFromSupergroup
-            | ApiError::BotKickedFromChannel),
+            | ApiError::BotKickedFromChannel
+            | ApiError::GroupDeactivated),
         ) => Failure::Unreachable(e.to_string()),
+        // Wordings teloxide does not know, among them a basic group's
+        // "Forbidden: bot was kicked from the group chat".
+        RequestError::Api(ApiError::Unknown(description)) if gone_for_good(&description) => {
+            Failure::Unreachable(description)
+        }
         RequestError::Api(ApiError::Unknown(description)) => Failure::Retry {
             after: None,
             why: format!("Telegram answered: {description}"),
@@ -758,6 +805,21 @@ fn classify(error: RequestError) -> Failure {
             why: other.to_string(),
         },
     }
+}
+
+/// Whether Telegram's description says the chat will never take a message again.
+fn gone_for_good(description: &str) -> bool {
+    let d = description.to_lowercase();
+    [
+        "bot was kicked",
+        "bot is not a member",
+        "group chat was deleted",
+        "chat was deleted",
+        "bot was blocked",
+        "user is deactivated",
+    ]
+    .iter()
+    .any(|w| d.contains(w))
 }
 
 /// Splits a text into parts of at most `max` characters, at line ends where possible.

@@ -22,6 +22,23 @@ pub fn for_message(
 ) -> Option<InlineKeyboardMarkup> {
     let batch = BatchId(context["batch"]["id"].as_i64()?);
     match template {
+        "group_step" => {
+            if !context["finished_at"].is_null()
+                || context["step"]["per_participant"].as_bool() == Some(true)
+            {
+                return None;
+            }
+            let step = StepNo(u32::try_from(context["step"]["no"].as_u64()?).ok()?);
+            Some(InlineKeyboardMarkup::new([vec![
+                button(
+                    templates,
+                    lang,
+                    "button_acknowledge",
+                    Button::Acknowledge { batch, step },
+                ),
+                button(templates, lang, "button_done", Button::Done { batch, step }),
+            ]]))
+        }
         "step_task" => {
             if !context["finished_at"].is_null() {
                 return None;

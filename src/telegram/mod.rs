@@ -7,6 +7,7 @@ pub mod bot;
 pub mod callback;
 pub mod conversation;
 pub mod delivery;
+pub mod groups;
 pub mod keyboards;
 pub mod service;
 

@@ -61,6 +61,25 @@ pub fn execute(
     })
 }
 
+/// Whether `actor` may enter what the procedure's step recording `kind`
+/// records (results, blank numbers, receipts, …), whatever state the step
+/// is in: asked before a conversation or a list of participants is shown,
+/// so that nobody without the role sees either.
+///
+/// # Errors
+/// `NothingRecords` when no step records `kind`; `RoleRequired` when the
+/// actor holds none of its entry roles.
+pub fn may_enter(state: &BatchState, actor: &Actor, kind: RecordKind) -> Result<(), Refusal> {
+    let step = state
+        .procedure
+        .step_recording(kind)
+        .ok_or(Refusal::NothingRecords { record: kind })?;
+    match actor {
+        Actor::Operator => Ok(()),
+        Actor::Staff(staff) => Run::require_role(staff, step, &step.entry_roles),
+    }
+}
+
 struct Run<'a> {
     state: BatchState,
     events: Vec<Event>,

@@ -57,6 +57,10 @@ impl TestApp {
         App::open(config, self.clock.clone()).await.unwrap()
     }
 
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        sertibot::clock::Clock::now(&*self.clock)
+    }
+
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("test.db")
     }

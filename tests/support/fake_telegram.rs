@@ -44,6 +44,8 @@ pub enum Fault {
     Slow(Duration),
     /// 400 with migrate_to_chat_id.
     Migrated(i64),
+    /// 403 with this description ("Forbidden: bot was kicked from the group chat").
+    Forbidden(&'static str),
 }
 
 #[derive(Default)]
@@ -63,6 +65,8 @@ struct State {
     delivered: HashMap<i64, Value>,
     /// When set, Telegram's limits are enforced on sendMessage.
     limits: Option<Limits>,
+    /// The bot's user id: the number before the colon of the token the bot uses.
+    bot_id: i64,
 }
 
 /// Telegram's limits as the stand-in enforces them: at most 30 messages in
@@ -118,6 +122,7 @@ impl FakeTelegram {
             state: Arc::new(Mutex::new(State {
                 next_update: 1,
                 next_message: 100,
+                bot_id: BOT_ID,
                 ..State::default()
             })),
             arrived: Arc::new(Notify::new()),
@@ -193,6 +198,13 @@ impl FakeTelegram {
             };
         }
         let method = path.rsplit('/').next().unwrap_or_default().to_lowercase();
+        if let Some(id) = path
+            .strip_prefix("/bot")
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|id| id.parse().ok())
+        {
+            self.state.lock().unwrap().bot_id = id;
+        }
         let body: Value = serde_json::from_slice(body).unwrap_or(json!({}));
         self.state.lock().unwrap().requests.push(Request {
             method: method.clone(),
@@ -260,6 +272,9 @@ impl FakeTelegram {
             Some(Fault::ChatNotFound) => {
                 return error(400, "Bad Request: chat not found", Value::Null);
             }
+            Some(Fault::Forbidden(description)) => {
+                return error(403, description, Value::Null);
+            }
             Some(Fault::Migrated(to)) => {
                 return error(
                     400,
@@ -271,7 +286,7 @@ impl FakeTelegram {
             None => {}
         }
         let result = match method.as_str() {
-            "getme" => bot_user(),
+            "getme" => bot_user(self.state.lock().unwrap().bot_id),
             "getupdates" => self.updates(&body).await,
             "sendmessage" => self.sent(&body),
             "editmessagetext" => {
@@ -347,7 +362,7 @@ impl FakeTelegram {
             "message_id": state.next_message,
             "date": chrono::Utc::now().timestamp(),
             "chat": chat_json(chat),
-            "from": bot_user(),
+            "from": bot_user(state.bot_id),
             "text": body["text"],
             "reply_markup": body["reply_markup"],
         });
@@ -410,7 +425,32 @@ impl FakeTelegram {
             "date": chrono::Utc::now().timestamp(),
             "chat": chat_json(group),
             "from": {"id": user, "is_bot": false, "first_name": format!("User {user}")},
-            "new_chat_members": [bot_user()],
+            "new_chat_members": [bot_user(self.state.lock().unwrap().bot_id)],
+        }}))
+    }
+
+    /// Telegram tells the bot that `user` changed its membership of `group`
+    /// (`my_chat_member`): `joined` true for added, false for removed.
+    pub fn bot_membership(&self, user: i64, group: i64, joined: bool) -> i64 {
+        let bot = bot_user(self.state.lock().unwrap().bot_id);
+        let (old, new) = if joined {
+            ("left", "member")
+        } else {
+            ("member", "kicked")
+        };
+        let status = |s: &str| {
+            if s == "kicked" {
+                json!({"status": s, "user": bot, "until_date": 0})
+            } else {
+                json!({"status": s, "user": bot})
+            }
+        };
+        self.push(json!({"my_chat_member": {
+            "chat": chat_json(group),
+            "from": {"id": user, "is_bot": false, "first_name": format!("User {user}")},
+            "date": chrono::Utc::now().timestamp(),
+            "old_chat_member": status(old),
+            "new_chat_member": status(new),
         }}))
     }
 
@@ -592,9 +632,9 @@ impl FakeTelegram {
     }
 }
 
-fn bot_user() -> Value {
+fn bot_user(id: i64) -> Value {
     json!({
-        "id": BOT_ID, "is_bot": true, "first_name": "LSP Bot", "username": BOT_USERNAME,
+        "id": id, "is_bot": true, "first_name": "LSP Bot", "username": BOT_USERNAME,
         "can_join_groups": true, "can_read_all_group_messages": false,
         "supports_inline_queries": false, "can_connect_to_business": false, "has_main_web_app": false
     })

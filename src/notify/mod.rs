@@ -11,10 +11,33 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::domain::{
-    BatchId, BatchInfo, Competence, Lang, Member, MemberId, Participant, ParticipantId, Role,
+    BatchId, BatchInfo, Competence, Member, MemberId, Participant, ParticipantId, Role,
 };
 use crate::sop::{RecordKind, Step, StepNo};
 use crate::workflow::{BatchState, Effect};
+
+pub mod group;
+
+use group::{BatchFacts, MarkFacts, MeetingFacts, StepFacts};
+pub use group::{GroupChat, GroupMessage, GroupNotice, GroupPost};
+
+/// A person's private chat with the bot (Telegram gives people positive
+/// ids, equal to their user id). An [`Outgoing`] can be addressed only to
+/// one of these, never to a group: group chats get [`GroupPost`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PrivateChat(i64);
+
+impl PrivateChat {
+    /// The private chat with this id; `None` for a group's (negative) id.
+    pub fn new(chat: i64) -> Option<PrivateChat> {
+        (chat > 0).then_some(PrivateChat(chat))
+    }
+
+    /// The chat id.
+    pub fn id(self) -> i64 {
+        self.0
+    }
+}
 
 /// How a message travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -53,8 +76,15 @@ pub struct Outgoing {
     pub context: Value,
     /// The key of an earlier row whose message this one edits.
     pub edit_of: Option<String>,
-    /// A chat (a group) to send to instead of the member's private chat.
-    pub chat_id: Option<i64>,
+    /// A private chat to send to (a reply to whoever wrote), instead of the member's.
+    pub chat: Option<PrivateChat>,
+}
+
+/// What effects call for: messages to people, and posts to groups.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    pub messages: Vec<Outgoing>,
+    pub posts: Vec<GroupPost>,
 }
 
 /// What the planner needs to know besides the batch's state.
@@ -65,51 +95,31 @@ pub struct Audience<'a> {
     /// The batch's participants, with contact.
     pub participants: &'a BTreeMap<ParticipantId, Participant>,
     /// Group chats the bot was added to: step announcements and the
-    /// invitation go there too (never results or participants' contacts).
-    pub groups: &'a [i64],
+    /// invitation go there too, as [`GroupMessage`]s.
+    pub groups: &'a [GroupChat],
 }
 
 /// A step's facts for templates.
 pub fn step_view(step: &Step) -> Value {
-    json!({
-        "no": step.no.0,
-        "activity": step.activity,
-        "gloss": step.gloss,
-        "roles": step.roles.iter().map(|r| r.title()).collect::<Vec<_>>(),
-        "needs": step.needs,
-        "output": step.output,
-        "related_sop": step.related_sop,
-        "standard_time": {
-            "id": step.standard_time.describe(Lang::Id),
-            "en": step.standard_time.describe(Lang::En),
-        },
-        "per_participant": step.per_participant,
-        "records": step.records,
-    })
+    serde_json::to_value(StepFacts::of(step)).unwrap_or_default()
 }
 
 fn batch_view(batch: &BatchInfo) -> Value {
-    json!({
-        "id": batch.id.0,
-        "scheme": batch.scheme,
-        "assessed_on": batch.assessed_on.to_string(),
-        "place": batch.place,
-    })
+    serde_json::to_value(BatchFacts::of(batch)).unwrap_or_default()
 }
 
-fn when(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+use group::when;
 
-/// The messages `effects` call for. Effects that are not messages (due
-/// times) give none.
-pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> Vec<Outgoing> {
+/// The messages and group posts `effects` call for. Effects that are not
+/// messages (due times) give none.
+pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> Plan {
     let b = state.id.0;
     let batch = batch_view(audience.batch);
     let holders = |roles: &dyn Fn(&Member) -> bool| -> Vec<&Member> {
         audience.members.iter().filter(|m| roles(m)).collect()
     };
     let mut out = Vec::new();
+    let mut posts = Vec::new();
     for effect in effects {
         match effect {
             Effect::StepTask { step } | Effect::TaskChanged { step } => {
@@ -125,39 +135,64 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                     .collect();
                 marks.sort();
                 let version = marks.len() + usize::from(run.state.is_finished());
-                let marks: Vec<Value> = marks
+                let marks: Vec<MarkFacts> = marks
                     .iter()
-                    .map(|(at, kind, m)| json!({"kind": kind, "name": name_of(audience, *m), "at": when(*at)}))
+                    .map(|(at, kind, m)| MarkFacts {
+                        kind: if *kind == "ack" { "ack" } else { "done" },
+                        name: name_of(audience, *m),
+                        at: when(*at),
+                    })
                     .collect();
                 let ready: Vec<Value> = participants_ready(state, audience);
                 let edit = matches!(effect, Effect::TaskChanged { .. });
-                let members = holders(&|m| !m.roles.is_disjoint(&step.roles));
-                for (whom, member, chat, name) in recipients(&members, audience.groups) {
+                let keys = |whom: &str| {
                     let original = format!("b{b}:s{}:task:{whom}", step.no);
+                    let key = if edit {
+                        format!("{original}:v{version}")
+                    } else {
+                        original.clone()
+                    };
+                    (key, edit.then_some(original))
+                };
+                for member in holders(&|m| !m.roles.is_disjoint(&step.roles)) {
+                    let (key, edit_of) = keys(&format!("m{}", member.id));
                     out.push(Outgoing {
-                        key: if edit {
-                            format!("{original}:v{version}")
-                        } else {
-                            original.clone()
-                        },
+                        key,
                         channel: Channel::Telegram,
                         batch: Some(state.id),
-                        member,
+                        member: Some(member.id),
                         participant: None,
                         address: None,
                         template: "step_task".into(),
                         context: json!({
                             "batch": batch,
                             "step": step_view(step),
-                                                        "recipient": name,
+                            "recipient": member.name,
                             "started_at": run.started_at.map(when),
                             "due_at": run.due_at.map(when),
                             "finished_at": run.finished_at.map(when),
                             "participants_ready": ready,
                             "marks": marks,
                         }),
-                        edit_of: edit.then_some(original),
-                        chat_id: chat,
+                        edit_of,
+                        chat: None,
+                    });
+                }
+                for group in audience.groups {
+                    let (key, edit_of) = keys(&format!("g{}", group.id()));
+                    posts.push(GroupPost {
+                        key,
+                        batch: Some(state.id),
+                        chat: *group,
+                        message: GroupMessage::StepAnnouncement {
+                            batch: BatchFacts::of(audience.batch),
+                            step: StepFacts::of(step),
+                            marks: marks.clone(),
+                            started_at: run.started_at.map(when),
+                            due_at: run.due_at.map(when),
+                            finished_at: run.finished_at.map(when),
+                        },
+                        edit_of,
                     });
                 }
             }
@@ -195,7 +230,7 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                             "invitees": tally,
                         }),
                         edit_of: Some(original),
-                        chat_id: None,
+                        chat: None,
                     });
                 }
             }
@@ -231,7 +266,7 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                         template: "step_paused".into(),
                         context: context.clone(),
                         edit_of: None,
-                        chat_id: None,
+                        chat: None,
                     });
                 }
             }
@@ -245,12 +280,12 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                     .step_recording(RecordKind::Results)
                     .map(|s| s.roles.clone())
                     .unwrap_or_default();
-                let members = holders(&|m| !m.roles.is_disjoint(&invitees));
-                for (whom, member, chat, name) in recipients(&members, audience.groups) {
+                for member in holders(&|m| !m.roles.is_disjoint(&invitees)) {
+                    let whom = format!("m{}", member.id);
                     let context = json!({
                         "batch": batch,
                         "meeting": meeting_view(state, meeting),
-                        "recipient": name,
+                        "recipient": member.name,
                         "cancelled": cancelled,
                         "reason": reason,
                         "sequence": sequence,
@@ -259,23 +294,20 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                         key: format!("b{b}:meeting-change:s{sequence}:{whom}"),
                         channel: Channel::Telegram,
                         batch: Some(state.id),
-                        member,
+                        member: Some(member.id),
                         participant: None,
                         address: None,
                         template: "meeting_changed".into(),
                         context: context.clone(),
                         edit_of: None,
-                        chat_id: chat,
+                        chat: None,
                     });
-                    let email = member
-                        .and_then(|id| members.iter().find(|m| m.id == id))
-                        .and_then(|m| m.email.as_ref());
-                    if let Some(email) = email {
+                    if let Some(email) = &member.email {
                         out.push(Outgoing {
                             key: format!("b{b}:invite:{whom}:email:s{sequence}"),
                             channel: Channel::Email,
                             batch: Some(state.id),
-                            member,
+                            member: Some(member.id),
                             participant: None,
                             address: Some(email.as_str().to_string()),
                             template: if *cancelled {
@@ -286,9 +318,24 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                             .into(),
                             context,
                             edit_of: None,
-                            chat_id: None,
+                            chat: None,
                         });
                     }
+                }
+                for group in audience.groups {
+                    posts.push(GroupPost {
+                        key: format!("b{b}:meeting-change:s{sequence}:g{}", group.id()),
+                        batch: Some(state.id),
+                        chat: *group,
+                        message: GroupMessage::MeetingChanged {
+                            batch: BatchFacts::of(audience.batch),
+                            meeting: meeting_facts(state, meeting),
+                            cancelled: *cancelled,
+                            reason: reason.clone(),
+                            sequence,
+                        },
+                        edit_of: None,
+                    });
                 }
             }
             Effect::MeetingInvitation => {
@@ -317,7 +364,7 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                         template: "meeting_invitation".into(),
                         context: context.clone(),
                         edit_of: None,
-                        chat_id: None,
+                        chat: None,
                     });
                     if let Some(email) = &member.email {
                         out.push(Outgoing {
@@ -330,27 +377,21 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                             template: "meeting_invitation_email".into(),
                             context,
                             edit_of: None,
-                            chat_id: None,
+                            chat: None,
                         });
                     }
                 }
                 for group in audience.groups {
-                    out.push(Outgoing {
-                        key: format!("b{b}:invite:g{group}:telegram"),
-                        channel: Channel::Telegram,
+                    posts.push(GroupPost {
+                        key: format!("b{b}:invite:g{}:telegram", group.id()),
                         batch: Some(state.id),
-                        member: None,
-                        participant: None,
-                        address: None,
-                        template: "meeting_invitation".into(),
-                        context: json!({
-                            "batch": batch,
-                            "meeting": meeting_view(state, meeting),
-                            "recipient": "",
-                            "participant_count": state.participants.len(),
-                        }),
+                        chat: *group,
+                        message: GroupMessage::MeetingInvitation {
+                            batch: BatchFacts::of(audience.batch),
+                            meeting: meeting_facts(state, meeting),
+                            participant_count: state.participants.len(),
+                        },
                         edit_of: None,
-                        chat_id: Some(*group),
                     });
                 }
                 let tally = rsvp_tally(state, audience);
@@ -369,7 +410,7 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                             "invitees": tally,
                         }),
                         edit_of: None,
-                        chat_id: None,
+                        chat: None,
                     });
                 }
             }
@@ -472,27 +513,17 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                             "at": when(*at),
                         }),
                         edit_of: None,
-                        chat_id: None,
+                        chat: None,
                     });
                 }
             }
             Effect::SetDeadline { .. } | Effect::ClearDeadline { .. } => {}
         }
     }
-    out
-}
-
-/// Who a Telegram message goes to: each member (by key `m<id>`), then each
-/// group chat (`g<chat>`), with the name to greet.
-fn recipients<'a>(
-    members: &[&'a Member],
-    groups: &[i64],
-) -> Vec<(String, Option<MemberId>, Option<i64>, &'a str)> {
-    members
-        .iter()
-        .map(|m| (format!("m{}", m.id), Some(m.id), None, m.name.as_str()))
-        .chain(groups.iter().map(|g| (format!("g{g}"), None, Some(*g), "")))
-        .collect()
+    Plan {
+        messages: out,
+        posts,
+    }
 }
 
 /// Roughly how many working days, by the SOP's standard times, until a
@@ -526,7 +557,15 @@ fn working_days_until_ready(state: &BatchState, result: Competence) -> i64 {
 
 /// The meeting's facts for templates (and its calendar invite).
 fn meeting_view(state: &BatchState, meeting: &crate::workflow::Meeting) -> Value {
-    json!({"starts_at": when(meeting.starts_at), "place": meeting.place, "minutes": meeting_minutes(state)})
+    serde_json::to_value(meeting_facts(state, meeting)).unwrap_or_default()
+}
+
+fn meeting_facts(state: &BatchState, meeting: &crate::workflow::Meeting) -> MeetingFacts {
+    MeetingFacts {
+        starts_at: when(meeting.starts_at),
+        place: meeting.place.clone(),
+        minutes: meeting_minutes(state),
+    }
 }
 
 /// How long the meeting is planned to take: the plenary step's standard time.
@@ -629,7 +668,7 @@ fn to_participant(
         template: template.into(),
         context,
         edit_of: None,
-        chat_id: None,
+        chat: None,
     }
 }
 
@@ -667,7 +706,7 @@ pub fn rsvp_reminders(state: &BatchState, audience: &Audience<'_>) -> Vec<Outgoi
                 "recipient": m.name,
             }),
             edit_of: None,
-            chat_id: None,
+            chat: None,
         })
         .collect()
 }
@@ -746,7 +785,7 @@ pub fn clock_alert(
             template: format!("step_{kind}"),
             context: context.clone(),
             edit_of: None,
-            chat_id: None,
+            chat: None,
         })
         .collect()
 }
@@ -771,7 +810,7 @@ pub fn digest(
             template: template.into(),
             context: context.clone(),
             edit_of: None,
-            chat_id: None,
+            chat: None,
         })
         .collect()
 }
@@ -796,7 +835,7 @@ fn to_member(member: MemberId, key: String, template: &str, context: Value) -> O
         template: template.into(),
         context,
         edit_of: None,
-        chat_id: None,
+        chat: None,
     }
 }
 

@@ -1,0 +1,290 @@
+//! What an attacker, a flood and a careless user tried, on real database
+//! files in-process: group chats never get participant data, strangers
+//! cannot make unbounded work, a deactivated member is a stranger, and the
+//! outbox is never sent twice by two senders.
+
+mod common;
+
+use chrono::{Duration, NaiveDate};
+use common::{StaffRoster, TestApp, add_staff, participants_csv};
+use sertibot::app::{App, Via};
+use sertibot::domain::{BatchId, Competence, Lang, ParticipantId, TelegramUserId};
+use sertibot::sop::StepNo;
+use sertibot::store::Store;
+use sertibot::workflow::{Actor, BatchStatus, Command, Decree, Meeting};
+
+const GROUP: i64 = -100_555;
+
+fn s(n: u32) -> StepNo {
+    StepNo(n)
+}
+
+async fn act(app: &App, batch: BatchId, actor: &Actor, commands: &[Command]) {
+    if let Err(e) = app.act(batch, actor, commands, Via::Telegram).await {
+        panic!("{commands:?} was refused: {e:?}");
+    }
+}
+
+async fn new_batch(app: &App, participants: usize) -> BatchId {
+    let batch = app
+        .create_batch(
+            "Operator Mesin Produksi",
+            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            Some("TUK Workshop STMI"),
+            &Actor::Operator,
+            Via::Cli,
+        )
+        .await
+        .unwrap();
+    app.import_participants(
+        batch,
+        participants_csv(participants).as_bytes(),
+        &Actor::Operator,
+        Via::Cli,
+    )
+    .await
+    .unwrap();
+    batch
+}
+
+/// Runs a batch of five (three K, two BK) through every step to the last receipt.
+async fn whole_batch(t: &TestApp, staff: &StaffRoster, batch: BatchId) {
+    let app = &t.app;
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    let ids: Vec<ParticipantId> = state.participants.keys().copied().collect();
+    let tick = |minutes| t.clock.advance(Duration::minutes(minutes));
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let meeting = Meeting {
+        starts_at: common::monday_morning() + Duration::days(2),
+        place: "Ruang Rapat LSP".into(),
+    };
+    act(
+        app,
+        batch,
+        &staff.administrasi,
+        &[Command::Acknowledge { step: s(1) }],
+    )
+    .await;
+    act(
+        app,
+        batch,
+        &staff.administrasi,
+        &[
+            Command::SetMeeting { meeting },
+            Command::MarkDone { step: s(1) },
+        ],
+    )
+    .await;
+    act(
+        app,
+        batch,
+        &staff.komite,
+        &[Command::Rsvp {
+            attend: true,
+            reason: None,
+        }],
+    )
+    .await;
+    tick(30);
+    act(
+        app,
+        batch,
+        &staff.sertifikasi,
+        &[Command::MarkDone { step: s(2) }],
+    )
+    .await;
+    let verdicts = [
+        Competence::Kompeten,
+        Competence::Kompeten,
+        Competence::Kompeten,
+        Competence::BelumKompeten,
+        Competence::BelumKompeten,
+    ];
+    let results: Vec<Command> = ids
+        .iter()
+        .zip(verdicts)
+        .map(|(p, result)| Command::RecordResult {
+            participant: *p,
+            result,
+        })
+        .collect();
+    act(app, batch, &staff.ketua, &results).await;
+    act(
+        app,
+        batch,
+        &staff.ketua,
+        &[Command::MarkDone { step: s(3) }],
+    )
+    .await;
+    act(
+        app,
+        batch,
+        &staff.ketua,
+        &[
+            Command::RecordDecree {
+                decree: Decree {
+                    number: "SK/LSP/042/XI/2026".into(),
+                    date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+                },
+            },
+            Command::MarkDone { step: s(4) },
+        ],
+    )
+    .await;
+    act(
+        app,
+        batch,
+        &staff.administrasi,
+        &[Command::MarkDone { step: s(5) }],
+    )
+    .await;
+    for p in &ids[3..] {
+        act(
+            app,
+            batch,
+            &staff.sertifikasi,
+            &[Command::RecordReceipt { participant: *p }],
+        )
+        .await;
+    }
+    let blanks: Vec<Command> = ids[..3]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Command::RecordBlankNumber {
+            participant: *p,
+            number: format!("BNSP-2026-{:06}", 100 + i),
+        })
+        .collect();
+    act(app, batch, &staff.sertifikasi, &blanks).await;
+    act(
+        app,
+        batch,
+        &staff.sertifikasi,
+        &[Command::MarkDone { step: s(6) }],
+    )
+    .await;
+    act(
+        app,
+        batch,
+        &staff.sertifikasi,
+        &[Command::MarkDone { step: s(7) }],
+    )
+    .await;
+    act(
+        app,
+        batch,
+        &staff.ketua,
+        &[Command::MarkDone { step: s(8) }],
+    )
+    .await;
+    act(
+        app,
+        batch,
+        &staff.administrasi,
+        &[Command::MarkDone { step: s(10) }],
+    )
+    .await;
+    for p in &ids[..3] {
+        act(
+            app,
+            batch,
+            &staff.sertifikasi,
+            &[Command::RecordReceipt { participant: *p }],
+        )
+        .await;
+    }
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    assert_eq!(state.status, BatchStatus::Finished);
+}
+
+#[tokio::test]
+async fn a_group_never_gets_a_participants_name_list_or_result() {
+    let t = TestApp::new().await;
+    let staff = add_staff(&t.app).await;
+    {
+        let mut conn = t.app.store.write().await.unwrap();
+        Store::add_group(&mut conn, GROUP, Some("Komite Teknis"), t.clock_now())
+            .await
+            .unwrap();
+    }
+    let batch = new_batch(&t.app, 5).await;
+    whole_batch(&t, &staff, batch).await;
+
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    let rows = Store::outbox_of(&mut conn, batch).await.unwrap();
+    let group_rows: Vec<_> = rows.iter().filter(|r| r.chat_id == Some(GROUP)).collect();
+    // The group saw every step's card and its changes, and the invitation.
+    let steps: std::collections::BTreeSet<i64> = group_rows
+        .iter()
+        .filter(|r| r.template == "group_step")
+        .filter_map(|r| r.context["step"]["no"].as_i64())
+        .collect();
+    assert_eq!(
+        steps.into_iter().collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 10, 11]
+    );
+    assert!(
+        group_rows
+            .iter()
+            .any(|r| r.template == "meeting_invitation")
+    );
+    let participants = sertibot::store::Store::participants(&mut conn, batch)
+        .await
+        .unwrap();
+    for row in &group_rows {
+        let stored = row.context.to_string();
+        for lang in [Lang::Id, Lang::En] {
+            let text = t
+                .app
+                .templates
+                .render(lang, &format!("{}.html", row.template), &row.context)
+                .unwrap();
+            for p in participants.values() {
+                for secret in [
+                    p.name.as_str(),
+                    p.email.as_str(),
+                    p.registration_no.as_deref().unwrap_or("REG-"),
+                ] {
+                    assert!(!text.contains(secret), "{} shows {secret}: {text}", row.key);
+                    assert!(!stored.contains(secret), "{} stores {secret}", row.key);
+                }
+            }
+            for result in ["KOMPETEN", "BNSP-2026"] {
+                assert!(!text.contains(result), "{} shows {result}: {text}", row.key);
+            }
+        }
+    }
+    // The members' own cards do name the participants ready to collect.
+    assert!(rows.iter().any(|r| r.chat_id.is_none()
+        && r.template == "step_task"
+        && r.context.to_string().contains("Bagus Setiawan")));
+}
+
+#[tokio::test]
+async fn a_flood_from_one_stranger_is_answered_and_audited_once_per_window() {
+    let t = TestApp::new().await;
+    let stranger = TelegramUserId(6666);
+    let mut answered = 0u32;
+    for _ in 0..500 {
+        if t.app.stranger_refused(stranger, "message").await.unwrap() {
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, sertibot::app::STRANGER_BURST);
+    // Another stranger is answered on their own account.
+    assert!(
+        t.app
+            .stranger_refused(TelegramUserId(7777), "button")
+            .await
+            .unwrap()
+    );
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    let audit = Store::audit_of(&mut conn, None).await.unwrap();
+    let refusals: Vec<_> = audit
+        .iter()
+        .filter(|r| r.action == "stranger_refused")
+        .collect();
+    assert_eq!(refusals.len(), sertibot::app::STRANGER_BURST as usize + 1);
+}
