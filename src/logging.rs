@@ -29,6 +29,68 @@ pub fn redact(text: &str) -> String {
         .fold(text.to_string(), |t, s| t.replace(s.as_str(), "<hidden>"))
 }
 
+/// How often the same failure of a background loop is logged again.
+pub const REPEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The failures of one background loop, logged so that an error repeated
+/// many times a second (a full disk) is one line per [`REPEAT_EVERY`] with
+/// how often it happened, not a line per attempt. It also says how long the
+/// loop should pause before its next attempt: one second, doubling to a
+/// minute while the failures go on.
+#[derive(Debug)]
+pub struct FailureLog {
+    /// What the loop does, for the log line ("firing timers").
+    what: &'static str,
+    /// The last failure logged, when, and how often it came since.
+    last: Option<(String, std::time::Instant, u64)>,
+    /// Failures in a row, for the pause.
+    in_a_row: u32,
+}
+
+impl FailureLog {
+    pub fn new(what: &'static str) -> FailureLog {
+        FailureLog {
+            what,
+            last: None,
+            in_a_row: 0,
+        }
+    }
+
+    /// Records a failure (logging it unless it repeats one logged within
+    /// [`REPEAT_EVERY`]); returns how long to pause before trying again.
+    pub fn failed(&mut self, error: &str) -> std::time::Duration {
+        let error = crate::limits::clip(&redact(error), crate::limits::MAX_LOGGED_ERROR);
+        let now = std::time::Instant::now();
+        match &mut self.last {
+            Some((last, at, repeats))
+                if *last == error && now.duration_since(*at) < REPEAT_EVERY =>
+            {
+                *repeats += 1;
+            }
+            _ => {
+                let repeats = self.last.as_ref().map_or(0, |(_, _, n)| *n);
+                tracing::error!(task = self.what, error = %error, repeated_before = repeats, "a background task failed");
+                self.last = Some((error, now, 0));
+            }
+        }
+        self.in_a_row = self.in_a_row.saturating_add(1);
+        std::time::Duration::from_secs(1 << self.in_a_row.min(7).saturating_sub(1))
+            .min(std::time::Duration::from_secs(60))
+    }
+
+    /// The loop's work succeeded: a run of failures is over (said once).
+    pub fn recovered(&mut self) {
+        if let Some((_, _, repeats)) = self.last.take() {
+            tracing::info!(
+                task = self.what,
+                repeated = repeats,
+                "a background task works again"
+            );
+        }
+        self.in_a_row = 0;
+    }
+}
+
 /// Standard error, scrubbed.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScrubbedStderr;
@@ -71,6 +133,16 @@ pub fn init(default_level: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repeated_failure_pauses_longer_each_time_up_to_a_minute() {
+        let mut log = FailureLog::new("test");
+        let pauses: Vec<u64> = (0..10).map(|_| log.failed("disk full").as_secs()).collect();
+        assert_eq!(pauses, vec![1, 2, 4, 8, 16, 32, 60, 60, 60, 60]);
+        assert_eq!(log.last.as_ref().map(|(_, _, n)| *n), Some(9));
+        log.recovered();
+        assert_eq!(log.failed("disk full").as_secs(), 1);
+    }
 
     #[test]
     fn registered_secrets_never_pass() {

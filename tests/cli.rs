@@ -664,3 +664,96 @@ fn simulate_rehearses_the_whole_sop_without_any_service() {
         "invalid value 'jv' for '--lang <LANG>': 'jv' is not a language: use id or en"
     );
 }
+
+#[test]
+fn an_error_quoting_the_token_and_the_smtp_password_is_logged_without_them() {
+    let dir = prepared();
+    const PASSWORD: &str = "S3cret-Pass";
+    let smtp = format!("smtp://lsp:{PASSWORD}@127.0.0.1:2525");
+    // A Bot API whose every answer quotes the request's URL and the SMTP URL.
+    let body = format!(
+        r#"{{"ok":false,"error_code":500,"description":"Bad Gateway for https://api.telegram.org/bot{TOKEN}/GetUpdates via {smtp}"}}"#
+    );
+    let (api, _) = fake_get_me(
+        "500 Internal Server Error",
+        Box::leak(body.into_boxed_str()),
+    );
+    let mut child = Command::new(BIN)
+        .arg("run")
+        .current_dir(dir.path())
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env("TELOXIDE_API_URL", &api)
+        .env("SERTIBOT_SMTP_URL", &smtp)
+        .env("SERTIBOT_MAIL_FROM", "lsp@example.ac.id")
+        .env("RUST_LOG", "debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let _ = tx.send(line.unwrap_or_default());
+        }
+    });
+    let mut log = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !log.iter().any(|l: &String| l.contains("Bad Gateway")) {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => log.push(line),
+            Err(_) => assert!(Instant::now() < deadline, "no error logged: {log:?}"),
+        }
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    log.extend(rx.try_iter());
+    let quoted: Vec<&String> = log.iter().filter(|l| l.contains("Bad Gateway")).collect();
+    assert!(quoted.iter().all(|l| l.contains("<hidden>")), "{quoted:?}");
+    for line in &log {
+        assert!(!line.contains("AAE-secret-token"), "{line}");
+        assert!(!line.contains(PASSWORD), "{line}");
+    }
+}
+
+#[test]
+fn sigterm_at_any_moment_of_start_up_stops_the_service_within_ten_seconds() {
+    let dir = prepared();
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    for round in 0..10u64 {
+        let mut child = Command::new(BIN)
+            .arg("run")
+            .current_dir(dir.path())
+            .env("TELOXIDE_TOKEN", TOKEN)
+            .env("TELOXIDE_API_URL", &api)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // From just after the signal handlers are set (a signal before that
+        // ends any process) to well into the polling retries.
+        std::thread::sleep(Duration::from_millis(150 + round * round * 30));
+        let sent = Instant::now();
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if sent.elapsed() > Duration::from_secs(10) {
+                let _ = child.kill();
+                panic!("round {round}: still running 10 s after SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "round {round}: {status:?}");
+    }
+}

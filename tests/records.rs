@@ -819,7 +819,7 @@ async fn an_occasion_is_queued_once() {
         template: "result_k".into(),
         context: serde_json::json!({}),
         edit_of: None,
-        chat_id: None,
+        chat: None,
     };
     let mut tx = t.app.store.begin().await.unwrap();
     let now = t.app.now();

@@ -288,3 +288,123 @@ async fn a_flood_from_one_stranger_is_answered_and_audited_once_per_window() {
         .collect();
     assert_eq!(refusals.len(), sertibot::app::STRANGER_BURST as usize + 1);
 }
+
+/// A small filesystem of its own (tmpfs, needs root as CI has); `None` where it cannot be mounted.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().ok()?;
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallDisk { dir })
+    }
+
+    /// Fills the disk with a file; returns its path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.dir.path().join("filler");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let chunk = vec![0u8; 4096];
+        while file.write_all(&chunk).is_ok() {}
+        let _ = file.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_fails_writes_and_the_first_write_after_space_returns_succeeds() {
+    let Some(disk) = SmallDisk::mount("4m") else {
+        eprintln!("skipped: cannot mount a small filesystem here (needs root)");
+        return;
+    };
+    let config = common::config_in(disk.dir.path(), "");
+    let clock = std::sync::Arc::new(sertibot::clock::ManualClock::new(common::monday_morning()));
+    let app = App::open(config, clock).await.unwrap();
+    let staff = add_staff(&app).await;
+    let batch = new_batch(&app, 20).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+
+    let filler = disk.fill();
+    let mut failed = 0;
+    for i in 0..200 {
+        let text = format!("Printer habis tinta {i} {}", "x".repeat(400));
+        let report = Command::ReportProblem { step: s(1), text };
+        if app
+            .act(batch, &staff.administrasi, &[report], Via::Telegram)
+            .await
+            .is_err()
+        {
+            failed += 1;
+        }
+        if app
+            .add_member(
+                &format!("Anggota {i}"),
+                &[sertibot::domain::Role::KomiteTeknis].into(),
+                None,
+            )
+            .await
+            .is_err()
+        {
+            failed += 1;
+        }
+    }
+    assert!(failed > 0, "the disk never filled up");
+
+    // Space comes back: the very next writes succeed.
+    std::fs::remove_file(filler).unwrap();
+    app.act(
+        batch,
+        &staff.administrasi,
+        &[Command::Acknowledge { step: s(1) }],
+        Via::Telegram,
+    )
+    .await
+    .expect("a write after space came back");
+    app.add_member(
+        "Setelah Penuh",
+        &[sertibot::domain::Role::KomiteTeknis].into(),
+        None,
+    )
+    .await
+    .expect("a second write after space came back");
+    assert_eq!(app.store.integrity_check().await.unwrap(), vec!["ok"]);
+    drop(app);
+}
+
+#[tokio::test]
+async fn handled_update_ids_are_forgotten_after_their_retention() {
+    let t = TestApp::new().await;
+    let mut conn = t.app.store.write().await.unwrap();
+    let now = t.clock_now();
+    Store::claim_update(&mut conn, 1, now - Duration::days(30))
+        .await
+        .unwrap();
+    Store::claim_update(&mut conn, 2, now).await.unwrap();
+    let before = now - sertibot::telegram::service::HANDLED_UPDATES_KEPT;
+    assert_eq!(
+        Store::prune_handled_updates(&mut conn, before)
+            .await
+            .unwrap(),
+        1
+    );
+    drop(conn);
+    assert!(!t.app.update_handled(1).await.unwrap());
+    assert!(t.app.update_handled(2).await.unwrap());
+}

@@ -1295,3 +1295,44 @@ async fn only_ketua_or_kabag_sertifikasi_bring_the_bot_into_a_group_and_a_lost_g
     }
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_chats_backlog_never_holds_back_another_chats_message() {
+    let world = World::new().await;
+    let app = Arc::new(world.app().await);
+    const FLOODED: i64 = 8_000;
+    const WAITING: i64 = 8_001;
+    let reply = |chat: i64, key: String| {
+        let app = app.clone();
+        async move {
+            app.reply(
+                sertibot::notify::PrivateChat::new(chat).unwrap(),
+                None,
+                key,
+                "reply",
+                serde_json::json!({"text": "Pesan"}),
+                None,
+            )
+            .await
+            .unwrap();
+        }
+    };
+    // Two thousand answers to one chat, queued before one to another chat.
+    for i in 0..2_000 {
+        reply(FLOODED, format!("flood:{i}")).await;
+    }
+    reply(WAITING, "waiting".into()).await;
+    let running = world.start().await;
+    let fake = &world.fake;
+    fake.until("the other chat's message", |f| {
+        !f.sent_to(WAITING).is_empty()
+    })
+    .await;
+    // Held to one a second, the flooded chat has had only a few by then.
+    assert!(
+        fake.sent_to(FLOODED).len() < 10,
+        "{}",
+        fake.sent_to(FLOODED).len()
+    );
+    running.stop().await;
+}

@@ -305,7 +305,7 @@ impl Config {
                 .unwrap_or_else(|| "Senin–Jumat, 08.00–16.00 WIB".to_string()),
             email: raw.lsp.email.unwrap_or_default(),
         };
-        Ok(Config {
+        let config = Config {
             source,
             language: raw.language.unwrap_or_default(),
             lsp,
@@ -341,7 +341,10 @@ impl Config {
                 heads_up_share,
                 reminder_every: reminder_every_hours * 60,
             },
-        })
+        };
+        // From here on no log line, error or message shows them, whoever loaded the config.
+        config.hide_secrets();
+        Ok(config)
     }
 
     /// The next moment after `after` that a schedule (cron with seconds, in the
@@ -358,7 +361,8 @@ impl Config {
             .map(|t| t.with_timezone(&chrono::Utc))
     }
 
-    /// Registers the token and the SMTP password with the log scrubber.
+    /// Registers the token and the SMTP password with the log scrubber
+    /// (done by [`Config::load`]).
     pub fn hide_secrets(&self) {
         if let Some(token) = &self.telegram.token {
             crate::logging::hide(token.expose_secret());
@@ -369,6 +373,9 @@ impl Config {
                 && let Some(password) = url.password()
             {
                 crate::logging::hide(password);
+                if let Ok(decoded) = percent_encoding::percent_decode_str(password).decode_utf8() {
+                    crate::logging::hide(&decoded);
+                }
             }
         }
     }

@@ -50,20 +50,23 @@ impl EmailDelivery {
     ) {
         tracing::info!(to = %self.mailer.describe(), "email delivery is running");
         let longest = Duration::from_secs(60);
+        let mut failures = crate::logging::FailureLog::new("email delivery");
         loop {
             if *shutdown.borrow() {
                 return;
             }
             let looked = Instant::now();
             let sleep = match self.deliver_next().await {
-                Ok(Progress::Idle(next)) => next
-                    .map_or(longest, |at| at.saturating_duration_since(Instant::now()))
-                    .min(longest),
-                Ok(_) => continue,
-                Err(e) => {
-                    tracing::error!(error = %format!("{e:#}"), "email delivery failed");
-                    Duration::from_secs(5)
+                Ok(Progress::Idle(next)) => {
+                    failures.recovered();
+                    next.map_or(longest, |at| at.saturating_duration_since(Instant::now()))
+                        .min(longest)
                 }
+                Ok(_) => {
+                    failures.recovered();
+                    continue;
+                }
+                Err(e) => failures.failed(&format!("{e:#}")),
             };
             tokio::select! {
                 () = tokio::time::sleep(sleep) => {}

@@ -148,7 +148,7 @@ pub enum GroupMessage {
     /// A step became active (or its card changed): what, by whom, until when.
     StepAnnouncement {
         batch: BatchFacts,
-        step: StepFacts,
+        step: Box<StepFacts>,
         marks: Vec<MarkFacts>,
         started_at: Option<String>,
         due_at: Option<String>,
@@ -189,7 +189,7 @@ impl GroupMessage {
             } => (
                 "group_step",
                 json!({
-                    "batch": batch, "step": step, "marks": marks, "started_at": started_at,
+                    "batch": batch, "step": **step, "marks": marks, "started_at": started_at,
                     "due_at": due_at, "finished_at": finished_at, "recipient": "",
                 }),
             ),

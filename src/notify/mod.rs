@@ -186,7 +186,7 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                         chat: *group,
                         message: GroupMessage::StepAnnouncement {
                             batch: BatchFacts::of(audience.batch),
-                            step: StepFacts::of(step),
+                            step: Box::new(StepFacts::of(step)),
                             marks: marks.clone(),
                             started_at: run.started_at.map(when),
                             due_at: run.due_at.map(when),

@@ -102,10 +102,30 @@ impl Store {
     /// # Errors
     /// When no connection can be had or the lock is not granted within the busy timeout.
     pub async fn begin(&self) -> anyhow::Result<Tx> {
-        self.writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .context("cannot start a database transaction")
+        match self.writer.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => Ok(tx),
+            Err(sqlx::Error::InvalidSavePointStatement) | Err(sqlx::Error::BeginFailed) => {
+                // A transaction whose COMMIT or ROLLBACK failed (a full disk)
+                // left the writing connection inside it; sqlx will not begin
+                // another on it. Replace the connection and begin afresh.
+                self.replace_writer().await;
+                self.writer
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .context("cannot start a database transaction")
+            }
+            Err(e) => Err(e).context("cannot start a database transaction"),
+        }
+    }
+
+    /// Closes the writing connection, so the pool opens a fresh one.
+    async fn replace_writer(&self) {
+        tracing::warn!(
+            "the database's writing connection was left in a failed transaction; replacing it"
+        );
+        if let Ok(conn) = self.writer.acquire().await {
+            let _ = conn.close().await;
+        }
     }
 
     /// The pool, for reads outside a transaction.

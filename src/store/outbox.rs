@@ -8,6 +8,9 @@ use super::time::{from_ms, ms};
 use crate::domain::BatchId;
 use crate::notify::{GroupPost, Outgoing};
 
+/// How many due rows of one chat a read returns at most.
+const PER_CHAT: i64 = 5;
+
 /// A queued message as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRow {
@@ -167,6 +170,37 @@ impl super::Store {
         rows.iter().map(read_row).collect()
     }
 
+    /// Pending rows of a channel that are due: every chat's oldest first,
+    /// then every chat's second, and so on (see the query).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn due_messages_fairly(
+        conn: &mut SqliteConnection,
+        channel: &str,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<OutboxRow>> {
+        // Round-robin by chat: each chat's oldest due row first, then each
+        // chat's second, and so on, at most PER_CHAT of a chat per read;
+        // one chat's backlog never keeps another chat's rows unread.
+        let rows = sqlx::query(select_outbox!(
+            "JOIN (SELECT id AS due_id, ROW_NUMBER() OVER (
+                       PARTITION BY COALESCE('c' || chat_id, 'm' || member_id, 'a' || address) ORDER BY id
+                   ) AS turn
+                   FROM outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ?) AS due
+             ON outbox.id = due.due_id
+             WHERE due.turn <= ? ORDER BY due.turn, outbox.id LIMIT ?"
+        ))
+        .bind(channel)
+        .bind(ms(now))
+        .bind(PER_CHAT)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+        rows.iter().map(read_row).collect()
+    }
+
     /// When the next pending row of a channel becomes due, if any is pending.
     ///
     /// # Errors
@@ -253,7 +287,7 @@ impl super::Store {
             "UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + ? WHERE id = ?",
         )
         .bind(ms(at))
-        .bind(error)
+        .bind(crate::limits::clip(error, crate::limits::MAX_STORED_ERROR))
         .bind(i64::from(counts))
         .bind(id)
         .execute(conn)
@@ -274,7 +308,7 @@ impl super::Store {
         sqlx::query(
             "UPDATE outbox SET status = 'failed', last_error = ?, attempts = attempts + 1, sent_at = ? WHERE id = ?",
         )
-        .bind(error)
+        .bind(crate::limits::clip(error, crate::limits::MAX_STORED_ERROR))
         .bind(ms(now))
         .bind(id)
         .execute(conn)

@@ -27,6 +27,24 @@ impl super::Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Forgets handled update ids older than `before` (Telegram hands an
+    /// update out again for a day at most); returns how many went.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn prune_handled_updates(
+        conn: &mut SqliteConnection,
+        before: DateTime<Utc>,
+    ) -> anyhow::Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM processed_updates WHERE handled_at < ?")
+                .bind(ms(before))
+                .execute(conn)
+                .await?
+                .rows_affected(),
+        )
+    }
+
     /// The conversation a user is in, in a chat, as stored JSON.
     ///
     /// # Errors

@@ -144,7 +144,7 @@ pub struct Delivery {
     unreachable: HashSet<MemberId>,
     /// Whether the queue must be read again before it is used.
     stale: bool,
-    /// Whether the last read was cut at [`QUEUE_LENGTH`] rows.
+    /// Whether the last read found rows (more may be waiting behind them).
     more: bool,
     /// When the queue was last read.
     last_read: Option<Instant>,
@@ -153,6 +153,8 @@ pub struct Delivery {
     /// The sends under way: (chat, row) by task.
     sending: HashMap<tokio::task::Id, (i64, i64)>,
     running: JoinSet<Finished>,
+    /// The worker's own failures (the database), logged once per minute and paused after.
+    failures: crate::logging::FailureLog,
 }
 
 /// What a send task reports when it ends.
@@ -210,6 +212,7 @@ impl Delivery {
             read_again_at: None,
             sending: HashMap::new(),
             running: JoinSet::new(),
+            failures: crate::logging::FailureLog::new("telegram delivery"),
         }
     }
 
@@ -237,12 +240,18 @@ impl Delivery {
                 None
             } else {
                 match self.turn().await {
-                    Ok(Turn::Worked) => continue,
-                    Ok(Turn::Idle(next)) => next,
+                    Ok(Turn::Worked) => {
+                        self.failures.recovered();
+                        continue;
+                    }
+                    Ok(Turn::Idle(next)) => {
+                        self.failures.recovered();
+                        next
+                    }
                     Err(e) => {
-                        tracing::error!(error = %self.sender.redact(&format!("{e:#}")), "telegram delivery failed");
+                        let pause = self.failures.failed(&self.sender.redact(&format!("{e:#}")));
                         self.stale = true;
-                        Some(Instant::now() + Duration::from_secs(5))
+                        Some(Instant::now() + pause)
                     }
                 }
             };
@@ -293,7 +302,7 @@ impl Delivery {
             // email instead), must be read again.
             Ok(_) => self.stale = true,
             Err(e) => {
-                tracing::error!(error = %self.sender.redact(&format!("{e:#}")), "telegram delivery failed");
+                self.failures.failed(&self.sender.redact(&format!("{e:#}")));
                 self.stale = true;
             }
         }
@@ -306,12 +315,15 @@ impl Delivery {
         let now = self.sender.clock.now();
         let mut conn = self.sender.store.pool().acquire().await?;
         let rows =
-            Store::due_messages(&mut conn, Channel::Telegram.as_str(), now, QUEUE_LENGTH).await?;
+            Store::due_messages_fairly(&mut conn, Channel::Telegram.as_str(), now, QUEUE_LENGTH)
+                .await?;
         self.members = Arc::new(Store::members(&mut conn).await?);
         self.unreachable = Store::unreachable_members(&mut conn).await?;
         let later =
             Store::next_message_due_after(&mut conn, Channel::Telegram.as_str(), now).await?;
-        self.more = rows.len() as i64 == QUEUE_LENGTH;
+        // A read holds at most a few rows of each chat: once they are
+        // taken, read again for the rest.
+        self.more = !rows.is_empty();
         self.last_read = Some(Instant::now());
         self.queue = rows
             .into_iter()
@@ -772,7 +784,23 @@ impl Sender {
     }
 }
 
+/// What a failed request means for its row. Every text it keeps of the
+/// error is cut to [`crate::limits::MAX_LOGGED_ERROR`]: an answer may be
+/// huge, and the text is logged and stored.
 fn classify(error: RequestError) -> Failure {
+    let clip = |text: String| crate::limits::clip(&text, crate::limits::MAX_LOGGED_ERROR);
+    match classify_whole(error) {
+        Failure::Retry { after, why } => Failure::Retry {
+            after,
+            why: clip(why),
+        },
+        Failure::Unreachable(why) => Failure::Unreachable(clip(why)),
+        Failure::Permanent(why) => Failure::Permanent(clip(why)),
+        migrated @ Failure::Migrated(_) => migrated,
+    }
+}
+
+fn classify_whole(error: RequestError) -> Failure {
     match error {
         RequestError::RetryAfter(seconds) => Failure::Retry {
             after: Some(seconds.duration()),

@@ -131,26 +131,71 @@ impl Service {
         shutdown.await;
         tracing::info!("stopping the bot");
         let _ = stop_polling.send(true);
-        // The dispatcher may be between attempts, or not started yet; ask until it hears.
-        while !polling.is_finished() {
-            match token.shutdown() {
-                Ok(done) => {
-                    done.await;
-                    break;
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        stop_polling_within(polling, &token, POLLING_STOPS_WITHIN).await;
+        let _ = stop_worker.send(true);
+        // The workers finish the sends in hand (so nothing is sent twice
+        // after a restart), but a send that hangs is not waited for past
+        // the service manager's patience: its row stays pending.
+        let tasks = [
+            Some(worker),
+            Some(timers),
+            Some(pokes),
+            Some(checkpoints),
+            mail,
+        ];
+        for task in tasks.into_iter().flatten() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(WORKERS_STOP_WITHIN, task)
+                .await
+                .is_err()
+            {
+                tracing::warn!("a worker did not stop in time; stopping it");
+                abort.abort();
             }
         }
-        let _ = polling.await;
-        let _ = stop_worker.send(true);
-        let _ = worker.await;
-        let _ = timers.await;
-        let _ = pokes.await;
-        let _ = checkpoints.await;
-        if let Some(mail) = mail {
-            let _ = mail.await;
-        }
         Ok(())
+    }
+}
+
+/// How long the dispatcher gets to finish the update in hand and stop
+/// polling; the rest of the 10 s a service manager waits is for the workers.
+const POLLING_STOPS_WITHIN: Duration = Duration::from_secs(6);
+/// How long each worker gets to finish what it has in hand after that.
+const WORKERS_STOP_WITHIN: Duration = Duration::from_millis(600);
+
+/// Asks the dispatcher to stop until it hears (it may be between attempts,
+/// or not started yet), and waits for whichever comes first: the polling
+/// task ending, or teloxide's "done" signal (which it may never send: it
+/// listens for its own signal only after it has logged that it is shutting
+/// down, and the signal is not kept). After `within`, the task is aborted.
+async fn stop_polling_within(
+    mut polling: tokio::task::JoinHandle<()>,
+    token: &teloxide::dispatching::ShutdownToken,
+    within: Duration,
+) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let asked = token.shutdown();
+        let wait = async {
+            match asked {
+                Ok(done) => done.await,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        };
+        tokio::select! {
+            _ = &mut polling => return,
+            () = wait => {}
+            () = tokio::time::sleep_until(deadline) => {
+                tracing::warn!("the bot did not stop polling in time; stopping it");
+                polling.abort();
+                let _ = polling.await;
+                return;
+            }
+        }
+        if polling.is_finished() {
+            let _ = polling.await;
+            return;
+        }
     }
 }
 
@@ -165,6 +210,7 @@ async fn fire_timers(app: Arc<App>, mut stop: watch::Receiver<bool>) {
     let clock = app.clock();
     let moved = clock.moved().unwrap_or_else(|| Arc::new(Notify::new()));
     let mut changes = app.watch_changes();
+    let mut failures = crate::logging::FailureLog::new("scheduler");
     loop {
         // Listen for a moved clock before looking at the time, so a move in
         // between is not missed.
@@ -173,22 +219,26 @@ async fn fire_timers(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         clock_moved.as_mut().enable();
         let looked = tokio::time::Instant::now();
         // Both wake the delivery workers themselves when they queue messages.
-        if let Err(e) = app.fire_due_timers().await {
-            tracing::error!(error = %format!("{e:#}"), "firing timers failed");
-        }
-        if let Err(e) = app.fire_due_alerts().await {
-            tracing::error!(error = %format!("{e:#}"), "sending deadline alerts failed");
-        }
-        let sleep = match app.next_scheduled().await {
-            Ok(Some(next)) => (next - clock.now())
-                .to_std()
-                .unwrap_or_default()
-                .min(LONGEST_SLEEP),
-            Ok(None) => LONGEST_SLEEP,
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "cannot read the next due time");
+        let fired = async {
+            app.fire_due_timers().await?;
+            app.fire_due_alerts().await?;
+            app.next_scheduled().await
+        };
+        let sleep = match fired.await {
+            Ok(Some(next)) => {
+                failures.recovered();
+                (next - clock.now())
+                    .to_std()
+                    .unwrap_or_default()
+                    .min(LONGEST_SLEEP)
+            }
+            Ok(None) => {
+                failures.recovered();
                 LONGEST_SLEEP
             }
+            // A due timer that cannot be fired (a full disk) is due again at
+            // once: pause, longer while it goes on, instead of spinning.
+            Err(e) => failures.failed(&format!("{e:#}")),
         };
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
@@ -204,15 +254,37 @@ async fn fire_timers(app: Arc<App>, mut stop: watch::Receiver<bool>) {
 
 /// Checkpoints the database's write-ahead log every second, off the writers'
 /// path (commits do not checkpoint; see [`crate::store::Store::open`]).
+/// Once an hour (and at start) it also forgets handled update ids past
+/// [`HANDLED_UPDATES_KEPT`], so a flood of updates does not grow the database for good.
 async fn checkpoint(app: Arc<App>, mut stop: watch::Receiver<bool>) {
     const EVERY: Duration = Duration::from_secs(1);
+    const PRUNE_EVERY: u32 = 3600;
+    let mut ticks = 0u32;
+    let mut failures = crate::logging::FailureLog::new("checkpoint");
     loop {
+        if ticks.is_multiple_of(PRUNE_EVERY) {
+            let before = app.now() - HANDLED_UPDATES_KEPT;
+            let pruned = match app.store.write().await {
+                Ok(mut conn) => crate::store::Store::prune_handled_updates(&mut conn, before).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = pruned {
+                tracing::warn!(error = %format!("{e:#}"), "cannot forget old handled updates");
+            }
+        }
+        ticks = ticks.wrapping_add(1);
         tokio::select! {
             () = tokio::time::sleep(EVERY) => {}
             _ = stop.changed() => return,
         }
-        if let Err(e) = app.store.checkpoint().await {
-            tracing::warn!(error = %format!("{e:#}"), "cannot checkpoint the database");
+        match app.store.checkpoint().await {
+            Ok(_) => failures.recovered(),
+            Err(e) => {
+                failures.failed(&format!("{e:#}"));
+            }
         }
     }
 }
+
+/// How long a handled update's id is kept (Telegram offers an update again for a day at most).
+pub const HANDLED_UPDATES_KEPT: chrono::Duration = chrono::Duration::days(7);
