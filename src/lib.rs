@@ -36,3 +36,4 @@ pub mod templates;
 pub mod verdicts;
 pub mod wake;
 pub mod workflow;
+pub mod xlsx;

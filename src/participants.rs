@@ -170,37 +170,24 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, ListError> {
 /// # Errors
 /// [`ListError::Unusable`] when the bytes are not a readable workbook.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<RawRow>, ListError> {
-    use calamine::{Reader, Xlsx, open_workbook_from_rs};
-    let unusable = |detail: String| ListError::Unusable(FileProblem::NotXlsx { detail });
-    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e: calamine::XlsxError| unusable(e.to_string()))?;
-    let Some(sheet) = book.worksheet_range_at(0) else {
-        return Err(ListError::Unusable(FileProblem::Empty));
-    };
-    let sheet = sheet.map_err(|e| unusable(e.to_string()))?;
-    let first_row = sheet.start().map_or(0, |(r, _)| r as usize);
-    let trimmed = |cells: &[calamine::Data]| {
-        let mut cells: Vec<String> = cells
-            .iter()
-            .map(|c| c.to_string().trim().to_string())
-            .collect();
-        while cells.last().is_some_and(String::is_empty) {
-            cells.pop();
-        }
-        cells
-    };
+    let rows = crate::xlsx::first_sheet(bytes).map_err(|e| {
+        ListError::Unusable(match e {
+            crate::xlsx::XlsxProblem::NoSheet => FileProblem::Empty,
+            other => FileProblem::NotXlsx {
+                detail: other.to_string(),
+            },
+        })
+    })?;
     // A spreadsheet has no column count per row: every row is as wide as the header.
-    let width = sheet.rows().next().map_or(0, |h| trimmed(h).len());
-    Ok(sheet
-        .rows()
-        .enumerate()
-        .map(|(i, cells)| {
-            let mut cells = trimmed(cells);
+    let width = rows.first().map_or(0, |(_, h)| h.len());
+    Ok(rows
+        .into_iter()
+        .map(|(row, mut cells)| {
             if cells.len() < width {
                 cells.resize(width, String::new());
             }
             RawRow {
-                row: first_row + i + 1,
+                row,
                 cells: Some(cells),
             }
         })

@@ -7,6 +7,10 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod support {
+    pub mod xlsx;
+}
+
 const BIN: &str = env!("CARGO_BIN_EXE_sertibot");
 
 fn sertibot_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -756,4 +760,48 @@ fn sigterm_at_any_moment_of_start_up_stops_the_service_within_ten_seconds() {
         };
         assert!(status.success(), "round {round}: {status:?}");
     }
+}
+
+#[test]
+fn hostile_workbooks_are_refused_within_seconds_and_bounded_memory() {
+    use support::xlsx::{package, sheet_of};
+    let dir = prepared();
+    let id = create_batch(dir.path());
+    // Cells at A1 and XFD1048576: a library that allocates the used range asks for 512 GB.
+    let far = package(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:XFD1048576"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row><row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData></worksheet>"#,
+        None,
+    );
+    // A zip bomb: a small file that unpacks to 200 MB.
+    let rows: &[&[&str]] = &[
+        &["name", "email", "registration_no"],
+        &["Ayu", "ayu@example.com", "R-1"],
+    ];
+    let bomb = package(&sheet_of(rows), Some(200 << 20));
+    assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+    for (file, bytes, says) in [
+        ("far.xlsx", far, "the sheet is larger than sertibot reads"),
+        ("bomb.xlsx", bomb, "the workbook unpacks to more than 32 MB"),
+    ] {
+        let path = dir.path().join(file);
+        std::fs::write(&path, bytes).unwrap();
+        let started = Instant::now();
+        // At most 1 GiB of address space: an allocation past it fails the run.
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 1048576; exec \"$0\" \"$@\"")
+            .arg(BIN)
+            .args(["batch", "import", &id])
+            .arg(&path)
+            .current_dir(dir.path())
+            .env_remove("TELOXIDE_TOKEN")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10), "{file}: {:?}", started.elapsed());
+        let sentence = one_sentence_failure(&out);
+        assert!(sentence.contains(says), "{file}: {sentence}");
+    }
+    let status = ok(sertibot(dir.path(), &["batch", "status", &id]));
+    assert!(status.contains("Participants: 0 "), "{status}");
 }
