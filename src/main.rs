@@ -7,6 +7,9 @@ use clap::Parser;
 use sertibot::cli::{Cli, Command, execute};
 
 fn main() -> ExitCode {
+    // Every file this process creates holds personal data or secrets, or
+    // may: the database and its logs, email files, the config.
+    sertibot::files::private_by_default();
     let cli = Cli::parse();
     let default_level = if matches!(cli.command, Command::Run) {
         "info"

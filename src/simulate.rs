@@ -148,7 +148,14 @@ impl Rehearsal<'_> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let now = self.now();
         let mut conn = app.store.pool().acquire().await?;
-        let rows = Store::due_messages(&mut conn, Channel::Telegram.as_str(), now, 10_000).await?;
+        let rows = Store::due_messages(
+            &mut conn,
+            Channel::Telegram.as_str(),
+            app.store.instance(),
+            now,
+            10_000,
+        )
+        .await?;
         let members = Store::members(&mut conn).await?;
         for row in rows {
             let to = row

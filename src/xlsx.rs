@@ -42,7 +42,11 @@ pub fn first_sheet(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, XlsxProble
     check_archive(bytes)?;
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e: calamine::XlsxError| XlsxProblem::Unreadable(e.to_string()))?;
-    let name = book.sheet_names().into_iter().next().ok_or(XlsxProblem::NoSheet)?;
+    let name = book
+        .sheet_names()
+        .into_iter()
+        .next()
+        .ok_or(XlsxProblem::NoSheet)?;
     let mut reader = book
         .worksheet_cells_reader(&name)
         .map_err(|e| XlsxProblem::Unreadable(e.to_string()))?;

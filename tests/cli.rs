@@ -798,10 +798,163 @@ fn hostile_workbooks_are_refused_within_seconds_and_bounded_memory() {
             .stdin(Stdio::null())
             .output()
             .unwrap();
-        assert!(started.elapsed() < Duration::from_secs(10), "{file}: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{file}: {:?}",
+            started.elapsed()
+        );
         let sentence = one_sentence_failure(&out);
         assert!(sentence.contains(says), "{file}: {sentence}");
     }
     let status = ok(sertibot(dir.path(), &["batch", "status", &id]));
     assert!(status.contains("Participants: 0 "), "{status}");
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Runs the binary with the permissive umask most systems have.
+fn sertibot_umask_022(dir: &Path, args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("umask 022; exec \"$0\" \"$@\"")
+        .arg(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TELOXIDE_TOKEN")
+        .env_remove("SERTIBOT_SMTP_URL")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn files_holding_personal_data_are_the_owners_alone_whatever_the_umask() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(sertibot_umask_022(d, &["init"]));
+    edit_config(
+        d,
+        "# bot_username = \"lsp_stmi_bot\"",
+        "bot_username = \"lsp_stmi_bot\"",
+    );
+    assert_eq!(mode(&d.join("sertibot.toml")), 0o600);
+    ok(sertibot_umask_022(
+        d,
+        &[
+            "member",
+            "add",
+            "--name",
+            "Siti",
+            "--role",
+            "kabag-administrasi",
+        ],
+    ));
+    assert_eq!(mode(&d.join("sertibot.db")), 0o600);
+    // The email folder and its files (a rehearsal writes every kind).
+    ok(sertibot_umask_022(
+        d,
+        &["simulate", "--out", "rehearsal-mail"],
+    ));
+    let out = d.join("rehearsal-mail");
+    assert_eq!(mode(&out), 0o700);
+    let emails: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().collect();
+    assert!(!emails.is_empty());
+    for email in emails {
+        assert_eq!(mode(&email.path()), 0o600, "{}", email.path().display());
+    }
+    // While a service runs, the write-ahead log and shared memory are private too.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("umask 022; exec \"$0\" run")
+        .arg(BIN)
+        .current_dir(d)
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env("TELOXIDE_API_URL", "http://127.0.0.1:9")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(d.join("sertibot.db-wal").exists() && d.join("sertibot.db-shm").exists()) {
+        assert!(Instant::now() < deadline, "no write-ahead log");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for file in ["sertibot.db-wal", "sertibot.db-shm", "sertibot.db.lock"] {
+        assert_eq!(mode(&d.join(file)), 0o600, "{file}");
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+
+    // A file made looser by hand: check says so.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        d.join("sertibot.toml"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let report = stdout(&sertibot(d, &["check"]));
+    assert!(
+        report.contains("WARN   files:")
+            && report.contains("sertibot.toml is readable by others (mode 644)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_second_service_on_the_same_database_is_refused() {
+    let dir = prepared();
+    let spawn = || {
+        Command::new(BIN)
+            .arg("run")
+            .current_dir(dir.path())
+            .env("TELOXIDE_TOKEN", TOKEN)
+            .env("TELOXIDE_API_URL", "http://127.0.0.1:9")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = spawn();
+    let stderr = first.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let _ = tx.send(line.unwrap_or_default());
+        }
+    });
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the first service starts");
+        if line.contains("sertibot is running") {
+            break;
+        }
+    }
+    let second = spawn().wait_with_output().unwrap();
+    let sentence = one_sentence_failure(&second);
+    assert!(
+        sentence.starts_with("another sertibot service is already running on the database"),
+        "{sentence}"
+    );
+    // The command line still works beside the service.
+    ok(sertibot(dir.path(), &["member", "list"]));
+    let _ = Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status();
+    assert!(first.wait().unwrap().success());
+    // Once it has stopped, a service starts again.
+    let mut again = spawn();
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(again.try_wait().unwrap().is_none(), "the next service runs");
+    let _ = Command::new("kill")
+        .args(["-TERM", &again.id().to_string()])
+        .status();
+    assert!(again.wait().unwrap().success());
 }

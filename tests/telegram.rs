@@ -1336,3 +1336,36 @@ async fn one_chats_backlog_never_holds_back_another_chats_message() {
     );
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_senders_on_one_database_never_send_the_same_row() {
+    let world = World::new().await;
+    let first = world.start().await;
+    let second = world.start().await;
+    let fake = &world.fake;
+    for i in 0..40i64 {
+        first
+            .app
+            .reply(
+                sertibot::notify::PrivateChat::new(9_000 + i).unwrap(),
+                None,
+                format!("twice:{i}"),
+                "reply",
+                serde_json::json!({"text": format!("Pesan {i}")}),
+                None,
+            )
+            .await
+            .unwrap();
+        second.app.changed();
+    }
+    fake.until("every reply", |f| {
+        (0..40).all(|i| !f.sent_to(9_000 + i).is_empty())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for i in 0..40 {
+        assert_eq!(fake.sent_to(9_000 + i).len(), 1, "chat {}", 9_000 + i);
+    }
+    first.stop().await;
+    second.stop().await;
+}

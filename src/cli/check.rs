@@ -85,6 +85,14 @@ pub async fn run(config: Config) -> Result<ExitCode, Failure> {
             .map(|(mailer, from)| format!("{}, from {from}", mailer.describe()))
             .map_err(|e| e.to_string()),
     );
+    for (path, mode) in looser_files(&config) {
+        println!(
+            "WARN   files: {} is readable by others (mode {mode:03o}); it holds personal data or secrets: chmod {} {}",
+            path.display(),
+            if path.is_dir() { "700" } else { "600" },
+            path.display()
+        );
+    }
     let db = &config.database;
     if db.exists() {
         let outcome = match Store::open(db).await {
@@ -117,4 +125,20 @@ pub async fn run(config: Config) -> Result<ExitCode, Failure> {
         return Err(Failure(format!("{failed} check(s) failed")));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The files sertibot keeps personal data or secrets in (the config, the
+/// database and its logs, the email folder and up to a thousand of its
+/// files) that others than their owner may read.
+fn looser_files(config: &Config) -> Vec<(std::path::PathBuf, u32)> {
+    let mut paths: Vec<std::path::PathBuf> = config.source.iter().cloned().collect();
+    paths.extend(crate::files::database_files(&config.database));
+    paths.push(config.mail.eml_dir.clone());
+    if let Ok(entries) = std::fs::read_dir(&config.mail.eml_dir) {
+        paths.extend(entries.take(1000).flatten().map(|e| e.path()));
+    }
+    paths
+        .into_iter()
+        .filter_map(|p| crate::files::looser_than_private(&p).map(|m| (p, m)))
+        .collect()
 }

@@ -14,7 +14,8 @@ pub fn run(path: Option<&Path>, force: bool) -> Result<ExitCode, Failure> {
             path.display()
         )));
     }
-    std::fs::write(path, EXAMPLE_CONFIG)
+    // It will hold the bot token and the SMTP password: the owner's alone.
+    crate::files::write_private(path, EXAMPLE_CONFIG.as_bytes())
         .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
     println!("Wrote {}.", path.display());
     println!("Next: set lsp.name and telegram.bot_username in it, then add staff with");

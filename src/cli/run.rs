@@ -11,6 +11,20 @@ use crate::clock::{Clock, SystemClock};
 use crate::telegram::service::Service;
 
 pub async fn run(app: App) -> Result<ExitCode, Failure> {
+    // One service per database, for as long as this one runs.
+    let _lock = crate::store::ServiceLock::acquire(&app.config.database)
+        .map_err(|e| Failure(e.to_string()))?;
+    {
+        // Claims left by a service that died: nobody else sends now.
+        let mut conn = app
+            .store
+            .write()
+            .await
+            .map_err(|e| Failure(format!("{e:#}")))?;
+        crate::store::Store::release_claims(&mut conn)
+            .await
+            .map_err(|e| Failure(format!("{e:#}")))?;
+    }
     // Listen before saying we run, so a signal sent right after is never lost.
     let shutdown = Shutdown::listen()
         .map_err(|e| Failure(format!("cannot listen for shutdown signals: {e}")))?;

@@ -22,6 +22,9 @@ use crate::store::{OutboxRow, Store};
 /// minute ceiling, about eight hours of a server being away.
 pub const MAX_ATTEMPTS: i64 = 40;
 
+/// How long a claim on a row lasts: longer than any one send takes.
+const CLAIM_FOR: chrono::Duration = chrono::Duration::minutes(10);
+
 /// The worker.
 pub struct EmailDelivery {
     store: Store,
@@ -83,7 +86,8 @@ impl EmailDelivery {
     pub async fn deliver_next(&mut self) -> anyhow::Result<Progress> {
         let now = self.clock.now();
         let mut conn = self.store.pool().acquire().await?;
-        let Some(row) = Store::due_messages(&mut conn, Channel::Email.as_str(), now, 1)
+        let instance = self.store.instance().to_string();
+        let Some(row) = Store::due_messages(&mut conn, Channel::Email.as_str(), &instance, now, 1)
             .await?
             .into_iter()
             .next()
@@ -93,6 +97,14 @@ impl EmailDelivery {
             return Ok(Progress::Idle(wait));
         };
         drop(conn);
+        {
+            // Only the sender holding the row's claim sends it.
+            let mut conn = self.store.write().await?;
+            let until = now + CLAIM_FOR;
+            if !Store::claim_message(&mut conn, row.id, &instance, until, now).await? {
+                return Ok(Progress::Deferred(row.key));
+            }
+        }
         let message = match self.composer.compose(&row) {
             Ok(message) => message,
             Err(e) => return self.give_up(&row, &e.0).await,

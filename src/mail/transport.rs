@@ -137,9 +137,16 @@ impl Mailer {
                     })
                     .collect();
                 let path = dir.join(format!("{file}.eml"));
-                let write = async {
-                    tokio::fs::create_dir_all(dir).await?;
-                    tokio::fs::write(&path, message.formatted()).await
+                // Participants' names, emails and results: the owner's alone.
+                let bytes = message.formatted();
+                let (dir, file) = (dir.clone(), path.clone());
+                let write = async move {
+                    tokio::task::spawn_blocking(move || {
+                        crate::files::create_private_dir(&dir)?;
+                        crate::files::write_private(&file, &bytes)
+                    })
+                    .await
+                    .map_err(std::io::Error::other)?
                 };
                 write
                     .await

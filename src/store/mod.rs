@@ -12,6 +12,7 @@
 
 mod audit;
 mod batches;
+mod lock;
 mod members;
 mod outbox;
 mod record;
@@ -30,6 +31,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use audit::{AuditEntry, AuditRow};
 pub use batches::{BatchSummary, NewParticipant};
+pub use lock::{LockError, ServiceLock, lock_path};
 pub use members::{Redemption, TokenRecord};
 pub use outbox::OutboxRow;
 pub use record::RunningClock;
@@ -45,6 +47,8 @@ pub type Tx = Transaction<'static, Sqlite>;
 pub struct Store {
     pool: SqlitePool,
     writer: SqlitePool,
+    /// This process's name as a sender of outbox rows (random per open).
+    instance: std::sync::Arc<str>,
 }
 
 /// How long a writer waits for another writer before giving up.
@@ -62,6 +66,18 @@ impl Store {
             && !parent.exists()
         {
             anyhow::bail!("the folder {} does not exist", parent.display());
+        }
+        // SQLite gives its write-ahead log and shared-memory files the
+        // database file's mode: a private database keeps them private.
+        if !path.exists() {
+            crate::files::private_file_options()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .with_context(|| format!("cannot create the database {}", path.display()))?;
+        }
+        if let Err(e) = crate::files::restrict(path, false) {
+            tracing::warn!(database = %path.display(), error = %e, "cannot make the database private to its owner");
         }
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
@@ -94,7 +110,12 @@ impl Store {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the database {}", path.display()))?;
-        Ok(Store { pool, writer })
+        let instance = format!("{}-{:016x}", std::process::id(), rand::random::<u64>());
+        Ok(Store {
+            pool,
+            writer,
+            instance: instance.into(),
+        })
     }
 
     /// Starts a write transaction that holds the write lock from its first statement.
@@ -126,6 +147,11 @@ impl Store {
         if let Ok(conn) = self.writer.acquire().await {
             let _ = conn.close().await;
         }
+    }
+
+    /// This process's name as a sender, for claiming outbox rows.
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     /// The pool, for reads outside a transaction.

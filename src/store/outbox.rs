@@ -156,13 +156,17 @@ impl super::Store {
     pub async fn due_messages(
         conn: &mut SqliteConnection,
         channel: &str,
+        instance: &str,
         now: DateTime<Utc>,
         limit: i64,
     ) -> anyhow::Result<Vec<OutboxRow>> {
         let rows = sqlx::query(select_outbox!(
-            "WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?"
+            "WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ?
+               AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?) ORDER BY id LIMIT ?"
         ))
         .bind(channel)
+        .bind(ms(now))
+        .bind(instance)
         .bind(ms(now))
         .bind(limit)
         .fetch_all(conn)
@@ -178,6 +182,7 @@ impl super::Store {
     pub async fn due_messages_fairly(
         conn: &mut SqliteConnection,
         channel: &str,
+        instance: &str,
         now: DateTime<Utc>,
         limit: i64,
     ) -> anyhow::Result<Vec<OutboxRow>> {
@@ -188,11 +193,14 @@ impl super::Store {
             "JOIN (SELECT id AS due_id, ROW_NUMBER() OVER (
                        PARTITION BY COALESCE('c' || chat_id, 'm' || member_id, 'a' || address) ORDER BY id
                    ) AS turn
-                   FROM outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ?) AS due
+                   FROM outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ?
+                     AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?)) AS due
              ON outbox.id = due.due_id
              WHERE due.turn <= ? ORDER BY due.turn, outbox.id LIMIT ?"
         ))
         .bind(channel)
+        .bind(ms(now))
+        .bind(instance)
         .bind(ms(now))
         .bind(PER_CHAT)
         .bind(limit)
@@ -253,6 +261,50 @@ impl super::Store {
         row.as_ref().map(read_row).transpose()
     }
 
+    /// Claims a pending row for the sender `instance` until `until`, unless
+    /// another sender holds an unexpired claim on it; only the holder of
+    /// the claim sends the row. Returns whether the claim was granted.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn claim_message(
+        conn: &mut SqliteConnection,
+        id: i64,
+        instance: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let claimed = sqlx::query(
+            "UPDATE outbox SET claimed_by = ?, claimed_until = ?
+             WHERE id = ? AND status = 'pending'
+               AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?)",
+        )
+        .bind(instance)
+        .bind(ms(until))
+        .bind(id)
+        .bind(instance)
+        .bind(ms(now))
+        .execute(conn)
+        .await?
+        .rows_affected();
+        Ok(claimed == 1)
+    }
+
+    /// Drops every claim on a pending row: the running service, alone on the
+    /// database, does this at start for the claims of a process that died.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn release_claims(conn: &mut SqliteConnection) -> anyhow::Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL
+             WHERE status = 'pending' AND claimed_by IS NOT NULL",
+        )
+        .execute(conn)
+        .await?
+        .rows_affected())
+    }
+
     /// Marks a row delivered.
     ///
     /// # Errors
@@ -263,7 +315,7 @@ impl super::Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, claimed_by = NULL WHERE id = ?",
         )
         .bind(ms(now))
         .bind(id)
@@ -284,7 +336,7 @@ impl super::Store {
         counts: bool,
     ) -> anyhow::Result<()> {
         sqlx::query(
-            "UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + ? WHERE id = ?",
+            "UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + ?, claimed_by = NULL WHERE id = ?",
         )
         .bind(ms(at))
         .bind(crate::limits::clip(error, crate::limits::MAX_STORED_ERROR))
@@ -306,7 +358,7 @@ impl super::Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         sqlx::query(
-            "UPDATE outbox SET status = 'failed', last_error = ?, attempts = attempts + 1, sent_at = ? WHERE id = ?",
+            "UPDATE outbox SET status = 'failed', last_error = ?, attempts = attempts + 1, sent_at = ?, claimed_by = NULL WHERE id = ?",
         )
         .bind(crate::limits::clip(error, crate::limits::MAX_STORED_ERROR))
         .bind(ms(now))

@@ -26,6 +26,9 @@ use crate::outbox::{SETTLE, backoff};
 use crate::store::{OutboxRow, Store};
 use crate::templates::Templates;
 
+/// How long a claim on a row lasts: longer than any one send takes.
+const CLAIM_FOR: chrono::Duration = chrono::Duration::minutes(5);
+
 /// Telegram's longest message text.
 pub const MAX_TEXT: usize = 4096;
 /// The longest the worker sleeps without looking at the outbox.
@@ -314,9 +317,14 @@ impl Delivery {
         tracing::debug!("telegram outbox read starts");
         let now = self.sender.clock.now();
         let mut conn = self.sender.store.pool().acquire().await?;
-        let rows =
-            Store::due_messages_fairly(&mut conn, Channel::Telegram.as_str(), now, QUEUE_LENGTH)
-                .await?;
+        let rows = Store::due_messages_fairly(
+            &mut conn,
+            Channel::Telegram.as_str(),
+            self.sender.store.instance(),
+            now,
+            QUEUE_LENGTH,
+        )
+        .await?;
         self.members = Arc::new(Store::members(&mut conn).await?);
         self.unreachable = Store::unreachable_members(&mut conn).await?;
         let later =
@@ -489,6 +497,14 @@ impl Sender {
         members: &[Member],
     ) -> anyhow::Result<(Progress, Option<Duration>)> {
         let now = self.clock.now();
+        {
+            // Only the sender holding the row's claim sends it.
+            let mut conn = self.store.write().await?;
+            let until = now + CLAIM_FOR;
+            if !Store::claim_message(&mut conn, row.id, self.store.instance(), until, now).await? {
+                return Ok((Progress::Deferred(row.key.clone()), None));
+            }
+        }
         let text =
             match self
                 .templates
