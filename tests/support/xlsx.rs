@@ -1,6 +1,8 @@
 //! A minimal XLSX workbook (one sheet of inline strings), the way a
 //! spreadsheet program saves one, for tests of file uploads.
 
+#![allow(dead_code)]
+
 use std::io::Write;
 
 use zip::write::SimpleFileOptions;
