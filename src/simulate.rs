@@ -166,7 +166,7 @@ impl Rehearsal<'_> {
             let text = app
                 .templates
                 .render(lang, &format!("{}.html", row.template), &row.context)
-                .map(|t| crate::telegram::delivery::html_to_text(&t))
+                .map(|t| crate::telegram::html::to_text(&t))
                 .unwrap_or_else(|e| format!("(template {} failed: {e})", row.template));
             let buttons: Vec<String> = crate::telegram::keyboards::for_message(
                 &app.templates,

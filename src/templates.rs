@@ -14,6 +14,9 @@ use serde_json::Value;
 use crate::domain::Lang;
 use crate::workflow::Refusal;
 
+/// How many bad rows of a list a reply names; the rest are counted.
+pub const MAX_ROWS_NAMED: usize = 50;
+
 macro_rules! embedded {
     ($($name:literal),* $(,)?) => {
         &[$(
@@ -207,7 +210,9 @@ impl Templates {
     }
 
     /// Why a list (participants, results) was refused, in `lang`: one line
-    /// for the file, or a summary and one line per bad row.
+    /// for the file, or a summary and one line per bad row, for the first
+    /// [`MAX_ROWS_NAMED`] bad rows and a count of the rest (a chat reply
+    /// stays a few messages long however bad the file).
     pub fn list_error(&self, lang: Lang, error: &crate::participants::ListError) -> String {
         use crate::participants::ListError;
         let key_of = |v: &Value| v["problem"].as_str().unwrap_or_default().to_string();
@@ -222,7 +227,7 @@ impl Templates {
                     "file_bad_rows",
                     serde_json::json!({"count": rows.len()}),
                 )];
-                lines.extend(rows.iter().map(|row| {
+                lines.extend(rows.iter().take(MAX_ROWS_NAMED).map(|row| {
                     let reasons: Vec<String> = row
                         .reasons
                         .iter()
@@ -237,6 +242,13 @@ impl Templates {
                         serde_json::json!({"row": row.row, "reasons": reasons}),
                     )
                 }));
+                if rows.len() > MAX_ROWS_NAMED {
+                    lines.push(self.sentence(
+                        lang,
+                        "file_more_rows",
+                        serde_json::json!({"more": rows.len() - MAX_ROWS_NAMED}),
+                    ));
+                }
                 lines.join("\n")
             }
         }

@@ -1369,3 +1369,167 @@ async fn two_senders_on_one_database_never_send_the_same_row() {
     first.stop().await;
     second.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_texts_go_out_as_valid_html_and_sixty_participants_page_their_keyboard() {
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+    // Sixty participants with long names: a page of forty is longer than one message.
+    let mut csv = String::from("name,email,registration_no\n");
+    for i in 0..60 {
+        csv.push_str(&format!(
+            "\"Peserta {i:02} {}\",p{i}@example.com,R-{i:03}\n",
+            "Nama Keluarga Yang Sangat Panjang Sekali ".repeat(3)
+        ));
+    }
+    let batch = app
+        .create_batch(
+            "Operator Mesin Produksi",
+            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            None,
+            &Actor::Operator,
+            Via::Cli,
+        )
+        .await
+        .unwrap();
+    app.import_participants(batch, csv.as_bytes(), &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+
+    // A problem report of a thousand '&': escaped, it is one 5,000-character line.
+    press(fake, ADMINISTRASI, &format!("1|p|{batch}|1")).await;
+    fake.write(ADMINISTRASI, ADMINISTRASI, &"&".repeat(1000));
+    last_text(fake, ADMINISTRASI, "Laporan kendala").await;
+    fake.until("the report reaches Ketua LSP whole", |f| {
+        f.sent_to(KETUA)
+            .iter()
+            .map(|(_, t, _)| t.matches("&amp;").count())
+            .sum::<usize>()
+            == 1000
+    })
+    .await;
+
+    let siti = staff_named(&app, "Siti Rahmawati").await;
+    let andi = staff_named(&app, "Andi Pratama").await;
+    let meeting = sertibot::workflow::Meeting {
+        starts_at: sertibot::clock::Clock::now(&*world.clock) + chrono::Duration::days(2),
+        place: "Ruang Rapat".into(),
+    };
+    use sertibot::workflow::Command;
+    app.act(
+        batch,
+        &siti,
+        &[
+            Command::SetMeeting { meeting },
+            Command::MarkDone {
+                step: sertibot::sop::StepNo(1),
+            },
+        ],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+    app.act(
+        batch,
+        &andi,
+        &[Command::MarkDone {
+            step: sertibot::sop::StepNo(2),
+        }],
+        Via::Telegram,
+    )
+    .await
+    .unwrap();
+
+    // The keyboard: forty participants a page, a button to the next page.
+    press(fake, KETUA, &format!("1|r|{batch}")).await;
+    fake.until("the next page button", |f| {
+        f.button(KETUA, &format!("1|q|{batch}|2")).is_some()
+    })
+    .await;
+    let buttons = |markup: &serde_json::Value| -> Vec<String> {
+        markup["inline_keyboard"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_array())
+            .flatten()
+            .filter_map(|b| b["callback_data"].as_str().map(str::to_string))
+            .collect()
+    };
+    let (keyboard, _) = fake.button(KETUA, &format!("1|q|{batch}|2")).unwrap();
+    let markup = fake
+        .sent_to(KETUA)
+        .into_iter()
+        .find(|(id, _, _)| *id == keyboard)
+        .unwrap()
+        .2;
+    let first_page = buttons(&markup);
+    assert_eq!(first_page.len(), 81, "40 × K/BK and the next page");
+    // A verdict edits the page; the next page shows the other twenty.
+    press(fake, KETUA, &format!("1|k|{batch}|")).await;
+    let (_, toast_alert) = press(fake, KETUA, &format!("1|q|{batch}|2")).await;
+    assert!(!toast_alert);
+    fake.until("the second page", |f| {
+        f.button(KETUA, &format!("1|q|{batch}|1")).is_some()
+    })
+    .await;
+    let markup = fake
+        .sent_to(KETUA)
+        .into_iter()
+        .find(|(id, _, _)| *id == keyboard)
+        .unwrap()
+        .2;
+    assert_eq!(
+        buttons(&markup).len(),
+        41,
+        "20 × K/BK and the previous page"
+    );
+
+    // A results file with twenty thousand bad rows: the reply names fifty
+    // and counts the rest, in a few messages.
+    let mut bad = String::from("registration_no,result\n");
+    for i in 0..20_000 {
+        bad.push_str(&format!("X-{i},lulus\n"));
+    }
+    let before = fake.sent_to(KETUA).len();
+    fake.send_document(KETUA, KETUA, "hasil.csv", bad.into_bytes());
+    fake.until("the reply to the bad file", |f| {
+        f.sent_to(KETUA)
+            .iter()
+            .skip(before)
+            .any(|(_, t, _)| t.contains("19950"))
+    })
+    .await;
+    let reply: Vec<String> = fake
+        .sent_to(KETUA)
+        .into_iter()
+        .skip(before)
+        .map(|m| m.1)
+        .collect();
+    assert!(reply.len() <= 3, "{} messages", reply.len());
+    assert!(
+        reply.concat().contains("20000 baris bermasalah"),
+        "{reply:?}"
+    );
+
+    // Nothing was refused by Telegram: every part and edit was valid HTML
+    // within 4,096 characters, every pop-up within 200.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let failed: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT key, last_error FROM outbox WHERE status = 'failed' OR last_error IS NOT NULL",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert!(fake.toasts().iter().all(|(t, _)| t.chars().count() <= 200));
+    drop(conn);
+    running.stop().await;
+}

@@ -324,6 +324,10 @@ async fn in_group(
     super::groups::group_message(bot, ctx, group, &member, command.as_deref(), update_id).await
 }
 
+/// Participants per page of the K/BK keyboard: two buttons each, and a row
+/// to turn pages, within Telegram's 100 buttons.
+const RESULTS_PAGE: usize = 40;
+
 /// What a document sent in a conversation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FileKind {
@@ -1198,7 +1202,7 @@ async fn on_callback(bot: Bot, update: Update, query: CallbackQuery, ctx: Ctx) -
             // An answer that fails (the query expired) changes nothing recorded.
             let _ = bot
                 .answer_callback_query(id)
-                .text(text)
+                .text(super::html::pop_up(&text))
                 .show_alert(alert)
                 .await;
         }
@@ -1421,19 +1425,9 @@ impl Press<'_> {
                 .await
             }
             Button::Results { batch } => {
-                self.private_only()?;
-                let (_, state, _) = self.ctx.app.batch(batch).await?;
-                if let Some(first) = state.participants.values().next() {
-                    self.check(
-                        batch,
-                        Command::RecordResult {
-                            participant: first.id,
-                            result: Competence::Kompeten,
-                        },
-                    )
+                self.may_enter(batch, crate::sop::RecordKind::Results)
                     .await?;
-                }
-                self.show_results(batch, None).await?;
+                self.show_results(batch, None, 1).await?;
                 let value =
                     serde_json::to_value(Awaiting::ResultsFile { batch }).unwrap_or_default();
                 self.ctx
@@ -1441,6 +1435,14 @@ impl Press<'_> {
                     .set_conversation(self.user, self.chat, Some(&value))
                     .await?;
                 Ok(self.phrase("results_title", json!({"batch": batch.0})))
+            }
+            Button::ResultsPage { batch, page } => {
+                self.may_enter(batch, crate::sop::RecordKind::Results)
+                    .await?;
+                let (page, pages) = self
+                    .show_results(batch, self.pressed_on.clone(), page)
+                    .await?;
+                Ok(self.phrase("results_page", json!({"page": page, "pages": pages})))
             }
             Button::Verdict {
                 batch,
@@ -1457,8 +1459,15 @@ impl Press<'_> {
                         }],
                     )
                     .await?;
-                self.show_results(batch, self.pressed_on.clone()).await?;
                 let (_, state, _) = self.ctx.app.batch(batch).await?;
+                let index = state
+                    .participants
+                    .keys()
+                    .position(|p| *p == participant)
+                    .unwrap_or(0);
+                let page = u32::try_from(index / RESULTS_PAGE + 1).unwrap_or(1);
+                self.show_results(batch, self.pressed_on.clone(), page)
+                    .await?;
                 let name = state
                     .participants
                     .get(&participant)
@@ -1516,12 +1525,24 @@ impl Press<'_> {
         }
     }
 
-    /// Sends (or, after a press, edits) the K/BK keyboard for every participant.
-    async fn show_results(&self, batch: BatchId, edit: Option<String>) -> Result<(), AppError> {
+    /// Sends (or, after a press, edits) one page of the K/BK keyboard
+    /// ([`RESULTS_PAGE`] participants, within Telegram's 100 buttons);
+    /// returns the page shown and how many there are.
+    async fn show_results(
+        &self,
+        batch: BatchId,
+        edit: Option<String>,
+        page: u32,
+    ) -> Result<(usize, usize), AppError> {
         let (_, state, _) = self.ctx.app.batch(batch).await?;
+        let pages = state.participants.len().div_ceil(RESULTS_PAGE).max(1);
+        let page = (page as usize).clamp(1, pages);
+        let offset = (page - 1) * RESULTS_PAGE;
         let participants: Vec<Value> = state
             .participants
             .values()
+            .skip(offset)
+            .take(RESULTS_PAGE)
             .map(
                 |p| json!({"id": p.id.0, "name": p.name, "result": p.result.map(Competence::code)}),
             )
@@ -1536,10 +1557,14 @@ impl Press<'_> {
                 Some(self.member),
                 key,
                 "results_keyboard",
-                json!({"batch": {"id": batch.0}, "participants": participants}),
+                json!({
+                    "batch": {"id": batch.0}, "participants": participants,
+                    "offset": offset, "page": page, "pages": pages,
+                }),
                 edit,
             )
-            .await
+            .await?;
+        Ok((page, pages))
     }
 
     /// Sends (or edits) the list of participants ready to collect, with a button each.

@@ -31,6 +31,8 @@ pub enum Button {
     Absent { batch: BatchId },
     /// "Isi hasil K/BK": show the verdict keyboard.
     Results { batch: BatchId },
+    /// A page (from 1) of the verdict keyboard, for batches of more than one page.
+    ResultsPage { batch: BatchId, page: u32 },
     /// K or BK for one participant.
     Verdict {
         batch: BatchId,
@@ -62,6 +64,7 @@ impl fmt::Display for Button {
             Button::Attend { batch } => write!(f, "{VERSION}|y|{batch}"),
             Button::Absent { batch } => write!(f, "{VERSION}|n|{batch}"),
             Button::Results { batch } => write!(f, "{VERSION}|r|{batch}"),
+            Button::ResultsPage { batch, page } => write!(f, "{VERSION}|q|{batch}|{page}"),
             Button::Verdict {
                 batch,
                 participant,
@@ -93,7 +96,12 @@ pub struct UnknownButton;
 impl FromStr for Button {
     type Err = UnknownButton;
 
+    /// Only the canonical form is accepted: what [`Button`]'s `Display`
+    /// writes, within 64 bytes (no `+1`, `01` or other spellings).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() > MAX_CALLBACK_BYTES {
+            return Err(UnknownButton);
+        }
         let parts: Vec<&str> = s.split('|').collect();
         let number = |i: usize| -> Result<i64, UnknownButton> {
             parts
@@ -136,6 +144,10 @@ impl FromStr for Button {
             Some("y") => Button::Attend { batch },
             Some("n") => Button::Absent { batch },
             Some("r") => Button::Results { batch },
+            Some("q") => Button::ResultsPage {
+                batch,
+                page: step()?.0,
+            },
             Some(code @ ("k" | "b")) => Button::Verdict {
                 batch,
                 participant: participant()?,
@@ -156,6 +168,9 @@ impl FromStr for Button {
             _ => return Err(UnknownButton),
         };
         expect(button.to_string().split('|').count())?;
+        if button.to_string() != s {
+            return Err(UnknownButton);
+        }
         Ok(button)
     }
 }
@@ -186,6 +201,10 @@ mod tests {
             Button::Attend { batch: BatchId(3) },
             Button::Absent { batch: BatchId(3) },
             Button::Results { batch: BatchId(3) },
+            Button::ResultsPage {
+                batch: BatchId(big),
+                page: u32::MAX,
+            },
             Button::Verdict {
                 batch: BatchId(big),
                 participant: ParticipantId(big),
@@ -216,6 +235,8 @@ mod tests {
 
     #[test]
     fn foreign_or_damaged_data_is_refused() {
+        let long = format!("1|a|1|1{}", "0".repeat(70));
+        assert_eq!(long.parse::<Button>(), Err(UnknownButton));
         for data in [
             "",
             "2|a|1|1",
@@ -225,6 +246,10 @@ mod tests {
             "1|z|1",
             "1|a|-1|1",
             "1|m|1|2",
+            "1|a|+1|1",
+            "1|a|01|1",
+            "1|a|1|007",
+            "1|q|1|0",
             "hello",
         ] {
             assert_eq!(data.parse::<Button>(), Err(UnknownButton), "{data}");

@@ -29,8 +29,8 @@ use crate::templates::Templates;
 /// How long a claim on a row lasts: longer than any one send takes.
 const CLAIM_FOR: chrono::Duration = chrono::Duration::minutes(5);
 
-/// Telegram's longest message text.
-pub const MAX_TEXT: usize = 4096;
+pub use super::html::MAX_TEXT;
+use super::html::{split, to_text as html_to_text};
 /// The longest the worker sleeps without looking at the outbox.
 const LONGEST_SLEEP: Duration = Duration::from_secs(60);
 /// Failed attempts before a message is given up and reported.
@@ -651,7 +651,11 @@ impl Sender {
         let Some((chat, message)) = found else {
             return Ok(None);
         };
-        let text: String = text.chars().take(MAX_TEXT).collect();
+        // An edit is one message: shortened at a boundary, with a note.
+        let note = self
+            .templates
+            .phrase(self.lang, "edit_shortened", json!({}));
+        let text = super::html::shorten(text, MAX_TEXT, &note);
         let mut request = self
             .bot
             .edit_message_text(ChatId(chat), MessageId(message as i32), text)
@@ -866,82 +870,9 @@ fn gone_for_good(description: &str) -> bool {
     .any(|w| d.contains(w))
 }
 
-/// Splits a text into parts of at most `max` characters, at line ends where possible.
-pub fn split(text: &str, max: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut current_len = 0;
-    for line in text.split_inclusive('\n') {
-        let len = line.chars().count();
-        if current_len + len > max && !current.is_empty() {
-            parts.push(std::mem::take(&mut current).trim_end().to_string());
-            current_len = 0;
-        }
-        if len > max {
-            // A single line longer than a message: cut it by characters.
-            let chars: Vec<char> = line.chars().collect();
-            for chunk in chars.chunks(max) {
-                parts.push(chunk.iter().collect());
-            }
-            continue;
-        }
-        current.push_str(line);
-        current_len += len;
-    }
-    if !current.trim().is_empty() {
-        parts.push(current.trim_end().to_string());
-    }
-    if parts.is_empty() {
-        parts.push(String::new());
-    }
-    parts
-}
-
-/// Telegram HTML as plain text, for the email fallback.
-pub fn html_to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#x2f;", "/")
-        .replace("&amp;", "&")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn long_texts_split_at_line_ends_and_lose_nothing() {
-        let line = "Peserta dengan nama yang cukup panjang untuk diuji\n";
-        let text = line.repeat(200);
-        let parts = split(&text, MAX_TEXT);
-        assert!(parts.len() > 1);
-        assert!(parts.iter().all(|p| p.chars().count() <= MAX_TEXT));
-        assert_eq!(parts.join("\n") + "\n", text);
-        let one_line = "x".repeat(9000);
-        let parts = split(&one_line, MAX_TEXT);
-        assert_eq!(parts.len(), 3);
-        assert_eq!(parts.concat(), one_line);
-    }
-
-    #[test]
-    fn html_becomes_plain_text() {
-        assert_eq!(
-            html_to_text("<b>Langkah 3</b>\nPrinter &amp; toner &lt;habis&gt;"),
-            "Langkah 3\nPrinter & toner <habis>"
-        );
-    }
 
     #[test]
     fn a_private_chat_gets_one_message_a_second_and_everyone_thirty() {

@@ -87,7 +87,28 @@ pub fn for_message(
                     ),
                 ])
             });
-            Some(InlineKeyboardMarkup::new(rows.collect::<Vec<_>>()))
+            let mut rows: Vec<Vec<InlineKeyboardButton>> = rows.collect();
+            let page = u32::try_from(context["page"].as_u64().unwrap_or(1)).unwrap_or(1);
+            let pages = u32::try_from(context["pages"].as_u64().unwrap_or(1)).unwrap_or(1);
+            let mut turn = Vec::new();
+            if page > 1 {
+                let data = Button::ResultsPage {
+                    batch,
+                    page: page - 1,
+                };
+                turn.push(button(templates, lang, "button_previous", data));
+            }
+            if page < pages {
+                let data = Button::ResultsPage {
+                    batch,
+                    page: page + 1,
+                };
+                turn.push(button(templates, lang, "button_next", data));
+            }
+            if !turn.is_empty() {
+                rows.push(turn);
+            }
+            Some(InlineKeyboardMarkup::new(rows))
         }
         "handover_list" => {
             let ready: Vec<(ParticipantId, String)> = context["ready"]

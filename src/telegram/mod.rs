@@ -8,6 +8,7 @@ pub mod callback;
 pub mod conversation;
 pub mod delivery;
 pub mod groups;
+pub mod html;
 pub mod keyboards;
 pub mod service;
 

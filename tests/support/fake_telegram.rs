@@ -285,6 +285,36 @@ impl FakeTelegram {
             Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
             None => {}
         }
+        // Telegram refuses HTML it cannot parse, texts over 4096 characters,
+        // keyboards over 100 buttons and pop-ups over 200 characters.
+        if matches!(method.as_str(), "sendmessage" | "editmessagetext") {
+            let text = body["text"].as_str().unwrap_or_default();
+            if body["parse_mode"] == "HTML" && !valid_html(text) {
+                return error(
+                    400,
+                    "Bad Request: can't parse entities: unclosed tag or entity",
+                    Value::Null,
+                );
+            }
+            if visible_length(text) > 4096 {
+                return error(400, "Bad Request: message is too long", Value::Null);
+            }
+            let buttons = body["reply_markup"]["inline_keyboard"]
+                .as_array()
+                .map_or(0, |rows| {
+                    rows.iter().filter_map(Value::as_array).map(Vec::len).sum()
+                });
+            if buttons > 100 {
+                return error(400, "Bad Request: reply markup is too long", Value::Null);
+            }
+        }
+        if method == "answercallbackquery"
+            && body["text"]
+                .as_str()
+                .is_some_and(|t| t.chars().count() > 200)
+        {
+            return error(400, "Bad Request: MESSAGE_TOO_LONG", Value::Null);
+        }
         let result = match method.as_str() {
             "getme" => bot_user(self.state.lock().unwrap().bot_id),
             "getupdates" => self.updates(&body).await,
@@ -646,4 +676,66 @@ fn chat_json(chat: i64) -> Value {
     } else {
         json!({"id": chat, "type": "group", "title": "Komite Teknis LSP"})
     }
+}
+
+/// Whether Telegram would parse `text` as HTML: every tag closed in order,
+/// every `&` the start of a complete entity.
+pub fn valid_html(text: &str) -> bool {
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(['<', '&']) {
+        rest = &rest[i..];
+        if rest.starts_with('<') {
+            let Some(end) = rest.find('>') else {
+                return false;
+            };
+            let inner = &rest[1..end];
+            if let Some(name) = inner.strip_prefix('/') {
+                if open.pop().as_deref() != Some(name.trim()) {
+                    return false;
+                }
+            } else {
+                open.push(
+                    inner
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+            rest = &rest[end + 1..];
+        } else {
+            let Some(end) = rest.find(';') else {
+                return false;
+            };
+            if !matches!(&rest[..=end], "&amp;" | "&lt;" | "&gt;" | "&quot;")
+                && !rest[1..end].starts_with('#')
+            {
+                return false;
+            }
+            rest = &rest[end + 1..];
+        }
+    }
+    open.is_empty()
+}
+
+/// The text's length as Telegram counts it: after tags and entities are parsed.
+pub fn visible_length(text: &str) -> usize {
+    let mut count = 0;
+    let mut in_tag = false;
+    let mut in_entity = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            '&' if !in_tag => {
+                in_entity = true;
+                count += 1;
+            }
+            ';' if in_entity => in_entity = false,
+            _ if in_tag || in_entity => {}
+            _ => count += 1,
+        }
+    }
+    count
 }
