@@ -336,6 +336,113 @@ impl App {
         Ok(outcome)
     }
 
+    /// Deactivates a member (`active` false: they leave; their access ends
+    /// at once) or reactivates one. Audited.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such member; `Invalid` when nothing would change.
+    pub async fn set_member_active(&self, member: MemberId, active: bool) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let is_active = Store::member(&mut tx, member).await?.is_some();
+        let exists = is_active
+            || Store::inactive_members(&mut tx)
+                .await?
+                .iter()
+                .any(|(id, _)| *id == member);
+        if !exists {
+            return Err(AppError::NotFound(format!("there is no member {member}")));
+        }
+        if is_active == active {
+            return Err(AppError::Invalid(format!(
+                "member {member} is already {}",
+                if active { "active" } else { "deactivated" }
+            )));
+        }
+        Store::set_member_active(&mut tx, member, active, now).await?;
+        let action = if active {
+            "member_reactivated"
+        } else {
+            "member_deactivated"
+        };
+        Store::audit(
+            &mut tx,
+            &[operator_entry(action, Some(member), None, json!({}))],
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Gives an active member a role (`holds` true) or takes one away. Audited.
+    ///
+    /// # Errors
+    /// `NotFound` for no such active member; `Invalid` when nothing would
+    /// change or the member would be left without a role.
+    pub async fn set_member_role(
+        &self,
+        member: MemberId,
+        role: crate::domain::Role,
+        holds: bool,
+    ) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let Some(current) = Store::member(&mut tx, member).await? else {
+            return Err(AppError::NotFound(format!(
+                "there is no active member {member}"
+            )));
+        };
+        if current.roles.contains(&role) == holds {
+            return Err(AppError::Invalid(format!(
+                "{} {} the role {}",
+                current.name,
+                if holds {
+                    "already has"
+                } else {
+                    "does not have"
+                },
+                role.slug()
+            )));
+        }
+        if !holds && current.roles.len() == 1 {
+            return Err(AppError::Invalid(format!(
+                "{} would have no role left; deactivate the member instead",
+                current.name
+            )));
+        }
+        Store::set_member_role(&mut tx, member, role, holds).await?;
+        let action = if holds {
+            "member_role_added"
+        } else {
+            "member_role_removed"
+        };
+        Store::audit(
+            &mut tx,
+            &[operator_entry(
+                action,
+                Some(member),
+                None,
+                json!({"role": role.slug()}),
+            )],
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Deactivated members: (id, name).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn inactive_members(&self) -> Result<Vec<(MemberId, String)>, AppError> {
+        let mut conn = self.conn().await?;
+        Ok(Store::inactive_members(&mut conn).await?)
+    }
+
     /// Every active member with their newest registration token's state.
     ///
     /// # Errors

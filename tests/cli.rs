@@ -958,3 +958,66 @@ fn a_second_service_on_the_same_database_is_refused() {
         .status();
     assert!(again.wait().unwrap().success());
 }
+
+#[test]
+fn members_are_deactivated_reactivated_and_given_or_relieved_of_roles() {
+    let dir = prepared();
+    let d = dir.path();
+    ok(sertibot(d, &["member", "deactivate", "4"]));
+    let list = ok(sertibot(d, &["member", "list"]));
+    assert!(
+        list.contains("Ir. Made Sudarsana")
+            && list.contains("(deactivated: sertibot member reactivate 4)"),
+        "{list}"
+    );
+    assert_eq!(
+        one_sentence_failure(&sertibot(d, &["member", "deactivate", "4"])),
+        "member 4 is already deactivated"
+    );
+    assert_eq!(
+        one_sentence_failure(&sertibot(d, &["member", "deactivate", "99"])),
+        "there is no member 99"
+    );
+    ok(sertibot(d, &["member", "reactivate", "4"]));
+    ok(sertibot(d, &["member", "role", "add", "4", "ketua-lsp"]));
+    let list = ok(sertibot(d, &["member", "list"]));
+    assert!(list.contains("ketua-lsp,komite-teknis"), "{list}");
+    ok(sertibot(
+        d,
+        &["member", "role", "remove", "4", "komite-teknis"],
+    ));
+    assert_eq!(
+        one_sentence_failure(&sertibot(
+            d,
+            &["member", "role", "remove", "4", "ketua-lsp"]
+        )),
+        "Ir. Made Sudarsana would have no role left; deactivate the member instead"
+    );
+    let out = sertibot(d, &["member", "role", "add", "4", "lurah"]);
+    assert!(!out.status.success() && stderr(&out).contains("unknown role 'lurah'"));
+    let audit = sqlite_actions(d);
+    for action in [
+        "member_deactivated",
+        "member_reactivated",
+        "member_role_added",
+        "member_role_removed",
+    ] {
+        assert!(audit.contains(&action.to_string()), "{action}: {audit:?}");
+    }
+}
+
+fn sqlite_actions(dir: &Path) -> Vec<String> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = sertibot::store::Store::open(&dir.join("sertibot.db"))
+            .await
+            .unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        sertibot::store::Store::audit_of(&mut conn, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect()
+    })
+}

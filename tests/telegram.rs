@@ -1533,3 +1533,42 @@ async fn long_texts_go_out_as_valid_html_and_sixty_participants_page_their_keybo
     drop(conn);
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deactivated_member_is_a_stranger_until_reactivated() {
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+    let made = staff_named(&app, "Ir. Made Sudarsana").await;
+    let sertibot::workflow::Actor::Staff(made) = made else {
+        unreachable!()
+    };
+    app.set_member_active(made.id, false).await.unwrap();
+    assert_eq!(
+        say(fake, KOMITE, "/tugas").await,
+        "Maaf, bot ini hanya melayani staf LSP yang terdaftar."
+    );
+    let before = fake.toasts().len();
+    fake.press(KOMITE, KOMITE, 1, "1|y|1");
+    fake.until("the refusal", |f| f.toasts().len() > before)
+        .await;
+    assert_eq!(
+        fake.toasts()[before].0,
+        "Maaf, bot ini hanya melayani staf LSP yang terdaftar."
+    );
+    // A batch started now gives the deactivated member nothing.
+    let batch = batch_of_five(&app).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    {
+        let mut conn = app.store.pool().acquire().await.unwrap();
+        let rows = Store::outbox_of(&mut conn, batch).await.unwrap();
+        assert!(rows.iter().all(|r| r.member_id != Some(made.id.0)));
+    }
+    app.set_member_active(made.id, true).await.unwrap();
+    assert!(say(fake, KOMITE, "/tugas").await.contains("tugas"));
+    running.stop().await;
+}

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use super::format::{span, when};
-use super::{Failure, MemberCommand};
+use super::{Failure, MemberCommand, RoleCommand};
 use crate::app::App;
 use crate::domain::RoleSet;
 use crate::telegram::{bot_username, registration_link};
@@ -48,6 +48,26 @@ pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure>
             println!("{}", registration_link(&bot, &token.token));
             Ok(ExitCode::SUCCESS)
         }
+        MemberCommand::Deactivate { member } => {
+            app.set_member_active(member, false).await?;
+            println!("Member {member} is deactivated: the bot now treats them as a stranger.");
+            Ok(ExitCode::SUCCESS)
+        }
+        MemberCommand::Reactivate { member } => {
+            app.set_member_active(member, true).await?;
+            println!("Member {member} is active again.");
+            Ok(ExitCode::SUCCESS)
+        }
+        MemberCommand::Role(RoleCommand::Add { member, role }) => {
+            app.set_member_role(member, role, true).await?;
+            println!("Member {member} now has the role {}.", role.slug());
+            Ok(ExitCode::SUCCESS)
+        }
+        MemberCommand::Role(RoleCommand::Remove { member, role }) => {
+            app.set_member_role(member, role, false).await?;
+            println!("Member {member} no longer has the role {}.", role.slug());
+            Ok(ExitCode::SUCCESS)
+        }
         MemberCommand::List => {
             let members = app.members().await?;
             if members.is_empty() {
@@ -77,6 +97,12 @@ pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure>
                     roles.join(","),
                     if m.email.is_some() { "yes" } else { "no" },
                     telegram
+                );
+            }
+            for (id, name) in app.inactive_members().await? {
+                println!(
+                    "{:<4} {:<28} (deactivated: sertibot member reactivate {id})",
+                    id.0, name
                 );
             }
             Ok(ExitCode::SUCCESS)

@@ -94,6 +94,37 @@ pub enum MemberCommand {
         /// The member's id, as `member list` shows it
         member: MemberId,
     },
+    /// Deactivate a member who left: their access ends at once (audited)
+    Deactivate {
+        /// The member's id, as `member list` shows it
+        member: MemberId,
+    },
+    /// Reactivate a deactivated member (audited)
+    Reactivate {
+        /// The member's id, as `member list` shows it
+        member: MemberId,
+    },
+    /// Give a member a role or take one away (audited)
+    #[command(subcommand)]
+    Role(RoleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    /// Give a member a role
+    Add {
+        /// The member's id, as `member list` shows it
+        member: MemberId,
+        /// ketua-lsp, kabag-sertifikasi, kabag-administrasi or komite-teknis
+        role: Role,
+    },
+    /// Take a role away from a member (they keep at least one)
+    Remove {
+        /// The member's id, as `member list` shows it
+        member: MemberId,
+        /// ketua-lsp, kabag-sertifikasi, kabag-administrasi or komite-teknis
+        role: Role,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -234,4 +234,74 @@ impl super::Store {
             None => Ok(Redemption::Unknown),
         }
     }
+
+    /// Deactivates or reactivates a member; returns whether they exist. A
+    /// deactivated member is nobody to the bot: their presses and commands
+    /// are refused as a stranger's, and their unused registration links
+    /// stop working.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn set_member_active(
+        conn: &mut SqliteConnection,
+        id: MemberId,
+        active: bool,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let found = sqlx::query("UPDATE members SET active = ? WHERE id = ?")
+            .bind(i64::from(active))
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        if !active {
+            sqlx::query(
+                "UPDATE registration_tokens SET expires_at = ? WHERE member_id = ? AND used_at IS NULL AND expires_at > ?",
+            )
+            .bind(ms(now))
+            .bind(id.0)
+            .bind(ms(now))
+            .execute(conn)
+            .await?;
+        }
+        Ok(found == 1)
+    }
+
+    /// Deactivated members: (id, name), by id.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn inactive_members(
+        conn: &mut SqliteConnection,
+    ) -> anyhow::Result<Vec<(MemberId, String)>> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, name FROM members WHERE active = 0 ORDER BY id")
+                .fetch_all(conn)
+                .await?;
+        Ok(rows.into_iter().map(|(id, n)| (MemberId(id), n)).collect())
+    }
+
+    /// Gives an active member a role, or takes it away; returns whether anything changed.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn set_member_role(
+        conn: &mut SqliteConnection,
+        id: MemberId,
+        role: Role,
+        holds: bool,
+    ) -> anyhow::Result<bool> {
+        let query = if holds {
+            "INSERT INTO member_roles (member_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM member_roles WHERE member_id = ? AND role = ?"
+        };
+        let changed = sqlx::query(query)
+            .bind(id.0)
+            .bind(role.slug())
+            .execute(conn)
+            .await?
+            .rows_affected();
+        Ok(changed == 1)
+    }
 }
