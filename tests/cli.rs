@@ -1021,3 +1021,50 @@ fn sqlite_actions(dir: &Path) -> Vec<String> {
             .collect()
     })
 }
+
+#[test]
+fn check_refuses_a_standard_time_past_a_year_and_a_calendar_with_no_working_days() {
+    let dir = prepared();
+    let sop = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/sop/penerbitan-sertifikat.toml"
+    ))
+    .unwrap()
+    .replace("standard_time = \"1 minggu\"", "standard_time = \"4294967295 minggu\"");
+    std::fs::write(dir.path().join("sop.toml"), sop).unwrap();
+    edit_config(
+        dir.path(),
+        "# file = \"penerbitan-sertifikat.toml\"",
+        "file = \"sop.toml\"",
+    );
+    let out = sertibot(dir.path(), &["check"]);
+    let report = stdout(&out);
+    let line = report.lines().find(|l| l.starts_with("FAILED procedure")).unwrap();
+    assert!(line.contains("longer than a step can take"), "{line}");
+    // No batch is made on it either, and nothing panics.
+    let out = sertibot(
+        dir.path(),
+        &["batch", "create", "--scheme", "Operator", "--assessed-on", "2026-11-20"],
+    );
+    assert!(one_sentence_failure(&out).contains("longer than a step can take"));
+
+    // A holiday list that covers every day for the next twelve years.
+    edit_config(dir.path(), "file = \"sop.toml\"", "# file = \"penerbitan-sertifikat.toml\"");
+    let mut holidays = String::from("date,name,kind\n");
+    let mut day = chrono::Utc::now().date_naive() - chrono::Duration::days(2);
+    for _ in 0..(12 * 366) {
+        holidays.push_str(&format!("{day},Libur,libur\n"));
+        day = day.succ_opt().unwrap();
+    }
+    std::fs::write(dir.path().join("libur.csv"), holidays).unwrap();
+    edit_config(
+        dir.path(),
+        "# holidays_file = \"hari-libur.csv\"",
+        "holidays_file = \"libur.csv\"",
+    );
+    let out = sertibot(dir.path(), &["check"]);
+    assert!(!out.status.success());
+    let report = stdout(&out);
+    let line = report.lines().find(|l| l.starts_with("FAILED calendar")).unwrap_or_else(|| panic!("{report}"));
+    assert!(line.contains("would not fall due within a year"), "{line}");
+}

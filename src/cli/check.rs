@@ -66,7 +66,7 @@ pub async fn run(config: Config) -> Result<ExitCode, Failure> {
             )
         }
     };
-    report("calendar", Ok(calendar));
+    report("calendar", calendar_fits(&config).map(|()| calendar));
     report(
         "telegram",
         Ok(format!(
@@ -141,4 +141,29 @@ fn looser_files(config: &Config) -> Vec<(std::path::PathBuf, u32)> {
         .into_iter()
         .filter_map(|p| crate::files::looser_than_private(&p).map(|m| (p, m)))
         .collect()
+}
+
+/// Whether every step of the procedure, started now, falls due within a
+/// year of its standard time: a holiday list that covers every working day
+/// would push due times years away (or past what the calendar can count).
+fn calendar_fits(config: &Config) -> Result<(), String> {
+    let Ok(procedure) = config.procedure() else {
+        return Ok(()); // reported on its own line
+    };
+    let now = chrono::Utc::now();
+    for step in &procedure.steps {
+        let minutes = config.calendar.minutes_of(step.standard_time);
+        let due = config.calendar.try_add_minutes(now, minutes);
+        let plain = now + chrono::Duration::minutes(minutes);
+        match due {
+            Some(due) if due <= plain + chrono::Duration::days(366) => {}
+            _ => {
+                return Err(format!(
+                    "step {} ({}) started now would not fall due within a year: the working week and holidays leave too few working days; check calendar.holidays_file",
+                    step.no, step.standard_time
+                ));
+            }
+        }
+    }
+    Ok(())
 }

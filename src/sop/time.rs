@@ -16,6 +16,18 @@ pub enum TimeUnit {
     Week,
 }
 
+/// The longest standard time, in days: a year.
+const MAX_DAYS: u32 = 365;
+
+fn unit_word(unit: TimeUnit) -> &'static str {
+    match unit {
+        TimeUnit::Minute => "menit",
+        TimeUnit::Hour => "jam",
+        TimeUnit::Day => "hari",
+        TimeUnit::Week => "minggu",
+    }
+}
+
 /// A step's standard time: an amount of a unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StandardTime {
@@ -75,6 +87,18 @@ impl FromStr for StandardTime {
             "minggu" | "pekan" | "week" | "weeks" => TimeUnit::Week,
             _ => return Err(bad()),
         };
+        let longest = match unit {
+            TimeUnit::Minute => MAX_DAYS * 24 * 60,
+            TimeUnit::Hour => MAX_DAYS * 24,
+            TimeUnit::Day => MAX_DAYS,
+            TimeUnit::Week => MAX_DAYS / 7,
+        };
+        if amount > longest {
+            return Err(format!(
+                "'{s}' is longer than a step can take: at most a year ({longest} {})",
+                unit_word(unit)
+            ));
+        }
         Ok(StandardTime { amount, unit })
     }
 }
@@ -105,6 +129,15 @@ mod tests {
                 .describe(Lang::En),
             "1 working week"
         );
+    }
+
+    #[test]
+    fn refuses_a_time_longer_than_a_year() {
+        for text in ["4294967295 minggu", "53 minggu", "366 hari", "8761 jam", "525601 menit"] {
+            let error = text.parse::<StandardTime>().unwrap_err();
+            assert!(error.contains("longer than a step can take"), "{text}: {error}");
+        }
+        assert!("52 minggu".parse::<StandardTime>().is_ok());
     }
 
     #[test]

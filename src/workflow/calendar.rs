@@ -103,17 +103,27 @@ impl Calendar {
             }
     }
 
-    /// The instant `minutes` counted minutes after `start`.
+    /// The instant `minutes` counted minutes after `start`. Where the
+    /// working week and holidays leave no room for them within ten years
+    /// (see [`Calendar::try_add_minutes`], which `check` asks), the plain sum.
     pub fn add_minutes(&self, start: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
+        self.try_add_minutes(start, minutes)
+            .unwrap_or_else(|| start + Duration::minutes(minutes.clamp(0, 10 * 366 * 24 * 60)))
+    }
+
+    /// The instant `minutes` counted minutes after `start`, if the calendar
+    /// has that many working minutes within ten years.
+    pub fn try_add_minutes(&self, start: DateTime<Utc>, minutes: i64) -> Option<DateTime<Utc>> {
         let week = match &self.mode {
-            CalendarMode::WallClock => return start + Duration::minutes(minutes),
+            CalendarMode::WallClock => {
+                return start.checked_add_signed(Duration::try_minutes(minutes)?);
+            }
             CalendarMode::Working(week) => week,
         };
         let mut remaining = Duration::minutes(minutes.max(0));
         let local_start = start.with_timezone(&self.tz).naive_local();
         let mut date = local_start.date();
-        // Ten years of days without a working minute means the week is empty;
-        // the configuration refuses that, so this bound is never reached.
+        // Ten years: past that, the holidays have left no room.
         for _ in 0..3660 {
             if week.is_working_day(date) {
                 let opens = date.and_time(week.opens);
@@ -122,14 +132,14 @@ impl Calendar {
                 if from < closes {
                     let available = closes - from;
                     if remaining <= available {
-                        return self.to_utc(from + remaining);
+                        return Some(self.to_utc(from + remaining));
                     }
                     remaining -= available;
                 }
             }
-            date = date.succ_opt().unwrap_or(date);
+            date = date.succ_opt()?;
         }
-        start + remaining
+        None
     }
 
     /// Counted minutes from `from` to `to` (negative when `to` is earlier):
