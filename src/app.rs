@@ -1184,6 +1184,11 @@ fn entry_for(
 
 /// A required one-line text with its spaces tidied; `what` names it in the error.
 fn required_text(text: &str, what: &str, max: usize) -> Result<String, AppError> {
+    if crate::domain::has_hidden_control(text) {
+        return Err(AppError::Invalid(format!(
+            "{what} holds an invisible control character (such as NUL or a right-to-left mark)"
+        )));
+    }
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.is_empty() {
         return Err(AppError::Invalid(format!("{what} is empty")));

@@ -297,6 +297,24 @@ pub struct BatchInfo {
     pub place: Option<String>,
 }
 
+/// Whether `c` is a bidirectional formatting character (embeddings,
+/// overrides, isolates, marks): invisible, it can make text read backwards,
+/// so that a button shows "BK" where the data says K.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Whether `text` holds a character that is neither visible nor ordinary
+/// white space: a control character (NUL, escape…) or a bidirectional
+/// formatting character. Such characters are refused in names.
+pub fn has_hidden_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| (c.is_control() && !c.is_whitespace()) || is_bidi_control(c))
+}
+
 /// A participant (asesi) and how to reach them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Participant {

@@ -40,6 +40,10 @@ pub enum RowProblem {
     EmptyName,
     #[error("the name is longer than {max} characters")]
     LongName { max: usize },
+    #[error(
+        "the {field} holds an invisible control character (such as NUL or a right-to-left mark); type it again"
+    )]
+    ControlCharacter { field: String },
     #[error("the email is empty")]
     EmptyEmail,
     #[error("'{text}' is not a valid email address")]
@@ -245,6 +249,16 @@ pub fn validate(rows: &[RawRow], existing: &Existing) -> Result<Vec<NewParticipa
             });
             continue;
         }
+        for (field, column) in [
+            ("name", columns.name),
+            ("registration number", columns.registration_no),
+        ] {
+            if crate::domain::has_hidden_control(&cells[column]) {
+                reasons.push(RowProblem::ControlCharacter {
+                    field: field.into(),
+                });
+            }
+        }
         let name = cells[columns.name]
             .split_whitespace()
             .collect::<Vec<_>>()
@@ -421,6 +435,19 @@ mod tests {
         .unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].email.as_str(), "dwi@example.com");
+    }
+
+    #[test]
+    fn names_with_nul_or_right_to_left_marks_are_refused_with_their_row() {
+        let text = "name,email,registration_no\nAyu\u{0},ayu@example.com,R1\n\u{202E}KB Budi,budi@example.com,R2\nCitra,citra@example.com,R\u{200F}3\nDewi\tLestari,dewi@example.com,R4\n";
+        assert_eq!(
+            bad_rows(text.as_bytes()),
+            vec![
+                "row 2: the name holds an invisible control character (such as NUL or a right-to-left mark); type it again",
+                "row 3: the name holds an invisible control character (such as NUL or a right-to-left mark); type it again",
+                "row 4: the registration number holds an invisible control character (such as NUL or a right-to-left mark); type it again",
+            ]
+        );
     }
 
     #[test]

@@ -1030,7 +1030,10 @@ fn check_refuses_a_standard_time_past_a_year_and_a_calendar_with_no_working_days
         "/src/sop/penerbitan-sertifikat.toml"
     ))
     .unwrap()
-    .replace("standard_time = \"1 minggu\"", "standard_time = \"4294967295 minggu\"");
+    .replace(
+        "standard_time = \"1 minggu\"",
+        "standard_time = \"4294967295 minggu\"",
+    );
     std::fs::write(dir.path().join("sop.toml"), sop).unwrap();
     edit_config(
         dir.path(),
@@ -1039,17 +1042,31 @@ fn check_refuses_a_standard_time_past_a_year_and_a_calendar_with_no_working_days
     );
     let out = sertibot(dir.path(), &["check"]);
     let report = stdout(&out);
-    let line = report.lines().find(|l| l.starts_with("FAILED procedure")).unwrap();
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("FAILED procedure"))
+        .unwrap();
     assert!(line.contains("longer than a step can take"), "{line}");
     // No batch is made on it either, and nothing panics.
     let out = sertibot(
         dir.path(),
-        &["batch", "create", "--scheme", "Operator", "--assessed-on", "2026-11-20"],
+        &[
+            "batch",
+            "create",
+            "--scheme",
+            "Operator",
+            "--assessed-on",
+            "2026-11-20",
+        ],
     );
     assert!(one_sentence_failure(&out).contains("longer than a step can take"));
 
     // A holiday list that covers every day for the next twelve years.
-    edit_config(dir.path(), "file = \"sop.toml\"", "# file = \"penerbitan-sertifikat.toml\"");
+    edit_config(
+        dir.path(),
+        "file = \"sop.toml\"",
+        "# file = \"penerbitan-sertifikat.toml\"",
+    );
     let mut holidays = String::from("date,name,kind\n");
     let mut day = chrono::Utc::now().date_naive() - chrono::Duration::days(2);
     for _ in 0..(12 * 366) {
@@ -1065,6 +1082,42 @@ fn check_refuses_a_standard_time_past_a_year_and_a_calendar_with_no_working_days
     let out = sertibot(dir.path(), &["check"]);
     assert!(!out.status.success());
     let report = stdout(&out);
-    let line = report.lines().find(|l| l.starts_with("FAILED calendar")).unwrap_or_else(|| panic!("{report}"));
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("FAILED calendar"))
+        .unwrap_or_else(|| panic!("{report}"));
     assert!(line.contains("would not fall due within a year"), "{line}");
+}
+
+#[test]
+fn a_name_with_a_right_to_left_mark_is_refused_at_import_with_its_row() {
+    let dir = prepared();
+    let id = create_batch(dir.path());
+    std::fs::write(
+        dir.path().join("peserta.csv"),
+        "name,email,registration_no\nAyu,ayu@example.com,R1\n\u{202E}KB Budi,budi@example.com,R2\n",
+    )
+    .unwrap();
+    let out = sertibot(dir.path(), &["batch", "import", &id, "peserta.csv"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("row 3: the name holds an invisible control character"),
+        "{err}"
+    );
+    let status = ok(sertibot(dir.path(), &["batch", "status", &id]));
+    assert!(status.contains("Participants: 0 "), "{status}");
+    // A member's name too.
+    let out = sertibot(
+        dir.path(),
+        &[
+            "member",
+            "add",
+            "--name",
+            "Rina\u{202E}",
+            "--role",
+            "komite-teknis",
+        ],
+    );
+    assert!(one_sentence_failure(&out).contains("invisible control character"));
 }

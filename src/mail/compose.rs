@@ -175,8 +175,10 @@ impl Composer {
                 "sertibot-batch-{batch}-meeting@{}",
                 self.from.email.domain()
             ))
-            .summary(&summary)
-            .location(meeting["place"].as_str().unwrap_or_default())
+            .summary(&calendar_text(&summary))
+            .location(&calendar_text(
+                meeting["place"].as_str().unwrap_or_default(),
+            ))
             .starts(starts)
             .ends(starts + chrono::Duration::minutes(minutes))
             .add_property("ORGANIZER", format!("mailto:{}", self.from.email))
@@ -199,5 +201,72 @@ impl Composer {
         calendar.append_property(("METHOD", method.as_str()));
         calendar.push(event.done());
         Ok(calendar.done().to_string())
+    }
+}
+
+/// Text for a calendar property: every control character (a carriage
+/// return, a NUL, a bidirectional override) becomes a space, so a typed
+/// place cannot break a line of the `.ics` or add a property of its own.
+fn calendar_text(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_control() || crate::domain::is_bidi_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_place_cannot_break_a_calendar_line() {
+        let composer = Composer {
+            templates: Arc::new(Templates::embedded(
+                Default::default(),
+                chrono_tz::Asia::Jakarta,
+            )),
+            lang: Lang::Id,
+            from: "LSP <lsp@example.ac.id>".parse().unwrap(),
+            reply_to: None,
+        };
+        let row = OutboxRow {
+            id: 1,
+            key: "b1:invite:m1:email".into(),
+            channel: "email".into(),
+            member_id: Some(1),
+            participant_id: None,
+            address: Some("made@example.com".into()),
+            template: "meeting_invitation_email".into(),
+            context: json!({
+                "batch": {"id": 1, "scheme": "Operator\r\nX-EVIL:1"},
+                "meeting": {"starts_at": "2026-11-26T02:00:00Z", "place": "Ruang\rRapat\u{0}\u{202E}LSP\nATTENDEE:mailto:x@evil", "minutes": 180},
+            }),
+            status: "pending".into(),
+            attempts: 0,
+            created_at: Utc::now(),
+            next_attempt_at: Utc::now(),
+            last_error: None,
+            edit_of: None,
+            chat_id: None,
+        };
+        let ics = composer.invitation_ics(&row, IcsMethod::Request).unwrap();
+        let lines: Vec<&str> = ics.split("\r\n").collect();
+        let location = lines.iter().find(|l| l.starts_with("LOCATION:")).unwrap();
+        assert_eq!(*location, "LOCATION:Ruang Rapat LSP ATTENDEE:mailto:x@evil");
+        assert!(!lines.iter().any(|l| l.starts_with("X-EVIL")), "{ics}");
+        assert_eq!(
+            lines.iter().filter(|l| l.starts_with("ATTENDEE")).count(),
+            1,
+            "{ics}"
+        );
+        assert!(!ics.contains('\u{0}') && !ics.contains('\u{202E}'));
+        assert!(!ics.replace("\r\n", "").contains('\r'), "{ics}");
     }
 }

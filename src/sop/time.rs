@@ -133,9 +133,18 @@ mod tests {
 
     #[test]
     fn refuses_a_time_longer_than_a_year() {
-        for text in ["4294967295 minggu", "53 minggu", "366 hari", "8761 jam", "525601 menit"] {
+        for text in [
+            "4294967295 minggu",
+            "53 minggu",
+            "366 hari",
+            "8761 jam",
+            "525601 menit",
+        ] {
             let error = text.parse::<StandardTime>().unwrap_err();
-            assert!(error.contains("longer than a step can take"), "{text}: {error}");
+            assert!(
+                error.contains("longer than a step can take"),
+                "{text}: {error}"
+            );
         }
         assert!("52 minggu".parse::<StandardTime>().is_ok());
     }
