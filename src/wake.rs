@@ -48,14 +48,26 @@ pub async fn listen(app: Arc<App>, mut stop: watch::Receiver<bool>) -> std::io::
             let _ = std::fs::remove_file(&path);
         }
         let listener = tokio::net::UnixListener::bind(&path)?;
+        // Pokes are coalesced: however many arrive, the service is told at
+        // most once per [`crate::outbox::SETTLE`], so a flood of pokes costs
+        // no more than the accepts themselves.
+        let mut told = tokio::time::Instant::now() - crate::outbox::SETTLE;
+        let mut waiting = false;
         loop {
+            let tell_at = told + crate::outbox::SETTLE;
             tokio::select! {
                 accepted = listener.accept() => {
                     if accepted.is_ok() {
-                        app.changed();
+                        waiting = true;
                     }
                 }
+                () = tokio::time::sleep_until(tell_at), if waiting => {}
                 _ = stop.changed() => break,
+            }
+            if waiting && tokio::time::Instant::now() >= told + crate::outbox::SETTLE {
+                app.changed();
+                told = tokio::time::Instant::now();
+                waiting = false;
             }
         }
         let _ = std::fs::remove_file(&path);

@@ -1121,3 +1121,53 @@ fn a_name_with_a_right_to_left_mark_is_refused_at_import_with_its_row() {
     );
     assert!(one_sentence_failure(&out).contains("invisible control character"));
 }
+
+#[test]
+fn a_database_deleted_under_the_running_service_stops_it_loudly() {
+    let dir = prepared();
+    let mut child = Command::new(BIN)
+        .arg("run")
+        .current_dir(dir.path())
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env("TELOXIDE_API_URL", "http://127.0.0.1:9")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let _ = tx.send(line.unwrap_or_default());
+        }
+    });
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the service starts");
+        if line.contains("sertibot is running") {
+            break;
+        }
+    }
+    std::fs::remove_file(dir.path().join("sertibot.db")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running with its database deleted"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let log: Vec<String> = rx.try_iter().collect();
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("error: the database file")
+                && l.contains("was deleted or replaced")),
+        "{log:?}"
+    );
+}

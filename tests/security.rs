@@ -408,3 +408,36 @@ async fn handled_update_ids_are_forgotten_after_their_retention() {
     assert!(!t.app.update_handled(1).await.unwrap());
     assert!(t.app.update_handled(2).await.unwrap());
 }
+
+#[tokio::test]
+async fn a_flood_of_wake_pokes_tells_the_service_a_few_times_only() {
+    let t = TestApp::new().await;
+    let app = std::sync::Arc::new(t.reopen("").await);
+    let changes = app.watch_changes();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let listener = tokio::spawn(sertibot::wake::listen(app.clone(), stopped));
+    let socket = sertibot::wake::socket_path(&app.config.database);
+    while !socket.exists() {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let started = std::time::Instant::now();
+    let database = app.config.database.clone();
+    tokio::task::spawn_blocking(move || {
+        for _ in 0..5_000 {
+            sertibot::wake::poke(&database);
+        }
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let told = *changes.borrow();
+    let elapsed = started.elapsed().as_millis() as u64;
+    // At most once per 50 ms, and at least once after the last poke.
+    assert!(told >= 1, "never told");
+    assert!(
+        told <= elapsed / 50 + 2,
+        "told {told} times in {elapsed} ms"
+    );
+    stop.send(true).unwrap();
+    listener.await.unwrap().unwrap();
+}

@@ -49,6 +49,21 @@ pub struct Store {
     writer: SqlitePool,
     /// This process's name as a sender of outbox rows (random per open).
     instance: std::sync::Arc<str>,
+    /// The database file, and its identity (device, inode) when opened.
+    file: std::sync::Arc<(std::path::PathBuf, Option<(u64, u64)>)>,
+}
+
+/// A file's device and inode, which change when it is deleted and made anew.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(path).ok().map(|_| (0, 0))
+    }
 }
 
 /// How long a writer waits for another writer before giving up.
@@ -115,6 +130,7 @@ impl Store {
             pool,
             writer,
             instance: instance.into(),
+            file: std::sync::Arc::new((path.to_path_buf(), identity(path))),
         })
     }
 
@@ -147,6 +163,14 @@ impl Store {
         if let Ok(conn) = self.writer.acquire().await {
             let _ = conn.close().await;
         }
+    }
+
+    /// Whether the database file at its path is still the one opened: not
+    /// deleted, not replaced by another. A service whose file is gone
+    /// would write to a file nobody can see again.
+    pub fn still_on_disk(&self) -> bool {
+        let (path, opened) = &*self.file;
+        opened.is_some() && identity(path) == *opened
     }
 
     /// This process's name as a sender, for claiming outbox rows.

@@ -84,7 +84,12 @@ impl Service {
                 }
             })
         };
-        let checkpoints = tokio::spawn(checkpoint(self.app.clone(), worker_stopped.clone()));
+        let (database_gone, mut gone) = watch::channel(false);
+        let checkpoints = tokio::spawn(checkpoint(
+            self.app.clone(),
+            worker_stopped.clone(),
+            database_gone,
+        ));
 
         let mut dispatcher = Dispatcher::builder(self.bot.clone(), schema())
             .dependencies(dptree::deps![ctx])
@@ -128,7 +133,10 @@ impl Service {
         });
         tracing::info!("the bot is polling for updates");
 
-        shutdown.await;
+        let lost = tokio::select! {
+            () = shutdown => false,
+            _ = gone.wait_for(|g| *g) => true,
+        };
         tracing::info!("stopping the bot");
         let _ = stop_polling.send(true);
         stop_polling_within(polling, &token, POLLING_STOPS_WITHIN).await;
@@ -152,6 +160,12 @@ impl Service {
                 tracing::warn!("a worker did not stop in time; stopping it");
                 abort.abort();
             }
+        }
+        if lost {
+            anyhow::bail!(
+                "the database file {} was deleted or replaced while the service ran; the service stopped so that nothing more is written where nobody can read it: restore the file from a backup and start again",
+                self.app.config.database.display()
+            );
         }
         Ok(())
     }
@@ -256,7 +270,10 @@ async fn fire_timers(app: Arc<App>, mut stop: watch::Receiver<bool>) {
 /// path (commits do not checkpoint; see [`crate::store::Store::open`]).
 /// Once an hour (and at start) it also forgets handled update ids past
 /// [`HANDLED_UPDATES_KEPT`], so a flood of updates does not grow the database for good.
-async fn checkpoint(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+///
+/// Every second it also checks that the database file is still the one
+/// opened, and says so on `gone` when it is not.
+async fn checkpoint(app: Arc<App>, mut stop: watch::Receiver<bool>, gone: watch::Sender<bool>) {
     const EVERY: Duration = Duration::from_secs(1);
     const PRUNE_EVERY: u32 = 3600;
     let mut ticks = 0u32;
@@ -276,6 +293,11 @@ async fn checkpoint(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         tokio::select! {
             () = tokio::time::sleep(EVERY) => {}
             _ = stop.changed() => return,
+        }
+        if !app.store.still_on_disk() {
+            tracing::error!(database = %app.config.database.display(), "the database file was deleted or replaced");
+            let _ = gone.send(true);
+            return;
         }
         match app.store.checkpoint().await {
             Ok(_) => failures.recovered(),
