@@ -75,6 +75,9 @@ pub enum AppError {
     List(#[from] ListError),
     #[error("refused: {0:?}")]
     Refused(Refusal),
+    /// Turned down for a reason a user can be told in their language.
+    #[error(transparent)]
+    Rejected(Rejection),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -86,6 +89,66 @@ struct StrangerWindow {
     answered: u32,
     /// Attempts passed over (neither answered nor audited) since the last audited one.
     passed_over: u64,
+}
+
+impl AppError {
+    /// Whether the error is the user's to fix (and carries a sentence for
+    /// them), as opposed to ours (logged, and a plain apology shown).
+    pub fn is_users_to_fix(&self) -> bool {
+        !matches!(self, AppError::Unexpected(_))
+    }
+}
+
+/// A text field a use case checks, as a rejection names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextField {
+    MemberName,
+    Scheme,
+}
+
+impl std::fmt::Display for TextField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TextField::MemberName => "the member's name",
+            TextField::Scheme => "the scheme name",
+        })
+    }
+}
+
+/// Why a use case was turned down, typed so that each user reads it in
+/// their language (`rejected_<kind>` in `phrases.toml`); the English
+/// sentence is for the command line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Rejection {
+    #[error("there is no batch {batch}")]
+    NoBatch { batch: i64 },
+    #[error("the assessment date {date} is in the future; create the batch after the assessment")]
+    FutureAssessment { date: String },
+    #[error(
+        "batch {batch} has already started; participants can only be imported before `sertibot batch start`"
+    )]
+    AlreadyStarted { batch: i64 },
+    #[error("{what} is empty")]
+    Empty { what: TextField },
+    #[error("{what} is longer than {max} characters")]
+    TooLong { what: TextField, max: usize },
+    #[error("{what} holds an invisible control character (such as NUL or a right-to-left mark)")]
+    HiddenControl { what: TextField },
+}
+
+impl Rejection {
+    fn key(&self) -> &'static str {
+        match self {
+            Rejection::NoBatch { .. } => "rejected_no_batch",
+            Rejection::FutureAssessment { .. } => "rejected_future_assessment",
+            Rejection::AlreadyStarted { .. } => "rejected_already_started",
+            Rejection::Empty { .. } => "rejected_empty",
+            Rejection::TooLong { .. } => "rejected_too_long",
+            Rejection::HiddenControl { .. } => "rejected_hidden_control",
+        }
+    }
 }
 
 /// A registration link's secret part, shown once and stored only as a hash.
@@ -194,6 +257,11 @@ impl App {
         match error {
             AppError::Refused(r) => self.templates.refusal(lang, r),
             AppError::List(e) => self.templates.list_error(lang, e),
+            // English readers (the command line) get the error's own sentence.
+            AppError::Rejected(r) if lang == crate::domain::Lang::Id => {
+                self.templates
+                    .phrase(lang, r.key(), serde_json::to_value(r).unwrap_or_default())
+            }
             AppError::Unstaffed { step, roles } if lang == crate::domain::Lang::Id => self
                 .templates
                 .phrase(lang, "unstaffed", json!({"step": step.0, "roles": roles})),
@@ -213,7 +281,7 @@ impl App {
         roles: &RoleSet,
         email: Option<&str>,
     ) -> Result<NewMember, AppError> {
-        let name = required_text(name, "the member's name", MAX_MEMBER_NAME)?;
+        let name = required_text(name, TextField::MemberName, MAX_MEMBER_NAME)?;
         if roles.is_empty() {
             return Err(AppError::Invalid("a member needs at least one role".into()));
         }
@@ -474,13 +542,13 @@ impl App {
         by: &Actor,
         via: Via,
     ) -> Result<BatchId, AppError> {
-        let scheme = required_text(scheme, "the scheme name", MAX_SCHEME)?;
+        let scheme = required_text(scheme, TextField::Scheme, MAX_SCHEME)?;
         let now = self.now();
         let today = now.with_timezone(&self.config.calendar.tz).date_naive();
         if assessed_on > today {
-            return Err(AppError::Invalid(format!(
-                "the assessment date {assessed_on} is in the future; create the batch after the assessment"
-            )));
+            return Err(AppError::Rejected(Rejection::FutureAssessment {
+                date: assessed_on.to_string(),
+            }));
         }
         let place = place.map(str::trim).filter(|p| !p.is_empty());
         let mut tx = self.store.begin().await?;
@@ -520,9 +588,9 @@ impl App {
         let mut tx = self.store.begin().await?;
         let state = self.load(&mut tx, batch).await?;
         if state.status != BatchStatus::Draft {
-            return Err(AppError::Invalid(format!(
-                "batch {batch} has already started; participants can only be imported before `sertibot batch start`"
-            )));
+            return Err(AppError::Rejected(Rejection::AlreadyStarted {
+                batch: batch.0,
+            }));
         }
         let (emails, registration_nos, last_row) = Store::participant_keys(&mut tx, batch).await?;
         let list = participants::validate(
@@ -1112,7 +1180,7 @@ impl App {
     async fn load(&self, tx: &mut Tx, batch: BatchId) -> Result<BatchState, AppError> {
         Store::load_state(tx, batch)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("there is no batch {batch}")))
+            .ok_or_else(|| AppError::Rejected(Rejection::NoBatch { batch: batch.0 }))
     }
 
     /// A batch's state and identity, for status views.
@@ -1126,10 +1194,10 @@ impl App {
         let mut conn = self.conn().await?;
         let state = Store::load_state(&mut conn, batch)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("there is no batch {batch}")))?;
+            .ok_or_else(|| AppError::Rejected(Rejection::NoBatch { batch: batch.0 }))?;
         let info = Store::batch_info(&mut conn, batch)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("there is no batch {batch}")))?;
+            .ok_or_else(|| AppError::Rejected(Rejection::NoBatch { batch: batch.0 }))?;
         let members = Store::members(&mut conn).await?;
         Ok((info, state, members))
     }
@@ -1183,20 +1251,16 @@ fn entry_for(
 }
 
 /// A required one-line text with its spaces tidied; `what` names it in the error.
-fn required_text(text: &str, what: &str, max: usize) -> Result<String, AppError> {
+fn required_text(text: &str, what: TextField, max: usize) -> Result<String, AppError> {
     if crate::domain::has_hidden_control(text) {
-        return Err(AppError::Invalid(format!(
-            "{what} holds an invisible control character (such as NUL or a right-to-left mark)"
-        )));
+        return Err(AppError::Rejected(Rejection::HiddenControl { what }));
     }
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.is_empty() {
-        return Err(AppError::Invalid(format!("{what} is empty")));
+        return Err(AppError::Rejected(Rejection::Empty { what }));
     }
     if text.chars().count() > max {
-        return Err(AppError::Invalid(format!(
-            "{what} is longer than {max} characters"
-        )));
+        return Err(AppError::Rejected(Rejection::TooLong { what, max }));
     }
     Ok(text)
 }

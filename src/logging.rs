@@ -91,6 +91,21 @@ impl FailureLog {
     }
 }
 
+/// The longest log line written; a longer one (an error quoting a huge
+/// answer) is cut, saying how long it was.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// A log line as written: secrets hidden, at most [`MAX_LINE`] bytes.
+fn scrub(buf: &[u8]) -> String {
+    let text = redact(&String::from_utf8_lossy(buf));
+    if text.len() <= MAX_LINE {
+        return text;
+    }
+    let mut line = crate::limits::clip(text.trim_end(), MAX_LINE - 1);
+    line.push('\n');
+    line
+}
+
 /// Standard error, scrubbed.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScrubbedStderr;
@@ -100,8 +115,7 @@ pub struct ScrubbedWriter;
 
 impl Write for ScrubbedWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let text = String::from_utf8_lossy(buf);
-        std::io::stderr().write_all(redact(&text).as_bytes())?;
+        std::io::stderr().write_all(scrub(buf).as_bytes())?;
         Ok(buf.len())
     }
 
@@ -142,6 +156,15 @@ mod tests {
         assert_eq!(log.last.as_ref().map(|(_, _, n)| *n), Some(9));
         log.recovered();
         assert_eq!(log.failed("disk full").as_secs(), 1);
+    }
+
+    #[test]
+    fn a_huge_line_is_cut_to_the_limit() {
+        let line = format!("WARN error={}\n", "x".repeat(10 * MAX_LINE));
+        let written = scrub(line.as_bytes());
+        assert!(written.len() <= MAX_LINE, "{}", written.len());
+        assert!(written.ends_with("bytes cut)\n"));
+        assert_eq!(scrub(b"pendek\n"), "pendek\n");
     }
 
     #[test]

@@ -324,3 +324,56 @@ async fn updates_delivered_again_after_a_restart_change_nothing() {
     service.kill();
     assert!(!service.log().contains("panicked"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_batch_logged_at_debug_names_no_participant_and_no_result() {
+    let port = support::smtp::free_port();
+    let inbox = support::smtp::serve(port);
+    let service = support::service::start_logging(1, port, "debug").await;
+    service
+        .app
+        .start_batch(service.batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    service.invite_the_committee().await;
+    service.finish_the_batch().await;
+    assert!(service.drained(60).await);
+    assert_eq!(
+        inbox.lock().unwrap().len(),
+        2 + 5 * 3,
+        "every email went out"
+    );
+    let log = service.log();
+    service.kill();
+    assert!(
+        log.lines().count() > 100,
+        "a debug log: {} lines",
+        log.lines().count()
+    );
+    let (_, state, _) = service.app.batch(service.batch).await.unwrap();
+    let mut conn = service.app.store.pool().acquire().await.unwrap();
+    let participants = Store::participants(&mut conn, service.batch).await.unwrap();
+    for p in participants.values() {
+        for personal in [p.name.as_str(), p.email.as_str()] {
+            assert!(!log.contains(personal), "the log names {personal}");
+        }
+    }
+    for (_, p) in state.participants {
+        if let Some(blank) = p.blank_number {
+            assert!(
+                !log.contains(&blank),
+                "the log shows the blank number {blank}"
+            );
+        }
+    }
+    for result in [
+        "KOMPETEN",
+        "\"result\":\"K\"",
+        "\"result\":\"BK\"",
+        "result=K",
+        "result=BK",
+    ] {
+        assert!(!log.contains(result), "the log shows a result: {result}");
+    }
+    assert!(!log.contains("CHILD-token"));
+}

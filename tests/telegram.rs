@@ -1572,3 +1572,116 @@ async fn a_deactivated_member_is_a_stranger_until_reactivated() {
     assert!(say(fake, KOMITE, "/tugas").await.contains("tugas"));
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_read_every_answer_in_indonesian() {
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+    assert_eq!(
+        say(fake, KETUA, "/status 999999").await,
+        "Tidak ada batch 999999."
+    );
+    assert_eq!(
+        say(fake, KETUA, "/jeda 999999 1 menunggu BNSP").await,
+        "Tidak ada batch 999999."
+    );
+    assert_eq!(
+        say(fake, KETUA, "/ubahrapat 999999").await,
+        "Tidak ada batch 999999."
+    );
+    // A scheme name too long, typed in the new-batch conversation.
+    say(fake, SERTIFIKASI, "/batchbaru").await;
+    say(fake, SERTIFIKASI, &"Skema ".repeat(50)).await;
+    let reply = say(fake, SERTIFIKASI, "20-11-2026").await;
+    let reply = if reply.contains("Tempat") {
+        say(fake, SERTIFIKASI, "TUK").await
+    } else {
+        reply
+    };
+    assert_eq!(reply, "Nama skema lebih dari 200 karakter.");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_error_answer_is_stored_cut() {
+    use support::fake_telegram::Fault;
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    fake.fail_next("sendMessage", Some(9_500), Fault::HugeError(2_000_000));
+    app.reply(
+        sertibot::notify::PrivateChat::new(9_500).unwrap(),
+        None,
+        "huge".into(),
+        "reply",
+        serde_json::json!({"text": "Pesan"}),
+        None,
+    )
+    .await
+    .unwrap();
+    let mut stored = 0;
+    for _ in 0..200 {
+        let mut conn = app.store.pool().acquire().await.unwrap();
+        let error: Option<String> =
+            sqlx::query_scalar("SELECT last_error FROM outbox WHERE key = 'huge'")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        if let Some(e) = error {
+            stored = e.len();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(stored > 0 && stored <= 64 * 1024, "{stored} bytes stored");
+    // The retry goes through.
+    world.clock.advance(chrono::Duration::minutes(5));
+    app.changed();
+    last_text(fake, 9_500, "Pesan").await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_button_press_is_answered_within_a_second() {
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+    let batch = batch_of_five(&app).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let ack = format!("1|a|{batch}|1");
+    fake.until("the task", |f| f.button(ADMINISTRASI, &ack).is_some())
+        .await;
+    let (message, data) = fake.button(ADMINISTRASI, &ack).unwrap();
+    // A first press, repeats, a stranger's and a wrong role's: each answered in time.
+    for (user, chat) in [
+        (ADMINISTRASI, ADMINISTRASI),
+        (ADMINISTRASI, ADMINISTRASI),
+        (STRANGER, STRANGER),
+        (KOMITE, KOMITE),
+        (ADMINISTRASI, ADMINISTRASI),
+    ] {
+        let before = fake.count("answercallbackquery");
+        let pressed = std::time::Instant::now();
+        fake.press(user, chat, message, &data);
+        fake.until("the answer", |f| f.count("answercallbackquery") > before)
+            .await;
+        let answered = fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "answercallbackquery")
+            .nth(before)
+            .unwrap()
+            .at;
+        let took = answered.duration_since(pressed);
+        assert!(took < Duration::from_secs(1), "answered after {took:?}");
+    }
+    running.stop().await;
+}

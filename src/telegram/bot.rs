@@ -289,8 +289,22 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
             }
         },
     };
-    if let Err(e) = outcome {
-        report_failure(&ctx, chat, Some(&member), update_id, &e).await?;
+    match outcome {
+        Ok(()) => {}
+        // A batch that does not exist, a refusal: a sentence in their language.
+        Err(e) if e.is_users_to_fix() => {
+            let text = ctx.explain(&e);
+            ctx.say(
+                chat,
+                Some(&member),
+                key("refused"),
+                "reply",
+                json!({ "text": text }),
+                None,
+            )
+            .await?;
+        }
+        Err(e) => report_failure(&ctx, chat, Some(&member), update_id, &e).await?,
     }
     ctx.app.mark_update_handled(update_id).await?;
     Ok(())
@@ -453,12 +467,7 @@ async fn document_sent(
             ctx.phrase(phrase, json!({"count": count}))
         }
         Err(AppError::List(e)) => ctx.app.templates.list_error(ctx.lang, &e),
-        Err(
-            e @ (AppError::Refused(_)
-            | AppError::NotFound(_)
-            | AppError::Invalid(_)
-            | AppError::Unstaffed { .. }),
-        ) => ctx.explain(&e),
+        Err(e) if e.is_users_to_fix() => ctx.explain(&e),
         Err(e) => return Err(e.into()),
     };
     ctx.say(
@@ -1052,7 +1061,7 @@ async fn answer(
                 .await
             {
                 Ok(batch) => next(Awaiting::ParticipantsFile { batch }).await,
-                Err(e @ (AppError::Invalid(_) | AppError::NotFound(_))) => {
+                Err(e) if e.is_users_to_fix() => {
                     done().await?;
                     let text = ctx.explain(&e);
                     ctx.say(
@@ -1143,12 +1152,7 @@ async fn finish(
             ctx.say_phrase(chat, Some(member), key, phrase, context)
                 .await
         }
-        Err(
-            e @ (AppError::Refused(_)
-            | AppError::NotFound(_)
-            | AppError::Invalid(_)
-            | AppError::Unstaffed { .. }),
-        ) => {
+        Err(e) if e.is_users_to_fix() => {
             let text = ctx.explain(&e);
             ctx.say(
                 chat,
@@ -1232,12 +1236,7 @@ async fn on_callback(bot: Bot, update: Update, query: CallbackQuery, ctx: Ctx) -
     };
     let (text, alert) = match press.handle(button).await {
         Ok(text) => (text, false),
-        Err(
-            e @ (AppError::Refused(_)
-            | AppError::NotFound(_)
-            | AppError::Invalid(_)
-            | AppError::Unstaffed { .. }),
-        ) => (ctx.explain(&e), true),
+        Err(e) if e.is_users_to_fix() => (ctx.explain(&e), true),
         Err(e) => {
             tracing::error!(update = update_id, error = %format!("{e:#}"), "a button press failed");
             (ctx.phrase("failure", json!({})), true)

@@ -46,6 +46,8 @@ pub enum Fault {
     Migrated(i64),
     /// 403 with this description ("Forbidden: bot was kicked from the group chat").
     Forbidden(&'static str),
+    /// 500 with a description this many bytes long.
+    HugeError(usize),
 }
 
 #[derive(Default)]
@@ -274,6 +276,9 @@ impl FakeTelegram {
             }
             Some(Fault::Forbidden(description)) => {
                 return error(403, description, Value::Null);
+            }
+            Some(Fault::HugeError(size)) => {
+                return error(500, &"E".repeat(size), Value::Null);
             }
             Some(Fault::Migrated(to)) => {
                 return error(

@@ -36,12 +36,24 @@ pub struct Running {
     pub batch: BatchId,
     pub smtp_port: u16,
     pub child: Arc<Mutex<Child>>,
+    /// The service's RUST_LOG.
+    pub rust_log: &'static str,
 }
 
 /// Starts the service for a staff of Ketua LSP, Kabag Sertifikasi, Kabag
 /// Administrasi and `committee` Komite Teknis members (the first with an
 /// email address), with a batch of five participants not yet started.
 pub async fn start(committee: usize, smtp_port: u16) -> Running {
+    start_logging(
+        committee,
+        smtp_port,
+        "info,sertibot::telegram::delivery=debug",
+    )
+    .await
+}
+
+/// [`start`], with the service logging at `rust_log` (RUST_LOG's syntax).
+pub async fn start_logging(committee: usize, smtp_port: u16, rust_log: &'static str) -> Running {
     let fake = FakeTelegram::start().await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -111,7 +123,7 @@ pub async fn start(committee: usize, smtp_port: u16) -> Running {
     )
     .await
     .unwrap();
-    let child = Arc::new(Mutex::new(spawn(dir.path())));
+    let child = Arc::new(Mutex::new(spawn(dir.path(), rust_log)));
     Running {
         dir,
         fake,
@@ -119,11 +131,12 @@ pub async fn start(committee: usize, smtp_port: u16) -> Running {
         batch,
         smtp_port,
         child,
+        rust_log,
     }
 }
 
 /// Starts `sertibot run` in `dir`, its log appended to `service.log`.
-pub fn spawn(dir: &Path) -> Child {
+pub fn spawn(dir: &Path, rust_log: &str) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -136,7 +149,7 @@ pub fn spawn(dir: &Path) -> Child {
             "run",
         ])
         .env("TELOXIDE_TOKEN", TOKEN)
-        .env("RUST_LOG", "info,sertibot::telegram::delivery=debug")
+        .env("RUST_LOG", rust_log)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
@@ -150,7 +163,7 @@ impl Running {
         let mut running = self.child.lock().unwrap();
         running.kill().unwrap();
         running.wait().unwrap();
-        *running = spawn(self.dir.path());
+        *running = spawn(self.dir.path(), self.rust_log);
     }
 
     /// Kills the service for good.
