@@ -47,6 +47,11 @@ async fn new_batch(app: &App, participants: usize) -> BatchId {
     batch
 }
 
+/// `actor` marks step `step` done.
+async fn done(app: &App, batch: BatchId, actor: &Actor, step: u32) {
+    act(app, batch, actor, &[Command::MarkDone { step: s(step) }]).await;
+}
+
 /// Runs a batch of five (three K, two BK) through every step to the last receipt.
 async fn whole_batch(t: &TestApp, staff: &StaffRoster, batch: BatchId) {
     let app = &t.app;
@@ -88,13 +93,7 @@ async fn whole_batch(t: &TestApp, staff: &StaffRoster, batch: BatchId) {
     )
     .await;
     tick(30);
-    act(
-        app,
-        batch,
-        &staff.sertifikasi,
-        &[Command::MarkDone { step: s(2) }],
-    )
-    .await;
+    done(app, batch, &staff.sertifikasi, 2).await;
     let verdicts = [
         Competence::Kompeten,
         Competence::Kompeten,
@@ -111,13 +110,7 @@ async fn whole_batch(t: &TestApp, staff: &StaffRoster, batch: BatchId) {
         })
         .collect();
     act(app, batch, &staff.ketua, &results).await;
-    act(
-        app,
-        batch,
-        &staff.ketua,
-        &[Command::MarkDone { step: s(3) }],
-    )
-    .await;
+    done(app, batch, &staff.ketua, 3).await;
     act(
         app,
         batch,
@@ -133,13 +126,7 @@ async fn whole_batch(t: &TestApp, staff: &StaffRoster, batch: BatchId) {
         ],
     )
     .await;
-    act(
-        app,
-        batch,
-        &staff.administrasi,
-        &[Command::MarkDone { step: s(5) }],
-    )
-    .await;
+    done(app, batch, &staff.administrasi, 5).await;
     for p in &ids[3..] {
         act(
             app,
@@ -158,34 +145,10 @@ async fn whole_batch(t: &TestApp, staff: &StaffRoster, batch: BatchId) {
         })
         .collect();
     act(app, batch, &staff.sertifikasi, &blanks).await;
-    act(
-        app,
-        batch,
-        &staff.sertifikasi,
-        &[Command::MarkDone { step: s(6) }],
-    )
-    .await;
-    act(
-        app,
-        batch,
-        &staff.sertifikasi,
-        &[Command::MarkDone { step: s(7) }],
-    )
-    .await;
-    act(
-        app,
-        batch,
-        &staff.ketua,
-        &[Command::MarkDone { step: s(8) }],
-    )
-    .await;
-    act(
-        app,
-        batch,
-        &staff.administrasi,
-        &[Command::MarkDone { step: s(10) }],
-    )
-    .await;
+    done(app, batch, &staff.sertifikasi, 6).await;
+    done(app, batch, &staff.sertifikasi, 7).await;
+    done(app, batch, &staff.ketua, 8).await;
+    done(app, batch, &staff.administrasi, 10).await;
     for p in &ids[..3] {
         act(
             app,
