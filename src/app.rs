@@ -1272,6 +1272,17 @@ fn actor_of(actor: &Actor) -> (&'static str, Option<MemberId>) {
     }
 }
 
+/// What became of the bot's addition to a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupAdmission {
+    /// Newly registered.
+    Registered,
+    /// Registered before (the same addition told again).
+    AlreadyRegistered,
+    /// Added by someone without the authority: the bot leaves.
+    Refused,
+}
+
 /// Whether a member may add the bot to a group or remove it: Ketua LSP and Kabag Sertifikasi.
 pub fn may_manage_groups(member: &Member) -> bool {
     member.roles.contains(&crate::domain::Role::KetuaLsp)
@@ -1390,8 +1401,8 @@ impl App {
 
     /// The bot was added to a group by `by` (a Telegram user): registered
     /// when `by` is an active member with the authority (Ketua LSP or Kabag
-    /// Sertifikasi), refused otherwise; either way audited. Returns whether
-    /// the group was registered (if not, the bot must leave it).
+    /// Sertifikasi), refused otherwise (the bot must then leave it); either
+    /// way audited.
     ///
     /// # Errors
     /// When the database refuses the write.
@@ -1400,11 +1411,16 @@ impl App {
         chat: notify::GroupChat,
         title: Option<&str>,
         by: TelegramUserId,
-    ) -> Result<bool, AppError> {
+    ) -> Result<GroupAdmission, AppError> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let member = Store::member_by_telegram(&mut tx, by).await?;
         let allowed = member.as_ref().is_some_and(may_manage_groups);
+        if allowed && Store::is_group(&mut tx, chat.id()).await? {
+            // Telegram tells of one addition twice (a service message and
+            // a membership update): the second changes nothing.
+            return Ok(GroupAdmission::AlreadyRegistered);
+        }
         if allowed {
             Store::add_group(&mut tx, chat.id(), title, now).await?;
         }
@@ -1432,7 +1448,11 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
-        Ok(allowed)
+        Ok(if allowed {
+            GroupAdmission::Registered
+        } else {
+            GroupAdmission::Refused
+        })
     }
 
     /// Forgets a group: the bot left, was removed, or was asked to leave by

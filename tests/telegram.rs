@@ -1228,9 +1228,18 @@ async fn only_ketua_or_kabag_sertifikasi_bring_the_bot_into_a_group_and_a_lost_g
     // Kabag Sertifikasi and Ketua LSP add it: registered, and told so.
     fake.bot_membership(SERTIFIKASI, BY_SERTIFIKASI, true);
     fake.add_bot_to_group(KETUA, BY_KETUA);
+    // Telegram tells of one addition twice: a service message and a membership update.
+    fake.bot_membership(KETUA, BY_KETUA, true);
+    fake.write(KETUA, BY_KETUA, "/bantuan");
     fake.add_bot_to_group(KETUA, REMOVED);
     last_text(fake, BY_SERTIFIKASI, "Grup ini terdaftar").await;
-    last_text(fake, BY_KETUA, "Grup ini terdaftar").await;
+    last_text(fake, BY_KETUA, "Bantuan sertibot").await;
+    let notices = fake
+        .sent_to(BY_KETUA)
+        .iter()
+        .filter(|(_, t, _)| t.contains("Grup ini terdaftar"))
+        .count();
+    assert_eq!(notices, 1);
     last_text(fake, REMOVED, "Grup ini terdaftar").await;
     assert_eq!(groups().await, vec![REMOVED, BY_KETUA, BY_SERTIFIKASI]);
     assert!(fake.sent_to(BY_STRANGER).is_empty() && fake.sent_to(BY_KOMITE).is_empty());

@@ -34,20 +34,23 @@ async fn added(
     by: &User,
 ) -> anyhow::Result<()> {
     let user = TelegramUserId(by.id.0 as i64);
-    if ctx.app.group_added(chat, title, user).await? {
-        ctx.app
-            .post_to_group(
-                chat,
-                format!(
-                    "group:{}:registered:{}",
-                    chat.id(),
-                    ctx.app.now().timestamp_millis()
-                ),
-                GroupMessage::Notice(GroupNotice::Registered),
-            )
-            .await?;
-    } else {
-        leave(bot, chat.id()).await;
+    use crate::app::GroupAdmission;
+    match ctx.app.group_added(chat, title, user).await? {
+        GroupAdmission::Registered => {
+            ctx.app
+                .post_to_group(
+                    chat,
+                    format!(
+                        "group:{}:registered:{}",
+                        chat.id(),
+                        ctx.app.now().timestamp_millis()
+                    ),
+                    GroupMessage::Notice(GroupNotice::Registered),
+                )
+                .await?
+        }
+        GroupAdmission::AlreadyRegistered => {}
+        GroupAdmission::Refused => leave(bot, chat.id()).await,
     }
     Ok(())
 }
