@@ -1527,6 +1527,18 @@ async fn long_texts_go_out_as_valid_html_and_sixty_participants_page_their_keybo
         "{reply:?}"
     );
 
+    // A file that claims a kilobyte and holds 8 MB is not read past 5 MB.
+    press(fake, KETUA, &format!("1|r|{batch}")).await;
+    let before = fake.sent_to(KETUA).len();
+    fake.send_document_claiming(KETUA, KETUA, "hasil.csv", vec![b'x'; 8 << 20], 1024);
+    fake.until("the refusal of the large file", |f| {
+        f.sent_to(KETUA)
+            .iter()
+            .skip(before)
+            .any(|(_, t, _)| t == "Berkas terlalu besar (paling besar 5 MB).")
+    })
+    .await;
+
     // Nothing was refused by Telegram: every part and edit was valid HTML
     // within 4,096 characters, every pop-up within 200.
     tokio::time::sleep(Duration::from_millis(1500)).await;

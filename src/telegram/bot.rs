@@ -363,7 +363,6 @@ async fn document_sent(
     document: &teloxide::types::Document,
     update_id: i64,
 ) -> HandlerResult {
-    use teloxide::net::Download;
     let chat = msg.chat.id.0;
     let user = user_id(from);
     let key = |what: &str| format!("u{update_id}:{what}");
@@ -410,20 +409,29 @@ async fn document_sent(
         .await?;
         return Ok(());
     }
-    let mut bytes: Vec<u8> = Vec::new();
-    let fetched = match bot.get_file(document.file.id.clone()).await {
-        Ok(file) => bot
-            .download_file(&file.path, &mut bytes)
-            .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    if let Err(e) = fetched {
-        tracing::error!(error = %crate::logging::redact(&e), "cannot download a document from Telegram");
-        ctx.say_phrase(chat, Some(&member), key("file"), "failure", json!({}))
+    let bytes = match download(bot, document).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            // The file was larger than it said: refused like a large one.
+            ctx.say_phrase(
+                chat,
+                Some(&member),
+                key("file"),
+                "file_too_large",
+                json!({}),
+            )
             .await?;
-        return Ok(());
-    }
+            return Ok(());
+        }
+        Err(e) => {
+            let e =
+                crate::limits::clip(&crate::logging::redact(&e), crate::limits::MAX_LOGGED_ERROR);
+            tracing::error!(error = %e, "cannot download a document from Telegram");
+            ctx.say_phrase(chat, Some(&member), key("file"), "failure", json!({}))
+                .await?;
+            return Ok(());
+        }
+    };
     let who = actor(&member);
     let outcome = match kind {
         FileKind::Participants => {
@@ -480,6 +488,30 @@ async fn document_sent(
     )
     .await?;
     Ok(())
+}
+
+/// Downloads a document sent to the bot, reading at most [`MAX_FILE_BYTES`]
+/// whatever size it claimed; `None` when it is larger.
+async fn download(
+    bot: &Bot,
+    document: &teloxide::types::Document,
+) -> Result<Option<Vec<u8>>, String> {
+    use futures_util::StreamExt;
+    use teloxide::net::Download;
+    let file = bot
+        .get_file(document.file.id.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut stream = bot.download_file_stream(&file.path);
+    let mut bytes: Vec<u8> = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| e.to_string())?;
+        if bytes.len() + chunk.len() > MAX_FILE_BYTES as usize {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(bytes))
 }
 
 /// "/status 3" → (Some("status"), "3"); plain text → (None, text).

@@ -503,6 +503,26 @@ impl FakeTelegram {
         }}))
     }
 
+    /// A user sends a document that claims to be `claimed` bytes long.
+    pub fn send_document_claiming(
+        &self,
+        user: i64,
+        chat: i64,
+        name: &str,
+        bytes: Vec<u8>,
+        claimed: usize,
+    ) -> i64 {
+        let file_id = format!("file{}", self.requests().len());
+        self.add_file(&file_id, bytes);
+        self.push(json!({"message": {
+            "message_id": 2,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": chat_json(chat),
+            "from": {"id": user, "is_bot": false, "first_name": format!("User {user}")},
+            "document": {"file_id": file_id, "file_unique_id": file_id, "file_name": name, "file_size": claimed},
+        }}))
+    }
+
     /// Hands out an update that was already delivered, once more.
     pub fn deliver_again(&self, update_id: i64) {
         {
