@@ -1,0 +1,171 @@
+//! One unit of work on a batch: load its state, ask the workflow, and
+//! write the state, audit rows, outbox rows and due times together, or,
+//! for a refusal, only the recorded attempt.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::*;
+use crate::domain::BatchId;
+use crate::notify::{self, Audience};
+use crate::store::{AuditEntry, Store, Tx};
+use crate::workflow::{self, Actor, BatchState, Command, Decision};
+
+impl App {
+    /// Whether `command` would be accepted now, without recording anything
+    /// (the bot checks before it starts a conversation that ends in it).
+    ///
+    /// # Errors
+    /// `NotFound` for no such batch, `Refused` with the refusal.
+    pub async fn would_accept(
+        &self,
+        batch: BatchId,
+        actor: &Actor,
+        command: &Command,
+    ) -> Result<(), AppError> {
+        let (_, mut state, _) = self.batch(batch).await?;
+        workflow::execute(
+            &mut state,
+            actor,
+            command,
+            self.now(),
+            &self.config.calendar,
+        )
+        .map(|_| ())
+        .map_err(AppError::Refused)
+    }
+
+    /// Commits an accepted run; for a refusal, rolls back and records the attempt.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn finish(
+        &self,
+        tx: Tx,
+        batch: BatchId,
+        actor: &Actor,
+        commands: &[Command],
+        via: Via,
+        now: DateTime<Utc>,
+        outcome: Result<Vec<Decision>, AppError>,
+    ) -> Result<Vec<Decision>, AppError> {
+        match outcome {
+            Ok(decisions) => {
+                tx.commit().await.map_err(anyhow::Error::from)?;
+                self.changed();
+                Ok(decisions)
+            }
+            Err(AppError::Refused(refusal)) => {
+                tx.rollback().await.map_err(anyhow::Error::from)?;
+                let mut tx = self.store.begin().await?;
+                let (who, member) = actor_of(actor);
+                Store::audit(
+                    &mut tx,
+                    &[AuditEntry {
+                        channel: via.as_str(),
+                        actor: who,
+                        member,
+                        telegram_user: None,
+                        batch: Some(batch),
+                        action: "refused".into(),
+                        detail: json!({"commands": commands, "refusal": refusal}),
+                    }],
+                    now,
+                )
+                .await?;
+                tx.commit().await.map_err(anyhow::Error::from)?;
+                Err(AppError::Refused(refusal))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Applies commands in order and writes everything they cause.
+    pub(super) async fn run(
+        &self,
+        tx: &mut Tx,
+        mut state: BatchState,
+        actor: &Actor,
+        commands: &[Command],
+        via: Via,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Decision>, AppError> {
+        let mut decisions = Vec::with_capacity(commands.len());
+        for command in commands {
+            let decision =
+                workflow::execute(&mut state, actor, command, now, &self.config.calendar)
+                    .map_err(AppError::Refused)?;
+            decisions.push(decision);
+        }
+        let events: Vec<_> = decisions
+            .iter()
+            .flat_map(|d| d.events.iter().cloned())
+            .collect();
+        let effects: Vec<_> = decisions
+            .iter()
+            .flat_map(|d| d.effects.iter().cloned())
+            .collect();
+        if events.is_empty() {
+            return Ok(decisions);
+        }
+        Store::record(tx, &state, &events, &effects, now).await?;
+        let info = Store::batch_info(tx, state.id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no batch {}", state.id)))?;
+        let members = Store::members(tx).await?;
+        let participants = Store::participants(tx, state.id).await?;
+        let groups = Store::groups(tx).await?;
+        let plan = notify::plan(
+            &state,
+            &effects,
+            &Audience {
+                batch: &info,
+                members: &members,
+                participants: &participants,
+                groups: &groups,
+            },
+        );
+        Store::enqueue(tx, &plan.messages, now).await?;
+        Store::enqueue_posts(tx, &plan.posts, now).await?;
+        let invitation_out = effects.iter().any(|e| {
+            matches!(
+                e,
+                workflow::Effect::MeetingInvitation
+                    | workflow::Effect::MeetingChanged {
+                        cancelled: false,
+                        ..
+                    }
+            )
+        });
+        if invitation_out && let Some(meeting) = &state.meeting {
+            // Invitees who have not answered are reminded before the meeting.
+            let at = meeting.starts_at - self.config.rsvp_reminder_lead;
+            if at > now {
+                Store::set_timer(
+                    tx,
+                    &format!(
+                        "b{}:rsvp-reminder:s{}",
+                        state.id, state.meeting_changes.sequence
+                    ),
+                    Some(state.id),
+                    "rsvp_reminder",
+                    at,
+                )
+                .await?;
+            }
+        }
+        let (who, member) = actor_of(actor);
+        let entries: Vec<AuditEntry> = events
+            .iter()
+            .map(|e| AuditEntry {
+                channel: via.as_str(),
+                actor: who,
+                member,
+                telegram_user: None,
+                batch: Some(state.id),
+                action: e.name().into(),
+                detail: serde_json::to_value(e).unwrap_or_default(),
+            })
+            .collect();
+        Store::audit(tx, &entries, now).await?;
+        Ok(decisions)
+    }
+}

@@ -1,0 +1,281 @@
+//! What the scheduler asks of the application: digest timers, due
+//! timers (reminders, digests) and deadline alerts, each fired once.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::*;
+use crate::domain::MemberId;
+use crate::notify::{self, Audience};
+use crate::store::{AuditEntry, Store, Tx};
+use crate::workflow::{self, BatchStatus};
+
+impl App {
+    /// The cron schedule behind a digest timer's kind.
+    pub(super) fn schedule_of(&self, kind: &str) -> Option<String> {
+        match kind {
+            "digest_daily" => Some(self.config.digest_schedule.clone()),
+            "digest_weekly" => Some(self.config.weekly_schedule.clone()),
+            _ => None,
+        }
+    }
+
+    /// Sets the digest timers if none waits (at start-up): the next moment of
+    /// each schedule. A digest missed while the service was down fires once
+    /// at the next start, because its timer is still waiting then.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn ensure_digest_timers(&self) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        for kind in ["digest_daily", "digest_weekly"] {
+            if Store::timer_waiting(&mut tx, kind).await? {
+                continue;
+            }
+            let schedule = self.schedule_of(kind).unwrap_or_default();
+            if let Some(next) = self.config.next_on_schedule(&schedule, now) {
+                let key = format!("{kind}:{}", next.timestamp_millis());
+                Store::set_timer(&mut tx, &key, None, kind, next).await?;
+            }
+        }
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    /// What a digest shows: for the daily one, every running batch's open,
+    /// overdue and paused steps and unanswered invitations; for the weekly
+    /// one, the share of steps done within standard time, by step.
+    pub(super) async fn digest_context(
+        &self,
+        tx: &mut Tx,
+        kind: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(&'static str, serde_json::Value), AppError> {
+        if kind == "digest_weekly" {
+            let rows =
+                Store::steps_within_standard_time(tx, now - chrono::Duration::days(7)).await?;
+            let steps: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(step, done, within)| {
+                    let activity = self
+                        .procedure
+                        .step(crate::sop::StepNo(*step as u32))
+                        .map(|s| s.activity.clone())
+                        .unwrap_or_default();
+                    json!({"no": step, "activity": activity, "done": done, "within": within,
+                           "percent": if *done > 0 { within * 100 / done } else { 0 }})
+                })
+                .collect();
+            return Ok(("digest_weekly", json!({"steps": steps})));
+        }
+        let members = Store::members(tx).await?;
+        let name = |id: &MemberId| {
+            members
+                .iter()
+                .find(|m| m.id == *id)
+                .map_or_else(|| format!("#{id}"), |m| m.name.clone())
+        };
+        let mut batches = Vec::new();
+        for summary in Store::batches(tx).await? {
+            if summary.status != BatchStatus::Running {
+                continue;
+            }
+            let Some(state) = Store::load_state(tx, summary.info.id).await? else {
+                continue;
+            };
+            let steps: Vec<serde_json::Value> = state
+                .procedure
+                .steps
+                .iter()
+                .filter(|s| state.run(s.no).state == workflow::StepState::Active)
+                .map(|s| {
+                    let run = state.run(s.no);
+                    json!({
+                        "no": s.no.0,
+                        "activity": s.activity,
+                        "due_at": run.due_at.map(|d| d.to_rfc3339()),
+                        "overdue": run.pause.is_none() && run.due_at.is_some_and(|d| d < now),
+                        "paused": run.pause.as_ref().map(|p| p.reason.clone()),
+                        "acknowledged": run.acks.keys().map(name).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let invited = state
+                .procedure
+                .step_recording(crate::sop::RecordKind::Meeting)
+                .is_some_and(|s| state.run(s.no).state == workflow::StepState::Done);
+            let plenary = state
+                .procedure
+                .step_recording(crate::sop::RecordKind::Results);
+            let unanswered: Vec<String> = match plenary {
+                Some(p) if invited && !state.run(p.no).state.is_finished() => members
+                    .iter()
+                    .filter(|m| !m.roles.is_disjoint(&p.roles) && !state.rsvps.contains_key(&m.id))
+                    .map(|m| m.name.clone())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            batches.push(json!({
+                "id": summary.info.id.0,
+                "scheme": summary.info.scheme,
+                "steps": steps,
+                "unanswered": unanswered,
+            }));
+        }
+        Ok((
+            "digest_daily",
+            json!({"batches": batches, "date": now.to_rfc3339()}),
+        ))
+    }
+
+    /// Fires every timer that is due: each in its own transaction, once.
+    /// Returns how many fired.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn fire_due_timers(&self) -> Result<usize, AppError> {
+        let now = self.now();
+        let mut conn = self.conn().await?;
+        let timers = Store::due_timers(&mut conn, now).await?;
+        drop(conn);
+        let mut fired = 0;
+        for timer in timers {
+            let mut tx = self.store.begin().await?;
+            if !Store::fire_timer(&mut tx, timer.id, now).await? {
+                continue; // another process fired it
+            }
+            let mut sent = 0;
+            if let Some(schedule) = self.schedule_of(&timer.kind) {
+                let members = Store::members(&mut tx).await?;
+                let (template, context) = self.digest_context(&mut tx, &timer.kind, now).await?;
+                let messages = notify::digest(&members, &timer.key, template, &context);
+                sent = Store::enqueue(&mut tx, &messages, now).await?;
+                // The next one: the schedule's first moment after this one (or now).
+                if let Some(next) = self
+                    .config
+                    .next_on_schedule(&schedule, timer.due_at.max(now))
+                {
+                    let key = format!("{}:{}", timer.kind, next.timestamp_millis());
+                    Store::set_timer(&mut tx, &key, None, &timer.kind, next).await?;
+                }
+            }
+            if timer.kind == "rsvp_reminder"
+                && let Some(batch) = timer.batch
+                && let Some(state) = Store::load_state(&mut tx, batch).await?
+                && let Some(info) = Store::batch_info(&mut tx, batch).await?
+            {
+                let members = Store::members(&mut tx).await?;
+                let participants = Store::participants(&mut tx, batch).await?;
+                let messages = notify::rsvp_reminders(
+                    &state,
+                    &Audience {
+                        batch: &info,
+                        members: &members,
+                        participants: &participants,
+                        groups: &[],
+                    },
+                );
+                sent = Store::enqueue(&mut tx, &messages, now).await?;
+            }
+            Store::audit(
+                &mut tx,
+                &[AuditEntry {
+                    channel: Via::Scheduler.as_str(),
+                    actor: "system",
+                    member: None,
+                    telegram_user: None,
+                    batch: timer.batch,
+                    action: format!("{}_fired", timer.kind),
+                    detail: json!({"messages": sent, "due_at": timer.due_at}),
+                }],
+                now,
+            )
+            .await?;
+            tx.commit().await.map_err(anyhow::Error::from)?;
+            fired += 1;
+        }
+        if fired > 0 {
+            self.changed();
+        }
+        Ok(fired)
+    }
+
+    /// Sends every clock alert that is due (heads-ups, overdue alerts,
+    /// reminders), each once, and moves each clock to its next occasion.
+    /// Returns how many alerts went out.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn fire_due_alerts(&self) -> Result<usize, AppError> {
+        use crate::workflow::alerts::{ClockFace, after, due_occasion, next_alert_at};
+        let now = self.now();
+        let settings = self.config.alerts;
+        let calendar = &self.config.calendar;
+        let mut conn = self.conn().await?;
+        let clocks = Store::due_alerts(&mut conn, now).await?;
+        drop(conn);
+        let mut sent = 0;
+        for clock in clocks {
+            let face = ClockFace {
+                started_at: clock.started_at,
+                due_at: clock.due_at,
+                heads_up_sent: clock.heads_up_sent,
+                overdue_sent: clock.overdue_sent,
+            };
+            let occasion = due_occasion(&face, now, calendar, &settings);
+            let face = occasion.map_or(face, |o| after(&face, o));
+            let next = next_alert_at(&face, calendar, &settings).max(now);
+            let mut tx = self.store.begin().await?;
+            if !Store::advance_clock(&mut tx, &clock, face.heads_up_sent, face.overdue_sent, next)
+                .await?
+            {
+                continue; // another process handled it
+            }
+            if let Some(occasion) = occasion
+                && let Some(state) = Store::load_state(&mut tx, clock.batch).await?
+                && let Some(info) = Store::batch_info(&mut tx, clock.batch).await?
+            {
+                let members = Store::members(&mut tx).await?;
+                let participants = Store::participants(&mut tx, clock.batch).await?;
+                let late = calendar.minutes_between(clock.due_at, now).max(0);
+                let messages = notify::clock_alert(
+                    &state,
+                    &clock,
+                    occasion,
+                    late,
+                    &Audience {
+                        batch: &info,
+                        members: &members,
+                        participants: &participants,
+                        groups: &[],
+                    },
+                );
+                sent += Store::enqueue(&mut tx, &messages, now).await? as usize;
+                Store::audit(
+                    &mut tx,
+                    &[AuditEntry {
+                        channel: Via::Scheduler.as_str(),
+                        actor: "system",
+                        member: None,
+                        telegram_user: None,
+                        batch: Some(clock.batch),
+                        action: match occasion {
+                            workflow::alerts::Occasion::HeadsUp => "heads_up_sent".into(),
+                            workflow::alerts::Occasion::Overdue { n: 0 } => "overdue_alert_sent".into(),
+                            workflow::alerts::Occasion::Overdue { .. } => "overdue_reminder_sent".into(),
+                        },
+                        detail: json!({"step": clock.step.0, "participant": clock.participant.map(|p| p.0), "late_minutes": late}),
+                    }],
+                    now,
+                )
+                .await?;
+            }
+            tx.commit().await.map_err(anyhow::Error::from)?;
+        }
+        if sent > 0 {
+            self.changed();
+        }
+        Ok(sent)
+    }
+}

@@ -1,0 +1,448 @@
+//! Button presses: each is answered at once (answerCallbackQuery) and
+//! authorized again on the server; in a group only the plain marks.
+
+use chrono::Duration;
+use serde_json::{Value, json};
+use teloxide::prelude::*;
+
+use crate::app::{AppError, Via};
+use crate::domain::{BatchId, Competence, Member, TelegramUserId};
+use crate::telegram::callback::Button;
+use crate::telegram::conversation::Awaiting;
+use crate::workflow::{Actor, Command, Decision, Decree, HandoverStage, Meeting};
+
+use super::*;
+
+/// Participants per page of the K/BK keyboard: two buttons each, and a row
+/// to turn pages, within Telegram's 100 buttons.
+pub(super) const RESULTS_PAGE: usize = 40;
+
+pub(super) async fn on_callback(
+    bot: Bot,
+    update: Update,
+    query: CallbackQuery,
+    ctx: Ctx,
+) -> HandlerResult {
+    let update_id = i64::from(update.id.0);
+    let user = user_id(&query.from);
+    // The chat the button sat in, even when the message itself is too old
+    // to read; without a message (an inline button) the presser's own chat.
+    let message = query.message.as_ref();
+    let chat = message.map_or(user.0, |m| m.chat().id.0);
+    let private = message.is_none_or(|m| is_private(m.chat()));
+    let pressed_on = message.map(|m| format!("msg:{}:{}", m.chat().id.0, m.id().0));
+    let toast = |text: String, alert: bool| {
+        let bot = bot.clone();
+        let id = query.id.clone();
+        async move {
+            // An answer that fails (the query expired) changes nothing recorded.
+            let _ = bot
+                .answer_callback_query(id)
+                .text(crate::telegram::html::pop_up(&text))
+                .show_alert(alert)
+                .await;
+        }
+    };
+    let Some(member) = ctx.app.member_by_telegram(user).await? else {
+        ctx.app.stranger_refused(user, "button").await?;
+        toast(ctx.phrase("not_registered", json!({})), true).await;
+        ctx.app.mark_update_handled(update_id).await?;
+        return Ok(());
+    };
+    ctx.app.member_seen(member.id).await?;
+    let Some(button) = query.data.as_deref().and_then(|d| d.parse::<Button>().ok()) else {
+        toast(ctx.phrase("unknown_button", json!({})), true).await;
+        ctx.app.mark_update_handled(update_id).await?;
+        return Ok(());
+    };
+    let staff = actor(&member);
+    let press = Press {
+        ctx: &ctx,
+        user,
+        member: &member,
+        staff: &staff,
+        chat,
+        private,
+        update_id,
+        pressed_on,
+    };
+    let (text, alert) = match press.handle(button).await {
+        Ok(text) => (text, false),
+        Err(e) if e.is_users_to_fix() => (ctx.explain(&e), true),
+        Err(e) => {
+            tracing::error!(update = update_id, error = %format!("{e:#}"), "a button press failed");
+            (ctx.phrase("failure", json!({})), true)
+        }
+    };
+    toast(text, alert).await;
+    ctx.app.mark_update_handled(update_id).await?;
+    Ok(())
+}
+
+/// One button press by a registered member.
+pub(super) struct Press<'a> {
+    ctx: &'a BotContext,
+    user: TelegramUserId,
+    member: &'a Member,
+    staff: &'a Actor,
+    chat: i64,
+    private: bool,
+    update_id: i64,
+    /// The message the button sat on, as an edit target.
+    pressed_on: Option<String>,
+}
+
+impl Press<'_> {
+    async fn act(&self, batch: BatchId, commands: Vec<Command>) -> Result<Vec<Decision>, AppError> {
+        self.ctx
+            .app
+            .act(batch, self.staff, &commands, Via::Telegram)
+            .await
+    }
+
+    /// Checks that `command` would be accepted now, without recording it.
+    async fn check(&self, batch: BatchId, command: Command) -> Result<(), AppError> {
+        self.ctx.app.would_accept(batch, self.staff, &command).await
+    }
+
+    /// Starts a conversation and asks its first question.
+    async fn ask(&self, awaiting: Awaiting, context: Value) -> Result<String, AppError> {
+        let value = serde_json::to_value(&awaiting).unwrap_or_default();
+        self.ctx
+            .app
+            .set_conversation(self.user, self.chat, Some(&value))
+            .await?;
+        let text = self.ctx.phrase(awaiting.prompt(), context);
+        self.ctx
+            .say(
+                self.chat,
+                Some(self.member),
+                format!("u{}:ask", self.update_id),
+                "reply",
+                json!({"text": text}),
+                None,
+            )
+            .await?;
+        Ok(text)
+    }
+
+    fn phrase(&self, key: &str, context: Value) -> String {
+        self.ctx.phrase(key, context)
+    }
+
+    /// Refused unless the actor may enter what the step recording `kind` records.
+    async fn may_enter(
+        &self,
+        batch: BatchId,
+        kind: crate::sop::RecordKind,
+    ) -> Result<crate::workflow::BatchState, AppError> {
+        let (_, state, _) = self.ctx.app.batch(batch).await?;
+        crate::workflow::may_enter(&state, self.staff, kind).map_err(AppError::Refused)?;
+        Ok(state)
+    }
+
+    async fn handle(&self, button: Button) -> Result<String, AppError> {
+        // In a group only the plain marks are pressed; everything that asks
+        // a question or shows participants happens in the private chat.
+        if !matches!(
+            button,
+            Button::Acknowledge { .. } | Button::Done { .. } | Button::Attend { .. }
+        ) {
+            self.private_only()?;
+        }
+        match button {
+            Button::Acknowledge { batch, step } => {
+                let decisions = self.act(batch, vec![Command::Acknowledge { step }]).await?;
+                Ok(self.recorded(&decisions, "recorded_acknowledge", json!({"step": step.0})))
+            }
+            Button::Done { batch, step } => {
+                let decisions = self.act(batch, vec![Command::MarkDone { step }]).await?;
+                let completed = decisions.iter().flat_map(|d| &d.events).any(|e| {
+                    matches!(e, crate::workflow::Event::StepCompleted { step: s, .. } if *s == step)
+                });
+                let phrase = if completed {
+                    "recorded_done"
+                } else {
+                    "recorded_done_waiting"
+                };
+                Ok(self.recorded(&decisions, phrase, json!({"step": step.0})))
+            }
+            Button::Problem { batch, step } => {
+                self.check(
+                    batch,
+                    Command::ReportProblem {
+                        step,
+                        text: "?".into(),
+                    },
+                )
+                .await?;
+                self.ask(
+                    Awaiting::ProblemText { batch, step },
+                    json!({"step": step.0}),
+                )
+                .await
+            }
+            Button::Meeting { batch } => {
+                let probe = Meeting {
+                    starts_at: self.ctx.app.now() + Duration::days(1),
+                    place: "?".into(),
+                };
+                self.check(batch, Command::SetMeeting { meeting: probe })
+                    .await?;
+                self.ask(
+                    Awaiting::MeetingDate {
+                        batch,
+                        moving: false,
+                    },
+                    json!({}),
+                )
+                .await
+            }
+            Button::Attend { batch } => {
+                let decisions = self
+                    .act(
+                        batch,
+                        vec![Command::Rsvp {
+                            attend: true,
+                            reason: None,
+                        }],
+                    )
+                    .await?;
+                Ok(self.recorded(&decisions, "rsvp_attend", json!({})))
+            }
+            Button::Absent { batch } => {
+                self.check(
+                    batch,
+                    Command::Rsvp {
+                        attend: false,
+                        reason: Some("?".into()),
+                    },
+                )
+                .await?;
+                self.ask(Awaiting::AbsenceReason { batch }, json!({})).await
+            }
+            Button::Decree { batch } => {
+                let probe = Decree {
+                    number: "?".into(),
+                    date: self.ctx.app.now().date_naive(),
+                };
+                self.check(batch, Command::RecordDecree { decree: probe })
+                    .await?;
+                self.ask(Awaiting::DecreeNumber { batch }, json!({})).await
+            }
+            Button::Blanks { batch } => {
+                let state = self
+                    .may_enter(batch, crate::sop::RecordKind::BlankNumbers)
+                    .await?;
+                let waiting: Vec<_> = state
+                    .participants
+                    .values()
+                    .filter(|p| p.result == Some(Competence::Kompeten) && p.blank_number.is_none())
+                    .collect();
+                if let Some(first) = waiting.first() {
+                    self.check(
+                        batch,
+                        Command::RecordBlankNumber {
+                            participant: first.id,
+                            number: "?".into(),
+                        },
+                    )
+                    .await?;
+                }
+                self.ask(
+                    Awaiting::BlankNumbers { batch },
+                    json!({"count": waiting.len()}),
+                )
+                .await
+            }
+            Button::Results { batch } => {
+                self.may_enter(batch, crate::sop::RecordKind::Results)
+                    .await?;
+                self.show_results(batch, None, 1).await?;
+                let value =
+                    serde_json::to_value(Awaiting::ResultsFile { batch }).unwrap_or_default();
+                self.ctx
+                    .app
+                    .set_conversation(self.user, self.chat, Some(&value))
+                    .await?;
+                Ok(self.phrase("results_title", json!({"batch": batch.0})))
+            }
+            Button::ResultsPage { batch, page } => {
+                self.may_enter(batch, crate::sop::RecordKind::Results)
+                    .await?;
+                let (page, pages) = self
+                    .show_results(batch, self.pressed_on.clone(), page)
+                    .await?;
+                Ok(self.phrase("results_page", json!({"page": page, "pages": pages})))
+            }
+            Button::Verdict {
+                batch,
+                participant,
+                result,
+            } => {
+                self.private_only()?;
+                let decisions = self
+                    .act(
+                        batch,
+                        vec![Command::RecordResult {
+                            participant,
+                            result,
+                        }],
+                    )
+                    .await?;
+                let (_, state, _) = self.ctx.app.batch(batch).await?;
+                let index = state
+                    .participants
+                    .keys()
+                    .position(|p| *p == participant)
+                    .unwrap_or(0);
+                let page = u32::try_from(index / RESULTS_PAGE + 1).unwrap_or(1);
+                self.show_results(batch, self.pressed_on.clone(), page)
+                    .await?;
+                let name = state
+                    .participants
+                    .get(&participant)
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default();
+                Ok(self.recorded(
+                    &decisions,
+                    "verdict_set",
+                    json!({"name": name, "result": result.code()}),
+                ))
+            }
+            Button::Handovers { batch } => {
+                self.may_enter(batch, crate::sop::RecordKind::Receipts)
+                    .await?;
+                self.show_handovers(batch, None).await
+            }
+            Button::Start { batch } => {
+                let decision = self
+                    .ctx
+                    .app
+                    .start_batch(batch, self.staff, Via::Telegram)
+                    .await?;
+                Ok(self.recorded(&[decision], "batch_started", json!({"batch": batch.0})))
+            }
+            Button::Receipt { batch, participant } => {
+                self.private_only()?;
+                let decisions = self
+                    .act(batch, vec![Command::RecordReceipt { participant }])
+                    .await?;
+                self.show_handovers(batch, self.pressed_on.clone()).await?;
+                let (_, state, _) = self.ctx.app.batch(batch).await?;
+                let name = state
+                    .participants
+                    .get(&participant)
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default();
+                Ok(self.recorded(&decisions, "receipt_set", json!({"name": name})))
+            }
+        }
+    }
+
+    fn recorded(&self, decisions: &[Decision], phrase: &str, context: Value) -> String {
+        if decisions.iter().all(|d| d.events.is_empty()) {
+            self.phrase("already_recorded", json!({}))
+        } else {
+            self.phrase(phrase, context)
+        }
+    }
+
+    fn private_only(&self) -> Result<(), AppError> {
+        if self.private {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self.phrase("private_only", json!({}))))
+        }
+    }
+
+    /// Sends (or, after a press, edits) one page of the K/BK keyboard
+    /// ([`RESULTS_PAGE`] participants, within Telegram's 100 buttons);
+    /// returns the page shown and how many there are.
+    async fn show_results(
+        &self,
+        batch: BatchId,
+        edit: Option<String>,
+        page: u32,
+    ) -> Result<(usize, usize), AppError> {
+        let (_, state, _) = self.ctx.app.batch(batch).await?;
+        let pages = state.participants.len().div_ceil(RESULTS_PAGE).max(1);
+        let page = (page as usize).clamp(1, pages);
+        let offset = (page - 1) * RESULTS_PAGE;
+        let participants: Vec<Value> = state
+            .participants
+            .values()
+            .skip(offset)
+            .take(RESULTS_PAGE)
+            .map(
+                |p| json!({"id": p.id.0, "name": p.name, "result": p.result.map(Competence::code)}),
+            )
+            .collect();
+        let key = match &edit {
+            Some(_) => format!("u{}:results-edit", self.update_id),
+            None => format!("u{}:results", self.update_id),
+        };
+        self.ctx
+            .say(
+                self.chat,
+                Some(self.member),
+                key,
+                "results_keyboard",
+                json!({
+                    "batch": {"id": batch.0}, "participants": participants,
+                    "offset": offset, "page": page, "pages": pages,
+                }),
+                edit,
+            )
+            .await?;
+        Ok((page, pages))
+    }
+
+    /// Sends (or edits) the list of participants ready to collect, with a button each.
+    async fn show_handovers(
+        &self,
+        batch: BatchId,
+        edit: Option<String>,
+    ) -> Result<String, AppError> {
+        let (_, state, _) = self.ctx.app.batch(batch).await?;
+        let ready: Vec<Value> = state
+            .participants
+            .values()
+            .filter(|p| {
+                matches!(
+                    p.handover.stage(),
+                    HandoverStage::Ready | HandoverStage::Open
+                )
+            })
+            .map(|p| json!({"id": p.id.0, "name": p.name}))
+            .collect();
+        let received = state
+            .participants
+            .values()
+            .filter(|p| p.handover.stage() == HandoverStage::Received)
+            .count();
+        let key = match &edit {
+            Some(_) => format!("u{}:handovers-edit", self.update_id),
+            None => format!("u{}:handovers", self.update_id),
+        };
+        let empty = ready.is_empty();
+        self.ctx
+            .say(
+                self.chat,
+                Some(self.member),
+                key,
+                "handover_list",
+                json!({"batch": {"id": batch.0}, "ready": ready, "received": received, "total": state.participants.len()}),
+                edit,
+            )
+            .await?;
+        Ok(self.phrase(
+            if empty {
+                "nobody_ready"
+            } else {
+                "handovers_title"
+            },
+            json!({"batch": batch.0}),
+        ))
+    }
+}

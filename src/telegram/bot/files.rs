@@ -1,0 +1,183 @@
+//! Documents sent to the bot in a conversation: participant lists, results
+//! and blank-number files, downloaded within bounds and read all or nothing.
+
+use serde_json::json;
+use teloxide::prelude::*;
+use teloxide::types::User;
+
+use crate::app::{AppError, Via};
+use crate::telegram::conversation::Awaiting;
+
+use super::*;
+
+/// What a document sent in a conversation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FileKind {
+    Participants,
+    Results,
+    BlankNumbers,
+}
+
+/// The largest file the bot reads.
+pub(super) const MAX_FILE_BYTES: u32 = 5 * 1024 * 1024;
+
+/// A document sent to the bot: a results file, when the sender is in the
+/// results conversation, in a private chat.
+pub(super) async fn document_sent(
+    bot: &Bot,
+    ctx: &BotContext,
+    msg: &Message,
+    from: &User,
+    document: &teloxide::types::Document,
+    update_id: i64,
+) -> HandlerResult {
+    let chat = msg.chat.id.0;
+    let user = user_id(from);
+    let key = |what: &str| format!("u{update_id}:{what}");
+    let Some(member) = ctx.app.member_by_telegram(user).await? else {
+        if ctx.app.stranger_refused(user, "document").await? {
+            ctx.say_phrase(chat, None, key("stranger"), "not_registered", json!({}))
+                .await?;
+        }
+        return Ok(());
+    };
+    let awaiting = match ctx.app.conversation(user, chat).await? {
+        Some(state) => serde_json::from_value::<Awaiting>(state).ok(),
+        None => None,
+    };
+    let (batch, kind) = match awaiting {
+        Some(Awaiting::ResultsFile { batch }) => (batch, FileKind::Results),
+        Some(Awaiting::ParticipantsFile { batch }) => (batch, FileKind::Participants),
+        Some(Awaiting::BlankNumbers { batch }) => (batch, FileKind::BlankNumbers),
+        _ => {
+            ctx.say_phrase(
+                chat,
+                Some(&member),
+                key("file"),
+                "file_unexpected",
+                json!({}),
+            )
+            .await?;
+            return Ok(());
+        }
+    };
+    if !is_private(&msg.chat) {
+        ctx.say_phrase(chat, Some(&member), key("file"), "private_only", json!({}))
+            .await?;
+        return Ok(());
+    }
+    if document.file.size > MAX_FILE_BYTES {
+        ctx.say_phrase(
+            chat,
+            Some(&member),
+            key("file"),
+            "file_too_large",
+            json!({}),
+        )
+        .await?;
+        return Ok(());
+    }
+    let bytes = match download(bot, document).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            // The file was larger than it said: refused like a large one.
+            ctx.say_phrase(
+                chat,
+                Some(&member),
+                key("file"),
+                "file_too_large",
+                json!({}),
+            )
+            .await?;
+            return Ok(());
+        }
+        Err(e) => {
+            let e =
+                crate::limits::clip(&crate::logging::redact(&e), crate::limits::MAX_LOGGED_ERROR);
+            tracing::error!(error = %e, "cannot download a document from Telegram");
+            ctx.say_phrase(chat, Some(&member), key("file"), "failure", json!({}))
+                .await?;
+            return Ok(());
+        }
+    };
+    let who = actor(&member);
+    let outcome = match kind {
+        FileKind::Participants => {
+            ctx.app
+                .import_participants(batch, &bytes, &who, Via::Telegram)
+                .await
+        }
+        FileKind::Results => {
+            ctx.app
+                .record_results_file(batch, &who, &bytes, Via::Telegram)
+                .await
+        }
+        FileKind::BlankNumbers => {
+            ctx.app
+                .record_blank_numbers_file(batch, &who, &bytes, Via::Telegram)
+                .await
+        }
+    };
+    let text = match outcome {
+        Ok(count) if kind == FileKind::Participants => {
+            ctx.app.set_conversation(user, chat, None).await?;
+            let context = json!({"batch": {"id": batch.0}, "count": count});
+            ctx.say(
+                chat,
+                Some(&member),
+                key("file"),
+                "batch_ready",
+                context,
+                None,
+            )
+            .await?;
+            return Ok(());
+        }
+        Ok(count) => {
+            ctx.app.set_conversation(user, chat, None).await?;
+            let phrase = if kind == FileKind::Results {
+                "results_file_set"
+            } else {
+                "blanks_file_set"
+            };
+            ctx.phrase(phrase, json!({"count": count}))
+        }
+        Err(AppError::List(e)) => ctx.app.templates.list_error(ctx.lang, &e),
+        Err(e) if e.is_users_to_fix() => ctx.explain(&e),
+        Err(e) => return Err(e.into()),
+    };
+    ctx.say(
+        chat,
+        Some(&member),
+        key("file"),
+        "reply",
+        json!({ "text": text }),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Downloads a document sent to the bot, reading at most [`MAX_FILE_BYTES`]
+/// whatever size it claimed; `None` when it is larger.
+pub(super) async fn download(
+    bot: &Bot,
+    document: &teloxide::types::Document,
+) -> Result<Option<Vec<u8>>, String> {
+    use futures_util::StreamExt;
+    use teloxide::net::Download;
+    let file = bot
+        .get_file(document.file.id.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut stream = bot.download_file_stream(&file.path);
+    let mut bytes: Vec<u8> = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| e.to_string())?;
+        if bytes.len() + chunk.len() > MAX_FILE_BYTES as usize {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(bytes))
+}
