@@ -29,8 +29,8 @@ use sertibot::app::{App, Via};
 use sertibot::clock::SystemClock;
 use sertibot::config::Config;
 use sertibot::domain::{BatchId, Competence, Role, RoleSet, TelegramUserId};
+use sertibot::service::Service;
 use sertibot::sop::StepNo;
-use sertibot::telegram::service::Service;
 use sertibot::workflow::{Actor, Command, Decree, Meeting, Staff};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sertibot");

@@ -29,6 +29,8 @@ pub mod mail;
 pub mod notify;
 pub mod outbox;
 pub mod participants;
+pub mod scheduler;
+pub mod service;
 pub mod simulate;
 pub mod sop;
 pub mod store;

@@ -360,7 +360,7 @@ async fn handled_update_ids_are_forgotten_after_their_retention() {
         .await
         .unwrap();
     Store::claim_update(&mut conn, 2, now).await.unwrap();
-    let before = now - sertibot::telegram::service::HANDLED_UPDATES_KEPT;
+    let before = now - sertibot::service::HANDLED_UPDATES_KEPT;
     assert_eq!(
         Store::prune_handled_updates(&mut conn, before)
             .await

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::Failure;
 use crate::app::App;
 use crate::clock::{Clock, SystemClock};
-use crate::telegram::service::Service;
+use crate::service::Service;
 
 pub async fn run(app: App) -> Result<ExitCode, Failure> {
     // One service per database, for as long as this one runs.

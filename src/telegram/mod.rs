@@ -10,7 +10,7 @@ pub mod delivery;
 pub mod groups;
 pub mod html;
 pub mod keyboards;
-pub mod service;
+pub mod polling;
 
 use secrecy::ExposeSecret;
 use teloxide::prelude::*;

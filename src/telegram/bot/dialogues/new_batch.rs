@@ -1,0 +1,63 @@
+//! `/batchbaru`: a new batch's scheme, the assessment's date and its place;
+//! then the participant list is awaited as a file.
+
+use chrono::NaiveDate;
+use serde_json::json;
+
+use super::{Dialogue, actor};
+use crate::app::{AppError, Via};
+use crate::telegram::conversation::{Awaiting, read_date};
+
+/// The certification scheme.
+pub(super) async fn scheme(d: &Dialogue<'_>, text: &str) -> Result<(), AppError> {
+    let scheme = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if scheme.is_empty() || scheme.starts_with('/') {
+        return d.say("ask_scheme", "ask", json!({})).await;
+    }
+    d.next(Awaiting::NewBatchDate { scheme }).await
+}
+
+/// The assessment's date: not in the future.
+pub(super) async fn date(d: &Dialogue<'_>, scheme: String, text: &str) -> Result<(), AppError> {
+    let tz = d.ctx.app.config.calendar.tz;
+    match read_date(text) {
+        Some(date) if date > d.ctx.app.now().with_timezone(&tz).date_naive() => {
+            d.say("future_date", "bad", json!({})).await
+        }
+        Some(date) => d.next(Awaiting::NewBatchPlace { scheme, date }).await,
+        None => d.say("bad_date", "bad", json!({})).await,
+    }
+}
+
+/// The place of assessment ("-" for none): the batch is created.
+pub(super) async fn place(
+    d: &Dialogue<'_>,
+    scheme: String,
+    date: NaiveDate,
+    text: &str,
+) -> Result<(), AppError> {
+    let place = Some(text.trim()).filter(|p| !p.is_empty() && *p != "-");
+    let created = d
+        .ctx
+        .app
+        .create_batch(&scheme, date, place, &actor(d.member), Via::Telegram)
+        .await;
+    match created {
+        Ok(batch) => d.next(Awaiting::ParticipantsFile { batch }).await,
+        Err(e) if e.is_users_to_fix() => {
+            d.done().await?;
+            let text = d.ctx.explain(&e);
+            d.ctx
+                .say(
+                    d.chat,
+                    Some(d.member),
+                    d.key("refused"),
+                    "reply",
+                    json!({ "text": text }),
+                    None,
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    }
+}
