@@ -1,0 +1,435 @@
+//! One send: renders a row, sends or edits it, and records the outcome —
+//! sent, retried later (with backoff, or after Telegram's retry_after),
+//! given up and reported, the member marked unreachable (email takes
+//! over), or the group forgotten.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use teloxide::prelude::*;
+use teloxide::types::{MessageId, ParseMode};
+use teloxide::{ApiError, RequestError};
+use tokio::time::Instant;
+
+use super::keyboards;
+use super::limiter::IN_TRANSIT;
+use super::{CLAIM_FOR, MAX_ATTEMPTS, MAX_TEXT, html_to_text, split};
+use crate::clock::Clock;
+use crate::domain::{Lang, Member};
+use crate::notify::{Channel, Outgoing};
+pub use crate::outbox::Progress;
+use crate::outbox::backoff;
+use crate::store::{OutboxRow, Store};
+use crate::templates::Templates;
+
+/// Why a send failed, as far as what to do next.
+pub(super) enum Failure {
+    /// Try again later; `after` is Telegram's retry_after when it gave one.
+    Retry {
+        after: Option<Duration>,
+        why: String,
+    },
+    /// The group moved to a new chat id.
+    Migrated(i64),
+    /// The member cannot be reached (blocked, never started, deleted).
+    Unreachable(String),
+    /// This message can never be sent (bad content).
+    Permanent(String),
+}
+
+/// What a send needs, shared by the worker and its send tasks.
+pub(super) struct Sender {
+    pub(super) store: Store,
+    pub(super) bot: Bot,
+    pub(super) templates: Arc<Templates>,
+    pub(super) lang: Lang,
+    pub(super) clock: Arc<dyn Clock>,
+    /// The later parts of long messages, sent by the tasks, for the
+    /// worker's limiter: (chat, when).
+    pub(super) later_parts: std::sync::Mutex<Vec<(i64, Instant)>>,
+}
+
+impl Sender {
+    /// Sends (or edits) one row and records the outcome; how long Telegram
+    /// asked to leave the chat alone, if it did.
+    pub(super) async fn send(
+        &self,
+        row: &OutboxRow,
+        chat: i64,
+        member: Option<&Member>,
+        members: &[Member],
+    ) -> anyhow::Result<(Progress, Option<Duration>)> {
+        let now = self.clock.now();
+        {
+            // Only the sender holding the row's claim sends it.
+            let mut conn = self.store.write().await?;
+            let until = now + CLAIM_FOR;
+            if !Store::claim_message(&mut conn, row.id, self.store.instance(), until, now).await? {
+                return Ok((Progress::Deferred(row.key.clone()), None));
+            }
+        }
+        let text =
+            match self
+                .templates
+                .render(self.lang, &format!("{}.html", row.template), &row.context)
+            {
+                Ok(text) => text,
+                Err(e) => {
+                    let reason = format!("template {}: {e}", row.template);
+                    return Ok((self.give_up(row, member, &reason).await?, None));
+                }
+            };
+        let keyboard =
+            keyboards::for_message(&self.templates, self.lang, &row.template, &row.context);
+        let outcome = match &row.edit_of {
+            Some(original) => self.edit(original, &text, keyboard).await,
+            None => self.post(chat, &text, keyboard).await,
+        };
+        let mut conn = self.store.write().await?;
+        let progress = match outcome {
+            Ok(Some(message_id)) => {
+                Store::save_telegram_message(&mut conn, &row.key, chat, message_id, now).await?;
+                Store::mark_sent(&mut conn, row.id, now).await?;
+                Progress::Sent(row.key.clone())
+            }
+            Ok(None) => {
+                Store::mark_sent(&mut conn, row.id, now).await?;
+                Progress::Sent(row.key.clone())
+            }
+            Err(Failure::Retry { after, why }) => {
+                let why = self.redact(&why);
+                // A 429 holds the whole chat back for retry_after (a physical
+                // wait, kept by the worker's limiter); other failures back
+                // off per row.
+                if after.is_none() && row.attempts + 1 >= MAX_ATTEMPTS {
+                    drop(conn);
+                    return Ok((self.give_up(row, member, &why).await?, None));
+                }
+                let delay = after.map_or_else(|| backoff(row.attempts), |_| Duration::ZERO);
+                let at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+                Store::mark_retry(&mut conn, row.id, at, &why, after.is_none()).await?;
+                tracing::warn!(key = %row.key, error = %why, "telegram send will be retried");
+                return Ok((Progress::Deferred(row.key.clone()), after));
+            }
+            Err(Failure::Migrated(to)) => {
+                Store::migrate_chat(&mut conn, chat, to).await?;
+                Store::mark_retry(
+                    &mut conn,
+                    row.id,
+                    now,
+                    "the group moved to a new chat id",
+                    false,
+                )
+                .await?;
+                Progress::Deferred(row.key.clone())
+            }
+            Err(Failure::Unreachable(reason)) if chat < 0 => {
+                drop(conn);
+                self.forget_group(row, chat, &reason).await?
+            }
+            Err(Failure::Unreachable(reason)) => {
+                drop(conn);
+                match member {
+                    Some(m) if row.chat_id.is_none() => {
+                        self.mark_unreachable(m, members, &reason).await?;
+                        self.fall_back(row, m, &reason).await?
+                    }
+                    _ => self.give_up(row, member, &reason).await?,
+                }
+            }
+            Err(Failure::Permanent(reason)) => {
+                drop(conn);
+                let reason = self.redact(&reason);
+                self.give_up(row, member, &reason).await?
+            }
+        };
+        Ok((progress, None))
+    }
+
+    /// Sends a text, split at line ends when longer than Telegram takes; the
+    /// keyboard goes under the last part. Returns the last part's message id.
+    pub(super) async fn post(
+        &self,
+        chat: i64,
+        text: &str,
+        keyboard: Option<teloxide::types::InlineKeyboardMarkup>,
+    ) -> Result<Option<i64>, Failure> {
+        let parts = split(text, MAX_TEXT);
+        let mut last = None;
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                // One message a second to a chat, parts too.
+                tokio::time::sleep(Duration::from_secs(1) + IN_TRANSIT).await;
+                if let Ok(mut later) = self.later_parts.lock() {
+                    later.push((chat, Instant::now()));
+                }
+            }
+            let mut request = self
+                .bot
+                .send_message(ChatId(chat), part.clone())
+                .parse_mode(ParseMode::Html);
+            if i + 1 == parts.len()
+                && let Some(k) = &keyboard
+            {
+                request = request.reply_markup(k.clone());
+            }
+            let message = request.await.map_err(classify)?;
+            last = Some(i64::from(message.id.0));
+        }
+        Ok(last)
+    }
+
+    pub(super) async fn edit(
+        &self,
+        original: &str,
+        text: &str,
+        keyboard: Option<teloxide::types::InlineKeyboardMarkup>,
+    ) -> Result<Option<i64>, Failure> {
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| Failure::Retry {
+                after: None,
+                why: e.to_string(),
+            })?;
+        // "msg:<chat>:<message>" edits a message the bot did not send from
+        // the outbox (the one a button was pressed on); other keys name an outbox row.
+        let direct = original.strip_prefix("msg:").and_then(|rest| {
+            let (chat, message) = rest.split_once(':')?;
+            Some((chat.parse().ok()?, message.parse().ok()?))
+        });
+        let found = match direct {
+            Some(found) => Some(found),
+            None => Store::telegram_message(&mut conn, original)
+                .await
+                .map_err(|e| Failure::Retry {
+                    after: None,
+                    why: e.to_string(),
+                })?,
+        };
+        drop(conn);
+        // The original was never sent (it failed for good): nothing to edit.
+        let Some((chat, message)) = found else {
+            return Ok(None);
+        };
+        // An edit is one message: shortened at a boundary, with a note.
+        let note = self
+            .templates
+            .phrase(self.lang, "edit_shortened", json!({}));
+        let text = crate::telegram::html::shorten(text, MAX_TEXT, &note);
+        let mut request = self
+            .bot
+            .edit_message_text(ChatId(chat), MessageId(message as i32), text)
+            .parse_mode(ParseMode::Html);
+        request = match keyboard {
+            Some(k) => request.reply_markup(k),
+            None => request.reply_markup(teloxide::types::InlineKeyboardMarkup::default()),
+        };
+        match request.await {
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(None),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// Marks the member unreachable and, the first time, tells Ketua LSP and Kabag Sertifikasi.
+    pub(super) async fn mark_unreachable(
+        &self,
+        member: &Member,
+        members: &[Member],
+        reason: &str,
+    ) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if Store::mark_unreachable(&mut tx, member.id, now).await? {
+            let notices = crate::notify::member_unreachable(members, member, reason, now);
+            Store::enqueue(&mut tx, &notices, now).await?;
+        }
+        tx.commit().await?;
+        tracing::warn!(member = %member.id, reason, "member unreachable in Telegram");
+        Ok(())
+    }
+
+    /// Sends a member's message by email instead (if they have one), and closes the row.
+    pub(super) async fn fall_back(
+        &self,
+        row: &OutboxRow,
+        member: &Member,
+        reason: &str,
+    ) -> anyhow::Result<Progress> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if let Some(email) = &member.email {
+            let text = self
+                .templates
+                .render(self.lang, &format!("{}.html", row.template), &row.context)
+                .map(|html| html_to_text(&html))
+                .unwrap_or_default();
+            let fallback = Outgoing {
+                key: format!("{}:fallback-email", row.key),
+                channel: Channel::Email,
+                batch: None,
+                member: Some(member.id),
+                participant: None,
+                address: Some(email.as_str().to_string()),
+                template: "staff_fallback".into(),
+                context: json!({ "recipient": member.name, "text": text }),
+                edit_of: None,
+                chat: None,
+            };
+            Store::enqueue(&mut tx, &[fallback], now).await?;
+            Store::mark_failed(
+                &mut tx,
+                row.id,
+                &format!("{reason}; sent by email instead"),
+                now,
+            )
+            .await?;
+        } else {
+            Store::mark_failed(&mut tx, row.id, reason, now).await?;
+        }
+        tx.commit().await?;
+        Ok(Progress::Failed(row.key.clone()))
+    }
+
+    /// The bot is no longer in a group (kicked, the group deleted): the
+    /// group is forgotten, with whatever else waited for it, said once in
+    /// the log and the audit log, and nobody is told of each lost message.
+    pub(super) async fn forget_group(
+        &self,
+        row: &OutboxRow,
+        chat: i64,
+        reason: &str,
+    ) -> anyhow::Result<Progress> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        Store::mark_failed(&mut tx, row.id, reason, now).await?;
+        if Store::remove_group(&mut tx, chat, now).await? {
+            Store::audit(
+                &mut tx,
+                &[crate::store::AuditEntry {
+                    channel: "telegram",
+                    actor: "system",
+                    member: None,
+                    telegram_user: None,
+                    batch: None,
+                    action: "group_forgotten".into(),
+                    detail: json!({ "chat": chat, "why": reason }),
+                }],
+                now,
+            )
+            .await?;
+            tracing::warn!(
+                chat,
+                reason,
+                "the bot is no longer in a group; the group is forgotten"
+            );
+        }
+        tx.commit().await?;
+        Ok(Progress::Failed(row.key.clone()))
+    }
+
+    /// Gives a row up for good and tells Kabag Sertifikasi and Ketua LSP.
+    pub(super) async fn give_up(
+        &self,
+        row: &OutboxRow,
+        member: Option<&Member>,
+        reason: &str,
+    ) -> anyhow::Result<Progress> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        Store::mark_failed(&mut tx, row.id, reason, now).await?;
+        let is_report = matches!(
+            row.template.as_str(),
+            "delivery_failed" | "member_unreachable"
+        );
+        if !is_report && row.edit_of.is_none() {
+            let members = Store::members(&mut tx).await?;
+            let context = json!({
+                "channel": "telegram",
+                "recipient": member.map(|m| m.name.clone()).unwrap_or_default(),
+                "address": "",
+                "what": row.template,
+                "reason": reason,
+            });
+            let reports =
+                crate::notify::delivery_failed(&members, &row.key, member.map(|m| m.id), context);
+            Store::enqueue(&mut tx, &reports, now).await?;
+        }
+        tx.commit().await?;
+        tracing::error!(key = %row.key, reason, "telegram message given up");
+        Ok(Progress::Failed(row.key.clone()))
+    }
+
+    pub(super) fn redact(&self, text: &str) -> String {
+        crate::telegram::redact(text, self.bot.token())
+    }
+}
+
+/// What a failed request means for its row. Every text it keeps of the
+/// error is cut to [`crate::limits::MAX_LOGGED_ERROR`]: an answer may be
+/// huge, and the text is logged and stored.
+pub(super) fn classify(error: RequestError) -> Failure {
+    let clip = |text: String| crate::limits::clip(&text, crate::limits::MAX_LOGGED_ERROR);
+    match classify_whole(error) {
+        Failure::Retry { after, why } => Failure::Retry {
+            after,
+            why: clip(why),
+        },
+        Failure::Unreachable(why) => Failure::Unreachable(clip(why)),
+        Failure::Permanent(why) => Failure::Permanent(clip(why)),
+        migrated @ Failure::Migrated(_) => migrated,
+    }
+}
+
+pub(super) fn classify_whole(error: RequestError) -> Failure {
+    match error {
+        RequestError::RetryAfter(seconds) => Failure::Retry {
+            after: Some(seconds.duration()),
+            why: format!("Telegram asked to wait {} s (429)", seconds.seconds()),
+        },
+        RequestError::MigrateToChatId(to) => Failure::Migrated(to.0),
+        RequestError::Api(
+            e @ (ApiError::BotBlocked
+            | ApiError::ChatNotFound
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::BotKickedFromChannel
+            | ApiError::GroupDeactivated),
+        ) => Failure::Unreachable(e.to_string()),
+        // Wordings teloxide does not know, among them a basic group's
+        // "Forbidden: bot was kicked from the group chat".
+        RequestError::Api(ApiError::Unknown(description)) if gone_for_good(&description) => {
+            Failure::Unreachable(description)
+        }
+        RequestError::Api(ApiError::Unknown(description)) => Failure::Retry {
+            after: None,
+            why: format!("Telegram answered: {description}"),
+        },
+        RequestError::Api(e) => Failure::Permanent(e.to_string()),
+        other => Failure::Retry {
+            after: None,
+            why: other.to_string(),
+        },
+    }
+}
+
+/// Whether Telegram's description says the chat will never take a message again.
+pub(super) fn gone_for_good(description: &str) -> bool {
+    let d = description.to_lowercase();
+    [
+        "bot was kicked",
+        "bot is not a member",
+        "group chat was deleted",
+        "chat was deleted",
+        "bot was blocked",
+        "user is deactivated",
+    ]
+    .iter()
+    .any(|w| d.contains(w))
+}
