@@ -133,6 +133,7 @@ impl Service {
             Polling::start(self.app.clone(), self.bot.clone(), self.poll_timeout).await;
 
         let why = tokio::select! {
+            biased;
             () = shutdown => Stop::Asked,
             _ = gone.wait_for(|g| *g) => Stop::DatabaseGone,
             () = polling.ended() => Stop::Ended("telegram polling"),
@@ -202,6 +203,8 @@ async fn maintain(app: Arc<App>, mut stop: watch::Receiver<bool>, gone: watch::S
         if !app.store.still_on_disk() {
             tracing::error!(database = %app.config.database.display(), "the database file was deleted or replaced");
             let _ = gone.send(true);
+            // Not an end of its own: the service stops for the lost file.
+            let _ = stop.changed().await;
             return;
         }
         match app.store.checkpoint().await {

@@ -1,0 +1,158 @@
+//! Participants' emails: their own result, the handover notice, the
+//! receipt confirmation.
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::domain::{Competence, Participant, ParticipantId};
+use crate::sop::RecordKind;
+use crate::workflow::BatchState;
+
+/// A participant's own result (K or BK), by email.
+pub(super) fn result_notice(
+    state: &BatchState,
+    audience: &Audience<'_>,
+    plan: &mut Plan,
+    participant: ParticipantId,
+) {
+    let b = state.id.0;
+    let batch = batch_view(audience.batch);
+    let Some((p, result)) = participant_with_result(state, audience, participant) else {
+        return;
+    };
+    let template = match result {
+        Competence::Kompeten => "result_k",
+        Competence::BelumKompeten => "result_bk",
+    };
+    plan.messages.push(to_participant(
+            state,
+            p,
+            format!("b{b}:result:p{}", p.id),
+            template,
+            json!({
+                "batch": batch,
+                "participant": participant_view(p),
+                "result": result.code(),
+                "decree": state.decree.as_ref().map(|d| json!({"number": d.number, "date": d.date.to_string()})),
+                "working_days_until_ready": working_days_until_ready(state, result),
+            }),
+        ));
+}
+
+/// A participant's document is ready to collect, by email.
+pub(super) fn handover_notice(
+    state: &BatchState,
+    audience: &Audience<'_>,
+    plan: &mut Plan,
+    participant: ParticipantId,
+) {
+    let b = state.id.0;
+    let batch = batch_view(audience.batch);
+    let Some((p, result)) = participant_with_result(state, audience, participant) else {
+        return;
+    };
+    plan.messages.push(to_participant(
+        state,
+        p,
+        format!("b{b}:handover:p{}", p.id),
+        "handover_notice",
+        json!({
+            "batch": batch,
+            "participant": participant_view(p),
+            "result": result.code(),
+        }),
+    ));
+}
+
+/// A participant's receipt was recorded, by email.
+pub(super) fn receipt(
+    state: &BatchState,
+    audience: &Audience<'_>,
+    plan: &mut Plan,
+    participant: ParticipantId,
+) {
+    let b = state.id.0;
+    let batch = batch_view(audience.batch);
+    let Some((p, result)) = participant_with_result(state, audience, participant) else {
+        return;
+    };
+    let received_at = state
+        .participants
+        .get(&participant)
+        .and_then(|s| s.handover.received_at);
+    plan.messages.push(to_participant(
+        state,
+        p,
+        format!("b{b}:receipt:p{}", p.id),
+        "receipt_confirmation",
+        json!({
+            "batch": batch,
+            "participant": participant_view(p),
+            "result": result.code(),
+            "received_at": received_at.map(when),
+        }),
+    ));
+}
+
+/// Roughly how many working days, by the SOP's standard times, until a
+/// participant with `result` can collect their document: the steps after
+/// the decree that concern them, before the handover.
+pub(super) fn working_days_until_ready(state: &BatchState, result: Competence) -> i64 {
+    use crate::sop::TimeUnit;
+    const DAY: i64 = 8 * 60;
+    let Some(decree) = state.procedure.step_recording(RecordKind::Decree) else {
+        return 1;
+    };
+    let minutes: i64 = state
+        .procedure
+        .steps
+        .iter()
+        .filter(|s| !s.per_participant)
+        .filter(|s| s.applies != crate::sop::Applies::Always && s.applies.concerns(result))
+        .filter(|s| s.no > decree.no)
+        .map(|s| {
+            let n = i64::from(s.standard_time.amount);
+            match s.standard_time.unit {
+                TimeUnit::Minute => n,
+                TimeUnit::Hour => n * 60,
+                TimeUnit::Day => n * DAY,
+                TimeUnit::Week => n * 5 * DAY,
+            }
+        })
+        .sum();
+    ((minutes + DAY - 1) / DAY).max(1)
+}
+
+pub(super) fn participant_with_result<'a>(
+    state: &BatchState,
+    audience: &'a Audience<'_>,
+    id: ParticipantId,
+) -> Option<(&'a Participant, Competence)> {
+    let result = state.participants.get(&id)?.result?;
+    Some((audience.participants.get(&id)?, result))
+}
+
+pub(super) fn participant_view(p: &Participant) -> Value {
+    json!({"name": p.name, "registration_no": p.registration_no})
+}
+
+pub(super) fn to_participant(
+    state: &BatchState,
+    p: &Participant,
+    key: String,
+    template: &str,
+    context: Value,
+) -> Outgoing {
+    Outgoing {
+        key,
+        channel: Channel::Email,
+        batch: Some(state.id),
+        member: None,
+        participant: Some(p.id),
+        address: Some(p.email.as_str().to_string()),
+        template: template.into(),
+        context,
+        edit_of: None,
+        chat: None,
+    }
+}
