@@ -1706,3 +1706,85 @@ async fn every_button_press_is_answered_within_a_second() {
     }
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_whose_effects_were_committed_before_a_crash_changes_nothing_again() {
+    use sertibot::workflow::Command;
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+    let batch = batch_of_five(&app).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    press(fake, ADMINISTRASI, &format!("1|p|{batch}|1")).await;
+    last_text(fake, ADMINISTRASI, "kendala").await;
+    running.stop().await;
+    let siti = staff_named(&app, "Siti Rahmawati").await;
+    let counts = || async {
+        let mut conn = app.store.pool().acquire().await.unwrap();
+        let counts: (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM problems), (SELECT COUNT(*) FROM audit_log WHERE action = 'step_paused')",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        counts
+    };
+
+    // While the service is down, Siti types her problem; the service had
+    // committed its effects and died before saying the update was handled
+    // (emulated: the effects, claimed by the update's id).
+    let problem = fake.write(ADMINISTRASI, ADMINISTRASI, "Printer di ruang LSP rusak");
+    let report = Command::ReportProblem {
+        step: sertibot::sop::StepNo(1),
+        text: "Printer di ruang LSP rusak".into(),
+    };
+    app.act(batch, &siti, &[report], Via::Update(problem))
+        .await
+        .unwrap();
+    // Restarted, the service is handed the update again: nothing twice.
+    // (Her chat's updates are handled in order: the answer to /tugas
+    // comes after the one handed over again.)
+    let before = fake.sent_to(ADMINISTRASI).len();
+    let running = world.start().await;
+    fake.write(ADMINISTRASI, ADMINISTRASI, "/tugas");
+    fake.until("the answer to /tugas", |f| {
+        f.sent_to(ADMINISTRASI)
+            .iter()
+            .skip(before)
+            .any(|(_, t, _)| t.contains("Langkah 1"))
+    })
+    .await;
+    last_text(fake, KETUA, "Printer di ruang LSP rusak").await;
+    assert_eq!(counts().await, (1, 0), "one problem recorded");
+    running.stop().await;
+
+    // The same for a typed command: a pause.
+    let before = fake.sent_to(ADMINISTRASI).len();
+    let pause = fake.write(
+        ADMINISTRASI,
+        ADMINISTRASI,
+        &format!("/jeda {batch} 1 menunggu tinta"),
+    );
+    let hold = Command::PauseStep {
+        step: sertibot::sop::StepNo(1),
+        reason: "menunggu tinta".into(),
+    };
+    app.act(batch, &siti, &[hold], Via::Update(pause))
+        .await
+        .unwrap();
+    let running = world.start().await;
+    fake.write(ADMINISTRASI, ADMINISTRASI, "/tugas");
+    fake.until("the answer to /tugas", |f| {
+        f.sent_to(ADMINISTRASI)
+            .iter()
+            .skip(before)
+            .any(|(_, t, _)| t.contains("Langkah 1"))
+    })
+    .await;
+    assert_eq!(counts().await, (1, 1), "one pause recorded");
+    running.stop().await;
+}

@@ -12,27 +12,21 @@ use crate::store::{AuditEntry, Store, Tx};
 use crate::workflow::{self, Actor, BatchState, Command, Decision};
 
 impl App {
-    /// Whether `command` would be accepted now, without recording anything
-    /// (the bot checks before it starts a conversation that ends in it).
+    /// Whether `actor` may do `intent` on a batch now (the bot asks before
+    /// it starts a conversation or shows a list that ends in a command):
+    /// the workflow's one answer, without recording anything.
     ///
     /// # Errors
-    /// `NotFound` for no such batch, `Refused` with the refusal.
-    pub async fn would_accept(
+    /// `Rejected` for no such batch, `Refused` with the refusal.
+    pub async fn may(
         &self,
         batch: BatchId,
         actor: &Actor,
-        command: &Command,
+        intent: workflow::Intent,
     ) -> Result<(), AppError> {
-        let (_, mut state, _) = self.batch(batch).await?;
-        workflow::execute(
-            &mut state,
-            actor,
-            command,
-            self.now(),
-            &self.config.calendar,
-        )
-        .map(|_| ())
-        .map_err(AppError::Refused)
+        let (_, state, _) = self.batch(batch).await?;
+        workflow::may(&state, actor, intent, self.now(), &self.config.calendar)
+            .map_err(AppError::Refused)
     }
 
     /// Commits an accepted run; for a refusal, rolls back and records the attempt.
@@ -56,6 +50,9 @@ impl App {
             Err(AppError::Refused(refusal)) => {
                 tx.rollback().await.map_err(anyhow::Error::from)?;
                 let mut tx = self.store.begin().await?;
+                if let Via::Update(update) = via {
+                    Store::claim_update(&mut tx, update, now).await?;
+                }
                 let (who, member) = actor_of(actor);
                 Store::audit(
                     &mut tx,

@@ -48,6 +48,10 @@ pub const MAX_SCHEME: usize = 200;
 pub enum Via {
     Cli,
     Telegram,
+    /// Telegram, in answer to this update: the update is claimed in the
+    /// same transaction as the change it causes, so an update handed over
+    /// again (after a crash before it was marked handled) changes nothing.
+    Update(i64),
     Scheduler,
     Simulation,
 }
@@ -56,7 +60,7 @@ impl Via {
     fn as_str(self) -> &'static str {
         match self {
             Via::Cli => "cli",
-            Via::Telegram => "telegram",
+            Via::Telegram | Via::Update(_) => "telegram",
             Via::Scheduler => "scheduler",
             Via::Simulation => "simulation",
         }

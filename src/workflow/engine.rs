@@ -61,22 +61,59 @@ pub fn execute(
     })
 }
 
-/// Whether `actor` may enter what the procedure's step recording `kind`
-/// records (results, blank numbers, receipts, …), whatever state the step
-/// is in: asked before a conversation or a list of participants is shown,
-/// so that nobody without the role sees either.
+/// What a member means to do, asked before the bot starts a conversation
+/// or shows a list that ends in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    /// Report a problem on a step.
+    ReportProblem { step: StepNo },
+    /// Set the meeting's time and place.
+    SetMeeting,
+    /// Move or cancel the meeting after its invitation went out.
+    ChangeMeeting,
+    /// Answer the invitation.
+    Rsvp,
+    /// Enter what the step recording `kind` records (results, the decree,
+    /// blank numbers, receipts), whatever state that step is in.
+    Enter(RecordKind),
+    /// Enter it now: the step recording it is active.
+    EnterNow(RecordKind),
+}
+
+/// Whether `actor` may do `intent` on the batch now: the same question the
+/// engine asks when the command comes (one answer for both), without
+/// recording anything.
 ///
 /// # Errors
-/// `NothingRecords` when no step records `kind`; `RoleRequired` when the
-/// actor holds none of its entry roles.
-pub fn may_enter(state: &BatchState, actor: &Actor, kind: RecordKind) -> Result<(), Refusal> {
-    let step = state
-        .procedure
-        .step_recording(kind)
-        .ok_or(Refusal::NothingRecords { record: kind })?;
-    match actor {
-        Actor::Operator => Ok(()),
-        Actor::Staff(staff) => Run::require_role(staff, step, &step.entry_roles),
+/// The [`Refusal`] the command would meet.
+pub fn may(
+    state: &BatchState,
+    actor: &Actor,
+    intent: Intent,
+    now: DateTime<Utc>,
+    calendar: &Calendar,
+) -> Result<(), Refusal> {
+    let run = Run {
+        state: state.clone(),
+        events: Vec::new(),
+        now,
+        calendar,
+    };
+    let Actor::Staff(staff) = actor else {
+        return Ok(());
+    };
+    if let Intent::Enter(kind) = intent {
+        let step = run.recording(kind)?;
+        return Run::require_role(staff, &step, &step.entry_roles);
+    }
+    run.require_running()?;
+    match intent {
+        Intent::ReportProblem { step } => run.may_report_problem(staff, step).map(|_| ()),
+        Intent::SetMeeting => run.entry_step(staff, RecordKind::Meeting).map(|_| ()),
+        Intent::ChangeMeeting => run.require_changeable_meeting(staff),
+        Intent::Rsvp => run.may_rsvp(staff).map(|_| ()),
+        Intent::EnterNow(kind) => run.entry_step(staff, kind).map(|_| ()),
+        Intent::Enter(_) => Ok(()),
     }
 }
 
@@ -352,10 +389,16 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn report_problem(&mut self, staff: &Staff, no: StepNo, text: &str) -> Result<(), Refusal> {
+    /// Whether `staff` may report a problem on step `no`: one of its people, while it runs.
+    fn may_report_problem(&self, staff: &Staff, no: StepNo) -> Result<Step, Refusal> {
         let step = self.step(no)?;
         Self::require_role(staff, &step, &step.roles)?;
         self.require_active(&step)?;
+        Ok(step)
+    }
+
+    fn report_problem(&mut self, staff: &Staff, no: StepNo, text: &str) -> Result<(), Refusal> {
+        self.may_report_problem(staff, no)?;
         let text = required(text, Field::ProblemText, MAX_PROBLEM_TEXT)?;
         self.emit(Event::ProblemReported {
             step: no,
@@ -455,7 +498,9 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn rsvp(&mut self, staff: &Staff, attend: bool, reason: Option<&str>) -> Result<(), Refusal> {
+    /// Whether `staff` may answer the invitation: invited, the invitation
+    /// sent, the meeting neither over nor cancelled.
+    fn may_rsvp(&self, staff: &Staff) -> Result<(), Refusal> {
         let meeting_step = self.recording(RecordKind::Meeting)?;
         // The invitees are the people of the step that holds the meeting.
         let plenary = self.recording(RecordKind::Results)?;
@@ -471,6 +516,11 @@ impl Run<'_> {
         if self.state.meeting_changes.cancelled {
             return Err(Refusal::MeetingCancelled);
         }
+        Ok(())
+    }
+
+    fn rsvp(&mut self, staff: &Staff, attend: bool, reason: Option<&str>) -> Result<(), Refusal> {
+        self.may_rsvp(staff)?;
         let reason = if attend {
             None
         } else {

@@ -20,8 +20,8 @@ pub use calendar::{Calendar, CalendarMode, WorkingWeek};
 pub use command::{Actor, Command, Staff};
 pub use effect::{Effect, effects_of};
 pub use engine::{
-    Decision, MAX_BLANK_NUMBER, MAX_DECREE_NUMBER, MAX_PLACE, MAX_PROBLEM_TEXT, MAX_REASON,
-    execute, may_enter,
+    Decision, Intent, MAX_BLANK_NUMBER, MAX_DECREE_NUMBER, MAX_PLACE, MAX_PROBLEM_TEXT, MAX_REASON,
+    execute, may,
 };
 pub use event::Event;
 pub use refusal::{Field, MissingInput, Refusal};

@@ -1341,3 +1341,83 @@ fn a_paused_clock_resumes_where_it_stopped() {
     assert_eq!(b.state.run(s(1)).due_at, Some(due));
     assert!(b.state.run(s(1)).pause.is_none());
 }
+
+#[test]
+fn may_gives_the_engines_answer_before_the_command_comes() {
+    use crate::workflow::{Intent, may};
+    let mut b = Batch::new(3);
+    let ask =
+        |b: &Batch, actor: &Actor, intent: Intent| may(&b.state, actor, intent, b.now, &b.calendar);
+    // Before the start: nothing runs yet.
+    assert_eq!(
+        ask(&b, &administrasi(), Intent::SetMeeting),
+        Err(b.clone_refusal(
+            &administrasi(),
+            Command::SetMeeting {
+                meeting: b.meeting()
+            }
+        ))
+    );
+    b.ok(&Actor::Operator, Command::Start);
+    // Step 1: Kabag Administrasi sets the meeting; a committee member may not.
+    assert_eq!(ask(&b, &administrasi(), Intent::SetMeeting), Ok(()));
+    let refusal = b.clone_refusal(
+        &komite(),
+        Command::SetMeeting {
+            meeting: b.meeting(),
+        },
+    );
+    assert_eq!(ask(&b, &komite(), Intent::SetMeeting), Err(refusal));
+    // Nobody answers an invitation not yet sent; nobody moves a meeting not yet set.
+    let refusal = b.clone_refusal(
+        &komite(),
+        Command::Rsvp {
+            attend: true,
+            reason: None,
+        },
+    );
+    assert_eq!(ask(&b, &komite(), Intent::Rsvp), Err(refusal));
+    assert!(ask(&b, &administrasi(), Intent::ChangeMeeting).is_err());
+    // Results are entered only once the meeting's step runs, by its entry roles.
+    assert!(ask(&b, &ketua(), Intent::EnterNow(RecordKind::Results)).is_err());
+    assert_eq!(
+        ask(&b, &ketua(), Intent::Enter(RecordKind::Results)),
+        Ok(())
+    );
+    assert!(ask(&b, &komite(), Intent::Enter(RecordKind::Results)).is_err());
+    let meeting = b.meeting();
+    b.ok(&administrasi(), Command::SetMeeting { meeting });
+    b.ok(&administrasi(), Command::MarkDone { step: s(1) });
+    assert_eq!(ask(&b, &komite(), Intent::Rsvp), Ok(()));
+    assert_eq!(ask(&b, &administrasi(), Intent::ChangeMeeting), Ok(()));
+    // A problem on a step: its people, while it runs.
+    assert_eq!(
+        ask(&b, &sertifikasi(), Intent::ReportProblem { step: s(2) }),
+        Ok(())
+    );
+    let refusal = b.clone_refusal(
+        &komite(),
+        Command::ReportProblem {
+            step: s(2),
+            text: "x".into(),
+        },
+    );
+    assert_eq!(
+        ask(&b, &komite(), Intent::ReportProblem { step: s(2) }),
+        Err(refusal)
+    );
+    b.ok(&sertifikasi(), Command::MarkDone { step: s(2) });
+    assert_eq!(
+        ask(&b, &ketua(), Intent::EnterNow(RecordKind::Results)),
+        Ok(())
+    );
+}
+
+impl Batch {
+    /// The refusal `command` meets now, the state left as it was.
+    fn clone_refusal(&self, actor: &Actor, command: Command) -> Refusal {
+        let mut state = self.state.clone();
+        execute(&mut state, actor, &command, self.now, &self.calendar)
+            .expect_err("the command was accepted")
+    }
+}

@@ -1,7 +1,6 @@
 //! Button presses: each is answered at once (answerCallbackQuery) and
 //! authorized again on the server; in a group only the plain marks.
 
-use chrono::Duration;
 use serde_json::{Value, json};
 use teloxide::prelude::*;
 
@@ -9,9 +8,11 @@ use crate::app::{AppError, Via};
 use crate::domain::{BatchId, Competence, Member, TelegramUserId};
 use crate::telegram::callback::Button;
 use crate::telegram::conversation::Awaiting;
-use crate::workflow::{Actor, Command, Decision, Decree, HandoverStage, Meeting};
+use crate::workflow::{Actor, Command, Decision, HandoverStage};
 
 use super::*;
+use crate::sop::RecordKind;
+use crate::workflow::Intent;
 
 /// Participants per page of the K/BK keyboard: two buttons each, and a row
 /// to turn pages, within Telegram's 100 buttons.
@@ -96,13 +97,13 @@ impl Press<'_> {
     async fn act(&self, batch: BatchId, commands: Vec<Command>) -> Result<Vec<Decision>, AppError> {
         self.ctx
             .app
-            .act(batch, self.staff, &commands, Via::Telegram)
+            .act(batch, self.staff, &commands, Via::Update(self.update_id))
             .await
     }
 
-    /// Checks that `command` would be accepted now, without recording it.
-    async fn check(&self, batch: BatchId, command: Command) -> Result<(), AppError> {
-        self.ctx.app.would_accept(batch, self.staff, &command).await
+    /// Refused unless the member may do `intent` on the batch now.
+    async fn may(&self, batch: BatchId, intent: Intent) -> Result<(), AppError> {
+        self.ctx.app.may(batch, self.staff, intent).await
     }
 
     /// Starts a conversation and asks its first question.
@@ -128,17 +129,6 @@ impl Press<'_> {
 
     fn phrase(&self, key: &str, context: Value) -> String {
         self.ctx.phrase(key, context)
-    }
-
-    /// Refused unless the actor may enter what the step recording `kind` records.
-    async fn may_enter(
-        &self,
-        batch: BatchId,
-        kind: crate::sop::RecordKind,
-    ) -> Result<crate::workflow::BatchState, AppError> {
-        let (_, state, _) = self.ctx.app.batch(batch).await?;
-        crate::workflow::may_enter(&state, self.staff, kind).map_err(AppError::Refused)?;
-        Ok(state)
     }
 
     async fn handle(&self, button: Button) -> Result<String, AppError> {
@@ -168,14 +158,7 @@ impl Press<'_> {
                 Ok(self.recorded(&decisions, phrase, json!({"step": step.0})))
             }
             Button::Problem { batch, step } => {
-                self.check(
-                    batch,
-                    Command::ReportProblem {
-                        step,
-                        text: "?".into(),
-                    },
-                )
-                .await?;
+                self.may(batch, Intent::ReportProblem { step }).await?;
                 self.ask(
                     Awaiting::ProblemText { batch, step },
                     json!({"step": step.0}),
@@ -183,12 +166,7 @@ impl Press<'_> {
                 .await
             }
             Button::Meeting { batch } => {
-                let probe = Meeting {
-                    starts_at: self.ctx.app.now() + Duration::days(1),
-                    place: "?".into(),
-                };
-                self.check(batch, Command::SetMeeting { meeting: probe })
-                    .await?;
+                self.may(batch, Intent::SetMeeting).await?;
                 self.ask(
                     Awaiting::MeetingDate {
                         batch,
@@ -211,43 +189,26 @@ impl Press<'_> {
                 Ok(self.recorded(&decisions, "rsvp_attend", json!({})))
             }
             Button::Absent { batch } => {
-                self.check(
-                    batch,
-                    Command::Rsvp {
-                        attend: false,
-                        reason: Some("?".into()),
-                    },
-                )
-                .await?;
+                self.may(batch, Intent::Rsvp).await?;
                 self.ask(Awaiting::AbsenceReason { batch }, json!({})).await
             }
             Button::Decree { batch } => {
-                let probe = Decree {
-                    number: "?".into(),
-                    date: self.ctx.app.now().date_naive(),
-                };
-                self.check(batch, Command::RecordDecree { decree: probe })
+                self.may(batch, Intent::EnterNow(RecordKind::Decree))
                     .await?;
                 self.ask(Awaiting::DecreeNumber { batch }, json!({})).await
             }
             Button::Blanks { batch } => {
-                let state = self
-                    .may_enter(batch, crate::sop::RecordKind::BlankNumbers)
+                self.may(batch, Intent::Enter(RecordKind::BlankNumbers))
                     .await?;
+                let (_, state, _) = self.ctx.app.batch(batch).await?;
                 let waiting: Vec<_> = state
                     .participants
                     .values()
                     .filter(|p| p.result == Some(Competence::Kompeten) && p.blank_number.is_none())
                     .collect();
-                if let Some(first) = waiting.first() {
-                    self.check(
-                        batch,
-                        Command::RecordBlankNumber {
-                            participant: first.id,
-                            number: "?".into(),
-                        },
-                    )
-                    .await?;
+                if !waiting.is_empty() {
+                    self.may(batch, Intent::EnterNow(RecordKind::BlankNumbers))
+                        .await?;
                 }
                 self.ask(
                     Awaiting::BlankNumbers { batch },
@@ -256,7 +217,7 @@ impl Press<'_> {
                 .await
             }
             Button::Results { batch } => {
-                self.may_enter(batch, crate::sop::RecordKind::Results)
+                self.may(batch, Intent::EnterNow(RecordKind::Results))
                     .await?;
                 self.show_results(batch, None, 1).await?;
                 let value =
@@ -268,8 +229,7 @@ impl Press<'_> {
                 Ok(self.phrase("results_title", json!({"batch": batch.0})))
             }
             Button::ResultsPage { batch, page } => {
-                self.may_enter(batch, crate::sop::RecordKind::Results)
-                    .await?;
+                self.may(batch, Intent::Enter(RecordKind::Results)).await?;
                 let (page, pages) = self
                     .show_results(batch, self.pressed_on.clone(), page)
                     .await?;
@@ -311,8 +271,7 @@ impl Press<'_> {
                 ))
             }
             Button::Handovers { batch } => {
-                self.may_enter(batch, crate::sop::RecordKind::Receipts)
-                    .await?;
+                self.may(batch, Intent::Enter(RecordKind::Receipts)).await?;
                 self.show_handovers(batch, None).await
             }
             Button::Start { batch } => {

@@ -1,13 +1,12 @@
 //! The commands: `/tugas`, `/batch`, `/status`, `/jeda` and `/lanjut`,
 //! `/ubahrapat` and `/batalrapat`.
 
-use chrono::Duration;
 use serde_json::{Value, json};
 
 use crate::app::{AppError, Via};
 use crate::domain::{BatchId, Member, TelegramUserId};
 use crate::telegram::conversation::Awaiting;
-use crate::workflow::{BatchStatus, Command, HandoverStage, Meeting, StepState};
+use crate::workflow::{BatchStatus, Command, HandoverStage, StepState};
 
 use super::*;
 
@@ -205,7 +204,7 @@ pub(super) async fn pause_or_resume(
     };
     let result = ctx
         .app
-        .act(batch, &actor(member), &[command], Via::Telegram)
+        .act(batch, &actor(member), &[command], Via::Update(update_id))
         .await;
     let phrase = if pause { "paused_ok" } else { "resumed_ok" };
     finish(
@@ -263,17 +262,8 @@ pub(super) async fn change_meeting(
             }
         }
     };
-    let probe = if cancel {
-        Command::CancelMeeting { reason: "?".into() }
-    } else {
-        Command::RescheduleMeeting {
-            meeting: Meeting {
-                starts_at: ctx.app.now() + Duration::days(1),
-                place: "?".into(),
-            },
-        }
-    };
-    if let Err(e) = ctx.app.would_accept(batch, &actor(member), &probe).await {
+    let intent = crate::workflow::Intent::ChangeMeeting;
+    if let Err(e) = ctx.app.may(batch, &actor(member), intent).await {
         let text = ctx.explain(&e);
         return ctx
             .say(

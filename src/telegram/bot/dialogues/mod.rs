@@ -55,7 +55,12 @@ impl Dialogue<'_> {
     async fn act(&self, batch: BatchId, commands: Vec<Command>) -> Result<Vec<Decision>, AppError> {
         self.ctx
             .app
-            .act(batch, &actor(self.member), &commands, Via::Telegram)
+            .act(
+                batch,
+                &actor(self.member),
+                &commands,
+                Via::Update(self.update_id),
+            )
             .await
     }
 
