@@ -9,12 +9,18 @@
 //! - [`store`]: SQLite through sqlx. One `BEGIN IMMEDIATE` transaction per
 //!   command writes the state, the audit rows, the outbox rows (every message
 //!   to send) and the due times together.
-//! - [`app`]: the use cases the command line (and later the bot) call; each
-//!   loads a batch, runs the workflow and hands the outcome to the store.
-//! - [`notify`]: turns effects into outbox messages for the right people.
+//! - [`app`]: the use cases the command line, the bot and the scheduler
+//!   call; each loads a batch, asks the workflow and writes the outcome.
+//! - [`notify`]: turns effects into outbox messages for the right people;
+//!   a group can be sent only a [`notify::GroupMessage`].
+//! - [`telegram`], [`mail`]: the bot's handlers and the two delivery
+//!   workers that send what the outbox holds.
+//! - [`scheduler`]: fires due timers and deadline alerts.
+//! - [`service`]: starts, supervises and stops the running service.
 //! - [`templates`]: every text staff and participants read, from
 //!   `message-templates/` (embedded) or an operator's folder.
-//! - [`participants`]: reading participant lists (CSV) all or nothing.
+//! - [`participants`], [`verdicts`], [`xlsx`]: reading lists (CSV, XLSX)
+//!   all or nothing, within bounds.
 //! - [`config`], [`cli`]: settings and the operator's command line.
 
 pub mod app;
