@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
-use common::{TestApp, add_staff, participants_csv};
+use common::{TestApp, add_staff, new_batch, participants_csv};
 use sertibot::app::{App, AppError, Via};
 use sertibot::domain::{BatchId, Competence, Lang, ParticipantId, Role, RoleSet, TelegramUserId};
 use sertibot::sop::StepNo;
@@ -18,28 +18,6 @@ use sertibot::workflow::{
 
 const K: Competence = Competence::Kompeten;
 const BK: Competence = Competence::BelumKompeten;
-
-async fn new_batch(app: &App, participants: usize) -> BatchId {
-    let batch = app
-        .create_batch(
-            "Operator Mesin Produksi",
-            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
-            Some("TUK Workshop STMI"),
-            &Actor::Operator,
-            Via::Cli,
-        )
-        .await
-        .unwrap();
-    app.import_participants(
-        batch,
-        participants_csv(participants).as_bytes(),
-        &Actor::Operator,
-        Via::Cli,
-    )
-    .await
-    .unwrap();
-    batch
-}
 
 /// Runs commands as a staff member in Telegram; they must be accepted.
 async fn act(app: &App, batch: BatchId, actor: &Actor, commands: &[Command]) {

@@ -6,7 +6,7 @@
 mod common;
 
 use chrono::{Duration, NaiveDate};
-use common::{StaffRoster, TestApp, add_staff, participants_csv};
+use common::{StaffRoster, TestApp, add_staff, new_batch};
 use sertibot::app::{App, Via};
 use sertibot::domain::{BatchId, Competence, Lang, ParticipantId, TelegramUserId};
 use sertibot::sop::StepNo;
@@ -23,28 +23,6 @@ async fn act(app: &App, batch: BatchId, actor: &Actor, commands: &[Command]) {
     if let Err(e) = app.act(batch, actor, commands, Via::Telegram).await {
         panic!("{commands:?} was refused: {e:?}");
     }
-}
-
-async fn new_batch(app: &App, participants: usize) -> BatchId {
-    let batch = app
-        .create_batch(
-            "Operator Mesin Produksi",
-            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
-            Some("TUK Workshop STMI"),
-            &Actor::Operator,
-            Via::Cli,
-        )
-        .await
-        .unwrap();
-    app.import_participants(
-        batch,
-        participants_csv(participants).as_bytes(),
-        &Actor::Operator,
-        Via::Cli,
-    )
-    .await
-    .unwrap();
-    batch
 }
 
 /// `actor` marks step `step` done.

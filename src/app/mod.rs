@@ -2,11 +2,11 @@
 //! one is a single transaction that loads what it needs, asks the
 //! workflow, and writes the state, the audit rows, the outbox rows and the
 //! due times together, or nothing. The rooms:
-//! - [`members`]: the staff register, registration links, roles;
-//! - [`batches`]: creating, importing, starting and acting on a batch;
-//! - [`decide`]: one unit of work: load, ask the workflow, write everything;
-//! - [`scheduler`]: due timers, deadline alerts and digests;
-//! - [`chat`]: what the bot asks: identities, replies, groups, strangers.
+//! - `members`: the staff register, registration links, roles;
+//! - `batches`: creating, importing, starting and acting on a batch;
+//! - `decide`: one unit of work: load, ask the workflow, write everything;
+//! - `scheduler`: due timers, deadline alerts and digests;
+//! - `chat`: what the bot asks: identities, replies, groups, strangers.
 //!
 //! Here: the application itself, its errors, and the audit-line helpers.
 

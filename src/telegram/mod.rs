@@ -1,7 +1,8 @@
-//! Telegram through teloxide: the bot's handlers ([`bot`]), its buttons
-//! ([`callback`], [`keyboards`]), conversations ([`conversation`]), the
-//! outbox delivery worker ([`delivery`]) and the running service
-//! ([`service`]); here, the client and registration links.
+//! Telegram through teloxide: the bot's handlers ([`mod@bot`]), group
+//! chats ([`groups`]), its buttons ([`callback`], [`keyboards`]),
+//! conversations ([`conversation`]), long polling ([`polling`]), the
+//! outbox delivery worker ([`delivery`]) and Telegram's HTML ([`html`]);
+//! here, the client and registration links.
 
 pub mod bot;
 pub mod callback;

@@ -1,5 +1,5 @@
 //! Long polling through teloxide's dispatcher: the bot's command menu,
-//! the dispatch tree of [`super::bot`], and a stop that never waits past
+//! the dispatch tree of [`mod@super::bot`], and a stop that never waits past
 //! its deadline.
 
 use std::sync::Arc;

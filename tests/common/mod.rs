@@ -146,3 +146,27 @@ pub fn participants_csv(n: usize) -> String {
     }
     csv
 }
+
+/// A draft batch of `participants` from [`participants_csv`], assessed on 20 November 2026.
+pub async fn new_batch(app: &App, participants: usize) -> sertibot::domain::BatchId {
+    use sertibot::app::Via;
+    let batch = app
+        .create_batch(
+            "Operator Mesin Produksi",
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            Some("TUK Workshop STMI"),
+            &sertibot::workflow::Actor::Operator,
+            Via::Cli,
+        )
+        .await
+        .unwrap();
+    app.import_participants(
+        batch,
+        participants_csv(participants).as_bytes(),
+        &sertibot::workflow::Actor::Operator,
+        Via::Cli,
+    )
+    .await
+    .unwrap();
+    batch
+}

@@ -491,16 +491,8 @@ impl FakeTelegram {
 
     /// A user sends a document (a file the bot may download).
     pub fn send_document(&self, user: i64, chat: i64, name: &str, bytes: Vec<u8>) -> i64 {
-        let file_id = format!("file{}", self.requests().len());
         let size = bytes.len();
-        self.add_file(&file_id, bytes);
-        self.push(json!({"message": {
-            "message_id": 2,
-            "date": chrono::Utc::now().timestamp(),
-            "chat": chat_json(chat),
-            "from": {"id": user, "is_bot": false, "first_name": format!("User {user}")},
-            "document": {"file_id": file_id, "file_unique_id": file_id, "file_name": name, "file_size": size},
-        }}))
+        self.send_document_claiming(user, chat, name, bytes, size)
     }
 
     /// A user sends a document that claims to be `claimed` bytes long.

@@ -1,6 +1,6 @@
 //! The Telegram delivery worker: takes due rows from the outbox, renders
 //! them, and sends (or edits) them within Telegram's limits (its
-//! [`limiter`]; each send is one [`sender`] task). A 429 waits its
+//! `limiter`; each send is one `sender` task). A 429 waits its
 //! retry_after; 5xx and network errors retry with backoff and jitter; a
 //! member who blocked the bot (or never started it) is marked unreachable,
 //! Ketua LSP and Kabag Sertifikasi are told, and the message goes by email
