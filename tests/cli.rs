@@ -33,6 +33,32 @@ fn sertibot(dir: &Path, args: &[&str]) -> Output {
     sertibot_with(dir, args, &[])
 }
 
+/// `sertibot run` in `dir` with `env`, its log lines arriving on the receiver.
+fn run_service(
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    let mut command = Command::new(BIN);
+    command
+        .arg("run")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let _ = tx.send(line.unwrap_or_default());
+        }
+    });
+    (child, rx)
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -497,23 +523,10 @@ fn the_service_stops_cleanly_on_sigterm() {
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let api = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let mut child = Command::new(BIN)
-        .arg("run")
-        .current_dir(dir.path())
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("TELOXIDE_API_URL", &api)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let _ = tx.send(line.unwrap_or_default());
-        }
-    });
+    let (mut child, rx) = run_service(
+        dir.path(),
+        &[("TELOXIDE_TOKEN", TOKEN), ("TELOXIDE_API_URL", &api)],
+    );
     let mut log = Vec::new();
     while !log
         .iter()
@@ -682,26 +695,16 @@ fn an_error_quoting_the_token_and_the_smtp_password_is_logged_without_them() {
         "500 Internal Server Error",
         Box::leak(body.into_boxed_str()),
     );
-    let mut child = Command::new(BIN)
-        .arg("run")
-        .current_dir(dir.path())
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("TELOXIDE_API_URL", &api)
-        .env("SERTIBOT_SMTP_URL", &smtp)
-        .env("SERTIBOT_MAIL_FROM", "lsp@example.ac.id")
-        .env("RUST_LOG", "debug")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let _ = tx.send(line.unwrap_or_default());
-        }
-    });
+    let (mut child, rx) = run_service(
+        dir.path(),
+        &[
+            ("TELOXIDE_TOKEN", TOKEN),
+            ("TELOXIDE_API_URL", &api),
+            ("SERTIBOT_SMTP_URL", &smtp),
+            ("SERTIBOT_MAIL_FROM", "lsp@example.ac.id"),
+            ("RUST_LOG", "debug"),
+        ],
+    );
     let mut log = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !log.iter().any(|l: &String| l.contains("Bad Gateway")) {
@@ -1125,23 +1128,13 @@ fn a_name_with_a_right_to_left_mark_is_refused_at_import_with_its_row() {
 #[test]
 fn a_database_deleted_under_the_running_service_stops_it_loudly() {
     let dir = prepared();
-    let mut child = Command::new(BIN)
-        .arg("run")
-        .current_dir(dir.path())
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("TELOXIDE_API_URL", "http://127.0.0.1:9")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let _ = tx.send(line.unwrap_or_default());
-        }
-    });
+    let (mut child, rx) = run_service(
+        dir.path(),
+        &[
+            ("TELOXIDE_TOKEN", TOKEN),
+            ("TELOXIDE_API_URL", "http://127.0.0.1:9"),
+        ],
+    );
     loop {
         let line = rx
             .recv_timeout(Duration::from_secs(20))
