@@ -259,17 +259,35 @@ impl Templates {
         self.sentence(lang, key, context)
     }
 
+    /// The phrase `key` in `lang` with `context`. A phrase that is missing
+    /// or cannot be rendered is a bug: it is logged, and the reader gets
+    /// the plain apology, never a key.
     fn sentence(&self, lang: Lang, key: &str, mut context: Value) -> String {
-        let Some(source) = self.sentences.get(&(lang, key.to_string())) else {
-            return key.replace('_', " ");
-        };
         if let Value::Object(map) = &mut context {
             map.insert("lang".into(), Value::from(lang.code()));
         }
-        self.env
-            .render_str(source, context)
-            .map(|s| s.trim().to_string())
-            .unwrap_or_else(|_| key.replace('_', " "))
+        let rendered = self
+            .sentences
+            .get(&(lang, key.to_string()))
+            .ok_or_else(|| "no such phrase".to_string())
+            .and_then(|source| {
+                self.env
+                    .render_str(source, context)
+                    .map_err(|e| e.to_string())
+            });
+        match rendered {
+            Ok(text) => text.trim().to_string(),
+            Err(why) => {
+                tracing::error!(key, lang = lang.code(), error = %why, "a phrase cannot be shown");
+                match self.sentences.get(&(lang, "failure".to_string())) {
+                    Some(apology) if key != "failure" => apology.trim().to_string(),
+                    _ => match lang {
+                        Lang::Id => "Maaf, terjadi gangguan.".to_string(),
+                        Lang::En => "Sorry, something went wrong.".to_string(),
+                    },
+                }
+            }
+        }
     }
 }
 

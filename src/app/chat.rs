@@ -32,13 +32,7 @@ impl App {
     /// When the database cannot be read.
     pub async fn update_handled(&self, update_id: i64) -> Result<bool, AppError> {
         let mut conn = self.conn().await?;
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT update_id FROM processed_updates WHERE update_id = ?")
-                .bind(update_id)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(anyhow::Error::from)?;
-        Ok(found.is_some())
+        Ok(Store::update_handled(&mut conn, update_id).await?)
     }
 
     /// Records an update as handled.

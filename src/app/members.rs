@@ -66,15 +66,7 @@ impl App {
         if Store::member(&mut tx, member).await?.is_none() {
             return Err(AppError::NotFound(format!("there is no member {member}")));
         }
-        sqlx::query(
-            "UPDATE registration_tokens SET expires_at = ? WHERE member_id = ? AND used_at IS NULL AND expires_at > ?",
-        )
-        .bind(crate::store::ms(now))
-        .bind(member.0)
-        .bind(crate::store::ms(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(anyhow::Error::from)?;
+        Store::expire_tokens(&mut tx, member, now).await?;
         let token = self.issue_token(&mut tx, member, now).await?;
         Store::audit(
             &mut tx,

@@ -255,16 +255,29 @@ impl super::Store {
             .await?
             .rows_affected();
         if !active {
-            sqlx::query(
-                "UPDATE registration_tokens SET expires_at = ? WHERE member_id = ? AND used_at IS NULL AND expires_at > ?",
-            )
-            .bind(ms(now))
-            .bind(id.0)
-            .bind(ms(now))
-            .execute(conn)
-            .await?;
+            Self::expire_tokens(conn, id, now).await?;
         }
         Ok(found == 1)
+    }
+
+    /// Ends every unused registration link of a member now.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn expire_tokens(
+        conn: &mut SqliteConnection,
+        member: MemberId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE registration_tokens SET expires_at = ? WHERE member_id = ? AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(ms(now))
+        .bind(member.0)
+        .bind(ms(now))
+        .execute(conn)
+        .await?;
+        Ok(())
     }
 
     /// Deactivated members: (id, name), by id.

@@ -27,6 +27,22 @@ impl super::Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Whether an update was handled already.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn update_handled(
+        conn: &mut SqliteConnection,
+        update_id: i64,
+    ) -> anyhow::Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT update_id FROM processed_updates WHERE update_id = ?")
+                .bind(update_id)
+                .fetch_optional(conn)
+                .await?;
+        Ok(found.is_some())
+    }
+
     /// Forgets handled update ids older than `before` (Telegram hands an
     /// update out again for a day at most); returns how many went.
     ///

@@ -234,3 +234,14 @@ fn an_operators_folder_overrides_one_file_and_keeps_the_rest() {
         "{err}"
     );
 }
+
+#[test]
+fn a_missing_phrase_shows_the_apology_never_its_key() {
+    let t = templates();
+    let text = t.phrase(Lang::Id, "no_such_phrase_here", serde_json::json!({}));
+    assert_eq!(
+        text,
+        "Maaf, terjadi gangguan saat mencatat. Silakan coba lagi sebentar lagi."
+    );
+    assert!(!text.contains("no such phrase here"));
+}
