@@ -289,3 +289,115 @@ pub(super) async fn change_meeting(
     ctx.say_phrase(chat, Some(member), key("ask"), awaiting.prompt(), json!({}))
         .await
 }
+
+/// A member's message in their private chat: a command, or an answer in
+/// the conversation they are in.
+pub(super) async fn route(
+    ctx: &BotContext,
+    s: Said<'_>,
+    command: Option<&str>,
+    argument: &str,
+    text: &str,
+) -> Result<(), AppError> {
+    match command {
+        Some("batal") => {
+            let had = ctx.app.conversation(s.user, s.chat).await?.is_some();
+            ctx.app.set_conversation(s.user, s.chat, None).await?;
+            let phrase = if had {
+                "cancelled"
+            } else {
+                "nothing_to_cancel"
+            };
+            ctx.say_phrase(s.chat, Some(s.member), s.key("cancel"), phrase, json!({}))
+                .await
+        }
+        Some("bantuan") | Some("help") => {
+            let commands: Vec<Value> = menu(ctx)
+                .into_iter()
+                .map(|c| json!({"command": c.command, "description": c.description}))
+                .collect();
+            ctx.say(
+                s.chat,
+                Some(s.member),
+                s.key("help"),
+                "help",
+                json!({ "commands": commands }),
+                None,
+            )
+            .await
+        }
+        Some("tugas") => tasks(ctx, s.chat, s.member, s.key("tasks")).await,
+        Some(word @ ("jeda" | "lanjut")) => {
+            pause_or_resume(ctx, s.chat, s.member, argument, word == "jeda", s.update_id).await
+        }
+        Some(word @ ("ubahrapat" | "batalrapat")) => {
+            change_meeting(
+                ctx,
+                s.chat,
+                s.user,
+                s.member,
+                argument,
+                word == "batalrapat",
+                s.update_id,
+            )
+            .await
+        }
+        Some("batchbaru") => {
+            if s.member.roles.contains(&Role::KabagSertifikasi)
+                || s.member.roles.contains(&Role::KetuaLsp)
+            {
+                let state = serde_json::to_value(Awaiting::NewBatchScheme).unwrap_or_default();
+                ctx.app
+                    .set_conversation(s.user, s.chat, Some(&state))
+                    .await?;
+                ctx.say_phrase(
+                    s.chat,
+                    Some(s.member),
+                    s.key("ask"),
+                    "ask_scheme",
+                    json!({}),
+                )
+                .await
+            } else {
+                ctx.say_phrase(
+                    s.chat,
+                    Some(s.member),
+                    s.key("refused"),
+                    "only_sertifikasi",
+                    json!({}),
+                )
+                .await
+            }
+        }
+        Some("batch") => batches(ctx, s.chat, s.member, s.key("batches")).await,
+        Some("status") => status(ctx, s.chat, s.member, argument, s.key("status")).await,
+        Some(_) => {
+            ctx.say_phrase(
+                s.chat,
+                Some(s.member),
+                s.key("unknown"),
+                "unknown_message",
+                json!({}),
+            )
+            .await
+        }
+        None => match ctx.app.conversation(s.user, s.chat).await? {
+            Some(state) => match serde_json::from_value::<Awaiting>(state) {
+                Ok(awaiting) => {
+                    answer(ctx, s.chat, s.user, s.member, awaiting, text, s.update_id).await
+                }
+                Err(_) => ctx.app.set_conversation(s.user, s.chat, None).await,
+            },
+            None => {
+                ctx.say_phrase(
+                    s.chat,
+                    Some(s.member),
+                    s.key("unknown"),
+                    "unknown_message",
+                    json!({}),
+                )
+                .await
+            }
+        },
+    }
+}

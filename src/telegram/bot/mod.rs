@@ -31,7 +31,6 @@ use teloxide::types::{BotCommand, Chat, User};
 
 use crate::app::{App, AppError};
 use crate::domain::{Lang, Member, Role, TelegramUserId};
-use crate::telegram::conversation::Awaiting;
 use crate::workflow::{Actor, Decision, Staff};
 
 mod buttons;
@@ -41,7 +40,6 @@ mod files;
 mod registration;
 
 use buttons::on_callback;
-use commands::{batches, change_meeting, pause_or_resume, status, tasks};
 use dialogues::answer;
 use files::document_sent;
 use registration::start;
@@ -201,105 +199,19 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
         return Ok(());
     };
     ctx.app.member_seen(member.id).await?;
-    let outcome = match command.as_deref() {
-        Some("batal") => {
-            let had = ctx.app.conversation(user, chat).await?.is_some();
-            ctx.app.set_conversation(user, chat, None).await?;
-            let phrase = if had {
-                "cancelled"
-            } else {
-                "nothing_to_cancel"
-            };
-            ctx.say_phrase(chat, Some(&member), key("cancel"), phrase, json!({}))
-                .await
-        }
-        Some("bantuan") | Some("help") => {
-            let commands: Vec<Value> = menu(&ctx)
-                .into_iter()
-                .map(|c| json!({"command": c.command, "description": c.description}))
-                .collect();
-            ctx.say(
-                chat,
-                Some(&member),
-                key("help"),
-                "help",
-                json!({ "commands": commands }),
-                None,
-            )
-            .await
-        }
-        Some("tugas") => tasks(&ctx, chat, &member, key("tasks")).await,
-        Some(word @ ("jeda" | "lanjut")) => {
-            pause_or_resume(
-                &ctx,
-                chat,
-                &member,
-                argument.trim(),
-                word == "jeda",
-                update_id,
-            )
-            .await
-        }
-        Some(word @ ("ubahrapat" | "batalrapat")) => {
-            change_meeting(
-                &ctx,
-                chat,
-                user,
-                &member,
-                argument.trim(),
-                word == "batalrapat",
-                update_id,
-            )
-            .await
-        }
-        Some("batchbaru") => {
-            if member.roles.contains(&Role::KabagSertifikasi)
-                || member.roles.contains(&Role::KetuaLsp)
-            {
-                let state = serde_json::to_value(Awaiting::NewBatchScheme).unwrap_or_default();
-                ctx.app.set_conversation(user, chat, Some(&state)).await?;
-                ctx.say_phrase(chat, Some(&member), key("ask"), "ask_scheme", json!({}))
-                    .await
-            } else {
-                ctx.say_phrase(
-                    chat,
-                    Some(&member),
-                    key("refused"),
-                    "only_sertifikasi",
-                    json!({}),
-                )
-                .await
-            }
-        }
-        Some("batch") => batches(&ctx, chat, &member, key("batches")).await,
-        Some("status") => status(&ctx, chat, &member, argument.trim(), key("status")).await,
-        Some(_) => {
-            ctx.say_phrase(
-                chat,
-                Some(&member),
-                key("unknown"),
-                "unknown_message",
-                json!({}),
-            )
-            .await
-        }
-        None => match ctx.app.conversation(user, chat).await? {
-            Some(state) => match serde_json::from_value::<Awaiting>(state) {
-                Ok(awaiting) => answer(&ctx, chat, user, &member, awaiting, text, update_id).await,
-                Err(_) => ctx.app.set_conversation(user, chat, None).await,
-            },
-            None => {
-                ctx.say_phrase(
-                    chat,
-                    Some(&member),
-                    key("unknown"),
-                    "unknown_message",
-                    json!({}),
-                )
-                .await
-            }
+    let outcome = commands::route(
+        &ctx,
+        Said {
+            chat,
+            user,
+            member: &member,
+            update_id,
         },
-    };
+        command.as_deref(),
+        argument.trim(),
+        text,
+    )
+    .await;
     match outcome {
         Ok(()) => {}
         // A batch that does not exist, a refusal: a sentence in their language.
@@ -319,6 +231,21 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
     }
     ctx.app.mark_update_handled(update_id).await?;
     Ok(())
+}
+
+/// Who said something, where, in which update: what every command needs.
+pub(super) struct Said<'a> {
+    pub(super) chat: i64,
+    pub(super) user: TelegramUserId,
+    pub(super) member: &'a Member,
+    pub(super) update_id: i64,
+}
+
+impl Said<'_> {
+    /// The outbox key of the reply `what`.
+    pub(super) fn key(&self, what: &str) -> String {
+        format!("u{}:{what}", self.update_id)
+    }
 }
 
 /// A message in a group chat: the bot joining or leaving, or a member's
