@@ -8,9 +8,10 @@ use crate::app::{AppError, Via};
 use crate::domain::{BatchId, Competence, Member, TelegramUserId};
 use crate::telegram::callback::Button;
 use crate::telegram::conversation::Awaiting;
-use crate::workflow::{Actor, Command, Decision, HandoverStage};
+use crate::workflow::{Actor, Command, Decision};
 
 use super::*;
+use crate::domain::ParticipantId;
 use crate::sop::RecordKind;
 use crate::workflow::Intent;
 
@@ -82,15 +83,15 @@ pub(super) async fn on_callback(
 
 /// One button press by a registered member.
 pub(super) struct Press<'a> {
-    ctx: &'a BotContext,
-    user: TelegramUserId,
-    member: &'a Member,
-    staff: &'a Actor,
-    chat: i64,
-    private: bool,
-    update_id: i64,
+    pub(super) ctx: &'a BotContext,
+    pub(super) user: TelegramUserId,
+    pub(super) member: &'a Member,
+    pub(super) staff: &'a Actor,
+    pub(super) chat: i64,
+    pub(super) private: bool,
+    pub(super) update_id: i64,
     /// The message the button sat on, as an edit target.
-    pressed_on: Option<String>,
+    pub(super) pressed_on: Option<String>,
 }
 
 impl Press<'_> {
@@ -127,7 +128,7 @@ impl Press<'_> {
         Ok(text)
     }
 
-    fn phrase(&self, key: &str, context: Value) -> String {
+    pub(super) fn phrase(&self, key: &str, context: Value) -> String {
         self.ctx.phrase(key, context)
     }
 
@@ -145,18 +146,7 @@ impl Press<'_> {
                 let decisions = self.act(batch, vec![Command::Acknowledge { step }]).await?;
                 Ok(self.recorded(&decisions, "recorded_acknowledge", json!({"step": step.0})))
             }
-            Button::Done { batch, step } => {
-                let decisions = self.act(batch, vec![Command::MarkDone { step }]).await?;
-                let completed = decisions.iter().flat_map(|d| &d.events).any(|e| {
-                    matches!(e, crate::workflow::Event::StepCompleted { step: s, .. } if *s == step)
-                });
-                let phrase = if completed {
-                    "recorded_done"
-                } else {
-                    "recorded_done_waiting"
-                };
-                Ok(self.recorded(&decisions, phrase, json!({"step": step.0})))
-            }
+            Button::Done { batch, step } => self.done(batch, step).await,
             Button::Problem { batch, step } => {
                 self.may(batch, Intent::ReportProblem { step }).await?;
                 self.ask(
@@ -197,37 +187,8 @@ impl Press<'_> {
                     .await?;
                 self.ask(Awaiting::DecreeNumber { batch }, json!({})).await
             }
-            Button::Blanks { batch } => {
-                self.may(batch, Intent::Enter(RecordKind::BlankNumbers))
-                    .await?;
-                let (_, state, _) = self.ctx.app.batch(batch).await?;
-                let waiting: Vec<_> = state
-                    .participants
-                    .values()
-                    .filter(|p| p.result == Some(Competence::Kompeten) && p.blank_number.is_none())
-                    .collect();
-                if !waiting.is_empty() {
-                    self.may(batch, Intent::EnterNow(RecordKind::BlankNumbers))
-                        .await?;
-                }
-                self.ask(
-                    Awaiting::BlankNumbers { batch },
-                    json!({"count": waiting.len()}),
-                )
-                .await
-            }
-            Button::Results { batch } => {
-                self.may(batch, Intent::EnterNow(RecordKind::Results))
-                    .await?;
-                self.show_results(batch, None, 1).await?;
-                let value =
-                    serde_json::to_value(Awaiting::ResultsFile { batch }).unwrap_or_default();
-                self.ctx
-                    .app
-                    .set_conversation(self.user, self.chat, Some(&value))
-                    .await?;
-                Ok(self.phrase("results_title", json!({"batch": batch.0})))
-            }
+            Button::Blanks { batch } => self.blanks(batch).await,
+            Button::Results { batch } => self.results(batch).await,
             Button::ResultsPage { batch, page } => {
                 self.may(batch, Intent::Enter(RecordKind::Results)).await?;
                 let (page, pages) = self
@@ -239,37 +200,7 @@ impl Press<'_> {
                 batch,
                 participant,
                 result,
-            } => {
-                self.private_only()?;
-                let decisions = self
-                    .act(
-                        batch,
-                        vec![Command::RecordResult {
-                            participant,
-                            result,
-                        }],
-                    )
-                    .await?;
-                let (_, state, _) = self.ctx.app.batch(batch).await?;
-                let index = state
-                    .participants
-                    .keys()
-                    .position(|p| *p == participant)
-                    .unwrap_or(0);
-                let page = u32::try_from(index / RESULTS_PAGE + 1).unwrap_or(1);
-                self.show_results(batch, self.pressed_on.clone(), page)
-                    .await?;
-                let name = state
-                    .participants
-                    .get(&participant)
-                    .map(|p| p.name.clone())
-                    .unwrap_or_default();
-                Ok(self.recorded(
-                    &decisions,
-                    "verdict_set",
-                    json!({"name": name, "result": result.code()}),
-                ))
-            }
+            } => self.verdict(batch, participant, result).await,
             Button::Handovers { batch } => {
                 self.may(batch, Intent::Enter(RecordKind::Receipts)).await?;
                 self.show_handovers(batch, None).await
@@ -282,21 +213,107 @@ impl Press<'_> {
                     .await?;
                 Ok(self.recorded(&[decision], "batch_started", json!({"batch": batch.0})))
             }
-            Button::Receipt { batch, participant } => {
-                self.private_only()?;
-                let decisions = self
-                    .act(batch, vec![Command::RecordReceipt { participant }])
-                    .await?;
-                self.show_handovers(batch, self.pressed_on.clone()).await?;
-                let (_, state, _) = self.ctx.app.batch(batch).await?;
-                let name = state
-                    .participants
-                    .get(&participant)
-                    .map(|p| p.name.clone())
-                    .unwrap_or_default();
-                Ok(self.recorded(&decisions, "receipt_set", json!({"name": name})))
-            }
+            Button::Receipt { batch, participant } => self.receipt(batch, participant).await,
         }
+    }
+
+    /// "Selesai": the step is done once every role that finishes it has.
+    async fn done(&self, batch: BatchId, step: crate::sop::StepNo) -> Result<String, AppError> {
+        let decisions = self.act(batch, vec![Command::MarkDone { step }]).await?;
+        let completed = decisions.iter().flat_map(|d| &d.events).any(
+            |e| matches!(e, crate::workflow::Event::StepCompleted { step: s, .. } if *s == step),
+        );
+        let phrase = if completed {
+            "recorded_done"
+        } else {
+            "recorded_done_waiting"
+        };
+        Ok(self.recorded(&decisions, phrase, json!({"step": step.0})))
+    }
+
+    /// "Isi nomor blangko": asks for the numbers of the K participants still without one.
+    async fn blanks(&self, batch: BatchId) -> Result<String, AppError> {
+        self.may(batch, Intent::Enter(RecordKind::BlankNumbers))
+            .await?;
+        let (_, state, _) = self.ctx.app.batch(batch).await?;
+        let waiting = state
+            .participants
+            .values()
+            .filter(|p| p.result == Some(Competence::Kompeten) && p.blank_number.is_none())
+            .count();
+        if waiting > 0 {
+            self.may(batch, Intent::EnterNow(RecordKind::BlankNumbers))
+                .await?;
+        }
+        self.ask(Awaiting::BlankNumbers { batch }, json!({"count": waiting}))
+            .await
+    }
+
+    /// "Isi hasil K/BK": the keyboard's first page, and a results file is awaited.
+    async fn results(&self, batch: BatchId) -> Result<String, AppError> {
+        self.may(batch, Intent::EnterNow(RecordKind::Results))
+            .await?;
+        self.show_results(batch, None, 1).await?;
+        let value = serde_json::to_value(Awaiting::ResultsFile { batch }).unwrap_or_default();
+        self.ctx
+            .app
+            .set_conversation(self.user, self.chat, Some(&value))
+            .await?;
+        Ok(self.phrase("results_title", json!({"batch": batch.0})))
+    }
+
+    /// K or BK for one participant; the keyboard's page is edited to show it.
+    async fn verdict(
+        &self,
+        batch: BatchId,
+        participant: ParticipantId,
+        result: Competence,
+    ) -> Result<String, AppError> {
+        self.private_only()?;
+        let command = Command::RecordResult {
+            participant,
+            result,
+        };
+        let decisions = self.act(batch, vec![command]).await?;
+        let (_, state, _) = self.ctx.app.batch(batch).await?;
+        let index = state
+            .participants
+            .keys()
+            .position(|p| *p == participant)
+            .unwrap_or(0);
+        let page = u32::try_from(index / RESULTS_PAGE + 1).unwrap_or(1);
+        self.show_results(batch, self.pressed_on.clone(), page)
+            .await?;
+        let name = state
+            .participants
+            .get(&participant)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        Ok(self.recorded(
+            &decisions,
+            "verdict_set",
+            json!({"name": name, "result": result.code()}),
+        ))
+    }
+
+    /// "Terima": the participant's receipt; the handover list is edited.
+    async fn receipt(
+        &self,
+        batch: BatchId,
+        participant: ParticipantId,
+    ) -> Result<String, AppError> {
+        self.private_only()?;
+        let decisions = self
+            .act(batch, vec![Command::RecordReceipt { participant }])
+            .await?;
+        self.show_handovers(batch, self.pressed_on.clone()).await?;
+        let (_, state, _) = self.ctx.app.batch(batch).await?;
+        let name = state
+            .participants
+            .get(&participant)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        Ok(self.recorded(&decisions, "receipt_set", json!({"name": name})))
     }
 
     fn recorded(&self, decisions: &[Decision], phrase: &str, context: Value) -> String {
@@ -313,95 +330,5 @@ impl Press<'_> {
         } else {
             Err(AppError::Invalid(self.phrase("private_only", json!({}))))
         }
-    }
-
-    /// Sends (or, after a press, edits) one page of the K/BK keyboard
-    /// ([`RESULTS_PAGE`] participants, within Telegram's 100 buttons);
-    /// returns the page shown and how many there are.
-    async fn show_results(
-        &self,
-        batch: BatchId,
-        edit: Option<String>,
-        page: u32,
-    ) -> Result<(usize, usize), AppError> {
-        let (_, state, _) = self.ctx.app.batch(batch).await?;
-        let pages = state.participants.len().div_ceil(RESULTS_PAGE).max(1);
-        let page = (page as usize).clamp(1, pages);
-        let offset = (page - 1) * RESULTS_PAGE;
-        let participants: Vec<Value> = state
-            .participants
-            .values()
-            .skip(offset)
-            .take(RESULTS_PAGE)
-            .map(
-                |p| json!({"id": p.id.0, "name": p.name, "result": p.result.map(Competence::code)}),
-            )
-            .collect();
-        let key = match &edit {
-            Some(_) => format!("u{}:results-edit", self.update_id),
-            None => format!("u{}:results", self.update_id),
-        };
-        self.ctx
-            .say(
-                self.chat,
-                Some(self.member),
-                key,
-                "results_keyboard",
-                json!({
-                    "batch": {"id": batch.0}, "participants": participants,
-                    "offset": offset, "page": page, "pages": pages,
-                }),
-                edit,
-            )
-            .await?;
-        Ok((page, pages))
-    }
-
-    /// Sends (or edits) the list of participants ready to collect, with a button each.
-    async fn show_handovers(
-        &self,
-        batch: BatchId,
-        edit: Option<String>,
-    ) -> Result<String, AppError> {
-        let (_, state, _) = self.ctx.app.batch(batch).await?;
-        let ready: Vec<Value> = state
-            .participants
-            .values()
-            .filter(|p| {
-                matches!(
-                    p.handover.stage(),
-                    HandoverStage::Ready | HandoverStage::Open
-                )
-            })
-            .map(|p| json!({"id": p.id.0, "name": p.name}))
-            .collect();
-        let received = state
-            .participants
-            .values()
-            .filter(|p| p.handover.stage() == HandoverStage::Received)
-            .count();
-        let key = match &edit {
-            Some(_) => format!("u{}:handovers-edit", self.update_id),
-            None => format!("u{}:handovers", self.update_id),
-        };
-        let empty = ready.is_empty();
-        self.ctx
-            .say(
-                self.chat,
-                Some(self.member),
-                key,
-                "handover_list",
-                json!({"batch": {"id": batch.0}, "ready": ready, "received": received, "total": state.participants.len()}),
-                edit,
-            )
-            .await?;
-        Ok(self.phrase(
-            if empty {
-                "nobody_ready"
-            } else {
-                "handovers_title"
-            },
-            json!({"batch": batch.0}),
-        ))
     }
 }

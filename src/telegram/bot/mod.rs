@@ -1,7 +1,7 @@
 //! The bot's handlers, by concern: `registration` (`/start`),
 //! `commands` (`/tugas`, `/status`, …), `dialogues` (the answers typed
 //! in a conversation), `files` (documents sent in a conversation) and
-//! `buttons` (presses); the groups are [`super::groups`]. Here: the
+//! `buttons` (presses) with the `lists` they show; the groups are [`super::groups`]. Here: the
 //! dispatch tree, the context every handler gets, and the message router.
 //! Every handler identifies the sender by numeric Telegram user id, asks the
 //! application (which asks the workflow), and answers through the outbox;
@@ -37,6 +37,7 @@ mod buttons;
 mod commands;
 mod dialogues;
 mod files;
+mod lists;
 mod registration;
 
 use buttons::on_callback;
