@@ -175,6 +175,10 @@ impl Templates {
                 {
                     return Err(invalid(format!("no sentence for '{key}'")));
                 }
+                // The apology shown in place of any phrase that cannot be.
+                if name.ends_with("/phrases.toml") && !table.contains_key("failure") {
+                    return Err(invalid("no sentence for 'failure'".into()));
+                }
                 for (key, text) in table {
                     env.template_from_str(&text)
                         .map_err(|e| invalid(format!("'{key}': {e}")))?;
@@ -279,13 +283,11 @@ impl Templates {
             Ok(text) => text.trim().to_string(),
             Err(why) => {
                 tracing::error!(key, lang = lang.code(), error = %why, "a phrase cannot be shown");
-                match self.sentences.get(&(lang, "failure".to_string())) {
-                    Some(apology) if key != "failure" => apology.trim().to_string(),
-                    _ => match lang {
-                        Lang::Id => "Maaf, terjadi gangguan.".to_string(),
-                        Lang::En => "Sorry, something went wrong.".to_string(),
-                    },
-                }
+                // `load` makes sure the apology exists in both languages.
+                self.sentences
+                    .get(&(lang, "failure".to_string()))
+                    .map(|apology| apology.trim().to_string())
+                    .unwrap_or_default()
             }
         }
     }

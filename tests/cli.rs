@@ -111,6 +111,33 @@ fn edit_config(dir: &Path, from: &str, to: &str) {
     std::fs::write(&path, config.replace(from, to)).unwrap();
 }
 
+/// Points the config at a copy of the embedded procedure with `from` replaced by `to`.
+fn use_procedure_with(dir: &Path, from: &str, to: &str) {
+    let sop = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/sop/penerbitan-sertifikat.toml"
+    ))
+    .unwrap();
+    assert!(sop.contains(from), "{from}");
+    std::fs::write(dir.join("sop.toml"), sop.replace(from, to)).unwrap();
+    edit_config(
+        dir,
+        "# file = \"penerbitan-sertifikat.toml\"",
+        "file = \"sop.toml\"",
+    );
+}
+
+/// The `FAILED <what>` line of a failed `sertibot check`.
+fn failed_check(out: &Output, what: &str) -> String {
+    assert!(!out.status.success());
+    let report = stdout(out);
+    report
+        .lines()
+        .find(|l| l.starts_with(&format!("FAILED {what}")))
+        .unwrap_or_else(|| panic!("no FAILED {what}: {report}"))
+        .to_string()
+}
+
 /// A folder with a config that names the bot, and the four roles registered.
 fn prepared() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -366,25 +393,9 @@ fn mistakes_get_one_sentence_and_a_non_zero_exit() {
 #[test]
 fn check_names_a_broken_procedure_file_with_its_line() {
     let dir = prepared();
-    let sop = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/sop/penerbitan-sertifikat.toml"
-    ))
-    .unwrap()
-    .replace("after = [6]", "after = [9]");
-    std::fs::write(dir.path().join("sop.toml"), sop).unwrap();
-    edit_config(
-        dir.path(),
-        "# file = \"penerbitan-sertifikat.toml\"",
-        "file = \"sop.toml\"",
-    );
+    use_procedure_with(dir.path(), "after = [6]", "after = [9]");
     let out = sertibot(dir.path(), &["check"]);
-    assert!(!out.status.success());
-    let report = stdout(&out);
-    let line = report
-        .lines()
-        .find(|l| l.starts_with("FAILED procedure"))
-        .unwrap();
+    let line = failed_check(&out, "procedure");
     assert!(line.contains("sop.toml, line "), "{line}");
     assert!(
         line.contains("step 7 comes after step 9, which is not listed before it"),
@@ -1028,27 +1039,13 @@ fn sqlite_actions(dir: &Path) -> Vec<String> {
 #[test]
 fn check_refuses_a_standard_time_past_a_year_and_a_calendar_with_no_working_days() {
     let dir = prepared();
-    let sop = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/sop/penerbitan-sertifikat.toml"
-    ))
-    .unwrap()
-    .replace(
+    use_procedure_with(
+        dir.path(),
         "standard_time = \"1 minggu\"",
         "standard_time = \"4294967295 minggu\"",
     );
-    std::fs::write(dir.path().join("sop.toml"), sop).unwrap();
-    edit_config(
-        dir.path(),
-        "# file = \"penerbitan-sertifikat.toml\"",
-        "file = \"sop.toml\"",
-    );
     let out = sertibot(dir.path(), &["check"]);
-    let report = stdout(&out);
-    let line = report
-        .lines()
-        .find(|l| l.starts_with("FAILED procedure"))
-        .unwrap();
+    let line = failed_check(&out, "procedure");
     assert!(line.contains("longer than a step can take"), "{line}");
     // No batch is made on it either, and nothing panics.
     let out = sertibot(
@@ -1083,12 +1080,7 @@ fn check_refuses_a_standard_time_past_a_year_and_a_calendar_with_no_working_days
         "holidays_file = \"libur.csv\"",
     );
     let out = sertibot(dir.path(), &["check"]);
-    assert!(!out.status.success());
-    let report = stdout(&out);
-    let line = report
-        .lines()
-        .find(|l| l.starts_with("FAILED calendar"))
-        .unwrap_or_else(|| panic!("{report}"));
+    let line = failed_check(&out, "calendar");
     assert!(line.contains("would not fall due within a year"), "{line}");
 }
 
