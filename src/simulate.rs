@@ -150,7 +150,7 @@ impl Rehearsal<'_> {
         let mut conn = app.store.pool().acquire().await?;
         let rows = Store::due_messages(
             &mut conn,
-            Channel::Telegram.as_str(),
+            Channel::Telegram,
             app.store.instance(),
             now,
             10_000,
@@ -163,25 +163,22 @@ impl Rehearsal<'_> {
                 .and_then(|id| members.iter().find(|m| m.id.0 == id))
                 .map_or_else(|| "group".to_string(), |m| m.name.clone());
             let lang = app.config.language;
-            let text = app
-                .templates
-                .render(lang, &format!("{}.html", row.template), &row.context)
-                .map(|t| crate::telegram::html::to_text(&t))
-                .unwrap_or_else(|e| format!("(template {} failed: {e})", row.template));
-            let buttons: Vec<String> = crate::telegram::keyboards::for_message(
-                &app.templates,
-                lang,
-                &row.template,
-                &row.context,
-            )
-            .map(|k| {
-                k.inline_keyboard
-                    .iter()
-                    .flatten()
-                    .map(|b| format!("[{}]", b.text))
-                    .collect()
-            })
-            .unwrap_or_default();
+            // Rendered exactly as the delivery worker renders it.
+            let rendered = row.message().map_err(|e| e.to_string()).and_then(|message| {
+                crate::telegram::keyboards::render(&app.templates, lang, &message)
+            });
+            let (text, buttons) = match rendered {
+                Ok(r) => {
+                    let buttons: Vec<String> = r
+                        .keyboard
+                        .iter()
+                        .flat_map(|k| k.inline_keyboard.iter().flatten())
+                        .map(|b| format!("[{}]", b.text))
+                        .collect();
+                    (crate::telegram::html::to_text(&r.text), buttons)
+                }
+                Err(why) => (format!("({why})"), Vec::new()),
+            };
             let when = crate::templates::Templates::instant_text(now, app.config.calendar.tz, lang);
             let action = if row.edit_of.is_some() {
                 "edits the message for"
@@ -195,7 +192,7 @@ impl Rehearsal<'_> {
             if !buttons.is_empty() {
                 writeln!(self.out, "   {}", buttons.join(" "))?;
             }
-            if row.template == "step_overdue" {
+            if matches!(row.message(), Ok(crate::notify::Message::StepOverdue(_))) {
                 self.summary.overdue_alerts += 1;
             }
             Store::mark_sent(&mut conn, row.id, now).await?;

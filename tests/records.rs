@@ -794,8 +794,7 @@ async fn an_occasion_is_queued_once() {
         member: None,
         participant: None,
         address: Some("asesi0@example.com".into()),
-        template: "result_k".into(),
-        context: serde_json::json!({}),
+        message: sertibot::notify::Message::MailTest(Default::default()),
         edit_of: None,
         chat: None,
     };

@@ -2,14 +2,13 @@
 //! chats, handled updates, conversations and strangers, each in its own
 //! small transaction.
 
-use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::*;
-use crate::domain::{BatchInfo, Member, MemberId, TelegramUserId};
+use crate::domain::{Member, MemberId, TelegramUserId};
 use crate::notify::{self};
 use crate::store::{AuditEntry, Store};
-use crate::workflow::{self, BatchStatus};
+use crate::workflow::BatchStatus;
 
 /// What the bot asks of the application: identities, replies, handled
 /// updates and conversations, each in its own small transaction.
@@ -55,29 +54,23 @@ impl App {
         chat: notify::PrivateChat,
         member: Option<MemberId>,
         key: String,
-        template: &str,
-        context: serde_json::Value,
+        message: notify::Message,
         edit_of: Option<String>,
     ) -> Result<(), AppError> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        Store::enqueue(
-            &mut tx,
-            &[notify::Outgoing {
-                key,
-                channel: notify::Channel::Telegram,
-                batch: None,
-                member,
-                participant: None,
-                address: None,
-                template: template.into(),
-                context,
-                edit_of,
-                chat: Some(chat),
-            }],
-            now,
-        )
-        .await?;
+        let reply = notify::Outgoing {
+            key,
+            channel: notify::Channel::Telegram,
+            batch: None,
+            member,
+            participant: None,
+            address: None,
+            message,
+            edit_of,
+            chat: Some(chat),
+        };
+        Store::enqueue(&mut tx, &[reply], now).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         self.changed();
         Ok(())
@@ -316,22 +309,15 @@ impl App {
     pub async fn open_tasks(
         &self,
         member: &Member,
-    ) -> Result<Vec<(BatchInfo, crate::sop::Step, Option<DateTime<Utc>>)>, AppError> {
+    ) -> Result<Vec<notify::views::OpenTask>, AppError> {
+        let now = self.now();
         let mut tasks = Vec::new();
         for summary in self.batches().await? {
             if summary.status != BatchStatus::Running {
                 continue;
             }
             let (info, state, _) = self.batch(summary.info.id).await?;
-            for step in &state.procedure.steps {
-                let run = state.run(step.no);
-                if run.state == workflow::StepState::Active
-                    && !member.roles.is_disjoint(&step.roles)
-                    && !run.dones.contains_key(&member.id)
-                {
-                    tasks.push((info.clone(), step.clone(), run.due_at));
-                }
-            }
+            tasks.extend(notify::reports::open_tasks(&info, &state, member, now));
         }
         Ok(tasks)
     }

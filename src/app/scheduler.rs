@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::*;
-use crate::domain::MemberId;
 use crate::notify::{self, Audience};
 use crate::store::{AuditEntry, Store, Tx};
 use crate::workflow::{self, BatchStatus};
@@ -46,87 +45,36 @@ impl App {
     /// What a digest shows: for the daily one, every running batch's open,
     /// overdue and paused steps and unanswered invitations; for the weekly
     /// one, the share of steps done within standard time, by step.
-    pub(super) async fn digest_context(
+    pub(super) async fn digest(
         &self,
         tx: &mut Tx,
         kind: &str,
         now: DateTime<Utc>,
-    ) -> Result<(&'static str, serde_json::Value), AppError> {
+    ) -> Result<notify::Message, AppError> {
+        use notify::reports;
         if kind == "digest_weekly" {
             let rows =
                 Store::steps_within_standard_time(tx, now - chrono::Duration::days(7)).await?;
-            let steps: Vec<serde_json::Value> = rows
+            let steps = rows
                 .iter()
-                .map(|(step, done, within)| {
-                    let activity = self
-                        .procedure
-                        .step(crate::sop::StepNo(*step as u32))
-                        .map(|s| s.activity.clone())
-                        .unwrap_or_default();
-                    json!({"no": step, "activity": activity, "done": done, "within": within,
-                           "percent": if *done > 0 { within * 100 / done } else { 0 }})
+                .map(|(no, done, within)| {
+                    let step = self.procedure.step(crate::sop::StepNo(*no as u32));
+                    reports::weekly_step(step, *no, *done, *within)
                 })
                 .collect();
-            return Ok(("digest_weekly", json!({"steps": steps})));
+            return Ok(notify::Message::DigestWeekly(notify::views::WeeklyDigest { steps }));
         }
         let members = Store::members(tx).await?;
-        let name = |id: &MemberId| {
-            members
-                .iter()
-                .find(|m| m.id == *id)
-                .map_or_else(|| format!("#{id}"), |m| m.name.clone())
-        };
         let mut batches = Vec::new();
         for summary in Store::batches(tx).await? {
             if summary.status != BatchStatus::Running {
                 continue;
             }
-            let Some(state) = Store::load_state(tx, summary.info.id).await? else {
-                continue;
-            };
-            let steps: Vec<serde_json::Value> = state
-                .procedure
-                .steps
-                .iter()
-                .filter(|s| state.run(s.no).state == workflow::StepState::Active)
-                .map(|s| {
-                    let run = state.run(s.no);
-                    json!({
-                        "no": s.no.0,
-                        "activity": s.activity,
-                        "due_at": run.due_at.map(|d| d.to_rfc3339()),
-                        "overdue": run.pause.is_none() && run.due_at.is_some_and(|d| d < now),
-                        "paused": run.pause.as_ref().map(|p| p.reason.clone()),
-                        "acknowledged": run.acks.keys().map(name).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            let invited = state
-                .procedure
-                .step_recording(crate::sop::RecordKind::Meeting)
-                .is_some_and(|s| state.run(s.no).state == workflow::StepState::Done);
-            let plenary = state
-                .procedure
-                .step_recording(crate::sop::RecordKind::Results);
-            let unanswered: Vec<String> = match plenary {
-                Some(p) if invited && !state.run(p.no).state.is_finished() => members
-                    .iter()
-                    .filter(|m| !m.roles.is_disjoint(&p.roles) && !state.rsvps.contains_key(&m.id))
-                    .map(|m| m.name.clone())
-                    .collect(),
-                _ => Vec::new(),
-            };
-            batches.push(json!({
-                "id": summary.info.id.0,
-                "scheme": summary.info.scheme,
-                "steps": steps,
-                "unanswered": unanswered,
-            }));
+            if let Some(state) = Store::load_state(tx, summary.info.id).await? {
+                batches.push(reports::digest_batch(&summary.info, &state, &members, now));
+            }
         }
-        Ok((
-            "digest_daily",
-            json!({"batches": batches, "date": now.to_rfc3339()}),
-        ))
+        Ok(notify::Message::DigestDaily(reports::daily_digest(batches, now)))
     }
 
     /// Fires every timer that is due: each in its own transaction, once.
@@ -148,8 +96,8 @@ impl App {
             let mut sent = 0;
             if let Some(schedule) = self.schedule_of(&timer.kind) {
                 let members = Store::members(&mut tx).await?;
-                let (template, context) = self.digest_context(&mut tx, &timer.kind, now).await?;
-                let messages = notify::digest(&members, &timer.key, template, &context);
+                let digest = self.digest(&mut tx, &timer.kind, now).await?;
+                let messages = notify::digest(&members, &timer.key, &digest);
                 sent = Store::enqueue(&mut tx, &messages, now).await?;
                 // The next one: the schedule's first moment after this one (or now).
                 if let Some(next) = self

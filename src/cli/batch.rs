@@ -119,12 +119,7 @@ async fn status(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
         .batch(batch)
         .await
         .map_err(|e| Failure(app.explain(&e, Lang::En)))?;
-    let name_of = |id: &MemberId| {
-        members
-            .iter()
-            .find(|m| m.id == *id)
-            .map_or_else(|| format!("member {id}"), |m| m.name.clone())
-    };
+    let name_of = |id: &MemberId| crate::notify::reports::member_name(&members, *id);
     println!(
         "Batch {} · {} · assessed {}{}",
         info.id,
@@ -183,10 +178,7 @@ async fn status(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
     for step in &state.procedure.steps {
         let run = state.run(step.no);
         let mut word = run.state.as_str().to_string();
-        if run.state == StepState::Active
-            && let Some(due) = run.due_at
-            && due < now
-        {
+        if run.is_overdue(now) {
             word = "OVERDUE".into();
         }
         if run.pause.is_some() {
@@ -245,10 +237,7 @@ async fn status(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
                     stage(HandoverStage::Received)
                 );
             }
-            if let Some(due) = run.due_at
-                && due < now
-                && run.pause.is_none()
-            {
+            if let Some(due) = run.due_at.filter(|_| run.is_overdue(now)) {
                 println!("      late by {}", span(now - due));
             }
         }

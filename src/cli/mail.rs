@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use serde_json::json;
 
 use super::{Failure, MailCommand};
 use crate::config::Config;
@@ -23,7 +22,12 @@ pub async fn run(config: &Config, command: MailCommand) -> Result<ExitCode, Fail
     };
     let key = format!("mail-test:{}", chrono::Utc::now().timestamp_millis());
     let message = composer
-        .build("mail_test", &key, address.trim(), &json!({}), None)
+        .build(
+            &crate::notify::Message::MailTest(Default::default()),
+            &key,
+            address.trim(),
+            None,
+        )
         .map_err(|e| Failure(e.0))?;
     match mailer.send(&message, &key).await {
         Ok(response) => {

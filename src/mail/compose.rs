@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::domain::Lang;
+use crate::notify::Message as NotifyMessage;
+use crate::notify::views::{BatchFacts, MeetingFacts};
 use crate::store::OutboxRow;
 use crate::templates::Templates;
 
@@ -58,18 +60,24 @@ impl Composer {
             .address
             .as_deref()
             .ok_or_else(|| ComposeError("the message has no address".into()))?;
-        let attachment = match row.template.as_str() {
-            "meeting_invitation_email" | "meeting_update_email" => Some((
-                self.invitation_ics(row, IcsMethod::Request)?,
-                IcsMethod::Request,
-            )),
-            "meeting_cancel_email" => Some((
-                self.invitation_ics(row, IcsMethod::Cancel)?,
-                IcsMethod::Cancel,
-            )),
+        let message = row.message().map_err(|e| ComposeError(e.to_string()))?;
+        let invite = |batch, meeting, sequence, method| {
+            let ics = self.invitation_ics(batch, meeting, sequence, address, method)?;
+            Ok::<_, ComposeError>(Some((ics, method)))
+        };
+        let attachment = match &message {
+            NotifyMessage::MeetingInvitationEmail(v) => {
+                invite(&v.batch, &v.meeting, 0, IcsMethod::Request)?
+            }
+            NotifyMessage::MeetingUpdateEmail(v) => {
+                invite(&v.batch, &v.meeting, v.sequence, IcsMethod::Request)?
+            }
+            NotifyMessage::MeetingCancelEmail(v) => {
+                invite(&v.batch, &v.meeting, v.sequence, IcsMethod::Cancel)?
+            }
             _ => None,
         };
-        self.build(&row.template, &row.key, address, &row.context, attachment)
+        self.build(&message, &row.key, address, attachment)
     }
 
     /// An email from `template` to `address`; `key` names the occasion (for
@@ -79,22 +87,19 @@ impl Composer {
     /// [`ComposeError`] when a template fails or the address is not one.
     pub fn build(
         &self,
-        template: &str,
+        message: &NotifyMessage,
         key: &str,
         address: &str,
-        context: &Value,
         ics: Option<(String, IcsMethod)>,
     ) -> Result<Message, ComposeError> {
+        let template = message.template();
+        let context = &message.context();
         let render = |part: &str, context: &Value| {
             self.templates
                 .render(self.lang, &format!("{template}.{part}"), context)
                 .map_err(|e| ComposeError(format!("template {template}.{part}: {e}")))
         };
-        let name = context["participant"]["name"]
-            .as_str()
-            .or(context["recipient"].as_str())
-            .filter(|n| !n.is_empty())
-            .map(str::to_string);
+        let name = message.addressee().map(str::to_string);
         let to = Mailbox::new(
             name,
             address
@@ -152,40 +157,33 @@ impl Composer {
     /// When the row's context lacks the meeting's time.
     pub fn invitation_ics(
         &self,
-        row: &OutboxRow,
+        batch: &BatchFacts,
+        meeting: &MeetingFacts,
+        sequence: u32,
+        attendee: &str,
         method: IcsMethod,
     ) -> Result<String, ComposeError> {
-        let meeting = &row.context["meeting"];
-        let starts: DateTime<Utc> = meeting["starts_at"]
-            .as_str()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        let starts: DateTime<Utc> = DateTime::parse_from_rfc3339(&meeting.starts_at)
             .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| ComposeError("the invitation has no meeting time".into()))?;
-        let minutes = meeting["minutes"].as_i64().unwrap_or(180);
-        let batch = row.context["batch"]["id"].as_i64().unwrap_or_default();
-        let scheme = row.context["batch"]["scheme"].as_str().unwrap_or_default();
+            .map_err(|_| ComposeError("the invitation has no meeting time".into()))?;
         let summary = self.templates.phrase(
             self.lang,
             "ics_summary",
-            json!({"batch": batch, "scheme": scheme}),
+            json!({"batch": batch.id, "scheme": batch.scheme}),
         );
         let mut event = icalendar::Event::new();
         event
             .uid(&format!(
-                "sertibot-batch-{batch}-meeting@{}",
+                "sertibot-batch-{}-meeting@{}",
+                batch.id,
                 self.from.email.domain()
             ))
             .summary(&calendar_text(&summary))
-            .location(&calendar_text(
-                meeting["place"].as_str().unwrap_or_default(),
-            ))
+            .location(&calendar_text(&meeting.place))
             .starts(starts)
-            .ends(starts + chrono::Duration::minutes(minutes))
+            .ends(starts + chrono::Duration::minutes(meeting.minutes))
             .add_property("ORGANIZER", format!("mailto:{}", self.from.email))
-            .add_property(
-                "SEQUENCE",
-                row.context["sequence"].as_u64().unwrap_or(0).to_string(),
-            )
+            .add_property("SEQUENCE", sequence.to_string())
             .add_property(
                 "STATUS",
                 if method == IcsMethod::Cancel {
@@ -194,9 +192,7 @@ impl Composer {
                     "CONFIRMED"
                 },
             );
-        if let Some(address) = &row.address {
-            event.add_property("ATTENDEE", format!("mailto:{address}"));
-        }
+        event.add_property("ATTENDEE", format!("mailto:{attendee}"));
         let mut calendar = Calendar::new();
         calendar.append_property(("METHOD", method.as_str()));
         calendar.push(event.done());
@@ -239,16 +235,17 @@ mod tests {
         let row = OutboxRow {
             id: 1,
             key: "b1:invite:m1:email".into(),
-            channel: "email".into(),
+            channel: crate::notify::Channel::Email,
             member_id: Some(1),
             participant_id: None,
             address: Some("made@example.com".into()),
             template: "meeting_invitation_email".into(),
             context: json!({
-                "batch": {"id": 1, "scheme": "Operator\r\nX-EVIL:1"},
+                "batch": {"id": 1, "scheme": "Operator\r\nX-EVIL:1", "assessed_on": "2026-11-20", "place": null},
+                "recipient": "Made", "participant_count": 3,
                 "meeting": {"starts_at": "2026-11-26T02:00:00Z", "place": "Ruang\rRapat\u{0}\u{202E}LSP\nATTENDEE:mailto:x@evil", "minutes": 180},
             }),
-            status: "pending".into(),
+            status: crate::store::OutboxStatus::Pending,
             attempts: 0,
             created_at: Utc::now(),
             next_attempt_at: Utc::now(),
@@ -256,7 +253,18 @@ mod tests {
             edit_of: None,
             chat_id: None,
         };
-        let ics = composer.invitation_ics(&row, IcsMethod::Request).unwrap();
+        let Ok(NotifyMessage::MeetingInvitationEmail(invitation)) = row.message() else {
+            panic!("the row is an invitation");
+        };
+        let ics = composer
+            .invitation_ics(
+                &invitation.batch,
+                &invitation.meeting,
+                0,
+                "made@example.com",
+                IcsMethod::Request,
+            )
+            .unwrap();
         let lines: Vec<&str> = ics.split("\r\n").collect();
         let location = lines.iter().find(|l| l.starts_with("LOCATION:")).unwrap();
         assert_eq!(*location, "LOCATION:Ruang Rapat LSP ATTENDEE:mailto:x@evil");

@@ -7,7 +7,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -87,12 +86,12 @@ impl EmailDelivery {
         let now = self.clock.now();
         let mut conn = self.store.pool().acquire().await?;
         let instance = self.store.instance().to_string();
-        let Some(row) = Store::due_messages(&mut conn, Channel::Email.as_str(), &instance, now, 1)
+        let Some(row) = Store::due_messages(&mut conn, Channel::Email, &instance, now, 1)
             .await?
             .into_iter()
             .next()
         else {
-            let next = Store::next_message_due(&mut conn, Channel::Email.as_str()).await?;
+            let next = Store::next_message_due(&mut conn, Channel::Email).await?;
             let wait = next.map(|at| Instant::now() + (at - now).to_std().unwrap_or_default());
             return Ok(Progress::Idle(wait));
         };
@@ -137,14 +136,15 @@ impl EmailDelivery {
         let mut tx = self.store.begin().await?;
         Store::mark_failed(&mut tx, row.id, reason, now).await?;
         let members = Store::members(&mut tx).await?;
-        let context = json!({
-            "channel": "email",
-            "recipient": row.context["participant"]["name"].as_str().or(row.context["recipient"].as_str()).unwrap_or_default(),
-            "address": row.address.clone().unwrap_or_default(),
-            "what": row.template,
-            "reason": reason,
-        });
-        let reports = crate::notify::delivery_failed(&members, &row.key, None, context);
+        let recipient = row.message().ok().and_then(|m| m.addressee().map(str::to_string));
+        let failure = crate::notify::views::DeliveryFailure {
+            channel: "email".into(),
+            recipient: recipient.unwrap_or_default(),
+            address: row.address.clone().unwrap_or_default(),
+            what: row.template.clone(),
+            reason: reason.to_string(),
+        };
+        let reports = crate::notify::delivery_failed(&members, &row.key, None, &failure);
         Store::enqueue(&mut tx, &reports, now).await?;
         tx.commit().await?;
         tracing::error!(key = %row.key, "email given up; Kabag Sertifikasi and Ketua LSP are told");

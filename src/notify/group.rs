@@ -9,8 +9,10 @@
 //! can carry only a `GroupMessage`.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+
+use super::message::Message;
+use super::views::{GroupCard, GroupNoticeText, Help, Invitation, MeetingChange};
 
 use crate::domain::{BatchId, BatchInfo, Lang};
 use crate::sop::Step;
@@ -33,7 +35,7 @@ impl GroupChat {
 }
 
 /// A batch as a group may see it: scheme, date and place of assessment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchFacts {
     pub id: i64,
     pub scheme: String,
@@ -53,19 +55,19 @@ impl BatchFacts {
 }
 
 /// A step's standard time in both languages.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StandardTimeFacts {
     pub id: String,
     pub en: String,
 }
 
 /// A step of the procedure, as every template sees it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepFacts {
     pub no: u32,
     pub activity: String,
     pub gloss: String,
-    pub roles: Vec<&'static str>,
+    pub roles: Vec<String>,
     pub needs: Vec<String>,
     pub output: String,
     pub related_sop: Option<String>,
@@ -80,7 +82,7 @@ impl StepFacts {
             no: step.no.0,
             activity: step.activity.clone(),
             gloss: step.gloss.clone(),
-            roles: step.roles.iter().map(|r| r.title()).collect(),
+            roles: step.roles.iter().map(|r| r.title().to_string()).collect(),
             needs: step.needs.clone(),
             output: step.output.clone(),
             related_sop: step.related_sop.clone(),
@@ -94,11 +96,20 @@ impl StepFacts {
     }
 }
 
+/// Which button a staff member pressed on a step's card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MarkKind {
+    /// "Saya kerjakan": the member took the step on.
+    Ack,
+    /// "Selesai": the member marked it done.
+    Done,
+}
+
 /// Who pressed what on a step's card: a staff member's name and the time.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MarkFacts {
-    /// `ack` or `done`.
-    pub kind: &'static str,
+    pub kind: MarkKind,
     /// The staff member's name.
     pub name: String,
     /// RFC 3339, UTC.
@@ -106,7 +117,7 @@ pub struct MarkFacts {
 }
 
 /// The meeting's time and place.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeetingFacts {
     pub starts_at: String,
     pub place: String,
@@ -114,7 +125,7 @@ pub struct MeetingFacts {
 }
 
 /// A command and what it does, for the help text.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandFacts {
     pub command: String,
     pub description: String,
@@ -175,10 +186,9 @@ pub enum GroupMessage {
 }
 
 impl GroupMessage {
-    /// The template that renders this message and the facts it renders,
-    /// as the outbox stores them.
-    pub fn stored(&self) -> (&'static str, Value) {
-        match self {
+    /// The message as the outbox stores it (its template and view).
+    pub fn stored(&self) -> Message {
+        match self.clone() {
             GroupMessage::StepAnnouncement {
                 batch,
                 step,
@@ -186,36 +196,43 @@ impl GroupMessage {
                 started_at,
                 due_at,
                 finished_at,
-            } => (
-                "group_step",
-                json!({
-                    "batch": batch, "step": **step, "marks": marks, "started_at": started_at,
-                    "due_at": due_at, "finished_at": finished_at, "recipient": "",
-                }),
-            ),
+            } => Message::GroupStep(GroupCard {
+                batch,
+                step: *step,
+                marks,
+                started_at,
+                due_at,
+                finished_at,
+                recipient: String::new(),
+            }),
             GroupMessage::MeetingInvitation {
                 batch,
                 meeting,
                 participant_count,
-            } => (
-                "meeting_invitation",
-                json!({"batch": batch, "meeting": meeting, "recipient": "", "participant_count": participant_count}),
-            ),
+            } => Message::MeetingInvitation(Invitation {
+                batch,
+                meeting,
+                recipient: String::new(),
+                participant_count,
+            }),
             GroupMessage::MeetingChanged {
                 batch,
                 meeting,
                 cancelled,
                 reason,
                 sequence,
-            } => (
-                "meeting_changed",
-                json!({
-                    "batch": batch, "meeting": meeting, "recipient": "", "cancelled": cancelled,
-                    "reason": reason, "sequence": sequence,
-                }),
-            ),
-            GroupMessage::Help { commands } => ("help", json!({ "commands": commands })),
-            GroupMessage::Notice(notice) => ("group_notice", json!({ "notice": notice.name() })),
+            } => Message::MeetingChanged(MeetingChange {
+                batch,
+                meeting,
+                recipient: String::new(),
+                cancelled,
+                reason,
+                sequence,
+            }),
+            GroupMessage::Help { commands } => Message::Help(Help { commands }),
+            GroupMessage::Notice(notice) => Message::GroupNotice(GroupNoticeText {
+                notice: notice.name().to_string(),
+            }),
         }
     }
 }

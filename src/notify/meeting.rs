@@ -1,9 +1,8 @@
 //! The meeting's messages: the invitation (Telegram, email with .ics,
 //! each group), the RSVP tally and reminders, a moved or cancelled meeting.
 
-use serde_json::{Value, json};
-
 use super::group::{BatchFacts, MeetingFacts};
+use super::views::{Invitation, InviteeAnswer, MeetingChange, RsvpReminder, RsvpTally};
 use super::*;
 use crate::domain::{Member, Role};
 use crate::sop::RecordKind;
@@ -32,22 +31,15 @@ pub(super) fn rsvp_changed(state: &BatchState, audience: &Audience<'_>, plan: &m
         .join("-");
     for member in inviters(state, audience) {
         let original = format!("b{b}:tally:m{}", member.id);
-        plan.messages.push(Outgoing {
-            key: format!("{original}:{version}"),
-            channel: Channel::Telegram,
-            batch: Some(state.id),
-            member: Some(member.id),
-            participant: None,
-            address: None,
-            template: "rsvp_tally".into(),
-            context: json!({
-                "batch": batch,
-                "meeting": meeting_view(state, meeting),
-                "invitees": tally,
-            }),
-            edit_of: Some(original),
-            chat: None,
+        let message = Message::RsvpTally(RsvpTally {
+            batch: batch.clone(),
+            meeting: meeting_facts(state, meeting),
+            invitees: tally.clone(),
         });
+        let key = format!("{original}:{version}");
+        plan.messages.push(
+            Outgoing::to_member(key, Some(state.id), member.id, message).editing(Some(original)),
+        );
     }
 }
 
@@ -72,44 +64,32 @@ pub(super) fn meeting_changed(
         .unwrap_or_default();
     for member in holders(audience, &|m| !m.roles.is_disjoint(&invitees)) {
         let whom = format!("m{}", member.id);
-        let context = json!({
-            "batch": batch,
-            "meeting": meeting_view(state, meeting),
-            "recipient": member.name,
-            "cancelled": cancelled,
-            "reason": reason,
-            "sequence": sequence,
-        });
-        plan.messages.push(Outgoing {
-            key: format!("b{b}:meeting-change:s{sequence}:{whom}"),
-            channel: Channel::Telegram,
-            batch: Some(state.id),
-            member: Some(member.id),
-            participant: None,
-            address: None,
-            template: "meeting_changed".into(),
-            context: context.clone(),
-            edit_of: None,
-            chat: None,
-        });
+        let change = MeetingChange {
+            batch: batch.clone(),
+            meeting: meeting_facts(state, meeting),
+            recipient: member.name.clone(),
+            cancelled,
+            reason: reason.clone(),
+            sequence,
+        };
+        let key = format!("b{b}:meeting-change:s{sequence}:{whom}");
+        let message = Message::MeetingChanged(change.clone());
+        plan.messages
+            .push(Outgoing::to_member(key, Some(state.id), member.id, message));
         if let Some(email) = &member.email {
-            plan.messages.push(Outgoing {
-                key: format!("b{b}:invite:{whom}:email:s{sequence}"),
-                channel: Channel::Email,
-                batch: Some(state.id),
-                member: Some(member.id),
-                participant: None,
-                address: Some(email.as_str().to_string()),
-                template: if cancelled {
-                    "meeting_cancel_email"
-                } else {
-                    "meeting_update_email"
-                }
-                .into(),
-                context,
-                edit_of: None,
-                chat: None,
-            });
+            let key = format!("b{b}:invite:{whom}:email:s{sequence}");
+            let message = if cancelled {
+                Message::MeetingCancelEmail(change)
+            } else {
+                Message::MeetingUpdateEmail(change)
+            };
+            plan.messages.push(Outgoing::email_to_member(
+                key,
+                Some(state.id),
+                member.id,
+                email.as_str(),
+                message,
+            ));
         }
     }
     for group in audience.groups {
@@ -142,37 +122,26 @@ pub(super) fn invitation(state: &BatchState, audience: &Audience<'_>, plan: &mut
         .map(|s| s.roles.clone())
         .unwrap_or_else(|| [Role::KetuaLsp, Role::KomiteTeknis].into());
     for member in holders(audience, &|m| !m.roles.is_disjoint(&invitees)) {
-        let context = json!({
-            "batch": batch,
-            "meeting": meeting_view(state, meeting),
-            "recipient": member.name,
-            "participant_count": state.participants.len(),
-        });
-        plan.messages.push(Outgoing {
-            key: format!("b{b}:invite:m{}:telegram", member.id),
-            channel: Channel::Telegram,
-            batch: Some(state.id),
-            member: Some(member.id),
-            participant: None,
-            address: None,
-            template: "meeting_invitation".into(),
-            context: context.clone(),
-            edit_of: None,
-            chat: None,
-        });
+        let invitation = Invitation {
+            batch: batch.clone(),
+            meeting: meeting_facts(state, meeting),
+            recipient: member.name.clone(),
+            participant_count: state.participants.len(),
+        };
+        let key = format!("b{b}:invite:m{}:telegram", member.id);
+        let message = Message::MeetingInvitation(invitation.clone());
+        plan.messages
+            .push(Outgoing::to_member(key, Some(state.id), member.id, message));
         if let Some(email) = &member.email {
-            plan.messages.push(Outgoing {
-                key: format!("b{b}:invite:m{}:email", member.id),
-                channel: Channel::Email,
-                batch: Some(state.id),
-                member: Some(member.id),
-                participant: None,
-                address: Some(email.as_str().to_string()),
-                template: "meeting_invitation_email".into(),
-                context,
-                edit_of: None,
-                chat: None,
-            });
+            let key = format!("b{b}:invite:m{}:email", member.id);
+            let message = Message::MeetingInvitationEmail(invitation);
+            plan.messages.push(Outgoing::email_to_member(
+                key,
+                Some(state.id),
+                member.id,
+                email.as_str(),
+                message,
+            ));
         }
     }
     for group in audience.groups {
@@ -190,22 +159,14 @@ pub(super) fn invitation(state: &BatchState, audience: &Audience<'_>, plan: &mut
     }
     let tally = rsvp_tally(state, audience);
     for member in inviters(state, audience) {
-        plan.messages.push(Outgoing {
-            key: format!("b{b}:tally:m{}", member.id),
-            channel: Channel::Telegram,
-            batch: Some(state.id),
-            member: Some(member.id),
-            participant: None,
-            address: None,
-            template: "rsvp_tally".into(),
-            context: json!({
-                "batch": batch,
-                "meeting": meeting_view(state, meeting),
-                "invitees": tally,
-            }),
-            edit_of: None,
-            chat: None,
+        let message = Message::RsvpTally(RsvpTally {
+            batch: batch.clone(),
+            meeting: meeting_facts(state, meeting),
+            invitees: tally.clone(),
         });
+        let key = format!("b{b}:tally:m{}", member.id);
+        plan.messages
+            .push(Outgoing::to_member(key, Some(state.id), member.id, message));
     }
 }
 
@@ -226,33 +187,22 @@ pub fn rsvp_reminders(state: &BatchState, audience: &Audience<'_>) -> Vec<Outgoi
         .members
         .iter()
         .filter(|m| !m.roles.is_disjoint(&invitees) && !state.rsvps.contains_key(&m.id))
-        .map(|m| Outgoing {
-            key: format!(
+        .map(|m| {
+            let key = format!(
                 "b{b}:rsvp-reminder:s{}:m{}",
                 state.meeting_changes.sequence, m.id
-            ),
-            channel: Channel::Telegram,
-            batch: Some(state.id),
-            member: Some(m.id),
-            participant: None,
-            address: None,
-            template: "rsvp_reminder".into(),
-            context: json!({
-                "batch": batch_view(audience.batch),
-                "meeting": meeting_view(state, meeting),
-                "recipient": m.name,
-            }),
-            edit_of: None,
-            chat: None,
+            );
+            let message = Message::RsvpReminder(RsvpReminder {
+                batch: batch_view(audience.batch),
+                meeting: meeting_facts(state, meeting),
+                recipient: m.name.clone(),
+            });
+            Outgoing::to_member(key, Some(state.id), m.id, message)
         })
         .collect()
 }
 
 /// The meeting's facts for templates (and its calendar invite).
-pub(super) fn meeting_view(state: &BatchState, meeting: &crate::workflow::Meeting) -> Value {
-    serde_json::to_value(meeting_facts(state, meeting)).unwrap_or_default()
-}
-
 pub(super) fn meeting_facts(
     state: &BatchState,
     meeting: &crate::workflow::Meeting,
@@ -295,7 +245,7 @@ pub(super) fn inviters<'a>(state: &BatchState, audience: &'a Audience<'_>) -> Ve
 }
 
 /// Every invitee and their answer so far.
-pub(super) fn rsvp_tally(state: &BatchState, audience: &Audience<'_>) -> Vec<Value> {
+pub(super) fn rsvp_tally(state: &BatchState, audience: &Audience<'_>) -> Vec<InviteeAnswer> {
     let invitees = state
         .procedure
         .step_recording(RecordKind::Results)
@@ -307,11 +257,11 @@ pub(super) fn rsvp_tally(state: &BatchState, audience: &Audience<'_>) -> Vec<Val
         .filter(|m| !m.roles.is_disjoint(&invitees))
         .map(|m| {
             let answer = state.rsvps.get(&m.id);
-            json!({
-                "name": m.name,
-                "answer": answer.map(|r| if r.attend { "attend" } else { "absent" }),
-                "reason": answer.and_then(|r| r.reason.clone()),
-            })
+            InviteeAnswer {
+                name: m.name.clone(),
+                answer: answer.map(|r| if r.attend { "attend" } else { "absent" }.to_string()),
+                reason: answer.and_then(|r| r.reason.clone()),
+            }
         })
         .collect()
 }

@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::domain::{BatchId, BatchInfo, Member, MemberId, Participant, ParticipantId};
 use crate::sop::Step;
@@ -15,7 +14,10 @@ use crate::workflow::{BatchState, Effect};
 
 pub mod group;
 mod meeting;
+mod message;
+pub mod views;
 mod participants;
+pub mod reports;
 mod staff;
 mod steps;
 
@@ -27,6 +29,7 @@ use steps::*;
 
 use group::{BatchFacts, StepFacts};
 pub use group::{GroupChat, GroupMessage, GroupNotice, GroupPost};
+pub use message::{Message, UnknownMessage};
 
 /// A person's private chat with the bot (Telegram gives people positive
 /// ids, equal to their user id). An [`Outgoing`] can be addressed only to
@@ -62,6 +65,24 @@ impl Channel {
             Channel::Email => "email",
         }
     }
+
+    /// The channel stored as `word`.
+    ///
+    /// # Errors
+    /// When the word is not a channel.
+    pub fn from_db(word: &str) -> anyhow::Result<Channel> {
+        match word {
+            "telegram" => Ok(Channel::Telegram),
+            "email" => Ok(Channel::Email),
+            other => anyhow::bail!("unknown channel '{}'", crate::limits::clip(other, 40)),
+        }
+    }
+}
+
+impl PartialEq<&str> for Channel {
+    fn eq(&self, word: &&str) -> bool {
+        self.as_str() == *word
+    }
 }
 
 /// One message to send, as the outbox stores it.
@@ -77,10 +98,8 @@ pub struct Outgoing {
     pub participant: Option<ParticipantId>,
     /// The email address, as it was when the message was queued.
     pub address: Option<String>,
-    /// The template's name under `message-templates/<lang>/`.
-    pub template: String,
-    /// The facts the template renders.
-    pub context: Value,
+    /// What is said: the template and the facts it renders.
+    pub message: Message,
     /// The key of an earlier row whose message this one edits.
     pub edit_of: Option<String>,
     /// A private chat to send to (a reply to whoever wrote), instead of the member's.
@@ -106,13 +125,51 @@ pub struct Audience<'a> {
     pub groups: &'a [GroupChat],
 }
 
-/// A step's facts for templates.
-pub fn step_view(step: &Step) -> Value {
-    serde_json::to_value(StepFacts::of(step)).unwrap_or_default()
+impl Outgoing {
+    /// A Telegram message to a member's private chat.
+    pub fn to_member(key: String, batch: Option<BatchId>, member: MemberId, message: Message) -> Self {
+        Outgoing {
+            key,
+            channel: Channel::Telegram,
+            batch,
+            member: Some(member),
+            participant: None,
+            address: None,
+            message,
+            edit_of: None,
+            chat: None,
+        }
+    }
+
+    /// An email to a member at `address`.
+    pub fn email_to_member(
+        key: String,
+        batch: Option<BatchId>,
+        member: MemberId,
+        address: &str,
+        message: Message,
+    ) -> Self {
+        Outgoing {
+            channel: Channel::Email,
+            address: Some(address.to_string()),
+            ..Outgoing::to_member(key, batch, member, message)
+        }
+    }
+
+    /// This message as an edit of the earlier one with key `original`.
+    pub fn editing(mut self, original: Option<String>) -> Self {
+        self.edit_of = original;
+        self
+    }
 }
 
-fn batch_view(batch: &BatchInfo) -> Value {
-    serde_json::to_value(BatchFacts::of(batch)).unwrap_or_default()
+/// A step's facts for templates.
+fn step_view(step: &Step) -> StepFacts {
+    StepFacts::of(step)
+}
+
+fn batch_view(batch: &BatchInfo) -> BatchFacts {
+    BatchFacts::of(batch)
 }
 
 use group::when;
@@ -160,9 +217,5 @@ fn holders<'a>(audience: &'a Audience<'_>, roles: &dyn Fn(&Member) -> bool) -> V
 }
 
 fn name_of(audience: &Audience<'_>, member: MemberId) -> String {
-    audience
-        .members
-        .iter()
-        .find(|m| m.id == member)
-        .map_or_else(|| format!("#{member}"), |m| m.name.clone())
+    reports::member_name(audience.members, member)
 }

@@ -1,7 +1,7 @@
 //! Participants' emails: their own result, the handover notice, the
 //! receipt confirmation.
 
-use serde_json::{Value, json};
+use super::views::{DecreeFacts, HandoverNotice, ParticipantFacts, ReceiptNotice, ResultNotice};
 
 use super::*;
 use crate::domain::{Competence, Participant, ParticipantId};
@@ -20,23 +20,22 @@ pub(super) fn result_notice(
     let Some((p, result)) = participant_with_result(state, audience, participant) else {
         return;
     };
-    let template = match result {
-        Competence::Kompeten => "result_k",
-        Competence::BelumKompeten => "result_bk",
+    let notice = ResultNotice {
+        batch,
+        participant: participant_view(p),
+        result: result.code().to_string(),
+        decree: state.decree.as_ref().map(|d| DecreeFacts {
+            number: d.number.clone(),
+            date: d.date.to_string(),
+        }),
+        working_days_until_ready: working_days_until_ready(state, result),
     };
-    plan.messages.push(to_participant(
-            state,
-            p,
-            format!("b{b}:result:p{}", p.id),
-            template,
-            json!({
-                "batch": batch,
-                "participant": participant_view(p),
-                "result": result.code(),
-                "decree": state.decree.as_ref().map(|d| json!({"number": d.number, "date": d.date.to_string()})),
-                "working_days_until_ready": working_days_until_ready(state, result),
-            }),
-        ));
+    let message = match result {
+        Competence::Kompeten => Message::ResultK(notice),
+        Competence::BelumKompeten => Message::ResultBk(notice),
+    };
+    let key = format!("b{b}:result:p{}", p.id);
+    plan.messages.push(to_participant(state, p, key, message));
 }
 
 /// A participant's document is ready to collect, by email.
@@ -51,17 +50,13 @@ pub(super) fn handover_notice(
     let Some((p, result)) = participant_with_result(state, audience, participant) else {
         return;
     };
-    plan.messages.push(to_participant(
-        state,
-        p,
-        format!("b{b}:handover:p{}", p.id),
-        "handover_notice",
-        json!({
-            "batch": batch,
-            "participant": participant_view(p),
-            "result": result.code(),
-        }),
-    ));
+    let message = Message::HandoverNotice(HandoverNotice {
+        batch,
+        participant: participant_view(p),
+        result: result.code().to_string(),
+    });
+    let key = format!("b{b}:handover:p{}", p.id);
+    plan.messages.push(to_participant(state, p, key, message));
 }
 
 /// A participant's receipt was recorded, by email.
@@ -80,18 +75,14 @@ pub(super) fn receipt(
         .participants
         .get(&participant)
         .and_then(|s| s.handover.received_at);
-    plan.messages.push(to_participant(
-        state,
-        p,
-        format!("b{b}:receipt:p{}", p.id),
-        "receipt_confirmation",
-        json!({
-            "batch": batch,
-            "participant": participant_view(p),
-            "result": result.code(),
-            "received_at": received_at.map(when),
-        }),
-    ));
+    let message = Message::ReceiptConfirmation(ReceiptNotice {
+        batch,
+        participant: participant_view(p),
+        result: result.code().to_string(),
+        received_at: received_at.map(when),
+    });
+    let key = format!("b{b}:receipt:p{}", p.id);
+    plan.messages.push(to_participant(state, p, key, message));
 }
 
 /// Roughly how many working days, by the SOP's standard times, until a
@@ -132,16 +123,18 @@ pub(super) fn participant_with_result<'a>(
     Some((audience.participants.get(&id)?, result))
 }
 
-pub(super) fn participant_view(p: &Participant) -> Value {
-    json!({"name": p.name, "registration_no": p.registration_no})
+pub(super) fn participant_view(p: &Participant) -> ParticipantFacts {
+    ParticipantFacts {
+        name: p.name.clone(),
+        registration_no: p.registration_no.clone(),
+    }
 }
 
 pub(super) fn to_participant(
     state: &BatchState,
     p: &Participant,
     key: String,
-    template: &str,
-    context: Value,
+    message: Message,
 ) -> Outgoing {
     Outgoing {
         key,
@@ -150,8 +143,7 @@ pub(super) fn to_participant(
         member: None,
         participant: Some(p.id),
         address: Some(p.email.as_str().to_string()),
-        template: template.into(),
-        context,
+        message,
         edit_of: None,
         chat: None,
     }

@@ -2,7 +2,7 @@
 //! overdue alerts, the digests, and reports of delivery trouble.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use super::views::{ClockAlert, DeliveryFailure, Unreachable};
 
 use super::*;
 use crate::domain::{Member, MemberId, Role};
@@ -30,10 +30,10 @@ pub fn clock_alert(
         .filter(|m| !m.roles.is_disjoint(&step.roles))
         .collect();
     let acknowledged: Vec<String> = run.acks.keys().map(|m| name_of(audience, *m)).collect();
-    let waiting: Vec<&str> = holders
+    let waiting: Vec<String> = holders
         .iter()
         .filter(|m| !run.acks.contains_key(&m.id))
-        .map(|m| m.name.as_str())
+        .map(|m| m.name.clone())
         .collect();
     let participant = clock
         .participant
@@ -43,18 +43,18 @@ pub fn clock_alert(
         Occasion::HeadsUp => ("heads_up", 0, false),
         Occasion::Overdue { n } => ("overdue", n, true),
     };
-    let context = json!({
-        "batch": batch_view(audience.batch),
-        "step": step_view(step),
-        "participant": participant,
-        "due_at": when(clock.due_at),
-        "started_at": when(clock.started_at),
-        "late_minutes": late_minutes,
-        "reminder": n,
-        "responsible": holders.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
-        "acknowledged": acknowledged,
-        "not_acknowledged": waiting,
-    });
+    let alert = ClockAlert {
+        batch: batch_view(audience.batch),
+        step: step_view(step),
+        participant,
+        due_at: when(clock.due_at),
+        started_at: when(clock.started_at),
+        late_minutes,
+        reminder: n,
+        responsible: holders.iter().map(|m| m.name.clone()).collect(),
+        acknowledged,
+        not_acknowledged: waiting,
+    };
     let mut recipients: Vec<&Member> = holders.clone();
     if to_ketua {
         recipients.extend(
@@ -68,48 +68,28 @@ pub fn clock_alert(
     recipients.dedup_by_key(|m| m.id);
     recipients
         .into_iter()
-        .map(|m| Outgoing {
-            key: format!(
+        .map(|m| {
+            let key = format!(
                 "{}:due{}:{kind}{n}:m{}",
                 clock.key,
                 clock.due_at.timestamp_millis(),
                 m.id
-            ),
-            channel: Channel::Telegram,
-            batch: Some(state.id),
-            member: Some(m.id),
-            participant: None,
-            address: None,
-            template: format!("step_{kind}"),
-            context: context.clone(),
-            edit_of: None,
-            chat: None,
+            );
+            let message = match occasion {
+                Occasion::HeadsUp => Message::StepHeadsUp(alert.clone()),
+                Occasion::Overdue { .. } => Message::StepOverdue(alert.clone()),
+            };
+            Outgoing::to_member(key, Some(state.id), m.id, message)
         })
         .collect()
 }
 
 /// A digest to every Ketua LSP; `occasion` (the timer's key) makes it once.
-pub fn digest(
-    members: &[Member],
-    occasion: &str,
-    template: &str,
-    context: &Value,
-) -> Vec<Outgoing> {
+pub fn digest(members: &[Member], occasion: &str, digest: &Message) -> Vec<Outgoing> {
     members
         .iter()
         .filter(|m| m.roles.contains(&Role::KetuaLsp))
-        .map(|m| Outgoing {
-            key: format!("{occasion}:m{}", m.id),
-            channel: Channel::Telegram,
-            batch: None,
-            member: Some(m.id),
-            participant: None,
-            address: None,
-            template: template.into(),
-            context: context.clone(),
-            edit_of: None,
-            chat: None,
-        })
+        .map(|m| Outgoing::to_member(format!("{occasion}:m{}", m.id), None, m.id, digest.clone()))
         .collect()
 }
 
@@ -124,22 +104,6 @@ pub(super) fn supervisors(
     })
 }
 
-/// A Telegram message to one member, outside any batch.
-pub(super) fn to_member(member: MemberId, key: String, template: &str, context: Value) -> Outgoing {
-    Outgoing {
-        key,
-        channel: Channel::Telegram,
-        batch: None,
-        member: Some(member),
-        participant: None,
-        address: None,
-        template: template.into(),
-        context,
-        edit_of: None,
-        chat: None,
-    }
-}
-
 /// Reports to Kabag Sertifikasi and Ketua LSP that a message could not be
 /// delivered for good. `failed_key` is the failed row's key; `skip` a
 /// member not to tell (the one the message was for).
@@ -147,16 +111,12 @@ pub fn delivery_failed(
     members: &[Member],
     failed_key: &str,
     skip: Option<MemberId>,
-    context: Value,
+    failure: &DeliveryFailure,
 ) -> Vec<Outgoing> {
     supervisors(members, skip)
         .map(|to| {
-            to_member(
-                to.id,
-                format!("failed:{failed_key}:to:m{}", to.id),
-                "delivery_failed",
-                context.clone(),
-            )
+            let key = format!("failed:{failed_key}:to:m{}", to.id);
+            Outgoing::to_member(key, None, to.id, Message::DeliveryFailed(failure.clone()))
         })
         .collect()
 }
@@ -170,25 +130,21 @@ pub fn member_unreachable(
     at: DateTime<Utc>,
 ) -> Vec<Outgoing> {
     let roles: Vec<&str> = member.roles.iter().map(|r| r.title()).collect();
-    let context = json!({
-        "name": member.name,
-        "roles": roles.join(", "),
-        "reason": reason,
-        "has_email": member.email.is_some(),
-    });
+    let notice = Unreachable {
+        name: member.name.clone(),
+        roles: roles.join(", "),
+        reason: reason.to_string(),
+        has_email: member.email.is_some(),
+    };
     supervisors(members, Some(member.id))
         .map(|to| {
-            to_member(
-                to.id,
-                format!(
-                    "unreachable:m{}:{}:to:m{}",
-                    member.id,
-                    at.timestamp_millis(),
-                    to.id
-                ),
-                "member_unreachable",
-                context.clone(),
-            )
+            let key = format!(
+                "unreachable:m{}:{}:to:m{}",
+                member.id,
+                at.timestamp_millis(),
+                to.id
+            );
+            Outgoing::to_member(key, None, to.id, Message::MemberUnreachable(notice.clone()))
         })
         .collect()
 }

@@ -3,9 +3,8 @@
 //! problem report to Ketua LSP.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
-
-use super::group::{BatchFacts, MarkFacts, StepFacts};
+use super::group::{BatchFacts, MarkFacts, MarkKind, StepFacts};
+use super::views::{NamedParticipant, PauseNotice, ProblemReport, TaskCard};
 use super::*;
 use crate::domain::{MemberId, Role};
 use crate::sop::StepNo;
@@ -25,23 +24,23 @@ pub(super) fn task(
         return;
     };
     let run = state.run(step.no);
-    let mut marks: Vec<(DateTime<Utc>, &str, MemberId)> = run
+    let mut marks: Vec<(DateTime<Utc>, MarkKind, MemberId)> = run
         .acks
         .iter()
-        .map(|(m, at)| (*at, "ack", *m))
-        .chain(run.dones.iter().map(|(m, d)| (d.at, "done", *m)))
+        .map(|(m, at)| (*at, MarkKind::Ack, *m))
+        .chain(run.dones.iter().map(|(m, d)| (d.at, MarkKind::Done, *m)))
         .collect();
     marks.sort();
     let version = marks.len() + usize::from(run.state.is_finished());
     let marks: Vec<MarkFacts> = marks
         .iter()
         .map(|(at, kind, m)| MarkFacts {
-            kind: if *kind == "ack" { "ack" } else { "done" },
+            kind: *kind,
             name: name_of(audience, *m),
             at: when(*at),
         })
         .collect();
-    let ready: Vec<Value> = participants_ready(state, audience);
+    let ready: Vec<NamedParticipant> = participants_ready(state, audience);
     let keys = |whom: &str| {
         let original = format!("b{b}:s{}:task:{whom}", step.no);
         let key = if edit {
@@ -53,27 +52,20 @@ pub(super) fn task(
     };
     for member in holders(audience, &|m| !m.roles.is_disjoint(&step.roles)) {
         let (key, edit_of) = keys(&format!("m{}", member.id));
-        plan.messages.push(Outgoing {
-            key,
-            channel: Channel::Telegram,
-            batch: Some(state.id),
-            member: Some(member.id),
-            participant: None,
-            address: None,
-            template: "step_task".into(),
-            context: json!({
-                "batch": batch,
-                "step": step_view(step),
-                "recipient": member.name,
-                "started_at": run.started_at.map(when),
-                "due_at": run.due_at.map(when),
-                "finished_at": run.finished_at.map(when),
-                "participants_ready": ready,
-                "marks": marks,
-            }),
-            edit_of,
-            chat: None,
-        });
+        let card = TaskCard {
+            batch: batch.clone(),
+            step: step_view(step),
+            recipient: member.name.clone(),
+            started_at: run.started_at.map(when),
+            due_at: run.due_at.map(when),
+            finished_at: run.finished_at.map(when),
+            participants_ready: ready.clone(),
+            marks: marks.clone(),
+        };
+        plan.messages.push(
+            Outgoing::to_member(key, Some(state.id), member.id, Message::StepTask(card))
+                .editing(edit_of),
+        );
     }
     for group in audience.groups {
         let (key, edit_of) = keys(&format!("g{}", group.id()));
@@ -108,35 +100,27 @@ pub(super) fn pause_notice(
         return;
     };
     let run = state.run(step.no);
-    let context = json!({
-        "batch": batch,
-        "step": step_view(step),
-        "paused": paused,
-        "reason": run.pause.as_ref().map(|p| p.reason.clone()),
-        "due_at": run.due_at.map(when),
-    });
+    let notice = PauseNotice {
+        batch,
+        step: step_view(step),
+        paused,
+        reason: run.pause.as_ref().map(|p| p.reason.clone()),
+        due_at: run.due_at.map(when),
+    };
     let stamp = run.pause.as_ref().map_or_else(
         || run.due_at.map_or(0, |d| d.timestamp_millis()),
         |p| p.at.timestamp_millis(),
     );
     for member in holders(audience, &|m| m.roles.contains(&Role::KetuaLsp)) {
-        plan.messages.push(Outgoing {
-            key: format!(
-                "b{b}:s{}:{}:{stamp}:m{}",
-                step.no,
-                if paused { "paused" } else { "resumed" },
-                member.id
-            ),
-            channel: Channel::Telegram,
-            batch: Some(state.id),
-            member: Some(member.id),
-            participant: None,
-            address: None,
-            template: "step_paused".into(),
-            context: context.clone(),
-            edit_of: None,
-            chat: None,
-        });
+        let key = format!(
+            "b{b}:s{}:{}:{stamp}:m{}",
+            step.no,
+            if paused { "paused" } else { "resumed" },
+            member.id
+        );
+        let message = Message::StepPaused(notice.clone());
+        plan.messages
+            .push(Outgoing::to_member(key, Some(state.id), member.id, message));
     }
 }
 
@@ -162,38 +146,37 @@ pub(super) fn problem_report(
         .map(|m| m.name.clone())
         .unwrap_or_default();
     for member in holders(audience, &|m| m.roles.contains(&Role::KetuaLsp)) {
-        plan.messages.push(Outgoing {
-            key: format!(
-                "b{b}:s{}:problem:m{from}:{}:to:m{}",
-                step.no,
-                at.timestamp_millis(),
-                member.id
-            ),
-            channel: Channel::Telegram,
-            batch: Some(state.id),
-            member: Some(member.id),
-            participant: None,
-            address: None,
-            template: "problem_report".into(),
-            context: json!({
-                "batch": batch,
-                "step": step_view(step),
-                "reporter": reporter,
-                "text": text,
-                "at": when(at),
-            }),
-            edit_of: None,
-            chat: None,
-        });
+        let key = format!(
+            "b{b}:s{}:problem:m{from}:{}:to:m{}",
+            step.no,
+            at.timestamp_millis(),
+            member.id
+        );
+        let report = ProblemReport {
+            batch: batch.clone(),
+            step: step_view(step),
+            reporter: reporter.clone(),
+            text: text.to_string(),
+            at: when(at),
+        };
+        let message = Message::ProblemReport(report);
+        plan.messages
+            .push(Outgoing::to_member(key, Some(state.id), member.id, message));
     }
 }
 
-pub(super) fn participants_ready(state: &BatchState, audience: &Audience<'_>) -> Vec<Value> {
+pub(super) fn participants_ready(
+    state: &BatchState,
+    audience: &Audience<'_>,
+) -> Vec<NamedParticipant> {
     state
         .participants
         .values()
         .filter(|p| p.handover.ready_at.is_some() && p.handover.received_at.is_none())
         .filter_map(|p| audience.participants.get(&p.id))
-        .map(|p| json!({"id": p.id.0, "name": p.name}))
+        .map(|p| NamedParticipant {
+            id: p.id.0,
+            name: p.name.clone(),
+        })
         .collect()
 }

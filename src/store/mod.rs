@@ -33,7 +33,7 @@ pub use audit::{AuditEntry, AuditRow};
 pub use batches::{BatchSummary, NewParticipant};
 pub use lock::{LockError, ServiceLock, lock_path};
 pub use members::{Redemption, TokenRecord};
-pub use outbox::OutboxRow;
+pub use outbox::{OutboxRow, OutboxStatus};
 pub use record::RunningClock;
 pub use time::{from_ms, ms};
 pub use timers::Timer;

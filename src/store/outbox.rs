@@ -6,23 +6,61 @@ use sqlx::{Row, SqliteConnection};
 
 use super::time::{from_ms, ms};
 use crate::domain::BatchId;
-use crate::notify::{GroupPost, Outgoing};
+use crate::notify::{Channel, GroupPost, Message, Outgoing, UnknownMessage};
 
 /// How many due rows of one chat a read returns at most.
 const PER_CHAT: i64 = 5;
+
+/// Where a queued message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Waiting to be sent (or tried again).
+    Pending,
+    /// Delivered.
+    Sent,
+    /// Given up for good (and reported).
+    Failed,
+}
+
+impl OutboxStatus {
+    /// The word stored in the outbox.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Failed => "failed",
+        }
+    }
+
+    fn from_db(word: &str) -> anyhow::Result<Self> {
+        match word {
+            "pending" => Ok(OutboxStatus::Pending),
+            "sent" => Ok(OutboxStatus::Sent),
+            "failed" => Ok(OutboxStatus::Failed),
+            other => anyhow::bail!("unknown outbox status '{}'", crate::limits::clip(other, 40)),
+        }
+    }
+}
+
+impl PartialEq<&str> for OutboxStatus {
+    fn eq(&self, word: &&str) -> bool {
+        self.as_str() == *word
+    }
+}
 
 /// A queued message as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRow {
     pub id: i64,
     pub key: String,
-    pub channel: String,
+    pub channel: Channel,
     pub member_id: Option<i64>,
     pub participant_id: Option<i64>,
     pub address: Option<String>,
+    /// The stored template name and facts; [`OutboxRow::message`] reads them as a [`Message`].
     pub template: String,
     pub context: serde_json::Value,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i64,
     pub created_at: DateTime<Utc>,
     pub next_attempt_at: DateTime<Utc>,
@@ -44,17 +82,28 @@ macro_rules! select_outbox {
     };
 }
 
+impl OutboxRow {
+    /// The message this row holds.
+    ///
+    /// # Errors
+    /// [`UnknownMessage`] when the row was written by a version whose
+    /// messages this one does not know (or was edited by hand).
+    pub fn message(&self) -> Result<Message, UnknownMessage> {
+        Message::stored(&self.template, &self.context)
+    }
+}
+
 fn read_row(r: &sqlx::sqlite::SqliteRow) -> anyhow::Result<OutboxRow> {
     Ok(OutboxRow {
         id: r.get("id"),
         key: r.get("key"),
-        channel: r.get("channel"),
+        channel: Channel::from_db(r.get("channel"))?,
         member_id: r.get("member_id"),
         participant_id: r.get("participant_id"),
         address: r.get("address"),
         template: r.get("template"),
         context: serde_json::from_str(&r.get::<String, _>("context"))?,
-        status: r.get("status"),
+        status: OutboxStatus::from_db(r.get("status"))?,
         attempts: r.get("attempts"),
         created_at: from_ms(r.get("created_at")),
         next_attempt_at: from_ms(r.get("next_attempt_at")),
@@ -88,8 +137,8 @@ impl super::Store {
             .bind(m.member.map(|x| x.0))
             .bind(m.participant.map(|x| x.0))
             .bind(&m.address)
-            .bind(&m.template)
-            .bind(m.context.to_string())
+            .bind(m.message.template())
+            .bind(m.message.context().to_string())
             .bind(ms(now))
             .bind(ms(now))
             .bind(&m.edit_of)
@@ -114,15 +163,15 @@ impl super::Store {
     ) -> anyhow::Result<u64> {
         let mut added = 0;
         for p in posts {
-            let (template, context) = p.message.stored();
+            let message = p.message.stored();
             added += sqlx::query(
                 "INSERT INTO outbox (key, channel, batch_id, template, context, next_attempt_at, created_at, edit_of, chat_id)
                  VALUES (?, 'telegram', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
             )
             .bind(&p.key)
             .bind(p.batch.map(|b| b.0))
-            .bind(template)
-            .bind(context.to_string())
+            .bind(message.template())
+            .bind(message.context().to_string())
             .bind(ms(now))
             .bind(ms(now))
             .bind(&p.edit_of)
@@ -155,7 +204,7 @@ impl super::Store {
     /// When the database cannot be read.
     pub async fn due_messages(
         conn: &mut SqliteConnection,
-        channel: &str,
+        channel: Channel,
         instance: &str,
         now: DateTime<Utc>,
         limit: i64,
@@ -164,7 +213,7 @@ impl super::Store {
             "WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ?
                AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?) ORDER BY id LIMIT ?"
         ))
-        .bind(channel)
+        .bind(channel.as_str())
         .bind(ms(now))
         .bind(instance)
         .bind(ms(now))
@@ -181,7 +230,7 @@ impl super::Store {
     /// When the database cannot be read.
     pub async fn due_messages_fairly(
         conn: &mut SqliteConnection,
-        channel: &str,
+        channel: Channel,
         instance: &str,
         now: DateTime<Utc>,
         limit: i64,
@@ -198,7 +247,7 @@ impl super::Store {
              ON outbox.id = due.due_id
              WHERE due.turn <= ? ORDER BY due.turn, outbox.id LIMIT ?"
         ))
-        .bind(channel)
+        .bind(channel.as_str())
         .bind(ms(now))
         .bind(instance)
         .bind(ms(now))
@@ -215,12 +264,12 @@ impl super::Store {
     /// When the database cannot be read.
     pub async fn next_message_due(
         conn: &mut SqliteConnection,
-        channel: &str,
+        channel: Channel,
     ) -> anyhow::Result<Option<DateTime<Utc>>> {
         let at: Option<i64> = sqlx::query_scalar(
             "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND channel = ?",
         )
-        .bind(channel)
+        .bind(channel.as_str())
         .fetch_one(conn)
         .await?;
         Ok(at.map(from_ms))
@@ -233,13 +282,13 @@ impl super::Store {
     /// When the database cannot be read.
     pub async fn next_message_due_after(
         conn: &mut SqliteConnection,
-        channel: &str,
+        channel: Channel,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<DateTime<Utc>>> {
         let at: Option<i64> = sqlx::query_scalar(
             "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at > ?",
         )
-        .bind(channel)
+        .bind(channel.as_str())
         .bind(ms(now))
         .fetch_one(conn)
         .await?;

@@ -1,143 +1,170 @@
-//! The buttons under a message, chosen from the message's template and the
-//! ids in its context. Labels come from `phrases.toml`.
+//! The buttons under a message, chosen by the kind of message from the
+//! ids in its view, and a message rendered for Telegram. Labels come from
+//! `phrases.toml`.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::callback::Button;
 use crate::domain::{BatchId, Competence, Lang, ParticipantId};
-use crate::sop::StepNo;
+use crate::notify::Message;
+use crate::notify::views::{Invitation, MeetingChange, ResultsPage, RsvpReminder, TaskCard};
+use crate::sop::{RecordKind, StepNo};
 use crate::templates::Templates;
 
 fn button(templates: &Templates, lang: Lang, label: &str, data: Button) -> InlineKeyboardButton {
     InlineKeyboardButton::callback(templates.phrase(lang, label, json!({})), data.to_string())
 }
 
-/// The keyboard for a message rendered from `template` with `context`, if it has one.
-pub fn for_message(
-    templates: &Templates,
-    lang: Lang,
-    template: &str,
-    context: &Value,
-) -> Option<InlineKeyboardMarkup> {
-    let batch = BatchId(context["batch"]["id"].as_i64()?);
-    match template {
-        "group_step" => {
-            if !context["finished_at"].is_null()
-                || context["step"]["per_participant"].as_bool() == Some(true)
-            {
-                return None;
-            }
-            let step = StepNo(u32::try_from(context["step"]["no"].as_u64()?).ok()?);
-            Some(InlineKeyboardMarkup::new([vec![
-                button(
-                    templates,
-                    lang,
-                    "button_acknowledge",
-                    Button::Acknowledge { batch, step },
-                ),
-                button(templates, lang, "button_done", Button::Done { batch, step }),
-            ]]))
-        }
-        "step_task" => {
-            if !context["finished_at"].is_null() {
-                return None;
-            }
-            let step = StepNo(u32::try_from(context["step"]["no"].as_u64()?).ok()?);
-            let b = |label, data| button(templates, lang, label, data);
-            let mut rows = Vec::new();
-            if context["step"]["per_participant"].as_bool() == Some(true) {
-                rows.push(vec![b("button_handovers", Button::Handovers { batch })]);
-            } else {
-                rows.push(vec![
+impl Message {
+    /// The buttons under this message in Telegram, if it has any: a step's
+    /// card, the meeting's invitation, the lists with a button per
+    /// participant, a new batch's start button.
+    pub fn keyboard(&self, templates: &Templates, lang: Lang) -> Option<InlineKeyboardMarkup> {
+        let b = |label: &str, data| button(templates, lang, label, data);
+        match self {
+            Message::GroupStep(card) => {
+                let (batch, step) = (BatchId(card.batch.id), StepNo(card.step.no));
+                if card.finished_at.is_some() || card.step.per_participant {
+                    return None;
+                }
+                Some(InlineKeyboardMarkup::new([vec![
                     b("button_acknowledge", Button::Acknowledge { batch, step }),
                     b("button_done", Button::Done { batch, step }),
-                ]);
-                let entry = match context["step"]["records"].as_str() {
-                    Some("meeting") => Some(("button_meeting", Button::Meeting { batch })),
-                    Some("results") => Some(("button_results", Button::Results { batch })),
-                    Some("decree") => Some(("button_decree", Button::Decree { batch })),
-                    Some("blank-numbers") => Some(("button_blanks", Button::Blanks { batch })),
-                    _ => None,
-                };
-                if let Some((label, data)) = entry {
-                    rows.push(vec![b(label, data)]);
-                }
+                ]]))
             }
-            rows.push(vec![b("button_problem", Button::Problem { batch, step })]);
-            Some(InlineKeyboardMarkup::new(rows))
-        }
-        "results_keyboard" => {
-            let rows = context["participants"].as_array()?.iter().filter_map(|p| {
-                let participant = ParticipantId(p["id"].as_i64()?);
-                let name = p["name"].as_str()?.to_string();
-                let verdict = |result| Button::Verdict {
-                    batch,
-                    participant,
-                    result,
-                };
-                Some(vec![
-                    InlineKeyboardButton::callback(
-                        format!("K · {name}"),
-                        verdict(Competence::Kompeten).to_string(),
-                    ),
-                    InlineKeyboardButton::callback(
-                        format!("BK · {name}"),
-                        verdict(Competence::BelumKompeten).to_string(),
-                    ),
-                ])
-            });
-            let mut rows: Vec<Vec<InlineKeyboardButton>> = rows.collect();
-            let page = u32::try_from(context["page"].as_u64().unwrap_or(1)).unwrap_or(1);
-            let pages = u32::try_from(context["pages"].as_u64().unwrap_or(1)).unwrap_or(1);
-            let mut turn = Vec::new();
-            if page > 1 {
-                let data = Button::ResultsPage {
-                    batch,
-                    page: page - 1,
-                };
-                turn.push(button(templates, lang, "button_previous", data));
+            Message::StepTask(card) => task_keyboard(templates, lang, card),
+            Message::ResultsKeyboard(page) => Some(verdicts(templates, lang, page)),
+            Message::HandoverList(list) => {
+                let ready: Vec<(ParticipantId, String)> = list
+                    .ready
+                    .iter()
+                    .map(|p| (ParticipantId(p.id), p.name.clone()))
+                    .collect();
+                Some(receipts(templates, lang, BatchId(list.batch.id), &ready))
             }
-            if page < pages {
-                let data = Button::ResultsPage {
-                    batch,
-                    page: page + 1,
-                };
-                turn.push(button(templates, lang, "button_next", data));
+            Message::BatchReady(ready) => Some(InlineKeyboardMarkup::new(vec![vec![b(
+                "button_start",
+                Button::Start {
+                    batch: BatchId(ready.batch.id),
+                },
+            )]])),
+            Message::MeetingChanged(change) if change.cancelled => None,
+            Message::MeetingInvitation(Invitation { batch, .. })
+            | Message::RsvpReminder(RsvpReminder { batch, .. })
+            | Message::MeetingChanged(MeetingChange { batch, .. }) => {
+                let batch = BatchId(batch.id);
+                Some(InlineKeyboardMarkup::new(vec![vec![
+                    b("button_attend", Button::Attend { batch }),
+                    b("button_absent", Button::Absent { batch }),
+                ]]))
             }
-            if !turn.is_empty() {
-                rows.push(turn);
-            }
-            Some(InlineKeyboardMarkup::new(rows))
+            _ => None,
         }
-        "handover_list" => {
-            let ready: Vec<(ParticipantId, String)> = context["ready"]
-                .as_array()?
-                .iter()
-                .filter_map(|p| {
-                    Some((
-                        ParticipantId(p["id"].as_i64()?),
-                        p["name"].as_str()?.to_string(),
-                    ))
-                })
-                .collect();
-            Some(receipts(templates, lang, batch, &ready))
-        }
-        "batch_ready" => Some(InlineKeyboardMarkup::new(vec![vec![button(
-            templates,
-            lang,
-            "button_start",
-            Button::Start { batch },
-        )]])),
-        "meeting_changed" if context["cancelled"].as_bool() == Some(true) => None,
-        "meeting_invitation" | "rsvp_reminder" | "meeting_changed" => {
-            Some(InlineKeyboardMarkup::new(vec![vec![
-                button(templates, lang, "button_attend", Button::Attend { batch }),
-                button(templates, lang, "button_absent", Button::Absent { batch }),
-            ]]))
-        }
-        _ => None,
     }
+}
+
+/// A step's card: take it on and mark it done (or, for the handover, the
+/// list), the entry the step records, and "report a problem".
+fn task_keyboard(templates: &Templates, lang: Lang, card: &TaskCard) -> Option<InlineKeyboardMarkup> {
+    if card.finished_at.is_some() {
+        return None;
+    }
+    let (batch, step) = (BatchId(card.batch.id), StepNo(card.step.no));
+    let b = |label, data| button(templates, lang, label, data);
+    let mut rows = Vec::new();
+    if card.step.per_participant {
+        rows.push(vec![b("button_handovers", Button::Handovers { batch })]);
+    } else {
+        rows.push(vec![
+            b("button_acknowledge", Button::Acknowledge { batch, step }),
+            b("button_done", Button::Done { batch, step }),
+        ]);
+        let entry = match card.step.records {
+            Some(RecordKind::Meeting) => Some(("button_meeting", Button::Meeting { batch })),
+            Some(RecordKind::Results) => Some(("button_results", Button::Results { batch })),
+            Some(RecordKind::Decree) => Some(("button_decree", Button::Decree { batch })),
+            Some(RecordKind::BlankNumbers) => Some(("button_blanks", Button::Blanks { batch })),
+            _ => None,
+        };
+        if let Some((label, data)) = entry {
+            rows.push(vec![b(label, data)]);
+        }
+    }
+    rows.push(vec![b("button_problem", Button::Problem { batch, step })]);
+    Some(InlineKeyboardMarkup::new(rows))
+}
+
+/// One page of the K/BK keyboard: two buttons per participant, and the
+/// page turns.
+fn verdicts(templates: &Templates, lang: Lang, page: &ResultsPage) -> InlineKeyboardMarkup {
+    let batch = BatchId(page.batch.id);
+    let mut rows: Vec<Vec<InlineKeyboardButton>> = page
+        .participants
+        .iter()
+        .map(|p| {
+            let verdict = |result| {
+                Button::Verdict {
+                    batch,
+                    participant: ParticipantId(p.id),
+                    result,
+                }
+                .to_string()
+            };
+            vec![
+                InlineKeyboardButton::callback(
+                    format!("K · {}", p.name),
+                    verdict(Competence::Kompeten),
+                ),
+                InlineKeyboardButton::callback(
+                    format!("BK · {}", p.name),
+                    verdict(Competence::BelumKompeten),
+                ),
+            ]
+        })
+        .collect();
+    let mut turn = Vec::new();
+    if page.page > 1 {
+        let data = Button::ResultsPage {
+            batch,
+            page: page.page - 1,
+        };
+        turn.push(button(templates, lang, "button_previous", data));
+    }
+    if page.page < page.pages {
+        let data = Button::ResultsPage {
+            batch,
+            page: page.page + 1,
+        };
+        turn.push(button(templates, lang, "button_next", data));
+    }
+    if !turn.is_empty() {
+        rows.push(turn);
+    }
+    InlineKeyboardMarkup::new(rows)
+}
+
+/// A message as Telegram shows it: its text (HTML) and its buttons.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub text: String,
+    pub keyboard: Option<InlineKeyboardMarkup>,
+}
+
+/// Renders `message` for Telegram, the same way for the delivery worker,
+/// `simulate` and the email that replaces a message to an unreachable member.
+///
+/// # Errors
+/// The template's error, when it cannot be rendered.
+pub fn render(templates: &Templates, lang: Lang, message: &Message) -> Result<Rendered, String> {
+    let name = format!("{}.html", message.template());
+    let text = templates
+        .render(lang, &name, &message.context())
+        .map_err(|e| format!("template {name}: {e}"))?;
+    Ok(Rendered {
+        text,
+        keyboard: message.keyboard(templates, lang),
+    })
 }
 
 /// One "received" button per participant ready to collect.

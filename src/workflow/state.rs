@@ -114,6 +114,15 @@ pub struct StepRun {
     pub pause: Option<Pause>,
 }
 
+impl StepRun {
+    /// Whether the step is past its standard time: active, its clock
+    /// running (not paused), and its due time gone. The one rule every
+    /// view (chat, command line, digest) shows "overdue" by.
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.state == StepState::Active && self.pause.is_none() && self.due_at.is_some_and(|d| d < now)
+    }
+}
+
 /// A paused clock: since when, why, and how much of the standard time was left.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pause {

@@ -116,14 +116,11 @@ impl Press<'_> {
             .await?;
         let text = self.ctx.phrase(awaiting.prompt(), context);
         self.ctx
-            .say(
+            .say_text(
                 self.chat,
                 Some(self.member),
                 format!("u{}:ask", self.update_id),
-                "reply",
-                json!({"text": text}),
-                None,
-            )
+                text.clone())
             .await?;
         Ok(text)
     }

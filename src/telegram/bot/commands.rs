@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use crate::app::{AppError, Via};
 use crate::domain::{BatchId, Member, TelegramUserId};
 use crate::telegram::conversation::Awaiting;
-use crate::workflow::{BatchStatus, Command, HandoverStage, StepState};
+use crate::notify::reports;
+use crate::workflow::{BatchStatus, Command};
 
 use super::*;
 
@@ -16,32 +17,14 @@ pub(super) async fn tasks(
     member: &Member,
     key: String,
 ) -> Result<(), AppError> {
-    let open = ctx.app.open_tasks(member).await?;
-    if open.is_empty() {
+    let tasks = ctx.app.open_tasks(member).await?;
+    if tasks.is_empty() {
         return ctx
             .say_phrase(chat, Some(member), key, "no_tasks", json!({}))
             .await;
     }
-    let tasks: Vec<Value> = open
-        .iter()
-        .map(|(info, step, due)| {
-            json!({
-                "batch": {"id": info.id.0, "scheme": info.scheme},
-                "step": {"no": step.no.0, "activity": step.activity},
-                "due_at": due.map(|d| d.to_rfc3339()),
-                "overdue": due.is_some_and(|d| d < ctx.app.now()),
-            })
-        })
-        .collect();
-    ctx.say(
-        chat,
-        Some(member),
-        key,
-        "tasks",
-        json!({ "tasks": tasks }),
-        None,
-    )
-    .await
+    let message = notify::Message::Tasks(views::Tasks { tasks });
+    ctx.say(chat, Some(member), key, message, None).await
 }
 
 pub(super) async fn batches(
@@ -56,29 +39,31 @@ pub(super) async fn batches(
             .say_phrase(chat, Some(member), key, "no_batches", json!({}))
             .await;
     }
-    let rows: Vec<Value> = list
-        .iter()
-        .take(20)
-        .map(|b| {
-            json!({
-                "id": b.info.id.0,
-                "scheme": b.info.scheme,
-                "assessed_on": b.info.assessed_on.to_string(),
-                "participants": b.participants,
-                "status": b.status.as_str(),
-                "active_steps": b.active_steps.iter().map(|s| s.0).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    ctx.say(
-        chat,
-        Some(member),
-        key,
-        "batches",
-        json!({ "batches": rows }),
-        None,
-    )
-    .await
+    let batches = list.iter().take(20).map(reports::batch_line).collect();
+    let message = notify::Message::Batches(views::Batches { batches });
+    ctx.say(chat, Some(member), key, message, None).await
+}
+
+/// The batch a command names (`argument`), or the running batch when it
+/// names none; `Err` with the phrase to answer when there is no such batch.
+async fn batch_named(
+    ctx: &BotContext,
+    argument: &str,
+) -> Result<Result<BatchId, (&'static str, Value)>, AppError> {
+    if !argument.is_empty() {
+        return Ok(argument
+            .parse::<BatchId>()
+            .map_err(|_| ("bad_batch", json!({"text": argument}))));
+    }
+    let running = ctx
+        .app
+        .batches()
+        .await?
+        .into_iter()
+        .find(|b| b.status == BatchStatus::Running);
+    Ok(running
+        .map(|b| b.info.id)
+        .ok_or(("no_batches", json!({}))))
 }
 
 pub(super) async fn status(
@@ -88,88 +73,18 @@ pub(super) async fn status(
     argument: &str,
     key: String,
 ) -> Result<(), AppError> {
-    let batch = if argument.is_empty() {
-        match ctx
-            .app
-            .batches()
-            .await?
-            .into_iter()
-            .find(|b| b.status == BatchStatus::Running)
-        {
-            Some(b) => b.info.id,
-            None => {
-                return ctx
-                    .say_phrase(chat, Some(member), key, "no_batches", json!({}))
-                    .await;
-            }
-        }
-    } else {
-        match argument.parse::<BatchId>() {
-            Ok(id) => id,
-            Err(_) => {
-                return ctx
-                    .say_phrase(
-                        chat,
-                        Some(member),
-                        key,
-                        "bad_batch",
-                        json!({"text": argument}),
-                    )
-                    .await;
-            }
+    let batch = match batch_named(ctx, argument).await? {
+        Ok(batch) => batch,
+        Err((phrase, context)) => {
+            return ctx
+                .say_phrase(chat, Some(member), key, phrase, context)
+                .await;
         }
     };
     let (info, state, members) = ctx.app.batch(batch).await?;
-    let now = ctx.app.now();
-    let name = |id: &crate::domain::MemberId| {
-        members
-            .iter()
-            .find(|m| m.id == *id)
-            .map_or_else(|| format!("#{id}"), |m| m.name.clone())
-    };
-    let steps: Vec<Value> = state
-        .procedure
-        .steps
-        .iter()
-        .map(|step| {
-            let run = state.run(step.no);
-            let elapsed = run
-                .started_at
-                .map(|s| run.finished_at.unwrap_or(now) - s)
-                .map(|d| d.num_minutes());
-            json!({
-                "no": step.no.0,
-                "activity": step.activity,
-                "state": run.state.as_str(),
-                "standard_time": step.standard_time.describe(ctx.lang),
-                "elapsed_minutes": elapsed,
-                "due_at": run.due_at.map(|d| d.to_rfc3339()),
-                                "overdue": run.state == StepState::Active && run.pause.is_none() && run.due_at.is_some_and(|d| d < now),
-                "paused": run.pause.as_ref().map(|p| p.reason.clone()),
-                "acks": run.acks.keys().map(name).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let received = state
-        .participants
-        .values()
-        .filter(|p| p.handover.stage() == HandoverStage::Received)
-        .count();
-    ctx.say(
-        chat,
-        Some(member),
-        key,
-        "status",
-        json!({
-            "batch": {"id": info.id.0, "scheme": info.scheme, "assessed_on": info.assessed_on.to_string()},
-            "state": state.status.as_str(),
-            "participants": state.participants.len(),
-            "received": received,
-            "steps": steps,
-        }),
-        None,
-    )
-    .await
+    let status = reports::status(&info, &state, &members, ctx.app.now(), ctx.lang);
+    ctx.say(chat, Some(member), key, notify::Message::Status(status), None)
+        .await
 }
 
 /// `/jeda <batch> <step> <reason>` and `/lanjut <batch> <step>`: pause a
@@ -231,49 +146,24 @@ pub(super) async fn change_meeting(
     update_id: i64,
 ) -> Result<(), AppError> {
     let key = |what: &str| format!("u{update_id}:{what}");
-    let batch = if argument.is_empty() {
-        match ctx
-            .app
-            .batches()
-            .await?
-            .into_iter()
-            .find(|b| b.status == BatchStatus::Running)
-        {
-            Some(b) => b.info.id,
-            None => {
-                return ctx
-                    .say_phrase(chat, Some(member), key("none"), "no_batches", json!({}))
-                    .await;
-            }
-        }
-    } else {
-        match argument.parse::<BatchId>() {
-            Ok(id) => id,
-            Err(_) => {
-                return ctx
-                    .say_phrase(
-                        chat,
-                        Some(member),
-                        key("bad"),
-                        "bad_batch",
-                        json!({"text": argument}),
-                    )
-                    .await;
-            }
+    let batch = match batch_named(ctx, argument).await? {
+        Ok(batch) => batch,
+        Err((phrase, context)) => {
+            let which = if phrase == "no_batches" { "none" } else { "bad" };
+            return ctx
+                .say_phrase(chat, Some(member), key(which), phrase, context)
+                .await;
         }
     };
     let intent = crate::workflow::Intent::ChangeMeeting;
     if let Err(e) = ctx.app.may(batch, &actor(member), intent).await {
         let text = ctx.explain(&e);
         return ctx
-            .say(
+            .say_text(
                 chat,
                 Some(member),
                 key("refused"),
-                "reply",
-                json!({ "text": text }),
-                None,
-            )
+                text)
             .await;
     }
     let awaiting = if cancel {
@@ -312,19 +202,16 @@ pub(super) async fn route(
                 .await
         }
         Some("bantuan") | Some("help") => {
-            let commands: Vec<Value> = menu(ctx)
+            let commands = menu(ctx)
                 .into_iter()
-                .map(|c| json!({"command": c.command, "description": c.description}))
+                .map(|c| views::CommandFacts {
+                    command: c.command,
+                    description: c.description,
+                })
                 .collect();
-            ctx.say(
-                s.chat,
-                Some(s.member),
-                s.key("help"),
-                "help",
-                json!({ "commands": commands }),
-                None,
-            )
-            .await
+            let help = notify::Message::Help(views::Help { commands });
+            ctx.say(s.chat, Some(s.member), s.key("help"), help, None)
+                .await
         }
         Some("tugas") => tasks(ctx, s.chat, s.member, s.key("tasks")).await,
         Some(word @ ("jeda" | "lanjut")) => {

@@ -121,16 +121,12 @@ pub(super) async fn document_sent(
     let text = match outcome {
         Ok(count) if kind == FileKind::Participants => {
             ctx.app.set_conversation(user, chat, None).await?;
-            let context = json!({"batch": {"id": batch.0}, "count": count});
-            ctx.say(
-                chat,
-                Some(&member),
-                key("file"),
-                "batch_ready",
-                context,
-                None,
-            )
-            .await?;
+            let ready = notify::Message::BatchReady(views::BatchReady {
+                batch: views::BatchRef { id: batch.0 },
+                count,
+            });
+            ctx.say(chat, Some(&member), key("file"), ready, None)
+                .await?;
             return Ok(());
         }
         Ok(count) => {
@@ -146,14 +142,11 @@ pub(super) async fn document_sent(
         Err(e) if e.is_users_to_fix() => ctx.explain(&e),
         Err(e) => return Err(e.into()),
     };
-    ctx.say(
+    ctx.say_text(
         chat,
         Some(&member),
         key("file"),
-        "reply",
-        json!({ "text": text }),
-        None,
-    )
+        text)
     .await?;
     Ok(())
 }

@@ -2,11 +2,13 @@
 //! the K/BK keyboard, and the participants ready to collect their
 //! document. Both are sent in the private chat, or edited after a press.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::buttons::{Press, RESULTS_PAGE};
 use crate::app::AppError;
-use crate::domain::{BatchId, Competence};
+use crate::domain::BatchId;
+use crate::notify;
+use crate::notify::views::{BatchRef, HandoverList, NamedParticipant, ResultsPage, VerdictLine};
 use crate::workflow::HandoverStage;
 
 impl Press<'_> {
@@ -23,31 +25,30 @@ impl Press<'_> {
         let pages = state.participants.len().div_ceil(RESULTS_PAGE).max(1);
         let page = (page as usize).clamp(1, pages);
         let offset = (page - 1) * RESULTS_PAGE;
-        let participants: Vec<Value> = state
+        let participants = state
             .participants
             .values()
             .skip(offset)
             .take(RESULTS_PAGE)
-            .map(
-                |p| json!({"id": p.id.0, "name": p.name, "result": p.result.map(Competence::code)}),
-            )
+            .map(|p| VerdictLine {
+                id: p.id.0,
+                name: p.name.clone(),
+                result: p.result.map(|r| r.code().to_string()),
+            })
             .collect();
         let key = match &edit {
             Some(_) => format!("u{}:results-edit", self.update_id),
             None => format!("u{}:results", self.update_id),
         };
+        let message = notify::Message::ResultsKeyboard(ResultsPage {
+            batch: BatchRef { id: batch.0 },
+            participants,
+            offset,
+            page: u32::try_from(page).unwrap_or(u32::MAX),
+            pages: u32::try_from(pages).unwrap_or(u32::MAX),
+        });
         self.ctx
-            .say(
-                self.chat,
-                Some(self.member),
-                key,
-                "results_keyboard",
-                json!({
-                    "batch": {"id": batch.0}, "participants": participants,
-                    "offset": offset, "page": page, "pages": pages,
-                }),
-                edit,
-            )
+            .say(self.chat, Some(self.member), key, message, edit)
             .await?;
         Ok((page, pages))
     }
@@ -59,7 +60,7 @@ impl Press<'_> {
         edit: Option<String>,
     ) -> Result<String, AppError> {
         let (_, state, _) = self.ctx.app.batch(batch).await?;
-        let ready: Vec<Value> = state
+        let ready: Vec<NamedParticipant> = state
             .participants
             .values()
             .filter(|p| {
@@ -68,7 +69,10 @@ impl Press<'_> {
                     HandoverStage::Ready | HandoverStage::Open
                 )
             })
-            .map(|p| json!({"id": p.id.0, "name": p.name}))
+            .map(|p| NamedParticipant {
+                id: p.id.0,
+                name: p.name.clone(),
+            })
             .collect();
         let received = state
             .participants
@@ -80,15 +84,14 @@ impl Press<'_> {
             None => format!("u{}:handovers", self.update_id),
         };
         let empty = ready.is_empty();
+        let message = notify::Message::HandoverList(HandoverList {
+            batch: BatchRef { id: batch.0 },
+            ready,
+            received,
+            total: state.participants.len(),
+        });
         self.ctx
-            .say(
-                self.chat,
-                Some(self.member),
-                key,
-                "handover_list",
-                json!({"batch": {"id": batch.0}, "ready": ready, "received": received, "total": state.participants.len()}),
-                edit,
-            )
+            .say(self.chat, Some(self.member), key, message, edit)
             .await?;
         Ok(self.phrase(
             if empty {

@@ -30,6 +30,7 @@ use teloxide::prelude::*;
 use teloxide::types::{BotCommand, Chat, User};
 
 use crate::app::{App, AppError};
+use crate::notify::{self, views};
 use crate::domain::{Lang, Member, Role, TelegramUserId};
 use crate::workflow::{Actor, Decision, Staff};
 
@@ -111,17 +112,28 @@ impl BotContext {
         chat: i64,
         member: Option<&Member>,
         key: String,
-        template: &str,
-        context: Value,
+        message: notify::Message,
         edit_of: Option<String>,
     ) -> Result<(), AppError> {
         let Some(chat) = crate::notify::PrivateChat::new(chat) else {
             return Err(AppError::Invalid(self.phrase("private_only", json!({}))));
         };
         self.app
-            .reply(chat, member.map(|m| m.id), key, template, context, edit_of)
+            .reply(chat, member.map(|m| m.id), key, message, edit_of)
             .await?;
         Ok(())
+    }
+
+    /// Queues a one-line reply.
+    async fn say_text(
+        &self,
+        chat: i64,
+        member: Option<&Member>,
+        key: String,
+        text: String,
+    ) -> Result<(), AppError> {
+        let reply = notify::Message::Reply(views::Reply { text });
+        self.say(chat, member, key, reply, None).await
     }
 
     /// Queues a one-line reply from `phrases.toml`.
@@ -134,8 +146,7 @@ impl BotContext {
         context: Value,
     ) -> Result<(), AppError> {
         let text = self.phrase(phrase, context);
-        self.say(chat, member, key, "reply", json!({ "text": text }), None)
-            .await
+        self.say_text(chat, member, key, text).await
     }
 
     fn explain(&self, error: &AppError) -> String {
@@ -218,14 +229,11 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
         // A batch that does not exist, a refusal: a sentence in their language.
         Err(e) if e.is_users_to_fix() => {
             let text = ctx.explain(&e);
-            ctx.say(
+            ctx.say_text(
                 chat,
                 Some(&member),
                 key("refused"),
-                "reply",
-                json!({ "text": text }),
-                None,
-            )
+                text)
             .await?;
         }
         Err(e) => report_failure(&ctx, chat, Some(&member), update_id, &e).await?,
@@ -306,14 +314,11 @@ async fn finish(
         }
         Err(e) if e.is_users_to_fix() => {
             let text = ctx.explain(&e);
-            ctx.say(
+            ctx.say_text(
                 chat,
                 Some(member),
                 key,
-                "reply",
-                json!({ "text": text }),
-                None,
-            )
+                text)
             .await
         }
         Err(e) => Err(e),

@@ -235,7 +235,7 @@ impl Delivery {
         let mut conn = self.sender.store.pool().acquire().await?;
         let rows = Store::due_messages_fairly(
             &mut conn,
-            Channel::Telegram.as_str(),
+            Channel::Telegram,
             self.sender.store.instance(),
             now,
             QUEUE_LENGTH,
@@ -244,7 +244,7 @@ impl Delivery {
         self.members = Arc::new(Store::members(&mut conn).await?);
         self.unreachable = Store::unreachable_members(&mut conn).await?;
         let later =
-            Store::next_message_due_after(&mut conn, Channel::Telegram.as_str(), now).await?;
+            Store::next_message_due_after(&mut conn, Channel::Telegram, now).await?;
         // A read holds at most a few rows of each chat: once they are
         // taken, read again for the rest.
         self.more = !rows.is_empty();

@@ -17,7 +17,8 @@ use super::limiter::IN_TRANSIT;
 use super::{CLAIM_FOR, MAX_ATTEMPTS, MAX_TEXT, html_to_text, split};
 use crate::clock::Clock;
 use crate::domain::{Lang, Member};
-use crate::notify::{Channel, Outgoing};
+use crate::notify::views::StaffFallback;
+use crate::notify::{Message, Outgoing};
 pub use crate::outbox::Progress;
 use crate::outbox::backoff;
 use crate::store::{OutboxRow, Store};
@@ -69,19 +70,14 @@ impl Sender {
                 return Ok((Progress::Deferred(row.key.clone()), None));
             }
         }
-        let text =
-            match self
-                .templates
-                .render(self.lang, &format!("{}.html", row.template), &row.context)
-            {
-                Ok(text) => text,
-                Err(e) => {
-                    let reason = format!("template {}: {e}", row.template);
-                    return Ok((self.give_up(row, member, &reason).await?, None));
-                }
-            };
-        let keyboard =
-            keyboards::for_message(&self.templates, self.lang, &row.template, &row.context);
+        let rendered = row
+            .message()
+            .map_err(|e| e.to_string())
+            .and_then(|message| keyboards::render(&self.templates, self.lang, &message));
+        let (text, keyboard) = match rendered {
+            Ok(rendered) => (rendered.text, rendered.keyboard),
+            Err(reason) => return Ok((self.give_up(row, member, &reason).await?, None)),
+        };
         let outcome = match &row.edit_of {
             Some(original) => self.edit(original, &text, keyboard).await,
             None => self.post(chat, &text, keyboard).await,
@@ -262,23 +258,18 @@ impl Sender {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         if let Some(email) = &member.email {
-            let text = self
-                .templates
-                .render(self.lang, &format!("{}.html", row.template), &row.context)
-                .map(|html| html_to_text(&html))
+            let text = row
+                .message()
+                .map_err(|e| e.to_string())
+                .and_then(|message| keyboards::render(&self.templates, self.lang, &message))
+                .map(|rendered| html_to_text(&rendered.text))
                 .unwrap_or_default();
-            let fallback = Outgoing {
-                key: format!("{}:fallback-email", row.key),
-                channel: Channel::Email,
-                batch: None,
-                member: Some(member.id),
-                participant: None,
-                address: Some(email.as_str().to_string()),
-                template: "staff_fallback".into(),
-                context: json!({ "recipient": member.name, "text": text }),
-                edit_of: None,
-                chat: None,
-            };
+            let message = Message::StaffFallback(StaffFallback {
+                recipient: member.name.clone(),
+                text,
+            });
+            let key = format!("{}:fallback-email", row.key);
+            let fallback = Outgoing::email_to_member(key, None, member.id, email.as_str(), message);
             Store::enqueue(&mut tx, &[fallback], now).await?;
             Store::mark_failed(
                 &mut tx,
@@ -341,21 +332,18 @@ impl Sender {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         Store::mark_failed(&mut tx, row.id, reason, now).await?;
-        let is_report = matches!(
-            row.template.as_str(),
-            "delivery_failed" | "member_unreachable"
-        );
+        let is_report = row.message().is_ok_and(|m| m.is_delivery_report());
         if !is_report && row.edit_of.is_none() {
             let members = Store::members(&mut tx).await?;
-            let context = json!({
-                "channel": "telegram",
-                "recipient": member.map(|m| m.name.clone()).unwrap_or_default(),
-                "address": "",
-                "what": row.template,
-                "reason": reason,
-            });
+            let failure = crate::notify::views::DeliveryFailure {
+                channel: "telegram".into(),
+                recipient: member.map(|m| m.name.clone()).unwrap_or_default(),
+                address: String::new(),
+                what: row.template.clone(),
+                reason: reason.to_string(),
+            };
             let reports =
-                crate::notify::delivery_failed(&members, &row.key, member.map(|m| m.id), context);
+                crate::notify::delivery_failed(&members, &row.key, member.map(|m| m.id), &failure);
             Store::enqueue(&mut tx, &reports, now).await?;
         }
         tx.commit().await?;

@@ -48,14 +48,11 @@ pub(super) async fn place(
             d.done().await?;
             let text = d.ctx.explain(&e);
             d.ctx
-                .say(
+                .say_text(
                     d.chat,
                     Some(d.member),
                     d.key("refused"),
-                    "reply",
-                    json!({ "text": text }),
-                    None,
-                )
+                    text)
                 .await
         }
         Err(e) => Err(e),

@@ -1,0 +1,187 @@
+//! The read views: where a batch stands, the batch list, a member's open
+//! tasks, the daily and weekly digests. Each is computed here once, from
+//! the batch's state, and shown by the bot, the command line and the
+//! digest alike. Pure: the caller reads the state and the register.
+
+use chrono::{DateTime, Utc};
+
+use super::views::*;
+use crate::domain::{BatchInfo, Lang, Member, MemberId};
+use crate::sop::{RecordKind, Step};
+use crate::store::BatchSummary;
+use crate::workflow::{BatchState, HandoverStage, StepState};
+
+/// A member's name, or `#id` for one no longer in the register.
+pub fn member_name(members: &[Member], id: MemberId) -> String {
+    members
+        .iter()
+        .find(|m| m.id == id)
+        .map_or_else(|| format!("#{id}"), |m| m.name.clone())
+}
+
+/// Where a batch stands: every step's state, time and marks (`/status`).
+pub fn status(
+    info: &BatchInfo,
+    state: &BatchState,
+    members: &[Member],
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> Status {
+    let steps = state
+        .procedure
+        .steps
+        .iter()
+        .map(|step| {
+            let run = state.run(step.no);
+            let elapsed = run
+                .started_at
+                .map(|s| run.finished_at.unwrap_or(now) - s)
+                .map(|d| d.num_minutes());
+            StatusStep {
+                no: step.no.0,
+                activity: step.activity.clone(),
+                state: run.state.as_str().to_string(),
+                standard_time: step.standard_time.describe(lang),
+                elapsed_minutes: elapsed,
+                due_at: run.due_at.map(|d| d.to_rfc3339()),
+                overdue: run.is_overdue(now),
+                paused: run.pause.as_ref().map(|p| p.reason.clone()),
+                acks: run.acks.keys().map(|m| member_name(members, *m)).collect(),
+            }
+        })
+        .collect();
+    let received = state
+        .participants
+        .values()
+        .filter(|p| p.handover.stage() == HandoverStage::Received)
+        .count();
+    Status {
+        batch: StatusBatch {
+            id: info.id.0,
+            scheme: info.scheme.clone(),
+            assessed_on: info.assessed_on.to_string(),
+        },
+        state: state.status.as_str().to_string(),
+        participants: state.participants.len(),
+        received,
+        steps,
+    }
+}
+
+/// One batch of the batch list.
+pub fn batch_line(summary: &BatchSummary) -> BatchLine {
+    BatchLine {
+        id: summary.info.id.0,
+        scheme: summary.info.scheme.clone(),
+        assessed_on: summary.info.assessed_on.to_string(),
+        participants: usize::try_from(summary.participants).unwrap_or(0),
+        status: summary.status.as_str().to_string(),
+        active_steps: summary.active_steps.iter().map(|s| s.0).collect(),
+    }
+}
+
+/// The steps of a running batch that wait on `member`: active, one of
+/// their roles, and not yet marked done by them.
+pub fn open_tasks(
+    info: &BatchInfo,
+    state: &BatchState,
+    member: &Member,
+    now: DateTime<Utc>,
+) -> Vec<OpenTask> {
+    state
+        .procedure
+        .steps
+        .iter()
+        .filter(|step| {
+            let run = state.run(step.no);
+            run.state == StepState::Active
+                && !member.roles.is_disjoint(&step.roles)
+                && !run.dones.contains_key(&member.id)
+        })
+        .map(|step| {
+            let run = state.run(step.no);
+            OpenTask {
+                batch: TaskBatch {
+                    id: info.id.0,
+                    scheme: info.scheme.clone(),
+                },
+                step: TaskStep {
+                    no: step.no.0,
+                    activity: step.activity.clone(),
+                },
+                due_at: run.due_at.map(|d| d.to_rfc3339()),
+                overdue: run.is_overdue(now),
+            }
+        })
+        .collect()
+}
+
+/// A running batch in the daily digest: its open steps and who has not
+/// answered the meeting's invitation.
+pub fn digest_batch(
+    info: &BatchInfo,
+    state: &BatchState,
+    members: &[Member],
+    now: DateTime<Utc>,
+) -> DigestBatch {
+    let steps = state
+        .procedure
+        .steps
+        .iter()
+        .filter(|s| state.run(s.no).state == StepState::Active)
+        .map(|s| {
+            let run = state.run(s.no);
+            DigestStep {
+                no: s.no.0,
+                activity: s.activity.clone(),
+                due_at: run.due_at.map(|d| d.to_rfc3339()),
+                overdue: run.is_overdue(now),
+                paused: run.pause.as_ref().map(|p| p.reason.clone()),
+                acknowledged: run.acks.keys().map(|m| member_name(members, *m)).collect(),
+            }
+        })
+        .collect();
+    DigestBatch {
+        id: info.id.0,
+        scheme: info.scheme.clone(),
+        steps,
+        unanswered: unanswered(state, members),
+    }
+}
+
+/// The invitees who have not answered, once the invitation went out and
+/// until the meeting's step is finished.
+fn unanswered(state: &BatchState, members: &[Member]) -> Vec<String> {
+    let invited = state
+        .procedure
+        .step_recording(RecordKind::Meeting)
+        .is_some_and(|s| state.run(s.no).state == StepState::Done);
+    match state.procedure.step_recording(RecordKind::Results) {
+        Some(p) if invited && !state.run(p.no).state.is_finished() => members
+            .iter()
+            .filter(|m| !m.roles.is_disjoint(&p.roles) && !state.rsvps.contains_key(&m.id))
+            .map(|m| m.name.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The daily digest: every running batch's open steps, as of `now`.
+pub fn daily_digest(batches: Vec<DigestBatch>, now: DateTime<Utc>) -> DailyDigest {
+    DailyDigest {
+        batches,
+        date: now.to_rfc3339(),
+    }
+}
+
+/// One step's week in the weekly digest: `done` steps finished, `within`
+/// of them within standard time.
+pub fn weekly_step(step: Option<&Step>, no: i64, done: i64, within: i64) -> WeeklyStep {
+    WeeklyStep {
+        no,
+        activity: step.map(|s| s.activity.clone()).unwrap_or_default(),
+        done,
+        within,
+        percent: if done > 0 { within * 100 / done } else { 0 },
+    }
+}
