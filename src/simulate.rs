@@ -164,9 +164,12 @@ impl Rehearsal<'_> {
                 .map_or_else(|| "group".to_string(), |m| m.name.clone());
             let lang = app.config.language;
             // Rendered exactly as the delivery worker renders it.
-            let rendered = row.message().map_err(|e| e.to_string()).and_then(|message| {
-                crate::telegram::keyboards::render(&app.templates, lang, &message)
-            });
+            let rendered = row
+                .message()
+                .map_err(|e| e.to_string())
+                .and_then(|message| {
+                    crate::telegram::keyboards::render(&app.templates, lang, &message)
+                });
             let (text, buttons) = match rendered {
                 Ok(r) => {
                     let buttons: Vec<String> = r

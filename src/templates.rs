@@ -193,11 +193,15 @@ impl Templates {
         // languages: for Telegram (.html) or for email (.subject and .txt).
         for lang in ["id", "en"] {
             for template in crate::notify::Message::TEMPLATES {
-                let has = |part: &str| env.get_template(&format!("{lang}/{template}.{part}")).is_ok();
+                let has = |part: &str| {
+                    env.get_template(&format!("{lang}/{template}.{part}"))
+                        .is_ok()
+                };
                 if !(has("html") || (has("subject") && has("txt"))) {
                     return Err(TemplateError::Invalid {
                         name: format!("{lang}/{template}"),
-                        message: "no template for this message (.html, or .subject and .txt)".into(),
+                        message: "no template for this message (.html, or .subject and .txt)"
+                            .into(),
                     });
                 }
             }

@@ -1158,7 +1158,9 @@ async fn replies_queued_in_quick_succession_all_go_out_at_once() {
                 sertibot::notify::PrivateChat::new(chat).unwrap(),
                 None,
                 format!("burst:{i}"),
-                sertibot::notify::Message::Reply(sertibot::notify::views::Reply { text: format!("Pesan {i}") }),
+                sertibot::notify::Message::Reply(sertibot::notify::views::Reply {
+                    text: format!("Pesan {i}"),
+                }),
                 None,
             )
             .await
@@ -1317,7 +1319,9 @@ async fn one_chats_backlog_never_holds_back_another_chats_message() {
                 sertibot::notify::PrivateChat::new(chat).unwrap(),
                 None,
                 key,
-                sertibot::notify::Message::Reply(sertibot::notify::views::Reply { text: "Pesan".into() }),
+                sertibot::notify::Message::Reply(sertibot::notify::views::Reply {
+                    text: "Pesan".into(),
+                }),
                 None,
             )
             .await
@@ -1357,7 +1361,9 @@ async fn two_senders_on_one_database_never_send_the_same_row() {
                 sertibot::notify::PrivateChat::new(9_000 + i).unwrap(),
                 None,
                 format!("twice:{i}"),
-                sertibot::notify::Message::Reply(sertibot::notify::views::Reply { text: format!("Pesan {i}") }),
+                sertibot::notify::Message::Reply(sertibot::notify::views::Reply {
+                    text: format!("Pesan {i}"),
+                }),
                 None,
             )
             .await
@@ -1635,7 +1641,9 @@ async fn a_huge_error_answer_is_stored_cut() {
         sertibot::notify::PrivateChat::new(9_500).unwrap(),
         None,
         "huge".into(),
-        sertibot::notify::Message::Reply(sertibot::notify::views::Reply { text: "Pesan".into() }),
+        sertibot::notify::Message::Reply(sertibot::notify::views::Reply {
+            text: "Pesan".into(),
+        }),
         None,
     )
     .await

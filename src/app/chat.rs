@@ -202,27 +202,43 @@ impl App {
     ///
     /// # Errors
     /// When the database cannot be read.
-    pub async fn conversation(
+    pub async fn conversation<T: serde::de::DeserializeOwned>(
         &self,
         user: TelegramUserId,
         chat_id: i64,
-    ) -> Result<Option<serde_json::Value>, AppError> {
+    ) -> Result<Option<T>, AppError> {
         let mut conn = self.conn().await?;
-        Ok(Store::conversation(&mut conn, user, chat_id).await?)
+        let Some(stored) = Store::conversation(&mut conn, user, chat_id).await? else {
+            return Ok(None);
+        };
+        drop(conn);
+        match serde_json::from_value(stored) {
+            Ok(state) => Ok(Some(state)),
+            Err(e) => {
+                // Written by another version: the conversation is over.
+                tracing::warn!(error = %e, "a conversation's state cannot be read; it is ended");
+                self.set_conversation::<()>(user, chat_id, None).await?;
+                Ok(None)
+            }
+        }
     }
 
     /// Sets or ends a user's conversation in a chat.
     ///
     /// # Errors
     /// When the database refuses the write.
-    pub async fn set_conversation(
+    pub async fn set_conversation<T: serde::Serialize>(
         &self,
         user: TelegramUserId,
         chat_id: i64,
-        state: Option<&serde_json::Value>,
+        state: Option<&T>,
     ) -> Result<(), AppError> {
+        let state = state
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(anyhow::Error::from)?;
         let mut conn = self.store.write().await?;
-        Store::set_conversation(&mut conn, user, chat_id, state, self.now()).await?;
+        Store::set_conversation(&mut conn, user, chat_id, state.as_ref(), self.now()).await?;
         Ok(())
     }
 

@@ -62,7 +62,9 @@ impl App {
                     reports::weekly_step(step, *no, *done, *within)
                 })
                 .collect();
-            return Ok(notify::Message::DigestWeekly(notify::views::WeeklyDigest { steps }));
+            return Ok(notify::Message::DigestWeekly(notify::views::WeeklyDigest {
+                steps,
+            }));
         }
         let members = Store::members(tx).await?;
         let mut batches = Vec::new();
@@ -74,7 +76,9 @@ impl App {
                 batches.push(reports::digest_batch(&summary.info, &state, &members, now));
             }
         }
-        Ok(notify::Message::DigestDaily(reports::daily_digest(batches, now)))
+        Ok(notify::Message::DigestDaily(reports::daily_digest(
+            batches, now,
+        )))
     }
 
     /// Fires every timer that is due: each in its own transaction, once.

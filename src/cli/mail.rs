@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-
 use super::{Failure, MailCommand};
 use crate::config::Config;
 use crate::mail::compose::Composer;

@@ -136,7 +136,10 @@ impl EmailDelivery {
         let mut tx = self.store.begin().await?;
         Store::mark_failed(&mut tx, row.id, reason, now).await?;
         let members = Store::members(&mut tx).await?;
-        let recipient = row.message().ok().and_then(|m| m.addressee().map(str::to_string));
+        let recipient = row
+            .message()
+            .ok()
+            .and_then(|m| m.addressee().map(str::to_string));
         let failure = crate::notify::views::DeliveryFailure {
             channel: "email".into(),
             recipient: recipient.unwrap_or_default(),

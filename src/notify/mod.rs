@@ -15,11 +15,11 @@ use crate::workflow::{BatchState, Effect};
 pub mod group;
 mod meeting;
 mod message;
-pub mod views;
 mod participants;
 pub mod reports;
 mod staff;
 mod steps;
+pub mod views;
 
 pub use meeting::rsvp_reminders;
 use meeting::*;
@@ -127,7 +127,12 @@ pub struct Audience<'a> {
 
 impl Outgoing {
     /// A Telegram message to a member's private chat.
-    pub fn to_member(key: String, batch: Option<BatchId>, member: MemberId, message: Message) -> Self {
+    pub fn to_member(
+        key: String,
+        batch: Option<BatchId>,
+        member: MemberId,
+        message: Message,
+    ) -> Self {
         Outgoing {
             key,
             channel: Channel::Telegram,

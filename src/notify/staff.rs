@@ -1,8 +1,8 @@
 //! Messages to staff outside a batch's steps: deadline heads-ups and
 //! overdue alerts, the digests, and reports of delivery trouble.
 
-use chrono::{DateTime, Utc};
 use super::views::{ClockAlert, DeliveryFailure, Unreachable};
+use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::domain::{Member, MemberId, Role};

@@ -2,13 +2,13 @@
 //! announcement), the notice that its clock paused or runs again, and a
 //! problem report to Ketua LSP.
 
-use chrono::{DateTime, Utc};
 use super::group::{BatchFacts, MarkFacts, MarkKind, StepFacts};
 use super::views::{NamedParticipant, PauseNotice, ProblemReport, TaskCard};
 use super::*;
 use crate::domain::{MemberId, Role};
 use crate::sop::StepNo;
 use crate::workflow::BatchState;
+use chrono::{DateTime, Utc};
 
 /// A step's task card for its people (and, as a [`GroupMessage`], for each group), or its edit when a mark changed it.
 pub(super) fn task(

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use teloxide::prelude::*;
 use teloxide::types::{ChatMemberUpdated, User};
 
-use super::bot::BotContext;
+use super::bot::{BotContext, ChatCommand, Typed};
 use crate::app::may_manage_groups;
 use crate::domain::TelegramUserId;
 use crate::notify::{GroupChat, GroupMessage, GroupNotice};
@@ -119,29 +119,33 @@ pub async fn group_message(
     ctx: &BotContext,
     chat: GroupChat,
     member: &crate::domain::Member,
-    command: Option<&str>,
+    said: Option<&Typed>,
     update_id: i64,
 ) -> anyhow::Result<()> {
     let key = |what: &str| format!("u{update_id}:{what}");
-    let message = match command {
-        None => return Ok(()),
-        Some("bantuan" | "help") => GroupMessage::Help {
-            commands: super::bot::menu(ctx)
-                .into_iter()
-                .map(|c| crate::notify::group::CommandFacts {
-                    command: c.command,
-                    description: c.description,
-                })
-                .collect(),
-        },
-        Some("keluargrup") if may_manage_groups(member) => {
+    let message = match said {
+        None | Some(Typed::Text(_)) => return Ok(()),
+        Some(Typed::Command(ChatCommand::Bantuan(_) | ChatCommand::Help(_))) => {
+            GroupMessage::Help {
+                commands: super::bot::menu(ctx)
+                    .into_iter()
+                    .map(|c| crate::notify::group::CommandFacts {
+                        command: c.command,
+                        description: c.description,
+                    })
+                    .collect(),
+            }
+        }
+        Some(Typed::Command(ChatCommand::Keluargrup(_))) if may_manage_groups(member) => {
             ctx.app
                 .group_removed(chat.id(), member.telegram_user_id, "asked to leave")
                 .await?;
             leave(bot, chat.id()).await;
             return Ok(());
         }
-        Some("keluargrup") => GroupMessage::Notice(GroupNotice::OnlyLeaders),
+        Some(Typed::Command(ChatCommand::Keluargrup(_))) => {
+            GroupMessage::Notice(GroupNotice::OnlyLeaders)
+        }
         Some(_) => GroupMessage::Notice(GroupNotice::PrivateOnly),
     };
     ctx.app.post_to_group(chat, key("group"), message).await?;

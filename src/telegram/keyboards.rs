@@ -66,7 +66,11 @@ impl Message {
 
 /// A step's card: take it on and mark it done (or, for the handover, the
 /// list), the entry the step records, and "report a problem".
-fn task_keyboard(templates: &Templates, lang: Lang, card: &TaskCard) -> Option<InlineKeyboardMarkup> {
+fn task_keyboard(
+    templates: &Templates,
+    lang: Lang,
+    card: &TaskCard,
+) -> Option<InlineKeyboardMarkup> {
     if card.finished_at.is_some() {
         return None;
     }

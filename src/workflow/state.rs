@@ -119,7 +119,9 @@ impl StepRun {
     /// running (not paused), and its due time gone. The one rule every
     /// view (chat, command line, digest) shows "overdue" by.
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
-        self.state == StepState::Active && self.pause.is_none() && self.due_at.is_some_and(|d| d < now)
+        self.state == StepState::Active
+            && self.pause.is_none()
+            && self.due_at.is_some_and(|d| d < now)
     }
 }
 

@@ -310,7 +310,7 @@ pub async fn write_and_wait(fake: &FakeTelegram, app: &App, user: i64, text: &st
         app.conversation(TelegramUserId(user), user)
             .await
             .unwrap()
-            .map(|c| c["awaiting"].to_string())
+            .map(|c: serde_json::Value| c["awaiting"].to_string())
     };
     let before = waiting_for().await;
     // Only messages sent after the text was written count as its answer

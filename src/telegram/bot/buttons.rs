@@ -70,11 +70,7 @@ pub(super) async fn on_callback(
     };
     let (text, alert) = match press.handle(button).await {
         Ok(text) => (text, false),
-        Err(e) if e.is_users_to_fix() => (ctx.explain(&e), true),
-        Err(e) => {
-            tracing::error!(update = update_id, error = %format!("{e:#}"), "a button press failed");
-            (ctx.phrase("failure", json!({})), true)
-        }
+        Err(e) => (ctx.reading(&e, update_id), true),
     };
     toast(text, alert).await;
     ctx.app.mark_update_handled(update_id).await?;
@@ -109,10 +105,9 @@ impl Press<'_> {
 
     /// Starts a conversation and asks its first question.
     async fn ask(&self, awaiting: Awaiting, context: Value) -> Result<String, AppError> {
-        let value = serde_json::to_value(&awaiting).unwrap_or_default();
         self.ctx
             .app
-            .set_conversation(self.user, self.chat, Some(&value))
+            .set_conversation(self.user, self.chat, Some(&awaiting))
             .await?;
         let text = self.ctx.phrase(awaiting.prompt(), context);
         self.ctx
@@ -120,7 +115,8 @@ impl Press<'_> {
                 self.chat,
                 Some(self.member),
                 format!("u{}:ask", self.update_id),
-                text.clone())
+                text.clone(),
+            )
             .await?;
         Ok(text)
     }
@@ -251,10 +247,10 @@ impl Press<'_> {
         self.may(batch, Intent::EnterNow(RecordKind::Results))
             .await?;
         self.show_results(batch, None, 1).await?;
-        let value = serde_json::to_value(Awaiting::ResultsFile { batch }).unwrap_or_default();
+        let awaiting = Awaiting::ResultsFile { batch };
         self.ctx
             .app
-            .set_conversation(self.user, self.chat, Some(&value))
+            .set_conversation(self.user, self.chat, Some(&awaiting))
             .await?;
         Ok(self.phrase("results_title", json!({"batch": batch.0})))
     }

@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 
 use crate::app::{AppError, Via};
-use crate::domain::{BatchId, Member, TelegramUserId};
-use crate::telegram::conversation::Awaiting;
+use crate::domain::{BatchId, Member};
 use crate::notify::reports;
+use crate::telegram::conversation::Awaiting;
 use crate::workflow::{BatchStatus, Command};
 
 use super::*;
@@ -61,9 +61,7 @@ async fn batch_named(
         .await?
         .into_iter()
         .find(|b| b.status == BatchStatus::Running);
-    Ok(running
-        .map(|b| b.info.id)
-        .ok_or(("no_batches", json!({}))))
+    Ok(running.map(|b| b.info.id).ok_or(("no_batches", json!({}))))
 }
 
 pub(super) async fn status(
@@ -83,8 +81,14 @@ pub(super) async fn status(
     };
     let (info, state, members) = ctx.app.batch(batch).await?;
     let status = reports::status(&info, &state, &members, ctx.app.now(), ctx.lang);
-    ctx.say(chat, Some(member), key, notify::Message::Status(status), None)
-        .await
+    ctx.say(
+        chat,
+        Some(member),
+        key,
+        notify::Message::Status(status),
+        None,
+    )
+    .await
 }
 
 /// `/jeda <batch> <step> <reason>` and `/lanjut <batch> <step>`: pause a
@@ -138,18 +142,20 @@ pub(super) async fn pause_or_resume(
 /// after its invitation went out (the meeting step's people only).
 pub(super) async fn change_meeting(
     ctx: &BotContext,
-    chat: i64,
-    user: TelegramUserId,
-    member: &Member,
+    s: &Said<'_>,
     argument: &str,
     cancel: bool,
-    update_id: i64,
 ) -> Result<(), AppError> {
+    let (chat, user, member, update_id) = (s.chat, s.user, s.member, s.update_id);
     let key = |what: &str| format!("u{update_id}:{what}");
     let batch = match batch_named(ctx, argument).await? {
         Ok(batch) => batch,
         Err((phrase, context)) => {
-            let which = if phrase == "no_batches" { "none" } else { "bad" };
+            let which = if phrase == "no_batches" {
+                "none"
+            } else {
+                "bad"
+            };
             return ctx
                 .say_phrase(chat, Some(member), key(which), phrase, context)
                 .await;
@@ -158,13 +164,7 @@ pub(super) async fn change_meeting(
     let intent = crate::workflow::Intent::ChangeMeeting;
     if let Err(e) = ctx.app.may(batch, &actor(member), intent).await {
         let text = ctx.explain(&e);
-        return ctx
-            .say_text(
-                chat,
-                Some(member),
-                key("refused"),
-                text)
-            .await;
+        return ctx.say_text(chat, Some(member), key("refused"), text).await;
     }
     let awaiting = if cancel {
         Awaiting::CancelReason { batch }
@@ -174,8 +174,9 @@ pub(super) async fn change_meeting(
             moving: true,
         }
     };
-    let value = serde_json::to_value(&awaiting).unwrap_or_default();
-    ctx.app.set_conversation(user, chat, Some(&value)).await?;
+    ctx.app
+        .set_conversation(user, chat, Some(&awaiting))
+        .await?;
     ctx.say_phrase(chat, Some(member), key("ask"), awaiting.prompt(), json!({}))
         .await
 }
@@ -185,106 +186,115 @@ pub(super) async fn change_meeting(
 pub(super) async fn route(
     ctx: &BotContext,
     s: Said<'_>,
-    command: Option<&str>,
-    argument: &str,
+    typed: Typed,
     text: &str,
 ) -> Result<(), AppError> {
+    let command = match typed {
+        Typed::Command(command) => command,
+        Typed::Text(_) => return conversation(ctx, s, text).await,
+        Typed::Unknown => return unknown(ctx, &s).await,
+    };
     match command {
-        Some("batal") => {
-            let had = ctx.app.conversation(s.user, s.chat).await?.is_some();
-            ctx.app.set_conversation(s.user, s.chat, None).await?;
-            let phrase = if had {
-                "cancelled"
-            } else {
-                "nothing_to_cancel"
-            };
-            ctx.say_phrase(s.chat, Some(s.member), s.key("cancel"), phrase, json!({}))
-                .await
+        ChatCommand::Batal(_) => leave_conversation(ctx, &s).await,
+        ChatCommand::Bantuan(_) | ChatCommand::Help(_) => help(ctx, &s).await,
+        ChatCommand::Tugas(_) => tasks(ctx, s.chat, s.member, s.key("tasks")).await,
+        ChatCommand::Jeda(argument) => {
+            pause_or_resume(ctx, s.chat, s.member, argument.trim(), true, s.update_id).await
         }
-        Some("bantuan") | Some("help") => {
-            let commands = menu(ctx)
-                .into_iter()
-                .map(|c| views::CommandFacts {
-                    command: c.command,
-                    description: c.description,
-                })
-                .collect();
-            let help = notify::Message::Help(views::Help { commands });
-            ctx.say(s.chat, Some(s.member), s.key("help"), help, None)
-                .await
+        ChatCommand::Lanjut(argument) => {
+            pause_or_resume(ctx, s.chat, s.member, argument.trim(), false, s.update_id).await
         }
-        Some("tugas") => tasks(ctx, s.chat, s.member, s.key("tasks")).await,
-        Some(word @ ("jeda" | "lanjut")) => {
-            pause_or_resume(ctx, s.chat, s.member, argument, word == "jeda", s.update_id).await
+        ChatCommand::Ubahrapat(argument) => change_meeting(ctx, &s, argument.trim(), false).await,
+        ChatCommand::Batalrapat(argument) => change_meeting(ctx, &s, argument.trim(), true).await,
+        ChatCommand::Batchbaru(_) => new_batch(ctx, &s).await,
+        ChatCommand::Batch(_) => batches(ctx, s.chat, s.member, s.key("batches")).await,
+        ChatCommand::Status(argument) => {
+            status(ctx, s.chat, s.member, argument.trim(), s.key("status")).await
         }
-        Some(word @ ("ubahrapat" | "batalrapat")) => {
-            change_meeting(
-                ctx,
-                s.chat,
-                s.user,
-                s.member,
-                argument,
-                word == "batalrapat",
-                s.update_id,
-            )
-            .await
-        }
-        Some("batchbaru") => {
-            if s.member.roles.contains(&Role::KabagSertifikasi)
-                || s.member.roles.contains(&Role::KetuaLsp)
-            {
-                let state = serde_json::to_value(Awaiting::NewBatchScheme).unwrap_or_default();
-                ctx.app
-                    .set_conversation(s.user, s.chat, Some(&state))
-                    .await?;
-                ctx.say_phrase(
-                    s.chat,
-                    Some(s.member),
-                    s.key("ask"),
-                    "ask_scheme",
-                    json!({}),
-                )
-                .await
-            } else {
-                ctx.say_phrase(
-                    s.chat,
-                    Some(s.member),
-                    s.key("refused"),
-                    "only_sertifikasi",
-                    json!({}),
-                )
-                .await
-            }
-        }
-        Some("batch") => batches(ctx, s.chat, s.member, s.key("batches")).await,
-        Some("status") => status(ctx, s.chat, s.member, argument, s.key("status")).await,
-        Some(_) => {
-            ctx.say_phrase(
+        // `/start` is read before the member is known; `/keluargrup`
+        // means something in a group only.
+        ChatCommand::Start(_) | ChatCommand::Keluargrup(_) => unknown(ctx, &s).await,
+    }
+}
+
+/// A command the bot does not know, or text outside a conversation.
+async fn unknown(ctx: &BotContext, s: &Said<'_>) -> Result<(), AppError> {
+    ctx.say_phrase(
+        s.chat,
+        Some(s.member),
+        s.key("unknown"),
+        "unknown_message",
+        json!({}),
+    )
+    .await
+}
+
+/// `/batal`: leaves the conversation under way, if any.
+async fn leave_conversation(ctx: &BotContext, s: &Said<'_>) -> Result<(), AppError> {
+    let had = ctx
+        .app
+        .conversation::<Awaiting>(s.user, s.chat)
+        .await?
+        .is_some();
+    ctx.app
+        .set_conversation::<Awaiting>(s.user, s.chat, None)
+        .await?;
+    let phrase = if had {
+        "cancelled"
+    } else {
+        "nothing_to_cancel"
+    };
+    ctx.say_phrase(s.chat, Some(s.member), s.key("cancel"), phrase, json!({}))
+        .await
+}
+
+/// `/bantuan`: the commands and what they do.
+async fn help(ctx: &BotContext, s: &Said<'_>) -> Result<(), AppError> {
+    let commands = menu(ctx)
+        .into_iter()
+        .map(|c| views::CommandFacts {
+            command: c.command,
+            description: c.description,
+        })
+        .collect();
+    let help = notify::Message::Help(views::Help { commands });
+    ctx.say(s.chat, Some(s.member), s.key("help"), help, None)
+        .await
+}
+
+/// `/batchbaru`: asks for the scheme, for Kabag Sertifikasi and Ketua LSP.
+async fn new_batch(ctx: &BotContext, s: &Said<'_>) -> Result<(), AppError> {
+    let may = s.member.roles.contains(&Role::KabagSertifikasi)
+        || s.member.roles.contains(&Role::KetuaLsp);
+    if !may {
+        return ctx
+            .say_phrase(
                 s.chat,
                 Some(s.member),
-                s.key("unknown"),
-                "unknown_message",
+                s.key("refused"),
+                "only_sertifikasi",
                 json!({}),
             )
-            .await
-        }
-        None => match ctx.app.conversation(s.user, s.chat).await? {
-            Some(state) => match serde_json::from_value::<Awaiting>(state) {
-                Ok(awaiting) => {
-                    answer(ctx, s.chat, s.user, s.member, awaiting, text, s.update_id).await
-                }
-                Err(_) => ctx.app.set_conversation(s.user, s.chat, None).await,
-            },
-            None => {
-                ctx.say_phrase(
-                    s.chat,
-                    Some(s.member),
-                    s.key("unknown"),
-                    "unknown_message",
-                    json!({}),
-                )
-                .await
-            }
-        },
+            .await;
+    }
+    ctx.app
+        .set_conversation(s.user, s.chat, Some(&Awaiting::NewBatchScheme))
+        .await?;
+    ctx.say_phrase(
+        s.chat,
+        Some(s.member),
+        s.key("ask"),
+        "ask_scheme",
+        json!({}),
+    )
+    .await
+}
+
+/// Text in a private chat: the answer to the conversation's question, if
+/// the member is in one.
+async fn conversation(ctx: &BotContext, s: Said<'_>, text: &str) -> Result<(), AppError> {
+    match ctx.app.conversation(s.user, s.chat).await? {
+        Some(awaiting) => answer(ctx, s.chat, s.user, s.member, awaiting, text, s.update_id).await,
+        None => unknown(ctx, &s).await,
     }
 }

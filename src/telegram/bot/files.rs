@@ -5,7 +5,7 @@ use serde_json::json;
 use teloxide::prelude::*;
 use teloxide::types::User;
 
-use crate::app::{AppError, Via};
+use crate::app::Via;
 use crate::telegram::conversation::Awaiting;
 
 use super::*;
@@ -41,10 +41,7 @@ pub(super) async fn document_sent(
         }
         return Ok(());
     };
-    let awaiting = match ctx.app.conversation(user, chat).await? {
-        Some(state) => serde_json::from_value::<Awaiting>(state).ok(),
-        None => None,
-    };
+    let awaiting: Option<Awaiting> = ctx.app.conversation(user, chat).await?;
     let (batch, kind) = match awaiting {
         Some(Awaiting::ResultsFile { batch }) => (batch, FileKind::Results),
         Some(Awaiting::ParticipantsFile { batch }) => (batch, FileKind::Participants),
@@ -120,7 +117,9 @@ pub(super) async fn document_sent(
     };
     let text = match outcome {
         Ok(count) if kind == FileKind::Participants => {
-            ctx.app.set_conversation(user, chat, None).await?;
+            ctx.app
+                .set_conversation::<Awaiting>(user, chat, None)
+                .await?;
             let ready = notify::Message::BatchReady(views::BatchReady {
                 batch: views::BatchRef { id: batch.0 },
                 count,
@@ -130,7 +129,9 @@ pub(super) async fn document_sent(
             return Ok(());
         }
         Ok(count) => {
-            ctx.app.set_conversation(user, chat, None).await?;
+            ctx.app
+                .set_conversation::<Awaiting>(user, chat, None)
+                .await?;
             let phrase = if kind == FileKind::Results {
                 "results_file_set"
             } else {
@@ -138,16 +139,9 @@ pub(super) async fn document_sent(
             };
             ctx.phrase(phrase, json!({"count": count}))
         }
-        Err(AppError::List(e)) => ctx.app.templates.list_error(ctx.lang, &e),
-        Err(e) if e.is_users_to_fix() => ctx.explain(&e),
-        Err(e) => return Err(e.into()),
+        Err(e) => ctx.reading(&e, update_id),
     };
-    ctx.say_text(
-        chat,
-        Some(&member),
-        key("file"),
-        text)
-    .await?;
+    ctx.say_text(chat, Some(&member), key("file"), text).await?;
     Ok(())
 }
 

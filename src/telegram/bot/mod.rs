@@ -30,8 +30,8 @@ use teloxide::prelude::*;
 use teloxide::types::{BotCommand, Chat, User};
 
 use crate::app::{App, AppError};
-use crate::notify::{self, views};
 use crate::domain::{Lang, Member, Role, TelegramUserId};
+use crate::notify::{self, views};
 use crate::workflow::{Actor, Decision, Staff};
 
 mod buttons;
@@ -40,11 +40,13 @@ mod dialogues;
 mod files;
 mod lists;
 mod registration;
+mod typed;
 
 use buttons::on_callback;
 use dialogues::answer;
 use files::document_sent;
 use registration::start;
+pub use typed::{ChatCommand, Typed};
 
 /// What every handler needs.
 pub struct BotContext {
@@ -152,6 +154,37 @@ impl BotContext {
     fn explain(&self, error: &AppError) -> String {
         self.app.explain(error, self.lang)
     }
+
+    /// The one sentence a member reads for an error, wherever it arose (a
+    /// command, a press, an answer, a file): a refusal or a rejection
+    /// explained in their language, or, for a failure of ours, the plain
+    /// apology (the failure is logged with its causes).
+    fn reading(&self, error: &AppError, update_id: i64) -> String {
+        if error.is_users_to_fix() {
+            self.explain(error)
+        } else {
+            tracing::error!(update = update_id, error = %format!("{error:#}"), "a Telegram update failed");
+            self.phrase("failure", json!({}))
+        }
+    }
+
+    /// Answers an error with [`Self::reading`]; `key` names the occasion.
+    async fn say_error(
+        &self,
+        chat: i64,
+        member: Option<&Member>,
+        update_id: i64,
+        error: &AppError,
+    ) -> Result<(), AppError> {
+        let what = if error.is_users_to_fix() {
+            "refused"
+        } else {
+            "failure"
+        };
+        let text = self.reading(error, update_id);
+        self.say_text(chat, member, format!("u{update_id}:{what}"), text)
+            .await
+    }
 }
 
 fn actor(member: &Member) -> Actor {
@@ -195,10 +228,9 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
     };
     let user = user_id(from);
     let key = |what: &str| format!("u{update_id}:{what}");
-    let (command, argument) = split_command(text);
-
-    if command.as_deref() == Some("start") {
-        start(&ctx, chat, user, argument.trim(), key("start")).await?;
+    let typed = Typed::read(text);
+    if let Typed::Command(ChatCommand::Start(token)) = &typed {
+        start(&ctx, chat, user, token, key("start")).await?;
         ctx.app.mark_update_handled(update_id).await?;
         return Ok(());
     }
@@ -219,24 +251,12 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
             member: &member,
             update_id,
         },
-        command.as_deref(),
-        argument.trim(),
+        typed,
         text,
     )
     .await;
-    match outcome {
-        Ok(()) => {}
-        // A batch that does not exist, a refusal: a sentence in their language.
-        Err(e) if e.is_users_to_fix() => {
-            let text = ctx.explain(&e);
-            ctx.say_text(
-                chat,
-                Some(&member),
-                key("refused"),
-                text)
-            .await?;
-        }
-        Err(e) => report_failure(&ctx, chat, Some(&member), update_id, &e).await?,
+    if let Err(e) = outcome {
+        ctx.say_error(chat, Some(&member), update_id, &e).await?;
     }
     ctx.app.mark_update_handled(update_id).await?;
     Ok(())
@@ -272,7 +292,8 @@ async fn in_group(
     let Some(from) = msg.from.as_ref() else {
         return Ok(());
     };
-    let command = msg.text().and_then(|t| split_command(t).0);
+    let typed = msg.text().map(Typed::read);
+    let command = typed.as_ref().filter(|t| !matches!(t, Typed::Text(_)));
     let Some(member) = ctx.app.member_by_telegram(user_id(from)).await? else {
         if command.is_some() || msg.document().is_some() {
             ctx.app
@@ -281,20 +302,12 @@ async fn in_group(
         }
         return Ok(());
     };
-    let command = command.or_else(|| msg.document().map(|_| "file".to_string()));
-    crate::telegram::groups::group_message(bot, ctx, group, &member, command.as_deref(), update_id)
-        .await
-}
-
-/// "/status 3" → (Some("status"), "3"); plain text → (None, text).
-fn split_command(text: &str) -> (Option<String>, String) {
-    let text = text.trim();
-    let Some(rest) = text.strip_prefix('/') else {
-        return (None, text.to_string());
+    let said = match command {
+        Some(typed) => Some(typed.clone()),
+        // A file sent in a group: pointed to the private chat, like a command.
+        None => msg.document().map(|_| Typed::Unknown),
     };
-    let (word, argument) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-    let word = word.split('@').next().unwrap_or_default().to_lowercase();
-    (Some(word), argument.to_string())
+    crate::telegram::groups::group_message(bot, ctx, group, &member, said.as_ref(), update_id).await
 }
 
 /// Replies with `phrase` when `result` was accepted, or with the refusal.
@@ -314,33 +327,8 @@ async fn finish(
         }
         Err(e) if e.is_users_to_fix() => {
             let text = ctx.explain(&e);
-            ctx.say_text(
-                chat,
-                Some(member),
-                key,
-                text)
-            .await
+            ctx.say_text(chat, Some(member), key, text).await
         }
         Err(e) => Err(e),
     }
-}
-
-/// Logs an unexpected failure with its causes and tells the user plainly.
-async fn report_failure(
-    ctx: &BotContext,
-    chat: i64,
-    member: Option<&Member>,
-    update_id: i64,
-    error: &AppError,
-) -> HandlerResult {
-    tracing::error!(update = update_id, error = %format!("{error:#}"), "a Telegram update failed");
-    ctx.say_phrase(
-        chat,
-        member,
-        format!("u{update_id}:failure"),
-        "failure",
-        json!({}),
-    )
-    .await?;
-    Ok(())
 }

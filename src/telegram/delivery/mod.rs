@@ -243,8 +243,7 @@ impl Delivery {
         .await?;
         self.members = Arc::new(Store::members(&mut conn).await?);
         self.unreachable = Store::unreachable_members(&mut conn).await?;
-        let later =
-            Store::next_message_due_after(&mut conn, Channel::Telegram, now).await?;
+        let later = Store::next_message_due_after(&mut conn, Channel::Telegram, now).await?;
         // A read holds at most a few rows of each chat: once they are
         // taken, read again for the rest.
         self.more = !rows.is_empty();

@@ -35,10 +35,9 @@ impl Dialogue<'_> {
 
     /// Moves the conversation on to `state` and asks its question.
     async fn next(&self, state: Awaiting) -> Result<(), AppError> {
-        let value = serde_json::to_value(&state).unwrap_or_default();
         self.ctx
             .app
-            .set_conversation(self.user, self.chat, Some(&value))
+            .set_conversation(self.user, self.chat, Some(&state))
             .await?;
         self.say(state.prompt(), "ask", json!({})).await
     }
@@ -47,7 +46,7 @@ impl Dialogue<'_> {
     async fn done(&self) -> Result<(), AppError> {
         self.ctx
             .app
-            .set_conversation(self.user, self.chat, None)
+            .set_conversation::<Awaiting>(self.user, self.chat, None)
             .await
     }
 

@@ -44,17 +44,11 @@ pub(super) async fn place(
         .await;
     match created {
         Ok(batch) => d.next(Awaiting::ParticipantsFile { batch }).await,
-        Err(e) if e.is_users_to_fix() => {
+        Err(e) => {
             d.done().await?;
-            let text = d.ctx.explain(&e);
             d.ctx
-                .say_text(
-                    d.chat,
-                    Some(d.member),
-                    d.key("refused"),
-                    text)
+                .say_error(d.chat, Some(d.member), d.update_id, &e)
                 .await
         }
-        Err(e) => Err(e),
     }
 }
