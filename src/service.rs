@@ -79,6 +79,7 @@ impl Service {
             self.app.templates.clone(),
             lang,
             self.clock.clone(),
+            self.app.waker(),
         );
         tasks.spawn(
             "telegram delivery",
@@ -97,7 +98,8 @@ impl Service {
                     mailer,
                     composer,
                     self.clock.clone(),
-                );
+                )
+                .waking(self.app.waker());
                 tasks.spawn(
                     "email delivery",
                     email.run(self.app.watch_changes(), stopped.clone()),

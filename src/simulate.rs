@@ -203,7 +203,7 @@ impl Rehearsal<'_> {
         }
         drop(conn);
         loop {
-            match self.mail.deliver_next().await? {
+            match self.mail.process_next().await? {
                 Progress::Sent(_) => self.summary.emails += 1,
                 Progress::Idle(_) => break,
                 Progress::Deferred(key) | Progress::Failed(key) => {

@@ -46,7 +46,7 @@ fn worker(t: &TestApp) -> EmailDelivery {
 async fn drain(worker: &mut EmailDelivery) -> Vec<Progress> {
     let mut steps = Vec::new();
     loop {
-        match worker.deliver_next().await.unwrap() {
+        match worker.process_next().await.unwrap() {
             Progress::Idle(_) => return steps,
             other => steps.push(other),
         }
@@ -284,7 +284,7 @@ async fn a_server_that_is_down_loses_nothing() {
     );
     assert!(
         matches!(
-            worker.deliver_next().await.unwrap(),
+            worker.process_next().await.unwrap(),
             Progress::Idle(Some(_))
         ),
         "it waits for the backoff"

@@ -1792,3 +1792,128 @@ async fn an_update_whose_effects_were_committed_before_a_crash_changes_nothing_a
     assert_eq!(counts().await, (1, 1), "one pause recorded");
     running.stop().await;
 }
+
+/// Steps the Telegram worker with `process_next` until it reports on the
+/// row `key` (or gives up after twenty steps); waits only for the worker's
+/// own read gap when it says it is idle.
+async fn step_until(
+    worker: &mut sertibot::telegram::delivery::Delivery,
+    key: &str,
+) -> sertibot::outbox::Progress {
+    use sertibot::outbox::Progress;
+    for _ in 0..20 {
+        match worker.process_next().await.unwrap() {
+            Progress::Idle(next) => {
+                let until =
+                    next.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_millis(60));
+                tokio::time::sleep_until(
+                    until.min(tokio::time::Instant::now() + Duration::from_secs(2)),
+                )
+                .await;
+            }
+            Progress::Sent(k) | Progress::Deferred(k) | Progress::Failed(k) if k != key => {}
+            done => return done,
+        }
+    }
+    panic!("the worker never reported on {key}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_telegram_worker_steps_one_message_at_a_time_and_wakes_the_email_worker() {
+    use sertibot::notify::{Message, Outgoing, views::Reply};
+    use sertibot::outbox::Progress;
+    use support::fake_telegram::Fault;
+    let world = World::new().await;
+    let running = world.start().await;
+    register_staff(&world, &running.app).await;
+    running.stop().await;
+
+    let app = world.app().await;
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let members = Store::members(&mut conn).await.unwrap();
+    drop(conn);
+    let member = |name: &str| members.iter().find(|m| m.name == name).unwrap().id;
+    let queue = |key: &str, to, text: &str| {
+        let message = Message::Reply(Reply { text: text.into() });
+        Outgoing::to_member(key.into(), None, to, message)
+    };
+    let mut tx = app.store.begin().await.unwrap();
+    let now = app.now();
+    Store::enqueue(
+        &mut tx,
+        &[queue(
+            "step:ketua",
+            member("Dr. Hendra Wijaya"),
+            "Untuk Ketua",
+        )],
+        now,
+    )
+    .await
+    .unwrap();
+    Store::enqueue(
+        &mut tx,
+        &[queue(
+            "step:sertifikasi",
+            member("Andi Pratama"),
+            "Untuk Kabag Sertifikasi",
+        )],
+        now,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let waker = app.waker();
+    let woken = waker.watch();
+    let mut worker = sertibot::telegram::delivery::Delivery::new(
+        app.store.clone(),
+        sertibot::telegram::bot(&app.config.telegram).unwrap(),
+        app.templates.clone(),
+        app.config.language,
+        app.clock(),
+        waker,
+    );
+    // Ketua LSP has blocked the bot: one step settles the row by email
+    // instead, and wakes the email worker at once.
+    world
+        .fake
+        .fail_next("sendMessage", Some(KETUA), Fault::Blocked);
+    assert_eq!(
+        step_until(&mut worker, "step:ketua").await,
+        Progress::Failed("step:ketua".into())
+    );
+    assert!(
+        woken.has_changed().unwrap(),
+        "the email worker was not woken"
+    );
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let fallback = Store::message(&mut conn, "step:ketua:fallback-email")
+        .await
+        .unwrap()
+        .expect("the message went by email instead");
+    assert_eq!(
+        fallback.address.as_deref(),
+        Some("hendra@lsp.example.ac.id")
+    );
+    drop(conn);
+    // The next step sends Kabag Sertifikasi's message, once, with its text.
+    assert_eq!(
+        step_until(&mut worker, "step:sertifikasi").await,
+        Progress::Sent("step:sertifikasi".into())
+    );
+    let sent: Vec<String> = world
+        .fake
+        .sent_to(SERTIFIKASI)
+        .into_iter()
+        .map(|(_, text, _)| text)
+        .filter(|t| t.contains("Untuk Kabag Sertifikasi"))
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(
+        world
+            .fake
+            .sent_to(KETUA)
+            .iter()
+            .all(|(_, t, _)| !t.contains("Untuk Ketua"))
+    );
+}

@@ -189,7 +189,7 @@ pub struct App {
     /// Counts writes that queued messages or set due times, so the delivery
     /// workers and the scheduler, asleep until their next due time, look
     /// again at once (another process's writes arrive through [`crate::wake`]).
-    changes: tokio::sync::watch::Sender<u64>,
+    changes: crate::outbox::Waker,
     /// Strangers' recent attempts: when their window began and how many
     /// attempts it has passed over (see [`App::stranger_refused`]).
     strangers: std::sync::Mutex<std::collections::HashMap<TelegramUserId, StrangerWindow>>,
@@ -215,7 +215,7 @@ impl App {
             procedure: Arc::new(procedure),
             templates: Arc::new(templates),
             clock,
-            changes: tokio::sync::watch::Sender::new(0),
+            changes: crate::outbox::Waker::default(),
             strangers: std::sync::Mutex::default(),
         })
     }
@@ -232,12 +232,17 @@ impl App {
 
     /// Tells the sleeping workers that something may be due now.
     pub fn changed(&self) {
-        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+        self.changes.wake();
     }
 
     /// A receiver that sees every [`App::changed`].
     pub fn watch_changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.changes.subscribe()
+        self.changes.watch()
+    }
+
+    /// The waker the application's writes use, for the workers' own writes.
+    pub fn waker(&self) -> crate::outbox::Waker {
+        self.changes.clone()
     }
 
     /// The injected clock.

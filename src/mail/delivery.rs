@@ -14,12 +14,11 @@ use super::compose::Composer;
 use super::transport::{Mailer, SendError};
 use crate::clock::Clock;
 use crate::notify::Channel;
-use crate::outbox::{Progress, backoff};
+use crate::outbox::{Progress, RetryPolicy, Waker};
 use crate::store::{OutboxRow, Store};
 
-/// Failed attempts before an email is given up: with the backoff's 15
-/// minute ceiling, about eight hours of a server being away.
-pub const MAX_ATTEMPTS: i64 = 40;
+/// When a failed email is tried again, and when it is given up.
+pub const POLICY: RetryPolicy = RetryPolicy::EMAIL;
 
 /// How long a claim on a row lasts: longer than any one send takes.
 const CLAIM_FOR: chrono::Duration = chrono::Duration::minutes(10);
@@ -30,6 +29,8 @@ pub struct EmailDelivery {
     mailer: Mailer,
     composer: Composer,
     clock: Arc<dyn Clock>,
+    /// Wakes the Telegram worker for the reports this worker queues.
+    waker: Waker,
 }
 
 impl EmailDelivery {
@@ -40,7 +41,14 @@ impl EmailDelivery {
             mailer,
             composer,
             clock,
+            waker: Waker::default(),
         }
+    }
+
+    /// The worker, waking the others through `waker` when it queues a
+    /// report for them.
+    pub fn waking(self, waker: Waker) -> Self {
+        EmailDelivery { waker, ..self }
     }
 
     /// Runs until `shutdown` turns true, sleeping until the next due row, at
@@ -58,7 +66,7 @@ impl EmailDelivery {
                 return;
             }
             let looked = Instant::now();
-            let sleep = match self.deliver_next().await {
+            let sleep = match self.process_next().await {
                 Ok(Progress::Idle(next)) => {
                     failures.recovered();
                     next.map_or(longest, |at| at.saturating_duration_since(Instant::now()))
@@ -78,11 +86,12 @@ impl EmailDelivery {
         }
     }
 
-    /// Sends (or defers, or gives up) the oldest due email.
+    /// Sends (or defers, or gives up) the oldest due email: one unit of
+    /// work, and what happened to it.
     ///
     /// # Errors
     /// When the database fails.
-    pub async fn deliver_next(&mut self) -> anyhow::Result<Progress> {
+    pub async fn process_next(&mut self) -> anyhow::Result<Progress> {
         let now = self.clock.now();
         let mut conn = self.store.pool().acquire().await?;
         let instance = self.store.instance().to_string();
@@ -115,9 +124,8 @@ impl EmailDelivery {
                 tracing::info!(key = %row.key, server = %response, "email sent");
                 Ok(Progress::Sent(row.key))
             }
-            Err(SendError::Temporary(why)) if row.attempts + 1 < MAX_ATTEMPTS => {
-                let at =
-                    now + chrono::Duration::from_std(backoff(row.attempts)).unwrap_or_default();
+            Err(SendError::Temporary(why)) if POLICY.next_attempt(row.attempts, now).is_some() => {
+                let at = POLICY.next_attempt(row.attempts, now).unwrap_or(now);
                 let mut conn = self.store.write().await?;
                 Store::mark_retry(&mut conn, row.id, at, &why, true).await?;
                 // The server's words may name the recipient: they go to the outbox row, not the log.
@@ -150,6 +158,7 @@ impl EmailDelivery {
         let reports = crate::notify::delivery_failed(&members, &row.key, None, &failure);
         Store::enqueue(&mut tx, &reports, now).await?;
         tx.commit().await?;
+        self.waker.wake();
         tracing::error!(key = %row.key, "email given up; Kabag Sertifikasi and Ketua LSP are told");
         Ok(Progress::Failed(row.key.clone()))
     }

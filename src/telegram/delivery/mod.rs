@@ -36,8 +36,8 @@ pub use super::html::MAX_TEXT;
 use super::html::{split, to_text as html_to_text};
 /// The longest the worker sleeps without looking at the outbox.
 const LONGEST_SLEEP: Duration = Duration::from_secs(60);
-/// Failed attempts before a message is given up and reported.
-pub const MAX_ATTEMPTS: i64 = 12;
+/// When a failed message is tried again, and when it is given up.
+pub const POLICY: crate::outbox::RetryPolicy = crate::outbox::RetryPolicy::TELEGRAM;
 /// How long a message for a member who has not registered yet waits before it is looked at again.
 const WAIT_FOR_REGISTRATION: chrono::Duration = chrono::Duration::minutes(10);
 
@@ -69,6 +69,8 @@ pub struct Delivery {
     last_read: Option<Instant>,
     /// When a row not due at the last read becomes due.
     read_again_at: Option<Instant>,
+    /// When the earliest chat held back by Telegram's limits may receive.
+    held_until: Option<Instant>,
     /// The sends under way: (chat, row) by task.
     sending: HashMap<tokio::task::Id, (i64, i64)>,
     running: JoinSet<Finished>,
@@ -95,6 +97,21 @@ enum Route<'a> {
     NoRecipient,
 }
 
+/// The next unit of work the worker chose.
+enum Unit {
+    /// Send (or edit) this row to this chat.
+    Send {
+        row: Box<OutboxRow>,
+        chat: i64,
+        member: Option<Member>,
+    },
+    /// A row was settled without sending (by email instead, put off until
+    /// its member registers, or failed for want of a recipient).
+    Settled(Progress),
+    /// Nothing can be done now; look again then (if known).
+    Idle(Option<Instant>),
+}
+
 /// What one turn of the worker did.
 enum Turn {
     /// Started a send, or settled a row without sending.
@@ -104,13 +121,15 @@ enum Turn {
 }
 
 impl Delivery {
-    /// A worker sending with `bot`.
+    /// A worker sending with `bot`, waking the others through `waker` when
+    /// it queues rows for them (an email in place of a message, a report).
     pub fn new(
         store: Store,
         bot: Bot,
         templates: Arc<Templates>,
         lang: Lang,
         clock: Arc<dyn Clock>,
+        waker: crate::outbox::Waker,
     ) -> Self {
         Delivery {
             sender: Arc::new(Sender {
@@ -120,6 +139,7 @@ impl Delivery {
                 lang,
                 clock,
                 later_parts: std::sync::Mutex::new(Vec::new()),
+                waker,
             }),
             limiter: Limiter::default(),
             queue: VecDeque::new(),
@@ -129,6 +149,7 @@ impl Delivery {
             more: false,
             last_read: None,
             read_again_at: None,
+            held_until: None,
             sending: HashMap::new(),
             running: JoinSet::new(),
             failures: crate::logging::FailureLog::new("telegram delivery"),
@@ -282,9 +303,66 @@ impl Delivery {
         }
     }
 
-    /// Starts the send of the first queued row whose chat may receive now,
-    /// or settles a row that goes no chat's way.
+    /// Starts the send of the first queued row whose chat may receive now
+    /// (as a task of its own), or settles a row that goes no chat's way.
     async fn turn(&mut self) -> anyhow::Result<Turn> {
+        match self.next_unit().await? {
+            Unit::Send { row, chat, member } => {
+                let members = self.members.clone();
+                let row_id = row.id;
+                let sender = self.sender.clone();
+                let task = self.running.spawn(async move {
+                    let (progress, hold) =
+                        match sender.send(&row, chat, member.as_ref(), &members).await {
+                            Ok((progress, hold)) => (Ok(progress), hold),
+                            Err(e) => (Err(e), None),
+                        };
+                    Finished {
+                        hold_until: hold.map(|d| Instant::now() + d),
+                        progress,
+                    }
+                });
+                self.sending.insert(task.id(), (chat, row_id));
+                Ok(Turn::Worked)
+            }
+            Unit::Settled(_) => Ok(Turn::Worked),
+            Unit::Idle(next) => Ok(Turn::Idle(next)),
+        }
+    }
+
+    /// Does one unit of work and says what happened: sends (or edits) the
+    /// first row whose chat may receive now and waits for the outcome, or
+    /// settles a row that goes no chat's way, or says when to look again.
+    /// What the loop of [`Delivery::run`] does, one step at a time, for
+    /// tests to step the worker instead of watching it.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn process_next(&mut self) -> anyhow::Result<Progress> {
+        match self.next_unit().await? {
+            Unit::Send { row, chat, member } => {
+                let members = self.members.clone();
+                let (progress, hold) = self
+                    .sender
+                    .send(&row, chat, member.as_ref(), &members)
+                    .await?;
+                if let Some(hold) = hold {
+                    self.limiter.block(chat, Instant::now() + hold);
+                }
+                if !matches!(progress, Progress::Sent(_)) {
+                    self.stale = true;
+                }
+                Ok(progress)
+            }
+            Unit::Settled(progress) => Ok(progress),
+            Unit::Idle(next) => Ok(Progress::Idle(next)),
+        }
+    }
+
+    /// Chooses the next unit of work: the first queued row whose chat may
+    /// receive now (recorded with the limiter as sent), a row settled
+    /// without sending, or nothing until then.
+    async fn next_unit(&mut self) -> anyhow::Result<Unit> {
         if let Ok(mut parts) = self.sender.later_parts.lock() {
             for (chat, at) in parts.drain(..) {
                 self.limiter.record(chat, at);
@@ -301,6 +379,64 @@ impl Delivery {
         if wants_read && too_soon.is_none() {
             self.read().await?;
         }
+        let Some(i) = self.startable() else {
+            // Nothing startable: wake for the limiter, the next row to fall
+            // due, or the read that was put off.
+            let put_off = too_soon.filter(|_| wants_read);
+            let next = [self.held_until, self.read_again_at, put_off]
+                .into_iter()
+                .flatten()
+                .min();
+            return Ok(Unit::Idle(next));
+        };
+        let row = self.queue.remove(i).expect("the chosen row is queued");
+        let members = self.members.clone();
+        let progress = match Self::route(&row, &members, &self.unreachable) {
+            Route::Chat(chat, member) => {
+                tracing::debug!(key = %row.key, chat, "telegram send starts");
+                self.limiter.record(chat, Instant::now());
+                let member = member.cloned();
+                return Ok(Unit::Send {
+                    row: Box::new(row),
+                    chat,
+                    member,
+                });
+            }
+            Route::Unreachable(m) => {
+                self.stale = true;
+                self.sender.fall_back(&row, m, "unreachable").await?
+            }
+            Route::AwaitingRegistration => {
+                let mut conn = self.sender.store.write().await?;
+                Store::mark_retry(
+                    &mut conn,
+                    row.id,
+                    self.sender.clock.now() + WAIT_FOR_REGISTRATION,
+                    "waiting for the member to register in Telegram",
+                    false,
+                )
+                .await?;
+                Progress::Deferred(row.key.clone())
+            }
+            Route::NoRecipient => {
+                let mut conn = self.sender.store.write().await?;
+                Store::mark_failed(
+                    &mut conn,
+                    row.id,
+                    "the recipient is no longer a member",
+                    self.sender.clock.now(),
+                )
+                .await?;
+                Progress::Failed(row.key.clone())
+            }
+        };
+        Ok(Unit::Settled(progress))
+    }
+
+    /// The first queued row that can be taken now: one that goes no chat's
+    /// way, or whose chat has no send under way and may receive. Sets
+    /// [`Self::held_until`] to when the earliest held chat may receive.
+    fn startable(&mut self) -> Option<usize> {
         let now = Instant::now();
         let mut earliest: Option<Instant> = None;
         let mut held: HashSet<i64> = HashSet::new();
@@ -327,64 +463,7 @@ impl Delivery {
             chosen = Some(i);
             break;
         }
-        let Some(i) = chosen else {
-            // Nothing startable: wake for the limiter, the next row to fall
-            // due, or the read that was put off.
-            let put_off = too_soon.filter(|_| wants_read);
-            let next = [earliest, self.read_again_at, put_off]
-                .into_iter()
-                .flatten()
-                .min();
-            return Ok(Turn::Idle(next));
-        };
-        let row = self.queue.remove(i).expect("the chosen row is queued");
-        let members = self.members.clone();
-        match Self::route(&row, &members, &self.unreachable) {
-            Route::Chat(chat, member) => {
-                let member = member.cloned();
-                tracing::debug!(key = %row.key, chat, "telegram send starts");
-                self.limiter.record(chat, now);
-                let row_id = row.id;
-                let sender = self.sender.clone();
-                let task = self.running.spawn(async move {
-                    let (progress, hold) =
-                        match sender.send(&row, chat, member.as_ref(), &members).await {
-                            Ok((progress, hold)) => (Ok(progress), hold),
-                            Err(e) => (Err(e), None),
-                        };
-                    Finished {
-                        hold_until: hold.map(|d| Instant::now() + d),
-                        progress,
-                    }
-                });
-                self.sending.insert(task.id(), (chat, row_id));
-            }
-            Route::Unreachable(m) => {
-                self.sender.fall_back(&row, m, "unreachable").await?;
-                self.stale = true;
-            }
-            Route::AwaitingRegistration => {
-                let mut conn = self.sender.store.write().await?;
-                Store::mark_retry(
-                    &mut conn,
-                    row.id,
-                    self.sender.clock.now() + WAIT_FOR_REGISTRATION,
-                    "waiting for the member to register in Telegram",
-                    false,
-                )
-                .await?;
-            }
-            Route::NoRecipient => {
-                let mut conn = self.sender.store.write().await?;
-                Store::mark_failed(
-                    &mut conn,
-                    row.id,
-                    "the recipient is no longer a member",
-                    self.sender.clock.now(),
-                )
-                .await?;
-            }
-        }
-        Ok(Turn::Worked)
+        self.held_until = earliest;
+        chosen
     }
 }

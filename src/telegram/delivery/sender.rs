@@ -14,13 +14,12 @@ use tokio::time::Instant;
 
 use super::keyboards;
 use super::limiter::IN_TRANSIT;
-use super::{CLAIM_FOR, MAX_ATTEMPTS, MAX_TEXT, html_to_text, split};
+use super::{CLAIM_FOR, MAX_TEXT, POLICY, html_to_text, split};
 use crate::clock::Clock;
 use crate::domain::{Lang, Member};
 use crate::notify::views::StaffFallback;
 use crate::notify::{Message, Outgoing};
 pub use crate::outbox::Progress;
-use crate::outbox::backoff;
 use crate::store::{OutboxRow, Store};
 use crate::templates::Templates;
 
@@ -49,6 +48,9 @@ pub(super) struct Sender {
     /// The later parts of long messages, sent by the tasks, for the
     /// worker's limiter: (chat, when).
     pub(super) later_parts: std::sync::Mutex<Vec<(i64, Instant)>>,
+    /// Wakes the email worker for the emails this worker queues in place
+    /// of a message, and everyone for the reports.
+    pub(super) waker: crate::outbox::Waker,
 }
 
 impl Sender {
@@ -98,12 +100,16 @@ impl Sender {
                 // A 429 holds the whole chat back for retry_after (a physical
                 // wait, kept by the worker's limiter); other failures back
                 // off per row.
-                if after.is_none() && row.attempts + 1 >= MAX_ATTEMPTS {
-                    drop(conn);
-                    return Ok((self.give_up(row, member, &why).await?, None));
-                }
-                let delay = after.map_or_else(|| backoff(row.attempts), |_| Duration::ZERO);
-                let at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+                let at = match after {
+                    Some(_) => now,
+                    None => match POLICY.next_attempt(row.attempts, now) {
+                        Some(at) => at,
+                        None => {
+                            drop(conn);
+                            return Ok((self.give_up(row, member, &why).await?, None));
+                        }
+                    },
+                };
                 Store::mark_retry(&mut conn, row.id, at, &why, after.is_none()).await?;
                 tracing::warn!(key = %row.key, error = %why, "telegram send will be retried");
                 return Ok((Progress::Deferred(row.key.clone()), after));
@@ -244,6 +250,7 @@ impl Sender {
             Store::enqueue(&mut tx, &notices, now).await?;
         }
         tx.commit().await?;
+        self.waker.wake();
         tracing::warn!(member = %member.id, reason, "member unreachable in Telegram");
         Ok(())
     }
@@ -282,6 +289,7 @@ impl Sender {
             Store::mark_failed(&mut tx, row.id, reason, now).await?;
         }
         tx.commit().await?;
+        self.waker.wake();
         Ok(Progress::Failed(row.key.clone()))
     }
 
@@ -347,6 +355,7 @@ impl Sender {
             Store::enqueue(&mut tx, &reports, now).await?;
         }
         tx.commit().await?;
+        self.waker.wake();
         tracing::error!(key = %row.key, reason, "telegram message given up");
         Ok(Progress::Failed(row.key.clone()))
     }
