@@ -9,11 +9,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Row, SqliteConnection};
 
 use super::time::{from_ms, ms};
-use crate::domain::{
-    BatchId, BatchInfo, Competence, Email, MemberId, Participant, ParticipantId, RoleSet,
-};
+use crate::domain::{BatchId, BatchInfo, Email, Participant, ParticipantId};
 use crate::sop::{Procedure, StepNo};
-use crate::workflow::{BatchState, BatchStatus, Decree, DoneMark, Meeting, Rsvp, StepState};
+use crate::workflow::BatchStatus;
 
 /// A batch as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,150 +241,6 @@ impl super::Store {
             })
             .collect()
     }
-
-    /// Loads everything the workflow knows about a batch, with the procedure
-    /// version the batch is tied to.
-    ///
-    /// # Errors
-    /// When the database cannot be read or holds something sertibot never writes.
-    pub async fn load_state(
-        conn: &mut SqliteConnection,
-        batch: BatchId,
-    ) -> anyhow::Result<Option<BatchState>> {
-        let Some(row) = sqlx::query(
-            "SELECT b.status, b.meeting_starts_at, b.meeting_place, b.decree_number, b.decree_date,
-                    b.meeting_sequence, b.meeting_cancelled, p.source, p.fingerprint
-             FROM batches b JOIN procedures p ON p.id = b.procedure_id WHERE b.id = ?",
-        )
-        .bind(batch.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let procedure = parsed_procedure(row.get("source"), row.get("fingerprint"))?;
-        let rows = sqlx::query(
-            "SELECT id, name, result, blank_number, handover_ready_at, handover_opened_at, handover_opened_by,
-                    handover_due_at, received_at, received_by
-             FROM participants WHERE batch_id = ? ORDER BY row_no",
-        )
-        .bind(batch.0)
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut state = BatchState::new(
-            batch,
-            procedure,
-            rows.iter()
-                .map(|r| (ParticipantId(r.get("id")), r.get::<String, _>("name"))),
-        );
-        state.status = read_status(row.get("status"))?;
-        state.meeting_changes = crate::workflow::MeetingChanges {
-            sequence: u32::try_from(row.get::<i64, _>("meeting_sequence")).unwrap_or_default(),
-            cancelled: row.get::<i64, _>("meeting_cancelled") != 0,
-        };
-        let opt_ms = |r: &sqlx::sqlite::SqliteRow, c: &str| r.get::<Option<i64>, _>(c).map(from_ms);
-        for r in &rows {
-            let Some(p) = state.participants.get_mut(&ParticipantId(r.get("id"))) else {
-                continue;
-            };
-            p.result = match r.get::<Option<String>, _>("result").as_deref() {
-                Some("K") => Some(Competence::Kompeten),
-                Some("BK") => Some(Competence::BelumKompeten),
-                _ => None,
-            };
-            p.blank_number = r.get("blank_number");
-            p.handover.ready_at = opt_ms(r, "handover_ready_at");
-            p.handover.opened_at = opt_ms(r, "handover_opened_at");
-            p.handover.opened_by = r.get::<Option<i64>, _>("handover_opened_by").map(MemberId);
-            p.handover.due_at = opt_ms(r, "handover_due_at");
-            p.handover.received_at = opt_ms(r, "received_at");
-            p.handover.received_by = r.get::<Option<i64>, _>("received_by").map(MemberId);
-        }
-        if let (Some(starts_at), Some(place)) = (
-            row.get::<Option<i64>, _>("meeting_starts_at"),
-            row.get::<Option<String>, _>("meeting_place"),
-        ) {
-            state.meeting = Some(Meeting {
-                starts_at: from_ms(starts_at),
-                place,
-            });
-        }
-        if let (Some(number), Some(date)) = (
-            row.get::<Option<String>, _>("decree_number"),
-            row.get::<Option<String>, _>("decree_date"),
-        ) {
-            state.decree = Some(Decree {
-                number,
-                date: date.parse().context("a stored decree date is not a date")?,
-            });
-        }
-        for r in sqlx::query(
-            "SELECT step_no, state, started_at, due_at, finished_at, paused_at, pause_reason, pause_remaining
-             FROM step_runs WHERE batch_id = ?",
-        )
-        .bind(batch.0)
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            let no = StepNo(r.get::<i64, _>("step_no") as u32);
-            let Some(run) = state.steps.get_mut(&no) else {
-                continue;
-            };
-            let text: String = r.get("state");
-            run.state = StepState::from_db(&text)
-                .with_context(|| format!("unknown step state '{text}' in the database"))?;
-            run.started_at = opt_ms(&r, "started_at");
-            run.due_at = opt_ms(&r, "due_at");
-                        run.finished_at = opt_ms(&r, "finished_at");
-            run.pause = match (opt_ms(&r, "paused_at"), r.get::<Option<String>, _>("pause_reason")) {
-                (Some(at), Some(reason)) => Some(crate::workflow::Pause {
-                    at,
-                    reason,
-                    remaining_minutes: r.get::<Option<i64>, _>("pause_remaining").unwrap_or_default(),
-                }),
-                _ => None,
-            };
-        }
-        for r in sqlx::query(
-            "SELECT step_no, member_id, kind, roles, at FROM step_marks WHERE batch_id = ?",
-        )
-        .bind(batch.0)
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            let no = StepNo(r.get::<i64, _>("step_no") as u32);
-            let Some(run) = state.steps.get_mut(&no) else {
-                continue;
-            };
-            let member = MemberId(r.get("member_id"));
-            let at = from_ms(r.get("at"));
-            if r.get::<String, _>("kind") == "ack" {
-                run.acks.insert(member, at);
-            } else {
-                let roles: RoleSet = r
-                    .get::<String, _>("roles")
-                    .split(',')
-                    .filter_map(|s| s.parse().ok())
-                    .collect();
-                run.dones.insert(member, DoneMark { roles, at });
-            }
-        }
-        for r in sqlx::query("SELECT member_id, attend, reason, at FROM rsvps WHERE batch_id = ?")
-            .bind(batch.0)
-            .fetch_all(&mut *conn)
-            .await?
-        {
-            state.rsvps.insert(
-                MemberId(r.get("member_id")),
-                Rsvp {
-                    attend: r.get::<i64, _>("attend") != 0,
-                    reason: r.get("reason"),
-                    at: from_ms(r.get("at")),
-                },
-            );
-        }
-        Ok(Some(state))
-    }
 }
 
 fn read_info(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<BatchInfo> {
@@ -401,7 +255,7 @@ fn read_info(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<BatchInfo> {
     })
 }
 
-fn read_status(text: String) -> anyhow::Result<BatchStatus> {
+pub(super) fn read_status(text: String) -> anyhow::Result<BatchStatus> {
     BatchStatus::from_db(&text)
         .with_context(|| format!("unknown batch status '{text}' in the database"))
 }
@@ -410,7 +264,10 @@ fn read_status(text: String) -> anyhow::Result<BatchStatus> {
 /// batch's state, and parsing the procedure's TOML each time cost more than
 /// the rest of the action; the cache is keyed by the source text itself, so
 /// a procedure is never mistaken for another.
-fn parsed_procedure(source: String, fingerprint: String) -> anyhow::Result<Arc<Procedure>> {
+pub(super) fn parsed_procedure(
+    source: String,
+    fingerprint: String,
+) -> anyhow::Result<Arc<Procedure>> {
     static PARSED: LazyLock<Mutex<HashMap<String, Arc<Procedure>>>> =
         LazyLock::new(|| Mutex::new(HashMap::new()));
     if let Some(found) = PARSED.lock().ok().and_then(|p| p.get(&source).cloned()) {

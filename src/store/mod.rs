@@ -12,10 +12,13 @@
 
 mod audit;
 mod batches;
+mod clocks;
+mod delivery;
 mod lock;
 mod members;
 mod outbox;
 mod record;
+mod state;
 mod telegram;
 mod time;
 mod timers;
@@ -31,10 +34,10 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use audit::{AuditEntry, AuditRow};
 pub use batches::{BatchSummary, NewParticipant};
+pub use clocks::RunningClock;
 pub use lock::{LockError, ServiceLock, lock_path};
 pub use members::{Redemption, TokenRecord};
 pub use outbox::{OutboxRow, OutboxStatus};
-pub use record::RunningClock;
 pub use time::{from_ms, ms};
 pub use timers::Timer;
 

@@ -1,0 +1,102 @@
+//! A participant's entries: result, blank number, handover and receipt.
+
+use sqlx::SqliteConnection;
+
+use crate::store::time::ms;
+use crate::workflow::Event;
+
+/// A participant's result or blank number.
+pub(super) async fn verdict_event(
+    conn: &mut SqliteConnection,
+    b: i64,
+    event: &Event,
+) -> anyhow::Result<()> {
+    match event {
+        Event::ResultRecorded {
+            participant,
+            result,
+            by,
+            at,
+        } => {
+            sqlx::query(
+                "UPDATE participants SET result = ?, result_by = ?, result_at = ? WHERE id = ? AND batch_id = ?",
+            )
+            .bind(result.code())
+            .bind(by.0)
+            .bind(ms(*at))
+            .bind(participant.0)
+            .bind(b)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Event::BlankNumberRecorded {
+            participant,
+            number,
+            ..
+        } => {
+            sqlx::query("UPDATE participants SET blank_number = ? WHERE id = ? AND batch_id = ?")
+                .bind(number)
+                .bind(participant.0)
+                .bind(b)
+                .execute(&mut *conn)
+                .await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A participant's document ready, its handover opened, their receipt.
+pub(super) async fn handover_event(
+    conn: &mut SqliteConnection,
+    b: i64,
+    event: &Event,
+) -> anyhow::Result<()> {
+    match event {
+        Event::HandoverReady { participant, at } => {
+            sqlx::query(
+                "UPDATE participants SET handover_ready_at = ? WHERE id = ? AND batch_id = ?",
+            )
+            .bind(ms(*at))
+            .bind(participant.0)
+            .bind(b)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Event::HandoverOpened {
+            participant,
+            by,
+            at,
+            due_at,
+        } => {
+            sqlx::query(
+                "UPDATE participants SET handover_opened_at = ?, handover_opened_by = ?, handover_due_at = ?
+                 WHERE id = ? AND batch_id = ?",
+            )
+            .bind(ms(*at))
+            .bind(by.0)
+            .bind(ms(*due_at))
+            .bind(participant.0)
+            .bind(b)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Event::ReceiptRecorded {
+            participant,
+            by,
+            at,
+        } => {
+            sqlx::query(
+                "UPDATE participants SET received_at = ?, received_by = ? WHERE id = ? AND batch_id = ?",
+            )
+            .bind(ms(*at))
+            .bind(by.0)
+            .bind(participant.0)
+            .bind(b)
+            .execute(&mut *conn)
+            .await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,280 @@
+//! Every refusal the engine can give is reachable, and changes nothing.
+
+use super::*;
+
+#[test]
+fn every_refusal_is_reachable_and_changes_nothing() {
+    // Before start.
+    let mut b = Batch::new(2);
+    assert_eq!(
+        b.refused(&administrasi(), Command::Acknowledge { step: s(1) }),
+        Refusal::BatchNotStarted
+    );
+    assert_eq!(
+        b.refused(&komite(), Command::Start),
+        Refusal::RoleRequired {
+            step: None,
+            roles: vec!["Ketua LSP".into(), "Kabag Sertifikasi".into()]
+        }
+    );
+    let mut empty = Batch::new(0);
+    assert_eq!(
+        empty.refused(&Actor::Operator, Command::Start),
+        Refusal::NoParticipants
+    );
+
+    b.ok(&sertifikasi(), Command::Start);
+    assert_eq!(
+        b.refused(&Actor::Operator, Command::Start),
+        Refusal::BatchAlreadyStarted
+    );
+    assert_eq!(
+        b.refused(&Actor::Operator, Command::Acknowledge { step: s(1) }),
+        Refusal::StaffOnly
+    );
+    assert_eq!(
+        b.refused(&administrasi(), Command::Acknowledge { step: s(9) }),
+        Refusal::UnknownStep { step: s(9) }
+    );
+    assert_eq!(
+        b.refused(&sertifikasi(), Command::MarkDone { step: s(1) }),
+        Refusal::RoleRequired {
+            step: Some(s(1)),
+            roles: vec!["Kabag Administrasi".into()]
+        }
+    );
+    assert_eq!(
+        b.refused(&ketua(), Command::Acknowledge { step: s(4) }),
+        Refusal::StepWaiting {
+            step: s(4),
+            waiting_for: vec![MissingInput {
+                step: s(3),
+                output: "Berita acara penetapan hasil asesmen".into()
+            }]
+        }
+    );
+    assert_eq!(
+        b.refused(&administrasi(), Command::MarkDone { step: s(1) }),
+        Refusal::RecordMissing {
+            step: s(1),
+            record: RecordKind::Meeting
+        }
+    );
+    assert_eq!(
+        b.refused(
+            &administrasi(),
+            Command::SetMeeting {
+                meeting: Meeting {
+                    starts_at: b.now - Duration::hours(1),
+                    place: "Ruang 1".into()
+                }
+            }
+        ),
+        Refusal::MeetingInPast
+    );
+    let far = b.now + Duration::days(1);
+    assert_eq!(
+        b.refused(
+            &administrasi(),
+            Command::SetMeeting {
+                meeting: Meeting {
+                    starts_at: far,
+                    place: "   ".into()
+                }
+            }
+        ),
+        Refusal::EmptyField {
+            field: Field::Place
+        }
+    );
+    assert_eq!(
+        b.refused(
+            &komite(),
+            Command::Rsvp {
+                attend: true,
+                reason: None
+            }
+        ),
+        Refusal::InvitationNotSent
+    );
+    assert_eq!(
+        b.refused(
+            &administrasi(),
+            Command::ReportProblem {
+                step: s(1),
+                text: "x".repeat(MAX_PROBLEM_TEXT + 1)
+            }
+        ),
+        Refusal::TooLong {
+            field: Field::ProblemText,
+            max: MAX_PROBLEM_TEXT
+        }
+    );
+    let problem = b.ok(
+        &administrasi(),
+        Command::ReportProblem {
+            step: s(1),
+            text: "  Ruang rapat belum tersedia ".into(),
+        },
+    );
+    assert!(matches!(
+        &problem.effects[..],
+        [Effect::ProblemReport { text, .. }] if text == "Ruang rapat belum tersedia"
+    ));
+
+    let meeting = b.meeting();
+    b.ok(&administrasi(), Command::SetMeeting { meeting });
+    b.ok(&administrasi(), Command::MarkDone { step: s(1) });
+    assert_eq!(
+        b.refused(
+            &sertifikasi(),
+            Command::Rsvp {
+                attend: true,
+                reason: None
+            }
+        ),
+        Refusal::NotInvited
+    );
+    assert_eq!(
+        b.refused(
+            &komite(),
+            Command::Rsvp {
+                attend: false,
+                reason: None
+            }
+        ),
+        Refusal::EmptyField {
+            field: Field::Reason
+        }
+    );
+    b.ok(&sertifikasi(), Command::MarkDone { step: s(2) });
+    assert_eq!(
+        b.refused(
+            &komite(),
+            Command::RecordResult {
+                participant: p(1),
+                result: K
+            }
+        ),
+        Refusal::RoleRequired {
+            step: Some(s(3)),
+            roles: vec!["Ketua LSP".into(), "Kabag Sertifikasi".into()]
+        }
+    );
+    assert_eq!(
+        b.refused(
+            &ketua(),
+            Command::RecordResult {
+                participant: p(99),
+                result: K
+            }
+        ),
+        Refusal::UnknownParticipant { participant: 99 }
+    );
+    b.ok(
+        &ketua(),
+        Command::RecordResult {
+            participant: p(1),
+            result: K,
+        },
+    );
+    assert_eq!(
+        b.refused(&ketua(), Command::MarkDone { step: s(3) }),
+        Refusal::ResultsMissing {
+            step: s(3),
+            missing: 1
+        }
+    );
+    b.ok(
+        &ketua(),
+        Command::RecordResult {
+            participant: p(2),
+            result: BK,
+        },
+    );
+    b.ok(&ketua(), Command::MarkDone { step: s(3) });
+    assert_eq!(
+        b.refused(
+            &komite(),
+            Command::Rsvp {
+                attend: true,
+                reason: None
+            }
+        ),
+        Refusal::MeetingOver
+    );
+    assert_eq!(
+        b.refused(&ketua(), Command::MarkDone { step: s(4) }),
+        Refusal::RecordMissing {
+            step: s(4),
+            record: RecordKind::Decree
+        }
+    );
+    assert_eq!(
+        b.refused(
+            &ketua(),
+            Command::RecordDecree {
+                decree: Decree {
+                    number: " ".into(),
+                    date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+                }
+            }
+        ),
+        Refusal::EmptyField {
+            field: Field::DecreeNumber
+        }
+    );
+    assert_eq!(
+        b.refused(&sertifikasi(), Command::RecordReceipt { participant: p(1) }),
+        Refusal::ParticipantNotReady {
+            participant: "Asesi 1".into()
+        }
+    );
+    b.ok(
+        &ketua(),
+        Command::RecordDecree {
+            decree: Decree {
+                number: "SK/9".into(),
+                date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            },
+        },
+    );
+    b.ok(&ketua(), Command::MarkDone { step: s(4) });
+    assert_eq!(
+        b.refused(
+            &sertifikasi(),
+            Command::RecordBlankNumber {
+                participant: p(2),
+                number: "B-1".into()
+            }
+        ),
+        Refusal::NotKompeten {
+            participant: "Asesi 2".into()
+        }
+    );
+    assert_eq!(
+        b.refused(&sertifikasi(), Command::MarkDone { step: s(6) }),
+        Refusal::BlankNumbersMissing {
+            step: s(6),
+            missing: 1
+        }
+    );
+    assert_eq!(
+        b.refused(&sertifikasi(), Command::MarkDone { step: s(11) }),
+        Refusal::FinishesByReceipts { step: s(11) }
+    );
+    b.ok(&administrasi(), Command::MarkDone { step: s(5) });
+    b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(2) });
+    assert_eq!(
+        b.refused(&sertifikasi(), Command::OpenHandover { participant: p(2) }),
+        Refusal::AlreadyReceived {
+            participant: "Asesi 2".into()
+        }
+    );
+    // A receipt pressed twice records nothing more.
+    assert!(
+        b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(2) })
+            .events
+            .is_empty()
+    );
+}
