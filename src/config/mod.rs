@@ -5,18 +5,21 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{NaiveTime, Weekday};
-use chrono_tz::Tz;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 
 use crate::domain::Lang;
 use crate::sop::Procedure;
 use crate::templates::{LspInfo, TemplateError, Templates};
-use crate::workflow::calendar::{DEFAULT_HOLIDAYS, parse_holidays};
-use crate::workflow::{Calendar, CalendarMode, WorkingWeek};
+use crate::workflow::Calendar;
 
 /// The config file read when `--config` is not given and the file exists.
+mod calendar;
+mod raw;
+
+use calendar::read_calendar;
+use raw::*;
+
+/// The config file sertibot reads when none is named.
 pub const DEFAULT_CONFIG_FILE: &str = "sertibot.toml";
 
 /// The commented example `sertibot init` writes.
@@ -42,117 +45,6 @@ pub enum ConfigError {
     Procedure(#[from] crate::sop::ProcedureError),
     #[error(transparent)]
     Template(#[from] TemplateError),
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    #[serde(default)]
-    language: Option<Lang>,
-    #[serde(default)]
-    lsp: RawLsp,
-    #[serde(default)]
-    database: RawDatabase,
-    #[serde(default)]
-    procedure: RawProcedure,
-    #[serde(default)]
-    templates: RawTemplates,
-    #[serde(default)]
-    telegram: RawTelegram,
-    #[serde(default)]
-    registration: RawRegistration,
-    #[serde(default)]
-    calendar: RawCalendar,
-    #[serde(default)]
-    mail: RawMail,
-    #[serde(default)]
-    schedule: RawSchedule,
-    #[serde(default)]
-    meeting: RawMeeting,
-    #[serde(default)]
-    alerts: RawAlerts,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAlerts {
-    heads_up_share: Option<f64>,
-    reminder_every_hours: Option<i64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMeeting {
-    reminder_hours_before: Option<i64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLsp {
-    name: Option<String>,
-    address: Option<String>,
-    office_hours: Option<String>,
-    email: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDatabase {
-    path: Option<PathBuf>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProcedure {
-    file: Option<PathBuf>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTemplates {
-    dir: Option<PathBuf>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTelegram {
-    bot_username: Option<String>,
-    token: Option<String>,
-    api_url: Option<String>,
-    poll_timeout_secs: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRegistration {
-    link_valid_hours: Option<i64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCalendar {
-    timezone: Option<String>,
-    mode: Option<String>,
-    working_days: Option<Vec<String>>,
-    opens: Option<String>,
-    closes: Option<String>,
-    holidays_file: Option<PathBuf>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMail {
-    smtp_url: Option<String>,
-    from: Option<String>,
-    eml_dir: Option<PathBuf>,
-    allow_plain: Option<bool>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSchedule {
-    digest: Option<String>,
-    weekly: Option<String>,
 }
 
 /// Telegram settings.
@@ -238,73 +130,14 @@ impl Config {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
 
         let calendar = read_calendar(&raw.calendar, &resolve)?;
-        let link_hours = raw.registration.link_valid_hours.unwrap_or(72);
-        if !(1..=24 * 60).contains(&link_hours) {
-            return Err(ConfigError::Invalid(format!(
-                "registration.link_valid_hours must be between 1 and 1440 hours, not {link_hours}"
-            )));
-        }
-        let reminder_hours = raw.meeting.reminder_hours_before.unwrap_or(24);
-        if !(1..=24 * 14).contains(&reminder_hours) {
-            return Err(ConfigError::Invalid(format!(
-                "meeting.reminder_hours_before must be between 1 and 336 hours, not {reminder_hours}"
-            )));
-        }
-        let heads_up_share = raw.alerts.heads_up_share.unwrap_or(0.8);
-        if !(0.1..=0.99).contains(&heads_up_share) {
-            return Err(ConfigError::Invalid(format!(
-                "alerts.heads_up_share must be between 0.1 and 0.99 (a share of the standard time), not {heads_up_share}"
-            )));
-        }
-        let reminder_every_hours = raw.alerts.reminder_every_hours.unwrap_or(4);
-        if !(1..=24 * 7).contains(&reminder_every_hours) {
-            return Err(ConfigError::Invalid(format!(
-                "alerts.reminder_every_hours must be between 1 and 168, not {reminder_every_hours}"
-            )));
-        }
-        let digest = raw
-            .schedule
-            .digest
-            .unwrap_or_else(|| "0 30 7 * * Mon-Fri".to_string());
-        cron::Schedule::try_from(digest.as_str()).map_err(|e| {
-            ConfigError::Invalid(format!(
-                "schedule.digest '{digest}' is not a cron expression with seconds (such as \"0 30 7 * * Mon-Fri\"): {e}"
-            ))
-        })?;
-        let weekly = raw
-            .schedule
-            .weekly
-            .unwrap_or_else(|| "0 0 8 * * Mon".to_string());
-        cron::Schedule::try_from(weekly.as_str()).map_err(|e| {
-            ConfigError::Invalid(format!(
-                "schedule.weekly '{weekly}' is not a cron expression with seconds (such as \"0 0 8 * * Mon\"): {e}"
-            ))
-        })?;
-        let bot_username = raw
-            .telegram
-            .bot_username
-            .map(|u| u.trim().trim_start_matches('@').to_string())
-            .filter(|u| !u.is_empty());
-        if let Some(u) = &bot_username
-            && !u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(ConfigError::Invalid(format!(
-                "telegram.bot_username '{u}' is not a Telegram username (letters, digits and _ only)"
-            )));
-        }
+        let limits = Limits::read(&raw)?;
+        let (digest, weekly) = read_schedules(&raw.schedule)?;
+        let bot_username = read_bot_username(raw.telegram.bot_username.clone())?;
         let smtp_url = env("SERTIBOT_SMTP_URL").or(raw.mail.smtp_url);
         if let Some(url) = &smtp_url {
             check_smtp_url(url)?;
         }
-        let lsp = LspInfo {
-            name: raw.lsp.name.unwrap_or_else(|| "LSP".to_string()),
-            address: raw.lsp.address.unwrap_or_default(),
-            office_hours: raw
-                .lsp
-                .office_hours
-                .unwrap_or_else(|| "Senin–Jumat, 08.00–16.00 WIB".to_string()),
-            email: raw.lsp.email.unwrap_or_default(),
-        };
+        let lsp = read_lsp(raw.lsp);
         let config = Config {
             source,
             language: raw.language.unwrap_or_default(),
@@ -326,7 +159,7 @@ impl Config {
                     raw.telegram.poll_timeout_secs.unwrap_or(30).clamp(1, 50),
                 ),
             },
-            link_valid: chrono::Duration::hours(link_hours),
+            link_valid: chrono::Duration::hours(limits.link_hours),
             calendar,
             mail: MailConfig {
                 smtp_url: smtp_url.map(SecretString::from),
@@ -336,10 +169,10 @@ impl Config {
             },
             digest_schedule: digest,
             weekly_schedule: weekly,
-            rsvp_reminder_lead: chrono::Duration::hours(reminder_hours),
+            rsvp_reminder_lead: chrono::Duration::hours(limits.reminder_hours),
             alerts: crate::workflow::alerts::AlertSettings {
-                heads_up_share,
-                reminder_every: reminder_every_hours * 60,
+                heads_up_share: limits.heads_up_share,
+                reminder_every: limits.reminder_every_hours * 60,
             },
         };
         // From here on no log line, error or message shows them, whoever loaded the config.
@@ -412,93 +245,97 @@ impl Config {
     }
 }
 
-fn read_file(path: &Path) -> Result<RawConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Parse {
-        path: path.display().to_string(),
-        line: e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
-        message: e.message().trim().to_string(),
-    })
+/// The numbers a config may set, each checked against its range.
+struct Limits {
+    link_hours: i64,
+    reminder_hours: i64,
+    heads_up_share: f64,
+    reminder_every_hours: i64,
 }
 
-fn read_calendar(
-    raw: &RawCalendar,
-    resolve: &dyn Fn(PathBuf) -> PathBuf,
-) -> Result<Calendar, ConfigError> {
-    let tz_name = raw.timezone.as_deref().unwrap_or("Asia/Jakarta");
-    let tz: Tz = tz_name.parse().map_err(|_| {
-        ConfigError::Invalid(format!(
-            "calendar.timezone '{tz_name}' is not a time zone name such as Asia/Jakarta, Asia/Makassar or Asia/Jayapura"
-        ))
-    })?;
-    let mode = match raw.mode.as_deref().unwrap_or("working") {
-        "working" => {
-            let mut week = WorkingWeek {
-                holidays: std::collections::BTreeMap::new(),
-                ..WorkingWeek::default()
-            };
-            if let Some(days) = &raw.working_days {
-                week.days = days
-                    .iter()
-                    .map(|d| {
-                        d.parse::<Weekday>().map_err(|_| {
-                            ConfigError::Invalid(format!(
-                                "calendar.working_days: '{d}' is not a day name (Mon, Tue, Wed, Thu, Fri, Sat, Sun)"
-                            ))
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
-                if week.days.is_empty() {
-                    return Err(ConfigError::Invalid(
-                        "calendar.working_days needs at least one day".into(),
-                    ));
-                }
-            }
-            let time = |value: &Option<String>, name: &str, default: NaiveTime| match value {
-                None => Ok(default),
-                Some(v) => NaiveTime::parse_from_str(v, "%H:%M").map_err(|_| {
-                    ConfigError::Invalid(format!(
-                        "calendar.{name} '{v}' is not a time such as 08:00"
-                    ))
-                }),
-            };
-            week.opens = time(&raw.opens, "opens", week.opens)?;
-            week.closes = time(&raw.closes, "closes", week.closes)?;
-            if week.closes <= week.opens {
-                return Err(ConfigError::Invalid(
-                    "calendar.closes must be later than calendar.opens".into(),
-                ));
-            }
-            week.holidays = match &raw.holidays_file {
-                None => parse_holidays(DEFAULT_HOLIDAYS).map_err(ConfigError::Invalid)?,
-                Some(file) => {
-                    let path = resolve(file.clone());
-                    let text = std::fs::read_to_string(&path).map_err(|e| {
-                        ConfigError::Invalid(format!(
-                            "cannot read the holiday file {}: {e}",
-                            path.display()
-                        ))
-                    })?;
-                    parse_holidays(&text).map_err(|m| {
-                        ConfigError::Invalid(format!("holiday file {}: {m}", path.display()))
-                    })?
-                }
-            };
-            CalendarMode::Working(week)
-        }
-        "wall-clock" => CalendarMode::WallClock,
-        other => {
+impl Limits {
+    fn read(raw: &RawConfig) -> Result<Limits, ConfigError> {
+        let link_hours = raw.registration.link_valid_hours.unwrap_or(72);
+        if !(1..=24 * 60).contains(&link_hours) {
             return Err(ConfigError::Invalid(format!(
-                "calendar.mode '{other}' must be \"working\" or \"wall-clock\""
+                "registration.link_valid_hours must be between 1 and 1440 hours, not {link_hours}"
             )));
         }
-    };
-    Ok(Calendar { tz, mode })
+        let reminder_hours = raw.meeting.reminder_hours_before.unwrap_or(24);
+        if !(1..=24 * 14).contains(&reminder_hours) {
+            return Err(ConfigError::Invalid(format!(
+                "meeting.reminder_hours_before must be between 1 and 336 hours, not {reminder_hours}"
+            )));
+        }
+        let heads_up_share = raw.alerts.heads_up_share.unwrap_or(0.8);
+        if !(0.1..=0.99).contains(&heads_up_share) {
+            return Err(ConfigError::Invalid(format!(
+                "alerts.heads_up_share must be between 0.1 and 0.99 (a share of the standard time), not {heads_up_share}"
+            )));
+        }
+        let reminder_every_hours = raw.alerts.reminder_every_hours.unwrap_or(4);
+        if !(1..=24 * 7).contains(&reminder_every_hours) {
+            return Err(ConfigError::Invalid(format!(
+                "alerts.reminder_every_hours must be between 1 and 168, not {reminder_every_hours}"
+            )));
+        }
+        Ok(Limits {
+            link_hours,
+            reminder_hours,
+            heads_up_share,
+            reminder_every_hours,
+        })
+    }
+}
+
+/// The daily and weekly digests' schedules (cron with seconds).
+fn read_schedules(raw: &RawSchedule) -> Result<(String, String), ConfigError> {
+    let digest = raw
+        .digest
+        .clone()
+        .unwrap_or_else(|| "0 30 7 * * Mon-Fri".to_string());
+    cron::Schedule::try_from(digest.as_str()).map_err(|e| {
+        ConfigError::Invalid(format!(
+            "schedule.digest '{digest}' is not a cron expression with seconds (such as \"0 30 7 * * Mon-Fri\"): {e}"
+        ))
+    })?;
+    let weekly = raw
+        .weekly
+        .clone()
+        .unwrap_or_else(|| "0 0 8 * * Mon".to_string());
+    cron::Schedule::try_from(weekly.as_str()).map_err(|e| {
+        ConfigError::Invalid(format!(
+            "schedule.weekly '{weekly}' is not a cron expression with seconds (such as \"0 0 8 * * Mon\"): {e}"
+        ))
+    })?;
+    Ok((digest, weekly))
+}
+
+/// The bot's username, without '@', checked.
+fn read_bot_username(written: Option<String>) -> Result<Option<String>, ConfigError> {
+    let bot_username = written
+        .map(|u| u.trim().trim_start_matches('@').to_string())
+        .filter(|u| !u.is_empty());
+    if let Some(u) = &bot_username
+        && !u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(ConfigError::Invalid(format!(
+            "telegram.bot_username '{u}' is not a Telegram username (letters, digits and _ only)"
+        )));
+    }
+    Ok(bot_username)
+}
+
+/// The LSP's facts, with defaults.
+fn read_lsp(raw: RawLsp) -> LspInfo {
+    LspInfo {
+        name: raw.name.unwrap_or_else(|| "LSP".to_string()),
+        address: raw.address.unwrap_or_default(),
+        office_hours: raw
+            .office_hours
+            .unwrap_or_else(|| "Senin–Jumat, 08.00–16.00 WIB".to_string()),
+        email: raw.email.unwrap_or_default(),
+    }
 }
 
 /// Checks an SMTP URL the way the mail transport will read it, without

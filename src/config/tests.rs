@@ -1,4 +1,5 @@
 use super::*;
+use crate::workflow::CalendarMode;
 
 fn no_env(_: &str) -> Option<String> {
     None

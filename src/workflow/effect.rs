@@ -60,135 +60,159 @@ pub enum Effect {
 
 /// The effects of `events`, judged on the state after them.
 pub fn effects_of(state: &BatchState, events: &[Event]) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for event in events {
+        step_effects(state, event, &mut effects);
+        meeting_effects(event, &mut effects);
+        participant_effects(state, event, &mut effects);
+    }
+    effects
+}
+
+/// What a step's events call for: its task, its clock, notices of a pause, the invitation and the results once their steps are done, a problem report.
+fn step_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effect>) {
     let procedure = &state.procedure;
     let records = |step: StepNo, kind: RecordKind| {
         procedure
             .step(step)
             .is_some_and(|s| s.records == Some(kind))
     };
-    let receipts_step = procedure.step_recording(RecordKind::Receipts).map(|s| s.no);
-    let mut effects = Vec::new();
-    for event in events {
-        match event {
-            Event::StepActivated { step, due_at, .. } => {
-                effects.push(Effect::StepTask { step: *step });
-                if let Some(due_at) = due_at {
-                    effects.push(Effect::SetDeadline {
-                        step: *step,
-                        participant: None,
-                        due_at: *due_at,
-                    });
-                }
-            }
-            Event::Acknowledged { step, .. } | Event::DoneMarked { step, .. } => {
-                push_once(&mut effects, Effect::TaskChanged { step: *step });
-            }
-            Event::RsvpRecorded { .. } => push_once(&mut effects, Effect::RsvpChanged),
-            Event::StepPaused { step, .. } => {
-                effects.push(Effect::ClearDeadline {
-                    step: *step,
-                    participant: None,
-                });
-                effects.push(Effect::PauseNotice {
-                    step: *step,
-                    paused: true,
-                });
-            }
-            Event::StepResumed { step, due_at, .. } => {
+    match event {
+        Event::StepActivated { step, due_at, .. } => {
+            effects.push(Effect::StepTask { step: *step });
+            if let Some(due_at) = due_at {
                 effects.push(Effect::SetDeadline {
                     step: *step,
                     participant: None,
                     due_at: *due_at,
                 });
-                effects.push(Effect::PauseNotice {
-                    step: *step,
-                    paused: false,
-                });
             }
-            Event::MeetingRescheduled { .. } => {
-                push_once(
-                    &mut effects,
-                    Effect::MeetingChanged {
-                        cancelled: false,
-                        reason: None,
-                    },
-                );
-                push_once(&mut effects, Effect::RsvpChanged);
-            }
-            Event::MeetingCancelled { reason, .. } => {
-                push_once(
-                    &mut effects,
-                    Effect::MeetingChanged {
-                        cancelled: true,
-                        reason: Some(reason.clone()),
-                    },
-                );
-                push_once(&mut effects, Effect::RsvpChanged);
-            }
-            Event::StepCompleted { step, .. } => {
-                effects.push(Effect::ClearDeadline {
-                    step: *step,
-                    participant: None,
-                });
-                if procedure.step(*step).is_some_and(|s| !s.per_participant) {
-                    push_once(&mut effects, Effect::TaskChanged { step: *step });
-                }
-                if records(*step, RecordKind::Meeting) {
-                    effects.push(Effect::MeetingInvitation);
-                }
-                if records(*step, RecordKind::Decree) {
-                    effects.extend(
-                        state
-                            .participants
-                            .keys()
-                            .map(|p| Effect::ResultNotice { participant: *p }),
-                    );
-                }
-            }
-            Event::ProblemReported {
-                step,
-                member,
-                text,
-                at,
-            } => effects.push(Effect::ProblemReport {
-                step: *step,
-                from: *member,
-                text: text.clone(),
-                at: *at,
-            }),
-            Event::HandoverReady { participant, .. } => {
-                effects.push(Effect::HandoverNotice {
-                    participant: *participant,
-                });
-            }
-            Event::HandoverOpened {
-                participant,
-                due_at,
-                ..
-            } => {
-                if let Some(step) = receipts_step {
-                    effects.push(Effect::SetDeadline {
-                        step,
-                        participant: Some(*participant),
-                        due_at: *due_at,
-                    });
-                }
-            }
-            Event::ReceiptRecorded { participant, .. } => {
-                if let Some(step) = receipts_step {
-                    effects.push(Effect::ClearDeadline {
-                        step,
-                        participant: Some(*participant),
-                    });
-                }
-                effects.push(Effect::ReceiptConfirmation {
-                    participant: *participant,
-                });
-            }
-            _ => {}
         }
+        Event::Acknowledged { step, .. } | Event::DoneMarked { step, .. } => {
+            push_once(effects, Effect::TaskChanged { step: *step });
+        }
+        Event::StepPaused { step, .. } => {
+            effects.push(Effect::ClearDeadline {
+                step: *step,
+                participant: None,
+            });
+            effects.push(Effect::PauseNotice {
+                step: *step,
+                paused: true,
+            });
+        }
+        Event::StepResumed { step, due_at, .. } => {
+            effects.push(Effect::SetDeadline {
+                step: *step,
+                participant: None,
+                due_at: *due_at,
+            });
+            effects.push(Effect::PauseNotice {
+                step: *step,
+                paused: false,
+            });
+        }
+        Event::StepCompleted { step, .. } => {
+            effects.push(Effect::ClearDeadline {
+                step: *step,
+                participant: None,
+            });
+            if procedure.step(*step).is_some_and(|s| !s.per_participant) {
+                push_once(effects, Effect::TaskChanged { step: *step });
+            }
+            if records(*step, RecordKind::Meeting) {
+                effects.push(Effect::MeetingInvitation);
+            }
+            if records(*step, RecordKind::Decree) {
+                effects.extend(
+                    state
+                        .participants
+                        .keys()
+                        .map(|p| Effect::ResultNotice { participant: *p }),
+                );
+            }
+        }
+        Event::ProblemReported {
+            step,
+            member,
+            text,
+            at,
+        } => effects.push(Effect::ProblemReport {
+            step: *step,
+            from: *member,
+            text: text.clone(),
+            at: *at,
+        }),
+        _ => {}
     }
-    effects
+}
+
+/// What the meeting's events call for: the tally, the change of time or place.
+fn meeting_effects(event: &Event, effects: &mut Vec<Effect>) {
+    match event {
+        Event::RsvpRecorded { .. } => push_once(effects, Effect::RsvpChanged),
+        Event::MeetingRescheduled { .. } => {
+            push_once(
+                effects,
+                Effect::MeetingChanged {
+                    cancelled: false,
+                    reason: None,
+                },
+            );
+            push_once(effects, Effect::RsvpChanged);
+        }
+        Event::MeetingCancelled { reason, .. } => {
+            push_once(
+                effects,
+                Effect::MeetingChanged {
+                    cancelled: true,
+                    reason: Some(reason.clone()),
+                },
+            );
+            push_once(effects, Effect::RsvpChanged);
+        }
+        _ => {}
+    }
+}
+
+/// What a participant's handover calls for: their emails and the handover's clock.
+fn participant_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effect>) {
+    let receipts_step = state
+        .procedure
+        .step_recording(RecordKind::Receipts)
+        .map(|s| s.no);
+    match event {
+        Event::HandoverReady { participant, .. } => {
+            effects.push(Effect::HandoverNotice {
+                participant: *participant,
+            });
+        }
+        Event::HandoverOpened {
+            participant,
+            due_at,
+            ..
+        } => {
+            if let Some(step) = receipts_step {
+                effects.push(Effect::SetDeadline {
+                    step,
+                    participant: Some(*participant),
+                    due_at: *due_at,
+                });
+            }
+        }
+        Event::ReceiptRecorded { participant, .. } => {
+            if let Some(step) = receipts_step {
+                effects.push(Effect::ClearDeadline {
+                    step,
+                    participant: Some(*participant),
+                });
+            }
+            effects.push(Effect::ReceiptConfirmation {
+                participant: *participant,
+            });
+        }
+        _ => {}
+    }
 }
 
 fn push_once(effects: &mut Vec<Effect>, effect: Effect) {

@@ -5,6 +5,7 @@
 //! Telegram or SMTP; adapters translate the outside world to and from it.
 
 pub mod alerts;
+mod apply;
 pub mod calendar;
 mod command;
 mod effect;
