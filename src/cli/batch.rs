@@ -10,116 +10,140 @@ use crate::participants::ListError;
 use crate::workflow::{Actor, HandoverStage, StepState};
 
 pub async fn run(app: &App, command: BatchCommand) -> Result<ExitCode, Failure> {
-    let explain = |e: AppError| Failure(app.explain(&e, Lang::En));
     match command {
         BatchCommand::Create {
             scheme,
             assessed_on,
             place,
-        } => {
-            let id = app
-                .create_batch(
-                    &scheme,
-                    assessed_on,
-                    place.as_deref(),
-                    &Actor::Operator,
-                    Via::Cli,
-                )
-                .await
-                .map_err(explain)?;
-            println!(
-                "Created batch {id} ({}, assessed on {assessed_on}).",
-                scheme.trim()
-            );
-            println!("Next: sertibot batch import {id} participants.csv");
-            println!("{id}");
-            Ok(ExitCode::SUCCESS)
-        }
-        BatchCommand::Import { batch, file } => {
-            let bytes = std::fs::read(&file)
-                .map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
-            match app
-                .import_participants(batch, &bytes, &Actor::Operator, Via::Cli)
-                .await
-            {
-                Ok(count) => {
-                    println!("Imported {count} participant(s) into batch {batch}.");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(AppError::List(ListError::BadRows(rows))) => {
-                    for row in &rows {
-                        eprintln!("{}: {row}", file.display());
-                    }
-                    Err(Failure(format!(
-                        "{} has {} bad row(s); nothing was imported",
-                        file.display(),
-                        rows.len()
-                    )))
-                }
-                Err(AppError::List(ListError::Unusable(why))) => Err(Failure(format!(
-                    "{}: {why}; nothing was imported",
-                    file.display()
-                ))),
-                Err(e) => Err(explain(e)),
-            }
-        }
-        BatchCommand::Start { batch } => {
-            let decision = app
-                .start_batch(batch, &Actor::Operator, Via::Cli)
-                .await
-                .map_err(explain)?;
-            let tasks = decision
-                .effects
-                .iter()
-                .filter(|e| matches!(e, crate::workflow::Effect::StepTask { .. }))
-                .count();
-            println!(
-                "Started batch {batch}; {tasks} step(s) active. Their people get the task in Telegram."
-            );
-            status(app, batch).await
-        }
+        } => create(app, &scheme, assessed_on, place.as_deref()).await,
+        BatchCommand::Import { batch, file } => import(app, batch, &file).await,
+        BatchCommand::Start { batch } => start(app, batch).await,
         BatchCommand::Status { batch } => status(app, batch).await,
-        BatchCommand::List => {
-            let batches = app.batches().await.map_err(explain)?;
-            if batches.is_empty() {
-                println!(
-                    "No batches yet. Create one with: sertibot batch create --scheme NAME --assessed-on YYYY-MM-DD"
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
-            println!(
-                "{:<4} {:<36} {:<10} {:>12} {:<9} ACTIVE STEPS",
-                "ID", "SCHEME", "ASSESSED", "PARTICIPANTS", "STATUS"
-            );
-            for b in batches {
-                let active: Vec<String> = b.active_steps.iter().map(|s| s.to_string()).collect();
-                println!(
-                    "{:<4} {:<36} {:<10} {:>12} {:<9} {}",
-                    b.info.id.0,
-                    truncate(&b.info.scheme, 36),
-                    b.info.assessed_on,
-                    b.participants,
-                    b.status.as_str(),
-                    if active.is_empty() {
-                        "-".into()
-                    } else {
-                        active.join(", ")
-                    }
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        BatchCommand::List => list(app).await,
     }
 }
 
+fn explain(app: &App) -> impl Fn(AppError) -> Failure + '_ {
+    |e| Failure(app.explain(&e, Lang::En))
+}
+
+/// `batch create`: a new batch, its id printed last for scripts.
+async fn create(
+    app: &App,
+    scheme: &str,
+    assessed_on: chrono::NaiveDate,
+    place: Option<&str>,
+) -> Result<ExitCode, Failure> {
+    let explain = explain(app);
+    let id = app
+        .create_batch(scheme, assessed_on, place, &Actor::Operator, Via::Cli)
+        .await
+        .map_err(explain)?;
+    println!(
+        "Created batch {id} ({}, assessed on {assessed_on}).",
+        scheme.trim()
+    );
+    println!("Next: sertibot batch import {id} participants.csv");
+    println!("{id}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `batch import`: the participants from a CSV or XLSX file, all or none.
+async fn import(app: &App, batch: BatchId, file: &std::path::Path) -> Result<ExitCode, Failure> {
+    let explain = explain(app);
+    let bytes =
+        std::fs::read(file).map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
+    match app
+        .import_participants(batch, &bytes, &Actor::Operator, Via::Cli)
+        .await
+    {
+        Ok(count) => {
+            println!("Imported {count} participant(s) into batch {batch}.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(AppError::List(ListError::BadRows(rows))) => {
+            for row in &rows {
+                eprintln!("{}: {row}", file.display());
+            }
+            Err(Failure(format!(
+                "{} has {} bad row(s); nothing was imported",
+                file.display(),
+                rows.len()
+            )))
+        }
+        Err(AppError::List(ListError::Unusable(why))) => Err(Failure(format!(
+            "{}: {why}; nothing was imported",
+            file.display()
+        ))),
+        Err(e) => Err(explain(e)),
+    }
+}
+
+/// `batch start`: the first steps' tasks go out.
+async fn start(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
+    let explain = explain(app);
+    let decision = app
+        .start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .map_err(explain)?;
+    let tasks = decision
+        .effects
+        .iter()
+        .filter(|e| matches!(e, crate::workflow::Effect::StepTask { .. }))
+        .count();
+    println!(
+        "Started batch {batch}; {tasks} step(s) active. Their people get the task in Telegram."
+    );
+    status(app, batch).await
+}
+
+/// `batch list`: every batch, newest first (the same lines as the bot's `/batch`).
+async fn list(app: &App) -> Result<ExitCode, Failure> {
+    let batches = app.batches().await.map_err(explain(app))?;
+    if batches.is_empty() {
+        println!(
+            "No batches yet. Create one with: sertibot batch create --scheme NAME --assessed-on YYYY-MM-DD"
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<4} {:<36} {:<10} {:>12} {:<9} ACTIVE STEPS",
+        "ID", "SCHEME", "ASSESSED", "PARTICIPANTS", "STATUS"
+    );
+    for b in batches.iter().map(crate::notify::reports::batch_line) {
+        let active: Vec<String> = b.active_steps.iter().map(|s| s.to_string()).collect();
+        println!(
+            "{:<4} {:<36} {:<10} {:>12} {:<9} {}",
+            b.id,
+            truncate(&b.scheme, 36),
+            b.assessed_on,
+            b.participants,
+            b.status,
+            if active.is_empty() {
+                "-".into()
+            } else {
+                active.join(", ")
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn status(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
-    let tz = app.config.calendar.tz;
     let now = app.now();
     let (info, state, members) = app
         .batch(batch)
         .await
         .map_err(|e| Failure(app.explain(&e, Lang::En)))?;
-    let name_of = |id: &MemberId| crate::notify::reports::member_name(&members, *id);
+    print_summary(app, &info, &state);
+    print_steps(app, &state, &members, now);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The batch, its procedure, its participants' results and receipts, the
+/// meeting and the decree.
+fn print_summary(app: &App, info: &crate::domain::BatchInfo, state: &crate::workflow::BatchState) {
+    let tz = app.config.calendar.tz;
     println!(
         "Batch {} · {} · assessed {}{}",
         info.id,
@@ -170,6 +194,18 @@ async fn status(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
     if let Some(d) = &state.decree {
         println!("Decree: {} of {}", d.number, d.date);
     }
+}
+
+/// One line per step: its time, state, start, due time, end and marks;
+/// for the active ones, what and who, a pause, the handovers, how late.
+fn print_steps(
+    app: &App,
+    state: &crate::workflow::BatchState,
+    members: &[crate::domain::Member],
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let tz = app.config.calendar.tz;
+    let name_of = |id: &MemberId| crate::notify::reports::member_name(members, *id);
     println!();
     println!(
         "{:<5} {:<8} {:<9} {:<21} {:<21} {:<21} ACKNOWLEDGED / DONE BY",
@@ -212,37 +248,48 @@ async fn status(app: &App, batch: BatchId) -> Result<ExitCode, Failure> {
             }
         );
         if run.state == StepState::Active {
-            let roles: Vec<&str> = step.roles.iter().map(|r| r.title()).collect();
-            println!("      {} · {}", step.activity, roles.join(", "));
-            if let Some(pause) = &run.pause {
-                println!(
-                    "      paused since {}: {}",
-                    when(pause.at, tz),
-                    pause.reason
-                );
-            }
-            if step.per_participant {
-                let stage = |s: HandoverStage| {
-                    state
-                        .participants
-                        .values()
-                        .filter(|p| p.handover.stage() == s)
-                        .count()
-                };
-                println!(
-                    "      handovers: {} waiting for their document, {} ready, {} open, {} received",
-                    stage(HandoverStage::Waiting),
-                    stage(HandoverStage::Ready),
-                    stage(HandoverStage::Open),
-                    stage(HandoverStage::Received)
-                );
-            }
-            if let Some(due) = run.due_at.filter(|_| run.is_overdue(now)) {
-                println!("      late by {}", span(now - due));
-            }
+            print_active(state, step, now, tz);
         }
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// The lines under an active step: what and who, a pause, the handovers,
+/// how late.
+fn print_active(
+    state: &crate::workflow::BatchState,
+    step: &crate::sop::Step,
+    now: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+) {
+    let run = state.run(step.no);
+    let roles: Vec<&str> = step.roles.iter().map(|r| r.title()).collect();
+    println!("      {} · {}", step.activity, roles.join(", "));
+    if let Some(pause) = &run.pause {
+        println!(
+            "      paused since {}: {}",
+            when(pause.at, tz),
+            pause.reason
+        );
+    }
+    if step.per_participant {
+        let stage = |s: HandoverStage| {
+            state
+                .participants
+                .values()
+                .filter(|p| p.handover.stage() == s)
+                .count()
+        };
+        println!(
+            "      handovers: {} waiting for their document, {} ready, {} open, {} received",
+            stage(HandoverStage::Waiting),
+            stage(HandoverStage::Ready),
+            stage(HandoverStage::Open),
+            stage(HandoverStage::Received)
+        );
+    }
+    if let Some(due) = run.due_at.filter(|_| run.is_overdue(now)) {
+        println!("      late by {}", span(now - due));
+    }
 }
 
 fn truncate(text: &str, max: usize) -> String {

@@ -24,31 +24,63 @@ pub async fn run(config: Config) -> Result<ExitCode, Failure> {
             |p| p.display().to_string(),
         )),
     );
+    report("procedure", procedure(&config));
+    report("templates", templates(&config));
     report(
-        "procedure",
-        config.procedure().map_err(|e| e.to_string()).map(|p| {
-            format!(
-                "{} {} ({} steps, {})",
-                p.name,
-                p.version,
-                p.steps.len(),
-                config.procedure_file.as_ref().map_or_else(
-                    || "embedded default".to_string(),
-                    |f| f.display().to_string()
-                )
-            )
-        }),
+        "calendar",
+        calendar_fits(&config).map(|()| calendar(&config)),
     );
+    report("telegram", Ok(telegram(&config)));
     report(
-        "templates",
-        config.templates().map_err(|e| e.to_string()).map(|_| {
-            config.templates_dir.as_ref().map_or_else(
-                || "embedded".to_string(),
-                |d| format!("{} over the embedded ones", d.display()),
-            )
-        }),
+        "mail",
+        crate::mail::transport::Mailer::from_config(&config.mail)
+            .map(|(mailer, from)| format!("{}, from {from}", mailer.describe()))
+            .map_err(|e| e.to_string()),
     );
-    let calendar = match &config.calendar.mode {
+    for (path, mode) in looser_files(&config) {
+        println!(
+            "WARN   files: {} is readable by others (mode {mode:03o}); it holds personal data or secrets: chmod {} {}",
+            path.display(),
+            if path.is_dir() { "700" } else { "600" },
+            path.display()
+        );
+    }
+    report("database", database(&config).await);
+    if failed > 0 {
+        return Err(Failure(format!("{failed} check(s) failed")));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The procedure in use: its name, version and steps, and where it comes from.
+fn procedure(config: &Config) -> Result<String, String> {
+    config.procedure().map_err(|e| e.to_string()).map(|p| {
+        format!(
+            "{} {} ({} steps, {})",
+            p.name,
+            p.version,
+            p.steps.len(),
+            config.procedure_file.as_ref().map_or_else(
+                || "embedded default".to_string(),
+                |f| f.display().to_string()
+            )
+        )
+    })
+}
+
+/// The templates in use, every message's checked.
+fn templates(config: &Config) -> Result<String, String> {
+    config.templates().map_err(|e| e.to_string()).map(|_| {
+        config.templates_dir.as_ref().map_or_else(
+            || "embedded".to_string(),
+            |d| format!("{} over the embedded ones", d.display()),
+        )
+    })
+}
+
+/// The calendar in use: time zone, working week and hours, holidays.
+fn calendar(config: &Config) -> String {
+    match &config.calendar.mode {
         CalendarMode::WallClock => format!("wall clock, {}", config.calendar.tz),
         CalendarMode::Working(w) => {
             let days: Vec<String> = w.days.iter().map(|d| d.to_string()).collect();
@@ -65,37 +97,27 @@ pub async fn run(config: Config) -> Result<ExitCode, Failure> {
                 w.holidays.len()
             )
         }
-    };
-    report("calendar", calendar_fits(&config).map(|()| calendar));
-    report(
-        "telegram",
-        Ok(format!(
-            "token {}, bot username {}",
-            describe_secret(&config.telegram.token),
-            config
-                .telegram
-                .bot_username
-                .as_deref()
-                .unwrap_or("asked of Telegram")
-        )),
-    );
-    report(
-        "mail",
-        crate::mail::transport::Mailer::from_config(&config.mail)
-            .map(|(mailer, from)| format!("{}, from {from}", mailer.describe()))
-            .map_err(|e| e.to_string()),
-    );
-    for (path, mode) in looser_files(&config) {
-        println!(
-            "WARN   files: {} is readable by others (mode {mode:03o}); it holds personal data or secrets: chmod {} {}",
-            path.display(),
-            if path.is_dir() { "700" } else { "600" },
-            path.display()
-        );
     }
+}
+
+/// The Telegram settings, the token never shown.
+fn telegram(config: &Config) -> String {
+    format!(
+        "token {}, bot username {}",
+        describe_secret(&config.telegram.token),
+        config
+            .telegram
+            .bot_username
+            .as_deref()
+            .unwrap_or("asked of Telegram")
+    )
+}
+
+/// The database: its integrity, or that it is created on first use.
+async fn database(config: &Config) -> Result<String, String> {
     let db = &config.database;
     if db.exists() {
-        let outcome = match Store::open(db).await {
+        match Store::open(db).await {
             Ok(store) => {
                 let findings = store.integrity_check().await;
                 store.close().await;
@@ -110,21 +132,13 @@ pub async fn run(config: Config) -> Result<ExitCode, Failure> {
                 }
             }
             Err(e) => Err(format!("{e:#}")),
-        };
-        report("database", outcome);
+        }
     } else {
-        report(
-            "database",
-            Ok(format!(
-                "{} does not exist yet; it is created on first use",
-                db.display()
-            )),
-        );
+        Ok(format!(
+            "{} does not exist yet; it is created on first use",
+            db.display()
+        ))
     }
-    if failed > 0 {
-        return Err(Failure(format!("{failed} check(s) failed")));
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The files sertibot keeps personal data or secrets in (the config, the

@@ -9,45 +9,11 @@ use crate::domain::RoleSet;
 use crate::telegram::{bot_username, registration_link};
 
 pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure> {
-    let tz = app.config.calendar.tz;
     match command {
         MemberCommand::Add { name, roles, email } => {
-            // Learn the bot's username first, so a member is never added without a link.
-            let bot = bot_username(&app.config.telegram)
-                .await
-                .map_err(|e| Failure(e.to_string()))?;
-            let roles: RoleSet = roles.into_iter().collect();
-            let added = app.add_member(&name, &roles, email.as_deref()).await?;
-            let titles: Vec<&str> = roles.iter().map(|r| r.title()).collect();
-            println!(
-                "Added member {}: {} ({}).",
-                added.id,
-                name.trim(),
-                titles.join(", ")
-            );
-            println!(
-                "Registration link, for one use, valid for {} (until {}):",
-                span(app.config.link_valid),
-                when(added.token.expires_at, tz)
-            );
-            println!("{}", registration_link(&bot, &added.token.token));
-            println!(
-                "Send it to the member privately; opening it in Telegram binds their account."
-            );
-            Ok(ExitCode::SUCCESS)
+            add(app, &name, roles.into_iter().collect(), email.as_deref()).await
         }
-        MemberCommand::Link { member } => {
-            let bot = bot_username(&app.config.telegram)
-                .await
-                .map_err(|e| Failure(e.to_string()))?;
-            let token = app.new_registration_link(member).await?;
-            println!(
-                "New registration link for member {member}, for one use, valid until {}:",
-                when(token.expires_at, tz)
-            );
-            println!("{}", registration_link(&bot, &token.token));
-            Ok(ExitCode::SUCCESS)
-        }
+        MemberCommand::Link { member } => link(app, member).await,
         MemberCommand::Deactivate { member } => {
             app.set_member_active(member, false).await?;
             println!("Member {member} is deactivated: the bot now treats them as a stranger.");
@@ -68,44 +34,91 @@ pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure>
             println!("Member {member} no longer has the role {}.", role.slug());
             Ok(ExitCode::SUCCESS)
         }
-        MemberCommand::List => {
-            let members = app.members().await?;
-            if members.is_empty() {
-                println!(
-                    "No members yet. Add one with: sertibot member add --name NAME --role ROLE"
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
-            println!(
-                "{:<4} {:<28} {:<40} {:<6} TELEGRAM",
-                "ID", "NAME", "ROLES", "EMAIL"
-            );
-            let now = app.now();
-            for (m, token) in members {
-                let roles: Vec<&str> = m.roles.iter().map(|r| r.slug()).collect();
-                let telegram = match (m.telegram_user_id, token) {
-                    (Some(_), _) => "registered".to_string(),
-                    (None, Some(t)) if t.used_at.is_none() && t.expires_at > now => {
-                        format!("link valid until {}", when(t.expires_at, tz))
-                    }
-                    (None, _) => "link expired: sertibot member link ID".to_string(),
-                };
-                println!(
-                    "{:<4} {:<28} {:<40} {:<6} {}",
-                    m.id.0,
-                    m.name,
-                    roles.join(","),
-                    if m.email.is_some() { "yes" } else { "no" },
-                    telegram
-                );
-            }
-            for (id, name) in app.inactive_members().await? {
-                println!(
-                    "{:<4} {:<28} (deactivated: sertibot member reactivate {id})",
-                    id.0, name
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        MemberCommand::List => list(app).await,
     }
+}
+
+/// `member add`: the member, and their one-use registration link.
+async fn add(
+    app: &App,
+    name: &str,
+    roles: RoleSet,
+    email: Option<&str>,
+) -> Result<ExitCode, Failure> {
+    let tz = app.config.calendar.tz;
+    // Learn the bot's username first, so a member is never added without a link.
+    let bot = bot_username(&app.config.telegram)
+        .await
+        .map_err(|e| Failure(e.to_string()))?;
+    let added = app.add_member(name, &roles, email).await?;
+    let titles: Vec<&str> = roles.iter().map(|r| r.title()).collect();
+    println!(
+        "Added member {}: {} ({}).",
+        added.id,
+        name.trim(),
+        titles.join(", ")
+    );
+    println!(
+        "Registration link, for one use, valid for {} (until {}):",
+        span(app.config.link_valid),
+        when(added.token.expires_at, tz)
+    );
+    println!("{}", registration_link(&bot, &added.token.token));
+    println!("Send it to the member privately; opening it in Telegram binds their account.");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `member link`: a new registration link for a member.
+async fn link(app: &App, member: crate::domain::MemberId) -> Result<ExitCode, Failure> {
+    let tz = app.config.calendar.tz;
+    let bot = bot_username(&app.config.telegram)
+        .await
+        .map_err(|e| Failure(e.to_string()))?;
+    let token = app.new_registration_link(member).await?;
+    println!(
+        "New registration link for member {member}, for one use, valid until {}:",
+        when(token.expires_at, tz)
+    );
+    println!("{}", registration_link(&bot, &token.token));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `member list`: the register, with each member's Telegram state.
+async fn list(app: &App) -> Result<ExitCode, Failure> {
+    let tz = app.config.calendar.tz;
+    let members = app.members().await?;
+    if members.is_empty() {
+        println!("No members yet. Add one with: sertibot member add --name NAME --role ROLE");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<4} {:<28} {:<40} {:<6} TELEGRAM",
+        "ID", "NAME", "ROLES", "EMAIL"
+    );
+    let now = app.now();
+    for (m, token) in members {
+        let roles: Vec<&str> = m.roles.iter().map(|r| r.slug()).collect();
+        let telegram = match (m.telegram_user_id, token) {
+            (Some(_), _) => "registered".to_string(),
+            (None, Some(t)) if t.used_at.is_none() && t.expires_at > now => {
+                format!("link valid until {}", when(t.expires_at, tz))
+            }
+            (None, _) => "link expired: sertibot member link ID".to_string(),
+        };
+        println!(
+            "{:<4} {:<28} {:<40} {:<6} {}",
+            m.id.0,
+            m.name,
+            roles.join(","),
+            if m.email.is_some() { "yes" } else { "no" },
+            telegram
+        );
+    }
+    for (id, name) in app.inactive_members().await? {
+        println!(
+            "{:<4} {:<28} (deactivated: sertibot member reactivate {id})",
+            id.0, name
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

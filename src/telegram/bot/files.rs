@@ -74,75 +74,111 @@ pub(super) async fn document_sent(
         .await?;
         return Ok(());
     }
-    let bytes = match download(bot, document).await {
-        Ok(Some(bytes)) => bytes,
-        Ok(None) => {
-            // The file was larger than it said: refused like a large one.
-            ctx.say_phrase(
-                chat,
-                Some(&member),
-                key("file"),
-                "file_too_large",
-                json!({}),
-            )
-            .await?;
-            return Ok(());
-        }
+    let Some(bytes) = fetch(bot, ctx, chat, &member, document, update_id).await? else {
+        return Ok(());
+    };
+    let read = File {
+        batch,
+        kind,
+        bytes: &bytes,
+    };
+    read.record(ctx, chat, user, &member, update_id).await
+}
+
+/// Downloads a document within bounds; `None` (the sender told why) when
+/// it is larger than it said or cannot be fetched.
+async fn fetch(
+    bot: &Bot,
+    ctx: &BotContext,
+    chat: i64,
+    member: &Member,
+    document: &teloxide::types::Document,
+    update_id: i64,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    let key = format!("u{update_id}:file");
+    let phrase = match download(bot, document).await {
+        Ok(Some(bytes)) => return Ok(Some(bytes)),
+        // The file was larger than it said: refused like a large one.
+        Ok(None) => "file_too_large",
         Err(e) => {
             let e =
                 crate::limits::clip(&crate::logging::redact(&e), crate::limits::MAX_LOGGED_ERROR);
             tracing::error!(error = %e, "cannot download a document from Telegram");
-            ctx.say_phrase(chat, Some(&member), key("file"), "failure", json!({}))
-                .await?;
-            return Ok(());
+            "failure"
         }
     };
-    let who = actor(&member);
-    let outcome = match kind {
-        FileKind::Participants => {
-            ctx.app
-                .import_participants(batch, &bytes, &who, Via::Telegram)
-                .await
-        }
-        FileKind::Results => {
-            ctx.app
-                .record_results_file(batch, &who, &bytes, Via::Telegram)
-                .await
-        }
-        FileKind::BlankNumbers => {
-            ctx.app
-                .record_blank_numbers_file(batch, &who, &bytes, Via::Telegram)
-                .await
-        }
-    };
-    let text = match outcome {
-        Ok(count) if kind == FileKind::Participants => {
-            ctx.app
-                .set_conversation::<Awaiting>(user, chat, None)
-                .await?;
-            let ready = notify::Message::BatchReady(views::BatchReady {
-                batch: views::BatchRef { id: batch.0 },
-                count,
-            });
-            ctx.say(chat, Some(&member), key("file"), ready, None)
-                .await?;
-            return Ok(());
-        }
-        Ok(count) => {
-            ctx.app
-                .set_conversation::<Awaiting>(user, chat, None)
-                .await?;
-            let phrase = if kind == FileKind::Results {
-                "results_file_set"
-            } else {
-                "blanks_file_set"
-            };
-            ctx.phrase(phrase, json!({"count": count}))
-        }
-        Err(e) => ctx.reading(&e, update_id),
-    };
-    ctx.say_text(chat, Some(&member), key("file"), text).await?;
-    Ok(())
+    ctx.say_phrase(chat, Some(member), key, phrase, json!({}))
+        .await?;
+    Ok(None)
+}
+
+/// A file read in a conversation: what it is for, and its bytes.
+struct File<'a> {
+    batch: crate::domain::BatchId,
+    kind: FileKind,
+    bytes: &'a [u8],
+}
+
+impl File<'_> {
+    /// Records the file (all or nothing) and answers: the new batch's
+    /// start button, how many entries were set, or why nothing was.
+    async fn record(
+        &self,
+        ctx: &BotContext,
+        chat: i64,
+        user: TelegramUserId,
+        member: &Member,
+        update_id: i64,
+    ) -> HandlerResult {
+        let (batch, kind, bytes) = (self.batch, self.kind, self.bytes);
+        let key = |what: &str| format!("u{update_id}:{what}");
+        let who = actor(member);
+        let outcome = match kind {
+            FileKind::Participants => {
+                ctx.app
+                    .import_participants(batch, bytes, &who, Via::Telegram)
+                    .await
+            }
+            FileKind::Results => {
+                ctx.app
+                    .record_results_file(batch, &who, bytes, Via::Telegram)
+                    .await
+            }
+            FileKind::BlankNumbers => {
+                ctx.app
+                    .record_blank_numbers_file(batch, &who, bytes, Via::Telegram)
+                    .await
+            }
+        };
+        let text = match outcome {
+            Ok(count) if kind == FileKind::Participants => {
+                ctx.app
+                    .set_conversation::<Awaiting>(user, chat, None)
+                    .await?;
+                let ready = notify::Message::BatchReady(views::BatchReady {
+                    batch: views::BatchRef { id: batch.0 },
+                    count,
+                });
+                ctx.say(chat, Some(member), key("file"), ready, None)
+                    .await?;
+                return Ok(());
+            }
+            Ok(count) => {
+                ctx.app
+                    .set_conversation::<Awaiting>(user, chat, None)
+                    .await?;
+                let phrase = if kind == FileKind::Results {
+                    "results_file_set"
+                } else {
+                    "blanks_file_set"
+                };
+                ctx.phrase(phrase, json!({"count": count}))
+            }
+            Err(e) => ctx.reading(&e, update_id),
+        };
+        ctx.say_text(chat, Some(member), key("file"), text).await?;
+        Ok(())
+    }
 }
 
 /// Downloads a document sent to the bot, reading at most [`MAX_FILE_BYTES`]
