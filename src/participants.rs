@@ -3,7 +3,7 @@
 //! named with its row number as a spreadsheet shows it (the header is row 1)
 //! and the reasons, and nothing is imported while any row is bad.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 
 use crate::domain::{Email, InvalidEmail};
@@ -210,130 +210,6 @@ pub fn read_table(bytes: &[u8]) -> Result<Vec<RawRow>, ListError> {
     }
 }
 
-/// Checks rows (the first is the header) and returns the participants, or
-/// every bad row.
-///
-/// # Errors
-/// [`ListError::Unusable`] for a missing or wrong header or no participants;
-/// [`ListError::BadRows`] listing every bad row.
-pub fn validate(rows: &[RawRow], existing: &Existing) -> Result<Vec<NewParticipant>, ListError> {
-    let Some((header, body)) = rows.split_first() else {
-        return Err(ListError::Unusable(FileProblem::Empty));
-    };
-    let columns = read_header(header)?;
-    let mut participants = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen_emails: HashMap<String, usize> = HashMap::new();
-    let mut seen_numbers: HashMap<String, usize> = HashMap::new();
-    for raw in body {
-        let Some(cells) = &raw.cells else {
-            errors.push(RowError {
-                row: raw.row,
-                reasons: vec![RowProblem::NotUtf8],
-            });
-            continue;
-        };
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue; // an empty spreadsheet row
-        }
-        let mut reasons = Vec::new();
-        if cells.len() != 3 {
-            reasons.push(RowProblem::Columns {
-                expected: 3,
-                names: "name, email, registration_no".into(),
-                found: cells.len(),
-            });
-            errors.push(RowError {
-                row: raw.row,
-                reasons,
-            });
-            continue;
-        }
-        for (field, column) in [
-            ("name", columns.name),
-            ("registration number", columns.registration_no),
-        ] {
-            if crate::domain::has_hidden_control(&cells[column]) {
-                reasons.push(RowProblem::ControlCharacter {
-                    field: field.into(),
-                });
-            }
-        }
-        let name = cells[columns.name]
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if name.is_empty() {
-            reasons.push(RowProblem::EmptyName);
-        } else if name.chars().count() > MAX_NAME {
-            reasons.push(RowProblem::LongName { max: MAX_NAME });
-        }
-        let email = match Email::parse(&cells[columns.email]) {
-            Ok(email) => {
-                let key = email.normalized();
-                if let Some(first) = seen_emails.get(&key) {
-                    reasons.push(RowProblem::EmailTwice {
-                        email: email.to_string(),
-                        row: *first,
-                    });
-                } else if existing.emails.contains(&key) {
-                    reasons.push(RowProblem::EmailInBatch {
-                        email: email.to_string(),
-                    });
-                } else {
-                    seen_emails.insert(key, raw.row);
-                }
-                Some(email)
-            }
-            Err(InvalidEmail::Empty) => {
-                reasons.push(RowProblem::EmptyEmail);
-                None
-            }
-            Err(InvalidEmail::Malformed(text)) => {
-                reasons.push(RowProblem::BadEmail { text });
-                None
-            }
-        };
-        let number = cells[columns.registration_no].trim().to_string();
-        if number.chars().count() > MAX_REGISTRATION_NO {
-            reasons.push(RowProblem::LongNumber {
-                max: MAX_REGISTRATION_NO,
-            });
-        } else if !number.is_empty() {
-            if let Some(first) = seen_numbers.get(&number) {
-                reasons.push(RowProblem::NumberTwice {
-                    number: number.clone(),
-                    row: *first,
-                });
-            } else if existing.registration_nos.contains(&number) {
-                reasons.push(RowProblem::NumberInBatch {
-                    number: number.clone(),
-                });
-            } else {
-                seen_numbers.insert(number.clone(), raw.row);
-            }
-        }
-        match (reasons.is_empty(), email) {
-            (true, Some(email)) => participants.push(NewParticipant {
-                name,
-                email,
-                registration_no: Some(number).filter(|n| !n.is_empty()),
-            }),
-            _ => errors.push(RowError {
-                row: raw.row,
-                reasons,
-            }),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ListError::BadRows(errors));
-    }
-    if participants.is_empty() {
-        return Err(ListError::Unusable(FileProblem::NoRows));
-    }
-    Ok(participants)
-}
-
 /// Header names a participant's name may go by.
 pub const NAME: &[&str] = &["name", "nama"];
 /// Header names an email column may go by.
@@ -397,6 +273,10 @@ fn read_header(header: &RawRow) -> Result<Columns, ListError> {
         _ => Err(wrong_header(header, expected)),
     }
 }
+
+mod rows;
+
+pub use rows::validate;
 
 #[cfg(test)]
 mod tests;

@@ -72,43 +72,7 @@ impl Service {
             running: Vec::new(),
             ended,
         };
-        let lang = self.app.config.language;
-        let delivery = Delivery::new(
-            self.app.store.clone(),
-            self.bot.clone(),
-            self.app.templates.clone(),
-            lang,
-            self.clock.clone(),
-            self.app.waker(),
-        );
-        tasks.spawn(
-            "telegram delivery",
-            delivery.run(self.app.watch_changes(), stopped.clone()),
-        );
-        match crate::mail::transport::Mailer::from_config(&self.app.config.mail) {
-            Ok((mailer, from)) => {
-                let composer = crate::mail::compose::Composer {
-                    templates: self.app.templates.clone(),
-                    lang,
-                    from,
-                    reply_to: self.app.config.lsp.email.parse().ok(),
-                };
-                let email = crate::mail::delivery::EmailDelivery::new(
-                    self.app.store.clone(),
-                    mailer,
-                    composer,
-                    self.clock.clone(),
-                )
-                .waking(self.app.waker());
-                tasks.spawn(
-                    "email delivery",
-                    email.run(self.app.watch_changes(), stopped.clone()),
-                );
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "emails will wait in the outbox until the mail settings are fixed");
-            }
-        }
+        self.start_workers(&mut tasks, &stopped);
         if let Err(e) = self.app.ensure_digest_timers().await {
             tracing::error!(error = %format!("{e:#}"), "cannot schedule the digests");
         }
@@ -148,16 +112,7 @@ impl Service {
         // after a restart), but a send that hangs is not waited for past
         // the service manager's patience: its row stays pending.
         tasks.running.push(("wake listener", pokes));
-        for (name, task) in tasks.running {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(WORKERS_STOP_WITHIN, task)
-                .await
-                .is_err()
-            {
-                tracing::warn!(task = name, "a task did not stop in time; stopping it");
-                abort.abort();
-            }
-        }
+        tasks.stop_within(WORKERS_STOP_WITHIN).await;
         match why {
             Stop::Asked => Ok(()),
             Stop::DatabaseGone => anyhow::bail!(
@@ -169,6 +124,65 @@ impl Service {
                 anyhow::bail!(
                     "the service's {name} task ended on its own; the service stopped so that it can be started again"
                 )
+            }
+        }
+    }
+}
+
+impl Service {
+    /// Starts both delivery workers (email only when the mail settings
+    /// work; rows wait in the outbox otherwise).
+    fn start_workers(&self, tasks: &mut Tasks, stopped: &watch::Receiver<bool>) {
+        let lang = self.app.config.language;
+        let delivery = Delivery::new(
+            self.app.store.clone(),
+            self.bot.clone(),
+            self.app.templates.clone(),
+            lang,
+            self.clock.clone(),
+            self.app.waker(),
+        );
+        tasks.spawn(
+            "telegram delivery",
+            delivery.run(self.app.watch_changes(), stopped.clone()),
+        );
+        match crate::mail::transport::Mailer::from_config(&self.app.config.mail) {
+            Ok((mailer, from)) => {
+                let composer = crate::mail::compose::Composer {
+                    templates: self.app.templates.clone(),
+                    lang,
+                    from,
+                    reply_to: self.app.config.lsp.email.parse().ok(),
+                };
+                let email = crate::mail::delivery::EmailDelivery::new(
+                    self.app.store.clone(),
+                    mailer,
+                    composer,
+                    self.clock.clone(),
+                )
+                .waking(self.app.waker());
+                tasks.spawn(
+                    "email delivery",
+                    email.run(self.app.watch_changes(), stopped.clone()),
+                );
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "emails will wait in the outbox until the mail settings are fixed");
+            }
+        }
+    }
+}
+
+impl Tasks {
+    /// Lets every task finish what it has in hand (so nothing is sent
+    /// twice after a restart), but not past `patience`: a send that hangs
+    /// is stopped, its row left pending.
+    async fn stop_within(self, patience: std::time::Duration) {
+        for (name, task) in self.running {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(patience, task).await.is_err() {
+                tracing::warn!(task = name, "a task did not stop in time; stopping it");
+                abort.abort();
             }
         }
     }

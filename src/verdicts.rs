@@ -83,66 +83,21 @@ fn read<T>(
     };
     let names = header_names(header, expected)?;
     let value_col = column(&names, value_aliases).ok_or_else(|| wrong_header(header, expected))?;
-    let (id_col, key): (usize, fn(&Participant) -> Option<String>) =
-        if let Some(c) = column(&names, REGISTRATION_NO) {
-            (c, |p| p.registration_no.clone())
-        } else if let Some(c) = column(&names, EMAIL) {
-            (c, |p| Some(p.email.normalized()))
-        } else if let Some(c) = column(&names, NAME) {
-            (c, |p| Some(p.name.to_lowercase()))
-        } else {
-            return Err(wrong_header(header, expected));
-        };
-    let mut index: HashMap<String, Vec<ParticipantId>> = HashMap::new();
-    for p in participants.values() {
-        if let Some(k) = key(p) {
-            index.entry(k).or_default().push(p.id);
-        }
-    }
-    let width = names.len();
+    let lookup = Lookup::new(&names, participants).ok_or_else(|| wrong_header(header, expected))?;
     let mut seen: HashMap<ParticipantId, usize> = HashMap::new();
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for raw in body {
-        let Some(cells) = &raw.cells else {
-            errors.push(RowError {
-                row: raw.row,
-                reasons: vec![RowProblem::NotUtf8],
-            });
-            continue;
+        let cells = match cells_of(raw, &names) {
+            None => continue,
+            Some(Err(error)) => {
+                errors.push(error);
+                continue;
+            }
+            Some(Ok(cells)) => cells,
         };
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        if cells.len() != width {
-            errors.push(RowError {
-                row: raw.row,
-                reasons: vec![RowProblem::Columns {
-                    expected: width,
-                    names: names.join(", "),
-                    found: cells.len(),
-                }],
-            });
-            continue;
-        }
         let mut reasons = Vec::new();
-        let text = cells[id_col].trim();
-        let lookup = if id_col == column(&names, REGISTRATION_NO).unwrap_or(usize::MAX) {
-            text.to_string()
-        } else {
-            text.to_lowercase()
-        };
-        let participant = match index.get(&lookup).map(Vec::as_slice) {
-            Some([one]) => Some(*one),
-            Some([_, _, ..]) => {
-                reasons.push(RowProblem::AmbiguousParticipant { text: text.into() });
-                None
-            }
-            _ => {
-                reasons.push(RowProblem::UnknownParticipant { text: text.into() });
-                None
-            }
-        };
+        let participant = lookup.find(&cells[lookup.column], &mut reasons);
         if let Some(p) = participant {
             if let Some(first) = seen.get(&p) {
                 reasons.push(RowProblem::ParticipantTwice { row: *first });
@@ -171,6 +126,91 @@ fn read<T>(
         ));
     }
     Ok(out)
+}
+
+/// A row's cells, when it has the header's width; `None` for an empty
+/// spreadsheet row.
+fn cells_of<'a>(raw: &'a RawRow, names: &[String]) -> Option<Result<&'a [String], RowError>> {
+    let Some(cells) = &raw.cells else {
+        return Some(Err(RowError {
+            row: raw.row,
+            reasons: vec![RowProblem::NotUtf8],
+        }));
+    };
+    if cells.iter().all(|c| c.trim().is_empty()) {
+        return None;
+    }
+    if cells.len() != names.len() {
+        return Some(Err(RowError {
+            row: raw.row,
+            reasons: vec![RowProblem::Columns {
+                expected: names.len(),
+                names: names.join(", "),
+                found: cells.len(),
+            }],
+        }));
+    }
+    Some(Ok(cells))
+}
+
+/// How a participant is keyed in a lookup.
+type KeyOf = fn(&Participant) -> Option<String>;
+
+/// Finds a row's participant by the column the file names them in: the
+/// registration number (as written), else the email or the name (in any case).
+struct Lookup {
+    column: usize,
+    exact: bool,
+    index: HashMap<String, Vec<ParticipantId>>,
+}
+
+impl Lookup {
+    /// The lookup for a header; `None` when it names no participant column.
+    fn new(
+        names: &[String],
+        participants: &BTreeMap<ParticipantId, Participant>,
+    ) -> Option<Lookup> {
+        let (column, exact, key): (usize, bool, KeyOf) =
+            if let Some(c) = column(names, REGISTRATION_NO) {
+                (c, true, |p| p.registration_no.clone())
+            } else if let Some(c) = column(names, EMAIL) {
+                (c, false, |p| Some(p.email.normalized()))
+            } else {
+                (column(names, NAME)?, false, |p| Some(p.name.to_lowercase()))
+            };
+        let mut index: HashMap<String, Vec<ParticipantId>> = HashMap::new();
+        for p in participants.values() {
+            if let Some(k) = key(p) {
+                index.entry(k).or_default().push(p.id);
+            }
+        }
+        Some(Lookup {
+            column,
+            exact,
+            index,
+        })
+    }
+
+    /// The one participant `text` names; why not, into `reasons`.
+    fn find(&self, text: &str, reasons: &mut Vec<RowProblem>) -> Option<ParticipantId> {
+        let text = text.trim();
+        let key = if self.exact {
+            text.to_string()
+        } else {
+            text.to_lowercase()
+        };
+        match self.index.get(&key).map(Vec::as_slice) {
+            Some([one]) => Some(*one),
+            Some([_, _, ..]) => {
+                reasons.push(RowProblem::AmbiguousParticipant { text: text.into() });
+                None
+            }
+            _ => {
+                reasons.push(RowProblem::UnknownParticipant { text: text.into() });
+                None
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,168 @@
+//! Checking a participant list's rows: every bad row with every reason,
+//! or the participants, all or none.
+
+use std::collections::HashMap;
+
+use super::*;
+
+/// Checks rows (the first is the header) and returns the participants, or
+/// every bad row.
+///
+/// # Errors
+/// [`ListError::Unusable`] for a missing or wrong header or no participants;
+/// [`ListError::BadRows`] listing every bad row.
+pub fn validate(rows: &[RawRow], existing: &Existing) -> Result<Vec<NewParticipant>, ListError> {
+    let Some((header, body)) = rows.split_first() else {
+        return Err(ListError::Unusable(FileProblem::Empty));
+    };
+    let mut checker = RowChecker {
+        columns: read_header(header)?,
+        existing,
+        seen_emails: HashMap::new(),
+        seen_numbers: HashMap::new(),
+    };
+    let mut participants = Vec::new();
+    let mut errors = Vec::new();
+    for raw in body {
+        match checker.check(raw) {
+            Some(Ok(participant)) => participants.push(participant),
+            Some(Err(error)) => errors.push(error),
+            None => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ListError::BadRows(errors));
+    }
+    if participants.is_empty() {
+        return Err(ListError::Unusable(FileProblem::NoRows));
+    }
+    Ok(participants)
+}
+
+/// Checks a list's rows one by one, remembering the emails and
+/// registration numbers of the rows before (each may appear once).
+struct RowChecker<'a> {
+    columns: Columns,
+    existing: &'a Existing,
+    /// Normalized email → the row it first appeared on.
+    seen_emails: HashMap<String, usize>,
+    /// Registration number → the row it first appeared on.
+    seen_numbers: HashMap<String, usize>,
+}
+
+impl RowChecker<'_> {
+    /// The row's participant, every reason it is bad, or `None` for an
+    /// empty spreadsheet row.
+    fn check(&mut self, raw: &RawRow) -> Option<Result<NewParticipant, RowError>> {
+        let bad = |reasons| {
+            Some(Err(RowError {
+                row: raw.row,
+                reasons,
+            }))
+        };
+        let Some(cells) = &raw.cells else {
+            return bad(vec![RowProblem::NotUtf8]);
+        };
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            return None;
+        }
+        if cells.len() != 3 {
+            return bad(vec![RowProblem::Columns {
+                expected: 3,
+                names: "name, email, registration_no".into(),
+                found: cells.len(),
+            }]);
+        }
+        let mut reasons = Vec::new();
+        let name = self.name(cells, &mut reasons);
+        let email = self.email(&cells[self.columns.email], raw.row, &mut reasons);
+        let number = self.number(&cells[self.columns.registration_no], raw.row, &mut reasons);
+        match (reasons.is_empty(), email) {
+            (true, Some(email)) => Some(Ok(NewParticipant {
+                name,
+                email,
+                registration_no: Some(number).filter(|n| !n.is_empty()),
+            })),
+            _ => bad(reasons),
+        }
+    }
+
+    /// The name, spaces folded; no hidden characters in it or the number.
+    fn name(&self, cells: &[String], reasons: &mut Vec<RowProblem>) -> String {
+        for (field, column) in [
+            ("name", self.columns.name),
+            ("registration number", self.columns.registration_no),
+        ] {
+            if crate::domain::has_hidden_control(&cells[column]) {
+                reasons.push(RowProblem::ControlCharacter {
+                    field: field.into(),
+                });
+            }
+        }
+        let name = cells[self.columns.name]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if name.is_empty() {
+            reasons.push(RowProblem::EmptyName);
+        } else if name.chars().count() > MAX_NAME {
+            reasons.push(RowProblem::LongName { max: MAX_NAME });
+        }
+        name
+    }
+
+    /// The email, once in the list and not yet in the batch.
+    fn email(&mut self, cell: &str, row: usize, reasons: &mut Vec<RowProblem>) -> Option<Email> {
+        match Email::parse(cell) {
+            Ok(email) => {
+                let key = email.normalized();
+                if let Some(first) = self.seen_emails.get(&key) {
+                    reasons.push(RowProblem::EmailTwice {
+                        email: email.to_string(),
+                        row: *first,
+                    });
+                } else if self.existing.emails.contains(&key) {
+                    reasons.push(RowProblem::EmailInBatch {
+                        email: email.to_string(),
+                    });
+                } else {
+                    self.seen_emails.insert(key, row);
+                }
+                Some(email)
+            }
+            Err(InvalidEmail::Empty) => {
+                reasons.push(RowProblem::EmptyEmail);
+                None
+            }
+            Err(InvalidEmail::Malformed(text)) => {
+                reasons.push(RowProblem::BadEmail { text });
+                None
+            }
+        }
+    }
+
+    /// The registration number (may be empty), once in the list and not
+    /// yet in the batch.
+    fn number(&mut self, cell: &str, row: usize, reasons: &mut Vec<RowProblem>) -> String {
+        let number = cell.trim().to_string();
+        if number.chars().count() > MAX_REGISTRATION_NO {
+            reasons.push(RowProblem::LongNumber {
+                max: MAX_REGISTRATION_NO,
+            });
+        } else if !number.is_empty() {
+            if let Some(first) = self.seen_numbers.get(&number) {
+                reasons.push(RowProblem::NumberTwice {
+                    number: number.clone(),
+                    row: *first,
+                });
+            } else if self.existing.registration_nos.contains(&number) {
+                reasons.push(RowProblem::NumberInBatch {
+                    number: number.clone(),
+                });
+            } else {
+                self.seen_numbers.insert(number.clone(), row);
+            }
+        }
+        number
+    }
+}
