@@ -70,18 +70,37 @@ impl Sender {
             Some(original) => self.edit(original, &text, keyboard).await,
             None => self.post(chat, &text, keyboard).await,
         };
+        let failure = match outcome {
+            Ok(message_id) => {
+                let mut conn = self.store.write().await?;
+                if let Some(message_id) = message_id {
+                    Store::save_telegram_message(&mut conn, &row.key, chat, message_id, now)
+                        .await?;
+                }
+                Store::mark_sent(&mut conn, row.id, now).await?;
+                return Ok((Progress::Sent(row.key.clone()), None));
+            }
+            Err(failure) => failure,
+        };
+        self.failed(row, chat, member, members, failure).await
+    }
+
+    /// Records a failed send as its failure says: retried later (after
+    /// Telegram's retry_after, returned, or with backoff), followed to a
+    /// group's new chat id, the member unreachable (by email instead), the
+    /// group forgotten, or the message given up and reported.
+    async fn failed(
+        &self,
+        row: &OutboxRow,
+        chat: i64,
+        member: Option<&Member>,
+        members: &[Member],
+        failure: Failure,
+    ) -> anyhow::Result<(Progress, Option<Duration>)> {
+        let now = self.clock.now();
         let mut conn = self.store.write().await?;
-        let progress = match outcome {
-            Ok(Some(message_id)) => {
-                Store::save_telegram_message(&mut conn, &row.key, chat, message_id, now).await?;
-                Store::mark_sent(&mut conn, row.id, now).await?;
-                Progress::Sent(row.key.clone())
-            }
-            Ok(None) => {
-                Store::mark_sent(&mut conn, row.id, now).await?;
-                Progress::Sent(row.key.clone())
-            }
-            Err(Failure::Retry { after, why }) => {
+        let progress = match failure {
+            Failure::Retry { after, why } => {
                 let why = self.redact(&why);
                 // A 429 holds the whole chat back for retry_after (a physical
                 // wait, kept by the worker's limiter); other failures back
@@ -100,7 +119,7 @@ impl Sender {
                 tracing::warn!(key = %row.key, error = %why, "telegram send will be retried");
                 return Ok((Progress::Deferred(row.key.clone()), after));
             }
-            Err(Failure::Migrated(to)) => {
+            Failure::Migrated(to) => {
                 Store::migrate_chat(&mut conn, chat, to).await?;
                 Store::mark_retry(
                     &mut conn,
@@ -112,11 +131,11 @@ impl Sender {
                 .await?;
                 Progress::Deferred(row.key.clone())
             }
-            Err(Failure::Unreachable(reason)) if chat < 0 => {
+            Failure::Unreachable(reason) if chat < 0 => {
                 drop(conn);
                 self.forget_group(row, chat, &reason).await?
             }
-            Err(Failure::Unreachable(reason)) => {
+            Failure::Unreachable(reason) => {
                 drop(conn);
                 match member {
                     Some(m) if row.chat_id.is_none() => {
@@ -126,7 +145,7 @@ impl Sender {
                     _ => self.give_up(row, member, &reason).await?,
                 }
             }
-            Err(Failure::Permanent(reason)) => {
+            Failure::Permanent(reason) => {
                 drop(conn);
                 let reason = self.redact(&reason);
                 self.give_up(row, member, &reason).await?
