@@ -120,31 +120,7 @@ impl Templates {
     /// # Errors
     /// [`TemplateError`] naming the file that cannot be read or compiled.
     pub fn load(lsp: LspInfo, tz: Tz, dir: Option<&Path>) -> Result<Self, TemplateError> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-        // Telegram's HTML needs only &, < and > escaped (and " in attributes);
-        // the default HTML escaping also turns '/' into an entity.
-        env.set_formatter(
-            |out, state, value| match (state.auto_escape(), value.as_str()) {
-                (minijinja::AutoEscape::Html, Some(text)) if !value.is_safe() => {
-                    let escaped = text
-                        .replace('&', "&amp;")
-                        .replace('<', "&lt;")
-                        .replace('>', "&gt;")
-                        .replace('"', "&quot;");
-                    out.write_str(&escaped)
-                        .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))
-                }
-                _ => minijinja::escape_formatter(out, state, value),
-            },
-        );
-        env.add_global("lsp", minijinja::Value::from_serialize(&lsp));
-        env.add_filter("datetime", move |state: &State, value: String| {
-            format_instant(&value, tz, lang_of(state))
-        });
-        env.add_filter("date", |state: &State, value: String| {
-            format_date(&value, lang_of(state))
-        });
+        let mut env = environment(lsp, tz);
         let mut sentences = HashMap::new();
         for (name, embedded) in EMBEDDED {
             let source = match dir.map(|d| d.join(name)) {
@@ -189,23 +165,7 @@ impl Templates {
                     .map_err(|e| invalid(e.to_string()))?;
             }
         }
-        // Every message sertibot can send has its template in both
-        // languages: for Telegram (.html) or for email (.subject and .txt).
-        for lang in ["id", "en"] {
-            for template in crate::notify::Message::TEMPLATES {
-                let has = |part: &str| {
-                    env.get_template(&format!("{lang}/{template}.{part}"))
-                        .is_ok()
-                };
-                if !(has("html") || (has("subject") && has("txt"))) {
-                    return Err(TemplateError::Invalid {
-                        name: format!("{lang}/{template}"),
-                        message: "no template for this message (.html, or .subject and .txt)"
-                            .into(),
-                    });
-                }
-            }
-        }
+        check_messages(&env)?;
         Ok(Templates { env, sentences })
     }
 
@@ -308,6 +268,58 @@ impl Templates {
             }
         }
     }
+}
+
+/// The template engine: Telegram's HTML escaping, the LSP's facts as
+/// `lsp`, and the `datetime` and `date` filters (in `tz`, in the reader's
+/// language).
+fn environment(lsp: LspInfo, tz: Tz) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    // Telegram's HTML needs only &, < and > escaped (and " in attributes);
+    // the default HTML escaping also turns '/' into an entity.
+    env.set_formatter(
+        |out, state, value| match (state.auto_escape(), value.as_str()) {
+            (minijinja::AutoEscape::Html, Some(text)) if !value.is_safe() => {
+                let escaped = text
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+                    .replace('"', "&quot;");
+                out.write_str(&escaped)
+                    .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))
+            }
+            _ => minijinja::escape_formatter(out, state, value),
+        },
+    );
+    env.add_global("lsp", minijinja::Value::from_serialize(&lsp));
+    env.add_filter("datetime", move |state: &State, value: String| {
+        format_instant(&value, tz, lang_of(state))
+    });
+    env.add_filter("date", |state: &State, value: String| {
+        format_date(&value, lang_of(state))
+    });
+    env
+}
+
+/// Every message sertibot can send has its template in both languages:
+/// for Telegram (.html) or for email (.subject and .txt).
+fn check_messages(env: &Environment<'static>) -> Result<(), TemplateError> {
+    for lang in ["id", "en"] {
+        for template in crate::notify::Message::TEMPLATES {
+            let has = |part: &str| {
+                env.get_template(&format!("{lang}/{template}.{part}"))
+                    .is_ok()
+            };
+            if !(has("html") || (has("subject") && has("txt"))) {
+                return Err(TemplateError::Invalid {
+                    name: format!("{lang}/{template}"),
+                    message: "no template for this message (.html, or .subject and .txt)".into(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn lang_of(state: &State) -> Lang {

@@ -104,6 +104,34 @@ impl App {
             return Ok(decisions);
         }
         Store::record(tx, &state, &events, &effects, now).await?;
+        self.queue_messages(tx, &state, &effects, now).await?;
+        self.remind_invitees(tx, &state, &effects, now).await?;
+        let (who, member) = actor_of(actor);
+        let entries: Vec<AuditEntry> = events
+            .iter()
+            .map(|e| AuditEntry {
+                channel: via.as_str(),
+                actor: who,
+                member,
+                telegram_user: None,
+                batch: Some(state.id),
+                action: e.name().into(),
+                detail: serde_json::to_value(e).unwrap_or_default(),
+            })
+            .collect();
+        Store::audit(tx, &entries, now).await?;
+        Ok(decisions)
+    }
+
+    /// Queues the messages and group posts `effects` call for, in the
+    /// caller's transaction.
+    async fn queue_messages(
+        &self,
+        tx: &mut Tx,
+        state: &BatchState,
+        effects: &[workflow::Effect],
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         let info = Store::batch_info(tx, state.id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("there is no batch {}", state.id)))?;
@@ -111,8 +139,8 @@ impl App {
         let participants = Store::participants(tx, state.id).await?;
         let groups = Store::groups(tx).await?;
         let plan = notify::plan(
-            &state,
-            &effects,
+            state,
+            effects,
             &Audience {
                 batch: &info,
                 members: &members,
@@ -122,6 +150,18 @@ impl App {
         );
         Store::enqueue(tx, &plan.messages, now).await?;
         Store::enqueue_posts(tx, &plan.posts, now).await?;
+        Ok(())
+    }
+
+    /// Sets the reminder to the invitees who have not answered, before the
+    /// meeting, when the invitation (or a new time) went out.
+    async fn remind_invitees(
+        &self,
+        tx: &mut Tx,
+        state: &BatchState,
+        effects: &[workflow::Effect],
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         let invitation_out = effects.iter().any(|e| {
             matches!(
                 e,
@@ -149,20 +189,6 @@ impl App {
                 .await?;
             }
         }
-        let (who, member) = actor_of(actor);
-        let entries: Vec<AuditEntry> = events
-            .iter()
-            .map(|e| AuditEntry {
-                channel: via.as_str(),
-                actor: who,
-                member,
-                telegram_user: None,
-                batch: Some(state.id),
-                action: e.name().into(),
-                detail: serde_json::to_value(e).unwrap_or_default(),
-            })
-            .collect();
-        Store::audit(tx, &entries, now).await?;
-        Ok(decisions)
+        Ok(())
     }
 }

@@ -116,50 +116,12 @@ fn read_step(raw: &RawStep, earlier: &[Step]) -> Result<Step, String> {
     if raw.output.trim().is_empty() {
         return Err(format!("{here} needs an output"));
     }
-    let roles = read_roles(&raw.roles).map_err(|m| format!("{here}, roles: {m}"))?;
-    if roles.is_empty() {
-        return Err(format!("{here} needs at least one role"));
-    }
-    let done_by = match &raw.done_by {
-        None => roles.clone(),
-        Some(list) => read_roles(list).map_err(|m| format!("{here}, done_by: {m}"))?,
-    };
-    if done_by.is_empty() || !done_by.is_subset(&roles) {
-        return Err(format!(
-            "{here}: done_by must name one or more of the step's own roles"
-        ));
-    }
-    let entry_roles = match &raw.entry_roles {
-        None => roles.clone(),
-        Some(list) => read_roles(list).map_err(|m| format!("{here}, entry_roles: {m}"))?,
-    };
-    if entry_roles.is_empty() {
-        return Err(format!("{here}: entry_roles cannot be empty"));
-    }
+    let (roles, done_by, entry_roles) = step_roles(raw, &here)?;
     let standard_time: StandardTime = raw
         .standard_time
         .parse()
         .map_err(|m| format!("{here}, standard_time: {m}"))?;
-    let mut after = Vec::with_capacity(raw.after.len());
-    for &n in &raw.after {
-        let pred = StepNo(n);
-        if pred == no {
-            return Err(format!("{here} cannot come after itself"));
-        }
-        let Some(before) = earlier.iter().find(|s| s.no == pred) else {
-            return Err(format!(
-                "{here} comes after step {pred}, which is not listed before it; list every step after the steps it needs"
-            ));
-        };
-        if before.per_participant {
-            return Err(format!(
-                "{here} cannot come after step {pred}, which runs per participant"
-            ));
-        }
-        if !after.contains(&pred) {
-            after.push(pred);
-        }
-    }
+    let after = read_after(raw, no, earlier)?;
     if raw.per_participant != (raw.records == Some(RecordKind::Receipts)) {
         return Err(format!(
             "{here}: a step runs per participant exactly when it records receipts"
@@ -185,6 +147,59 @@ fn read_step(raw: &RawStep, earlier: &[Step]) -> Result<Step, String> {
         records: raw.records,
         after,
     })
+}
+
+/// A step's roles: who does it, who finishes it (some of them), and who
+/// enters its records.
+fn step_roles(raw: &RawStep, here: &str) -> Result<(RoleSet, RoleSet, RoleSet), String> {
+    let roles = read_roles(&raw.roles).map_err(|m| format!("{here}, roles: {m}"))?;
+    if roles.is_empty() {
+        return Err(format!("{here} needs at least one role"));
+    }
+    let done_by = match &raw.done_by {
+        None => roles.clone(),
+        Some(list) => read_roles(list).map_err(|m| format!("{here}, done_by: {m}"))?,
+    };
+    if done_by.is_empty() || !done_by.is_subset(&roles) {
+        return Err(format!(
+            "{here}: done_by must name one or more of the step's own roles"
+        ));
+    }
+    let entry_roles = match &raw.entry_roles {
+        None => roles.clone(),
+        Some(list) => read_roles(list).map_err(|m| format!("{here}, entry_roles: {m}"))?,
+    };
+    if entry_roles.is_empty() {
+        return Err(format!("{here}: entry_roles cannot be empty"));
+    }
+    Ok((roles, done_by, entry_roles))
+}
+
+/// The steps a step comes after: each listed before it, none of them
+/// itself or a per-participant step.
+fn read_after(raw: &RawStep, no: StepNo, earlier: &[Step]) -> Result<Vec<StepNo>, String> {
+    let here = format!("step {no}");
+    let mut after = Vec::with_capacity(raw.after.len());
+    for &n in &raw.after {
+        let pred = StepNo(n);
+        if pred == no {
+            return Err(format!("{here} cannot come after itself"));
+        }
+        let Some(before) = earlier.iter().find(|s| s.no == pred) else {
+            return Err(format!(
+                "{here} comes after step {pred}, which is not listed before it; list every step after the steps it needs"
+            ));
+        };
+        if before.per_participant {
+            return Err(format!(
+                "{here} cannot come after step {pred}, which runs per participant"
+            ));
+        }
+        if !after.contains(&pred) {
+            after.push(pred);
+        }
+    }
+    Ok(after)
 }
 
 /// Rules about the procedure as a whole; the error names the step's index.
@@ -247,27 +262,30 @@ fn check_whole(steps: &[Step]) -> Result<(), (Option<usize>, String)> {
             ));
         }
         if s.per_participant {
-            for verdict in [
-                crate::domain::Competence::Kompeten,
-                crate::domain::Competence::BelumKompeten,
-            ] {
-                let reachable = s.after.iter().any(|p| {
-                    steps
-                        .iter()
-                        .find(|x| x.no == *p)
-                        .is_some_and(|x| x.applies.concerns(verdict))
-                });
-                if !reachable {
-                    return Err((
-                        Some(i),
-                        format!(
-                            "step {} runs per participant but none of the steps it comes after concerns {} participants",
-                            s.no,
-                            verdict.code()
-                        ),
-                    ));
-                }
-            }
+            reaches_both_verdicts(steps, s).map_err(|m| (Some(i), m))?;
+        }
+    }
+    Ok(())
+}
+
+/// A per-participant step comes after steps for both K and BK participants.
+fn reaches_both_verdicts(steps: &[Step], s: &Step) -> Result<(), String> {
+    for verdict in [
+        crate::domain::Competence::Kompeten,
+        crate::domain::Competence::BelumKompeten,
+    ] {
+        let reachable = s.after.iter().any(|p| {
+            steps
+                .iter()
+                .find(|x| x.no == *p)
+                .is_some_and(|x| x.applies.concerns(verdict))
+        });
+        if !reachable {
+            return Err(format!(
+                "step {} runs per participant but none of the steps it comes after concerns {} participants",
+                s.no,
+                verdict.code()
+            ));
         }
     }
     Ok(())

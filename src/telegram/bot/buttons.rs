@@ -159,18 +159,7 @@ impl Press<'_> {
                 )
                 .await
             }
-            Button::Attend { batch } => {
-                let decisions = self
-                    .act(
-                        batch,
-                        vec![Command::Rsvp {
-                            attend: true,
-                            reason: None,
-                        }],
-                    )
-                    .await?;
-                Ok(self.recorded(&decisions, "rsvp_attend", json!({})))
-            }
+            Button::Attend { batch } => self.attend(batch).await,
             Button::Absent { batch } => {
                 self.may(batch, Intent::Rsvp).await?;
                 self.ask(Awaiting::AbsenceReason { batch }, json!({})).await
@@ -182,13 +171,7 @@ impl Press<'_> {
             }
             Button::Blanks { batch } => self.blanks(batch).await,
             Button::Results { batch } => self.results(batch).await,
-            Button::ResultsPage { batch, page } => {
-                self.may(batch, Intent::Enter(RecordKind::Results)).await?;
-                let (page, pages) = self
-                    .show_results(batch, self.pressed_on.clone(), page)
-                    .await?;
-                Ok(self.phrase("results_page", json!({"page": page, "pages": pages})))
-            }
+            Button::ResultsPage { batch, page } => self.results_page(batch, page).await,
             Button::Verdict {
                 batch,
                 participant,
@@ -198,16 +181,38 @@ impl Press<'_> {
                 self.may(batch, Intent::Enter(RecordKind::Receipts)).await?;
                 self.show_handovers(batch, None).await
             }
-            Button::Start { batch } => {
-                let decision = self
-                    .ctx
-                    .app
-                    .start_batch(batch, self.staff, Via::Telegram)
-                    .await?;
-                Ok(self.recorded(&[decision], "batch_started", json!({"batch": batch.0})))
-            }
+            Button::Start { batch } => self.start(batch).await,
             Button::Receipt { batch, participant } => self.receipt(batch, participant).await,
         }
+    }
+
+    /// "Hadir": the member comes to the meeting.
+    async fn attend(&self, batch: BatchId) -> Result<String, AppError> {
+        let rsvp = Command::Rsvp {
+            attend: true,
+            reason: None,
+        };
+        let decisions = self.act(batch, vec![rsvp]).await?;
+        Ok(self.recorded(&decisions, "rsvp_attend", json!({})))
+    }
+
+    /// A page turn on the K/BK keyboard: the same message shows the page.
+    async fn results_page(&self, batch: BatchId, page: u32) -> Result<String, AppError> {
+        self.may(batch, Intent::Enter(RecordKind::Results)).await?;
+        let (page, pages) = self
+            .show_results(batch, self.pressed_on.clone(), page)
+            .await?;
+        Ok(self.phrase("results_page", json!({"page": page, "pages": pages})))
+    }
+
+    /// "Mulai": a new batch starts; its first steps' tasks go out.
+    async fn start(&self, batch: BatchId) -> Result<String, AppError> {
+        let decision = self
+            .ctx
+            .app
+            .start_batch(batch, self.staff, Via::Telegram)
+            .await?;
+        Ok(self.recorded(&[decision], "batch_started", json!({"batch": batch.0})))
     }
 
     /// "Selesai": the step is done once every role that finishes it has.

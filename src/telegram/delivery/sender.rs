@@ -24,6 +24,14 @@ pub use crate::outbox::Progress;
 use crate::store::{OutboxRow, Store};
 use crate::templates::Templates;
 
+/// An attempt to send a row: where, for whom, and when it began.
+struct Sent<'a> {
+    chat: i64,
+    member: Option<&'a Member>,
+    members: &'a [Member],
+    at: chrono::DateTime<chrono::Utc>,
+}
+
 /// What a send needs, shared by the worker and its send tasks.
 pub(super) struct Sender {
     pub(super) store: Store,
@@ -82,7 +90,13 @@ impl Sender {
             }
             Err(failure) => failure,
         };
-        self.failed(row, chat, member, members, failure).await
+        let sent = Sent {
+            chat,
+            member,
+            members,
+            at: now,
+        };
+        self.failed(row, &sent, failure).await
     }
 
     /// Records a failed send as its failure says: retried later (after
@@ -92,12 +106,12 @@ impl Sender {
     async fn failed(
         &self,
         row: &OutboxRow,
-        chat: i64,
-        member: Option<&Member>,
-        members: &[Member],
+        sent: &Sent<'_>,
         failure: Failure,
     ) -> anyhow::Result<(Progress, Option<Duration>)> {
-        let now = self.clock.now();
+        // The backoff counts from the attempt's start: a send that failed
+        // slowly (teloxide waits after a 5xx) has already waited part of it.
+        let (chat, member, members, now) = (sent.chat, sent.member, sent.members, sent.at);
         let mut conn = self.store.write().await?;
         let progress = match failure {
             Failure::Retry { after, why } => {
