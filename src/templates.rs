@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 use serde::Serialize;
@@ -322,80 +322,9 @@ fn check_messages(env: &Environment<'static>) -> Result<(), TemplateError> {
     Ok(())
 }
 
-fn lang_of(state: &State) -> Lang {
-    if state.name().starts_with("en/")
-        || state
-            .lookup("lang")
-            .is_some_and(|l| l.as_str() == Some("en"))
-    {
-        Lang::En
-    } else {
-        Lang::Id
-    }
-}
+mod dates;
 
-const HARI: [&str; 7] = [
-    "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
-];
-const BULAN: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
-
-/// "Selasa, 24 November 2026 pukul 09.00 WIB" / "Tuesday, 24 November 2026, 09:00 WIB".
-fn format_instant(value: &str, tz: Tz, lang: Lang) -> Result<String, Error> {
-    let at: DateTime<Utc> = DateTime::parse_from_rfc3339(value)
-        .map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidOperation,
-                format!("'{value}' is not a time"),
-            )
-        })?
-        .with_timezone(&Utc);
-    let local = at.with_timezone(&tz);
-    let zone = local.format("%Z").to_string();
-    Ok(match lang {
-        Lang::Id => format!(
-            "{}, {} {} {} pukul {:02}.{:02} {zone}",
-            HARI[local.weekday().num_days_from_monday() as usize],
-            local.day(),
-            BULAN[local.month0() as usize],
-            local.year(),
-            local.hour(),
-            local.minute()
-        ),
-        Lang::En => format!("{} {zone}", local.format("%A, %-d %B %Y, %H:%M")),
-    })
-}
-
-/// "26 November 2026" in either language (the month's name differs).
-fn format_date(value: &str, lang: Lang) -> Result<String, Error> {
-    let date: NaiveDate = value.parse().map_err(|_| {
-        Error::new(
-            ErrorKind::InvalidOperation,
-            format!("'{value}' is not a date"),
-        )
-    })?;
-    Ok(match lang {
-        Lang::Id => format!(
-            "{} {} {}",
-            date.day(),
-            BULAN[date.month0() as usize],
-            date.year()
-        ),
-        Lang::En => date.format("%-d %B %Y").to_string(),
-    })
-}
+use dates::{format_date, format_instant, lang_of};
 
 #[cfg(test)]
 mod tests;

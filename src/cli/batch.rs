@@ -168,11 +168,7 @@ fn print_summary(app: &App, info: &crate::domain::BatchInfo, state: &crate::work
             .filter(|p| p.result == v)
             .count()
     };
-    let received = state
-        .participants
-        .values()
-        .filter(|p| p.handover.stage() == HandoverStage::Received)
-        .count();
+    let received = state.handovers_at(HandoverStage::Received);
     println!(
         "Participants: {} (K {}, BK {}, no result {}) · receipts {}/{}",
         state.participants.len(),
@@ -272,13 +268,7 @@ fn print_active(
         );
     }
     if step.per_participant {
-        let stage = |s: HandoverStage| {
-            state
-                .participants
-                .values()
-                .filter(|p| p.handover.stage() == s)
-                .count()
-        };
+        let stage = |s: HandoverStage| state.handovers_at(s);
         println!(
             "      handovers: {} waiting for their document, {} ready, {} open, {} received",
             stage(HandoverStage::Waiting),

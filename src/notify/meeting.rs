@@ -4,7 +4,7 @@
 use super::group::{BatchFacts, MeetingFacts};
 use super::views::{Invitation, InviteeAnswer, MeetingChange, RsvpReminder, RsvpTally};
 use super::*;
-use crate::domain::{Member, Role};
+use crate::domain::Member;
 use crate::sop::RecordKind;
 use crate::workflow::BatchState;
 
@@ -57,11 +57,7 @@ pub(super) fn meeting_changed(
         return;
     };
     let sequence = state.meeting_changes.sequence;
-    let invitees = state
-        .procedure
-        .step_recording(RecordKind::Results)
-        .map(|s| s.roles.clone())
-        .unwrap_or_default();
+    let invitees = invitee_roles(state);
     for member in holders(audience, &|m| !m.roles.is_disjoint(&invitees)) {
         let whom = format!("m{}", member.id);
         let change = MeetingChange {
@@ -116,11 +112,7 @@ pub(super) fn invitation(state: &BatchState, audience: &Audience<'_>, plan: &mut
     let Some(meeting) = &state.meeting else {
         return;
     };
-    let invitees = state
-        .procedure
-        .step_recording(RecordKind::Results)
-        .map(|s| s.roles.clone())
-        .unwrap_or_else(|| [Role::KetuaLsp, Role::KomiteTeknis].into());
+    let invitees = invitee_roles(state);
     for member in holders(audience, &|m| !m.roles.is_disjoint(&invitees)) {
         let invitation = Invitation {
             batch: batch.clone(),
@@ -244,13 +236,19 @@ pub(super) fn inviters<'a>(state: &BatchState, audience: &'a Audience<'_>) -> Ve
         .collect()
 }
 
-/// Every invitee and their answer so far.
-pub(super) fn rsvp_tally(state: &BatchState, audience: &Audience<'_>) -> Vec<InviteeAnswer> {
-    let invitees = state
+/// Who is invited to the meeting: the roles of the step that records the
+/// results (the plenary; every procedure has one).
+fn invitee_roles(state: &BatchState) -> crate::domain::RoleSet {
+    state
         .procedure
         .step_recording(RecordKind::Results)
         .map(|s| s.roles.clone())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Every invitee and their answer so far.
+pub(super) fn rsvp_tally(state: &BatchState, audience: &Audience<'_>) -> Vec<InviteeAnswer> {
+    let invitees = invitee_roles(state);
     audience
         .members
         .iter()

@@ -1,8 +1,10 @@
-//! Who hears about what: turns the workflow's effects into outbox messages
-//! for the right members and participants, each with a key unique to its
-//! occasion and the facts its template needs. Pure: the caller supplies the
-//! register and the participants, and writes the messages in the same
-//! transaction as the change that caused them.
+//! Who hears about what: turns the workflow's effects into typed messages
+//! ([`Message`], each holding its view) for the right members and
+//! participants, each with a key unique to its occasion; group chats get
+//! only [`GroupMessage`]s. The read views every reader shares (status,
+//! batch list, tasks, digests) are in [`reports`]. Pure: the caller
+//! supplies the register and the participants, and writes the messages in
+//! the same transaction as the change that caused them.
 
 use std::collections::BTreeMap;
 

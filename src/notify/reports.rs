@@ -50,11 +50,7 @@ pub fn status(
             }
         })
         .collect();
-    let received = state
-        .participants
-        .values()
-        .filter(|p| p.handover.stage() == HandoverStage::Received)
-        .count();
+    let received = state.handovers_at(HandoverStage::Received);
     Status {
         batch: StatusBatch {
             id: info.id.0,

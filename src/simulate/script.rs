@@ -29,6 +29,16 @@ impl Rehearsal<'_> {
         self.hand_over(&cast, batch).await
     }
 
+    /// The batch's state now.
+    async fn state(&self, batch: BatchId) -> anyhow::Result<crate::workflow::BatchState> {
+        let (_, state, _) = self
+            .app
+            .batch(batch)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(state)
+    }
+
     /// Adds the staff.
     async fn cast(&mut self) -> anyhow::Result<Cast> {
         let roles = |r: Role| -> RoleSet { [r].into() };
@@ -182,11 +192,7 @@ impl Rehearsal<'_> {
         batch: BatchId,
     ) -> anyhow::Result<()> {
         let s = StepNo;
-        let (_, state, _) = self
-            .app
-            .batch(batch)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let state = self.state(batch).await?;
         let mut results: Vec<Command> = state
             .participants
             .keys()
@@ -240,11 +246,7 @@ impl Rehearsal<'_> {
         }
         if bk < participants {
             self.wait(3 * 480).await?;
-            let (_, state, _) = self
-                .app
-                .batch(batch)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let state = self.state(batch).await?;
             let mut blanks: Vec<Command> = state
                 .participants
                 .values()
@@ -272,11 +274,7 @@ impl Rehearsal<'_> {
 
     /// Each participant's handover and receipt, and the closing line.
     async fn hand_over(&mut self, cast: &Cast, batch: BatchId) -> anyhow::Result<()> {
-        let (_, state, _) = self
-            .app
-            .batch(batch)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let state = self.state(batch).await?;
         for p in state.participants.keys().copied().collect::<Vec<_>>() {
             self.wait(60).await?;
             self.act(
@@ -291,11 +289,7 @@ impl Rehearsal<'_> {
             )
             .await?;
         }
-        let (_, state, _) = self
-            .app
-            .batch(batch)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let state = self.state(batch).await?;
         writeln!(
             self.out,
             "\nBatch {batch} is {}: {} Telegram messages, {} emails written, {} overdue alerts.",

@@ -300,6 +300,14 @@ impl BatchState {
         &self.steps[&no]
     }
 
+    /// How many participants' handovers are at `stage`.
+    pub fn handovers_at(&self, stage: HandoverStage) -> usize {
+        self.participants
+            .values()
+            .filter(|p| p.handover.stage() == stage)
+            .count()
+    }
+
     /// Whether at least one participant has this verdict.
     pub fn has_verdict(&self, verdict: Competence) -> bool {
         self.participants

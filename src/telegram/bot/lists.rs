@@ -74,11 +74,7 @@ impl Press<'_> {
                 name: p.name.clone(),
             })
             .collect();
-        let received = state
-            .participants
-            .values()
-            .filter(|p| p.handover.stage() == HandoverStage::Received)
-            .count();
+        let received = state.handovers_at(HandoverStage::Received);
         let key = match &edit {
             Some(_) => format!("u{}:handovers-edit", self.update_id),
             None => format!("u{}:handovers", self.update_id),

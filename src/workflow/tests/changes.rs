@@ -1,5 +1,6 @@
-//! Changes after the fact: a meeting moved or cancelled, a paused clock,
-//! and `may` answering before the command comes.
+//! Clocks and changes after the fact: the handover's clock, due times on
+//! the calendar, a meeting moved or cancelled, a paused clock, and `may`
+//! answering before the command comes.
 
 use super::*;
 
@@ -284,3 +285,37 @@ impl Batch {
             .expect_err("the command was accepted")
     }
 }
+
+#[test]
+fn a_handover_clock_runs_from_opening() {
+    let mut b = Batch::new(1);
+    b.through_decree(&[BK]);
+    b.ok(&administrasi(), Command::MarkDone { step: s(5) });
+    let open = b.ok(&sertifikasi(), Command::OpenHandover { participant: p(1) });
+    assert!(open.effects.contains(&Effect::SetDeadline {
+        step: s(11),
+        participant: Some(p(1)),
+        due_at: b.now + Duration::minutes(10)
+    }));
+    assert!(
+        b.ok(&sertifikasi(), Command::OpenHandover { participant: p(1) })
+            .events
+            .is_empty()
+    );
+}
+
+#[test]
+fn due_times_follow_the_working_calendar() {
+    let mut b = Batch::new(1);
+    b.calendar = Calendar::default();
+    // Friday 27 November 2026, 15:29 WIB; the command runs a minute later.
+    b.now = Utc.with_ymd_and_hms(2026, 11, 27, 8, 29, 0).unwrap();
+    b.ok(&Actor::Operator, Command::Start);
+    assert_eq!(
+        b.state.run(s(1)).due_at,
+        Some(Utc.with_ymd_and_hms(2026, 11, 30, 1, 30, 0).unwrap()),
+        "Friday 15:30 + 1 jam = Monday 08:30 WIB"
+    );
+}
+
+// ---------------------------------------------------------------- properties
