@@ -377,3 +377,108 @@ async fn a_whole_batch_logged_at_debug_names_no_participant_and_no_result() {
     }
     assert!(!log.contains("CHILD-token"));
 }
+
+/// Kills the service with SIGKILL at twenty moments while commands and
+/// presses arrive (some of them between Telegram handing updates over and
+/// the service handling them): afterwards every update Telegram handed over
+/// was handled, each exactly once — every command has its one reply, the
+/// acknowledgement is recorded once — and the inbox is empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_update_handed_over_is_handled_once_whenever_the_service_is_killed() {
+    let port = support::smtp::free_port();
+    let _inbox = support::smtp::serve(port);
+    let service = support::service::start(6, port).await;
+    let (fake, app, b) = (&service.fake, &service.app, service.batch.0);
+    app.start_batch(service.batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let ack = format!("1|a|{b}|1");
+    fake.until("step 1's card", |f| f.button(ADMINISTRASI, &ack).is_some())
+        .await;
+    let (card, _) = fake.button(ADMINISTRASI, &ack).unwrap();
+
+    // A small deterministic generator for the moments of the kills.
+    let mut seed: u64 = 0x5eed_1234;
+    let mut next = move || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        seed >> 33
+    };
+    let mut commands: Vec<(i64, i64)> = Vec::new();
+    let mut presses = Vec::new();
+    for round in 0..20 {
+        for k in 0..3 {
+            let user = KOMITE + (round * 3 + k) % 6;
+            commands.push((user, fake.write(user, user, "/tugas")));
+        }
+        presses.push(fake.press(ADMINISTRASI, ADMINISTRASI, card, &ack));
+        tokio::time::sleep(Duration::from_millis(next() % 120)).await;
+        service.kill_and_restart();
+    }
+
+    // Every update handed over is handled, and the inbox is empty.
+    let handed: Vec<i64> = commands
+        .iter()
+        .map(|(_, id)| *id)
+        .chain(presses.iter().copied())
+        .collect();
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let mut waited = 0;
+    loop {
+        let handled: Vec<i64> = sqlx::query_scalar("SELECT update_id FROM processed_updates")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let missing: Vec<&i64> = handed.iter().filter(|id| !handled.contains(id)).collect();
+        if missing.is_empty() && waiting == 0 {
+            break;
+        }
+        waited += 1;
+        assert!(
+            waited < 240,
+            "updates never handled: {missing:?}, {waiting} in the inbox; log:\n{}",
+            service.log()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    drop(conn);
+    assert!(service.drained(30).await, "the outbox drains");
+
+    // Each command has exactly one reply, queued under its update and sent.
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    for (user, id) in &commands {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT key, status FROM outbox WHERE key LIKE ?")
+                .bind(format!("u{id}:%"))
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+        assert_eq!(rows.len(), 1, "update {id} of {user}: {rows:?}");
+        assert_eq!(rows[0].1, "sent", "update {id} of {user}");
+    }
+    // Each reply reached its chat (a kill between Telegram accepting a
+    // message and the service recording it sends that one again: Telegram
+    // cannot be asked whether it has it).
+    for user in KOMITE..KOMITE + 6 {
+        let asked = commands.iter().filter(|(u, _)| *u == user).count();
+        let sent = fake.sent_to(user).len();
+        assert!(
+            sent >= asked && sent <= asked + 20,
+            "replies to {user}: {sent} for {asked}"
+        );
+    }
+    // The acknowledgement is recorded once, whatever was pressed again.
+    let acks: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM step_marks WHERE batch_id = ? AND step_no = 1 AND kind = 'ack'",
+    )
+    .bind(b)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(acks, 1);
+    drop(conn);
+    service.kill();
+}

@@ -13,6 +13,7 @@
 mod batches;
 mod chat;
 mod decide;
+mod inbox;
 mod members;
 mod scheduler;
 

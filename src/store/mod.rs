@@ -14,6 +14,7 @@ mod audit;
 mod batches;
 mod clocks;
 mod delivery;
+mod inbox;
 mod lock;
 mod members;
 mod outbox;

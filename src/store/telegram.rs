@@ -22,8 +22,13 @@ impl super::Store {
         )
         .bind(update_id)
         .bind(ms(now))
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+        // Handled: it leaves the inbox in the same transaction.
+        sqlx::query("DELETE FROM inbox WHERE update_id = ?")
+            .bind(update_id)
+            .execute(&mut *conn)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -1,121 +1,287 @@
-//! Long polling through teloxide's dispatcher: the bot's command menu,
-//! the dispatch tree of [`mod@super::bot`], and a stop that never waits past
-//! its deadline.
+//! The durable inbox's intake by long polling. sertibot fetches updates
+//! itself (`getUpdates`, read within [`MAX_ANSWER`] bytes), writes each
+//! fetched batch into the `inbox` table together with the next offset in
+//! one transaction, and only then asks Telegram for more: Telegram forgets
+//! an update only when it is asked for the offset after it, so an update
+//! is either still Telegram's or already in the inbox, whatever moment the
+//! process dies. A second task handles the inbox in order through the
+//! bot's dispatch tree ([`mod@super::bot`]); an update is marked handled in
+//! the same transaction as its effects, so one handled before a crash is
+//! not handled again.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use teloxide::prelude::*;
-use teloxide::update_listeners::Polling as Listener;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use super::bot::{BotContext, menu, schema};
 use crate::app::App;
 
-/// The polling task, running.
+/// The most of one getUpdates answer sertibot reads: 100 updates of a few
+/// kilobytes each fit many times over.
+pub const MAX_ANSWER: usize = 8 * 1024 * 1024;
+/// The most of one update the inbox keeps; a larger one is recorded as
+/// too large and not handled.
+pub const MAX_UPDATE: usize = 256 * 1024;
+/// Updates asked for at once.
+const BATCH: u32 = 100;
+/// How many inbox updates are read at once for handling.
+const HANDLE_BATCH: i64 = 100;
+
+/// The intake, running: the fetching task and the handling task.
 pub struct Polling {
-    task: tokio::task::JoinHandle<()>,
-    token: teloxide::dispatching::ShutdownToken,
+    fetch: tokio::task::JoinHandle<()>,
+    handle: tokio::task::JoinHandle<()>,
     stop: watch::Sender<bool>,
 }
 
 impl Polling {
-    /// Sets the command menu and starts polling; Telegram out of reach at
-    /// start-up is tried again, gently, until it answers or the stop.
+    /// Sets the command menu, drops a webhook left from webhook mode, and
+    /// starts fetching and handling. Telegram out of reach is tried again,
+    /// gently, until it answers or the stop.
     pub async fn start(app: Arc<App>, bot: Bot, poll_timeout: Duration) -> Polling {
         let ctx = Arc::new(BotContext {
             lang: app.config.language,
-            app,
+            app: app.clone(),
         });
         if let Err(e) = bot.set_my_commands(menu(&ctx)).await {
             tracing::warn!(error = %crate::logging::redact(&e.to_string()), "cannot set the bot's command menu");
         }
-        let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
-            .dependencies(dptree::deps![ctx])
-            .default_handler(|_| async {})
-            .error_handler(Arc::new(|error: anyhow::Error| async move {
-                tracing::error!(error = %crate::logging::redact(&format!("{error:#}")), "handling an update failed");
-            }))
-            .build();
-        let token = dispatcher.shutdown_token();
-        let (stop, mut polling_stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            // Telegram may be out of reach at start-up (getMe fails): keep
-            // trying, gently, until it answers or the service stops.
-            let mut wait = Duration::from_secs(1);
-            loop {
-                let listener = Listener::builder(bot.clone())
-                    .timeout(poll_timeout)
-                    .delete_webhook()
-                    .await
-                    .build();
-                let errors = Arc::new(|error: teloxide::RequestError| async move {
-                    tracing::warn!(error = %crate::logging::redact(&error.to_string()), "getting updates failed; retrying");
-                });
-                match dispatcher
-                    .try_dispatch_with_listener(listener, errors)
-                    .await
-                {
-                    Ok(()) => return,
-                    Err(e) => {
-                        tracing::warn!(error = %crate::logging::redact(&e.to_string()), "cannot reach Telegram; trying again");
-                    }
-                }
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    _ = polling_stopped.changed() => return,
-                }
-                wait = (wait * 2).min(Duration::from_secs(60));
-            }
-        });
+        if let Err(e) = bot.delete_webhook().await {
+            tracing::warn!(error = %crate::logging::redact(&e.to_string()), "cannot remove a webhook; polling may be refused until it is");
+        }
+        let (stop, stopped) = watch::channel(false);
+        let arrived = Arc::new(Notify::new());
+        let fetch = tokio::spawn(fetch(
+            app.clone(),
+            bot.clone(),
+            poll_timeout,
+            stopped.clone(),
+            arrived.clone(),
+        ));
+        let handle = tokio::spawn(handle(ctx, bot, stopped, arrived));
         tracing::info!("the bot is polling for updates");
-        Polling { task, token, stop }
+        Polling {
+            fetch,
+            handle,
+            stop,
+        }
     }
 
-    /// Stops polling (the update in hand is finished) within `within`.
+    /// Stops fetching at once and lets the handler finish the updates in
+    /// hand, within `within`; what is left stays in the inbox for the next
+    /// start.
     pub async fn stop_within(self, within: Duration) {
         let _ = self.stop.send(true);
-        stop_polling_within(self.task, &self.token, within).await;
+        let deadline = tokio::time::Instant::now() + within;
+        for (name, mut task) in [("fetching", self.fetch), ("handling", self.handle)] {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                tracing::warn!(task = name, "updates: did not stop in time; stopping it");
+                task.abort();
+            }
+        }
     }
 
-    /// Waits until the polling task ends (unexpectedly, unless stopped).
+    /// Waits until either task ends (unexpectedly, unless stopped).
     pub async fn ended(&mut self) {
-        let _ = (&mut self.task).await;
+        tokio::select! {
+            _ = &mut self.fetch => {}
+            _ = &mut self.handle => {}
+        }
     }
 }
 
-/// Asks the dispatcher to stop until it hears (it may be between attempts,
-/// or not started yet), and waits for whichever comes first: the polling
-/// task ending, or teloxide's "done" signal (which it may never send: it
-/// listens for its own signal only after it has logged that it is shutting
-/// down, and the signal is not kept). After `within`, the task is aborted.
-async fn stop_polling_within(
-    mut polling: tokio::task::JoinHandle<()>,
-    token: &teloxide::dispatching::ShutdownToken,
-    within: Duration,
+/// Fetches updates until the stop, each batch stored with its next offset
+/// before the next is asked for.
+async fn fetch(
+    app: Arc<App>,
+    bot: Bot,
+    poll_timeout: Duration,
+    mut stop: watch::Receiver<bool>,
+    arrived: Arc<Notify>,
 ) {
-    let deadline = tokio::time::Instant::now() + within;
+    let mut failures = crate::logging::FailureLog::new("getting updates");
     loop {
-        let asked = token.shutdown();
-        let wait = async {
-            match asked {
-                Ok(done) => done.await,
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-            }
-        };
-        tokio::select! {
-            _ = &mut polling => return,
-            () = wait => {}
-            () = tokio::time::sleep_until(deadline) => {
-                tracing::warn!("the bot did not stop polling in time; stopping it");
-                polling.abort();
-                let _ = polling.await;
-                return;
-            }
-        }
-        if polling.is_finished() {
-            let _ = polling.await;
+        if *stop.borrow() {
             return;
         }
+        let outcome = async {
+            let offset = app.inbox_offset().await?;
+            let updates = get_updates(&bot, offset, poll_timeout).await?;
+            app.store_updates(&updates).await?;
+            anyhow::Ok(updates.len())
+        };
+        let pause = tokio::select! {
+            outcome = outcome => match outcome {
+                Ok(0) => {
+                    failures.recovered();
+                    None
+                }
+                Ok(_) => {
+                    failures.recovered();
+                    arrived.notify_one();
+                    None
+                }
+                Err(e) => Some(failures.failed(&crate::logging::redact(&format!("{e:#}")))),
+            },
+            _ = stop.changed() => return,
+        };
+        if let Some(pause) = pause {
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}
+
+/// One update as fetched: its id and its JSON, as Telegram sent it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched {
+    pub update_id: i64,
+    pub body: String,
+}
+
+/// Asks Telegram for the updates from `offset` on, waiting up to
+/// `poll_timeout` for the first; reads at most [`MAX_ANSWER`] bytes of the
+/// answer whatever it claims.
+///
+/// # Errors
+/// When Telegram cannot be reached, answers an error, or answers too much.
+pub async fn get_updates(
+    bot: &Bot,
+    offset: i64,
+    poll_timeout: Duration,
+) -> anyhow::Result<Vec<Fetched>> {
+    let url = bot
+        .api_url()
+        .join(&format!("/bot{}/getUpdates", bot.token()))?;
+    let body = serde_json::json!({
+        "offset": offset,
+        "timeout": poll_timeout.as_secs(),
+        "limit": BATCH,
+        "allowed_updates": ["message", "callback_query", "my_chat_member"],
+    });
+    let mut response = bot
+        .client()
+        .post(url)
+        .json(&body)
+        .timeout(poll_timeout + Duration::from_secs(15))
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.without_url()))?;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.without_url()))?
+    {
+        if bytes.len() + chunk.len() > MAX_ANSWER {
+            anyhow::bail!("Telegram's answer to getUpdates is over {MAX_ANSWER} bytes; not read");
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    read_updates(&bytes)
+}
+
+/// The updates of a getUpdates answer, each kept as its own JSON.
+///
+/// # Errors
+/// When the answer is not Telegram's JSON or says an error.
+pub fn read_updates(bytes: &[u8]) -> anyhow::Result<Vec<Fetched>> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        ok: bool,
+        #[serde(default)]
+        result: Vec<serde_json::Value>,
+        description: Option<String>,
+    }
+    let answer: Answer = serde_json::from_slice(bytes)
+        .map_err(|e| anyhow::anyhow!("Telegram's answer to getUpdates is not JSON: {e}"))?;
+    if !answer.ok {
+        let why = answer.description.unwrap_or_default();
+        anyhow::bail!(
+            "Telegram refused getUpdates: {}",
+            crate::limits::clip(&why, crate::limits::MAX_LOGGED_ERROR)
+        );
+    }
+    let mut updates = Vec::with_capacity(answer.result.len());
+    for value in answer.result {
+        let Some(update_id) = value["update_id"].as_i64() else {
+            anyhow::bail!("an update from Telegram has no update_id");
+        };
+        updates.push(Fetched {
+            update_id,
+            body: value.to_string(),
+        });
+    }
+    Ok(updates)
+}
+
+/// Handles the inbox in order until the stop, then finishes the updates in hand.
+async fn handle(
+    ctx: Arc<BotContext>,
+    bot: Bot,
+    mut stop: watch::Receiver<bool>,
+    arrived: Arc<Notify>,
+) {
+    let mut failures = crate::logging::FailureLog::new("handling updates");
+    let tree = schema();
+    loop {
+        let pending = match ctx.app.inbox_pending(HANDLE_BATCH).await {
+            Ok(pending) => {
+                failures.recovered();
+                pending
+            }
+            Err(e) => {
+                let pause = failures.failed(&format!("{e:#}"));
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => continue,
+                    _ = stop.changed() => return,
+                }
+            }
+        };
+        if pending.is_empty() {
+            if *stop.borrow() {
+                return;
+            }
+            tokio::select! {
+                () = arrived.notified() => {}
+                _ = stop.changed() => return,
+                // Another process may have left updates (a crash before handling).
+                () = tokio::time::sleep(Duration::from_secs(30)) => {}
+            }
+            continue;
+        }
+        for fetched in pending {
+            handle_one(&ctx, &bot, &tree, &fetched).await;
+        }
+    }
+}
+
+/// Handles one update from the inbox, and marks it handled whatever its
+/// handlers did (they mark it in their own transaction when they change
+/// something; a failure of theirs is logged, and retrying would fail again).
+/// Only a database that cannot record the mark leaves it for another try.
+async fn handle_one(
+    ctx: &Arc<BotContext>,
+    bot: &Bot,
+    tree: &teloxide::dispatching::UpdateHandler<anyhow::Error>,
+    fetched: &Fetched,
+) {
+    match serde_json::from_str::<Update>(&fetched.body) {
+        Ok(update) => {
+            let deps = dptree::deps![bot.clone(), update, ctx.clone()];
+            if let std::ops::ControlFlow::Break(Err(e)) = tree.dispatch(deps).await {
+                tracing::error!(update = fetched.update_id, error = %crate::logging::redact(&format!("{e:#}")), "handling an update failed");
+            }
+        }
+        Err(e) => {
+            tracing::warn!(update = fetched.update_id, error = %e, "an update sertibot cannot read was passed over");
+        }
+    }
+    if let Err(e) = ctx.app.mark_update_handled(fetched.update_id).await {
+        tracing::error!(update = fetched.update_id, error = %format!("{e:#}"), "cannot mark an update handled; it will be handled again");
     }
 }
