@@ -101,7 +101,8 @@ async fn fetch(
     mut stop: watch::Receiver<bool>,
     arrived: Arc<Notify>,
 ) {
-    let mut failures = crate::logging::FailureLog::new("getting updates");
+    // After a failure: 1 s, doubling to a minute, each attempt logged.
+    let mut pause = Duration::from_secs(1);
     loop {
         if *stop.borrow() {
             return;
@@ -112,26 +113,29 @@ async fn fetch(
             app.store_updates(&updates).await?;
             anyhow::Ok(updates.len())
         };
-        let pause = tokio::select! {
+        let failed = tokio::select! {
             outcome = outcome => match outcome {
-                Ok(0) => {
-                    failures.recovered();
-                    None
+                Ok(n) => {
+                    pause = Duration::from_secs(1);
+                    if n > 0 {
+                        arrived.notify_one();
+                    }
+                    false
                 }
-                Ok(_) => {
-                    failures.recovered();
-                    arrived.notify_one();
-                    None
+                Err(e) => {
+                    let e = crate::limits::clip(&crate::logging::redact(&format!("{e:#}")), crate::limits::MAX_LOGGED_ERROR);
+                    tracing::warn!(error = %e, retry_in = ?pause, "cannot reach Telegram for updates (or it refused); trying again");
+                    true
                 }
-                Err(e) => Some(failures.failed(&crate::logging::redact(&format!("{e:#}")))),
             },
             _ = stop.changed() => return,
         };
-        if let Some(pause) = pause {
+        if failed {
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
                 _ = stop.changed() => return,
             }
+            pause = (pause * 2).min(Duration::from_secs(60));
         }
     }
 }
