@@ -482,3 +482,65 @@ async fn every_update_handed_over_is_handled_once_whenever_the_service_is_killed
     drop(conn);
     service.kill();
 }
+
+/// SIGTERM to the service 50 times while it is idle and 50 times just after
+/// a burst of commands arrived: every time it exits 0 within ten seconds,
+/// and no command it took from Telegram is left unhandled at the next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_an_idle_or_busy_service_within_ten_seconds_every_time() {
+    let port = support::smtp::free_port();
+    let _inbox = support::smtp::serve(port);
+    let service = support::service::start(3, port).await;
+    let fake = &service.fake;
+    let mut written = Vec::new();
+    for round in 0..100 {
+        let busy = round % 2 == 1;
+        // Wait until this run of the service asks Telegram for updates.
+        let polls = fake.count("getupdates");
+        fake.until("the service polls", |f| f.count("getupdates") > polls)
+            .await;
+        if busy {
+            for k in 0..10 {
+                let user = KOMITE + k % 3;
+                written.push(fake.write(user, user, "/tugas"));
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let mut child = service.child.lock().unwrap();
+        let pid = child.id().to_string();
+        let signalled = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(signalled.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round} ({}): still running 10 s after SIGTERM",
+                if busy { "busy" } else { "idle" }
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "round {round}: {status:?}");
+        *child = support::service::spawn(service.dir.path(), service.rust_log);
+    }
+    // The last run handles whatever the stops left in the inbox.
+    let mut conn = service.app.store.pool().acquire().await.unwrap();
+    for _ in 0..240 {
+        let handled: Vec<i64> = sqlx::query_scalar("SELECT update_id FROM processed_updates")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        if written.iter().all(|id| handled.contains(id)) {
+            drop(conn);
+            service.kill();
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("commands left unhandled after the stops");
+}
