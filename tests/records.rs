@@ -903,3 +903,61 @@ async fn a_checkpoint_copies_the_write_ahead_log_into_the_database() {
     let participants = alone("after.db").await;
     assert_eq!(participants, 24_000);
 }
+
+#[tokio::test]
+async fn only_the_latest_waiting_edit_of_a_message_goes_out() {
+    use sertibot::notify::{Message, Outgoing, views::Reply};
+    let t = TestApp::new().await;
+    let batch = new_batch(&t.app, 1).await;
+    let staff = add_staff(&t.app).await;
+    let member = staff.members[0].id;
+    let card = |key: &str, text: &str, edit_of: Option<&str>| {
+        let message = Message::Reply(Reply { text: text.into() });
+        Outgoing::to_member(key.into(), Some(batch), member, message)
+            .editing(edit_of.map(str::to_string))
+    };
+    let now = t.app.now();
+    let mut tx = t.app.store.begin().await.unwrap();
+    Store::enqueue(&mut tx, &[card("card", "v0", None)], now)
+        .await
+        .unwrap();
+    for v in 1..=3 {
+        let edit = card(&format!("card:v{v}"), &format!("v{v}"), Some("card"));
+        Store::enqueue(&mut tx, &[edit], now).await.unwrap();
+    }
+    // Another member's edit of a message with the same key is theirs alone.
+    let other = Outgoing::to_member(
+        "card:v9".into(),
+        Some(batch),
+        staff.members[1].id,
+        Message::Reply(Reply { text: "x".into() }),
+    )
+    .editing(Some("card".into()));
+    Store::enqueue(&mut tx, &[other], now).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let rows = outbox(&t.app, batch).await;
+    let status = |key: &str| {
+        rows.iter()
+            .find(|r| r.key == key)
+            .map(|r| r.status.as_str())
+            .unwrap()
+    };
+    assert_eq!(status("card"), "pending", "the original is sent");
+    assert_eq!(status("card:v1"), "replaced");
+    assert_eq!(status("card:v2"), "replaced");
+    assert_eq!(status("card:v3"), "pending", "the latest edit goes out");
+    assert_eq!(
+        status("card:v9"),
+        "pending",
+        "another chat's edit is not touched"
+    );
+    // Queuing the same occasion again changes nothing.
+    let mut tx = t.app.store.begin().await.unwrap();
+    Store::enqueue(&mut tx, &[card("card:v3", "v3", Some("card"))], now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let rows = outbox(&t.app, batch).await;
+    assert_eq!(rows.iter().filter(|r| r.status == "pending").count(), 3);
+}

@@ -20,6 +20,9 @@ pub enum OutboxStatus {
     Sent,
     /// Given up for good (and reported).
     Failed,
+    /// An edit not sent because a newer edit of the same message came
+    /// while it waited (only the latest version goes out).
+    Replaced,
 }
 
 impl OutboxStatus {
@@ -29,6 +32,7 @@ impl OutboxStatus {
             OutboxStatus::Pending => "pending",
             OutboxStatus::Sent => "sent",
             OutboxStatus::Failed => "failed",
+            OutboxStatus::Replaced => "replaced",
         }
     }
 
@@ -37,6 +41,7 @@ impl OutboxStatus {
             "pending" => Ok(OutboxStatus::Pending),
             "sent" => Ok(OutboxStatus::Sent),
             "failed" => Ok(OutboxStatus::Failed),
+            "replaced" => Ok(OutboxStatus::Replaced),
             other => anyhow::bail!("unknown outbox status '{}'", crate::limits::clip(other, 40)),
         }
     }
@@ -146,6 +151,9 @@ impl super::Store {
             .execute(&mut *conn)
             .await?
             .rows_affected();
+            if let Some(original) = &m.edit_of {
+                replace_waiting_edits(conn, &m.key, original).await?;
+            }
         }
         Ok(added)
     }
@@ -179,6 +187,9 @@ impl super::Store {
             .execute(&mut *conn)
             .await?
             .rows_affected();
+            if let Some(original) = &p.edit_of {
+                replace_waiting_edits(conn, &p.key, original).await?;
+            }
         }
         Ok(added)
     }
@@ -309,4 +320,28 @@ impl super::Store {
             .await?;
         row.as_ref().map(read_row).transpose()
     }
+}
+
+/// Marks the edits of `original` that still wait (and are not being sent)
+/// as replaced by the row `newest`, an edit of the same message to the same
+/// chat queued after them: only the latest version of a message goes out.
+async fn replace_waiting_edits(
+    conn: &mut SqliteConnection,
+    newest: &str,
+    original: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'replaced', last_error = 'replaced by a newer edit'
+         WHERE status = 'pending' AND edit_of = ? AND claimed_by IS NULL
+           AND id < (SELECT id FROM outbox WHERE key = ?)
+           AND chat_id IS (SELECT chat_id FROM outbox WHERE key = ?)
+           AND member_id IS (SELECT member_id FROM outbox WHERE key = ?)",
+    )
+    .bind(original)
+    .bind(newest)
+    .bind(newest)
+    .bind(newest)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
