@@ -565,7 +565,7 @@ fn the_service_stops_cleanly_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");
-    log.extend(rx.try_iter());
+    log.extend(rx.iter());
     assert!(log.iter().any(|l| l.contains("shutting down")), "{log:?}");
     assert!(!log.iter().any(|l| l.contains("secret-token")), "{log:?}");
     assert!(
@@ -728,7 +728,7 @@ fn an_error_quoting_the_token_and_the_smtp_password_is_logged_without_them() {
         .args(["-TERM", &child.id().to_string()])
         .status();
     let _ = child.wait();
-    log.extend(rx.try_iter());
+    log.extend(rx.iter());
     let quoted: Vec<&String> = log.iter().filter(|l| l.contains("Bad Gateway")).collect();
     assert!(quoted.iter().all(|l| l.contains("<hidden>")), "{quoted:?}");
     for line in &log {
@@ -1148,7 +1148,7 @@ fn a_database_deleted_under_the_running_service_stops_it_loudly() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(!status.success());
-    let log: Vec<String> = rx.try_iter().collect();
+    let log: Vec<String> = rx.iter().collect();
     assert!(
         log.iter()
             .any(|l| l.starts_with("error: the database file")

@@ -331,7 +331,7 @@ async fn replace_waiting_edits(
     original: &str,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE outbox SET status = 'replaced', last_error = 'replaced by a newer edit'
+        "UPDATE outbox SET status = 'replaced', claimed_by = NULL
          WHERE status = 'pending' AND edit_of = ? AND claimed_by IS NULL
            AND id < (SELECT id FROM outbox WHERE key = ?)
            AND chat_id IS (SELECT chat_id FROM outbox WHERE key = ?)
