@@ -26,6 +26,7 @@ use crate::templates::Templates;
 pub struct ComposeError(pub String);
 
 /// Builds emails.
+#[derive(Clone)]
 pub struct Composer {
     pub templates: Arc<Templates>,
     pub lang: Lang,

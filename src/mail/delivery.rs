@@ -23,7 +23,13 @@ pub const POLICY: RetryPolicy = RetryPolicy::EMAIL;
 /// How long a claim on a row lasts: longer than any one send takes.
 const CLAIM_FOR: chrono::Duration = chrono::Duration::minutes(10);
 
-/// The worker.
+/// How many emails are sent at once, each by a lane of its own over the
+/// transport's pool. A mail server acknowledges each message after a delay
+/// (40 ms on a local one, more over the internet); lanes overlap those waits.
+pub const LANES: usize = 4;
+
+/// The worker (one lane of it; [`EmailDelivery::run`] runs [`LANES`]).
+#[derive(Clone)]
 pub struct EmailDelivery {
     store: Store,
     mailer: Mailer,
@@ -31,17 +37,24 @@ pub struct EmailDelivery {
     clock: Arc<dyn Clock>,
     /// Wakes the Telegram worker for the reports this worker queues.
     waker: Waker,
+    /// Who this lane claims rows as: no two lanes (or processes) send the same row.
+    claimant: String,
+    /// Tells the other lanes that a row was settled (the next email to the
+    /// same address may be theirs to send now).
+    siblings: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl EmailDelivery {
     /// A worker sending through `mailer`.
     pub fn new(store: Store, mailer: Mailer, composer: Composer, clock: Arc<dyn Clock>) -> Self {
         EmailDelivery {
-            store,
             mailer,
             composer,
+            claimant: store.instance().to_string(),
+            siblings: std::sync::Arc::default(),
             clock,
             waker: Waker::default(),
+            store,
         }
     }
 
@@ -51,14 +64,28 @@ impl EmailDelivery {
         EmailDelivery { waker, ..self }
     }
 
-    /// Runs until `shutdown` turns true, sleeping until the next due row, at
-    /// most a minute, and waking at once on `changes`.
-    pub async fn run(
+    /// Runs [`LANES`] lanes until `shutdown` turns true, then lets each
+    /// finish the email in hand.
+    pub async fn run(self, changes: watch::Receiver<u64>, shutdown: watch::Receiver<bool>) {
+        tracing::info!(to = %self.mailer.describe(), lanes = LANES, "email delivery is running");
+        let mut lanes = tokio::task::JoinSet::new();
+        for lane in 0..LANES {
+            let worker = EmailDelivery {
+                claimant: format!("{}:mail{lane}", self.store.instance()),
+                ..self.clone()
+            };
+            lanes.spawn(worker.lane(changes.clone(), shutdown.clone()));
+        }
+        while lanes.join_next().await.is_some() {}
+    }
+
+    /// One lane: sleeps until the next due row, at most a minute, and wakes
+    /// at once on `changes`.
+    async fn lane(
         mut self,
         mut changes: watch::Receiver<u64>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        tracing::info!(to = %self.mailer.describe(), "email delivery is running");
         let longest = Duration::from_secs(60);
         let mut failures = crate::logging::FailureLog::new("email delivery");
         loop {
@@ -74,12 +101,15 @@ impl EmailDelivery {
                 }
                 Ok(_) => {
                     failures.recovered();
+                    self.siblings.notify_waiters();
                     continue;
                 }
                 Err(e) => failures.failed(&format!("{e:#}")),
             };
+            let siblings = self.siblings.clone();
             tokio::select! {
                 () = tokio::time::sleep(sleep) => {}
+                () = siblings.notified() => {}
                 Ok(()) = changes.changed() => crate::outbox::settle(looked, &mut shutdown).await,
                 _ = shutdown.changed() => {}
             }
@@ -94,14 +124,18 @@ impl EmailDelivery {
     pub async fn process_next(&mut self) -> anyhow::Result<Progress> {
         let now = self.clock.now();
         let mut conn = self.store.pool().acquire().await?;
-        let instance = self.store.instance().to_string();
-        let Some(row) = Store::due_messages(&mut conn, Channel::Email, &instance, now, 1)
-            .await?
-            .into_iter()
-            .next()
-        else {
+        let instance = self.claimant.clone();
+        let Some(row) = Store::due_email(&mut conn, &instance, now).await? else {
+            // A due email another lane is sending (or whose address waits
+            // for one) is looked at again soon; a later one when it is due.
             let next = Store::next_message_due(&mut conn, Channel::Email).await?;
-            let wait = next.map(|at| Instant::now() + (at - now).to_std().unwrap_or_default());
+            let wait = next.map(|at| {
+                let wait = match (at - now).to_std() {
+                    Ok(wait) if !wait.is_zero() => wait,
+                    _ => Duration::from_millis(250),
+                };
+                Instant::now() + wait
+            });
             return Ok(Progress::Idle(wait));
         };
         drop(conn);

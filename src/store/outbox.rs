@@ -269,6 +269,38 @@ impl super::Store {
         rows.iter().map(read_row).collect()
     }
 
+    /// The oldest due email that `claimant` may send now: not claimed by
+    /// another sender, and not queued after an email to the same address
+    /// that another sender is sending right now, so that one recipient's
+    /// emails never overtake each other however many are sent at once.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn due_email(
+        conn: &mut SqliteConnection,
+        claimant: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<OutboxRow>> {
+        let row = sqlx::query(select_outbox!(
+            "WHERE status = 'pending' AND channel = 'email' AND next_attempt_at <= ?
+               AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?)
+               AND NOT EXISTS (SELECT 1 FROM outbox AS earlier
+                               WHERE earlier.status = 'pending' AND earlier.channel = 'email'
+                                 AND earlier.address = outbox.address AND earlier.id < outbox.id
+                                 AND earlier.claimed_by IS NOT NULL AND earlier.claimed_by <> ?
+                                 AND earlier.claimed_until >= ?)
+             ORDER BY id LIMIT 1"
+        ))
+        .bind(ms(now))
+        .bind(claimant)
+        .bind(ms(now))
+        .bind(claimant)
+        .bind(ms(now))
+        .fetch_optional(conn)
+        .await?;
+        row.as_ref().map(read_row).transpose()
+    }
+
     /// When the next pending row of a channel becomes due, if any is pending.
     ///
     /// # Errors
