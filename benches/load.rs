@@ -518,6 +518,51 @@ async fn email() {
             .unwrap()
         };
     let n = 500;
+    // The service's email worker (its lanes over the pool) through the
+    // outbox, first, while the server has no other connection open.
+    let before = inbox.lock().unwrap().len();
+    let now = app.now();
+    let mut tx = app.store.begin().await.unwrap();
+    let rows: Vec<sertibot::notify::Outgoing> = (0..n)
+        .map(|i| sertibot::notify::Outgoing {
+            key: format!("bench-mail-{i}"),
+            channel: sertibot::notify::Channel::Email,
+            batch: None,
+            member: None,
+            participant: None,
+            address: Some(format!("asesi{i}@example.com")),
+            message: sertibot::notify::Message::MailTest(Default::default()),
+            edit_of: None,
+            chat: None,
+        })
+        .collect();
+    sertibot::store::Store::enqueue(&mut tx, &rows, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (mailer, from) = sertibot::mail::transport::Mailer::from_config(&app.config.mail).unwrap();
+    let composer = sertibot::mail::compose::Composer {
+        templates: app.templates.clone(),
+        lang: app.config.language,
+        from,
+        reply_to: None,
+    };
+    let worker = sertibot::mail::delivery::EmailDelivery::new(
+        app.store.clone(),
+        mailer,
+        composer,
+        app.clock(),
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let timer = Instant::now();
+    let running = tokio::spawn(worker.run(app.watch_changes(), stopped));
+    while inbox.lock().unwrap().len() < before + n {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let worker_rate = n as f64 / timer.elapsed().as_secs_f64();
+    let _ = stop.send(true);
+    let _ = running.await;
+
     let (pooled, _) = sertibot::mail::transport::Mailer::from_config(&app.config.mail).unwrap();
     pooled.send(&message(0), "warm").await.unwrap();
     let timer = Instant::now();
@@ -535,6 +580,11 @@ async fn email() {
         "email: pooled {pooled_rate:.0}/s, one connection per mail {single_rate:.0}/s, {:.1}× ({} received)",
         pooled_rate / single_rate,
         inbox.lock().unwrap().len()
+    );
+    println!(
+        "email: the worker's {} lanes through the outbox {worker_rate:.0}/s, {:.1}× one connection per mail",
+        sertibot::mail::delivery::LANES,
+        worker_rate / single_rate
     );
 }
 
