@@ -76,6 +76,11 @@ impl Polling {
         let _ = self.stop.send(true);
         let deadline = tokio::time::Instant::now() + within;
         for (name, mut task) in [("fetching", self.fetch), ("handling", self.handle)] {
+            // A task that already ended (and may have been awaited by
+            // `ended`) is not awaited again.
+            if task.is_finished() {
+                continue;
+            }
             if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
                 tracing::warn!(task = name, "updates: did not stop in time; stopping it");
                 task.abort();
