@@ -401,6 +401,19 @@ async fn acks() {
             .take(1)
             .collect::<Vec<_>>()
     );
+    // Edits of the task cards: queued, replaced by a newer edit while they
+    // waited, and left to go out (the latest version of each card).
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let (queued, replaced): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE status = 'replaced') FROM outbox WHERE edit_of IS NOT NULL",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    println!(
+        "acks: {queued} card edits queued, {replaced} replaced by a newer edit while waiting, {} to go out",
+        queued - replaced
+    );
 }
 
 /// The invitation to 999 committee members and Ketua LSP (1,000 messages)
