@@ -263,9 +263,69 @@ async fn handle(
             }
             continue;
         }
-        for fetched in pending {
-            handle_one(&ctx, &bot, &tree, &fetched).await;
+        handle_by_chat(&ctx, &bot, &tree, pending).await;
+    }
+}
+
+/// Handles a read of the inbox: each chat's updates in order, different
+/// chats' at once (each update in its own transaction), as teloxide's
+/// dispatcher did. Returns when all are handled.
+async fn handle_by_chat(
+    ctx: &Arc<BotContext>,
+    bot: &Bot,
+    tree: &teloxide::dispatching::UpdateHandler<anyhow::Error>,
+    pending: Vec<Fetched>,
+) {
+    let mut by_chat: std::collections::BTreeMap<i64, Vec<Fetched>> = Default::default();
+    for fetched in pending {
+        by_chat.entry(chat_of(&fetched)).or_default().push(fetched);
+    }
+    let chats = by_chat.into_values().map(|updates| {
+        let (ctx, bot, tree) = (ctx.clone(), bot.clone(), tree.clone());
+        async move {
+            for fetched in &updates {
+                handle_one(&ctx, &bot, &tree, fetched).await;
+            }
         }
+    });
+    futures_util::future::join_all(chats).await;
+}
+
+/// The chat an update belongs to (its sender's, when it names no chat);
+/// updates of one chat are handled in the order Telegram sent them.
+fn chat_of(fetched: &Fetched) -> i64 {
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        message: Option<Inner>,
+        callback_query: Option<Callback>,
+        my_chat_member: Option<Inner>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Inner {
+        chat: Id,
+    }
+    #[derive(serde::Deserialize)]
+    struct Callback {
+        from: Id,
+        message: Option<Inner>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: i64,
+    }
+    match serde_json::from_str::<Peek>(&fetched.body) {
+        Ok(Peek {
+            message: Some(m), ..
+        })
+        | Ok(Peek {
+            my_chat_member: Some(m),
+            ..
+        }) => m.chat.id,
+        Ok(Peek {
+            callback_query: Some(q),
+            ..
+        }) => q.message.map_or(q.from.id, |m| m.chat.id),
+        _ => 0,
     }
 }
 
