@@ -350,6 +350,12 @@ async fn handle_one(
             tracing::warn!(update = fetched.update_id, error = %e, "an update sertibot cannot read was passed over");
         }
     }
+    // Most handlers mark the update themselves, with their effects (which
+    // takes it out of the inbox); a read spares the single writer a second
+    // write for those.
+    if !ctx.app.inbox_holds(fetched.update_id).await.unwrap_or(true) {
+        return;
+    }
     if let Err(e) = ctx.app.mark_update_handled(fetched.update_id).await {
         tracing::error!(update = fetched.update_id, error = %format!("{e:#}"), "cannot mark an update handled; it will be handled again");
     }
