@@ -31,6 +31,15 @@ macro_rules! messages {
 
             /// Every template a message can use, for the start-up check.
             pub const TEMPLATES: &'static [&'static str] = &[$($template),*];
+
+            /// The facts the template renders, as the outbox stores them
+            /// (the view alone, serialised once).
+            pub fn context(&self) -> Value {
+                let view = match self {
+                    $(Message::$variant(view) => serde_json::to_value(view),)*
+                };
+                view.unwrap_or(Value::Null)
+            }
         }
     };
 }
@@ -111,14 +120,6 @@ pub struct UnknownMessage {
 }
 
 impl Message {
-    /// The facts the template renders, as the outbox stores them.
-    pub fn context(&self) -> Value {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(mut whole)) => whole.remove("context").unwrap_or(Value::Null),
-            _ => Value::Null,
-        }
-    }
-
     /// The message a row stored as `template` with `context`.
     ///
     /// # Errors
@@ -158,5 +159,45 @@ impl Message {
             self,
             Message::DeliveryFailed(_) | Message::MemberUnreachable(_)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_reads_back_as_itself_from_its_template_and_context() {
+        let batch = BatchFacts {
+            id: 7,
+            scheme: "Operator Mesin".into(),
+            assessed_on: "2026-11-20".into(),
+            place: None,
+        };
+        let messages = [
+            Message::Reply(Reply {
+                text: "Tercatat.".into(),
+            }),
+            Message::RsvpTally(RsvpTally {
+                batch,
+                meeting: MeetingFacts {
+                    starts_at: "2026-11-26T02:00:00Z".into(),
+                    place: "Ruang Rapat".into(),
+                    minutes: 180,
+                },
+                invitees: vec![InviteeAnswer {
+                    name: "Made".into(),
+                    answer: Some("absent".into()),
+                    reason: Some("Dinas luar".into()),
+                }],
+            }),
+            Message::MailTest(MailTest {}),
+        ];
+        for message in messages {
+            let context = message.context();
+            assert!(context.is_object(), "{context}");
+            assert_eq!(Message::stored(message.template(), &context), Ok(message));
+        }
+        assert!(Message::stored("no_such_template", &serde_json::json!({})).is_err());
     }
 }
