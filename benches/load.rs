@@ -161,7 +161,9 @@ fn serve_in_process(
         app,
         bot,
         clock: Arc::new(SystemClock),
-        poll_timeout: Duration::from_secs(1),
+        intake: sertibot::config::IntakeMode::Polling {
+            timeout: Duration::from_secs(1),
+        },
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {

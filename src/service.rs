@@ -1,4 +1,4 @@
-//! The running service: it starts the bot's polling, both delivery
+//! The running service: it starts the bot's intake, both delivery
 //! workers (Telegram and email), the scheduler, the wake listener and the
 //! database's upkeep, supervises them, and stops them all on shutdown,
 //! within the 10 s a service manager waits. A task that ends while the
@@ -14,21 +14,22 @@ use tokio::task::JoinHandle;
 
 use crate::app::App;
 use crate::clock::Clock;
+use crate::config::IntakeMode;
 use crate::telegram::delivery::Delivery;
-use crate::telegram::polling::Polling;
+use crate::telegram::intake::Intake;
 
 /// Everything the service runs on.
 pub struct Service {
     pub app: Arc<App>,
     pub bot: Bot,
     pub clock: Arc<dyn Clock>,
-    /// How long one getUpdates call waits for updates.
-    pub poll_timeout: Duration,
+    /// How updates arrive: long polling or a webhook.
+    pub intake: IntakeMode,
 }
 
-/// How long the dispatcher gets to finish the update in hand and stop
-/// polling; the rest of the 10 s a service manager waits is for the workers.
-const POLLING_STOPS_WITHIN: Duration = Duration::from_secs(6);
+/// How long the intake gets to stop taking updates and finish those in
+/// hand; the rest of the 10 s a service manager waits is for the workers.
+const INTAKE_STOPS_WITHIN: Duration = Duration::from_secs(6);
 /// How long each worker gets to finish what it has in hand after that.
 const WORKERS_STOP_WITHIN: Duration = Duration::from_millis(600);
 
@@ -59,12 +60,12 @@ enum Stop {
 }
 
 impl Service {
-    /// Runs until `shutdown` resolves: finishes the update being handled,
-    /// stops polling, then stops the workers.
+    /// Runs until `shutdown` resolves: stops taking updates, finishes
+    /// those in hand, then stops the workers.
     ///
     /// # Errors
-    /// When the database file was deleted or replaced under the service,
-    /// or one of its tasks ended on its own.
+    /// When the webhook cannot listen, the database file was deleted or
+    /// replaced under the service, or one of its tasks ended on its own.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let (stop_tasks, stopped) = watch::channel(false);
         let (ended, mut ended_rx) = mpsc::unbounded_channel();
@@ -95,18 +96,26 @@ impl Service {
                 }
             })
         };
-        let mut polling =
-            Polling::start(self.app.clone(), self.bot.clone(), self.poll_timeout).await;
+        let mut intake = match Intake::start(self.app.clone(), self.bot.clone(), &self.intake).await
+        {
+            Ok(intake) => intake,
+            Err(e) => {
+                let _ = stop_tasks.send(true);
+                tasks.running.push(("wake listener", pokes));
+                tasks.stop_within(WORKERS_STOP_WITHIN).await;
+                return Err(e);
+            }
+        };
 
         let why = tokio::select! {
             biased;
             () = shutdown => Stop::Asked,
             _ = gone.wait_for(|g| *g) => Stop::DatabaseGone,
-            () = polling.ended() => Stop::Ended("telegram polling"),
+            () = intake.ended() => Stop::Ended("telegram intake"),
             Some(name) = ended_rx.recv() => Stop::Ended(name),
         };
         tracing::info!("stopping the bot");
-        polling.stop_within(POLLING_STOPS_WITHIN).await;
+        intake.stop_within(INTAKE_STOPS_WITHIN).await;
         let _ = stop_tasks.send(true);
         // The workers finish the sends in hand (so nothing is sent twice
         // after a restart), but a send that hangs is not waited for past

@@ -73,7 +73,9 @@ impl World {
             app: app.clone(),
             bot,
             clock: self.clock.clone(),
-            poll_timeout: Duration::from_secs(1),
+            intake: sertibot::config::IntakeMode::Polling {
+                timeout: Duration::from_secs(1),
+            },
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

@@ -1,8 +1,9 @@
 //! The durable inbox, as the intake uses it: the next offset, storing a
-//! fetched batch with its offset in one transaction, and what waits to be
-//! handled.
+//! fetched batch with its offset in one transaction (or one posted update),
+//! what waits to be handled, and webhook requests refused.
 
 use super::*;
+use crate::telegram::intake::{Fetched, MAX_UPDATE};
 
 impl App {
     /// The offset to ask Telegram for next: one past the last update stored.
@@ -19,27 +20,71 @@ impl App {
     /// # Errors
     /// When the database refuses the write (nothing is stored, and the
     /// same updates are fetched again).
-    pub async fn store_updates(
-        &self,
-        updates: &[crate::telegram::polling::Fetched],
-    ) -> anyhow::Result<()> {
-        if updates.is_empty() {
+    pub async fn store_updates(&self, updates: &[Fetched]) -> anyhow::Result<()> {
+        let Some(last) = updates.iter().map(|u| u.update_id).max() else {
             return Ok(());
+        };
+        let mut tx = self.store.begin().await?;
+        self.put_in_inbox(&mut tx, updates).await?;
+        Store::set_inbox_offset(&mut tx, last + 1).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores one update Telegram posted to the webhook (webhook mode has
+    /// no offset: Telegram posts an update again until it is answered 200,
+    /// which is said only after this commit).
+    ///
+    /// # Errors
+    /// When the database refuses the write (nothing is stored; Telegram
+    /// is answered an error and posts it again).
+    pub async fn store_posted(&self, update: &Fetched) -> anyhow::Result<()> {
+        let mut tx = self.store.begin().await?;
+        self.put_in_inbox(&mut tx, std::slice::from_ref(update))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn put_in_inbox(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        updates: &[Fetched],
+    ) -> anyhow::Result<()> {
+        let now = self.now();
+        for u in updates {
+            Store::inbox_put(conn, u.update_id, &u.body, MAX_UPDATE, now).await?;
         }
+        Ok(())
+    }
+
+    /// Records a webhook request that was refused (a wrong or missing
+    /// secret, a body that is not an update, one too large): what and from
+    /// where, never the body.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn webhook_refused(
+        &self,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> anyhow::Result<()> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        for u in updates {
-            Store::inbox_put(
-                &mut tx,
-                u.update_id,
-                &u.body,
-                crate::telegram::polling::MAX_UPDATE,
-                now,
-            )
-            .await?;
-        }
-        let next = updates.iter().map(|u| u.update_id).max().unwrap_or(0) + 1;
-        Store::set_inbox_offset(&mut tx, next).await?;
+        Store::audit(
+            &mut tx,
+            &[AuditEntry {
+                channel: Via::Telegram.as_str(),
+                actor: "webhook",
+                member: None,
+                telegram_user: None,
+                batch: None,
+                action: action.into(),
+                detail,
+            }],
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -48,15 +93,12 @@ impl App {
     ///
     /// # Errors
     /// When the database cannot be read.
-    pub async fn inbox_pending(
-        &self,
-        limit: i64,
-    ) -> anyhow::Result<Vec<crate::telegram::polling::Fetched>> {
+    pub async fn inbox_pending(&self, limit: i64) -> anyhow::Result<Vec<Fetched>> {
         let mut conn = self.store.pool().acquire().await?;
         Ok(Store::inbox_pending(&mut conn, limit)
             .await?
             .into_iter()
-            .map(|(update_id, body)| crate::telegram::polling::Fetched { update_id, body })
+            .map(|(update_id, body)| Fetched { update_id, body })
             .collect())
     }
 

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use super::Failure;
-use crate::config::{Config, describe_secret};
+use crate::config::{Config, IntakeMode, describe_secret};
 use crate::store::Store;
 use crate::workflow::CalendarMode;
 
@@ -100,10 +100,19 @@ fn calendar(config: &Config) -> String {
     }
 }
 
-/// The Telegram settings, the token never shown.
+/// The Telegram settings, the token and the webhook's secret never shown.
 fn telegram(config: &Config) -> String {
+    let intake = match &config.telegram.intake {
+        IntakeMode::Polling { timeout } => {
+            format!("long polling ({} s a request)", timeout.as_secs())
+        }
+        IntakeMode::Webhook(w) => format!(
+            "webhook {} served on {} (secret set, hidden)",
+            w.url, w.listen
+        ),
+    };
     format!(
-        "token {}, bot username {}",
+        "token {}, bot username {}, updates by {intake}",
         describe_secret(&config.telegram.token),
         config
             .telegram

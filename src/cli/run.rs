@@ -1,6 +1,6 @@
-//! `sertibot run`: the service. The Telegram bot (long polling) and the
-//! delivery worker run until SIGINT or SIGTERM; the current update is
-//! finished, polling stops, and the process exits 0.
+//! `sertibot run`: the service. The Telegram bot (long polling or a
+//! webhook) and the delivery workers run until SIGINT or SIGTERM; taking
+//! updates stops, those in hand are finished, and the process exits 0.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -40,7 +40,7 @@ pub async fn run(app: App) -> Result<ExitCode, Failure> {
     let (mailer, _) = crate::mail::transport::Mailer::from_config(&app.config.mail)
         .map_err(|e| Failure(e.to_string()))?;
     tracing::info!(to = %mailer.describe(), "emails go here");
-    let poll_timeout = app.config.telegram.poll_timeout;
+    let intake = app.config.telegram.intake.clone();
     tracing::info!(
         database = %app.config.database.display(),
         procedure = %app.procedure.name,
@@ -51,7 +51,7 @@ pub async fn run(app: App) -> Result<ExitCode, Failure> {
         app: Arc::new(app),
         bot,
         clock,
-        poll_timeout,
+        intake,
     };
     service
         .run(shutdown.wait())

@@ -14,7 +14,10 @@ use crate::workflow::Calendar;
 
 /// The config file read when `--config` is not given and the file exists.
 mod calendar;
+mod intake;
 mod raw;
+
+pub use intake::{DEFAULT_WEBHOOK_LISTEN, IntakeMode, WebhookConfig};
 
 use calendar::read_calendar;
 use raw::*;
@@ -57,8 +60,8 @@ pub struct TelegramConfig {
     pub token: Option<SecretString>,
     /// The Bot API's base URL (`TELOXIDE_API_URL`), for a local Bot API server or tests.
     pub api_url: Option<String>,
-    /// How long one long-polling request waits for updates.
-    pub poll_timeout: std::time::Duration,
+    /// How updates reach sertibot: long polling or a webhook.
+    pub intake: IntakeMode,
 }
 
 /// Email settings (the email issue's transport reads them).
@@ -133,6 +136,7 @@ impl Config {
         let limits = Limits::read(&raw)?;
         let (digest, weekly) = read_schedules(&raw.schedule)?;
         let bot_username = read_bot_username(raw.telegram.bot_username.clone())?;
+        let intake = intake::read_intake(&raw.telegram, env("SERTIBOT_WEBHOOK_SECRET"))?;
         let smtp_url = env("SERTIBOT_SMTP_URL").or(raw.mail.smtp_url);
         if let Some(url) = &smtp_url {
             check_smtp_url(url)?;
@@ -155,9 +159,7 @@ impl Config {
                     .or(raw.telegram.token)
                     .map(SecretString::from),
                 api_url: env("TELOXIDE_API_URL").or(raw.telegram.api_url),
-                poll_timeout: std::time::Duration::from_secs(
-                    raw.telegram.poll_timeout_secs.unwrap_or(30).clamp(1, 50),
-                ),
+                intake,
             },
             link_valid: chrono::Duration::hours(limits.link_hours),
             calendar,
@@ -199,6 +201,9 @@ impl Config {
     pub fn hide_secrets(&self) {
         if let Some(token) = &self.telegram.token {
             crate::logging::hide(token.expose_secret());
+        }
+        if let Some(secret) = self.telegram.intake.secret() {
+            crate::logging::hide(secret);
         }
         if let Some(smtp) = &self.mail.smtp_url {
             crate::logging::hide(smtp.expose_secret());

@@ -84,6 +84,17 @@ pub(super) struct RawTelegram {
     pub(super) token: Option<String>,
     pub(super) api_url: Option<String>,
     pub(super) poll_timeout_secs: Option<u64>,
+    /// "polling" (default) or "webhook".
+    pub(super) mode: Option<String>,
+    pub(super) webhook: Option<RawWebhook>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWebhook {
+    pub(super) url: Option<String>,
+    pub(super) listen: Option<String>,
+    pub(super) secret: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

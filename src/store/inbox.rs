@@ -10,7 +10,8 @@ use super::time::ms;
 impl super::Store {
     /// Keeps an update as fetched; one over `max` bytes is kept as a note
     /// that it was too large (handling passes over it). An update already
-    /// kept is left as it is.
+    /// kept, or already handled (Telegram handing it over again), is left
+    /// as it is.
     ///
     /// # Errors
     /// When the database refuses the write.
@@ -35,7 +36,10 @@ impl super::Store {
             body
         };
         sqlx::query(
-            "INSERT INTO inbox (update_id, body, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO inbox (update_id, body, received_at)
+             SELECT ?1, ?2, ?3
+             WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?1)
+             ON CONFLICT DO NOTHING",
         )
         .bind(update_id)
         .bind(body)

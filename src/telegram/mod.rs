@@ -1,6 +1,7 @@
 //! Telegram through teloxide: the bot's handlers ([`mod@bot`]), group
 //! chats ([`groups`]), its buttons ([`callback`], [`keyboards`]),
-//! conversations ([`conversation`]), long polling ([`polling`]), the
+//! conversations ([`conversation`]), the durable inbox's intake by long
+//! polling or webhook ([`intake`]), the
 //! outbox delivery worker ([`delivery`]) and Telegram's HTML ([`html`]);
 //! here, the client and registration links.
 
@@ -10,8 +11,8 @@ pub mod conversation;
 pub mod delivery;
 pub mod groups;
 pub mod html;
+pub mod intake;
 pub mod keyboards;
-pub mod polling;
 
 use secrecy::ExposeSecret;
 use teloxide::prelude::*;

@@ -69,6 +69,8 @@ struct State {
     limits: Option<Limits>,
     /// The bot's user id: the number before the colon of the token the bot uses.
     bot_id: i64,
+    /// Webhook mode: the ids of the updates the service answered 200, in order.
+    accepted: Vec<i64>,
 }
 
 /// Telegram's limits as the stand-in enforces them: at most 30 messages in
@@ -513,6 +515,61 @@ impl FakeTelegram {
             "from": {"id": user, "is_bot": false, "first_name": format!("User {user}")},
             "document": {"file_id": file_id, "file_unique_id": file_id, "file_name": name, "file_size": claimed},
         }}))
+    }
+
+    /// Acts as Telegram does for a webhook: posts each queued update, in
+    /// order, to `target` (the service's listen address and the URL's
+    /// path) with the secret the bot gave to setWebhook, again and again
+    /// until it is answered 200 (a service that is down or answers an
+    /// error gets it again). Runs until the test ends.
+    pub fn post_updates_to(&self, target: String) {
+        let fake = self.clone();
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            loop {
+                let secret = fake
+                    .requests()
+                    .iter()
+                    .rev()
+                    .find(|r| r.method == "setwebhook")
+                    .and_then(|r| r.body["secret_token"].as_str().map(str::to_string));
+                let next = {
+                    let state = fake.state.lock().unwrap();
+                    state.again.front().or(state.updates.front()).cloned()
+                };
+                let (Some(secret), Some(update)) = (secret, next) else {
+                    let _ =
+                        tokio::time::timeout(Duration::from_millis(20), fake.arrived.notified())
+                            .await;
+                    continue;
+                };
+                let posted = client
+                    .post(&target)
+                    .header("X-Telegram-Bot-Api-Secret-Token", secret)
+                    .header("content-type", "application/json")
+                    .body(update.to_string())
+                    .timeout(Duration::from_secs(10))
+                    .send()
+                    .await;
+                if posted.is_ok_and(|r| r.status() == 200) {
+                    let id = update["update_id"].as_i64().unwrap_or(-1);
+                    let mut state = fake.state.lock().unwrap();
+                    if state.again.front() == Some(&update) {
+                        state.again.pop_front();
+                    } else if state.updates.front() == Some(&update) {
+                        state.updates.pop_front();
+                    }
+                    state.accepted.push(id);
+                } else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        });
+    }
+
+    /// Webhook mode: the ids of the updates the service answered 200.
+    pub fn accepted(&self) -> Vec<i64> {
+        self.state.lock().unwrap().accepted.clone()
     }
 
     /// Hands out an update that was already delivered, once more.

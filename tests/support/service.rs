@@ -38,6 +38,8 @@ pub struct Running {
     pub child: Arc<Mutex<Child>>,
     /// The service's RUST_LOG.
     pub rust_log: &'static str,
+    /// Webhook mode: where the service takes posted updates.
+    pub webhook: Option<String>,
 }
 
 /// Starts the service for a staff of Ketua LSP, Kabag Sertifikasi, Kabag
@@ -54,12 +56,48 @@ pub async fn start(committee: usize, smtp_port: u16) -> Running {
 
 /// [`start`], with the service logging at `rust_log` (RUST_LOG's syntax).
 pub async fn start_logging(committee: usize, smtp_port: u16, rust_log: &'static str) -> Running {
+    start_with(committee, smtp_port, rust_log, String::new()).await
+}
+
+/// The secret the webhook tests configure.
+pub const WEBHOOK_SECRET: &str = "test-webhook_Secret-0123456789";
+
+/// [`start`] in webhook mode: the service listens on a free port of
+/// 127.0.0.1 (its address and path in [`Running::webhook`]), and the
+/// stand-in posts every update there as Telegram would.
+pub async fn start_webhook(committee: usize, smtp_port: u16) -> Running {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut running = start_with(
+        committee,
+        smtp_port,
+        "info,sertibot::telegram::delivery=debug",
+        format!(
+            "mode = \"webhook\"\n[telegram.webhook]\nurl = \"https://lsp.example.ac.id/tg/hook\"\nlisten = \"127.0.0.1:{port}\"\nsecret = \"{WEBHOOK_SECRET}\"\n"
+        ),
+    )
+    .await;
+    let target = format!("http://127.0.0.1:{port}/tg/hook");
+    running.fake.post_updates_to(target.clone());
+    running.webhook = Some(target);
+    running
+}
+
+/// [`start_logging`], with lines added to the config's `[telegram]` table.
+pub async fn start_with(
+    committee: usize,
+    smtp_port: u16,
+    rust_log: &'static str,
+    telegram: String,
+) -> Running {
     let fake = FakeTelegram::start().await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("sertibot.toml"),
         format!(
-            "[database]\npath = \"sertibot.db\"\n[telegram]\nbot_username = \"lsp_test_bot\"\napi_url = \"{}\"\npoll_timeout_secs = 1\n\
+            "[database]\npath = \"sertibot.db\"\n[telegram]\nbot_username = \"lsp_test_bot\"\napi_url = \"{}\"\npoll_timeout_secs = 1\n{telegram}\
              [mail]\nsmtp_url = \"smtp://127.0.0.1:{smtp_port}\"\nfrom = \"LSP STMI <lsp@stmi.example.ac.id>\"\n[calendar]\nmode = \"wall-clock\"\n",
             fake.url
         ),
@@ -132,6 +170,7 @@ pub async fn start_logging(committee: usize, smtp_port: u16, rust_log: &'static 
         smtp_port,
         child,
         rust_log,
+        webhook: None,
     }
 }
 

@@ -1,13 +1,20 @@
-//! The durable inbox's intake by long polling. sertibot fetches updates
-//! itself (`getUpdates`, read within [`MAX_ANSWER`] bytes), writes each
-//! fetched batch into the `inbox` table together with the next offset in
-//! one transaction, and only then asks Telegram for more: Telegram forgets
-//! an update only when it is asked for the offset after it, so an update
-//! is either still Telegram's or already in the inbox, whatever moment the
-//! process dies. A second task handles the inbox in order through the
-//! bot's dispatch tree ([`mod@super::bot`]); an update is marked handled in
-//! the same transaction as its effects, so one handled before a crash is
-//! not handled again.
+//! The durable inbox's intake: every update Telegram hands over is written
+//! into the `inbox` table before Telegram is told it arrived, and handled
+//! from there. Two ways in, one way through:
+//! - [`polling`]: sertibot asks for updates (`getUpdates`) and stores each
+//!   batch with the next offset in one transaction before asking for more;
+//! - [`webhook`]: Telegram posts each update to sertibot's HTTP server,
+//!   which answers 200 only after the update is committed.
+//!
+//! Either way an update is still Telegram's or already in the inbox,
+//! whatever moment the process dies. The handling task here reads the
+//! inbox in order and runs each update through the bot's dispatch tree
+//! ([`mod@super::bot`]); an update is marked handled (and leaves the
+//! inbox) in the same transaction as its effects, so one handled before a
+//! crash is not handled again.
+
+pub mod polling;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,30 +24,32 @@ use tokio::sync::{Notify, watch};
 
 use super::bot::{BotContext, menu, schema};
 use crate::app::App;
+use crate::config::IntakeMode;
 
-/// The most of one getUpdates answer sertibot reads: 100 updates of a few
-/// kilobytes each fit many times over.
-pub const MAX_ANSWER: usize = 8 * 1024 * 1024;
 /// The most of one update the inbox keeps; a larger one is recorded as
-/// too large and not handled.
+/// too large and not handled (a webhook refuses it with 413).
 pub const MAX_UPDATE: usize = 256 * 1024;
-/// Updates asked for at once.
-const BATCH: u32 = 100;
+/// The kinds of update sertibot reads (and asks Telegram for).
+pub const ALLOWED_UPDATES: [&str; 3] = ["message", "callback_query", "my_chat_member"];
 /// How many inbox updates are read at once for handling.
 const HANDLE_BATCH: i64 = 100;
 
-/// The intake, running: the fetching task and the handling task.
-pub struct Polling {
-    fetch: tokio::task::JoinHandle<()>,
+/// The intake, running: the task that takes updates from Telegram
+/// (fetching or receiving) and the task that handles them.
+pub struct Intake {
+    source: (&'static str, tokio::task::JoinHandle<()>),
     handle: tokio::task::JoinHandle<()>,
     stop: watch::Sender<bool>,
 }
 
-impl Polling {
-    /// Sets the command menu, drops a webhook left from webhook mode, and
-    /// starts fetching and handling. Telegram out of reach is tried again,
-    /// gently, until it answers or the stop.
-    pub async fn start(app: Arc<App>, bot: Bot, poll_timeout: Duration) -> Polling {
+impl Intake {
+    /// Sets the command menu and starts taking updates the configured way
+    /// and handling them. Telegram out of reach is tried again, gently,
+    /// until it answers or the stop.
+    ///
+    /// # Errors
+    /// When the webhook's listen address cannot be bound.
+    pub async fn start(app: Arc<App>, bot: Bot, mode: &IntakeMode) -> anyhow::Result<Intake> {
         let ctx = Arc::new(BotContext {
             lang: app.config.language,
             app: app.clone(),
@@ -48,34 +57,48 @@ impl Polling {
         if let Err(e) = bot.set_my_commands(menu(&ctx)).await {
             tracing::warn!(error = %crate::logging::redact(&e.to_string()), "cannot set the bot's command menu");
         }
-        if let Err(e) = bot.delete_webhook().await {
-            tracing::warn!(error = %crate::logging::redact(&e.to_string()), "cannot remove a webhook; polling may be refused until it is");
-        }
         let (stop, stopped) = watch::channel(false);
         let arrived = Arc::new(Notify::new());
-        let fetch = tokio::spawn(fetch(
-            app.clone(),
-            bot.clone(),
-            poll_timeout,
-            stopped.clone(),
-            arrived.clone(),
-        ));
+        let source = match mode {
+            IntakeMode::Polling { timeout } => {
+                polling::forget_webhook(&bot).await;
+                let fetch = polling::fetch(
+                    app.clone(),
+                    bot.clone(),
+                    *timeout,
+                    stopped.clone(),
+                    arrived.clone(),
+                );
+                tracing::info!("the bot is polling for updates");
+                ("fetching", tokio::spawn(fetch))
+            }
+            IntakeMode::Webhook(config) => {
+                let server = webhook::serve(
+                    app.clone(),
+                    bot.clone(),
+                    config,
+                    stopped.clone(),
+                    arrived.clone(),
+                )
+                .await?;
+                ("receiving", tokio::spawn(server))
+            }
+        };
         let handle = tokio::spawn(handle(ctx, bot, stopped, arrived));
-        tracing::info!("the bot is polling for updates");
-        Polling {
-            fetch,
+        Ok(Intake {
+            source,
             handle,
             stop,
-        }
+        })
     }
 
-    /// Stops fetching at once and lets the handler finish the updates in
-    /// hand, within `within`; what is left stays in the inbox for the next
-    /// start.
+    /// Stops taking updates at once (a webhook request being committed is
+    /// finished) and lets the handler finish the updates in hand, within
+    /// `within`; what is left stays in the inbox for the next start.
     pub async fn stop_within(self, within: Duration) {
         let _ = self.stop.send(true);
         let deadline = tokio::time::Instant::now() + within;
-        for (name, mut task) in [("fetching", self.fetch), ("handling", self.handle)] {
+        for (name, mut task) in [self.source, ("handling", self.handle)] {
             // A task that already ended (and may have been awaited by
             // `ended`) is not awaited again.
             if task.is_finished() {
@@ -91,92 +114,35 @@ impl Polling {
     /// Waits until either task ends (unexpectedly, unless stopped).
     pub async fn ended(&mut self) {
         tokio::select! {
-            _ = &mut self.fetch => {}
+            _ = &mut self.source.1 => {}
             _ = &mut self.handle => {}
         }
     }
 }
 
-/// Fetches updates until the stop, each batch stored with its next offset
-/// before the next is asked for.
-async fn fetch(
-    app: Arc<App>,
-    bot: Bot,
-    poll_timeout: Duration,
-    mut stop: watch::Receiver<bool>,
-    arrived: Arc<Notify>,
-) {
-    // After a failure: 1 s, doubling to a minute, each attempt logged.
-    let mut pause = Duration::from_secs(1);
-    loop {
-        if *stop.borrow() {
-            return;
-        }
-        let outcome = async {
-            let offset = app.inbox_offset().await?;
-            let updates = get_updates(&bot, offset, poll_timeout).await?;
-            app.store_updates(&updates).await?;
-            anyhow::Ok(updates.len())
-        };
-        let failed = tokio::select! {
-            outcome = outcome => match outcome {
-                Ok(n) => {
-                    pause = Duration::from_secs(1);
-                    if n > 0 {
-                        arrived.notify_one();
-                    }
-                    false
-                }
-                Err(e) => {
-                    let e = crate::limits::clip(&crate::logging::redact(&format!("{e:#}")), crate::limits::MAX_LOGGED_ERROR);
-                    tracing::warn!(error = %e, retry_in = ?pause, "cannot reach Telegram for updates (or it refused); trying again");
-                    true
-                }
-            },
-            _ = stop.changed() => return,
-        };
-        if failed {
-            tokio::select! {
-                () = tokio::time::sleep(pause) => {}
-                _ = stop.changed() => return,
-            }
-            pause = (pause * 2).min(Duration::from_secs(60));
-        }
-    }
-}
-
-/// One update as fetched: its id and its JSON, as Telegram sent it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Fetched {
-    pub update_id: i64,
-    pub body: String,
-}
-
-/// Asks Telegram for the updates from `offset` on, waiting up to
-/// `poll_timeout` for the first; reads at most [`MAX_ANSWER`] bytes of the
-/// answer whatever it claims.
+/// Calls a Bot API method with a JSON body through the bot's own client,
+/// reading at most `max_answer` bytes of the answer whatever it claims;
+/// the answer's bytes. (teloxide's methods read answers whole, and send
+/// setWebhook as a multipart form; these calls need neither.)
 ///
 /// # Errors
-/// When Telegram cannot be reached, answers an error, or answers too much.
-pub async fn get_updates(
+/// When Telegram cannot be reached or answers too much; the error never
+/// holds the URL (which holds the token).
+pub(crate) async fn call(
     bot: &Bot,
-    offset: i64,
-    poll_timeout: Duration,
-) -> anyhow::Result<Vec<Fetched>> {
+    method: &str,
+    body: &serde_json::Value,
+    timeout: Duration,
+    max_answer: usize,
+) -> anyhow::Result<Vec<u8>> {
     let url = bot
         .api_url()
-        .join(&format!("/bot{}/getUpdates", bot.token()))?;
-    let body = serde_json::json!({
-        "offset": offset,
-        "timeout": poll_timeout.as_secs(),
-        "limit": BATCH,
-        "allowed_updates": ["message", "callback_query", "my_chat_member"],
-    });
+        .join(&format!("/bot{}/{method}", bot.token()))?;
     let mut response = bot
         .client()
         .post(url)
-        .json(&body)
-        .timeout(poll_timeout + Duration::from_secs(15))
+        .json(body)
+        .timeout(timeout)
         .send()
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.without_url()))?;
@@ -186,46 +152,19 @@ pub async fn get_updates(
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.without_url()))?
     {
-        if bytes.len() + chunk.len() > MAX_ANSWER {
-            anyhow::bail!("Telegram's answer to getUpdates is over {MAX_ANSWER} bytes; not read");
+        if bytes.len() + chunk.len() > max_answer {
+            anyhow::bail!("Telegram's answer to {method} is over {max_answer} bytes; not read");
         }
         bytes.extend_from_slice(&chunk);
     }
-    read_updates(&bytes)
+    Ok(bytes)
 }
 
-/// The updates of a getUpdates answer, each kept as its own JSON.
-///
-/// # Errors
-/// When the answer is not Telegram's JSON or says an error.
-pub fn read_updates(bytes: &[u8]) -> anyhow::Result<Vec<Fetched>> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        ok: bool,
-        #[serde(default)]
-        result: Vec<serde_json::Value>,
-        description: Option<String>,
-    }
-    let answer: Answer = serde_json::from_slice(bytes)
-        .map_err(|e| anyhow::anyhow!("Telegram's answer to getUpdates is not JSON: {e}"))?;
-    if !answer.ok {
-        let why = answer.description.unwrap_or_default();
-        anyhow::bail!(
-            "Telegram refused getUpdates: {}",
-            crate::limits::clip(&why, crate::limits::MAX_LOGGED_ERROR)
-        );
-    }
-    let mut updates = Vec::with_capacity(answer.result.len());
-    for value in answer.result {
-        let Some(update_id) = value["update_id"].as_i64() else {
-            anyhow::bail!("an update from Telegram has no update_id");
-        };
-        updates.push(Fetched {
-            update_id,
-            body: value.to_string(),
-        });
-    }
-    Ok(updates)
+/// One update as fetched: its id and its JSON, as Telegram sent it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched {
+    pub update_id: i64,
+    pub body: String,
 }
 
 /// Handles the inbox in order until the stop, then finishes the updates in hand.
@@ -264,6 +203,10 @@ async fn handle(
             continue;
         }
         handle_by_chat(&ctx, &bot, &tree, pending).await;
+        // Stopping: the updates in hand are done; the rest wait for the next start.
+        if *stop.borrow() {
+            return;
+        }
     }
 }
 
