@@ -961,3 +961,92 @@ async fn only_the_latest_waiting_edit_of_a_message_goes_out() {
     let rows = outbox(&t.app, batch).await;
     assert_eq!(rows.iter().filter(|r| r.status == "pending").count(), 3);
 }
+
+/// The delivery worker finds each chat's next message through the queue
+/// heads the outbox's triggers keep. Through a long random run of what
+/// happens to outbox rows (queued, sent, failed, replaced, put back to
+/// pending, moved to a migrated group's new chat, deleted, emails beside
+/// them), the heads always equal each chat's oldest waiting Telegram row,
+/// and the fair read gives every chat's oldest due row before any chat's
+/// second.
+#[tokio::test]
+async fn each_chats_queue_head_is_its_oldest_waiting_message_whatever_happens() {
+    let t = TestApp::new().await;
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    let mut seed: u64 = 0x0dd_ba11;
+    let mut next = move |n: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (seed >> 33) % n
+    };
+    let heads = |rows: Vec<(String, i64)>| rows.into_iter().collect::<BTreeMap<String, i64>>();
+    for step in 0..600 {
+        let chat = 100 + next(12) as i64;
+        let op = next(10);
+        let sql = match op {
+            0..=3 => format!(
+                "INSERT INTO outbox (key, channel, chat_id, template, context, next_attempt_at, created_at)
+                 VALUES ('k{step}', 'telegram', {chat}, 't', '{{}}', {}, 0)",
+                next(3)
+            ),
+            4 => format!(
+                "INSERT INTO outbox (key, channel, address, template, context, next_attempt_at, created_at)
+                 VALUES ('k{step}', 'email', 'a{chat}@example.com', 't', '{{}}', 0, 0)"
+            ),
+            5 => format!(
+                "UPDATE outbox SET status = 'sent' WHERE id = (SELECT MIN(id) FROM outbox WHERE status = 'pending' AND chat_id = {chat})"
+            ),
+            6 => format!(
+                "UPDATE outbox SET status = '{}' WHERE id = (SELECT MAX(id) FROM outbox WHERE status = 'pending' AND chat_id = {chat})",
+                if next(2) == 0 { "failed" } else { "replaced" }
+            ),
+            7 => format!(
+                "UPDATE outbox SET status = 'pending' WHERE id = (SELECT MIN(id) FROM outbox WHERE status = 'failed' AND chat_id = {chat})"
+            ),
+            8 => format!(
+                "UPDATE outbox SET chat_id = {} WHERE chat_id = {chat} AND status = 'pending'",
+                100 + next(12)
+            ),
+            _ => format!(
+                "DELETE FROM outbox WHERE id = (SELECT MIN(id) FROM outbox WHERE chat_id = {chat})"
+            ),
+        };
+        // The test's own numbers only.
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let kept: Vec<(String, i64)> =
+            sqlx::query_as("SELECT recipient, head_id FROM telegram_queues")
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+        let oldest: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT 'c' || chat_id, MIN(id) FROM outbox WHERE status = 'pending' AND channel = 'telegram' GROUP BY chat_id",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        assert_eq!(heads(kept), heads(oldest), "after step {step}: {sql}");
+    }
+
+    // Everything due: the read gives each chat's oldest row first, in the
+    // order of those rows, then each chat's second.
+    sqlx::query("UPDATE outbox SET next_attempt_at = 0")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let due = Store::due_telegram_fairly(&mut conn, "me", chrono::Utc::now(), 1_000)
+        .await
+        .unwrap();
+    let firsts: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT MIN(id), chat_id FROM outbox WHERE status = 'pending' AND channel = 'telegram' GROUP BY chat_id ORDER BY MIN(id)",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    assert!(!firsts.is_empty());
+    let read: Vec<i64> = due.iter().map(|r| r.id).collect();
+    let first_ids: Vec<i64> = firsts.iter().map(|(id, _)| *id).collect();
+    assert_eq!(read[..first_ids.len()], first_ids[..]);
+    assert!(due.iter().all(|r| r.channel == "telegram"));
+}

@@ -234,36 +234,46 @@ impl super::Store {
         rows.iter().map(read_row).collect()
     }
 
-    /// Pending rows of a channel that are due: every chat's oldest first,
-    /// then every chat's second, and so on (see the query).
+    /// Pending Telegram rows that are due: every chat's oldest first, then
+    /// every chat's second, and so on (see the query); a chat whose oldest
+    /// row waits for its retry waits whole, so its messages stay in order.
     ///
     /// # Errors
     /// When the database cannot be read.
-    pub async fn due_messages_fairly(
+    pub async fn due_telegram_fairly(
         conn: &mut SqliteConnection,
-        channel: Channel,
         instance: &str,
         now: DateTime<Utc>,
         limit: i64,
     ) -> anyhow::Result<Vec<OutboxRow>> {
-        // Round-robin by chat: each chat's oldest due row first, then each
-        // chat's second, and so on, at most PER_CHAT of a chat per read;
-        // one chat's backlog never keeps another chat's rows unread.
+        // Round-robin by chat: the chats whose oldest waiting row is oldest
+        // and due (the queues' heads, through their index), then at most PER_CHAT
+        // of each chat's rows in order (through the recipient index); each
+        // chat's first due row, then each chat's second, and so on. Only
+        // the rows read are sorted, never every pending row, and one
+        // chat's backlog never keeps another chat's rows unread.
         let rows = sqlx::query(select_outbox!(
-            "JOIN (SELECT id AS due_id, ROW_NUMBER() OVER (
-                       PARTITION BY COALESCE('c' || chat_id, 'm' || member_id, 'a' || address) ORDER BY id
-                   ) AS turn
-                   FROM outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ?
-                     AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?)) AS due
+            "JOIN (SELECT candidate.id AS due_id,
+                          ROW_NUMBER() OVER (PARTITION BY candidate.recipient ORDER BY candidate.id) AS turn
+                   FROM (SELECT queues.recipient FROM telegram_queues AS queues
+                         JOIN outbox AS head ON head.id = queues.head_id
+                         WHERE head.next_attempt_at <= ?3
+                         ORDER BY queues.head_id LIMIT ?1) AS queue
+                   JOIN outbox AS candidate ON candidate.id IN (
+                        SELECT id FROM outbox AS waiting
+                        WHERE waiting.recipient = queue.recipient AND waiting.status = 'pending'
+                          AND waiting.channel = 'telegram'
+                        ORDER BY waiting.id LIMIT ?2)
+                   WHERE candidate.next_attempt_at <= ?3
+                     AND (candidate.claimed_by IS NULL OR candidate.claimed_by = ?4
+                          OR candidate.claimed_until < ?3)) AS due
              ON outbox.id = due.due_id
-             WHERE due.turn <= ? ORDER BY due.turn, outbox.id LIMIT ?"
+             ORDER BY due.turn, outbox.id LIMIT ?1"
         ))
-        .bind(channel.as_str())
+        .bind(limit)
+        .bind(PER_CHAT)
         .bind(ms(now))
         .bind(instance)
-        .bind(ms(now))
-        .bind(PER_CHAT)
-        .bind(limit)
         .fetch_all(conn)
         .await?;
         rows.iter().map(read_row).collect()

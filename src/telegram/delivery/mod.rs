@@ -256,14 +256,9 @@ impl Delivery {
         tracing::debug!("telegram outbox read starts");
         let now = self.sender.clock.now();
         let mut conn = self.sender.store.pool().acquire().await?;
-        let rows = Store::due_messages_fairly(
-            &mut conn,
-            Channel::Telegram,
-            self.sender.store.instance(),
-            now,
-            QUEUE_LENGTH,
-        )
-        .await?;
+        let rows =
+            Store::due_telegram_fairly(&mut conn, self.sender.store.instance(), now, QUEUE_LENGTH)
+                .await?;
         self.members = Arc::new(Store::members(&mut conn).await?);
         self.unreachable = Store::unreachable_members(&mut conn).await?;
         let later = Store::next_message_due_after(&mut conn, Channel::Telegram, now).await?;
