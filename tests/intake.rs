@@ -128,6 +128,26 @@ async fn a_webhook_takes_only_telegrams_updates_and_each_once() {
     // A body over 256 KB: 413.
     let huge = message(900_006, stranger, &"x".repeat(300 * 1024));
     assert_eq!(post(&target, Some(WEBHOOK_SECRET), huge).await, 413);
+    // A body cut short (the sender says 1,000 bytes, sends 20 and stops): 400.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let address = target
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap();
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let head = format!(
+            "POST /tg/hook HTTP/1.1\r\nHost: {address}\r\n{SECRET_HEADER}: {WEBHOOK_SECRET}\r\n\
+             Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"update_id\": 900008,"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.shutdown().await.unwrap();
+        let mut answer = String::new();
+        let _ =
+            tokio::time::timeout(Duration::from_secs(15), stream.read_to_string(&mut answer)).await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    }
     // The wrong method or path.
     let client = reqwest::Client::new();
     let got = client
@@ -147,7 +167,7 @@ async fn a_webhook_takes_only_telegrams_updates_and_each_once() {
         .await,
         404
     );
-    for id in 900_001..=900_007 {
+    for id in 900_001..=900_008 {
         assert!(!handled(app, id).await, "update {id} was handled");
     }
     assert!(
@@ -162,7 +182,8 @@ async fn a_webhook_takes_only_telegrams_updates_and_each_once() {
     assert!(unauthorized[1].contains("wrong secret token"));
     assert!(unauthorized.iter().all(|d| d.contains("127.0.0.1")));
     let malformed = audited(app, "webhook_malformed").await;
-    assert_eq!(malformed.len(), 3, "{malformed:?}");
+    assert_eq!(malformed.len(), 4, "{malformed:?}");
+    assert!(malformed[3].contains("cut short"), "{malformed:?}");
     let too_large = audited(app, "webhook_too_large").await;
     assert_eq!(too_large.len(), 1, "{too_large:?}");
     for detail in unauthorized.iter().chain(&malformed).chain(&too_large) {

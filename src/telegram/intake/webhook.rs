@@ -7,7 +7,8 @@
 //! Every request must carry the secret given to `setWebhook` in
 //! `X-Telegram-Bot-Api-Secret-Token`, compared in constant time; without it
 //! the answer is 401 and the body is never read. Bodies over
-//! [`MAX_UPDATE`] get 413, anything that is not an update 400. Refusals
+//! [`MAX_UPDATE`] get 413, anything that is not an update (or a body cut
+//! short, or not all there within ten seconds) 400. Refusals
 //! are audited (what and from where, never the body), at most
 //! [`AUDIT_BURST`] of each kind per [`AUDIT_WINDOW`] so that a flood
 //! costs no rows; later ones in the window are counted into the next row.
@@ -36,6 +37,9 @@ pub const AUDIT_WINDOW: Duration = Duration::from_secs(10 * 60);
 pub const AUDIT_BURST: u32 = 5;
 /// At most this many requests are posted at once (Telegram's default).
 const MAX_CONNECTIONS: u8 = 40;
+/// How long a request's body may take to arrive: an update is a few
+/// kilobytes, and a sender that dribbles holds a task.
+const BODY_WITHIN: Duration = Duration::from_secs(10);
 
 /// Binds the listen address, then returns the server's task: it registers
 /// the webhook with Telegram (again and again, gently, until Telegram
@@ -165,6 +169,7 @@ enum Refusal {
     NoSecret,
     WrongSecret,
     TooLarge,
+    CutShort,
     NotAnUpdate,
 }
 
@@ -173,7 +178,7 @@ impl Refusal {
         match self {
             Refusal::NoSecret | Refusal::WrongSecret => StatusCode::UNAUTHORIZED,
             Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Refusal::NotAnUpdate => StatusCode::BAD_REQUEST,
+            Refusal::CutShort | Refusal::NotAnUpdate => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -181,7 +186,7 @@ impl Refusal {
         match self {
             Refusal::NoSecret | Refusal::WrongSecret => "webhook_unauthorized",
             Refusal::TooLarge => "webhook_too_large",
-            Refusal::NotAnUpdate => "webhook_malformed",
+            Refusal::CutShort | Refusal::NotAnUpdate => "webhook_malformed",
         }
     }
 
@@ -190,6 +195,7 @@ impl Refusal {
             Refusal::NoSecret => "no secret token",
             Refusal::WrongSecret => "wrong secret token",
             Refusal::TooLarge => "body over the limit",
+            Refusal::CutShort => "body cut short or too slow",
             Refusal::NotAnUpdate => "not a Telegram update",
         }
     }
@@ -222,9 +228,18 @@ async fn receive(
     if declared.is_some_and(|n| n > MAX_UPDATE as u64) {
         return receiver.refuse(Refusal::TooLarge, peer, declared).await;
     }
-    // A body that outgrows the limit (or is cut short) is not read further.
-    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_UPDATE).await else {
-        return receiver.refuse(Refusal::TooLarge, peer, declared).await;
+    // A body that outgrows the limit, is cut short or dribbles is not read further.
+    let body = match tokio::time::timeout(
+        BODY_WITHIN,
+        axum::body::to_bytes(request.into_body(), MAX_UPDATE),
+    )
+    .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) if declared.is_none() => {
+            return receiver.refuse(Refusal::TooLarge, peer, None).await;
+        }
+        Ok(Err(_)) | Err(_) => return receiver.refuse(Refusal::CutShort, peer, declared).await,
     };
     let Some(update) = read_update(&body) else {
         return receiver
@@ -276,8 +291,9 @@ impl Receiver {
             if let Err(e) = self.app.webhook_refused(refusal.action(), detail).await {
                 tracing::warn!(error = %format!("{e:#}"), "cannot audit a refused webhook request");
             }
+            // Logged within the same budget, so a flood fills no log either.
+            tracing::warn!(reason = refusal.reason(), peer = %peer.ip(), passed_over, "a webhook request was refused");
         }
-        tracing::warn!(reason = refusal.reason(), peer = %peer.ip(), "a webhook request was refused");
         refusal.status()
     }
 
