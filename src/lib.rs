@@ -24,6 +24,7 @@
 //! - [`config`], [`cli`]: settings and the operator's command line.
 
 pub mod app;
+pub mod budget;
 pub mod cli;
 pub mod clock;
 pub mod config;

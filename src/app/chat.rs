@@ -271,32 +271,13 @@ impl App {
         user: TelegramUserId,
         what: &str,
     ) -> Result<bool, AppError> {
-        let passed_over = {
-            let mut seen = self
-                .strangers
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let now = std::time::Instant::now();
-            if seen.len() >= MAX_STRANGERS_TRACKED {
-                seen.retain(|_, w| now.duration_since(w.since) < STRANGER_WINDOW);
-                if seen.len() >= MAX_STRANGERS_TRACKED {
-                    seen.clear();
-                }
-            }
-            let window = seen.entry(user).or_insert(StrangerWindow {
-                since: now,
-                answered: 0,
-                passed_over: 0,
-            });
-            if now.duration_since(window.since) >= STRANGER_WINDOW {
-                window.since = now;
-                window.answered = 0;
-            } else if window.answered >= STRANGER_BURST {
-                window.passed_over += 1;
-                return Ok(false);
-            }
-            window.answered += 1;
-            std::mem::take(&mut window.passed_over)
+        let admitted = self
+            .strangers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .admit(user, std::time::Instant::now());
+        let Some(passed_over) = admitted else {
+            return Ok(false);
         };
         let now = self.now();
         let mut tx = self.store.begin().await?;

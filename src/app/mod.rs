@@ -96,15 +96,6 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
-/// A stranger's attempts in the current window.
-#[derive(Debug, Clone, Copy)]
-struct StrangerWindow {
-    since: std::time::Instant,
-    answered: u32,
-    /// Attempts passed over (neither answered nor audited) since the last audited one.
-    passed_over: u64,
-}
-
 impl AppError {
     /// Whether the error is the user's to fix (and carries a sentence for
     /// them), as opposed to ours (logged, and a plain apology shown).
@@ -193,7 +184,7 @@ pub struct App {
     changes: crate::outbox::Waker,
     /// Strangers' recent attempts: when their window began and how many
     /// attempts it has passed over (see [`App::stranger_refused`]).
-    strangers: std::sync::Mutex<std::collections::HashMap<TelegramUserId, StrangerWindow>>,
+    strangers: std::sync::Mutex<crate::budget::RefusalBudget<TelegramUserId>>,
 }
 
 impl App {
@@ -217,7 +208,11 @@ impl App {
             templates: Arc::new(templates),
             clock,
             changes: crate::outbox::Waker::default(),
-            strangers: std::sync::Mutex::default(),
+            strangers: std::sync::Mutex::new(crate::budget::RefusalBudget::new(
+                STRANGER_WINDOW,
+                STRANGER_BURST,
+                MAX_STRANGERS_TRACKED,
+            )),
         })
     }
 

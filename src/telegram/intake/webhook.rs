@@ -27,6 +27,7 @@ use tokio::sync::{Notify, watch};
 
 use super::{Fetched, MAX_UPDATE};
 use crate::app::App;
+use crate::budget::RefusalBudget;
 use crate::config::WebhookConfig;
 
 /// The header Telegram sends the webhook's secret in.
@@ -67,7 +68,7 @@ pub(super) async fn serve(
         app,
         secret: Sha256::digest(config.secret.expose_secret().as_bytes()).into(),
         arrived,
-        budget: Mutex::default(),
+        budget: Mutex::new(RefusalBudget::new(AUDIT_WINDOW, AUDIT_BURST, 16)),
     });
     let router = axum::Router::new()
         .route(&path, axum::routing::post(receive))
@@ -152,15 +153,7 @@ struct Receiver {
     /// its first differing byte.
     secret: [u8; 32],
     arrived: Arc<Notify>,
-    budget: Mutex<std::collections::HashMap<&'static str, AuditWindow>>,
-}
-
-/// Refusals of one kind in the current audit window.
-#[derive(Debug, Clone, Copy)]
-struct AuditWindow {
-    since: Instant,
-    audited: u32,
-    passed_over: u64,
+    budget: Mutex<RefusalBudget<&'static str>>,
 }
 
 /// Why a request was refused: its status and the audit action.
@@ -300,25 +293,10 @@ impl Receiver {
     /// Whether this refusal gets its own audit row, and if so how many of
     /// its kind were passed over before it.
     fn within_budget(&self, action: &'static str) -> Option<u64> {
-        let mut budget = self
-            .budget
+        self.budget
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        let window = budget.entry(action).or_insert(AuditWindow {
-            since: now,
-            audited: 0,
-            passed_over: 0,
-        });
-        if now.duration_since(window.since) >= AUDIT_WINDOW {
-            window.since = now;
-            window.audited = 0;
-        } else if window.audited >= AUDIT_BURST {
-            window.passed_over += 1;
-            return None;
-        }
-        window.audited += 1;
-        Some(std::mem::take(&mut window.passed_over))
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .admit(action, Instant::now())
     }
 }
 
