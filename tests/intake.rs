@@ -55,13 +55,9 @@ async fn audited(app: &sertibot::app::App, action: &str) -> Vec<String> {
 
 async fn handled(app: &sertibot::app::App, update_id: i64) -> bool {
     let mut conn = app.store.pool().acquire().await.unwrap();
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT update_id FROM processed_updates WHERE update_id = ?")
-            .bind(update_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .unwrap();
-    found.is_some()
+    sertibot::store::Store::update_handled(&mut conn, update_id)
+        .await
+        .unwrap()
 }
 
 /// The service registers its URL and secret with Telegram, handles what

@@ -39,8 +39,9 @@ pub(super) async fn fetch(
     mut stop: watch::Receiver<bool>,
     arrived: Arc<Notify>,
 ) {
-    // After a failure: 1 s, doubling to a minute, each attempt logged.
-    let mut pause = Duration::from_secs(1);
+    // After a failure: 1 s, doubling to a minute; a failure that repeats is
+    // logged once a minute with its count.
+    let mut failures = crate::logging::FailureLog::new("fetching updates from Telegram");
     loop {
         if *stop.borrow() {
             return;
@@ -51,29 +52,22 @@ pub(super) async fn fetch(
             app.store_updates(&updates).await?;
             anyhow::Ok(updates.len())
         };
-        let failed = tokio::select! {
+        let pause = tokio::select! {
             outcome = outcome => match outcome {
                 Ok(n) => {
-                    pause = Duration::from_secs(1);
+                    failures.recovered();
                     if n > 0 {
                         arrived.notify_one();
                     }
-                    false
+                    continue;
                 }
-                Err(e) => {
-                    let e = crate::limits::clip(&crate::logging::redact(&format!("{e:#}")), crate::limits::MAX_LOGGED_ERROR);
-                    tracing::warn!(error = %e, retry_in = ?pause, "cannot reach Telegram for updates (or it refused); trying again");
-                    true
-                }
+                Err(e) => failures.failed(&format!("{e:#}")),
             },
             _ = stop.changed() => return,
         };
-        if failed {
-            tokio::select! {
-                () = tokio::time::sleep(pause) => {}
-                _ = stop.changed() => return,
-            }
-            pause = (pause * 2).min(Duration::from_secs(60));
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = stop.changed() => return,
         }
     }
 }

@@ -95,27 +95,20 @@ pub(super) async fn serve(
 /// Tells Telegram where to post (with the secret and the updates sertibot
 /// reads), trying again from 1 s doubling to a minute until it is taken.
 async fn register(bot: Bot, config: WebhookConfig, mut stop: watch::Receiver<bool>) {
-    let mut pause = Duration::from_secs(1);
+    let mut failures = crate::logging::FailureLog::new("registering the webhook with Telegram");
     loop {
-        let asked = set_webhook(&bot, &config).await;
-        match asked {
-            Ok(_) => {
+        let pause = match set_webhook(&bot, &config).await {
+            Ok(()) => {
+                failures.recovered();
                 tracing::info!(url = %config.url, "Telegram posts updates to the webhook");
                 return;
             }
-            Err(e) => {
-                let e = crate::limits::clip(
-                    &crate::logging::redact(&format!("{e:#}")),
-                    crate::limits::MAX_LOGGED_ERROR,
-                );
-                tracing::warn!(error = %e, retry_in = ?pause, "cannot register the webhook with Telegram; trying again");
-            }
-        }
+            Err(e) => failures.failed(&format!("{e:#}")),
+        };
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
             _ = stop.changed() => return,
         }
-        pause = (pause * 2).min(Duration::from_secs(60));
     }
 }
 
