@@ -39,9 +39,8 @@ pub(super) async fn fetch(
     mut stop: watch::Receiver<bool>,
     arrived: Arc<Notify>,
 ) {
-    // After a failure: 1 s, doubling to a minute; a failure that repeats is
-    // logged once a minute with its count.
-    let mut failures = crate::logging::FailureLog::new("fetching updates from Telegram");
+    // After a failure: 1 s, doubling to a minute, each attempt logged.
+    let mut pause = Duration::from_secs(1);
     loop {
         if *stop.borrow() {
             return;
@@ -52,22 +51,29 @@ pub(super) async fn fetch(
             app.store_updates(&updates).await?;
             anyhow::Ok(updates.len())
         };
-        let pause = tokio::select! {
+        let failed = tokio::select! {
             outcome = outcome => match outcome {
                 Ok(n) => {
-                    failures.recovered();
+                    pause = Duration::from_secs(1);
                     if n > 0 {
                         arrived.notify_one();
                     }
-                    continue;
+                    false
                 }
-                Err(e) => failures.failed(&format!("{e:#}")),
+                Err(e) => {
+                    let e = crate::limits::clip(&crate::logging::redact(&format!("{e:#}")), crate::limits::MAX_LOGGED_ERROR);
+                    tracing::warn!(error = %e, retry_in = ?pause, "cannot reach Telegram for updates (or it refused); trying again");
+                    true
+                }
             },
             _ = stop.changed() => return,
         };
-        tokio::select! {
-            () = tokio::time::sleep(pause) => {}
-            _ = stop.changed() => return,
+        if failed {
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                _ = stop.changed() => return,
+            }
+            pause = (pause * 2).min(Duration::from_secs(60));
         }
     }
 }
