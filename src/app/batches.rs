@@ -50,7 +50,7 @@ impl App {
             now,
         )
         .await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -96,7 +96,7 @@ impl App {
             now,
         )
         .await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        tx.commit().await?;
         Ok(list.len())
     }
 

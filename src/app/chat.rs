@@ -71,7 +71,7 @@ impl App {
             chat: Some(chat),
         };
         Store::enqueue(&mut tx, &[reply], now).await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        tx.commit().await?;
         self.changed();
         Ok(())
     }
@@ -96,7 +96,7 @@ impl App {
             edit_of: None,
         };
         Store::enqueue_posts(&mut tx, &[post], now).await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        tx.commit().await?;
         self.changed();
         Ok(())
     }
@@ -149,7 +149,7 @@ impl App {
             now,
         )
         .await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        tx.commit().await?;
         Ok(if allowed {
             GroupAdmission::Registered
         } else {
@@ -191,7 +191,7 @@ impl App {
             )
             .await?;
         }
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        tx.commit().await?;
         if known {
             tracing::info!(chat, why, "group chat forgotten");
         }
@@ -295,7 +295,7 @@ impl App {
             now,
         )
         .await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        tx.commit().await?;
         Ok(true)
     }
 

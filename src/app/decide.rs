@@ -43,12 +43,12 @@ impl App {
     ) -> Result<Vec<Decision>, AppError> {
         match outcome {
             Ok(decisions) => {
-                tx.commit().await.map_err(anyhow::Error::from)?;
+                tx.commit().await?;
                 self.changed();
                 Ok(decisions)
             }
             Err(AppError::Refused(refusal)) => {
-                tx.rollback().await.map_err(anyhow::Error::from)?;
+                tx.rollback().await?;
                 let mut tx = self.store.begin().await?;
                 if let Via::Update(update) = via {
                     Store::claim_update(&mut tx, update, now).await?;
@@ -68,7 +68,7 @@ impl App {
                     now,
                 )
                 .await?;
-                tx.commit().await.map_err(anyhow::Error::from)?;
+                tx.commit().await?;
                 Err(AppError::Refused(refusal))
             }
             Err(other) => Err(other),

@@ -48,7 +48,7 @@ impl App {
             now,
         )
         .await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        tx.commit().await?;
         Ok(NewMember { id, token })
     }
 
@@ -79,7 +79,7 @@ impl App {
             now,
         )
         .await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        tx.commit().await?;
         Ok(token)
     }
 
@@ -130,7 +130,7 @@ impl App {
             now,
         )
         .await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        tx.commit().await?;
         self.changed();
         Ok(outcome)
     }
@@ -170,7 +170,7 @@ impl App {
             now,
         )
         .await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        tx.commit().await?;
         self.changed();
         Ok(())
     }
@@ -228,7 +228,7 @@ impl App {
             now,
         )
         .await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        tx.commit().await?;
         self.changed();
         Ok(())
     }

@@ -38,7 +38,7 @@ impl App {
                 Store::set_timer(&mut tx, &key, None, kind, next).await?;
             }
         }
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -144,7 +144,7 @@ impl App {
                 now,
             )
             .await?;
-            tx.commit().await.map_err(anyhow::Error::from)?;
+            tx.commit().await?;
             fired += 1;
         }
         if fired > 0 {
@@ -223,7 +223,7 @@ impl App {
                 )
                 .await?;
             }
-            tx.commit().await.map_err(anyhow::Error::from)?;
+            tx.commit().await?;
         }
         if sent > 0 {
             self.changed();

@@ -8,7 +8,9 @@
 //! writing connection (a fair, async queue) rather than for SQLite's lock,
 //! whose busy handler polls with sleeps of up to 100 ms and, under
 //! contention, lets writes wait far longer than they take; the busy timeout
-//! still lets another process (the command line) take its turn.
+//! still lets another process (the command line) take its turn. Units of
+//! work that wait for the connection together are committed together
+//! ([`writer`]: each in its own savepoint, one `COMMIT` for the group).
 
 mod audit;
 mod batches;
@@ -23,15 +25,15 @@ mod state;
 mod telegram;
 mod time;
 mod timers;
+mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::pool::PoolConnection;
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use audit::{AuditEntry, AuditRow};
 pub use batches::{BatchSummary, NewParticipant};
@@ -41,16 +43,14 @@ pub use members::{Redemption, TokenRecord};
 pub use outbox::{OutboxRow, OutboxStatus};
 pub use time::{from_ms, ms};
 pub use timers::Timer;
-
-/// A write transaction.
-pub type Tx = Transaction<'static, Sqlite>;
+pub use writer::{Tx, Write, Writer};
 
 /// The database: connections to one SQLite file, several for reading and
 /// one for writing.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
-    writer: SqlitePool,
+    writer: Writer,
     /// This process's name as a sender of outbox rows (random per open).
     instance: std::sync::Arc<str>,
     /// The database file, and its identity (device, inode) when opened.
@@ -124,11 +124,13 @@ impl Store {
                     path.display()
                 )
             })?;
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        let writer = Writer::new(
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("cannot open the database {}", path.display()))?,
+        );
         let instance = format!("{}-{:016x}", std::process::id(), rand::random::<u64>());
         Ok(Store {
             pool,
@@ -138,35 +140,14 @@ impl Store {
         })
     }
 
-    /// Starts a write transaction that holds the write lock from its first statement.
+    /// Starts a unit of work on the writing connection: its own savepoint
+    /// in a `BEGIN IMMEDIATE` transaction shared with the units that wait
+    /// beside it, committed for all of them at once (see [`Writer`]).
     ///
     /// # Errors
     /// When no connection can be had or the lock is not granted within the busy timeout.
     pub async fn begin(&self) -> anyhow::Result<Tx> {
-        match self.writer.begin_with("BEGIN IMMEDIATE").await {
-            Ok(tx) => Ok(tx),
-            Err(sqlx::Error::InvalidSavePointStatement) | Err(sqlx::Error::BeginFailed) => {
-                // A transaction whose COMMIT or ROLLBACK failed (a full disk)
-                // left the writing connection inside it; sqlx will not begin
-                // another on it. Replace the connection and begin afresh.
-                self.replace_writer().await;
-                self.writer
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .context("cannot start a database transaction")
-            }
-            Err(e) => Err(e).context("cannot start a database transaction"),
-        }
-    }
-
-    /// Closes the writing connection, so the pool opens a fresh one.
-    async fn replace_writer(&self) {
-        tracing::warn!(
-            "the database's writing connection was left in a failed transaction; replacing it"
-        );
-        if let Ok(conn) = self.writer.acquire().await {
-            let _ = conn.close().await;
-        }
+        self.writer.begin().await
     }
 
     /// Whether the database file at its path is still the one opened: not
@@ -187,17 +168,15 @@ impl Store {
         &self.pool
     }
 
-    /// The writing connection, for a single write outside a transaction
-    /// (marking an outbox row sent). Never ask for it while holding a
-    /// transaction: there is one.
+    /// The writing connection, for single writes outside a unit of work
+    /// (marking an outbox row sent), each committing on its own; the open
+    /// group is committed first. Never ask for it while holding a unit:
+    /// there is one connection.
     ///
     /// # Errors
     /// When the connection cannot be had.
-    pub async fn write(&self) -> anyhow::Result<PoolConnection<Sqlite>> {
-        self.writer
-            .acquire()
-            .await
-            .context("cannot reach the database to write")
+    pub async fn write(&self) -> anyhow::Result<Write> {
+        self.writer.write().await
     }
 
     /// Runs SQLite's own consistency check; `Ok` holds its findings ("ok" when sound).
