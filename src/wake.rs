@@ -58,6 +58,9 @@ pub async fn listen(app: Arc<App>, mut stop: watch::Receiver<bool>) -> std::io::
             tokio::select! {
                 accepted = listener.accept() => {
                     if accepted.is_ok() {
+                        // Another process wrote: the member register may
+                        // be stale now (a member deactivated), not only later.
+                        app.forget_register();
                         waiting = true;
                     }
                 }

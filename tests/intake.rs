@@ -441,3 +441,51 @@ async fn sigterm_stops_an_idle_or_busy_service_within_ten_seconds_every_time() {
     }
     panic!("commands left unhandled after the stops");
 }
+
+/// The service keeps the member register in memory; a member deactivated
+/// from the command line (another process) is a stranger at their very
+/// next message, and a reactivated one is served again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_deactivated_from_the_command_line_is_refused_at_their_next_message() {
+    let port = support::smtp::free_port();
+    let _inbox = support::smtp::serve(port);
+    let service = support::service::start(3, port).await;
+    let (fake, app) = (&service.fake, &service.app);
+    let refusal = "Maaf, bot ini hanya melayani staf LSP yang terdaftar.";
+    let last_reply = |user: i64| fake.sent_to(user).last().map(|(_, t, _)| t.clone());
+    let ask = |expect_refusal: bool| async move {
+        let before = fake.sent_to(KOMITE).len();
+        fake.write(KOMITE, KOMITE, "/tugas");
+        fake.until("the reply", |f| f.sent_to(KOMITE).len() > before)
+            .await;
+        let reply = last_reply(KOMITE).unwrap();
+        assert_eq!(reply == refusal, expect_refusal, "{reply}");
+    };
+    // Served: the service has read its register.
+    ask(false).await;
+    let member = app
+        .member_by_telegram(sertibot::domain::TelegramUserId(KOMITE))
+        .await
+        .unwrap()
+        .unwrap();
+    let cli = |verb: &str| {
+        let out = std::process::Command::new(support::service::BIN)
+            .args([
+                "--config",
+                service.dir.path().join("sertibot.toml").to_str().unwrap(),
+            ])
+            .args(["member", verb, &member.id.0.to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    cli("deactivate");
+    ask(true).await;
+    cli("reactivate");
+    ask(false).await;
+    service.kill();
+}

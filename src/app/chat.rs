@@ -21,8 +21,12 @@ impl App {
         &self,
         user: TelegramUserId,
     ) -> Result<Option<Member>, AppError> {
-        let mut conn = self.conn().await?;
-        Ok(Store::member_by_telegram(&mut conn, user).await?)
+        Ok(self
+            .register()
+            .await?
+            .iter()
+            .find(|m| m.telegram_user_id == Some(user))
+            .cloned())
     }
 
     /// Whether an update was handled already.

@@ -49,6 +49,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.forget_register();
         Ok(NewMember { id, token })
     }
 
@@ -131,6 +132,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.forget_register();
         self.changed();
         Ok(outcome)
     }
@@ -171,6 +173,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.forget_register();
         self.changed();
         Ok(())
     }
@@ -229,6 +232,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.forget_register();
         self.changed();
         Ok(())
     }

@@ -15,6 +15,7 @@ mod chat;
 mod decide;
 mod inbox;
 mod members;
+mod register;
 mod scheduler;
 
 use std::sync::Arc;
@@ -185,6 +186,8 @@ pub struct App {
     /// Strangers' recent attempts: when their window began and how many
     /// attempts it has passed over (see [`App::stranger_refused`]).
     strangers: std::sync::Mutex<crate::budget::RefusalBudget<TelegramUserId>>,
+    /// The active members, kept in memory (see [`App::forget_register`]).
+    register: register::Register,
 }
 
 impl App {
@@ -213,6 +216,7 @@ impl App {
                 STRANGER_BURST,
                 MAX_STRANGERS_TRACKED,
             )),
+            register: register::Register::default(),
         })
     }
 
