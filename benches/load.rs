@@ -9,7 +9,9 @@
 //!
 //! `cargo bench --bench load` runs everything (about four minutes after
 //! the build); `cargo bench --bench load -- acks wave` runs the named parts
-//! (`sqlite`, `acks`, `wave`, `email`, `memory`, `startup`). Not a test:
+//! (`sqlite`, `acks`, `ceiling`, `wave`, `email`, `memory`, `startup`).
+//! `ceiling` is a teloxide bot that does nothing but answer each press and
+//! edit its message, on the same stand-in: what the machine allows. Not a test:
 //! numbers to read, not to assert.
 
 #[path = "../tests/support/fake_telegram.rs"]
@@ -59,6 +61,9 @@ fn main() {
         }
         if run("acks") {
             acks().await;
+        }
+        if run("ceiling") {
+            ceiling().await;
         }
         if run("wave") {
             wave().await;
@@ -181,6 +186,16 @@ async fn polling(fake: &FakeTelegram) {
     while !fake.requests().iter().any(|r| r.method == "getupdates") {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// The CPU time this whole process has used so far (user + system): the
+/// service and the stand-in together, as they share the process.
+fn cpu_used() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1_000);
+    time(usage.ru_utime) + time(usage.ru_stime)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -360,12 +375,14 @@ async fn acks() {
     // Full load: every remaining press at once.
     let before = after_paced.len();
     let rest = (BATCHES * HOLDERS) as usize - before;
+    let cpu_before = cpu_used();
     let first = Instant::now();
     for _ in 0..rest {
         press(&fake, &mut pushed);
     }
     let offered = first.elapsed();
     wait_for(&fake, before + rest).await;
+    let cpu = cpu_used() - cpu_before;
     let all = answered(&fake);
     let last = all.iter().map(|(_, at, _)| *at).max().unwrap();
     let took = last.duration_since(first);
@@ -381,6 +398,10 @@ async fn acks() {
         rest as f64 / took.as_secs_f64(),
         ms(percentile(&latencies, 0.5)),
         ms(percentile(&latencies, 0.99)),
+    );
+    println!(
+        "acks at full load: CPU {} per press (the whole process: service and stand-in)",
+        ms(cpu / rest as u32)
     );
     let _ = stop.send(());
     let _ = task.await;
@@ -416,6 +437,67 @@ async fn acks() {
         "acks: {queued} card edits queued, {replaced} replaced by a newer edit while waiting, {} to go out",
         queued - replaced
     );
+}
+
+/// The ceiling: a teloxide bot (its own polling dispatcher) that does
+/// nothing but answer each press and edit the pressed message, against
+/// the same stand-in, with the same full load as `acks` (3,900 presses at
+/// once over four chats).
+async fn ceiling() {
+    use teloxide::prelude::*;
+    const PRESSES: usize = 3_900;
+    let fake = FakeTelegram::start().await;
+    let bot = Bot::new(TOKEN).set_api_url(url::Url::parse(&fake.url).unwrap());
+    // A message in each of four chats for the presses to edit.
+    let mut cards = Vec::new();
+    for user in 5_001..5_005_i64 {
+        let sent = bot.send_message(ChatId(user), "kartu").await.unwrap();
+        cards.push((user, sent.id.0 as i64));
+    }
+    let handler =
+        Update::filter_callback_query().endpoint(|bot: Bot, q: CallbackQuery| async move {
+            bot.answer_callback_query(q.id.clone())
+                .text("Tercatat")
+                .await?;
+            if let Some(message) = q.regular_message() {
+                bot.edit_message_text(message.chat.id, message.id, "diterima")
+                    .await?;
+            }
+            respond(())
+        });
+    let mut dispatcher = Dispatcher::builder(bot, handler).build();
+    let shutdown = dispatcher.shutdown_token();
+    let task = tokio::spawn(async move { dispatcher.dispatch().await });
+    polling(&fake).await;
+    let cpu_before = cpu_used();
+    let first = Instant::now();
+    for i in 0..PRESSES {
+        let (user, card) = cards[i % cards.len()];
+        fake.press(user, user, card, "1|a|1|1");
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while fake.count("answercallbackquery") < PRESSES && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let last = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "answercallbackquery")
+        .map(|r| r.at)
+        .max()
+        .unwrap();
+    let cpu = cpu_used() - cpu_before;
+    let took = last.duration_since(first);
+    println!(
+        "ceiling (teloxide, answer + edit, nothing recorded): {PRESSES} presses answered within {} = {:.0}/s; CPU {} per press (bot and stand-in)",
+        ms(took),
+        PRESSES as f64 / took.as_secs_f64(),
+        ms(cpu / PRESSES as u32)
+    );
+    if let Ok(stopping) = shutdown.shutdown() {
+        stopping.await;
+    }
+    let _ = task.await;
 }
 
 /// The invitation to 999 committee members and Ketua LSP (1,000 messages)
