@@ -153,7 +153,15 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, ListError> {
                 detail: e.to_string(),
             })
         })?;
-        let line = record.position().map_or(1, |p| p.line() as usize);
+        // The line a record starts on, counted from its first byte: the csv
+        // crate's own line count lags one behind after a CRLF ending (it
+        // notes a record's start between the CR and the LF), which made
+        // every row of a file Excel saved on Windows one too low.
+        let start = record.position().map_or(0, |p| p.byte() as usize);
+        let line = 1 + bytes[..(start + 1).min(bytes.len())]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
         let row = line.saturating_sub(embedded_newlines).max(1);
         embedded_newlines += record
             .iter()

@@ -287,24 +287,37 @@ fn a_bad_participant_file_names_every_bad_row_and_imports_nothing() {
     csv.extend_from_slice(b"Citra,citra@example.com,R-1\n"); // 6 duplicate registration number
     csv.extend_from_slice(b"Dedi,dedi@example.com\n"); // 7 wrong column count
     csv.extend_from_slice(b"Eko \xe9\xe9,eko@example.com,R-7\n"); // 8 bad UTF-8 (Windows-1252)
-    std::fs::write(dir.path().join("peserta.csv"), &csv).unwrap();
-
-    let out = sertibot(dir.path(), &["batch", "import", &id, "peserta.csv"]);
-    assert!(!out.status.success());
-    let err = stderr(&out);
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(
-        lines,
-        vec![
-            "peserta.csv: row 3: the name is empty",
-            "peserta.csv: row 4: 'budi-at-example.com' is not a valid email address",
-            "peserta.csv: row 5: the email DWI@example.com is also on row 2",
-            "peserta.csv: row 6: the registration number R-1 is also on row 2",
-            "peserta.csv: row 7: expected 3 columns (name, email, registration_no) but found 2",
-            "peserta.csv: row 8: the text is not valid UTF-8 (save the file as \"CSV UTF-8\")",
-            "error: peserta.csv has 6 bad row(s); nothing was imported",
-        ]
-    );
+    // The same rows whether the file ends its lines as Linux or as Excel
+    // on Windows does (CRLF).
+    let crlf: Vec<u8> = csv
+        .iter()
+        .flat_map(|b| {
+            if *b == b'\n' {
+                vec![b'\r', b'\n']
+            } else {
+                vec![*b]
+            }
+        })
+        .collect();
+    for file in [csv, crlf] {
+        std::fs::write(dir.path().join("peserta.csv"), &file).unwrap();
+        let out = sertibot(dir.path(), &["batch", "import", &id, "peserta.csv"]);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(
+            lines,
+            vec![
+                "peserta.csv: row 3: the name is empty",
+                "peserta.csv: row 4: 'budi-at-example.com' is not a valid email address",
+                "peserta.csv: row 5: the email DWI@example.com is also on row 2",
+                "peserta.csv: row 6: the registration number R-1 is also on row 2",
+                "peserta.csv: row 7: expected 3 columns (name, email, registration_no) but found 2",
+                "peserta.csv: row 8: the text is not valid UTF-8 (save the file as \"CSV UTF-8\")",
+                "error: peserta.csv has 6 bad row(s); nothing was imported",
+            ]
+        );
+    }
     let status = ok(sertibot(dir.path(), &["batch", "status", &id]));
     assert!(status.contains("Participants: 0"), "{status}");
 }

@@ -106,3 +106,28 @@ fn a_wrong_header_or_an_empty_file_is_unusable() {
         assert_eq!(parse(text).unwrap_err().to_string(), expected);
     }
 }
+
+#[test]
+fn rows_are_numbered_alike_whatever_the_line_endings() {
+    // Row 1 is the header; row 3 has a bad email, row 4 a name over two
+    // lines inside quotes, row 5 is Latin-1 (not UTF-8).
+    let lf: &[u8] = b"name,email,registration_no\nAyu,ayu@example.com,R1\nBudi,bukan-email,R2\n\"Citra\nDewi\",citra@example.com,R3\nJos\xe9,jose@example.com,R4\n";
+    let crlf: Vec<u8> = lf
+        .iter()
+        .flat_map(|b| {
+            if *b == b'\n' {
+                vec![b'\r', b'\n']
+            } else {
+                vec![*b]
+            }
+        })
+        .collect();
+    let numbers =
+        |text: &[u8]| -> Vec<usize> { read_csv(text).unwrap().iter().map(|r| r.row).collect() };
+    assert_eq!(numbers(lf), [1, 2, 3, 4, 5]);
+    assert_eq!(numbers(&crlf), [1, 2, 3, 4, 5]);
+    let (a, b) = (bad_rows(lf), bad_rows(&crlf));
+    assert_eq!(a, b);
+    assert!(a[0].starts_with("row 3:"), "{a:?}");
+    assert!(a[1].starts_with("row 5:"), "{a:?}");
+}
