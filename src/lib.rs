@@ -28,6 +28,7 @@ pub mod budget;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod dates;
 pub mod domain;
 pub mod files;
 pub mod limits;

@@ -348,17 +348,39 @@ fn mistakes_get_one_sentence_and_a_non_zero_exit() {
     assert_eq!(
         usage_failure(&sertibot(
             dir.path(),
+            &["batch", "create", "--scheme", "X", "--assessed-on", "20-11"]
+        )),
+        "invalid value '20-11' for '--assessed-on <YYYY-MM-DD>': '20-11' is not a date: write it as YYYY-MM-DD or DD-MM-YYYY"
+    );
+    // In the form, but no such day: said as such.
+    assert_eq!(
+        usage_failure(&sertibot(
+            dir.path(),
             &[
                 "batch",
                 "create",
                 "--scheme",
                 "X",
                 "--assessed-on",
-                "20-11-2026"
+                "2026-02-30"
             ]
         )),
-        "invalid value '20-11-2026' for '--assessed-on <YYYY-MM-DD>': '20-11-2026' is not a date in the form YYYY-MM-DD"
+        "invalid value '2026-02-30' for '--assessed-on <YYYY-MM-DD>': '2026-02-30' is not a real date (check the day and the month)"
     );
+    // The day-first form staff use in Telegram is read too, and the date
+    // understood is said in words.
+    let created = ok(sertibot(
+        dir.path(),
+        &[
+            "batch",
+            "create",
+            "--scheme",
+            "X",
+            "--assessed-on",
+            "05-11-2026",
+        ],
+    ));
+    assert!(created.contains("assessed on 5 November 2026"), "{created}");
     assert_eq!(
         one_sentence_failure(&sertibot(
             dir.path(),

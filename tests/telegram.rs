@@ -299,6 +299,10 @@ async fn a_whole_batch_is_run_from_telegram() {
         say(fake, ADMINISTRASI, "besok").await,
         "Tanggal tidak dikenali. Tulis seperti 25-11-2026."
     );
+    assert_eq!(
+        say(fake, ADMINISTRASI, "30-02-2027").await,
+        "Tanggal itu tidak ada di kalender (misalnya 30 Februari). Periksa hari dan bulannya, lalu tulis lagi, misalnya 25-11-2026."
+    );
     assert!(
         say(fake, ADMINISTRASI, "26-11-2026")
             .await

@@ -40,8 +40,10 @@ async fn create(
         .await
         .map_err(explain)?;
     println!(
-        "Created batch {id} ({}, assessed on {assessed_on}).",
-        scheme.trim()
+        "Created batch {id} ({}, assessed on {}).",
+        scheme.trim(),
+        // In words, so that the day and the month cannot be mistaken.
+        assessed_on.format("%-d %B %Y")
     );
     println!("Next: sertibot batch import {id} participants.csv");
     println!("{id}");

@@ -42,11 +42,18 @@ pub fn short_time(time: crate::sop::StandardTime) -> String {
     format!("{} {unit}", time.amount)
 }
 
-/// Reads a calendar date typed on the command line.
+/// Reads a calendar date typed on the command line: YYYY-MM-DD or
+/// DD-MM-YYYY (as staff write it in Telegram).
 ///
 /// # Errors
-/// A sentence naming the expected form.
+/// A sentence: not a date (naming both forms), or no such day.
 pub fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
-    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("'{text}' is not a date in the form YYYY-MM-DD"))
+    crate::dates::read_date(text).map_err(|problem| match problem {
+        crate::dates::DateProblem::NotADate => {
+            format!("'{text}' is not a date: write it as YYYY-MM-DD or DD-MM-YYYY")
+        }
+        crate::dates::DateProblem::NoSuchDay => {
+            format!("'{text}' is not a real date (check the day and the month)")
+        }
+    })
 }

@@ -143,7 +143,7 @@ pub enum BatchCommand {
         /// The certification scheme (skema sertifikasi)
         #[arg(long)]
         scheme: String,
-        /// The day of the assessment, YYYY-MM-DD
+        /// The day of the assessment, YYYY-MM-DD (or DD-MM-YYYY)
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = format::parse_date)]
         assessed_on: NaiveDate,
         /// Where the assessment was held (TUK)

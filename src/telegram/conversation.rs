@@ -79,12 +79,12 @@ impl Awaiting {
     }
 }
 
-/// Reads a date as staff type it: 25-11-2026, 25/11/2026, 25.11.2026 or 2026-11-25.
-pub fn read_date(text: &str) -> Option<NaiveDate> {
-    let t = text.trim();
-    ["%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d"]
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
+/// The phrase that tells staff why a typed text is not a date.
+pub fn date_problem_phrase(problem: crate::dates::DateProblem) -> &'static str {
+    match problem {
+        crate::dates::DateProblem::NotADate => "bad_date",
+        crate::dates::DateProblem::NoSuchDay => "no_such_date",
+    }
 }
 
 /// Reads a time as staff type it: 09:00, 09.00, 9.30.
@@ -137,9 +137,9 @@ mod tests {
     fn dates_and_times_as_staff_type_them() {
         let d = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
         for text in ["25-11-2026", "25/11/2026", " 25.11.2026 ", "2026-11-25"] {
-            assert_eq!(read_date(text), Some(d), "{text}");
+            assert_eq!(crate::dates::read_date(text), Ok(d), "{text}");
         }
-        assert_eq!(read_date("besok"), None);
+        assert!(crate::dates::read_date("besok").is_err());
         assert_eq!(read_time("09.30"), NaiveTime::from_hms_opt(9, 30, 0));
         assert_eq!(read_time("9:05"), NaiveTime::from_hms_opt(9, 5, 0));
         assert_eq!(read_time("25:00"), None);

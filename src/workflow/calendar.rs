@@ -204,8 +204,13 @@ pub fn parse_holidays(text: &str) -> Result<BTreeMap<NaiveDate, String>, String>
         let row = i + 2;
         let record = record.map_err(|e| format!("row {row}: {e}"))?;
         let date_text = record.get(0).unwrap_or_default();
-        let date = NaiveDate::parse_from_str(date_text, "%Y-%m-%d").map_err(|_| {
-            format!("row {row}: '{date_text}' is not a date in the form YYYY-MM-DD")
+        let date = crate::dates::read_date(date_text).map_err(|problem| match problem {
+            crate::dates::DateProblem::NotADate => {
+                format!("row {row}: '{date_text}' is not a date in the form YYYY-MM-DD")
+            }
+            crate::dates::DateProblem::NoSuchDay => {
+                format!("row {row}: '{date_text}' is not a real date (check the day and the month)")
+            }
         })?;
         days.insert(date, record.get(1).unwrap_or_default().to_string());
     }
@@ -313,7 +318,7 @@ mod tests {
         let err = parse_holidays("date,name\n2026-13-01,Salah\n").unwrap_err();
         assert_eq!(
             err,
-            "row 2: '2026-13-01' is not a date in the form YYYY-MM-DD"
+            "row 2: '2026-13-01' is not a real date (check the day and the month)"
         );
     }
 }

@@ -4,8 +4,9 @@ use serde_json::json;
 
 use super::Dialogue;
 use crate::app::AppError;
+use crate::dates::read_date;
 use crate::domain::BatchId;
-use crate::telegram::conversation::{Awaiting, read_date};
+use crate::telegram::conversation::{Awaiting, date_problem_phrase};
 use crate::workflow::{Command, Decree};
 
 /// The decree's number, as written on it.
@@ -24,8 +25,9 @@ pub(super) async fn date(
     number: String,
     text: &str,
 ) -> Result<(), AppError> {
-    let Some(date) = read_date(text) else {
-        return d.say("bad_date", "bad", json!({})).await;
+    let date = match read_date(text) {
+        Ok(date) => date,
+        Err(problem) => return d.say(date_problem_phrase(problem), "bad", json!({})).await,
     };
     let shown = json!({"number": number, "date": date.format("%d-%m-%Y").to_string()});
     let decree = Decree { number, date };

@@ -6,8 +6,9 @@ use serde_json::json;
 
 use super::Dialogue;
 use crate::app::AppError;
+use crate::dates::read_date;
 use crate::domain::BatchId;
-use crate::telegram::conversation::{Awaiting, local_instant, read_date, read_time};
+use crate::telegram::conversation::{Awaiting, date_problem_phrase, local_instant, read_time};
 use crate::workflow::{Command, Meeting};
 
 /// The meeting's date (DD-MM-YYYY).
@@ -18,7 +19,7 @@ pub(super) async fn date(
     text: &str,
 ) -> Result<(), AppError> {
     match read_date(text) {
-        Some(date) => {
+        Ok(date) => {
             d.next(Awaiting::MeetingTime {
                 batch,
                 date,
@@ -26,7 +27,7 @@ pub(super) async fn date(
             })
             .await
         }
-        None => d.say("bad_date", "bad", json!({})).await,
+        Err(problem) => d.say(date_problem_phrase(problem), "bad", json!({})).await,
     }
 }
 

@@ -6,7 +6,8 @@ use serde_json::json;
 
 use super::{Dialogue, actor};
 use crate::app::{AppError, Via};
-use crate::telegram::conversation::{Awaiting, read_date};
+use crate::dates::read_date;
+use crate::telegram::conversation::{Awaiting, date_problem_phrase};
 
 /// The certification scheme.
 pub(super) async fn scheme(d: &Dialogue<'_>, text: &str) -> Result<(), AppError> {
@@ -21,11 +22,11 @@ pub(super) async fn scheme(d: &Dialogue<'_>, text: &str) -> Result<(), AppError>
 pub(super) async fn date(d: &Dialogue<'_>, scheme: String, text: &str) -> Result<(), AppError> {
     let tz = d.ctx.app.config.calendar.tz;
     match read_date(text) {
-        Some(date) if date > d.ctx.app.now().with_timezone(&tz).date_naive() => {
+        Ok(date) if date > d.ctx.app.now().with_timezone(&tz).date_naive() => {
             d.say("future_date", "bad", json!({})).await
         }
-        Some(date) => d.next(Awaiting::NewBatchPlace { scheme, date }).await,
-        None => d.say("bad_date", "bad", json!({})).await,
+        Ok(date) => d.next(Awaiting::NewBatchPlace { scheme, date }).await,
+        Err(problem) => d.say(date_problem_phrase(problem), "bad", json!({})).await,
     }
 }
 
