@@ -643,6 +643,7 @@ async fn email() {
         lang: app.config.language,
         from,
         reply_to: None,
+        installation: app.store.installation().to_string(),
     };
     let worker = sertibot::mail::delivery::EmailDelivery::new(
         app.store.clone(),
@@ -927,10 +928,10 @@ async fn every_step(
             .iter()
             .map(|p| Command::OpenHandover { participant: *p })
             .collect();
-        commands.extend(
-            some.iter()
-                .map(|p| Command::RecordReceipt { participant: *p }),
-        );
+        commands.extend(some.iter().map(|p| Command::RecordReceipt {
+            participant: *p,
+            via: sertibot::workflow::ReceiptVia::InPerson,
+        }));
         act(sertifikasi, commands).await;
     }
 }

@@ -162,6 +162,7 @@ impl Service {
                     lang,
                     from,
                     reply_to: self.app.config.lsp.email.parse().ok(),
+                    installation: self.app.store.installation().to_string(),
                 };
                 let email = crate::mail::delivery::EmailDelivery::new(
                     self.app.store.clone(),

@@ -67,6 +67,10 @@ const EMBEDDED: &[(&str, &str)] = embedded!(
     "status.html",
     "results_keyboard.html",
     "handover_list.html",
+    "handovers_ready.html",
+    "collect_reminder.subject",
+    "collect_reminder.txt",
+    "batch_finished.html",
     "member_unreachable.html",
     "staff_fallback.subject",
     "staff_fallback.txt",
@@ -293,6 +297,13 @@ fn environment(lsp: LspInfo, tz: Tz) -> Environment<'static> {
         },
     );
     env.add_global("lsp", minijinja::Value::from_serialize(&lsp));
+    // The configured zone's abbreviation (WIB, WITA, WIT), for questions
+    // that ask for a time of day.
+    let zone = chrono::Utc::now()
+        .with_timezone(&tz)
+        .format("%Z")
+        .to_string();
+    env.add_global("zone", zone);
     env.add_filter("datetime", move |state: &State, value: String| {
         format_instant(&value, tz, lang_of(state))
     });

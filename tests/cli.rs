@@ -704,7 +704,32 @@ fn simulate_rehearses_the_whole_sop_without_any_service() {
             && text.contains("🔴 Pengingat: langkah masih terlambat")
     );
     assert!(text.contains("[✋ Saya kerjakan] [✅ Selesai]"));
-    assert!(text.contains("Batch 1 is finished"), "{text}");
+    // Every conversation is shown: the meeting, the K/BK keyboard, the
+    // decree, the blank numbers, the handover list with a courier and a
+    // representative; and the digests.
+    for line in [
+        "▸ Siti Rahmawati menekan [📝 Isi waktu & tempat rapat]",
+        "Jam mulai rapat (WIB)? Tulis seperti 09.00.",
+        "▸ Dr. Hendra Wijaya menekan [📋 Isi hasil K/BK]",
+        "▸ Dr. Hendra Wijaya menekan [BK · Bagus Setiawan]",
+        "Hasil K/BK · batch #1",
+        "▸ Dr. Hendra Wijaya menulis: SK/LSP-STMI/042/XI/2026",
+        "Nomor blangko untuk 3 peserta kompeten. Pilih salah satu cara:",
+        "▸ Andi Pratama menekan [🤝 Daftar serah terima]",
+        "Serah terima · batch #1",
+        "▸ Andi Pratama menulis: JNE 0123456789",
+        "diterima oleh Siti Aminah sebagai penerima kuasa",
+        "Ringkasan pagi · ",
+        "Ringkasan mingguan",
+        "✅ Batch #1 selesai",
+    ] {
+        assert!(text.contains(line), "'{line}' missing");
+    }
+    assert!(
+        text.contains("Batch 1 selesai: ") && text.contains("Email ada di surat."),
+        "{text}"
+    );
+    assert!(!text.contains("Rehearsal") && !text.contains("Telegram to "));
     let mail = dir.path().join("surat");
     for p in 1..=5 {
         let result = std::fs::read_to_string(mail.join(format!("b1_result_p{p}.eml"))).unwrap();
@@ -725,6 +750,68 @@ fn simulate_rehearses_the_whole_sop_without_any_service() {
     assert_eq!(
         usage_failure(&sertibot(dir.path(), &["simulate", "--lang", "jv"])),
         "invalid value 'jv' for '--lang <LANG>': 'jv' is not a language: use id or en"
+    );
+    // No participant: said as such, not blamed on a --bk never given.
+    let none = one_sentence_failure(&sertibot(dir.path(), &["simulate", "--participants", "0"]));
+    assert!(
+        none.contains("--participants must be between 1 and 200, not 0") && !none.contains("--bk"),
+        "{none}"
+    );
+}
+
+#[test]
+fn simulate_uses_the_operators_config_and_speaks_its_language() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sertibot.toml"),
+        "language = \"en\"\n[lsp]\nname = \"LSP Teknik Nusantara\"\nemail = \"lsp@nusantara.example\"\noffice_hours = \"Monday to Thursday, 09:00-15:00 WIB\"\n",
+    )
+    .unwrap();
+    let text = ok(sertibot(
+        dir.path(),
+        &[
+            "simulate",
+            "--participants",
+            "2",
+            "--bk",
+            "1",
+            "--out",
+            "mail",
+        ],
+    ));
+    assert!(
+        text.contains("Rehearsal of SOP Penerbitan Sertifikat: batch 1, 2 participants (1 BK).")
+            && text.contains("Telegram to Siti Rahmawati")
+            && text.contains("Batch 1 is finished: ")
+            && !text.contains("Gladi")
+            && !text.contains("menekan"),
+        "{text}"
+    );
+    let handover = std::fs::read_to_string(dir.path().join("mail/b1_handover_p1.eml")).unwrap();
+    assert!(
+        handover.contains("LSP Teknik Nusantara") && handover.contains("Monday to Thursday"),
+        "{handover}"
+    );
+    // The database stays the rehearsal's: the operator's folder has none.
+    assert!(!dir.path().join("sertibot.db").exists());
+    // --lang overrides the config's language for the transcript.
+    let indonesian = ok(sertibot(
+        dir.path(),
+        &[
+            "simulate",
+            "--participants",
+            "1",
+            "--bk",
+            "0",
+            "--lang",
+            "id",
+            "--out",
+            "mail2",
+        ],
+    ));
+    assert!(
+        indonesian.contains("Gladi SOP Penerbitan Sertifikat"),
+        "{indonesian}"
     );
 }
 
@@ -1190,4 +1277,39 @@ fn a_database_deleted_under_the_running_service_stops_it_loudly() {
                 && l.contains("was deleted or replaced")),
         "{log:?}"
     );
+}
+
+#[test]
+fn check_warns_about_settings_left_at_the_example_and_strict_fails_on_them() {
+    let dir = prepared();
+    let report = ok(sertibot(dir.path(), &["check"]));
+    for warning in [
+        "WARN   lsp.name: \"LSP P1 Politeknik STMI Jakarta\" is the example's",
+        "WARN   lsp.email is not set",
+        "WARN   mail.from is not set",
+        "WARN   telegram: no bot token",
+    ] {
+        assert!(report.contains(warning), "{warning} in {report}");
+    }
+    let strict = sertibot(dir.path(), &["check", "--strict"]);
+    let err = one_sentence_failure(&strict);
+    assert!(err.contains("4 warning(s)"), "{err}");
+
+    edit_config(
+        dir.path(),
+        "name = \"LSP P1 Politeknik STMI Jakarta\"",
+        "name = \"LSP Teknik Mesin Nusantara\"\nemail = \"lsp@nusantara.example\"",
+    );
+    edit_config(
+        dir.path(),
+        "# from = \"LSP P1 Politeknik STMI Jakarta <lsp@example.ac.id>\"",
+        "from = \"LSP Nusantara <lsp@nusantara.example>\"",
+    );
+    let out = sertibot_with(
+        dir.path(),
+        &["check", "--strict"],
+        &[("TELOXIDE_TOKEN", "123456:TEST-token")],
+    );
+    let report = ok(out);
+    assert!(!report.contains("WARN"), "{report}");
 }

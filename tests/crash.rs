@@ -98,8 +98,8 @@ async fn twenty_kills_during_a_whole_batch_lose_nothing() {
     .unwrap();
     assert_eq!(
         tasks,
-        1 + 1 + 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1,
-        "steps 1–11, step 3 to Ketua and the committee member"
+        1 + 1 + 3 + 1 + 1 + 1 + 1 + 1 + 1 + 1,
+        "steps 1–11, step 3 to Ketua, the committee member and Kabag Sertifikasi (who enters the results)"
     );
     // The audit log holds every step's completion; the database is sound.
     let audit = Store::audit_of(&mut conn, Some(batch)).await.unwrap();

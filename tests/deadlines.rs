@@ -118,12 +118,26 @@ async fn each_alert_fires_once_at_its_moment_and_survives_restarts() {
         "{text}"
     );
     // Tuesday 10–16, Wednesday 8–16, Thursday 8–12: 18 working hours late.
+    assert!(text.contains("terlambat 18 jam (jam kerja)"), "{text}");
+    assert!(text.contains("Penanggung jawab: Siti Rahmawati"), "{text}");
     assert!(
-        text.contains("terlambat 18 jam 0 menit waktu kerja"),
+        text.contains("Belum ada yang menekan <i>Saya kerjakan</i>"),
         "{text}"
     );
-    assert!(text.contains("Penanggung jawab: Siti Rahmawati"), "{text}");
-    assert!(text.contains("Belum: Siti Rahmawati"), "{text}");
+    // The first alert says the due time passed, not "0 minutes late".
+    let first = rows
+        .iter()
+        .find(|r| r.template == "step_overdue" && r.member_id == Some(1))
+        .unwrap();
+    let text = t
+        .app
+        .templates
+        .render(Lang::Id, "step_overdue.html", &first.context)
+        .unwrap();
+    assert!(
+        text.contains("Batas waktu terlewati (Selasa, 24 November 2026 pukul 10.00 WIB)"),
+        "{text}"
+    );
     drop(conn);
 
     // Once the step is done its clock stops: no more alerts for it.
@@ -299,5 +313,191 @@ async fn a_paused_step_stays_quiet_and_the_digests_come_once_each() {
             .contains("Langkah 1 (Membuat undangan rapat komite teknis): 1/1 tepat waktu (100%)"),
         "{}",
         weekly[0]
+    );
+}
+
+#[tokio::test]
+async fn the_meetings_step_is_chased_from_the_meeting_and_not_who_declined() {
+    let t = TestApp::new().await;
+    let staff = add_staff(&t.app).await;
+    let batch = common::new_batch(&t.app, 2).await;
+    // Tuesday: the meeting is set for Thursday 09:00; step 2 is done at 09:10.
+    t.clock.set(wib("2026-11-24 09:00"));
+    t.app
+        .start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let meeting = Meeting {
+        starts_at: wib("2026-11-26 09:00"),
+        place: "Ruang Rapat".into(),
+    };
+    let act = |who: &Actor, commands: Vec<Command>| {
+        let app = &t.app;
+        let who = who.clone();
+        async move {
+            app.act(batch, &who, &commands, Via::Telegram)
+                .await
+                .unwrap()
+        }
+    };
+    act(
+        &staff.administrasi,
+        vec![
+            Command::SetMeeting { meeting },
+            Command::MarkDone { step: StepNo(1) },
+        ],
+    )
+    .await;
+    act(
+        &staff.komite,
+        vec![Command::Rsvp {
+            attend: true,
+            reason: None,
+        }],
+    )
+    .await;
+    act(
+        &staff.komite_2,
+        vec![Command::Rsvp {
+            attend: false,
+            reason: Some("Dinas luar kota".into()),
+        }],
+    )
+    .await;
+    t.clock.set(wib("2026-11-24 09:10"));
+    act(
+        &staff.sertifikasi,
+        vec![Command::MarkDone { step: StepNo(2) }],
+    )
+    .await;
+    let before = alerts(&t, batch).await.len();
+
+    // Before the meeting nothing is late: not Tuesday afternoon, not Wednesday.
+    for moment in ["2026-11-24 14:00", "2026-11-25 16:00", "2026-11-26 11:23"] {
+        t.clock.set(wib(moment));
+        assert_eq!(t.app.fire_due_alerts().await.unwrap(), 0, "{moment}");
+    }
+    // 80% of the three hours after 09:00 Thursday: the heads-up, to Ketua LSP
+    // and the committee member who comes, not to the one who declined.
+    t.clock.set(wib("2026-11-26 11:24"));
+    t.app.fire_due_alerts().await.unwrap();
+    let new: Vec<(String, i64)> = alerts(&t, batch).await.split_off(before);
+    assert_eq!(
+        new,
+        vec![
+            ("step_heads_up".to_string(), 1),
+            ("step_heads_up".to_string(), 4)
+        ]
+    );
+    t.clock.set(wib("2026-11-26 12:00"));
+    t.app.fire_due_alerts().await.unwrap();
+    let new: Vec<(String, i64)> = alerts(&t, batch).await.split_off(before + 2);
+    assert_eq!(
+        new,
+        vec![
+            ("step_overdue".to_string(), 1),
+            ("step_overdue".to_string(), 4)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_uncollected_document_gets_one_reminder_after_the_configured_working_days() {
+    let t = TestApp::with_config("[alerts]\ncollect_reminder_after_days = 3\n").await;
+    let staff = add_staff(&t.app).await;
+    let batch = common::new_batch(&t.app, 2).await;
+    t.app
+        .start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let (_, state, _) = t.app.batch(batch).await.unwrap();
+    let ids: Vec<_> = state.participants.keys().copied().collect();
+    let run = |who: &Actor, commands: Vec<Command>| {
+        let app = &t.app;
+        let who = who.clone();
+        async move {
+            app.act(batch, &who, &commands, Via::Telegram)
+                .await
+                .unwrap()
+        }
+    };
+    run(
+        &staff.administrasi,
+        vec![
+            Command::SetMeeting {
+                meeting: Meeting {
+                    starts_at: wib("2026-11-25 09:00"),
+                    place: "Ruang Rapat".into(),
+                },
+            },
+            Command::MarkDone { step: StepNo(1) },
+        ],
+    )
+    .await;
+    run(
+        &staff.sertifikasi,
+        vec![Command::MarkDone { step: StepNo(2) }],
+    )
+    .await;
+    let mut commands: Vec<Command> = ids
+        .iter()
+        .map(|p| Command::RecordResult {
+            participant: *p,
+            result: sertibot::domain::Competence::BelumKompeten,
+        })
+        .collect();
+    commands.push(Command::MarkDone { step: StepNo(3) });
+    commands.push(Command::RecordDecree {
+        decree: sertibot::workflow::Decree {
+            number: "SK/1".into(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        },
+    });
+    commands.push(Command::MarkDone { step: StepNo(4) });
+    run(&staff.ketua, commands).await;
+    // Thursday 10:00 the BK letters are ready; one participant collects at once.
+    t.clock.set(wib("2026-11-26 10:00"));
+    run(
+        &staff.administrasi,
+        vec![Command::MarkDone { step: StepNo(5) }],
+    )
+    .await;
+    run(
+        &staff.sertifikasi,
+        vec![Command::RecordReceipt {
+            participant: ids[0],
+            via: sertibot::workflow::ReceiptVia::InPerson,
+        }],
+    )
+    .await;
+
+    // Three working days: Friday, Monday, Tuesday (the weekend does not count).
+    t.clock.set(wib("2026-12-01 09:59"));
+    assert_eq!(t.app.fire_collect_reminders().await.unwrap(), 0);
+    t.clock.set(wib("2026-12-01 10:00"));
+    assert_eq!(t.app.fire_collect_reminders().await.unwrap(), 1);
+    assert_eq!(t.app.fire_collect_reminders().await.unwrap(), 0, "once");
+    t.clock.set(wib("2026-12-10 10:00"));
+    assert_eq!(t.app.fire_collect_reminders().await.unwrap(), 0, "only one");
+
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    let reminders: Vec<_> = Store::outbox_of(&mut conn, batch)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.template == "collect_reminder")
+        .collect();
+    assert_eq!(reminders.len(), 1);
+    assert_eq!(reminders[0].address.as_deref(), Some("asesi1@example.com"));
+    let text = t
+        .app
+        .templates
+        .render(Lang::Id, "collect_reminder.txt", &reminders[0].context)
+        .unwrap();
+    assert!(
+        text.contains("Yth. Ma'ruf Amin")
+            && text.contains("sudah siap diambil sejak 26 November 2026, tetapi belum diambil")
+            && text.contains("Nomor registrasi Anda: REG-00001"),
+        "{text}"
     );
 }

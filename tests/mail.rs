@@ -19,7 +19,7 @@ use sertibot::mail::transport::Mailer;
 use sertibot::outbox::Progress;
 use sertibot::sop::StepNo;
 use sertibot::store::Store;
-use sertibot::workflow::{Actor, Command, Decree, Meeting};
+use sertibot::workflow::{Actor, Command, Decree, Meeting, ReceiptVia};
 use support::smtp::{free_port, serve};
 
 async fn app_with_smtp(port: u16) -> TestApp {
@@ -38,6 +38,7 @@ fn worker(t: &TestApp) -> EmailDelivery {
         lang: app.config.language,
         from,
         reply_to: app.config.lsp.email.parse().ok(),
+        installation: app.store.installation().to_string(),
     };
     EmailDelivery::new(app.store.clone(), mailer, composer, t.clock.clone())
 }
@@ -148,7 +149,10 @@ async fn run_batch(t: &TestApp, emails: &str) -> BatchId {
     .await;
     let receipts = ids
         .iter()
-        .map(|p| Command::RecordReceipt { participant: *p })
+        .map(|p| Command::RecordReceipt {
+            participant: *p,
+            via: ReceiptVia::InPerson,
+        })
         .collect();
     act(&staff.sertifikasi, receipts).await;
     batch
@@ -217,11 +221,38 @@ async fn every_participant_gets_each_email_once_as_real_mail() {
         "{text}"
     );
     // 1 minggu + 1 hari + 2 jam + 10 menit of the K branch: about 7 working days.
-    assert!(text.contains("sekitar 7 hari kerja"), "{text}");
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(
+            "diperkirakan sekitar 7 hari kerja, bergantung pada penerbitan blangko oleh BNSP"
+        ) && words.contains("segera setelah sertifikat siap diambil"),
+        "{text}"
+    );
+    // The HTML part is real HTML: the result emphasised, paragraphs that
+    // flow, no pre-formatted block.
     let html = result.body_html(0).unwrap();
     assert!(
-        html.contains("KOMPETEN (K)") && html.contains("<html"),
+        html.contains("<strong>KOMPETEN (K)</strong>")
+            && html.contains("<html")
+            && !html.contains("pre-wrap"),
         "{html}"
+    );
+    // The handover notice's facts are a table whose columns line up.
+    let handover = ayu
+        .iter()
+        .find(|m| m.subject().unwrap().contains("siap diambil"))
+        .unwrap();
+    let html = handover.body_html(0).unwrap();
+    assert!(
+        html.contains("<table") && html.contains(">Bawa</td>") && html.contains(">KTP asli.</td>"),
+        "{html}"
+    );
+    let text = handover.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(
+        text.contains(
+            "Bawa: KTP asli.\nNomor registrasi Anda: REG-00000\nNomor blangko sertifikat Anda: B-0"
+        ),
+        "{text}"
     );
     let maruf = parsed
         .iter()
@@ -240,7 +271,8 @@ async fn every_participant_gets_each_email_once_as_real_mail() {
         .unwrap();
     assert!(bk.body_text(0).unwrap().contains("BELUM KOMPETEN (BK)"));
 
-    // The invitation carries a calendar request.
+    // The invitation carries a calendar entry without reply buttons (no
+    // REQUEST, no attendee): invitees answer in Telegram, as the email says.
     let invitation = parsed.iter().find(|m| to(m) == "made@example.com").unwrap();
     assert!(
         invitation
@@ -257,13 +289,29 @@ async fn every_participant_gets_each_email_once_as_real_mail() {
         .unwrap();
     assert_eq!(
         ics.content_type().unwrap().attribute("method"),
-        Some("REQUEST")
+        Some("PUBLISH")
     );
-    let calendar = ics.text_contents().unwrap();
-    assert!(calendar.contains("METHOD:REQUEST"), "{calendar}");
+    // Long lines are folded (RFC 5545); read them unfolded.
+    let calendar = ics.text_contents().unwrap().replace("\r\n ", "");
     assert!(
-        calendar.contains("UID:sertibot-batch-1-meeting@stmi.example.ac.id"),
+        calendar.contains("METHOD:PUBLISH") && !calendar.contains("ATTENDEE"),
         "{calendar}"
+    );
+    let uid = format!(
+        "UID:sertibot-{}-batch-1-meeting@stmi.example.ac.id",
+        t.app.store.installation()
+    );
+    assert!(calendar.contains(&uid), "{calendar}");
+    let words = invitation
+        .body_text(0)
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.starts_with("Yth. Bapak/Ibu Ir. Made Sudarsana, Dengan hormat, bersama ini kami mengundang Bapak/Ibu untuk menghadiri")
+            && words.contains("melalui tombol Hadir atau Tidak dapat hadir pada pesan Telegram"),
+        "the email says where to answer: {words}"
     );
     assert!(calendar.contains("DTSTART:20261126T020000Z"), "{calendar}");
     assert!(calendar.contains("LOCATION:Ruang Rapat LSP"), "{calendar}");
@@ -502,18 +550,19 @@ async fn a_moved_meeting_updates_the_calendar_and_a_cancelled_one_cancels_it() {
                     .attribute("method")
                     .unwrap()
                     .to_string(),
-                ics.text_contents().unwrap().to_string(),
+                ics.text_contents().unwrap().replace("\r\n ", ""),
             )
         })
         .collect();
     let methods: Vec<&str> = calendars.iter().map(|(m, _)| m.as_str()).collect();
-    assert_eq!(methods, vec!["REQUEST", "REQUEST", "CANCEL"]);
+    assert_eq!(methods, vec!["PUBLISH", "PUBLISH", "CANCEL"]);
     for (i, (method, ics)) in calendars.iter().enumerate() {
         assert!(ics.contains(&format!("METHOD:{method}")), "{ics}");
         assert!(ics.contains(&format!("SEQUENCE:{i}")), "{ics}");
         assert!(
             ics.contains(&format!(
-                "UID:sertibot-batch-{batch}-meeting@stmi.example.ac.id"
+                "UID:sertibot-{}-batch-{batch}-meeting@stmi.example.ac.id",
+                t.app.store.installation()
             )),
             "{ics}"
         );
@@ -535,4 +584,59 @@ async fn a_moved_meeting_updates_the_calendar_and_a_cancelled_one_cancels_it() {
             .unwrap()
             .contains("Alasan: Ketua LSP dinas luar")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_database_never_reuses_message_ids_or_calendar_uids() {
+    // A trial run, then the real installation: the same batch number, the
+    // same participant, the same occasions.
+    let mut identifiers = Vec::new();
+    for _ in 0..2 {
+        let t = app_with_smtp(free_port()).await;
+        let batch = run_batch(&t, &participants_csv(1)).await;
+        let composer = worker_composer(&t);
+        let mut conn = t.app.store.pool().acquire().await.unwrap();
+        let rows = Store::outbox_of(&mut conn, batch).await.unwrap();
+        let result = rows.iter().find(|r| r.template == "result_k").unwrap();
+        let invitation = rows
+            .iter()
+            .find(|r| r.template == "meeting_invitation_email")
+            .unwrap();
+        let id = |row| {
+            let mail = composer.compose(row).unwrap();
+            let raw = String::from_utf8(mail.formatted()).unwrap();
+            let parsed = MessageParser::default().parse(raw.as_bytes()).unwrap();
+            let uid = parsed
+                .attachments()
+                .find_map(|a| {
+                    let text = a.text_contents()?.replace("\r\n ", "");
+                    text.lines()
+                        .find(|l| l.starts_with("UID:"))
+                        .map(str::to_string)
+                })
+                .unwrap_or_default();
+            (parsed.message_id().unwrap().to_string(), uid)
+        };
+        let (result_id, _) = id(result);
+        let (invitation_id, uid) = id(invitation);
+        assert_eq!(id(result).0, result_id, "stable across attempts");
+        identifiers.push((result_id, invitation_id, uid));
+    }
+    let (a, b) = (&identifiers[0], &identifiers[1]);
+    assert_ne!(a.0, b.0, "the result email's Message-ID");
+    assert_ne!(a.1, b.1, "the invitation's Message-ID");
+    assert!(a.2.starts_with("UID:sertibot-") && !a.2.is_empty());
+    assert_ne!(a.2, b.2, "the calendar UID");
+}
+
+fn worker_composer(t: &TestApp) -> Composer {
+    let app = &t.app;
+    let (_, from) = Mailer::from_config(&app.config.mail).unwrap();
+    Composer {
+        templates: app.templates.clone(),
+        lang: app.config.language,
+        from,
+        reply_to: app.config.lsp.email.parse().ok(),
+        installation: app.store.installation().to_string(),
+    }
 }

@@ -13,7 +13,7 @@ use sertibot::domain::{BatchId, Competence, Lang, ParticipantId, Role, RoleSet, 
 use sertibot::sop::StepNo;
 use sertibot::store::{Redemption, Store};
 use sertibot::workflow::{
-    Actor, BatchStatus, Command, Decree, HandoverStage, Meeting, Refusal, StepState,
+    Actor, BatchStatus, Command, Decree, HandoverStage, Meeting, ReceiptVia, Refusal, StepState,
 };
 
 const K: Competence = Competence::Kompeten;
@@ -218,7 +218,10 @@ async fn a_whole_batch_runs_through_the_records() {
             app,
             batch,
             &staff.sertifikasi,
-            &[Command::RecordReceipt { participant: *p }],
+            &[Command::RecordReceipt {
+                participant: *p,
+                via: ReceiptVia::InPerson,
+            }],
         )
         .await;
     }
@@ -267,7 +270,10 @@ async fn a_whole_batch_runs_through_the_records() {
             app,
             batch,
             &staff.sertifikasi,
-            &[Command::RecordReceipt { participant: *p }],
+            &[Command::RecordReceipt {
+                participant: *p,
+                via: ReceiptVia::InPerson,
+            }],
         )
         .await;
     }
@@ -306,7 +312,8 @@ async fn a_whole_batch_runs_through_the_records() {
             "{address}"
         );
     }
-    // Every step's task reached every holder of its roles (step 3: Ketua and both committee members).
+    // Every step's task reached every holder of its roles (step 3: Ketua,
+    // both committee members, and Kabag Sertifikasi, who enters the results).
     for step in [1, 2, 3, 4, 5, 6, 7, 8, 10, 11] {
         let tasks = rows
             .iter()
@@ -316,7 +323,7 @@ async fn a_whole_batch_runs_through_the_records() {
                     && r.key.starts_with(&format!("b{batch}:s{step}:"))
             })
             .count();
-        assert_eq!(tasks, if step == 3 { 3 } else { 1 }, "step {step}");
+        assert_eq!(tasks, if step == 3 { 4 } else { 1 }, "step {step}");
     }
     // Step 1's task message was edited to show the acknowledgement, then the done.
     let edits: Vec<&sertibot::store::OutboxRow> = rows

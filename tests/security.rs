@@ -11,7 +11,7 @@ use sertibot::app::{App, Via};
 use sertibot::domain::{BatchId, Competence, Lang, ParticipantId, TelegramUserId};
 use sertibot::sop::StepNo;
 use sertibot::store::Store;
-use sertibot::workflow::{Actor, BatchStatus, Command, Decree, Meeting};
+use sertibot::workflow::{Actor, BatchStatus, Command, Decree, Meeting, ReceiptVia};
 
 const GROUP: i64 = -100_555;
 
@@ -110,7 +110,10 @@ async fn whole_batch(t: &TestApp, staff: &StaffRoster, batch: BatchId) {
             app,
             batch,
             &staff.sertifikasi,
-            &[Command::RecordReceipt { participant: *p }],
+            &[Command::RecordReceipt {
+                participant: *p,
+                via: ReceiptVia::InPerson,
+            }],
         )
         .await;
     }
@@ -132,7 +135,10 @@ async fn whole_batch(t: &TestApp, staff: &StaffRoster, batch: BatchId) {
             app,
             batch,
             &staff.sertifikasi,
-            &[Command::RecordReceipt { participant: *p }],
+            &[Command::RecordReceipt {
+                participant: *p,
+                via: ReceiptVia::InPerson,
+            }],
         )
         .await;
     }

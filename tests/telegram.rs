@@ -190,6 +190,36 @@ async fn say(fake: &FakeTelegram, user: i64, text: &str) -> String {
     fake.sent_to(user).last().unwrap().1.clone()
 }
 
+/// The buttons (each one's kind: the callback data's second field) under
+/// the newest message to `user` containing `text`.
+fn buttons_under(fake: &FakeTelegram, user: i64, text: &str) -> Vec<String> {
+    let (_, _, markup) = fake
+        .sent_to(user)
+        .into_iter()
+        .rev()
+        .find(|(_, t, _)| t.contains(text))
+        .unwrap_or_else(|| panic!("no message with '{text}' for {user}"));
+    markup["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|row| row.as_array())
+        .flatten()
+        .filter_map(|b| b["callback_data"].as_str())
+        .map(|d| d.split('|').nth(1).unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The newest message to `user` containing `text`.
+fn newest_text(fake: &FakeTelegram, user: i64, text: &str) -> String {
+    fake.sent_to(user)
+        .into_iter()
+        .rev()
+        .find(|(_, t, _)| t.contains(text))
+        .map(|(_, t, _)| t)
+        .unwrap_or_else(|| panic!("no message with '{text}' for {user}"))
+}
+
 async fn last_text(fake: &FakeTelegram, user: i64, contains: &str) {
     fake.until(&format!("'{contains}' for {user}"), |f| {
         f.sent_to(user).iter().any(|(_, t, _)| t.contains(contains))
@@ -323,6 +353,15 @@ async fn a_whole_batch_is_run_from_telegram() {
         press(fake, ADMINISTRASI, &format!("1|d|{batch}|1")).await.0,
         "Tercatat: langkah 1 selesai."
     );
+    // Repeats are calm: a second "done" is a note like a second "on it", not an alert.
+    assert_eq!(
+        press(fake, ADMINISTRASI, &format!("1|d|{batch}|1")).await,
+        ("Sudah tercatat sebelumnya.".to_string(), false)
+    );
+    assert_eq!(
+        press(fake, ADMINISTRASI, &format!("1|a|{batch}|1")).await,
+        ("Sudah tercatat sebelumnya.".to_string(), false)
+    );
 
     // The invitation reaches Ketua and both committee members; they answer.
     for user in [KETUA, KOMITE, KOMITE_2] {
@@ -372,6 +411,47 @@ async fn a_whole_batch_is_run_from_telegram() {
     .await;
     press(fake, SERTIFIKASI, &format!("1|d|{batch}|2")).await;
     last_text(fake, KETUA, "Langkah 3:").await;
+
+    // Step 3 is timed from the meeting (Thursday), not from Tuesday's "done".
+    let card = newest_text(fake, KETUA, "Langkah 3:");
+    assert!(
+        card.contains(
+            "Waktu dihitung mulai: Kamis, 26 November 2026 pukul 09.00 WIB (saat rapat dimulai)"
+        ) && card.contains("Batas waktu: <b>Kamis, 26 November 2026 pukul 12.00 WIB</b>"),
+        "{card}"
+    );
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    let now = common::monday_morning();
+    assert!(
+        !state
+            .run(sertibot::sop::StepNo(3))
+            .is_overdue(now + chrono::Duration::days(2))
+    );
+    // Each reader gets only the buttons they may press, and reads who finishes.
+    last_text(fake, SERTIFIKASI, "Langkah 3:").await;
+    last_text(fake, KOMITE, "Langkah 3:").await;
+    last_text(fake, KOMITE_2, "Langkah 3:").await;
+    assert_eq!(
+        buttons_under(fake, KETUA, "Langkah 3:"),
+        ["a", "d", "r", "p"]
+    );
+    assert_eq!(buttons_under(fake, KOMITE, "Langkah 3:"), ["a", "p"]);
+    assert_eq!(buttons_under(fake, SERTIFIKASI, "Langkah 3:"), ["r", "p"]);
+    let komite = newest_text(fake, KOMITE, "Langkah 3:");
+    assert!(
+        komite.contains("Diselesaikan oleh: Ketua LSP")
+            && komite.contains("Ikut serta: Komite Teknis")
+            && komite.contains("Langkah ini diselesaikan oleh Ketua LSP."),
+        "{komite}"
+    );
+    // The invitee who declined is not asked to take the step on.
+    assert_eq!(
+        buttons_under(fake, KOMITE_2, "Langkah 3:"),
+        Vec::<String>::new()
+    );
+    assert!(
+        newest_text(fake, KOMITE_2, "Langkah 3:").contains("Anda menyatakan tidak dapat hadir")
+    );
     assert!(
         press(fake, KETUA, &format!("1|d|{batch}|3"))
             .await
@@ -402,8 +482,29 @@ async fn a_whole_batch_is_run_from_telegram() {
     );
     press(fake, KETUA, &format!("1|d|{batch}|4")).await;
 
-    // Both branches: the BK letters, and the K certificates.
+    // Both branches: the BK letters, and the K certificates. Each card
+    // lists the participants it is about.
+    last_text(fake, ADMINISTRASI, "Langkah 5:").await;
+    let bk_card = newest_text(fake, ADMINISTRASI, "Langkah 5:");
+    assert!(
+        bk_card.contains("Peserta belum kompeten (BK):")
+            && bk_card.contains("• Bagus Setiawan (REG-00003)")
+            && bk_card.contains("• Yohana Fransiska Manurung (REG-00004)")
+            && !bk_card.contains("Ni Komang"),
+        "{bk_card}"
+    );
+    last_text(fake, SERTIFIKASI, "Langkah 6:").await;
+    let k_card = newest_text(fake, SERTIFIKASI, "Langkah 6:");
+    assert!(
+        k_card.contains("Peserta kompeten (K):")
+            && k_card
+                .contains("• Ni Komang Ayu Widyastuti (REG-00000) · nomor blangko belum dicatat")
+            && !k_card.contains("Bagus"),
+        "{k_card}"
+    );
     press(fake, ADMINISTRASI, &format!("1|d|{batch}|5")).await;
+    // Kabag Sertifikasi hears the BK letters are ready to hand over.
+    last_text(fake, SERTIFIKASI, "Dokumen siap diserahkan").await;
     press(fake, SERTIFIKASI, &format!("1|l|{batch}")).await;
     last_text(fake, SERTIFIKASI, "Nomor blangko untuk 3 peserta kompeten").await;
     assert_eq!(
@@ -412,17 +513,91 @@ async fn a_whole_batch_is_run_from_telegram() {
     );
     press(fake, SERTIFIKASI, &format!("1|d|{batch}|6")).await;
     press(fake, SERTIFIKASI, &format!("1|d|{batch}|7")).await;
+    last_text(fake, KETUA, "Langkah 8:").await;
+    let sign_card = newest_text(fake, KETUA, "Langkah 8:");
+    assert!(
+        sign_card.contains("• Ma'ruf Amin (REG-00001) · blangko BNSP-000121"),
+        "{sign_card}"
+    );
     press(fake, KETUA, &format!("1|d|{batch}|8")).await;
     press(fake, ADMINISTRASI, &format!("1|d|{batch}|10")).await;
+    // After step 10, the K certificates are ready: Kabag Sertifikasi is told which.
+    last_text(
+        fake,
+        SERTIFIKASI,
+        "• Ni Komang Ayu Widyastuti (REG-00000) · sertifikat, blangko BNSP-000120",
+    )
+    .await;
 
-    // Step 11: the handover list, one receipt per participant.
+    // Step 11: the handover is opened when the participant arrives, then
+    // the receipt: in person, by courier, or through a representative.
+    let handover_card = newest_text(fake, SERTIFIKASI, "Langkah 11:");
+    assert!(
+        handover_card.contains("Daftar serah terima") && !handover_card.contains("Saya kerjakan"),
+        "{handover_card}"
+    );
+    assert_eq!(buttons_under(fake, SERTIFIKASI, "Langkah 11:"), ["h", "p"]);
     press(fake, SERTIFIKASI, &format!("1|h|{batch}")).await;
-    for id in &ids {
-        let toast = press(fake, SERTIFIKASI, &format!("1|t|{batch}|{id}"))
-            .await
-            .0;
-        assert!(toast.starts_with("Tercatat: tanda terima"), "{toast}");
+    for (i, id) in ids.iter().enumerate() {
+        let (toast, alert) = press(fake, SERTIFIKASI, &format!("1|o|{batch}|{id}")).await;
+        assert!(
+            toast.contains("dibuka; waktunya mulai dihitung") && !alert,
+            "{toast}"
+        );
+        let (_, state, _) = app.batch(batch).await.unwrap();
+        let p = &state.participants[&sertibot::domain::ParticipantId(*id)];
+        assert_eq!(p.handover.stage(), HandoverStage::Open);
+        assert!(p.handover.due_at.is_some(), "the handover's clock runs");
+        match i {
+            0 => {
+                press(fake, SERTIFIKASI, &format!("1|c|{batch}|{id}")).await;
+                last_text(
+                    fake,
+                    SERTIFIKASI,
+                    "Nomor resi pengiriman kurir untuk Ni Komang",
+                )
+                .await;
+                assert_eq!(
+                    say(fake, SERTIFIKASI, "JNE 0123456789").await,
+                    "Tercatat: tanda terima Ni Komang Ayu Widyastuti, dikirim lewat kurir (resi JNE 0123456789)."
+                );
+            }
+            1 => {
+                press(fake, SERTIFIKASI, &format!("1|w|{batch}|{id}")).await;
+                last_text(fake, SERTIFIKASI, "Nama penerima kuasa").await;
+                // An empty answer is refused and asked again.
+                assert_eq!(
+                    say(fake, SERTIFIKASI, "   ").await,
+                    "Nama penerima kuasa tidak boleh kosong."
+                );
+                assert_eq!(
+                    say(fake, SERTIFIKASI, "Siti Aminah").await,
+                    "Tercatat: tanda terima Ma'ruf Amin, diterima oleh Siti Aminah sebagai penerima kuasa."
+                );
+            }
+            _ => {
+                let toast = press(fake, SERTIFIKASI, &format!("1|t|{batch}|{id}"))
+                    .await
+                    .0;
+                assert!(toast.starts_with("Tercatat: tanda terima"), "{toast}");
+            }
+        }
     }
+    // The batch is finished: Ketua LSP and Kabag Sertifikasi are told, with
+    // the lead time; the handover card loses its buttons.
+    for user in [KETUA, SERTIFIKASI] {
+        last_text(fake, user, "Batch #1 selesai").await;
+        let notice = newest_text(fake, user, "Batch #1 selesai");
+        assert!(
+            notice.contains("5 peserta: 3 K, 2 BK; 1 lewat kurir; 1 lewat penerima kuasa")
+                && notice.contains("Waktu dari asesmen (20 November 2026) sampai tanda terima terakhir: 4 hari (2 hari kerja)."),
+            "{notice}"
+        );
+    }
+    fake.until("the handover card loses its buttons", |f| {
+        buttons_under(f, SERTIFIKASI, "Langkah 11:").is_empty()
+    })
+    .await;
     let (_, state, _) = app.batch(batch).await.unwrap();
     assert_eq!(state.status, BatchStatus::Finished, "{state:?}");
     assert!(
@@ -871,6 +1046,22 @@ async fn results_can_be_sent_as_a_file() {
         .map(|p| p.result.unwrap().code())
         .collect();
     assert_eq!(codes, vec!["K", "K", "K", "BK", "BK"]);
+    // The keyboard shown before the file now shows what the file recorded.
+    fake.until("the K/BK keyboard shows the file's results", |f| {
+        f.sent_to(KETUA).iter().any(|(_, t, _)| {
+            t.starts_with("<b>Hasil K/BK")
+                && t.contains("1. Ni Komang Ayu Widyastuti: <b>K</b>")
+                && t.contains("5. Yohana Fransiska Manurung: <b>BK</b>")
+                && !t.contains("belum diisi")
+        })
+    })
+    .await;
+    let keyboards = fake
+        .sent_to(KETUA)
+        .iter()
+        .filter(|(_, t, _)| t.starts_with("<b>Hasil K/BK"))
+        .count();
+    assert_eq!(keyboards, 1, "the keyboard was edited, not sent again");
 
     // Blank numbers as a file too, once the decree is out.
     let ketua = staff_named(&app, "Dr. Hendra Wijaya").await;
@@ -894,7 +1085,7 @@ async fn results_can_be_sent_as_a_file() {
     last_text(
         fake,
         SERTIFIKASI,
-        "kirim berkas CSV/XLSX dengan kolom registration_no dan no_blangko",
+        "Kirim berkas CSV/XLSX dengan kolom registration_no dan no_blangko",
     )
     .await;
     // A BK participant in the list: refused whole, with the workflow's reason.

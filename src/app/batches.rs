@@ -267,6 +267,24 @@ impl App {
         Ok((info, state, members))
     }
 
+    /// A participant's name in a batch, for a reply; empty when the batch
+    /// has no such participant (a stale button).
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such batch.
+    pub async fn participant_name(
+        &self,
+        batch: BatchId,
+        participant: crate::domain::ParticipantId,
+    ) -> Result<String, AppError> {
+        let (_, state, _) = self.batch(batch).await?;
+        Ok(state
+            .participants
+            .get(&participant)
+            .map(|p| p.name.clone())
+            .unwrap_or_default())
+    }
+
     /// Every batch, newest first.
     ///
     /// # Errors

@@ -146,6 +146,7 @@ impl App {
                 members: &members,
                 participants: &participants,
                 groups: &groups,
+                calendar: &self.config.calendar,
             },
         );
         Store::enqueue(tx, &plan.messages, now).await?;

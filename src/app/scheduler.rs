@@ -126,6 +126,7 @@ impl App {
                         members: &members,
                         participants: &participants,
                         groups: &[],
+                        calendar: &self.config.calendar,
                     },
                 );
                 sent = Store::enqueue(&mut tx, &messages, now).await?;
@@ -201,6 +202,7 @@ impl App {
                         members: &members,
                         participants: &participants,
                         groups: &[],
+                        calendar: &self.config.calendar,
                     },
                 );
                 sent += Store::enqueue(&mut tx, &messages, now).await? as usize;
@@ -222,6 +224,74 @@ impl App {
                     now,
                 )
                 .await?;
+            }
+            tx.commit().await?;
+        }
+        if sent > 0 {
+            self.changed();
+        }
+        Ok(sent)
+    }
+
+    /// Sends the one reminder email to each participant whose document has
+    /// waited `collect_reminder_after` working days since it was ready.
+    /// Returns how many went out.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn fire_collect_reminders(&self) -> Result<usize, AppError> {
+        let Some(days) = self.config.collect_reminder_after else {
+            return Ok(0);
+        };
+        let now = self.now();
+        let calendar = &self.config.calendar;
+        let wait = crate::sop::StandardTime {
+            amount: days,
+            unit: crate::sop::TimeUnit::Day,
+        };
+        let mut conn = self.conn().await?;
+        // N working days are at least N calendar days: a first cut in SQL.
+        let ready_before = now - chrono::Duration::days(i64::from(days));
+        let waiting = Store::uncollected(&mut conn, ready_before).await?;
+        drop(conn);
+        let mut sent = 0;
+        for one in waiting {
+            if calendar.due(one.ready_at, wait) > now {
+                continue;
+            }
+            let mut tx = self.store.begin().await?;
+            if !Store::mark_reminded(&mut tx, one.participant, now).await? {
+                continue;
+            }
+            if let Some(state) = Store::load_state(&mut tx, one.batch).await?
+                && let Some(info) = Store::batch_info(&mut tx, one.batch).await?
+            {
+                let participants = Store::participants(&mut tx, one.batch).await?;
+                let audience = Audience {
+                    batch: &info,
+                    members: &[],
+                    participants: &participants,
+                    groups: &[],
+                    calendar,
+                };
+                if let Some(reminder) = notify::collect_reminder(&state, &audience, one.participant)
+                {
+                    sent += Store::enqueue(&mut tx, &[reminder], now).await? as usize;
+                    Store::audit(
+                        &mut tx,
+                        &[AuditEntry {
+                            channel: Via::Scheduler.as_str(),
+                            actor: "system",
+                            member: None,
+                            telegram_user: None,
+                            batch: Some(one.batch),
+                            action: "collect_reminder_sent".into(),
+                            detail: json!({"participant": one.participant.0, "working_days": days}),
+                        }],
+                        now,
+                    )
+                    .await?;
+                }
             }
             tx.commit().await?;
         }

@@ -8,7 +8,11 @@ use crate::config::{Config, IntakeMode, describe_secret};
 use crate::store::Store;
 use crate::workflow::CalendarMode;
 
-pub async fn run(config: Config) -> Result<ExitCode, Failure> {
+/// The example config's LSP name: left in place, participants would get
+/// emails under another LSP's name.
+const EXAMPLE_LSP_NAME: &str = "LSP P1 Politeknik STMI Jakarta";
+
+pub async fn run(config: Config, strict: bool) -> Result<ExitCode, Failure> {
     let mut failed = 0;
     let mut report = |what: &str, outcome: Result<String, String>| match outcome {
         Ok(text) => println!("ok     {what}: {text}"),
@@ -37,19 +41,54 @@ pub async fn run(config: Config) -> Result<ExitCode, Failure> {
             .map(|(mailer, from)| format!("{}, from {from}", mailer.describe()))
             .map_err(|e| e.to_string()),
     );
-    for (path, mode) in looser_files(&config) {
-        println!(
-            "WARN   files: {} is readable by others (mode {mode:03o}); it holds personal data or secrets: chmod {} {}",
-            path.display(),
-            if path.is_dir() { "700" } else { "600" },
-            path.display()
-        );
+    let mut warned = 0;
+    for warning in warnings(&config) {
+        warned += 1;
+        println!("WARN   {warning}");
     }
     report("database", database(&config).await);
     if failed > 0 {
         return Err(Failure(format!("{failed} check(s) failed")));
     }
+    if strict && warned > 0 {
+        return Err(Failure(format!(
+            "{warned} warning(s), and --strict treats them as failures"
+        )));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Settings that work but would surprise: left at the example's, unset
+/// where participants or staff would notice, files others may read.
+fn warnings(config: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    let name = config.lsp.name.trim();
+    if name == EXAMPLE_LSP_NAME || name == "LSP" || name.is_empty() {
+        out.push(format!(
+            "lsp.name: \"{name}\" is the example's (or the default); participants' emails would go out under that name: set your LSP's name"
+        ));
+    }
+    if config.lsp.email.trim().is_empty() {
+        out.push(
+            "lsp.email is not set: emails ask participants to reply but carry no Reply-To address"
+                .into(),
+        );
+    }
+    if config.mail.from.is_none() {
+        out.push("mail.from is not set: emails have no sender address to send from (SERTIBOT_MAIL_FROM or mail.from)".into());
+    }
+    if config.telegram.token.is_none() {
+        out.push("telegram: no bot token (telegram.token or TELOXIDE_TOKEN): `sertibot run` cannot reach Telegram".into());
+    }
+    for (path, mode) in looser_files(config) {
+        out.push(format!(
+            "files: {} is readable by others (mode {mode:03o}); it holds personal data or secrets: chmod {} {}",
+            path.display(),
+            if path.is_dir() { "700" } else { "600" },
+            path.display()
+        ));
+    }
+    out
 }
 
 /// The procedure in use: its name, version and steps, and where it comes from.

@@ -18,6 +18,8 @@ pub async fn run(config: &Config, command: MailCommand) -> Result<ExitCode, Fail
         lang: config.language,
         from,
         reply_to: config.lsp.email.parse().ok(),
+        // No database here: a test message's identifiers are its own.
+        installation: format!("{:032x}", rand::random::<u128>()),
     };
     let key = format!("mail-test:{}", chrono::Utc::now().timestamp_millis());
     let message = composer

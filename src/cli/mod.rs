@@ -63,12 +63,16 @@ pub enum Command {
         /// Where the emails go
         #[arg(long, value_name = "DIR", default_value = "simulation-mail")]
         out: PathBuf,
-        /// id or en
-        #[arg(long, default_value = "id", value_parser = parse_lang)]
-        lang: Lang,
+        /// id or en (default: the config's language, else id)
+        #[arg(long, value_parser = parse_lang)]
+        lang: Option<Lang>,
     },
     /// Check the config, the procedure file, the templates and the database
-    Check,
+    Check {
+        /// Exit non-zero on warnings too (settings left at the example's or unset)
+        #[arg(long)]
+        strict: bool,
+    },
     /// Run the service until SIGINT or SIGTERM
     Run,
 }
@@ -217,22 +221,41 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         lang,
     } = &cli.command
     {
+        if !(1..=crate::simulate::MAX_PARTICIPANTS).contains(participants) {
+            return Err(Failure(format!(
+                "--participants must be between 1 and {}, not {participants}: a rehearsal needs at least one participant",
+                crate::simulate::MAX_PARTICIPANTS
+            )));
+        }
         if *bk > *participants {
             return Err(Failure(format!(
                 "--bk {bk} is more than --participants {participants}"
             )));
         }
+        // The operator's config, when there is one: the rehearsal uses its
+        // LSP facts, templates, procedure file and calendar.
+        let operators = cli.config.is_some() || std::path::Path::new("sertibot.toml").exists();
+        let config = if operators {
+            Some(Config::load(cli.config.as_deref(), env).map_err(|e| Failure(e.to_string()))?)
+        } else {
+            None
+        };
         let mut stdout = std::io::stdout();
-        crate::simulate::run(*participants, *bk, out, *lang, &mut stdout)
+        let options = crate::simulate::Options {
+            participants: *participants,
+            bk: *bk,
+            mail_dir: out.clone(),
+            lang: *lang,
+        };
+        crate::simulate::run(config, options, &mut stdout)
             .await
             .map_err(|e| Failure(format!("{e:#}")))?;
-        println!("Emails are in {}.", out.display());
         return Ok(ExitCode::SUCCESS);
     }
     let config = Config::load(cli.config.as_deref(), env).map_err(|e| Failure(e.to_string()))?;
     match cli.command {
         Command::Init { .. } | Command::Simulate { .. } => unreachable!("handled above"),
-        Command::Check => check::run(config).await,
+        Command::Check { strict } => check::run(config, strict).await,
         Command::Mail(c) => mail::run(&config, c).await,
         command => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -244,7 +267,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 Command::Batch(c) => batch::run(&app, c).await,
                 Command::Run => run::run(app).await,
                 Command::Init { .. }
-                | Command::Check
+                | Command::Check { .. }
                 | Command::Mail(_)
                 | Command::Simulate { .. } => {
                     unreachable!("handled above")

@@ -103,6 +103,9 @@ pub struct Config {
     pub rsvp_reminder_lead: chrono::Duration,
     /// When heads-ups and overdue reminders go.
     pub alerts: crate::workflow::alerts::AlertSettings,
+    /// Working days after a document is ready before a participant who has
+    /// not collected it gets one reminder email; none: never.
+    pub collect_reminder_after: Option<u32>,
 }
 
 impl Config {
@@ -141,7 +144,7 @@ impl Config {
         if let Some(url) = &smtp_url {
             check_smtp_url(url)?;
         }
-        let lsp = read_lsp(raw.lsp);
+        let lsp = read_lsp(raw.lsp, raw.language.unwrap_or_default());
         let config = Config {
             source,
             language: raw.language.unwrap_or_default(),
@@ -176,6 +179,8 @@ impl Config {
                 heads_up_share: limits.heads_up_share,
                 reminder_every: limits.reminder_every_hours * 60,
             },
+            collect_reminder_after: (limits.collect_reminder_days > 0)
+                .then(|| u32::try_from(limits.collect_reminder_days).unwrap_or(5)),
         };
         // From here on no log line, error or message shows them, whoever loaded the config.
         config.hide_secrets();
@@ -256,6 +261,7 @@ struct Limits {
     reminder_hours: i64,
     heads_up_share: f64,
     reminder_every_hours: i64,
+    collect_reminder_days: i64,
 }
 
 impl Limits {
@@ -284,11 +290,18 @@ impl Limits {
                 "alerts.reminder_every_hours must be between 1 and 168, not {reminder_every_hours}"
             )));
         }
+        let collect_reminder_days = raw.alerts.collect_reminder_after_days.unwrap_or(5);
+        if !(0..=60).contains(&collect_reminder_days) {
+            return Err(ConfigError::Invalid(format!(
+                "alerts.collect_reminder_after_days must be between 0 (never) and 60 working days, not {collect_reminder_days}"
+            )));
+        }
         Ok(Limits {
             link_hours,
             reminder_hours,
             heads_up_share,
             reminder_every_hours,
+            collect_reminder_days,
         })
     }
 }
@@ -332,13 +345,16 @@ fn read_bot_username(written: Option<String>) -> Result<Option<String>, ConfigEr
 }
 
 /// The LSP's facts, with defaults.
-fn read_lsp(raw: RawLsp) -> LspInfo {
+/// The LSP's facts; office hours, when not set, in the configured language.
+fn read_lsp(raw: RawLsp, language: Lang) -> LspInfo {
+    let office_hours = match language {
+        Lang::Id => "Senin–Jumat, 08.00–16.00 WIB",
+        Lang::En => "Monday–Friday, 08:00–16:00 WIB",
+    };
     LspInfo {
         name: raw.name.unwrap_or_else(|| "LSP".to_string()),
         address: raw.address.unwrap_or_default(),
-        office_hours: raw
-            .office_hours
-            .unwrap_or_else(|| "Senin–Jumat, 08.00–16.00 WIB".to_string()),
+        office_hours: raw.office_hours.unwrap_or_else(|| office_hours.to_string()),
         email: raw.email.unwrap_or_default(),
     }
 }

@@ -42,6 +42,7 @@ pub(super) struct RawConfig {
 pub(super) struct RawAlerts {
     pub(super) heads_up_share: Option<f64>,
     pub(super) reminder_every_hours: Option<i64>,
+    pub(super) collect_reminder_after_days: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

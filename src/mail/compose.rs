@@ -2,7 +2,9 @@
 //! `message-templates/`, the recipient's name in UTF-8, a Message-ID stable
 //! per occasion (so a message sent again after a crash reads as one),
 //! Reply-To the LSP, and for the meeting invitation an `.ics` whose METHOD
-//! matches its MIME method.
+//! matches its MIME method. The invitation's calendar entry is published
+//! (METHOD:PUBLISH, no attendee), so mail programs offer no Yes/No buttons
+//! whose replies nobody reads: invitees answer in Telegram, as the email says.
 
 use std::sync::Arc;
 
@@ -33,19 +35,23 @@ pub struct Composer {
     pub from: Mailbox,
     /// Replies go to the LSP's own address, where set.
     pub reply_to: Option<Mailbox>,
+    /// The database's random key ([`crate::store::Store::installation`]):
+    /// Message-IDs and calendar UIDs differ between installations.
+    pub installation: String,
 }
 
-/// The calendar method of an invitation: a new or moved meeting, or a cancelled one.
+/// The calendar method of an invitation: a new or moved meeting (an entry
+/// to keep, without reply buttons), or a cancelled one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IcsMethod {
-    Request,
+    Publish,
     Cancel,
 }
 
 impl IcsMethod {
     fn as_str(self) -> &'static str {
         match self {
-            IcsMethod::Request => "REQUEST",
+            IcsMethod::Publish => "PUBLISH",
             IcsMethod::Cancel => "CANCEL",
         }
     }
@@ -68,10 +74,10 @@ impl Composer {
         };
         let attachment = match &message {
             NotifyMessage::MeetingInvitationEmail(v) => {
-                invite(&v.batch, &v.meeting, 0, IcsMethod::Request)?
+                invite(&v.batch, &v.meeting, 0, IcsMethod::Publish)?
             }
             NotifyMessage::MeetingUpdateEmail(v) => {
-                invite(&v.batch, &v.meeting, v.sequence, IcsMethod::Request)?
+                invite(&v.batch, &v.meeting, v.sequence, IcsMethod::Publish)?
             }
             NotifyMessage::MeetingCancelEmail(v) => {
                 invite(&v.batch, &v.meeting, v.sequence, IcsMethod::Cancel)?
@@ -114,7 +120,12 @@ impl Composer {
             .render(
                 self.lang,
                 "email_layout.mail.html",
-                &json!({"subject": subject, "body": text, "lang": self.lang.code()}),
+                &json!({
+                    "subject": subject,
+                    "body": text,
+                    "body_html": super::html::body(&text),
+                    "lang": self.lang.code(),
+                }),
             )
             .map_err(|e| ComposeError(format!("template email_layout.mail.html: {e}")))?;
         let body = MultiPart::alternative()
@@ -146,9 +157,14 @@ impl Composer {
             .map_err(|e| ComposeError(e.to_string()))
     }
 
-    /// `<hash-of-the-occasion@sender-domain>`: the same for every attempt.
+    /// `<hash-of-the-installation-and-occasion@sender-domain>`: the same
+    /// for every attempt, never the same in another installation.
     pub fn message_id(&self, key: &str) -> String {
-        let hash = crate::domain::to_hex(&Sha256::digest(key.as_bytes()));
+        let mut hasher = Sha256::new();
+        hasher.update(self.installation.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(key.as_bytes());
+        let hash = crate::domain::to_hex(&hasher.finalize());
         format!("<{}@{}>", &hash[..32], self.from.email.domain())
     }
 
@@ -175,7 +191,8 @@ impl Composer {
         let mut event = icalendar::Event::new();
         event
             .uid(&format!(
-                "sertibot-batch-{}-meeting@{}",
+                "sertibot-{}-batch-{}-meeting@{}",
+                self.installation,
                 batch.id,
                 self.from.email.domain()
             ))
@@ -193,7 +210,11 @@ impl Composer {
                     "CONFIRMED"
                 },
             );
-        event.add_property("ATTENDEE", format!("mailto:{attendee}"));
+        // An attendee would make mail programs ask for a reply; only a
+        // cancellation names them (as iTIP requires).
+        if method == IcsMethod::Cancel {
+            event.add_property("ATTENDEE", format!("mailto:{attendee}"));
+        }
         let mut calendar = Calendar::new();
         calendar.append_property(("METHOD", method.as_str()));
         calendar.push(event.done());
@@ -232,6 +253,7 @@ mod tests {
             lang: Lang::Id,
             from: "LSP <lsp@example.ac.id>".parse().unwrap(),
             reply_to: None,
+            installation: "0123456789abcdef".into(),
         };
         let row = OutboxRow {
             id: 1,
@@ -263,7 +285,7 @@ mod tests {
                 &invitation.meeting,
                 0,
                 "made@example.com",
-                IcsMethod::Request,
+                IcsMethod::Cancel,
             )
             .unwrap();
         let lines: Vec<&str> = ics.split("\r\n").collect();

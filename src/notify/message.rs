@@ -101,6 +101,12 @@ messages! {
     ResultsKeyboard(ResultsPage) = "results_keyboard",
     /// The participants ready to collect their document.
     HandoverList(HandoverList) = "handover_list",
+    /// Documents that just became ready (to those who hand them over).
+    HandoversReady(HandoversReady) = "handovers_ready",
+    /// A reminder to collect a document, by email.
+    CollectReminder(HandoverNotice) = "collect_reminder",
+    /// Every receipt of a batch is in.
+    BatchFinished(BatchFinished) = "batch_finished",
     /// A batch was created from a participants file.
     BatchReady(BatchReady) = "batch_ready",
     /// The bot's commands.

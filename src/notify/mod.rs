@@ -14,7 +14,9 @@ use crate::domain::{BatchId, BatchInfo, Member, MemberId, Participant, Participa
 use crate::sop::Step;
 use crate::workflow::{BatchState, Effect};
 
+mod card;
 pub mod group;
+mod handovers;
 mod meeting;
 mod message;
 mod participants;
@@ -23,6 +25,7 @@ mod staff;
 mod steps;
 pub mod views;
 
+pub use handovers::collect_reminder;
 pub use meeting::rsvp_reminders;
 use meeting::*;
 use participants::*;
@@ -125,6 +128,8 @@ pub struct Audience<'a> {
     /// Group chats the bot was added to: step announcements and the
     /// invitation go there too, as [`GroupMessage`]s.
     pub groups: &'a [GroupChat],
+    /// The working calendar (a lead time in working days).
+    pub calendar: &'a crate::workflow::Calendar,
 }
 
 impl Outgoing {
@@ -212,6 +217,10 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                 text,
                 at,
             } => problem_report(state, audience, &mut plan, *step, *from, text, *at),
+            Effect::HandoversReady { participants } => {
+                handovers::handovers_ready(state, audience, &mut plan, participants)
+            }
+            Effect::BatchFinished => handovers::batch_finished(state, audience, &mut plan),
             Effect::SetDeadline { .. } | Effect::ClearDeadline { .. } => {}
         }
     }

@@ -50,10 +50,18 @@ pub(super) fn handover_notice(
     let Some((p, result)) = participant_with_result(state, audience, participant) else {
         return;
     };
+    let record = state.participants.get(&participant);
     let message = Message::HandoverNotice(HandoverNotice {
         batch,
         participant: participant_view(p),
         result: result.code().to_string(),
+        blank_number: record.and_then(|r| r.blank_number.clone()),
+        reminder: false,
+        ready_on: record.and_then(|r| r.handover.ready_at).map(|at| {
+            at.with_timezone(&audience.calendar.tz)
+                .date_naive()
+                .to_string()
+        }),
     });
     let key = format!("b{b}:handover:p{}", p.id);
     plan.messages.push(to_participant(state, p, key, message));
@@ -71,15 +79,16 @@ pub(super) fn receipt(
     let Some((p, result)) = participant_with_result(state, audience, participant) else {
         return;
     };
-    let received_at = state
-        .participants
-        .get(&participant)
-        .and_then(|s| s.handover.received_at);
+    let record = state.participants.get(&participant);
+    let via = record.and_then(|r| r.handover.via.as_ref());
     let message = Message::ReceiptConfirmation(ReceiptNotice {
         batch,
         participant: participant_view(p),
         result: result.code().to_string(),
-        received_at: received_at.map(when),
+        received_at: record.and_then(|r| r.handover.received_at).map(when),
+        via: via.map(|v| v.as_str().to_string()),
+        via_detail: via.and_then(|v| v.detail()).map(str::to_string),
+        blank_number: record.and_then(|r| r.blank_number.clone()),
     });
     let key = format!("b{b}:receipt:p{}", p.id);
     plan.messages.push(to_participant(state, p, key, message));

@@ -181,3 +181,61 @@ pub fn weekly_step(step: Option<&Step>, no: i64, done: i64, within: i64) -> Week
         percent: if done > 0 { within * 100 / done } else { 0 },
     }
 }
+
+/// How many participants one page of the K/BK keyboard holds (two buttons
+/// each, within Telegram's 100 buttons a message).
+pub const RESULTS_PAGE: usize = 40;
+
+/// One page (from 1, clamped) of the K/BK keyboard as recorded now, with
+/// the page shown and how many there are.
+pub fn results_page(state: &BatchState, page: u32) -> (ResultsPage, usize, usize) {
+    let pages = state.participants.len().div_ceil(RESULTS_PAGE).max(1);
+    let page = (page as usize).clamp(1, pages);
+    let offset = (page - 1) * RESULTS_PAGE;
+    let participants = state
+        .participants
+        .values()
+        .skip(offset)
+        .take(RESULTS_PAGE)
+        .map(|p| VerdictLine {
+            id: p.id.0,
+            name: p.name.clone(),
+            result: p.result.map(|r| r.code().to_string()),
+        })
+        .collect();
+    let view = ResultsPage {
+        batch: BatchRef { id: state.id.0 },
+        participants,
+        offset,
+        page: u32::try_from(page).unwrap_or(u32::MAX),
+        pages: u32::try_from(pages).unwrap_or(u32::MAX),
+    };
+    (view, page, pages)
+}
+
+/// The handover list: each participant whose document is ready (or whose
+/// handover is open), and how many receipts are in.
+pub fn handover_list(state: &BatchState) -> HandoverList {
+    let ready = state
+        .participants
+        .values()
+        .filter_map(|p| {
+            let open = match p.handover.stage() {
+                HandoverStage::Ready => false,
+                HandoverStage::Open => true,
+                _ => return None,
+            };
+            Some(HandoverLine {
+                id: p.id.0,
+                name: p.name.clone(),
+                open,
+            })
+        })
+        .collect();
+    HandoverList {
+        batch: BatchRef { id: state.id.0 },
+        ready,
+        received: state.handovers_at(HandoverStage::Received),
+        total: state.participants.len(),
+    }
+}

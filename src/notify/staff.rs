@@ -24,10 +24,12 @@ pub fn clock_alert(
         return Vec::new();
     };
     let run = state.run(step.no);
+    // Those who declined the meeting are not chased for the step held at it.
     let holders: Vec<&Member> = audience
         .members
         .iter()
         .filter(|m| !m.roles.is_disjoint(&step.roles))
+        .filter(|m| !super::card::declined(state, step, m))
         .collect();
     let acknowledged: Vec<String> = run.acks.keys().map(|m| name_of(audience, *m)).collect();
     let waiting: Vec<String> = holders

@@ -2,8 +2,9 @@
 //! announcement), the notice that its clock paused or runs again, and a
 //! problem report to Ketua LSP.
 
+use super::card;
 use super::group::{BatchFacts, MarkFacts, MarkKind, StepFacts};
-use super::views::{NamedParticipant, PauseNotice, ProblemReport, TaskCard};
+use super::views::{PauseNotice, ProblemReport, TaskCard};
 use super::*;
 use crate::domain::{MemberId, Role};
 use crate::sop::StepNo;
@@ -31,7 +32,22 @@ pub(super) fn task(
         .chain(run.dones.iter().map(|(m, d)| (d.at, MarkKind::Done, *m)))
         .collect();
     marks.sort();
-    let version = marks.len() + usize::from(run.state.is_finished());
+    // An edit's key changes with every mark, the finish, the clock (a
+    // moved meeting) and each handover's progress, so each change is sent once.
+    let handovers: usize = if step.per_participant {
+        state
+            .participants
+            .values()
+            .map(|p| p.handover.stage() as usize)
+            .sum()
+    } else {
+        0
+    };
+    let version = format!(
+        "{}.{}.{handovers}",
+        marks.len() + usize::from(run.state.is_finished()),
+        run.due_at.map_or(0, |d| d.timestamp())
+    );
     let marks: Vec<MarkFacts> = marks
         .iter()
         .map(|(at, kind, m)| MarkFacts {
@@ -40,7 +56,10 @@ pub(super) fn task(
             at: when(*at),
         })
         .collect();
-    let ready: Vec<NamedParticipant> = participants_ready(state, audience);
+    let (about, participants) = card::participants(state, step, audience);
+    let people = card::people(step);
+    let clock = card::clock_reason(state, step);
+    let readers = card::readers(step);
     let keys = |whom: &str| {
         let original = format!("b{b}:s{}:task:{whom}", step.no);
         let key = if edit {
@@ -50,7 +69,7 @@ pub(super) fn task(
         };
         (key, edit.then_some(original))
     };
-    for member in holders(audience, &|m| !m.roles.is_disjoint(&step.roles)) {
+    for member in holders(audience, &|m| !m.roles.is_disjoint(&readers)) {
         let (key, edit_of) = keys(&format!("m{}", member.id));
         let card = TaskCard {
             batch: batch.clone(),
@@ -59,7 +78,11 @@ pub(super) fn task(
             started_at: run.started_at.map(when),
             due_at: run.due_at.map(when),
             finished_at: run.finished_at.map(when),
-            participants_ready: ready.clone(),
+            clock: clock.clone(),
+            people: people.clone(),
+            rights: card::rights(state, step, member),
+            about: about.clone(),
+            participants: participants.clone(),
             marks: marks.clone(),
         };
         plan.messages.push(
@@ -163,20 +186,4 @@ pub(super) fn problem_report(
         plan.messages
             .push(Outgoing::to_member(key, Some(state.id), member.id, message));
     }
-}
-
-pub(super) fn participants_ready(
-    state: &BatchState,
-    audience: &Audience<'_>,
-) -> Vec<NamedParticipant> {
-    state
-        .participants
-        .values()
-        .filter(|p| p.handover.ready_at.is_some() && p.handover.received_at.is_none())
-        .filter_map(|p| audience.participants.get(&p.id))
-        .map(|p| NamedParticipant {
-            id: p.id.0,
-            name: p.name.clone(),
-        })
-        .collect()
 }

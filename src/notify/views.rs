@@ -35,12 +35,66 @@ pub struct TaskCard {
     pub batch: BatchFacts,
     pub step: StepFacts,
     pub recipient: String,
+    /// When the clock starts (or started).
     pub started_at: Option<String>,
     pub due_at: Option<String>,
     pub finished_at: Option<String>,
-    /// Participants whose document is ready and not yet collected.
-    pub participants_ready: Vec<NamedParticipant>,
+    /// Why the clock starts when it does: `"meeting"` (at the meeting's
+    /// start), `"meeting_cancelled"` (waits for a new date), or none.
+    #[serde(default)]
+    pub clock: Option<String>,
+    /// Who finishes the step, who takes part, who enters its record.
+    #[serde(default)]
+    pub people: StepPeople,
+    /// What this reader may press.
+    #[serde(default)]
+    pub rights: CardRights,
+    /// Which participants the step is about: `"k"`, `"bk"`, `"all"`,
+    /// `"handover"`, or none (a step before the results).
+    #[serde(default)]
+    pub about: Option<String>,
+    /// Those participants, with what was recorded for them.
+    #[serde(default)]
+    pub participants: Vec<CardParticipant>,
     pub marks: Vec<MarkFacts>,
+}
+
+/// The roles of a step, by what they do in it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepPeople {
+    /// Whose "Selesai" finishes it.
+    pub done_by: Vec<String>,
+    /// The step's other roles: they take part.
+    pub take_part: Vec<String>,
+    /// Who enters what the step records (none when it records nothing).
+    pub entry_by: Vec<String>,
+}
+
+/// The buttons one reader of a card may press.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardRights {
+    /// "Saya kerjakan" (a role of the step, and not a declined invitee).
+    pub acknowledge: bool,
+    /// "Selesai" (a role in `done_by`).
+    pub finish: bool,
+    /// The step's entry (a role in `entry_roles`).
+    pub enter: bool,
+    /// Declined the meeting this step is held at: not asked to take part.
+    pub declined: bool,
+}
+
+/// A participant on a step's card (private chat only), with what the
+/// step needs to know of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardParticipant {
+    pub name: String,
+    pub registration_no: Option<String>,
+    /// "K" or "BK" once recorded.
+    pub result: Option<String>,
+    /// The BNSP blank number, for K once recorded.
+    pub blank_number: Option<String>,
+    /// The handover's stage: `"ready"`, `"open"`, `"received"`.
+    pub handover: Option<String>,
 }
 
 /// A step's card in a group: the same facts without any participant.
@@ -144,6 +198,15 @@ pub struct HandoverNotice {
     pub batch: BatchFacts,
     pub participant: ParticipantFacts,
     pub result: String,
+    /// The certificate's blank number (K), once recorded.
+    #[serde(default)]
+    pub blank_number: Option<String>,
+    /// A reminder to someone who has not collected it yet.
+    #[serde(default)]
+    pub reminder: bool,
+    /// The day it became ready (a reminder says so), YYYY-MM-DD.
+    #[serde(default)]
+    pub ready_on: Option<String>,
 }
 
 /// A participant's receipt was recorded, by email.
@@ -153,6 +216,37 @@ pub struct ReceiptNotice {
     pub participant: ParticipantFacts,
     pub result: String,
     pub received_at: Option<String>,
+    /// `"in_person"`, `"courier"` or `"representative"`.
+    #[serde(default)]
+    pub via: Option<String>,
+    /// The tracking number (courier) or the representative's name.
+    #[serde(default)]
+    pub via_detail: Option<String>,
+    /// The certificate's blank number (K).
+    #[serde(default)]
+    pub blank_number: Option<String>,
+}
+
+/// Documents that just became ready to hand over (to Kabag Sertifikasi).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandoversReady {
+    pub batch: BatchFacts,
+    pub participants: Vec<CardParticipant>,
+}
+
+/// Every receipt of a batch is in (to Ketua LSP and Kabag Sertifikasi).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchFinished {
+    pub batch: BatchFacts,
+    pub finished_at: String,
+    /// Days from the assessment to the last receipt, and of them working days.
+    pub lead_days: i64,
+    pub lead_working_days: i64,
+    pub participants: usize,
+    pub k: usize,
+    pub bk: usize,
+    pub by_courier: usize,
+    pub by_representative: usize,
 }
 
 /// A heads-up before a step's standard time ends, or an overdue alert.
@@ -352,9 +446,18 @@ pub struct ResultsPage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HandoverList {
     pub batch: BatchRef,
-    pub ready: Vec<NamedParticipant>,
+    pub ready: Vec<HandoverLine>,
     pub received: usize,
     pub total: usize,
+}
+
+/// A participant on the handover list: ready, or with the handover open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandoverLine {
+    pub id: i64,
+    pub name: String,
+    /// The handover is open (its clock runs); the receipt is next.
+    pub open: bool,
 }
 
 /// A batch was created from a participants file.

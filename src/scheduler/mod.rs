@@ -33,6 +33,7 @@ pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         let fired = async {
             app.fire_due_timers().await?;
             app.fire_due_alerts().await?;
+            app.fire_collect_reminders().await?;
             app.next_scheduled().await
         };
         let sleep = match fired.await {

@@ -6,7 +6,7 @@
 //! files. Needs no token, no network and no mail server.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -22,7 +22,9 @@ use crate::notify::Channel;
 use crate::outbox::Progress;
 use crate::store::Store;
 use crate::workflow::{Actor, Command};
+use serde_json::json;
 
+mod dialogue;
 mod script;
 
 /// What a rehearsal produced.
@@ -46,42 +48,57 @@ const NAMES: [&str; 10] = [
     "Putri Ayu Lestari",
 ];
 
+/// The most participants a rehearsal plays.
+pub const MAX_PARTICIPANTS: usize = 200;
+
+/// What to rehearse.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How many participants (1 to [`MAX_PARTICIPANTS`]).
+    pub participants: usize,
+    /// How many of them are BK.
+    pub bk: usize,
+    /// Where the emails are written.
+    pub mail_dir: PathBuf,
+    /// The transcript's language; none: the config's.
+    pub lang: Option<Lang>,
+}
+
 struct Rehearsal<'a> {
     app: App,
     clock: Arc<ManualClock>,
     out: &'a mut dyn Write,
     mail: EmailDelivery,
+    lang: Lang,
     summary: Summary,
+    /// A weekly summary went out (else the clock is moved on to one).
+    weekly_shown: bool,
 }
 
-/// Runs the rehearsal: `participants` of whom `bk` are BK, emails into `mail_dir`.
+/// Runs the rehearsal on `config` (the operator's, for its LSP facts,
+/// templates, procedure and calendar; none: the defaults) with a temporary
+/// database, emails written into the options' folder, and no network.
 ///
 /// # Errors
-/// When the temporary database or the mail folder cannot be written.
+/// When the temporary database or the mail folder cannot be written, or the
+/// operator's procedure refuses a step of the script.
 pub async fn run(
-    participants: usize,
-    bk: usize,
-    mail_dir: &Path,
-    lang: Lang,
+    config: Option<Config>,
+    options: Options,
     out: &mut dyn Write,
 ) -> anyhow::Result<Summary> {
     let dir = tempfile::tempdir()?;
-    let config_path = dir.path().join("sertibot.toml");
-    let mail_dir = std::path::absolute(mail_dir)?;
-    std::fs::write(
-        &config_path,
-        format!(
-            "language = \"{}\"\n[lsp]\nname = \"LSP P1 Politeknik STMI Jakarta\"\naddress = \"Jl. Letjen Suprapto No. 26, Jakarta Pusat\"\nemail = \"lsp@stmi.example.ac.id\"\n[database]\npath = \"rehearsal.db\"\n[mail]\nfrom = \"LSP P1 Politeknik STMI Jakarta <lsp@stmi.example.ac.id>\"\neml_dir = {:?}\n",
-            lang.code(),
-            mail_dir.display().to_string()
-        ),
-    )?;
-    let config = Config::load(Some(&config_path), |_| None)?;
+    let mail_dir = std::path::absolute(&options.mail_dir)?;
+    let config = rehearsal_config(config, dir.path(), &mail_dir, options.lang)?;
+    let lang = config.language;
     // Monday 23 November 2026, 08:00 WIB.
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap(),
     ));
     let app = App::open(config, clock.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.ensure_digest_timers()
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (mailer, from) = Mailer::from_config(&app.config.mail)?;
@@ -90,6 +107,7 @@ pub async fn run(
         lang,
         from,
         reply_to: app.config.lsp.email.parse().ok(),
+        installation: app.store.installation().to_string(),
     };
     let mail = EmailDelivery::new(app.store.clone(), mailer, composer, clock.clone());
     let mut r = Rehearsal {
@@ -97,11 +115,50 @@ pub async fn run(
         clock,
         out,
         mail,
+        lang,
         summary: Summary::default(),
+        weekly_shown: false,
     };
-    r.script(participants.max(1), bk.min(participants.max(1)))
-        .await?;
+    let participants = options.participants.clamp(1, MAX_PARTICIPANTS);
+    r.script(participants, options.bk.min(participants)).await?;
+    r.frame(
+        "sim_emails_in",
+        serde_json::json!({"dir": options.mail_dir.display().to_string()}),
+    )?;
     Ok(r.summary)
+}
+
+/// The rehearsal's config: the operator's with a temporary database, no
+/// SMTP server and the emails into `mail_dir`; or the defaults with an
+/// example LSP.
+fn rehearsal_config(
+    operators: Option<Config>,
+    dir: &Path,
+    mail_dir: &Path,
+    lang: Option<Lang>,
+) -> anyhow::Result<Config> {
+    let mut config = match operators {
+        Some(config) => config,
+        None => {
+            let path = dir.join("sertibot.toml");
+            std::fs::write(
+                &path,
+                "[lsp]\nname = \"LSP P1 Politeknik STMI Jakarta\"\naddress = \"Jl. Letjen Suprapto No. 26, Jakarta Pusat\"\nemail = \"lsp@stmi.example.ac.id\"\n[mail]\nfrom = \"LSP P1 Politeknik STMI Jakarta <lsp@stmi.example.ac.id>\"\n",
+            )?;
+            Config::load(Some(&path), |_| None)?
+        }
+    };
+    config.database = dir.join("rehearsal.db");
+    config.mail.smtp_url = None;
+    config.mail.eml_dir = mail_dir.to_path_buf();
+    if config.mail.from.is_none() && !config.lsp.email.is_empty() {
+        config.mail.from = Some(format!("{} <{}>", config.lsp.name, config.lsp.email));
+    }
+    config.telegram.token = None;
+    if let Some(lang) = lang {
+        config.language = lang;
+    }
+    Ok(config)
 }
 
 impl Rehearsal<'_> {
@@ -112,6 +169,11 @@ impl Rehearsal<'_> {
     /// Moves the clock `minutes` of working time on, firing what falls due.
     async fn wait(&mut self, minutes: i64) -> anyhow::Result<()> {
         let target = self.app.config.calendar.add_minutes(self.now(), minutes);
+        self.wait_until(target).await
+    }
+
+    /// Moves the clock to `target`, firing what falls due on the way.
+    async fn wait_until(&mut self, target: DateTime<Utc>) -> anyhow::Result<()> {
         // Step through the alerts that fall due on the way, one by one.
         while let Some(next) = self
             .app
@@ -147,6 +209,9 @@ impl Rehearsal<'_> {
         app.fire_due_alerts()
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        app.fire_collect_reminders()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let now = self.now();
         let mut conn = app.store.pool().acquire().await?;
         let rows = Store::due_messages(
@@ -162,45 +227,17 @@ impl Rehearsal<'_> {
             let to = row
                 .member_id
                 .and_then(|id| members.iter().find(|m| m.id.0 == id))
-                .map_or_else(|| "group".to_string(), |m| m.name.clone());
-            let lang = app.config.language;
-            // Rendered exactly as the delivery worker renders it.
-            let rendered = row
-                .message()
-                .map_err(|e| e.to_string())
-                .and_then(|message| {
-                    crate::telegram::keyboards::render(&app.templates, lang, &message)
-                });
-            let (text, buttons) = match rendered {
-                Ok(r) => {
-                    let buttons: Vec<String> = r
-                        .keyboard
-                        .iter()
-                        .flat_map(|k| k.inline_keyboard.iter().flatten())
-                        .map(|b| format!("[{}]", b.text))
-                        .collect();
-                    (crate::telegram::html::to_text(&r.text), buttons)
+                .map_or_else(|| self.phrase("sim_group", json!({})), |m| m.name.clone());
+            match row.message() {
+                Ok(message) => {
+                    if matches!(message, crate::notify::Message::StepOverdue(_)) {
+                        self.summary.overdue_alerts += 1;
+                    }
+                    self.show(&to, row.edit_of.is_some(), &message)?;
                 }
-                Err(why) => (format!("({why})"), Vec::new()),
-            };
-            let when = crate::templates::Templates::instant_text(now, app.config.calendar.tz, lang);
-            let action = if row.edit_of.is_some() {
-                "edits the message for"
-            } else {
-                "to"
-            };
-            writeln!(self.out, "── {when} · Telegram {action} {to}")?;
-            for line in text.lines() {
-                writeln!(self.out, "   {line}")?;
-            }
-            if !buttons.is_empty() {
-                writeln!(self.out, "   {}", buttons.join(" "))?;
-            }
-            if matches!(row.message(), Ok(crate::notify::Message::StepOverdue(_))) {
-                self.summary.overdue_alerts += 1;
+                Err(why) => writeln!(self.out, "   ({why})")?,
             }
             Store::mark_sent(&mut conn, row.id, now).await?;
-            self.summary.telegram_messages += 1;
         }
         drop(conn);
         loop {
@@ -208,7 +245,8 @@ impl Rehearsal<'_> {
                 Progress::Sent(_) => self.summary.emails += 1,
                 Progress::Idle(_) => break,
                 Progress::Deferred(key) | Progress::Failed(key) => {
-                    writeln!(self.out, "   (email {key} was not written)")?;
+                    let line = self.phrase("sim_not_written", json!({"key": key}));
+                    writeln!(self.out, "   {line}")?;
                     break;
                 }
             }

@@ -1,13 +1,16 @@
 //! The rehearsal's script: the staff, the batch, the meeting (with step 2
 //! left late), the decision and decree, the documents, and the handovers.
+//! Every conversation a member has with the bot is shown as it happens in
+//! Telegram: the press, the question, the typed answer, the reply.
 
 use chrono::NaiveDate;
+use serde_json::json;
 
 use super::{NAMES, Rehearsal};
 use crate::app::Via;
 use crate::domain::{BatchId, Competence, Role, RoleSet};
 use crate::sop::StepNo;
-use crate::workflow::{Actor, Command, Decree, Meeting, Staff};
+use crate::workflow::{Actor, Command, Decree, Meeting, ReceiptVia, Staff};
 
 /// The five staff members the script plays.
 struct Cast {
@@ -18,6 +21,14 @@ struct Cast {
     komite_2: Actor,
 }
 
+/// A member's name, as the transcript shows who pressed or typed.
+fn name(actor: &Actor) -> String {
+    match actor {
+        Actor::Staff(staff) => staff.name.clone(),
+        Actor::Operator => "operator".into(),
+    }
+}
+
 impl Rehearsal<'_> {
     /// Plays the SOP through: `participants`, of whom `bk` are BK.
     pub(super) async fn script(&mut self, participants: usize, bk: usize) -> anyhow::Result<()> {
@@ -26,7 +37,8 @@ impl Rehearsal<'_> {
         self.invite(&cast).await?;
         self.decide(&cast, participants, bk, batch).await?;
         self.issue(&cast, participants, bk, batch).await?;
-        self.hand_over(&cast, batch).await
+        self.hand_over(&cast, batch).await?;
+        self.weekly_summary().await
     }
 
     /// The batch's state now.
@@ -109,9 +121,9 @@ impl Rehearsal<'_> {
             .import_participants(batch, csv.as_bytes(), &Actor::Operator, Via::Simulation)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        writeln!(
-            self.out,
-            "Rehearsal of SOP Penerbitan Sertifikat: batch {batch}, {participants} participants ({bk} BK).\n"
+        self.frame(
+            "sim_title",
+            json!({"batch": batch.0, "participants": participants, "bk": bk}),
         )?;
         self.app
             .start_batch(batch, &Actor::Operator, Via::Simulation)
@@ -137,14 +149,16 @@ impl Rehearsal<'_> {
             starts_at: self.app.config.calendar.add_minutes(self.now(), 6 * 60),
             place: "Ruang Rapat LSP, Gedung B lt. 2".into(),
         };
-        self.act(
-            &cast.administrasi,
-            vec![
-                Command::SetMeeting { meeting },
-                Command::MarkDone { step: s(1) },
-            ],
-        )
-        .await?;
+        self.meeting_dialogue(cast, &meeting)?;
+        self.act(&cast.administrasi, vec![Command::SetMeeting { meeting }])
+            .await?;
+        let adm = name(&cast.administrasi);
+        self.presses(&adm, "button_done", json!({}))?;
+        self.act(&cast.administrasi, vec![Command::MarkDone { step: s(1) }])
+            .await?;
+        self.answer(&adm, "recorded_done", json!({"step": 1}))?;
+        let (komite, komite_2) = (name(&cast.komite), name(&cast.komite_2));
+        self.presses(&komite, "button_attend", json!({}))?;
         self.act(
             &cast.komite,
             vec![Command::Rsvp {
@@ -153,6 +167,10 @@ impl Rehearsal<'_> {
             }],
         )
         .await?;
+        self.answer(&komite, "rsvp_attend", json!({}))?;
+        self.presses(&komite_2, "button_absent", json!({}))?;
+        self.answer(&komite_2, "ask_absence_reason", json!({}))?;
+        self.types(&komite_2, "Dinas luar kota")?;
         self.act(
             &cast.komite_2,
             vec![Command::Rsvp {
@@ -161,11 +179,9 @@ impl Rehearsal<'_> {
             }],
         )
         .await?;
+        self.answer(&komite_2, "rsvp_absent", json!({}))?;
         // Step 2 runs late: past its hour, past a reminder.
-        writeln!(
-            self.out,
-            "\n(Step 2 is left undone past its standard time.)\n"
-        )?;
+        self.frame("sim_step2_late", json!({}))?;
         self.wait(5 * 60 + 30).await?;
         self.act(
             &cast.sertifikasi,
@@ -183,7 +199,32 @@ impl Rehearsal<'_> {
         Ok(())
     }
 
-    /// The plenary's results and the decree.
+    /// The meeting's conversation: date, time and place, as typed in chat.
+    fn meeting_dialogue(&mut self, cast: &Cast, meeting: &Meeting) -> anyhow::Result<()> {
+        let adm = name(&cast.administrasi);
+        let local = meeting
+            .starts_at
+            .with_timezone(&self.app.config.calendar.tz);
+        self.presses(&adm, "button_meeting", json!({}))?;
+        self.answer(&adm, "ask_meeting_date", json!({}))?;
+        self.types(&adm, &local.format("%d-%m-%Y").to_string())?;
+        self.answer(&adm, "ask_meeting_time", json!({}))?;
+        self.types(&adm, &local.format("%H.%M").to_string())?;
+        self.answer(&adm, "ask_meeting_place", json!({}))?;
+        self.types(&adm, &meeting.place)?;
+        let starts_at = crate::templates::Templates::instant_text(
+            meeting.starts_at,
+            self.app.config.calendar.tz,
+            self.lang,
+        );
+        self.answer(
+            &adm,
+            "meeting_set",
+            json!({"starts_at": starts_at, "place": meeting.place}),
+        )
+    }
+
+    /// The plenary's results (the K/BK keyboard) and the decree's conversation.
     async fn decide(
         &mut self,
         cast: &Cast,
@@ -192,45 +233,73 @@ impl Rehearsal<'_> {
         batch: BatchId,
     ) -> anyhow::Result<()> {
         let s = StepNo;
+        let ketua = name(&cast.ketua);
         let state = self.state(batch).await?;
-        let mut results: Vec<Command> = state
-            .participants
-            .keys()
-            .enumerate()
-            .map(|(i, p)| Command::RecordResult {
-                participant: *p,
-                result: if i >= participants - bk {
-                    Competence::BelumKompeten
-                } else {
-                    Competence::Kompeten
-                },
-            })
-            .collect();
-        results.push(Command::MarkDone { step: s(3) });
+        self.presses(&ketua, "button_results", json!({}))?;
+        let (page, _, _) = crate::notify::reports::results_page(&state, 1);
+        self.show(
+            &ketua,
+            false,
+            &crate::notify::Message::ResultsKeyboard(page),
+        )?;
+        let mut results: Vec<Command> = Vec::new();
+        for (i, p) in state.participants.values().enumerate() {
+            let result = if i >= participants - bk {
+                Competence::BelumKompeten
+            } else {
+                Competence::Kompeten
+            };
+            let label = format!("{} · {}", result.code(), p.name);
+            let line = self.phrase("sim_presses", json!({"name": ketua, "button": label}));
+            writeln!(self.out, "   ▸ {line}")?;
+            results.push(Command::RecordResult {
+                participant: p.id,
+                result,
+            });
+        }
         self.act(&cast.ketua, results).await?;
+        let state = self.state(batch).await?;
+        let (page, _, _) = crate::notify::reports::results_page(&state, 1);
+        self.show(&ketua, true, &crate::notify::Message::ResultsKeyboard(page))?;
+        self.presses(&ketua, "button_done", json!({}))?;
+        self.act(&cast.ketua, vec![Command::MarkDone { step: s(3) }])
+            .await?;
+        self.answer(&ketua, "recorded_done", json!({"step": 3}))?;
         self.wait(30).await?;
         let today = self
             .now()
             .with_timezone(&self.app.config.calendar.tz)
             .date_naive();
+        let number = "SK/LSP-STMI/042/XI/2026";
+        self.presses(&ketua, "button_decree", json!({}))?;
+        self.answer(&ketua, "ask_decree_number", json!({}))?;
+        self.types(&ketua, number)?;
+        self.answer(&ketua, "ask_decree_date", json!({}))?;
+        let typed = today.format("%d-%m-%Y").to_string();
+        self.types(&ketua, &typed)?;
         self.act(
             &cast.ketua,
-            vec![
-                Command::RecordDecree {
-                    decree: Decree {
-                        number: "SK/LSP-STMI/042/XI/2026".into(),
-                        date: today,
-                    },
+            vec![Command::RecordDecree {
+                decree: Decree {
+                    number: number.into(),
+                    date: today,
                 },
-                Command::MarkDone { step: s(4) },
-            ],
+            }],
         )
         .await?;
-        Ok(())
+        self.answer(
+            &ketua,
+            "decree_set",
+            json!({"number": number, "date": typed}),
+        )?;
+        self.presses(&ketua, "button_done", json!({}))?;
+        self.act(&cast.ketua, vec![Command::MarkDone { step: s(4) }])
+            .await?;
+        self.answer(&ketua, "recorded_done", json!({"step": 4}))
     }
 
-    /// The BK letter, and for the K participants the blanks, printing,
-    /// signing and stamping.
+    /// The BK letter, and for the K participants the blanks (the
+    /// blank-number conversation), printing, signing and stamping.
     async fn issue(
         &mut self,
         cast: &Cast,
@@ -247,7 +316,8 @@ impl Rehearsal<'_> {
         if bk < participants {
             self.wait(3 * 480).await?;
             let state = self.state(batch).await?;
-            let mut blanks: Vec<Command> = state
+            let first = "BNSP-2026-000120";
+            let blanks: Vec<Command> = state
                 .participants
                 .values()
                 .filter(|p| p.result == Some(Competence::Kompeten))
@@ -257,8 +327,15 @@ impl Rehearsal<'_> {
                     number: format!("BNSP-2026-{:06}", 120 + i),
                 })
                 .collect();
-            blanks.push(Command::MarkDone { step: s(6) });
+            let count = blanks.len();
+            let andi = name(&cast.sertifikasi);
+            self.presses(&andi, "button_blanks", json!({}))?;
+            self.answer(&andi, "ask_blank_numbers", json!({"count": count}))?;
+            self.types(&andi, first)?;
             self.act(&cast.sertifikasi, blanks).await?;
+            self.answer(&andi, "blanks_set", json!({"count": count}))?;
+            self.act(&cast.sertifikasi, vec![Command::MarkDone { step: s(6) }])
+                .await?;
             self.wait(300).await?;
             self.act(&cast.sertifikasi, vec![Command::MarkDone { step: s(7) }])
                 .await?;
@@ -272,32 +349,85 @@ impl Rehearsal<'_> {
         Ok(())
     }
 
-    /// Each participant's handover and receipt, and the closing line.
+    /// Each participant's handover from the handover list: opened when
+    /// they arrive, then the receipt (the first sent by courier, the
+    /// second collected by a representative), and the closing line.
     async fn hand_over(&mut self, cast: &Cast, batch: BatchId) -> anyhow::Result<()> {
+        let andi = name(&cast.sertifikasi);
         let state = self.state(batch).await?;
-        for p in state.participants.keys().copied().collect::<Vec<_>>() {
+        self.presses(&andi, "button_handovers", json!({}))?;
+        let list = crate::notify::reports::handover_list(&state);
+        self.show(&andi, false, &crate::notify::Message::HandoverList(list))?;
+        let people: Vec<_> = state
+            .participants
+            .values()
+            .map(|p| (p.id, p.name.clone()))
+            .collect();
+        for (i, (p, who)) in people.into_iter().enumerate() {
             self.wait(60).await?;
+            self.presses(&andi, "button_open_handover", json!({"name": who}))?;
             self.act(
                 &cast.sertifikasi,
                 vec![Command::OpenHandover { participant: p }],
             )
             .await?;
+            self.answer(&andi, "handover_opened", json!({"name": who}))?;
             self.wait(5).await?;
+            let via = match i {
+                0 => {
+                    self.presses(&andi, "button_courier", json!({}))?;
+                    self.answer(&andi, "ask_tracking_no", json!({"name": who}))?;
+                    self.types(&andi, "JNE 0123456789")?;
+                    ReceiptVia::Courier {
+                        tracking_no: "JNE 0123456789".into(),
+                    }
+                }
+                1 => {
+                    self.presses(&andi, "button_proxy", json!({}))?;
+                    self.answer(&andi, "ask_representative", json!({"name": who}))?;
+                    self.types(&andi, "Siti Aminah")?;
+                    ReceiptVia::Representative {
+                        name: "Siti Aminah".into(),
+                    }
+                }
+                _ => {
+                    self.presses(&andi, "button_receipt", json!({"name": who}))?;
+                    ReceiptVia::InPerson
+                }
+            };
+            let context = json!({"name": who, "via": via.as_str(), "detail": via.detail()});
             self.act(
                 &cast.sertifikasi,
-                vec![Command::RecordReceipt { participant: p }],
+                vec![Command::RecordReceipt {
+                    participant: p,
+                    via,
+                }],
             )
             .await?;
+            self.answer(&andi, "receipt_set", context)?;
         }
-        let state = self.state(batch).await?;
-        writeln!(
-            self.out,
-            "\nBatch {batch} is {}: {} Telegram messages, {} emails written, {} overdue alerts.",
-            state.status.as_str(),
-            self.summary.telegram_messages,
-            self.summary.emails,
-            self.summary.overdue_alerts
-        )?;
         Ok(())
+    }
+
+    /// The clock moves on to the next weekly summary, and the closing line.
+    async fn weekly_summary(&mut self) -> anyhow::Result<()> {
+        let schedule = self.app.config.weekly_schedule.clone();
+        let next = self.app.config.next_on_schedule(&schedule, self.now());
+        if let Some(next) = next.filter(|_| !self.weekly_shown) {
+            self.frame("sim_weekly", json!({}))?;
+            self.wait_until(next).await?;
+        }
+        let state = self.state(BatchId(1)).await?;
+        let status = self.phrase("sim_status", json!({"status": state.status.as_str()}));
+        self.frame(
+            "sim_summary",
+            json!({
+                "batch": 1,
+                "status": status,
+                "telegram": self.summary.telegram_messages,
+                "emails": self.summary.emails,
+                "overdue": self.summary.overdue_alerts,
+            }),
+        )
     }
 }

@@ -54,6 +54,19 @@ impl Applies {
     }
 }
 
+/// When a step's clock starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClockStart {
+    /// When the step opens (its inputs are done).
+    #[default]
+    Inputs,
+    /// At the committee meeting's start, or when the step opens if that is
+    /// later: a step held at the meeting is not late before the meeting. A
+    /// rescheduled meeting moves the clock; a cancelled one holds it.
+    Meeting,
+}
+
 /// What a step records besides "done": the entries the workflow collects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -97,6 +110,8 @@ pub struct Step {
     pub related_sop: Option<String>,
     /// When the step applies.
     pub applies: Applies,
+    /// When its clock starts.
+    pub clock: ClockStart,
     /// What the step records, if anything besides "done".
     pub records: Option<RecordKind>,
     /// The steps whose output this step needs.
@@ -154,6 +169,11 @@ impl Procedure {
         self.steps.iter().find(|s| s.no == no)
     }
 
+    /// The step whose clock starts at the meeting, if the procedure has one.
+    pub fn step_at_meeting(&self) -> Option<&Step> {
+        self.steps.iter().find(|s| s.clock == ClockStart::Meeting)
+    }
+
     /// The step that records `kind`, if the procedure has one.
     pub fn step_recording(&self, kind: RecordKind) -> Option<&Step> {
         self.steps.iter().find(|s| s.records == Some(kind))
@@ -178,6 +198,8 @@ mod tests {
         );
         assert_eq!(meeting.done_by, [Role::KetuaLsp].into_iter().collect());
         assert_eq!(meeting.records, Some(RecordKind::Results));
+        assert_eq!(meeting.clock, ClockStart::Meeting);
+        assert_eq!(p.step_at_meeting().map(|s| s.no), Some(StepNo(3)));
         let blanks = p.step(StepNo(6)).unwrap();
         assert_eq!(blanks.standard_time.to_string(), "1 minggu");
         assert_eq!(blanks.applies, Applies::SomeK);

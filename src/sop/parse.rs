@@ -8,7 +8,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use super::{Applies, Procedure, RecordKind, StandardTime, Step, StepNo};
+use super::{Applies, ClockStart, Procedure, RecordKind, StandardTime, Step, StepNo};
 use crate::domain::{Role, RoleSet};
 
 /// A procedure file that cannot be used, and where.
@@ -60,6 +60,8 @@ struct RawStep {
     related_sop: Option<String>,
     applies: Applies,
     records: Option<RecordKind>,
+    #[serde(default)]
+    clock: ClockStart,
     #[serde(default)]
     after: Vec<u32>,
 }
@@ -144,6 +146,7 @@ fn read_step(raw: &RawStep, earlier: &[Step]) -> Result<Step, String> {
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty()),
         applies: raw.applies,
+        clock: raw.clock,
         records: raw.records,
         after,
     })
@@ -244,6 +247,7 @@ fn check_whole(steps: &[Step]) -> Result<(), (Option<usize>, String)> {
             ),
         ));
     }
+    check_meeting_clock(steps, &recorders)?;
     let results_no = steps[results].no;
     for (i, s) in steps.iter().enumerate() {
         let needs_results = s.applies != Applies::Always
@@ -266,6 +270,41 @@ fn check_whole(steps: &[Step]) -> Result<(), (Option<usize>, String)> {
         }
     }
     Ok(())
+}
+
+/// At most one step's clock starts at the meeting, and only a step that
+/// comes after the step recording the meeting (whose time it reads).
+fn check_meeting_clock(
+    steps: &[Step],
+    recorders: &BTreeMap<RecordKind, usize>,
+) -> Result<(), (Option<usize>, String)> {
+    let mut at_meeting = steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.clock == ClockStart::Meeting);
+    let Some((i, s)) = at_meeting.next() else {
+        return Ok(());
+    };
+    if let Some((j, other)) = at_meeting.next() {
+        return Err((
+            Some(j),
+            format!(
+                "step {} has clock = \"meeting\" but step {} already does; only one step may",
+                other.no, s.no
+            ),
+        ));
+    }
+    let meeting = recorders.get(&RecordKind::Meeting).map(|&m| steps[m].no);
+    match meeting {
+        Some(m) if depends_on(steps, s.no, m) && !s.per_participant => Ok(()),
+        _ => Err((
+            Some(i),
+            format!(
+                "step {} has clock = \"meeting\", so it must come (directly or through other steps) after the step that records the meeting, and not run per participant",
+                s.no
+            ),
+        )),
+    }
 }
 
 /// A per-participant step comes after steps for both K and BK participants.

@@ -1,6 +1,7 @@
 //! The running clocks' alerts: which may be due, what each has sent, and
-//! when the next is due. The clocks themselves are written with the
-//! events that start and stop them ([`super::Store::record`]).
+//! when the next is due; and the documents waiting to be collected, whose
+//! participant gets one reminder. The clocks themselves are written with
+//! the events that start and stop them ([`super::Store::record`]).
 
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection};
@@ -109,4 +110,66 @@ pub struct RunningClock {
     pub heads_up_sent: bool,
     pub overdue_sent: u32,
     pub next_alert_at: DateTime<Utc>,
+}
+
+/// A participant whose document is ready and not yet collected, not yet
+/// reminded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Uncollected {
+    pub batch: crate::domain::BatchId,
+    pub participant: ParticipantId,
+    pub ready_at: DateTime<Utc>,
+}
+
+impl super::Store {
+    /// Participants of running batches whose document became ready before
+    /// `ready_before` and who have neither collected it nor been reminded;
+    /// at most 500, the longest waiting first.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn uncollected(
+        conn: &mut SqliteConnection,
+        ready_before: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<Uncollected>> {
+        let rows = sqlx::query(
+            "SELECT p.batch_id, p.id, p.handover_ready_at FROM participants p
+             JOIN batches b ON b.id = p.batch_id AND b.status = 'running'
+             WHERE p.handover_ready_at IS NOT NULL AND p.handover_ready_at <= ?
+               AND p.received_at IS NULL AND p.handover_reminded_at IS NULL
+             ORDER BY p.handover_ready_at LIMIT 500",
+        )
+        .bind(ms(ready_before))
+        .fetch_all(conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Uncollected {
+                batch: crate::domain::BatchId(r.get("batch_id")),
+                participant: ParticipantId(r.get("id")),
+                ready_at: super::from_ms(r.get("handover_ready_at")),
+            })
+            .collect())
+    }
+
+    /// Marks a participant reminded to collect; `false` when another
+    /// process did first (or they collected it meanwhile).
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn mark_reminded(
+        conn: &mut SqliteConnection,
+        participant: ParticipantId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE participants SET handover_reminded_at = ?
+             WHERE id = ? AND handover_reminded_at IS NULL AND received_at IS NULL",
+        )
+        .bind(ms(now))
+        .bind(participant.0)
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }

@@ -37,7 +37,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use audit::{AuditEntry, AuditRow};
 pub use batches::{BatchSummary, NewParticipant};
-pub use clocks::RunningClock;
+pub use clocks::{RunningClock, Uncollected};
 pub use lock::{LockError, ServiceLock, lock_path};
 pub use members::{Redemption, TokenRecord};
 pub use outbox::{OutboxRow, OutboxStatus};
@@ -53,6 +53,8 @@ pub struct Store {
     writer: Writer,
     /// This process's name as a sender of outbox rows (random per open).
     instance: std::sync::Arc<str>,
+    /// This database's random key, made once (identifiers in emails).
+    installation: std::sync::Arc<str>,
     /// The database file, and its identity (device, inode) when opened.
     file: std::sync::Arc<(std::path::PathBuf, Option<(u64, u64)>)>,
 }
@@ -132,10 +134,15 @@ impl Store {
                 .with_context(|| format!("cannot open the database {}", path.display()))?,
         );
         let instance = format!("{}-{:016x}", std::process::id(), rand::random::<u64>());
+        let installation: String = sqlx::query_scalar("SELECT key FROM installation WHERE id = 1")
+            .fetch_one(&pool)
+            .await
+            .with_context(|| format!("cannot read the database {}", path.display()))?;
         Ok(Store {
             pool,
             writer,
             instance: instance.into(),
+            installation: installation.into(),
             file: std::sync::Arc::new((path.to_path_buf(), identity(path))),
         })
     }
@@ -161,6 +168,12 @@ impl Store {
     /// This process's name as a sender, for claiming outbox rows.
     pub fn instance(&self) -> &str {
         &self.instance
+    }
+
+    /// This database's random key, made when it was created: emails'
+    /// Message-IDs and calendar UIDs include it, unique per installation.
+    pub fn installation(&self) -> &str {
+        &self.installation
     }
 
     /// The pool, for reads outside a transaction.

@@ -34,7 +34,7 @@ impl super::Store {
         let procedure = parsed_procedure(row.get("source"), row.get("fingerprint"))?;
         let rows = sqlx::query(
             "SELECT id, name, result, blank_number, handover_ready_at, handover_opened_at, handover_opened_by,
-                    handover_due_at, received_at, received_by
+                    handover_due_at, received_at, received_by, receipt_via, receipt_detail
              FROM participants WHERE batch_id = ? ORDER BY row_no",
         )
         .bind(batch.0)
@@ -83,6 +83,9 @@ fn read_participants(state: &mut BatchState, rows: &[sqlx::sqlite::SqliteRow]) {
         p.handover.due_at = opt_ms(r, "handover_due_at");
         p.handover.received_at = opt_ms(r, "received_at");
         p.handover.received_by = r.get::<Option<i64>, _>("received_by").map(MemberId);
+        p.handover.via = r
+            .get::<Option<String>, _>("receipt_via")
+            .and_then(|via| crate::workflow::ReceiptVia::from_db(&via, r.get("receipt_detail")));
     }
 }
 

@@ -45,8 +45,24 @@ pub enum Button {
     Blanks { batch: BatchId },
     /// "Daftar serah terima": list the participants ready to collect.
     Handovers { batch: BatchId },
-    /// "Terima" for one participant: record the receipt.
+    /// "Buka" for one participant: they arrived (or their document is
+    /// packed for a courier); the handover's clock starts.
+    OpenHandover {
+        batch: BatchId,
+        participant: ParticipantId,
+    },
+    /// "Terima" for one participant: they received it themselves.
     Receipt {
+        batch: BatchId,
+        participant: ParticipantId,
+    },
+    /// "Kurir": sent by courier; the bot asks for the tracking number.
+    Courier {
+        batch: BatchId,
+        participant: ParticipantId,
+    },
+    /// "Kuasa": a representative took it; the bot asks for their name.
+    Proxy {
         batch: BatchId,
         participant: ParticipantId,
     },
@@ -79,8 +95,17 @@ impl fmt::Display for Button {
             Button::Decree { batch } => write!(f, "{VERSION}|s|{batch}"),
             Button::Blanks { batch } => write!(f, "{VERSION}|l|{batch}"),
             Button::Handovers { batch } => write!(f, "{VERSION}|h|{batch}"),
+            Button::OpenHandover { batch, participant } => {
+                write!(f, "{VERSION}|o|{batch}|{participant}")
+            }
             Button::Receipt { batch, participant } => {
                 write!(f, "{VERSION}|t|{batch}|{participant}")
+            }
+            Button::Courier { batch, participant } => {
+                write!(f, "{VERSION}|c|{batch}|{participant}")
+            }
+            Button::Proxy { batch, participant } => {
+                write!(f, "{VERSION}|w|{batch}|{participant}")
             }
             Button::Start { batch } => write!(f, "{VERSION}|g|{batch}"),
         }
@@ -160,7 +185,19 @@ impl FromStr for Button {
             Some("s") => Button::Decree { batch },
             Some("l") => Button::Blanks { batch },
             Some("h") => Button::Handovers { batch },
+            Some("o") => Button::OpenHandover {
+                batch,
+                participant: participant()?,
+            },
             Some("t") => Button::Receipt {
+                batch,
+                participant: participant()?,
+            },
+            Some("c") => Button::Courier {
+                batch,
+                participant: participant()?,
+            },
+            Some("w") => Button::Proxy {
                 batch,
                 participant: participant()?,
             },
@@ -222,6 +259,18 @@ mod tests {
                 batch: BatchId(big),
             },
             Button::Receipt {
+                batch: BatchId(big),
+                participant: ParticipantId(big),
+            },
+            Button::OpenHandover {
+                batch: BatchId(big),
+                participant: ParticipantId(big),
+            },
+            Button::Courier {
+                batch: BatchId(big),
+                participant: ParticipantId(big),
+            },
+            Button::Proxy {
                 batch: BatchId(big),
                 participant: ParticipantId(big),
             },

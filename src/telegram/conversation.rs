@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::BatchId;
+use crate::domain::{BatchId, ParticipantId};
 use crate::sop::StepNo;
 
 /// What the bot waits for.
@@ -45,8 +45,13 @@ pub enum Awaiting {
     DecreeDate { batch: BatchId, number: String },
     /// Blank numbers: the first of a range, or one per line.
     BlankNumbers { batch: BatchId },
-    /// A results file (CSV or XLSX), besides the K/BK keyboard.
-    ResultsFile { batch: BatchId },
+    /// A results file (CSV or XLSX), besides the K/BK keyboard (the
+    /// keyboard's message, to show what the file recorded).
+    ResultsFile {
+        batch: BatchId,
+        #[serde(default)]
+        keyboard: Option<String>,
+    },
     /// A new batch's certification scheme.
     NewBatchScheme,
     /// The new batch's assessment date.
@@ -55,6 +60,16 @@ pub enum Awaiting {
     NewBatchPlace { scheme: String, date: NaiveDate },
     /// The participant list (CSV or XLSX) of a batch created in chat.
     ParticipantsFile { batch: BatchId },
+    /// The courier's tracking number for a participant's document.
+    TrackingNo {
+        batch: BatchId,
+        participant: ParticipantId,
+    },
+    /// The name of the representative who collected a participant's document.
+    RepresentativeName {
+        batch: BatchId,
+        participant: ParticipantId,
+    },
 }
 
 impl Awaiting {
@@ -75,6 +90,8 @@ impl Awaiting {
             Awaiting::NewBatchDate { .. } => "ask_assessment_date",
             Awaiting::NewBatchPlace { .. } => "ask_assessment_place",
             Awaiting::ParticipantsFile { .. } => "ask_participants_file",
+            Awaiting::TrackingNo { .. } => "ask_tracking_no",
+            Awaiting::RepresentativeName { .. } => "ask_representative",
         }
     }
 }

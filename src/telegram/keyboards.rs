@@ -8,7 +8,9 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 use super::callback::Button;
 use crate::domain::{BatchId, Competence, Lang, ParticipantId};
 use crate::notify::Message;
-use crate::notify::views::{Invitation, MeetingChange, ResultsPage, RsvpReminder, TaskCard};
+use crate::notify::views::{
+    HandoverList, Invitation, MeetingChange, ResultsPage, RsvpReminder, TaskCard,
+};
 use crate::sop::{RecordKind, StepNo};
 use crate::templates::Templates;
 
@@ -35,14 +37,13 @@ impl Message {
             }
             Message::StepTask(card) => task_keyboard(templates, lang, card),
             Message::ResultsKeyboard(page) => Some(verdicts(templates, lang, page)),
-            Message::HandoverList(list) => {
-                let ready: Vec<(ParticipantId, String)> = list
-                    .ready
-                    .iter()
-                    .map(|p| (ParticipantId(p.id), p.name.clone()))
-                    .collect();
-                Some(receipts(templates, lang, BatchId(list.batch.id), &ready))
-            }
+            Message::HandoverList(list) => Some(handovers(templates, lang, list)),
+            Message::HandoversReady(ready) => Some(InlineKeyboardMarkup::new(vec![vec![b(
+                "button_handovers",
+                Button::Handovers {
+                    batch: BatchId(ready.batch.id),
+                },
+            )]])),
             Message::BatchReady(ready) => Some(InlineKeyboardMarkup::new(vec![vec![b(
                 "button_start",
                 Button::Start {
@@ -64,8 +65,9 @@ impl Message {
     }
 }
 
-/// A step's card: take it on and mark it done (or, for the handover, the
-/// list), the entry the step records, and "report a problem".
+/// A step's card: of "take it on", "done" (or, for the handover, the
+/// list) and the entry the step records, only those this reader may press
+/// (`TaskCard::rights`); and "report a problem".
 fn task_keyboard(
     templates: &Templates,
     lang: Lang,
@@ -76,14 +78,23 @@ fn task_keyboard(
     }
     let (batch, step) = (BatchId(card.batch.id), StepNo(card.step.no));
     let b = |label, data| button(templates, lang, label, data);
+    let rights = card.rights;
     let mut rows = Vec::new();
     if card.step.per_participant {
-        rows.push(vec![b("button_handovers", Button::Handovers { batch })]);
+        if rights.enter {
+            rows.push(vec![b("button_handovers", Button::Handovers { batch })]);
+        }
     } else {
-        rows.push(vec![
-            b("button_acknowledge", Button::Acknowledge { batch, step }),
-            b("button_done", Button::Done { batch, step }),
-        ]);
+        let mut first = Vec::new();
+        if rights.acknowledge {
+            first.push(b("button_acknowledge", Button::Acknowledge { batch, step }));
+        }
+        if rights.finish {
+            first.push(b("button_done", Button::Done { batch, step }));
+        }
+        if !first.is_empty() {
+            rows.push(first);
+        }
         let entry = match card.step.records {
             Some(RecordKind::Meeting) => Some(("button_meeting", Button::Meeting { batch })),
             Some(RecordKind::Results) => Some(("button_results", Button::Results { batch })),
@@ -91,12 +102,14 @@ fn task_keyboard(
             Some(RecordKind::BlankNumbers) => Some(("button_blanks", Button::Blanks { batch })),
             _ => None,
         };
-        if let Some((label, data)) = entry {
+        if let Some((label, data)) = entry.filter(|_| rights.enter) {
             rows.push(vec![b(label, data)]);
         }
     }
-    rows.push(vec![b("button_problem", Button::Problem { batch, step })]);
-    Some(InlineKeyboardMarkup::new(rows))
+    if !rights.declined {
+        rows.push(vec![b("button_problem", Button::Problem { batch, step })]);
+    }
+    (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
 }
 
 /// One page of the K/BK keyboard: two buttons per participant, and the
@@ -171,21 +184,39 @@ pub fn render(templates: &Templates, lang: Lang, message: &Message) -> Result<Re
     })
 }
 
-/// One "received" button per participant ready to collect.
-pub fn receipts(
-    templates: &Templates,
-    lang: Lang,
-    batch: BatchId,
-    ready: &[(ParticipantId, String)],
-) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new(ready.iter().map(|(id, name)| {
-        vec![InlineKeyboardButton::callback(
-            templates.phrase(lang, "button_receipt", json!({ "name": name })),
-            Button::Receipt {
-                batch,
-                participant: *id,
-            }
-            .to_string(),
-        )]
+/// The handover list's buttons: "open" for a participant who is ready;
+/// for one whose handover is open, how it was handed over (in person, by
+/// courier, to a representative).
+pub fn handovers(templates: &Templates, lang: Lang, list: &HandoverList) -> InlineKeyboardMarkup {
+    let batch = BatchId(list.batch.id);
+    let named = |label: &str, name: &str, data: Button| {
+        InlineKeyboardButton::callback(
+            templates.phrase(lang, label, json!({ "name": name })),
+            data.to_string(),
+        )
+    };
+    InlineKeyboardMarkup::new(list.ready.iter().map(|p| {
+        let participant = ParticipantId(p.id);
+        if !p.open {
+            let data = Button::OpenHandover { batch, participant };
+            return vec![named("button_open_handover", &p.name, data)];
+        }
+        vec![
+            named(
+                "button_receipt",
+                &p.name,
+                Button::Receipt { batch, participant },
+            ),
+            named(
+                "button_courier",
+                &p.name,
+                Button::Courier { batch, participant },
+            ),
+            named(
+                "button_proxy",
+                &p.name,
+                Button::Proxy { batch, participant },
+            ),
+        ]
     }))
 }

@@ -29,11 +29,27 @@ impl BatchState {
     /// A step's run: its state, times, marks and pause.
     fn apply_to_step(&mut self, event: &Event) {
         match event {
-            Event::StepActivated { step, at, due_at } => {
+            Event::StepActivated {
+                step,
+                clock_from,
+                due_at,
+                ..
+            } => {
                 let run = self.steps.entry(*step).or_insert_with(StepRun::waiting);
                 run.state = StepState::Active;
-                run.started_at = Some(*at);
+                run.started_at = Some(*clock_from);
                 run.due_at = *due_at;
+            }
+            Event::StepClockMoved {
+                step,
+                clock_from,
+                due_at,
+                ..
+            } => {
+                if let Some(run) = self.steps.get_mut(step) {
+                    run.started_at = *clock_from;
+                    run.due_at = *due_at;
+                }
             }
             Event::StepSkipped { step, at } => {
                 let run = self.steps.entry(*step).or_insert_with(StepRun::waiting);
@@ -170,12 +186,14 @@ impl BatchState {
             }
             Event::ReceiptRecorded {
                 participant,
+                via,
                 by,
                 at,
             } => {
                 if let Some(p) = self.participants.get_mut(participant) {
                     p.handover.received_at = Some(*at);
                     p.handover.received_by = Some(*by);
+                    p.handover.via = Some(via.clone());
                 }
             }
             _ => {}

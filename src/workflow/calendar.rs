@@ -142,6 +142,25 @@ impl Calendar {
         None
     }
 
+    /// The working days after `from` up to and including `to` (every day on
+    /// the wall clock): a lead time in days as the office counts them.
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        let mut days = 0;
+        let mut date = from;
+        while date < to {
+            date = match date.succ_opt() {
+                Some(d) => d,
+                None => break,
+            };
+            let counts = match &self.mode {
+                CalendarMode::WallClock => true,
+                CalendarMode::Working(week) => week.is_working_day(date),
+            };
+            days += i64::from(counts);
+        }
+        days
+    }
+
     /// Counted minutes from `from` to `to` (negative when `to` is earlier):
     /// how late a step is, in working time.
     pub fn minutes_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {

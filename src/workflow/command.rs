@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::state::{Decree, Meeting};
+use super::state::{Decree, Meeting, ReceiptVia};
 use crate::domain::{Competence, MemberId, ParticipantId, Role, RoleSet};
 use crate::sop::StepNo;
 
@@ -78,6 +78,10 @@ pub enum Command {
     },
     /// Open a participant's handover (they have come to collect).
     OpenHandover { participant: ParticipantId },
-    /// Record a participant's receipt (tanda terima).
-    RecordReceipt { participant: ParticipantId },
+    /// Record a participant's receipt (tanda terima), and how the document
+    /// reached them.
+    RecordReceipt {
+        participant: ParticipantId,
+        via: ReceiptVia,
+    },
 }

@@ -38,6 +38,12 @@ pub enum Effect {
     HandoverNotice { participant: ParticipantId },
     /// Email a participant that their receipt is recorded.
     ReceiptConfirmation { participant: ParticipantId },
+    /// Tell those who hand documents over which participants' documents
+    /// just became ready to collect.
+    HandoversReady { participants: Vec<ParticipantId> },
+    /// Tell Ketua LSP and Kabag Sertifikasi the batch is finished (every
+    /// receipt is in), with its lead time.
+    BatchFinished,
     /// Pass a staff member's problem report to Ketua LSP.
     ProblemReport {
         step: StepNo,
@@ -45,10 +51,12 @@ pub enum Effect {
         text: String,
         at: DateTime<Utc>,
     },
-    /// A clock starts: the step (or a participant's handover) is due then.
+    /// A clock starts (at `from`, now or later): the step (or a
+    /// participant's handover) is due at `due_at`.
     SetDeadline {
         step: StepNo,
         participant: Option<ParticipantId>,
+        from: DateTime<Utc>,
         due_at: DateTime<Utc>,
     },
     /// A clock stops: the step (or a participant's handover) is finished.
@@ -65,7 +73,31 @@ pub fn effects_of(state: &BatchState, events: &[Event]) -> Vec<Effect> {
         step_effects(state, event, &mut effects);
         meeting_effects(event, &mut effects);
         participant_effects(state, event, &mut effects);
+        if let Event::BatchFinished { .. } = event {
+            effects.push(Effect::BatchFinished);
+        }
     }
+    let ready: Vec<ParticipantId> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::HandoverReady { participant, .. } => Some(*participant),
+            _ => None,
+        })
+        .collect();
+    if !ready.is_empty() {
+        effects.push(Effect::HandoversReady {
+            participants: ready,
+        });
+    }
+    // A card sent in this decision already shows its state: no edit of it.
+    let sent: Vec<StepNo> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::StepTask { step } => Some(*step),
+            _ => None,
+        })
+        .collect();
+    effects.retain(|e| !matches!(e, Effect::TaskChanged { step } if sent.contains(step)));
     effects
 }
 
@@ -78,15 +110,41 @@ fn step_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effect>) {
             .is_some_and(|s| s.records == Some(kind))
     };
     match event {
-        Event::StepActivated { step, due_at, .. } => {
+        Event::StepActivated {
+            step,
+            clock_from,
+            due_at,
+            ..
+        } => {
             effects.push(Effect::StepTask { step: *step });
             if let Some(due_at) = due_at {
                 effects.push(Effect::SetDeadline {
                     step: *step,
                     participant: None,
+                    from: *clock_from,
                     due_at: *due_at,
                 });
             }
+        }
+        Event::StepClockMoved {
+            step,
+            clock_from,
+            due_at,
+            ..
+        } => {
+            match clock_from.zip(*due_at) {
+                Some((from, due_at)) => effects.push(Effect::SetDeadline {
+                    step: *step,
+                    participant: None,
+                    from,
+                    due_at,
+                }),
+                None => effects.push(Effect::ClearDeadline {
+                    step: *step,
+                    participant: None,
+                }),
+            }
+            push_once(effects, Effect::TaskChanged { step: *step });
         }
         Event::Acknowledged { step, .. } | Event::DoneMarked { step, .. } => {
             push_once(effects, Effect::TaskChanged { step: *step });
@@ -101,10 +159,13 @@ fn step_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effect>) {
                 paused: true,
             });
         }
-        Event::StepResumed { step, due_at, .. } => {
+        Event::StepResumed {
+            step, due_at, at, ..
+        } => {
             effects.push(Effect::SetDeadline {
                 step: *step,
                 participant: None,
+                from: *at,
                 due_at: *due_at,
             });
             effects.push(Effect::PauseNotice {
@@ -117,9 +178,7 @@ fn step_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effect>) {
                 step: *step,
                 participant: None,
             });
-            if procedure.step(*step).is_some_and(|s| !s.per_participant) {
-                push_once(effects, Effect::TaskChanged { step: *step });
-            }
+            push_once(effects, Effect::TaskChanged { step: *step });
             if records(*step, RecordKind::Meeting) {
                 effects.push(Effect::MeetingInvitation);
             }
@@ -181,24 +240,33 @@ fn participant_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effe
         .procedure
         .step_recording(RecordKind::Receipts)
         .map(|s| s.no);
+    let card_changed = |effects: &mut Vec<Effect>| {
+        if let Some(step) = receipts_step {
+            push_once(effects, Effect::TaskChanged { step });
+        }
+    };
     match event {
         Event::HandoverReady { participant, .. } => {
             effects.push(Effect::HandoverNotice {
                 participant: *participant,
             });
+            card_changed(effects);
         }
         Event::HandoverOpened {
             participant,
             due_at,
+            at,
             ..
         } => {
             if let Some(step) = receipts_step {
                 effects.push(Effect::SetDeadline {
                     step,
                     participant: Some(*participant),
+                    from: *at,
                     due_at: *due_at,
                 });
             }
+            card_changed(effects);
         }
         Event::ReceiptRecorded { participant, .. } => {
             if let Some(step) = receipts_step {
@@ -210,6 +278,7 @@ fn participant_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effe
             effects.push(Effect::ReceiptConfirmation {
                 participant: *participant,
             });
+            card_changed(effects);
         }
         _ => {}
     }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::state::{Decree, Meeting};
+use super::state::{Decree, Meeting, ReceiptVia};
 use crate::domain::{Competence, MemberId, ParticipantId, RoleSet};
 use crate::sop::StepNo;
 
@@ -14,11 +14,23 @@ use crate::sop::StepNo;
 pub enum Event {
     /// The SOP began for this batch.
     BatchStarted { at: DateTime<Utc> },
-    /// A step's inputs are ready: its people get the task and its clock starts.
+    /// A step's inputs are ready: its people get the task and its clock
+    /// starts, at `clock_from` (later than `at` for a step held at the
+    /// meeting, when the meeting is later).
     StepActivated {
         step: StepNo,
         at: DateTime<Utc>,
+        clock_from: DateTime<Utc>,
         due_at: Option<DateTime<Utc>>,
+    },
+    /// The meeting moved or was cancelled, so the clock of the step held at
+    /// it starts at another time (`clock_from`), or waits for a new date
+    /// (both none).
+    StepClockMoved {
+        step: StepNo,
+        clock_from: Option<DateTime<Utc>>,
+        due_at: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
     },
     /// A step does not apply to this batch (no BK, or no K).
     StepSkipped { step: StepNo, at: DateTime<Utc> },
@@ -118,9 +130,11 @@ pub enum Event {
         at: DateTime<Utc>,
         due_at: DateTime<Utc>,
     },
-    /// The participant signed the receipt (tanda terima).
+    /// The participant signed the receipt (tanda terima), or the courier or
+    /// a representative took the document.
     ReceiptRecorded {
         participant: ParticipantId,
+        via: ReceiptVia,
         by: MemberId,
         at: DateTime<Utc>,
     },
@@ -135,6 +149,7 @@ impl Event {
             Event::BatchStarted { .. } => "batch_started",
             Event::StepActivated { .. } => "step_activated",
             Event::StepSkipped { .. } => "step_skipped",
+            Event::StepClockMoved { .. } => "step_clock_moved",
             Event::Acknowledged { .. } => "acknowledged",
             Event::ProblemReported { .. } => "problem_reported",
             Event::DoneMarked { .. } => "done_marked",
@@ -160,6 +175,7 @@ impl Event {
         match self {
             Event::StepActivated { step, .. }
             | Event::StepSkipped { step, .. }
+            | Event::StepClockMoved { step, .. }
             | Event::Acknowledged { step, .. }
             | Event::ProblemReported { step, .. }
             | Event::StepPaused { step, .. }

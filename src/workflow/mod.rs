@@ -28,5 +28,5 @@ pub use event::Event;
 pub use refusal::{Field, MissingInput, Refusal};
 pub use state::{
     BatchState, BatchStatus, Decree, DoneMark, Handover, HandoverStage, Meeting, MeetingChanges,
-    ParticipantState, Pause, Rsvp, StepRun, StepState,
+    ParticipantState, Pause, ReceiptVia, Rsvp, StepRun, StepState,
 };

@@ -23,6 +23,10 @@ pub enum Field {
     DecreeNumber,
     BlankNumber,
     Reason,
+    /// A courier's tracking number (nomor resi).
+    TrackingNo,
+    /// The name of the representative who collected a document.
+    RepresentativeName,
 }
 
 /// A refused command. Nothing changed.

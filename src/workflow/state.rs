@@ -161,6 +161,49 @@ pub enum HandoverStage {
     Received,
 }
 
+/// How a document reached its participant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "via", rename_all = "snake_case")]
+pub enum ReceiptVia {
+    /// The participant collected it and signed the receipt.
+    #[default]
+    InPerson,
+    /// Sent by courier; the courier's tracking number (nomor resi).
+    Courier { tracking_no: String },
+    /// Collected by a representative with a power of attorney (surat kuasa).
+    Representative { name: String },
+}
+
+impl ReceiptVia {
+    /// The word stored in the database.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReceiptVia::InPerson => "in_person",
+            ReceiptVia::Courier { .. } => "courier",
+            ReceiptVia::Representative { .. } => "representative",
+        }
+    }
+
+    /// The tracking number or the representative's name.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            ReceiptVia::InPerson => None,
+            ReceiptVia::Courier { tracking_no } => Some(tracking_no),
+            ReceiptVia::Representative { name } => Some(name),
+        }
+    }
+
+    /// Reads the stored word and detail back.
+    pub fn from_db(via: &str, detail: Option<String>) -> Option<Self> {
+        match (via, detail) {
+            ("in_person", _) => Some(ReceiptVia::InPerson),
+            ("courier", Some(tracking_no)) => Some(ReceiptVia::Courier { tracking_no }),
+            ("representative", Some(name)) => Some(ReceiptVia::Representative { name }),
+            _ => None,
+        }
+    }
+}
+
 /// One participant's handover record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Handover {
@@ -170,6 +213,8 @@ pub struct Handover {
     pub due_at: Option<DateTime<Utc>>,
     pub received_at: Option<DateTime<Utc>>,
     pub received_by: Option<MemberId>,
+    /// How it was handed over, once received.
+    pub via: Option<ReceiptVia>,
 }
 
 impl Handover {

@@ -292,6 +292,8 @@ impl Running {
         press(fake, ADMINISTRASI, &format!("1|d|{b}|10")).await;
         press(fake, SERTIFIKASI, &format!("1|h|{b}")).await;
         for id in &ids {
+            // Open when the participant arrives, then the receipt.
+            press(fake, SERTIFIKASI, &format!("1|o|{b}|{id}")).await;
             press(fake, SERTIFIKASI, &format!("1|t|{b}|{id}")).await;
         }
     }

@@ -89,6 +89,25 @@ fn each_broken_rule_is_refused_with_its_reason() {
             "unknown field `colour`",
         ),
         (
+            edited(
+                "records = \"decree\"",
+                "records = \"decree\"\nclock = \"meeting\"",
+            ),
+            "has clock = \"meeting\" but step 3 already does",
+        ),
+        (
+            edited("clock = \"meeting\"\n", "").replacen(
+                "records = \"meeting\"\nafter = []",
+                "records = \"meeting\"\nclock = \"meeting\"\nafter = []",
+                1,
+            ),
+            "step 1 has clock = \"meeting\", so it must come",
+        ),
+        (
+            edited("clock = \"meeting\"", "clock = \"rapat\""),
+            "unknown variant `rapat`",
+        ),
+        (
             edited("applies = \"some-bk\"", "applies = \"kadang\""),
             "unknown variant `kadang`",
         ),

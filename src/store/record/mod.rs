@@ -121,6 +121,7 @@ async fn deadlines(
             Effect::SetDeadline {
                 step,
                 participant,
+                from,
                 due_at,
             } => {
                 sqlx::query(
@@ -134,9 +135,9 @@ async fn deadlines(
                 .bind(b)
                 .bind(step.0)
                 .bind(participant.map(|p| p.0))
-                .bind(ms(now))
+                .bind(ms(*from))
                 .bind(ms(*due_at))
-                .bind(ms(now))
+                .bind(ms(*from))
                 .execute(&mut *conn)
                 .await?;
             }

@@ -83,14 +83,18 @@ pub(super) async fn handover_event(
         }
         Event::ReceiptRecorded {
             participant,
+            via,
             by,
             at,
         } => {
             sqlx::query(
-                "UPDATE participants SET received_at = ?, received_by = ? WHERE id = ? AND batch_id = ?",
+                "UPDATE participants SET received_at = ?, received_by = ?, receipt_via = ?, receipt_detail = ?
+                 WHERE id = ? AND batch_id = ?",
             )
             .bind(ms(*at))
             .bind(by.0)
+            .bind(via.as_str())
+            .bind(via.detail())
             .bind(participant.0)
             .bind(b)
             .execute(&mut *conn)

@@ -16,11 +16,32 @@ pub(super) async fn step_clock(
     event: &Event,
 ) -> anyhow::Result<()> {
     match event {
-        Event::StepActivated { step, at, due_at } => {
+        Event::StepActivated {
+            step,
+            clock_from,
+            due_at,
+            ..
+        } => {
             sqlx::query(
                 "UPDATE step_runs SET state = 'active', started_at = ?, due_at = ? WHERE batch_id = ? AND step_no = ?",
             )
-            .bind(ms(*at))
+            .bind(ms(*clock_from))
+            .bind(due_at.map(ms))
+            .bind(b)
+            .bind(step.0)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Event::StepClockMoved {
+            step,
+            clock_from,
+            due_at,
+            ..
+        } => {
+            sqlx::query(
+                "UPDATE step_runs SET started_at = ?, due_at = ? WHERE batch_id = ? AND step_no = ?",
+            )
+            .bind(clock_from.map(ms))
             .bind(due_at.map(ms))
             .bind(b)
             .bind(step.0)

@@ -8,16 +8,12 @@ use crate::app::{AppError, Via};
 use crate::domain::{BatchId, Competence, Member, TelegramUserId};
 use crate::telegram::callback::Button;
 use crate::telegram::conversation::Awaiting;
-use crate::workflow::{Actor, Command, Decision};
+use crate::workflow::{Actor, Command, Decision, ReceiptVia, Refusal};
 
 use super::*;
 use crate::domain::ParticipantId;
 use crate::sop::RecordKind;
 use crate::workflow::Intent;
-
-/// Participants per page of the K/BK keyboard: two buttons each, and a row
-/// to turn pages, within Telegram's 100 buttons.
-pub(super) const RESULTS_PAGE: usize = 40;
 
 pub(super) async fn on_callback(
     bot: Bot,
@@ -70,6 +66,10 @@ pub(super) async fn on_callback(
     };
     let (text, alert) = match press.handle(button).await {
         Ok(text) => (text, false),
+        // A step done already is news, not a mistake: a note like a repeat's.
+        Err(e @ AppError::Refused(Refusal::StepAlreadyDone { .. })) => {
+            (ctx.reading(&e, update_id), false)
+        }
         Err(e) => (ctx.reading(&e, update_id), true),
     };
     toast(text, alert).await;
@@ -182,7 +182,16 @@ impl Press<'_> {
                 self.show_handovers(batch, None).await
             }
             Button::Start { batch } => self.start(batch).await,
+            Button::OpenHandover { batch, participant } => {
+                self.open_handover(batch, participant).await
+            }
             Button::Receipt { batch, participant } => self.receipt(batch, participant).await,
+            Button::Courier { batch, participant } => {
+                self.ask_receipt_detail(batch, participant, true).await
+            }
+            Button::Proxy { batch, participant } => {
+                self.ask_receipt_detail(batch, participant, false).await
+            }
         }
     }
 
@@ -252,7 +261,10 @@ impl Press<'_> {
         self.may(batch, Intent::EnterNow(RecordKind::Results))
             .await?;
         self.show_results(batch, None, 1).await?;
-        let awaiting = Awaiting::ResultsFile { batch };
+        let awaiting = Awaiting::ResultsFile {
+            batch,
+            keyboard: Some(format!("u{}:results", self.update_id)),
+        };
         self.ctx
             .app
             .set_conversation(self.user, self.chat, Some(&awaiting))
@@ -279,7 +291,7 @@ impl Press<'_> {
             .keys()
             .position(|p| *p == participant)
             .unwrap_or(0);
-        let page = u32::try_from(index / RESULTS_PAGE + 1).unwrap_or(1);
+        let page = u32::try_from(index / crate::notify::reports::RESULTS_PAGE + 1).unwrap_or(1);
         self.show_results(batch, self.pressed_on.clone(), page)
             .await?;
         let name = state
@@ -294,6 +306,41 @@ impl Press<'_> {
         ))
     }
 
+    /// "Buka": the participant arrived; the handover's clock starts and the
+    /// list is edited to offer the ways to record the receipt.
+    async fn open_handover(
+        &self,
+        batch: BatchId,
+        participant: ParticipantId,
+    ) -> Result<String, AppError> {
+        self.private_only()?;
+        let decisions = self
+            .act(batch, vec![Command::OpenHandover { participant }])
+            .await?;
+        self.show_handovers(batch, self.pressed_on.clone()).await?;
+        let name = self.ctx.app.participant_name(batch, participant).await?;
+        Ok(self.recorded(&decisions, "handover_opened", json!({"name": name})))
+    }
+
+    /// "Kurir" or "Kuasa": asks for the tracking number or the
+    /// representative's name; the answer records the receipt.
+    async fn ask_receipt_detail(
+        &self,
+        batch: BatchId,
+        participant: ParticipantId,
+        courier: bool,
+    ) -> Result<String, AppError> {
+        self.private_only()?;
+        self.may(batch, Intent::Enter(RecordKind::Receipts)).await?;
+        let name = self.ctx.app.participant_name(batch, participant).await?;
+        let awaiting = if courier {
+            Awaiting::TrackingNo { batch, participant }
+        } else {
+            Awaiting::RepresentativeName { batch, participant }
+        };
+        self.ask(awaiting, json!({"name": name})).await
+    }
+
     /// "Terima": the participant's receipt; the handover list is edited.
     async fn receipt(
         &self,
@@ -302,16 +349,21 @@ impl Press<'_> {
     ) -> Result<String, AppError> {
         self.private_only()?;
         let decisions = self
-            .act(batch, vec![Command::RecordReceipt { participant }])
+            .act(
+                batch,
+                vec![Command::RecordReceipt {
+                    participant,
+                    via: ReceiptVia::InPerson,
+                }],
+            )
             .await?;
         self.show_handovers(batch, self.pressed_on.clone()).await?;
-        let (_, state, _) = self.ctx.app.batch(batch).await?;
-        let name = state
-            .participants
-            .get(&participant)
-            .map(|p| p.name.clone())
-            .unwrap_or_default();
-        Ok(self.recorded(&decisions, "receipt_set", json!({"name": name})))
+        let name = self.ctx.app.participant_name(batch, participant).await?;
+        Ok(self.recorded(
+            &decisions,
+            "receipt_set",
+            json!({"name": name, "via": "in_person"}),
+        ))
     }
 
     fn recorded(&self, decisions: &[Decision], phrase: &str, context: Value) -> String {

@@ -42,8 +42,15 @@ pub(super) async fn document_sent(
         return Ok(());
     };
     let awaiting: Option<Awaiting> = ctx.app.conversation(user, chat).await?;
+    let mut keyboard = None;
     let (batch, kind) = match awaiting {
-        Some(Awaiting::ResultsFile { batch }) => (batch, FileKind::Results),
+        Some(Awaiting::ResultsFile {
+            batch,
+            keyboard: shown,
+        }) => {
+            keyboard = shown;
+            (batch, FileKind::Results)
+        }
         Some(Awaiting::ParticipantsFile { batch }) => (batch, FileKind::Participants),
         Some(Awaiting::BlankNumbers { batch }) => (batch, FileKind::BlankNumbers),
         _ => {
@@ -81,6 +88,7 @@ pub(super) async fn document_sent(
         batch,
         kind,
         bytes: &bytes,
+        keyboard,
     };
     read.record(ctx, chat, user, &member, update_id).await
 }
@@ -117,6 +125,8 @@ struct File<'a> {
     batch: crate::domain::BatchId,
     kind: FileKind,
     bytes: &'a [u8],
+    /// The K/BK keyboard shown before a results file, edited to show it.
+    keyboard: Option<String>,
 }
 
 impl File<'_> {
@@ -168,6 +178,8 @@ impl File<'_> {
                     .set_conversation::<Awaiting>(user, chat, None)
                     .await?;
                 let phrase = if kind == FileKind::Results {
+                    self.show_recorded_results(ctx, chat, member, update_id)
+                        .await?;
                     "results_file_set"
                 } else {
                     "blanks_file_set"
@@ -177,6 +189,27 @@ impl File<'_> {
             Err(e) => ctx.reading(&e, update_id),
         };
         ctx.say_text(chat, Some(member), key("file"), text).await?;
+        Ok(())
+    }
+
+    /// After a results file: the K/BK keyboard shown before it is edited
+    /// to show what the file recorded.
+    async fn show_recorded_results(
+        &self,
+        ctx: &BotContext,
+        chat: i64,
+        member: &Member,
+        update_id: i64,
+    ) -> HandlerResult {
+        let Some(keyboard) = &self.keyboard else {
+            return Ok(());
+        };
+        let (_, state, _) = ctx.app.batch(self.batch).await?;
+        let (page, _, _) = notify::reports::results_page(&state, 1);
+        let message = notify::Message::ResultsKeyboard(page);
+        let key = format!("u{update_id}:results-edit");
+        ctx.say(chat, Some(member), key, message, Some(keyboard.clone()))
+            .await?;
         Ok(())
     }
 }

@@ -4,16 +4,14 @@
 
 use serde_json::json;
 
-use super::buttons::{Press, RESULTS_PAGE};
+use super::buttons::Press;
 use crate::app::AppError;
 use crate::domain::BatchId;
 use crate::notify;
-use crate::notify::views::{BatchRef, HandoverList, NamedParticipant, ResultsPage, VerdictLine};
-use crate::workflow::HandoverStage;
 
 impl Press<'_> {
     /// Sends (or, after a press, edits) one page of the K/BK keyboard
-    /// ([`RESULTS_PAGE`] participants, within Telegram's 100 buttons);
+    /// ([`notify::reports::RESULTS_PAGE`] participants, within Telegram's 100 buttons);
     /// returns the page shown and how many there are.
     pub(super) async fn show_results(
         &self,
@@ -22,31 +20,12 @@ impl Press<'_> {
         page: u32,
     ) -> Result<(usize, usize), AppError> {
         let (_, state, _) = self.ctx.app.batch(batch).await?;
-        let pages = state.participants.len().div_ceil(RESULTS_PAGE).max(1);
-        let page = (page as usize).clamp(1, pages);
-        let offset = (page - 1) * RESULTS_PAGE;
-        let participants = state
-            .participants
-            .values()
-            .skip(offset)
-            .take(RESULTS_PAGE)
-            .map(|p| VerdictLine {
-                id: p.id.0,
-                name: p.name.clone(),
-                result: p.result.map(|r| r.code().to_string()),
-            })
-            .collect();
+        let (view, page, pages) = notify::reports::results_page(&state, page);
         let key = match &edit {
             Some(_) => format!("u{}:results-edit", self.update_id),
             None => format!("u{}:results", self.update_id),
         };
-        let message = notify::Message::ResultsKeyboard(ResultsPage {
-            batch: BatchRef { id: batch.0 },
-            participants,
-            offset,
-            page: u32::try_from(page).unwrap_or(u32::MAX),
-            pages: u32::try_from(pages).unwrap_or(u32::MAX),
-        });
+        let message = notify::Message::ResultsKeyboard(view);
         self.ctx
             .say(self.chat, Some(self.member), key, message, edit)
             .await?;
@@ -60,32 +39,13 @@ impl Press<'_> {
         edit: Option<String>,
     ) -> Result<String, AppError> {
         let (_, state, _) = self.ctx.app.batch(batch).await?;
-        let ready: Vec<NamedParticipant> = state
-            .participants
-            .values()
-            .filter(|p| {
-                matches!(
-                    p.handover.stage(),
-                    HandoverStage::Ready | HandoverStage::Open
-                )
-            })
-            .map(|p| NamedParticipant {
-                id: p.id.0,
-                name: p.name.clone(),
-            })
-            .collect();
-        let received = state.handovers_at(HandoverStage::Received);
+        let list = notify::reports::handover_list(&state);
+        let empty = list.ready.is_empty();
         let key = match &edit {
             Some(_) => format!("u{}:handovers-edit", self.update_id),
             None => format!("u{}:handovers", self.update_id),
         };
-        let empty = ready.is_empty();
-        let message = notify::Message::HandoverList(HandoverList {
-            batch: BatchRef { id: batch.0 },
-            ready,
-            received,
-            total: state.participants.len(),
-        });
+        let message = notify::Message::HandoverList(list);
         self.ctx
             .say(self.chat, Some(self.member), key, message, edit)
             .await?;

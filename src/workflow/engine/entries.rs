@@ -3,23 +3,25 @@
 //! decree, blank numbers and handovers.
 
 use super::{
-    MAX_BLANK_NUMBER, MAX_DECREE_NUMBER, MAX_PLACE, MAX_PROBLEM_TEXT, MAX_REASON, Run, required,
+    MAX_BLANK_NUMBER, MAX_DECREE_NUMBER, MAX_PLACE, MAX_PROBLEM_TEXT, MAX_REASON,
+    MAX_REPRESENTATIVE, MAX_TRACKING_NO, Run, required,
 };
 use crate::domain::{Competence, ParticipantId, RoleSet};
 use crate::sop::{RecordKind, StepNo};
 use crate::workflow::command::Staff;
 use crate::workflow::event::Event;
 use crate::workflow::refusal::{Field, Refusal};
-use crate::workflow::state::{Decree, HandoverStage, Meeting};
+use crate::workflow::state::{Decree, HandoverStage, Meeting, ReceiptVia};
 
 impl Run<'_> {
     pub(super) fn acknowledge(&mut self, staff: &Staff, no: StepNo) -> Result<(), Refusal> {
         let step = self.step(no)?;
         Self::require_role(staff, &step, &step.roles)?;
-        self.require_active(&step)?;
+        // A repeat of one's own mark is recorded already, even once the step is done.
         if self.state.run(no).acks.contains_key(&staff.id) {
             return Ok(());
         }
+        self.require_active(&step)?;
         self.emit(Event::Acknowledged {
             step: no,
             member: staff.id,
@@ -51,10 +53,10 @@ impl Run<'_> {
         if step.per_participant {
             return Err(Refusal::FinishesByReceipts { step: no });
         }
-        self.require_active(&step)?;
         if self.state.run(no).dones.contains_key(&staff.id) {
             return Ok(());
         }
+        self.require_active(&step)?;
         if let Some(kind) = step.records {
             self.require_record(&step, kind)?;
         }
@@ -150,16 +152,28 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Opens a participant's handover, and with `receipt` records the receipt
-    /// too (opening it first if staff went straight to the receipt).
+    /// Opens a participant's handover, and with a `receipt` records it too
+    /// (opening it first if staff went straight to the receipt, as an old
+    /// button or the courier may).
     pub(super) fn handover(
         &mut self,
         staff: &Staff,
         participant: ParticipantId,
-        receipt: bool,
+        receipt: Option<&ReceiptVia>,
     ) -> Result<(), Refusal> {
         let step = self.recording(RecordKind::Receipts)?;
         Self::require_role(staff, &step, &step.entry_roles)?;
+        let via = match receipt {
+            None => None,
+            Some(ReceiptVia::InPerson) => Some(ReceiptVia::InPerson),
+            Some(ReceiptVia::Courier { tracking_no }) => Some(ReceiptVia::Courier {
+                tracking_no: required(tracking_no, Field::TrackingNo, MAX_TRACKING_NO)?,
+            }),
+            Some(ReceiptVia::Representative { name }) => Some(ReceiptVia::Representative {
+                name: required(name, Field::RepresentativeName, MAX_REPRESENTATIVE)?,
+            }),
+        };
+        let receipt = via.is_some();
         let p = self.participant(participant)?;
         let name = p.name.clone();
         match p.handover.stage() {
@@ -181,11 +195,12 @@ impl Run<'_> {
                 });
             }
         }
-        if !receipt {
+        let Some(via) = via else {
             return Ok(());
-        }
+        };
         self.emit(Event::ReceiptRecorded {
             participant,
+            via,
             by: staff.id,
             at: self.now,
         });
@@ -287,6 +302,7 @@ impl Run<'_> {
             by: staff.id,
             at: self.now,
         });
+        self.move_meeting_clock();
         Ok(())
     }
 
@@ -302,6 +318,7 @@ impl Run<'_> {
             by: staff.id,
             at: self.now,
         });
+        self.move_meeting_clock();
         Ok(())
     }
 

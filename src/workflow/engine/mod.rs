@@ -19,7 +19,7 @@ use super::event::Event;
 use super::refusal::{Field, Refusal};
 use super::state::{BatchState, BatchStatus, HandoverStage, StepState};
 use crate::domain::{Competence, ParticipantId, Role, RoleSet};
-use crate::sop::Step;
+use crate::sop::{ClockStart, Step};
 
 /// Longest problem report, in characters.
 pub const MAX_PROBLEM_TEXT: usize = 1000;
@@ -31,6 +31,10 @@ pub const MAX_DECREE_NUMBER: usize = 100;
 pub const MAX_BLANK_NUMBER: usize = 60;
 /// Longest reason for not attending.
 pub const MAX_REASON: usize = 500;
+/// Longest courier tracking number.
+pub const MAX_TRACKING_NO: usize = 60;
+/// Longest representative's name.
+pub const MAX_REPRESENTATIVE: usize = 200;
 
 /// What an accepted command did: the events (already applied to the state)
 /// and what must happen outside because of them. No events means the
@@ -110,8 +114,10 @@ impl Run<'_> {
                 participant,
                 number,
             } => self.record_blank_number(staff, *participant, number),
-            Command::OpenHandover { participant } => self.handover(staff, *participant, false),
-            Command::RecordReceipt { participant } => self.handover(staff, *participant, true),
+            Command::OpenHandover { participant } => self.handover(staff, *participant, None),
+            Command::RecordReceipt { participant, via } => {
+                self.handover(staff, *participant, Some(via))
+            }
         }
     }
 
@@ -169,10 +175,12 @@ impl Run<'_> {
                     crate::sop::Applies::SomeK => self.state.has_verdict(Competence::Kompeten),
                 };
                 if applies {
+                    let clock_from = self.clock_from(step);
                     self.emit(Event::StepActivated {
                         step: step.no,
                         at: self.now,
-                        due_at: Some(self.calendar.due(self.now, step.standard_time)),
+                        clock_from: clock_from.unwrap_or(self.now),
+                        due_at: clock_from.map(|from| self.calendar.due(from, step.standard_time)),
                     });
                 } else {
                     self.emit(Event::StepSkipped {
@@ -189,6 +197,44 @@ impl Run<'_> {
                 break;
             }
         }
+    }
+
+    /// When `step`'s clock starts if it opens now: now, or for a step held
+    /// at the meeting the meeting's start when that is later; none while
+    /// the meeting is cancelled and not yet set again.
+    fn clock_from(&self, step: &Step) -> Option<DateTime<Utc>> {
+        if step.clock != ClockStart::Meeting {
+            return Some(self.now);
+        }
+        match &self.state.meeting {
+            Some(_) if self.state.meeting_changes.cancelled => None,
+            Some(meeting) => Some(meeting.starts_at.max(self.now)),
+            None => Some(self.now),
+        }
+    }
+
+    /// After the meeting moved or was cancelled: the open step held at the
+    /// meeting (not paused, not yet done) gets its clock from the new time.
+    fn move_meeting_clock(&mut self) {
+        let procedure = self.state.procedure.clone();
+        let Some(step) = procedure.step_at_meeting() else {
+            return;
+        };
+        let run = self.state.run(step.no);
+        if run.state != StepState::Active || run.pause.is_some() {
+            return;
+        }
+        let clock_from = self.clock_from(step);
+        let due_at = clock_from.map(|from| self.calendar.due(from, step.standard_time));
+        if run.started_at == clock_from && run.due_at == due_at {
+            return;
+        }
+        self.emit(Event::StepClockMoved {
+            step: step.no,
+            clock_from,
+            due_at,
+            at: self.now,
+        });
     }
 
     /// A per-participant step opens for a participant when every step it
@@ -219,6 +265,7 @@ impl Run<'_> {
             self.emit(Event::StepActivated {
                 step: step.no,
                 at: self.now,
+                clock_from: self.now,
                 due_at: None,
             });
         }

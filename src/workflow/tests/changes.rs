@@ -200,6 +200,7 @@ fn a_paused_clock_resumes_where_it_stopped() {
     assert!(resumed.effects.contains(&Effect::SetDeadline {
         step: s(1),
         participant: None,
+        from: b.now,
         due_at: due
     }));
     assert_eq!(b.state.run(s(1)).due_at, Some(due));
@@ -295,6 +296,7 @@ fn a_handover_clock_runs_from_opening() {
     assert!(open.effects.contains(&Effect::SetDeadline {
         step: s(11),
         participant: Some(p(1)),
+        from: b.now,
         due_at: b.now + Duration::minutes(10)
     }));
     assert!(
@@ -319,3 +321,80 @@ fn due_times_follow_the_working_calendar() {
 }
 
 // ---------------------------------------------------------------- properties
+
+#[test]
+fn the_meetings_step_is_timed_from_the_meeting_and_moves_with_it() {
+    let mut b = Batch::new(1);
+    b.ok(&Actor::Operator, Command::Start);
+    // Tuesday 09:01 WIB: the meeting is set for Thursday 09:00 WIB.
+    let thursday = Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap();
+    let meeting = Meeting {
+        starts_at: thursday,
+        place: "Ruang Rapat LSP".into(),
+    };
+    b.ok(&administrasi(), Command::SetMeeting { meeting });
+    b.ok(&administrasi(), Command::MarkDone { step: s(1) });
+    let opened = b.ok(&sertifikasi(), Command::MarkDone { step: s(2) });
+    assert_eq!(activated(&opened), vec![3]);
+    let run = b.state.run(s(3)).clone();
+    assert_eq!(
+        run.started_at,
+        Some(thursday),
+        "the clock starts at the meeting"
+    );
+    assert_eq!(run.due_at, Some(thursday + Duration::hours(3)));
+    assert!(opened.effects.contains(&Effect::SetDeadline {
+        step: s(3),
+        participant: None,
+        from: thursday,
+        due_at: thursday + Duration::hours(3)
+    }));
+    // Monday afternoon before the meeting it is not overdue.
+    assert!(!run.is_overdue(thursday - Duration::hours(1)));
+
+    // Moved to Friday 10:00 WIB: the clock moves with it and the card changes.
+    let friday = Utc.with_ymd_and_hms(2026, 11, 27, 3, 0, 0).unwrap();
+    let moved = b.ok(
+        &administrasi(),
+        Command::RescheduleMeeting {
+            meeting: Meeting {
+                starts_at: friday,
+                place: "Ruang Rapat LSP".into(),
+            },
+        },
+    );
+    assert_eq!(b.state.run(s(3)).started_at, Some(friday));
+    assert_eq!(b.state.run(s(3)).due_at, Some(friday + Duration::hours(3)));
+    assert!(moved.effects.contains(&Effect::TaskChanged { step: s(3) }));
+
+    // Cancelled: no clock until a new date; set again, it runs from there.
+    let cancelled = b.ok(
+        &administrasi(),
+        Command::CancelMeeting {
+            reason: "Ketua LSP dinas luar".into(),
+        },
+    );
+    assert_eq!(b.state.run(s(3)).due_at, None);
+    assert!(!b.state.run(s(3)).is_overdue(friday + Duration::days(7)));
+    assert!(cancelled.effects.contains(&Effect::ClearDeadline {
+        step: s(3),
+        participant: None
+    }));
+}
+
+#[test]
+fn a_meeting_already_begun_times_the_step_from_when_it_opens() {
+    let mut late = Batch::new(1);
+    late.ok(&Actor::Operator, Command::Start);
+    let meeting = late.meeting();
+    late.ok(
+        &administrasi(),
+        Command::SetMeeting {
+            meeting: meeting.clone(),
+        },
+    );
+    late.ok(&administrasi(), Command::MarkDone { step: s(1) });
+    late.now = meeting.starts_at + Duration::hours(1);
+    late.ok(&sertifikasi(), Command::MarkDone { step: s(2) });
+    assert_eq!(late.state.run(s(3)).started_at, Some(late.now));
+}

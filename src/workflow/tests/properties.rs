@@ -48,7 +48,7 @@ fn any_command(participants: i64) -> impl Strategy<Value = Command> {
             number: format!("B-{n}"),
         }),
         2 => who.clone().prop_map(|participant| Command::OpenHandover { participant }),
-        3 => who.prop_map(|participant| Command::RecordReceipt { participant }),
+        3 => who.prop_map(|participant| Command::RecordReceipt { participant, via: ReceiptVia::InPerson }),
     ]
 }
 
@@ -229,6 +229,7 @@ fn happy_path(verdicts: &[Competence]) -> Vec<(Actor, Command)> {
             sertifikasi(),
             Command::RecordReceipt {
                 participant: p(i as i64 + 1),
+                via: ReceiptVia::InPerson,
             },
         ));
     }
@@ -301,7 +302,7 @@ proptest! {
             b.ok(&administrasi(), Command::MarkDone { step: s(10) });
         }
         for i in 1..=verdicts.len() as i64 {
-            b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(i) });
+            b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(i), via: ReceiptVia::InPerson });
         }
         prop_assert_eq!(b.state.status, BatchStatus::Finished);
         check_invariants(&b.state)?;

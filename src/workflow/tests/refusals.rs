@@ -225,7 +225,13 @@ fn every_refusal_is_reachable_and_changes_nothing() {
         }
     );
     assert_eq!(
-        b.refused(&sertifikasi(), Command::RecordReceipt { participant: p(1) }),
+        b.refused(
+            &sertifikasi(),
+            Command::RecordReceipt {
+                participant: p(1),
+                via: ReceiptVia::InPerson
+            }
+        ),
         Refusal::ParticipantNotReady {
             participant: "Asesi 1".into()
         }
@@ -264,7 +270,13 @@ fn every_refusal_is_reachable_and_changes_nothing() {
         Refusal::FinishesByReceipts { step: s(11) }
     );
     b.ok(&administrasi(), Command::MarkDone { step: s(5) });
-    b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(2) });
+    b.ok(
+        &sertifikasi(),
+        Command::RecordReceipt {
+            participant: p(2),
+            via: ReceiptVia::InPerson,
+        },
+    );
     assert_eq!(
         b.refused(&sertifikasi(), Command::OpenHandover { participant: p(2) }),
         Refusal::AlreadyReceived {
@@ -273,8 +285,14 @@ fn every_refusal_is_reachable_and_changes_nothing() {
     );
     // A receipt pressed twice records nothing more.
     assert!(
-        b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(2) })
-            .events
-            .is_empty()
+        b.ok(
+            &sertifikasi(),
+            Command::RecordReceipt {
+                participant: p(2),
+                via: ReceiptVia::InPerson
+            }
+        )
+        .events
+        .is_empty()
     );
 }

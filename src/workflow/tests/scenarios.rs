@@ -17,6 +17,7 @@ fn a_mixed_batch_runs_every_step_and_both_branches() {
     assert!(start.effects.contains(&Effect::SetDeadline {
         step: s(1),
         participant: None,
+        from: b.now,
         due_at: due
     }));
 
@@ -100,7 +101,13 @@ fn a_mixed_batch_runs_every_step_and_both_branches() {
         .collect();
     assert_eq!(ready, vec![4, 5]);
     b.ok(&sertifikasi(), Command::OpenHandover { participant: p(4) });
-    let receipt = b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(4) });
+    let receipt = b.ok(
+        &sertifikasi(),
+        Command::RecordReceipt {
+            participant: p(4),
+            via: ReceiptVia::InPerson,
+        },
+    );
     assert!(
         receipt
             .effects
@@ -142,10 +149,22 @@ fn a_mixed_batch_runs_every_step_and_both_branches() {
 
     // Receipts for everyone else; the last one finishes the batch.
     for i in [5, 1, 2] {
-        b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(i) });
+        b.ok(
+            &sertifikasi(),
+            Command::RecordReceipt {
+                participant: p(i),
+                via: ReceiptVia::InPerson,
+            },
+        );
         assert_eq!(b.state.status, BatchStatus::Running);
     }
-    let last = b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(3) });
+    let last = b.ok(
+        &sertifikasi(),
+        Command::RecordReceipt {
+            participant: p(3),
+            via: ReceiptVia::InPerson,
+        },
+    );
     assert!(last.events.contains(&Event::StepCompleted {
         step: s(11),
         at: b.now
@@ -199,8 +218,20 @@ fn a_batch_with_no_k_skips_the_whole_k_branch() {
     assert_eq!(skipped(&done4), vec![6, 7, 8, 10]);
     let done5 = b.ok(&administrasi(), Command::MarkDone { step: s(5) });
     assert_eq!(activated(&done5), vec![11]);
-    b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(1) });
-    b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(2) });
+    b.ok(
+        &sertifikasi(),
+        Command::RecordReceipt {
+            participant: p(1),
+            via: ReceiptVia::InPerson,
+        },
+    );
+    b.ok(
+        &sertifikasi(),
+        Command::RecordReceipt {
+            participant: p(2),
+            via: ReceiptVia::InPerson,
+        },
+    );
     assert_eq!(b.state.status, BatchStatus::Finished);
     let refusal = b.refused(&sertifikasi(), Command::Acknowledge { step: s(6) });
     assert_eq!(refusal, Refusal::BatchFinished);
@@ -306,14 +337,28 @@ fn repeated_presses_record_nothing_twice() {
 }
 
 #[test]
-fn a_second_done_on_a_finished_step_is_refused_as_done() {
+fn a_second_done_on_a_finished_step_repeats_calmly_and_anothers_is_refused_as_done() {
     let mut b = Batch::new(1);
     b.ok(&Actor::Operator, Command::Start);
     let meeting = b.meeting();
     b.ok(&administrasi(), Command::SetMeeting { meeting });
+    b.ok(&administrasi(), Command::Acknowledge { step: s(1) });
     b.ok(&administrasi(), Command::MarkDone { step: s(1) });
+    // The same member's repeats, after the step is done: nothing new, no refusal.
+    assert!(
+        b.ok(&administrasi(), Command::MarkDone { step: s(1) })
+            .events
+            .is_empty()
+    );
+    assert!(
+        b.ok(&administrasi(), Command::Acknowledge { step: s(1) })
+            .events
+            .is_empty()
+    );
+    // Someone else of the role, who had not pressed: the step is done.
+    let other = staff(6, "Pak Administrasi", &[Role::KabagAdministrasi]);
     assert_eq!(
-        b.refused(&administrasi(), Command::MarkDone { step: s(1) }),
+        b.refused(&other, Command::MarkDone { step: s(1) }),
         Refusal::StepAlreadyDone { step: s(1) }
     );
 }

@@ -2,13 +2,15 @@
 //! ([`Awaiting`]): one function per state, in a file per conversation —
 //! [`meeting`] (date, time, place; moving and cancelling), [`decree`]
 //! (number, date), [`blanks`] (blank numbers), [`new_batch`] (scheme,
-//! date, place), [`reasons`] (a problem report, an absence).
+//! date, place), [`reasons`] (a problem report, an absence), [`receipts`]
+//! (a courier's tracking number, a representative's name).
 
 mod blanks;
 mod decree;
 mod meeting;
 mod new_batch;
 mod reasons;
+mod receipts;
 
 use serde_json::{Value, json};
 
@@ -16,7 +18,7 @@ use super::{BotContext, actor, finish};
 use crate::app::{AppError, Via};
 use crate::domain::{BatchId, Member, TelegramUserId};
 use crate::telegram::conversation::Awaiting;
-use crate::workflow::{Command, Decision};
+use crate::workflow::{Command, Decision, ReceiptVia};
 
 /// One typed answer: who wrote it, where, and in answer to which update.
 pub(super) struct Dialogue<'a> {
@@ -140,5 +142,17 @@ pub(super) async fn answer(
         Awaiting::NewBatchDate { scheme } => new_batch::date(&d, scheme, text).await,
         Awaiting::NewBatchPlace { scheme, date } => new_batch::place(&d, scheme, date, text).await,
         Awaiting::BlankNumbers { batch } => blanks::numbers(&d, batch, text).await,
+        Awaiting::TrackingNo { batch, participant } => {
+            let via = ReceiptVia::Courier {
+                tracking_no: text.to_string(),
+            };
+            receipts::detail(&d, batch, participant, via).await
+        }
+        Awaiting::RepresentativeName { batch, participant } => {
+            let via = ReceiptVia::Representative {
+                name: text.to_string(),
+            };
+            receipts::detail(&d, batch, participant, via).await
+        }
     }
 }
