@@ -1313,3 +1313,162 @@ fn check_warns_about_settings_left_at_the_example_and_strict_fails_on_them() {
     let report = ok(out);
     assert!(!report.contains("WARN"), "{report}");
 }
+
+#[test]
+fn the_command_line_corrects_participants_results_and_staff_with_a_reason() {
+    let dir = prepared();
+    let d = dir.path();
+    let id = create_batch(d);
+    std::fs::write(
+        d.join("peserta.csv"),
+        "name,email,registration_no\nDwi Ayu,dwi@example.com,R-1\nBagus,bagus@exmaple.com,R-2\nCitra,citra@example.com,R-3\n",
+    )
+    .unwrap();
+    ok(sertibot(d, &["batch", "import", &id, "peserta.csv"]));
+
+    // Before the start: a typo in an email, and a participant removed.
+    let out = ok(sertibot(
+        d,
+        &[
+            "participant",
+            "correct",
+            &id,
+            "R-2",
+            "--email",
+            "bagus@example.com",
+            "--reason",
+            "salah ketik domain",
+        ],
+    ));
+    assert!(out.contains("Corrected Bagus in batch 1: email."), "{out}");
+    assert_eq!(
+        one_sentence_failure(&sertibot(
+            d,
+            &[
+                "participant",
+                "correct",
+                &id,
+                "R-2",
+                "--email",
+                "dwi@example.com",
+                "--reason",
+                "x"
+            ],
+        )),
+        "another participant of this batch already has the email address 'dwi@example.com'"
+    );
+    assert_eq!(
+        one_sentence_failure(&sertibot(
+            d,
+            &[
+                "participant",
+                "correct",
+                &id,
+                "R-9",
+                "--name",
+                "X",
+                "--reason",
+                "x"
+            ],
+        )),
+        "batch 1 has no participant 'R-9' (give a registration number, an email address, or the number on the participant list)"
+    );
+    assert_eq!(
+        one_sentence_failure(&sertibot(
+            d,
+            &["participant", "correct", &id, "R-2", "--reason", "x"]
+        )),
+        "nothing to correct: give a new name, email or registration number"
+    );
+    let out = ok(sertibot(
+        d,
+        &[
+            "participant",
+            "remove",
+            &id,
+            "3",
+            "--reason",
+            "mengundurkan diri sebelum pleno",
+        ],
+    ));
+    assert!(out.contains("Removed Citra from batch 1."), "{out}");
+    ok(sertibot(d, &["batch", "start", &id]));
+    assert_eq!(
+        one_sentence_failure(&sertibot(
+            d,
+            &["participant", "remove", &id, "R-1", "--reason", "x"]
+        )),
+        "batch 1 has started; a participant can be removed only before the start"
+    );
+
+    // A result cannot be corrected before one is recorded, and needs an active member.
+    assert_eq!(
+        one_sentence_failure(&sertibot(
+            d,
+            &[
+                "batch",
+                "correct-result",
+                &id,
+                "R-1",
+                "BK",
+                "--reason",
+                "x",
+                "--by",
+                "1"
+            ],
+        )),
+        "Step 3 cannot be done yet: it needs “Dokumen asesmen dan berita acara asesmen” from step 2."
+    );
+    assert_eq!(
+        one_sentence_failure(&sertibot(
+            d,
+            &[
+                "batch",
+                "correct-result",
+                &id,
+                "R-1",
+                "BK",
+                "--reason",
+                "x",
+                "--by",
+                "99"
+            ],
+        )),
+        "there is no member 99"
+    );
+
+    // A second member with the same name is added, with a warning.
+    let out = ok(sertibot(
+        d,
+        &[
+            "member",
+            "add",
+            "--name",
+            "Andi Pratama",
+            "--role",
+            "komite-teknis",
+        ],
+    ));
+    assert!(out.contains("Warning: member 2 has the same name"), "{out}");
+    let out = ok(sertibot(
+        d,
+        &["member", "email", "2", "andi@lsp.example.ac.id"],
+    ));
+    assert!(
+        out.contains("Andi Pratama's email address is changed."),
+        "{out}"
+    );
+
+    // Cancelled, with a reason; nothing more is accepted.
+    let out = ok(sertibot(
+        d,
+        &["batch", "cancel", &id, "--reason", "jadwal pleno dipindah"],
+    ));
+    assert!(out.contains("Cancelled batch 1"), "{out}");
+    let list = ok(sertibot(d, &["batch", "list"]));
+    assert!(list.contains("cancelled"), "{list}");
+    assert_eq!(
+        one_sentence_failure(&sertibot(d, &["batch", "start", &id])),
+        "This batch was cancelled; nothing more is recorded in it."
+    );
+}

@@ -1057,3 +1057,69 @@ async fn each_chats_queue_head_is_its_oldest_waiting_message_whatever_happens() 
     assert_eq!(read[..first_ids.len()], first_ids[..]);
     assert!(due.iter().all(|r| r.channel == "telegram"));
 }
+
+#[tokio::test]
+async fn a_change_of_staff_hands_open_tasks_on_and_reports_a_step_left_without_anyone() {
+    let t = TestApp::new().await;
+    add_staff(&t.app).await;
+    let batch = new_batch(&t.app, 2).await;
+    t.app
+        .start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    // Step 1 is open; its only Kabag Administrasi (member 3) leaves.
+    t.app
+        .set_member_active(sertibot::domain::MemberId(3), false)
+        .await
+        .unwrap();
+    let rows = outbox(&t.app, batch).await;
+    let mut told: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.template == "unstaffed_step")
+        .map(|r| r.member_id.unwrap())
+        .collect();
+    told.sort();
+    assert_eq!(told, vec![1, 2], "Ketua LSP and Kabag Sertifikasi");
+    let text = t
+        .app
+        .templates
+        .render(
+            Lang::Id,
+            "unstaffed_step.html",
+            &rows
+                .iter()
+                .find(|r| r.template == "unstaffed_step")
+                .unwrap()
+                .context,
+        )
+        .unwrap();
+    assert!(
+        text.contains("Langkah 1") && text.contains("Kabag Administrasi"),
+        "{text}"
+    );
+    // A successor is added: the open step's card is theirs at once.
+    let added = t
+        .app
+        .add_member("Budi Santoso", &[Role::KabagAdministrasi].into(), None)
+        .await
+        .unwrap();
+    let rows = outbox(&t.app, batch).await;
+    assert!(
+        rows.iter().any(|r| r.template == "step_task"
+            && r.member_id == Some(added.id.0)
+            && r.key == format!("b{batch}:s1:task:m{}", added.id.0)),
+        "the new member gets step 1's card"
+    );
+    // A member given the role later gets it too; nobody gets it twice.
+    t.app
+        .set_member_role(sertibot::domain::MemberId(4), Role::KabagAdministrasi, true)
+        .await
+        .unwrap();
+    let rows = outbox(&t.app, batch).await;
+    let cards: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.template == "step_task" && r.key.starts_with(&format!("b{batch}:s1:task:")))
+        .map(|r| r.member_id.unwrap())
+        .collect();
+    assert_eq!(cards, vec![3, added.id.0, 4]);
+}

@@ -2114,3 +2114,226 @@ async fn the_telegram_worker_steps_one_message_at_a_time_and_wakes_the_email_wor
             .all(|(_, t, _)| !t.contains("Untuk Ketua"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ketua_and_kabag_sertifikasi_run_the_staff_list_and_corrections_from_chat() {
+    use sertibot::sop::StepNo;
+    use sertibot::workflow::{Command, Meeting};
+    let world = World::new().await;
+    let running = world.start().await;
+    let app = running.app.clone();
+    let fake = &world.fake;
+    register_staff(&world, &app).await;
+
+    // The staff list, for Ketua LSP; others are refused.
+    let list = say(fake, KETUA, "/anggota").await;
+    assert!(
+        list.contains("Anggota sertibot") && list.contains("#4 Ir. Made Sudarsana · Komite Teknis"),
+        "{list}"
+    );
+    let refused = say(fake, KOMITE, "/anggota").await;
+    assert!(
+        refused.contains("Ketua LSP") && !refused.contains("#4"),
+        "{refused}"
+    );
+    assert!(
+        say(fake, SERTIFIKASI, "/tambahanggota")
+            .await
+            .starts_with("Tulis seperti: /tambahanggota komite-teknis")
+    );
+    // A new member: the link to forward, and a warning for a second "Rina Kusuma".
+    let link = say(
+        fake,
+        SERTIFIKASI,
+        "/tambahanggota komite-teknis Rina Kusuma rina@example.com",
+    )
+    .await;
+    assert!(
+        link.contains("Anggota baru #6: Rina Kusuma")
+            && link.contains("https://t.me/")
+            && link.contains("?start=")
+            && link.contains("⚠️ Anggota #5 bernama sama"),
+        "{link}"
+    );
+    // Once sent, the link is not kept in the database (only its hash is).
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let mut kept: Vec<String> = Vec::new();
+    // The row is marked sent just after Telegram took it.
+    for _ in 0..100 {
+        kept = sqlx::query_scalar(
+            "SELECT context FROM outbox WHERE template = 'registration_link' AND status = 'sent'",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        if !kept.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        kept.len() == 1 && !kept[0].contains("?start=") && kept[0].contains("not kept"),
+        "{kept:?}"
+    );
+    drop(conn);
+    assert_eq!(
+        say(fake, KETUA, "/nonaktifkan 6").await,
+        "Tercatat: Rina Kusuma dinonaktifkan; aksesnya ke bot berakhir sekarang."
+    );
+    assert_eq!(
+        say(fake, KETUA, "/nonaktifkan 6").await,
+        "Anggota 6 sudah dinonaktifkan."
+    );
+    assert_eq!(
+        say(fake, KETUA, "/peran 4 tambah kabag-administrasi").await,
+        "Tercatat: Ir. Made Sudarsana kini memiliki peran Kabag Administrasi; tugas terbuka untuk peran itu sudah dikirim kepadanya."
+    );
+    assert_eq!(
+        say(fake, KETUA, "/emailanggota 2 andi@lsp.example.ac.id").await,
+        "Tercatat: alamat email Andi Pratama diganti."
+    );
+
+    // A batch through the decree, out of chat.
+    let batch = batch_of_five(&app).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    // Made now holds Kabag Administrasi too: step 1's card reaches him.
+    last_text(fake, KOMITE, "Langkah 1:").await;
+    let siti = staff_named(&app, "Siti Rahmawati").await;
+    let meeting = Meeting {
+        starts_at: sertibot::clock::Clock::now(&*world.clock) + chrono::Duration::days(2),
+        place: "Ruang Rapat".into(),
+    };
+    let run = |who: Actor, commands: Vec<Command>| {
+        let app = app.clone();
+        async move {
+            app.act(batch, &who, &commands, Via::Telegram)
+                .await
+                .unwrap()
+        }
+    };
+    run(
+        siti.clone(),
+        vec![
+            Command::SetMeeting { meeting },
+            Command::MarkDone { step: StepNo(1) },
+        ],
+    )
+    .await;
+    run(
+        staff_named(&app, "Andi Pratama").await,
+        vec![Command::MarkDone { step: StepNo(2) }],
+    )
+    .await;
+    let ketua = staff_named(&app, "Dr. Hendra Wijaya").await;
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    let mut results: Vec<Command> = state
+        .participants
+        .keys()
+        .map(|p| Command::RecordResult {
+            participant: *p,
+            result: sertibot::domain::Competence::Kompeten,
+        })
+        .collect();
+    results.push(Command::MarkDone { step: StepNo(3) });
+    results.push(Command::RecordDecree {
+        decree: sertibot::workflow::Decree {
+            number: "SK/042".into(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        },
+    });
+    results.push(Command::MarkDone { step: StepNo(4) });
+    run(ketua, results).await;
+
+    // After the decree, only Ketua LSP corrects a result, with a reason;
+    // the BK letter's step, skipped, opens for the participant.
+    // (Other messages reach these chats meanwhile: wait for each answer.)
+    fake.write(KETUA, KETUA, "/koreksihasil");
+    last_text(fake, KETUA, "Tulis seperti: /koreksihasil 3 MET-0004 BK").await;
+    fake.write(
+        SERTIFIKASI,
+        SERTIFIKASI,
+        "/koreksihasil 1 REG-00003 BK salah input",
+    );
+    last_text(
+        fake,
+        SERTIFIKASI,
+        "Langkah 3 hanya dapat dikerjakan oleh Ketua LSP.",
+    )
+    .await;
+    fake.write(
+        KETUA,
+        KETUA,
+        "/koreksihasil 1 REG-00003 BK salah input pada rapat",
+    );
+    last_text(
+        fake,
+        KETUA,
+        "Tercatat: hasil Bagus Setiawan dikoreksi menjadi BK. Peserta diberi tahu lewat email.",
+    )
+    .await;
+    last_text(fake, ADMINISTRASI, "Langkah 5:").await;
+    // A participant's email corrected: what waits goes to the new address,
+    // what went to the old one is sent again.
+    fake.write(
+        SERTIFIKASI,
+        SERTIFIKASI,
+        "/emailpeserta 1 REG-00004 yohana.m@example.com salah ketik",
+    );
+    last_text(
+        fake,
+        SERTIFIKASI,
+        "Tercatat: email Yohana Fransiska Manurung dikoreksi.",
+    )
+    .await;
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let rows = Store::outbox_of(&mut conn, batch).await.unwrap();
+    let correction = rows
+        .iter()
+        .find(|r| r.template == "result_correction")
+        .expect("the correction email is queued");
+    assert_eq!(correction.address.as_deref(), Some("asesi3@example.com"));
+    assert!(
+        rows.iter()
+            .any(|r| r.template == "result_k"
+                && r.address.as_deref() == Some("yohana.m@example.com"))
+    );
+    let audit = Store::audit_of(&mut conn, Some(batch)).await.unwrap();
+    let corrected = audit
+        .iter()
+        .find(|r| r.action == "result_corrected")
+        .unwrap();
+    assert_eq!(corrected.detail["reason"], "salah input pada rapat");
+    assert!(audit.iter().any(|r| r.action == "participant_corrected"
+        && r.detail["reason"] == "salah ketik"
+        && !r.detail.to_string().contains("yohana.m@")));
+    drop(conn);
+
+    // Cancelled: those with an open task are told; presses are refused.
+    fake.write(KETUA, KETUA, "/batalkanbatch 1 peserta pindah jadwal");
+    last_text(
+        fake,
+        KETUA,
+        "Tercatat: batch 1 dibatalkan. Anggota yang masih memiliki tugas sudah diberi tahu.",
+    )
+    .await;
+    last_text(fake, ADMINISTRASI, "Batch #1 dibatalkan").await;
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    assert_eq!(state.status, BatchStatus::Cancelled);
+    // Nothing of the batch waits to be sent but the notices of the cancellation.
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let waiting: Vec<String> = Store::outbox_of(&mut conn, batch)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.status == sertibot::store::OutboxStatus::Pending)
+        .map(|r| r.template)
+        .collect();
+    assert!(
+        waiting.iter().all(|t| t == "batch_cancelled"),
+        "{waiting:?}"
+    );
+    drop(conn);
+    running.stop().await;
+}

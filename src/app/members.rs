@@ -20,37 +20,63 @@ impl App {
         roles: &RoleSet,
         email: Option<&str>,
     ) -> Result<NewMember, AppError> {
+        self.add_member_as(name, roles, email, &Actor::Operator, Via::Cli)
+            .await
+    }
+
+    /// [`App::add_member`] by `by` through `via` (Ketua LSP or Kabag
+    /// Sertifikasi in Telegram, or the operator). The new member is handed
+    /// the open tasks of their roles; members with the same name are named
+    /// in the answer, to warn of a double entry.
+    ///
+    /// # Errors
+    /// As [`App::add_member`]; a refusal for a member without the right.
+    pub async fn add_member_as(
+        &self,
+        name: &str,
+        roles: &RoleSet,
+        email: Option<&str>,
+        by: &Actor,
+        via: Via,
+    ) -> Result<NewMember, AppError> {
+        may_manage_staff(by)?;
         let name = required_text(name, TextField::MemberName, MAX_MEMBER_NAME)?;
         if roles.is_empty() {
-            return Err(AppError::Invalid("a member needs at least one role".into()));
+            return Err(AppError::Rejected(Rejection::NoRole));
         }
-        let email = match email.map(Email::parse).transpose() {
-            Ok(e) => e,
-            Err(InvalidEmail::Empty) => None,
-            Err(e) => return Err(AppError::Invalid(e.to_string())),
-        };
+        let email = parse_email(email)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
+        let namesakes: Vec<MemberId> = Store::members(&mut tx)
+            .await?
+            .iter()
+            .filter(|m| m.name.to_lowercase() == name.to_lowercase())
+            .map(|m| m.id)
+            .collect();
         let id = Store::insert_member(&mut tx, &name, roles, email.as_ref(), now).await?;
         let token = self.issue_token(&mut tx, id, now).await?;
+        let detail = json!({
+            "member": id.0,
+            "name": name,
+            "roles": roles.iter().map(|r| r.slug()).collect::<Vec<_>>(),
+            "has_email": email.is_some(),
+            "namesakes": namesakes.iter().map(|m| m.0).collect::<Vec<_>>(),
+        });
         Store::audit(
             &mut tx,
-            &[operator_entry(
-                "member_added",
-                Some(id),
-                None,
-                json!({
-                    "name": name,
-                    "roles": roles.iter().map(|r| r.slug()).collect::<Vec<_>>(),
-                    "has_email": email.is_some(),
-                }),
-            )],
+            &[staff_entry(by, via, "member_added", id, detail)],
             now,
         )
         .await?;
+        self.hand_open_tasks(&mut tx, now).await?;
         tx.commit().await?;
         self.forget_register();
-        Ok(NewMember { id, token })
+        self.changed();
+        Ok(NewMember {
+            id,
+            token,
+            namesakes,
+        })
     }
 
     /// Issues a fresh registration token for a member; their earlier unused
@@ -143,22 +169,42 @@ impl App {
     /// # Errors
     /// `NotFound` when there is no such member; `Invalid` when nothing would change.
     pub async fn set_member_active(&self, member: MemberId, active: bool) -> Result<(), AppError> {
+        self.set_member_active_as(member, active, &Actor::Operator, Via::Cli)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`App::set_member_active`] by `by` through `via`. A reactivated
+    /// member is handed the open tasks of their roles; returns the member's
+    /// name and the open steps a deactivation left without anyone of a
+    /// role that finishes them (Ketua LSP and Kabag Sertifikasi are told).
+    ///
+    /// # Errors
+    /// As [`App::set_member_active`]; a refusal for a member without the right.
+    pub async fn set_member_active_as(
+        &self,
+        member: MemberId,
+        active: bool,
+        by: &Actor,
+        via: Via,
+    ) -> Result<String, AppError> {
+        may_manage_staff(by)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let is_active = Store::member(&mut tx, member).await?.is_some();
-        let exists = is_active
-            || Store::inactive_members(&mut tx)
-                .await?
-                .iter()
-                .any(|(id, _)| *id == member);
-        if !exists {
-            return Err(AppError::NotFound(format!("there is no member {member}")));
-        }
-        if is_active == active {
-            return Err(AppError::Invalid(format!(
-                "member {member} is already {}",
-                if active { "active" } else { "deactivated" }
-            )));
+        let current = Store::member(&mut tx, member).await?;
+        let inactive = Store::inactive_members(&mut tx).await?;
+        let name = match (&current, inactive.iter().find(|(id, _)| *id == member)) {
+            (Some(m), _) => m.name.clone(),
+            (None, Some((_, name))) => name.clone(),
+            (None, None) => {
+                return Err(AppError::Rejected(Rejection::NoMember { member: member.0 }));
+            }
+        };
+        if current.is_some() == active {
+            return Err(AppError::Rejected(Rejection::AlreadyActive {
+                member: member.0,
+                active,
+            }));
         }
         Store::set_member_active(&mut tx, member, active, now).await?;
         let action = if active {
@@ -166,16 +212,17 @@ impl App {
         } else {
             "member_deactivated"
         };
-        Store::audit(
-            &mut tx,
-            &[operator_entry(action, Some(member), None, json!({}))],
-            now,
-        )
-        .await?;
+        let entry = staff_entry(by, via, action, member, json!({"member": member.0}));
+        Store::audit(&mut tx, &[entry], now).await?;
+        if active {
+            self.hand_open_tasks(&mut tx, now).await?;
+        } else {
+            self.report_unstaffed(&mut tx, now).await?;
+        }
         tx.commit().await?;
         self.forget_register();
         self.changed();
-        Ok(())
+        Ok(name)
     }
 
     /// Gives an active member a role (`holds` true) or takes one away. Audited.
@@ -189,30 +236,41 @@ impl App {
         role: crate::domain::Role,
         holds: bool,
     ) -> Result<(), AppError> {
+        self.set_member_role_as(member, role, holds, &Actor::Operator, Via::Cli)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`App::set_member_role`] by `by` through `via`; a member given a role
+    /// is handed its open tasks; returns the member's name.
+    ///
+    /// # Errors
+    /// As [`App::set_member_role`]; a refusal for a member without the right.
+    pub async fn set_member_role_as(
+        &self,
+        member: MemberId,
+        role: crate::domain::Role,
+        holds: bool,
+        by: &Actor,
+        via: Via,
+    ) -> Result<String, AppError> {
+        may_manage_staff(by)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let Some(current) = Store::member(&mut tx, member).await? else {
-            return Err(AppError::NotFound(format!(
-                "there is no active member {member}"
-            )));
+            return Err(AppError::Rejected(Rejection::NoMember { member: member.0 }));
         };
         if current.roles.contains(&role) == holds {
-            return Err(AppError::Invalid(format!(
-                "{} {} the role {}",
-                current.name,
-                if holds {
-                    "already has"
-                } else {
-                    "does not have"
-                },
-                role.slug()
-            )));
+            return Err(AppError::Rejected(Rejection::RoleAlready {
+                name: current.name,
+                role: role.slug().to_string(),
+                holds,
+            }));
         }
         if !holds && current.roles.len() == 1 {
-            return Err(AppError::Invalid(format!(
-                "{} would have no role left; deactivate the member instead",
-                current.name
-            )));
+            return Err(AppError::Rejected(Rejection::LastRole {
+                name: current.name,
+            }));
         }
         Store::set_member_role(&mut tx, member, role, holds).await?;
         let action = if holds {
@@ -220,21 +278,52 @@ impl App {
         } else {
             "member_role_removed"
         };
+        let detail = json!({"member": member.0, "role": role.slug()});
         Store::audit(
             &mut tx,
-            &[operator_entry(
-                action,
-                Some(member),
-                None,
-                json!({"role": role.slug()}),
-            )],
+            &[staff_entry(by, via, action, member, detail)],
             now,
         )
         .await?;
+        if holds {
+            self.hand_open_tasks(&mut tx, now).await?;
+        } else {
+            self.report_unstaffed(&mut tx, now).await?;
+        }
         tx.commit().await?;
         self.forget_register();
         self.changed();
-        Ok(())
+        Ok(current.name)
+    }
+
+    /// Changes (or, with none, removes) a member's email address: where the
+    /// invitation's calendar entry and their messages go when Telegram
+    /// cannot reach them. Audited, without the address.
+    ///
+    /// # Errors
+    /// A rejection for no such active member or a bad address; a refusal
+    /// for a member without the right.
+    pub async fn set_member_email(
+        &self,
+        member: MemberId,
+        email: Option<&str>,
+        by: &Actor,
+        via: Via,
+    ) -> Result<String, AppError> {
+        may_manage_staff(by)?;
+        let email = parse_email(email)?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let Some(current) = Store::member(&mut tx, member).await? else {
+            return Err(AppError::Rejected(Rejection::NoMember { member: member.0 }));
+        };
+        Store::set_member_email(&mut tx, member, email.as_ref()).await?;
+        let detail = json!({"member": member.0, "has_email": email.is_some()});
+        let entry = staff_entry(by, via, "member_email_changed", member, detail);
+        Store::audit(&mut tx, &[entry], now).await?;
+        tx.commit().await?;
+        self.forget_register();
+        Ok(current.name)
     }
 
     /// Deactivated members: (id, name).
@@ -261,5 +350,48 @@ impl App {
                 (m, token)
             })
             .collect())
+    }
+}
+
+/// Ketua LSP, Kabag Sertifikasi and the operator manage the staff list.
+fn may_manage_staff(by: &Actor) -> Result<(), AppError> {
+    let allowed: RoleSet = [
+        crate::domain::Role::KetuaLsp,
+        crate::domain::Role::KabagSertifikasi,
+    ]
+    .into();
+    match by {
+        Actor::Operator => Ok(()),
+        Actor::Staff(staff) if staff.holds_any(&allowed) => Ok(()),
+        Actor::Staff(_) => Err(AppError::Refused(crate::workflow::Refusal::RoleRequired {
+            step: None,
+            roles: allowed.iter().map(|r| r.title().to_string()).collect(),
+        })),
+    }
+}
+
+/// An optional email address: empty is none, anything else must be one.
+fn parse_email(email: Option<&str>) -> Result<Option<Email>, AppError> {
+    match email.map(Email::parse).transpose() {
+        Ok(e) => Ok(e),
+        Err(InvalidEmail::Empty) => Ok(None),
+        Err(_) => Err(AppError::Rejected(Rejection::BadEmail {
+            text: crate::limits::clip(email.unwrap_or_default().trim(), 100),
+        })),
+    }
+}
+
+/// The audit line of a change to `member` by `by`: the operator's names
+/// the member as its subject, a staff member's names the one who acted.
+fn staff_entry(
+    by: &Actor,
+    via: Via,
+    action: &str,
+    member: MemberId,
+    detail: serde_json::Value,
+) -> AuditEntry {
+    match by {
+        Actor::Operator => operator_entry(action, Some(member), None, detail),
+        Actor::Staff(_) => entry_for(by, via, action, None, detail),
     }
 }

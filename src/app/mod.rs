@@ -12,11 +12,15 @@
 
 mod batches;
 mod chat;
+mod corrections;
+
+pub use corrections::{Corrected, MAX_CORRECTION_REASON, ParticipantChange};
 mod decide;
 mod inbox;
 mod members;
 mod register;
 mod scheduler;
+mod staffing;
 
 use std::sync::Arc;
 
@@ -111,6 +115,10 @@ impl AppError {
 pub enum TextField {
     MemberName,
     Scheme,
+    ParticipantName,
+    RegistrationNo,
+    Email,
+    Reason,
 }
 
 impl std::fmt::Display for TextField {
@@ -118,6 +126,10 @@ impl std::fmt::Display for TextField {
         f.write_str(match self {
             TextField::MemberName => "the member's name",
             TextField::Scheme => "the scheme name",
+            TextField::ParticipantName => "the participant's name",
+            TextField::RegistrationNo => "the registration number",
+            TextField::Email => "the email address",
+            TextField::Reason => "the reason",
         })
     }
 }
@@ -142,6 +154,32 @@ pub enum Rejection {
     TooLong { what: TextField, max: usize },
     #[error("{what} holds an invisible control character (such as NUL or a right-to-left mark)")]
     HiddenControl { what: TextField },
+    #[error(
+        "batch {batch} has no participant '{reference}' (give a registration number, an email address, or the number on the participant list)"
+    )]
+    NoParticipant { batch: i64, reference: String },
+    #[error("'{text}' is not a valid email address")]
+    BadEmail { text: String },
+    #[error("another participant of this batch already has {what} '{value}'")]
+    Duplicate { what: TextField, value: String },
+    #[error("nothing to correct: give a new name, email or registration number")]
+    NothingToCorrect,
+    #[error("batch {batch} has started; a participant can be removed only before the start")]
+    RemoveAfterStart { batch: i64 },
+    #[error("there is no member {member}")]
+    NoMember { member: i64 },
+    #[error("a member needs at least one role")]
+    NoRole,
+    #[error("member {member} is already {}", if *active { "active" } else { "deactivated" })]
+    AlreadyActive { member: i64, active: bool },
+    #[error("{name} {} the role {role}", if *holds { "already has" } else { "does not have" })]
+    RoleAlready {
+        name: String,
+        role: String,
+        holds: bool,
+    },
+    #[error("{name} would have no role left; deactivate the member instead")]
+    LastRole { name: String },
 }
 
 impl Rejection {
@@ -153,6 +191,16 @@ impl Rejection {
             Rejection::Empty { .. } => "rejected_empty",
             Rejection::TooLong { .. } => "rejected_too_long",
             Rejection::HiddenControl { .. } => "rejected_hidden_control",
+            Rejection::NoParticipant { .. } => "rejected_no_participant",
+            Rejection::BadEmail { .. } => "rejected_bad_email",
+            Rejection::Duplicate { .. } => "rejected_duplicate",
+            Rejection::NothingToCorrect => "rejected_nothing_to_correct",
+            Rejection::RemoveAfterStart { .. } => "rejected_remove_after_start",
+            Rejection::NoMember { .. } => "rejected_no_member",
+            Rejection::NoRole => "rejected_no_role",
+            Rejection::AlreadyActive { .. } => "rejected_already_active",
+            Rejection::RoleAlready { .. } => "rejected_role_already",
+            Rejection::LastRole { .. } => "rejected_last_role",
         }
     }
 }
@@ -169,6 +217,8 @@ pub struct RegistrationToken {
 pub struct NewMember {
     pub id: MemberId,
     pub token: RegistrationToken,
+    /// Active members with the same name: perhaps the same person twice.
+    pub namesakes: Vec<MemberId>,
 }
 
 /// The application: the store, the settings and the clock.

@@ -20,7 +20,84 @@ pub async fn run(app: &App, command: BatchCommand) -> Result<ExitCode, Failure> 
         BatchCommand::Start { batch } => start(app, batch).await,
         BatchCommand::Status { batch } => status(app, batch).await,
         BatchCommand::List => list(app).await,
+        BatchCommand::CorrectResult {
+            batch,
+            participant,
+            result,
+            reason,
+            by,
+        } => correct_result(app, batch, &participant, result, &reason, by).await,
+        BatchCommand::CorrectDecree {
+            batch,
+            number,
+            date,
+            reason,
+            by,
+        } => {
+            let decree = crate::workflow::Decree { number, date };
+            let command = crate::workflow::Command::CorrectDecree { decree, reason };
+            act_as(app, batch, by, command).await?;
+            println!("Corrected the decree of batch {batch}.");
+            Ok(ExitCode::SUCCESS)
+        }
+        BatchCommand::Cancel { batch, reason } => {
+            let command = crate::workflow::Command::CancelBatch { reason };
+            app.act(batch, &Actor::Operator, &[command], Via::Cli)
+                .await
+                .map_err(explain(app))?;
+            println!("Cancelled batch {batch}; staff with an open task are told.");
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// Runs `command` on `batch` as the member `by` (the command line acting
+/// for them, as the audit log records).
+async fn act_as(
+    app: &App,
+    batch: BatchId,
+    by: MemberId,
+    command: crate::workflow::Command,
+) -> Result<Vec<crate::workflow::Decision>, Failure> {
+    let explain = explain(app);
+    let actor = app.member_actor(by).await.map_err(&explain)?;
+    app.act(batch, &actor, &[command], Via::Cli)
+        .await
+        .map_err(explain)
+}
+
+/// `batch correct-result`: a participant's K/BK corrected, with a reason.
+async fn correct_result(
+    app: &App,
+    batch: BatchId,
+    participant: &str,
+    result: Competence,
+    reason: &str,
+    by: MemberId,
+) -> Result<ExitCode, Failure> {
+    let p = app
+        .find_participant(batch, participant)
+        .await
+        .map_err(explain(app))?;
+    let command = crate::workflow::Command::CorrectResult {
+        participant: p.id,
+        result,
+        reason: reason.to_string(),
+    };
+    let decisions = act_as(app, batch, by, command).await?;
+    let told = decisions
+        .iter()
+        .flat_map(|d| &d.effects)
+        .any(|e| matches!(e, crate::workflow::Effect::ResultCorrection { .. }));
+    if decisions.iter().all(|d| d.events.is_empty()) {
+        println!("{}'s result is {} already.", p.name, result.code());
+    } else {
+        println!("Corrected {}'s result to {}.", p.name, result.code());
+        if told {
+            println!("{} is told by email that the result was corrected.", p.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn explain(app: &App) -> impl Fn(AppError) -> Failure + '_ {

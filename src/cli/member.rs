@@ -35,6 +35,27 @@ pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure>
             Ok(ExitCode::SUCCESS)
         }
         MemberCommand::List => list(app).await,
+        MemberCommand::Email {
+            member,
+            email,
+            clear,
+        } => {
+            let email = if clear { None } else { email };
+            if email.is_none() && !clear {
+                return Err(Failure(
+                    "give the new address, or --clear to remove it".into(),
+                ));
+            }
+            let by = &crate::workflow::Actor::Operator;
+            let name = app
+                .set_member_email(member, email.as_deref(), by, crate::app::Via::Cli)
+                .await?;
+            match email {
+                Some(_) => println!("{name}'s email address is changed."),
+                None => println!("{name} has no email address now."),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -58,6 +79,11 @@ async fn add(
         name.trim(),
         titles.join(", ")
     );
+    for other in &added.namesakes {
+        println!(
+            "Warning: member {other} has the same name; if it is the same person, deactivate one (sertibot member deactivate ID)."
+        );
+    }
     println!(
         "Registration link, for one use, valid for {} (until {}):",
         span(app.config.link_valid),

@@ -7,6 +7,7 @@ mod format;
 mod init;
 mod mail;
 mod member;
+mod participant;
 mod run;
 
 use std::path::PathBuf;
@@ -48,6 +49,9 @@ pub enum Command {
     /// Batches of assessed participants
     #[command(subcommand)]
     Batch(BatchCommand),
+    /// Correct or remove a batch's participant
+    #[command(subcommand)]
+    Participant(ParticipantCommand),
     /// Email: send a test message with the configured transport
     #[command(subcommand)]
     Mail(MailCommand),
@@ -111,6 +115,16 @@ pub enum MemberCommand {
     /// Give a member a role or take one away (audited)
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Change a member's email address (for the calendar entry and when Telegram cannot reach them)
+    Email {
+        /// The member's id, as `member list` shows it
+        member: MemberId,
+        /// The new address
+        email: Option<String>,
+        /// Remove the address instead
+        #[arg(long, conflicts_with = "email")]
+        clear: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,6 +187,83 @@ pub enum BatchCommand {
     },
     /// List batches, newest first
     List,
+    /// Correct a participant's K/BK result, for the member who decided it
+    /// (after the decree only Ketua LSP; the participant is emailed)
+    CorrectResult {
+        /// The batch's id
+        batch: BatchId,
+        /// The participant: registration number, email, or number on the list
+        participant: String,
+        /// K or BK
+        result: crate::domain::Competence,
+        /// Why (recorded in the audit log; told to the participant after the decree)
+        #[arg(long)]
+        reason: String,
+        /// The id of the member making the correction, as `member list` shows it
+        #[arg(long, value_name = "MEMBER")]
+        by: MemberId,
+    },
+    /// Correct the decree's number or date (Ketua LSP), with a reason
+    CorrectDecree {
+        /// The batch's id
+        batch: BatchId,
+        /// The decree's number
+        #[arg(long)]
+        number: String,
+        /// The decree's date, YYYY-MM-DD (or DD-MM-YYYY)
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = format::parse_date)]
+        date: NaiveDate,
+        /// Why (recorded in the audit log)
+        #[arg(long)]
+        reason: String,
+        /// The id of the member (Ketua LSP) making the correction
+        #[arg(long, value_name = "MEMBER")]
+        by: MemberId,
+    },
+    /// Cancel a batch with a reason: those with an open task are told, nothing more is sent
+    Cancel {
+        /// The batch's id
+        batch: BatchId,
+        /// Why (recorded in the audit log and told to staff)
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ParticipantCommand {
+    /// Correct a participant's name, email or registration number (audited)
+    Correct {
+        /// The batch's id
+        batch: BatchId,
+        /// The participant: registration number, email, or number on the list
+        participant: String,
+        /// The corrected name
+        #[arg(long)]
+        name: Option<String>,
+        /// The corrected email address (emails still waiting go there)
+        #[arg(long)]
+        email: Option<String>,
+        /// The corrected registration number
+        #[arg(long)]
+        registration_no: Option<String>,
+        /// Send again, to the new address, the emails that went to the old one
+        #[arg(long)]
+        resend: bool,
+        /// Why (recorded in the audit log)
+        #[arg(long)]
+        reason: String,
+    },
+    /// Remove a participant from a batch that has not started (audited)
+    Remove {
+        /// The batch's id
+        batch: BatchId,
+        /// The participant: registration number, email, or number on the list
+        participant: String,
+        /// Why (recorded in the audit log)
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 fn parse_lang(text: &str) -> Result<Lang, String> {
@@ -265,6 +356,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
             let result = match command {
                 Command::Member(c) => member::run(&app, c).await,
                 Command::Batch(c) => batch::run(&app, c).await,
+                Command::Participant(c) => participant::run(&app, c).await,
                 Command::Run => run::run(app).await,
                 Command::Init { .. }
                 | Command::Check { .. }

@@ -107,6 +107,16 @@ messages! {
     CollectReminder(HandoverNotice) = "collect_reminder",
     /// Every receipt of a batch is in.
     BatchFinished(BatchFinished) = "batch_finished",
+    /// A result already told was corrected, by email.
+    ResultCorrection(ResultCorrectionNotice) = "result_correction",
+    /// A batch was cancelled.
+    BatchCancelled(BatchCancelledNotice) = "batch_cancelled",
+    /// An open step nobody can finish any more.
+    UnstaffedStep(UnstaffedStep) = "unstaffed_step",
+    /// The staff list.
+    MemberList(MemberList) = "member_list",
+    /// A new member's registration link, to forward.
+    RegistrationLink(RegistrationLink) = "registration_link",
     /// A batch was created from a participants file.
     BatchReady(BatchReady) = "batch_ready",
     /// The bot's commands.
@@ -144,7 +154,8 @@ impl Message {
     pub fn addressee(&self) -> Option<&str> {
         let name = match self {
             Message::ResultK(v) | Message::ResultBk(v) => &v.participant.name,
-            Message::HandoverNotice(v) => &v.participant.name,
+            Message::HandoverNotice(v) | Message::CollectReminder(v) => &v.participant.name,
+            Message::ResultCorrection(v) => &v.participant.name,
             Message::ReceiptConfirmation(v) => &v.participant.name,
             Message::MeetingInvitationEmail(v) | Message::MeetingInvitation(v) => &v.recipient,
             Message::MeetingUpdateEmail(v)

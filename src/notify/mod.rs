@@ -15,6 +15,7 @@ use crate::sop::Step;
 use crate::workflow::{BatchState, Effect};
 
 mod card;
+mod corrections;
 pub mod group;
 mod handovers;
 mod meeting;
@@ -221,6 +222,25 @@ pub fn plan(state: &BatchState, effects: &[Effect], audience: &Audience<'_>) -> 
                 handovers::handovers_ready(state, audience, &mut plan, participants)
             }
             Effect::BatchFinished => handovers::batch_finished(state, audience, &mut plan),
+            Effect::ResultCorrection {
+                participant,
+                from,
+                to,
+                reason,
+                at,
+            } => {
+                let correction = corrections::Correction {
+                    participant: *participant,
+                    from: *from,
+                    to: *to,
+                    reason,
+                    at: *at,
+                };
+                corrections::result_correction(state, audience, &mut plan, &correction)
+            }
+            Effect::BatchCancelled { reason } => {
+                corrections::batch_cancelled(state, audience, &mut plan, reason)
+            }
             Effect::SetDeadline { .. } | Effect::ClearDeadline { .. } => {}
         }
     }

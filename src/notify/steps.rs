@@ -60,8 +60,13 @@ pub(super) fn task(
     let people = card::people(step);
     let clock = card::clock_reason(state, step);
     let readers = card::readers(step);
+    // A step opened again runs a new round: new cards, not edits of the old.
+    let round = match run.round {
+        0 => String::new(),
+        n => format!(":r{n}"),
+    };
     let keys = |whom: &str| {
-        let original = format!("b{b}:s{}:task:{whom}", step.no);
+        let original = format!("b{b}:s{}{round}:task:{whom}", step.no);
         let key = if edit {
             format!("{original}:v{version}")
         } else {

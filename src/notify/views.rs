@@ -227,6 +227,67 @@ pub struct ReceiptNotice {
     pub blank_number: Option<String>,
 }
 
+/// A participant's result was corrected after they were told it, by email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultCorrectionNotice {
+    pub batch: BatchFacts,
+    pub participant: ParticipantFacts,
+    /// "K" or "BK": what they were told, and what it is now.
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+    pub decree: Option<DecreeFacts>,
+}
+
+/// An open step that no active member can finish any more (after a
+/// deactivation or a role taken away), to Ketua LSP and Kabag Sertifikasi.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnstaffedStep {
+    pub batch: BatchFacts,
+    pub step: StepFacts,
+    /// The roles that finish it and that nobody holds now.
+    pub roles: Vec<String>,
+}
+
+/// The staff list (`/anggota`), for Ketua LSP and Kabag Sertifikasi.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberList {
+    pub members: Vec<MemberLine>,
+    pub inactive: Vec<MemberLine>,
+}
+
+/// One member on the staff list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberLine {
+    pub id: i64,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub registered: bool,
+    pub has_email: bool,
+}
+
+/// A new member's one-time registration link, for the one who added them
+/// to forward. The outbox forgets the link once it is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationLink {
+    pub member: i64,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub link: String,
+    pub expires_at: String,
+    /// Members with the same name: perhaps the same person twice.
+    pub namesakes: Vec<i64>,
+}
+
+/// A batch was cancelled (to those with an open task and the supervisors).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchCancelledNotice {
+    pub batch: BatchFacts,
+    pub reason: String,
+    /// The steps that were open, by number and activity.
+    pub open_steps: Vec<StepFacts>,
+}
+
 /// Documents that just became ready to hand over (to Kabag Sertifikasi).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HandoversReady {

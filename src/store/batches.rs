@@ -127,7 +127,8 @@ impl super::Store {
     /// When the database cannot be read.
     pub async fn batches(conn: &mut SqliteConnection) -> anyhow::Result<Vec<BatchSummary>> {
         let rows = sqlx::query(
-            "SELECT b.id, b.scheme, b.assessed_on, b.place, b.status, b.created_at, b.started_at, b.finished_at,
+            "SELECT b.id, b.scheme, b.assessed_on, b.place,
+                    CASE WHEN b.cancelled_at IS NULL THEN b.status ELSE 'cancelled' END AS status, b.created_at, b.started_at, b.finished_at,
                     (SELECT COUNT(*) FROM participants p WHERE p.batch_id = b.id) AS participants,
                     (SELECT group_concat(step_no) FROM (SELECT step_no FROM step_runs s
                         WHERE s.batch_id = b.id AND s.state = 'active' ORDER BY step_no)) AS active

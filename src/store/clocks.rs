@@ -134,7 +134,7 @@ impl super::Store {
     ) -> anyhow::Result<Vec<Uncollected>> {
         let rows = sqlx::query(
             "SELECT p.batch_id, p.id, p.handover_ready_at FROM participants p
-             JOIN batches b ON b.id = p.batch_id AND b.status = 'running'
+             JOIN batches b ON b.id = p.batch_id AND b.status = 'running' AND b.cancelled_at IS NULL
              WHERE p.handover_ready_at IS NOT NULL AND p.handover_ready_at <= ?
                AND p.received_at IS NULL AND p.handover_reminded_at IS NULL
              ORDER BY p.handover_ready_at LIMIT 500",

@@ -51,7 +51,8 @@ impl super::Store {
         .rows_affected())
     }
 
-    /// Marks a row delivered.
+    /// Marks a row delivered. A registration link is forgotten once sent:
+    /// only a hash of its token is kept.
     ///
     /// # Errors
     /// When the database refuses the write.
@@ -61,7 +62,10 @@ impl super::Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, claimed_by = NULL WHERE id = ?",
+            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, claimed_by = NULL,
+                 context = CASE WHEN template = 'registration_link'
+                     THEN json_set(context, '$.link', '(sent; not kept)') ELSE context END
+             WHERE id = ?",
         )
         .bind(ms(now))
         .bind(id)
@@ -104,7 +108,10 @@ impl super::Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         sqlx::query(
-            "UPDATE outbox SET status = 'failed', last_error = ?, attempts = attempts + 1, sent_at = ?, claimed_by = NULL WHERE id = ?",
+            "UPDATE outbox SET status = 'failed', last_error = ?, attempts = attempts + 1, sent_at = ?, claimed_by = NULL,
+                 context = CASE WHEN template = 'registration_link'
+                     THEN json_set(context, '$.link', '(not sent; not kept)') ELSE context END
+             WHERE id = ?",
         )
         .bind(crate::limits::clip(error, crate::limits::MAX_STORED_ERROR))
         .bind(ms(now))

@@ -242,6 +242,23 @@ impl super::Store {
     ///
     /// # Errors
     /// When the database refuses the write.
+    /// Sets (or clears) a member's email address.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn set_member_email(
+        conn: &mut SqliteConnection,
+        id: MemberId,
+        email: Option<&Email>,
+    ) -> anyhow::Result<()> {
+        sqlx::query("UPDATE members SET email = ? WHERE id = ?")
+            .bind(email.map(|e| e.as_str().to_string()))
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_member_active(
         conn: &mut SqliteConnection,
         id: MemberId,

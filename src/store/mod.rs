@@ -15,6 +15,7 @@
 mod audit;
 mod batches;
 mod clocks;
+mod corrections;
 mod delivery;
 mod inbox;
 mod lock;

@@ -21,7 +21,8 @@ impl super::Store {
         batch: BatchId,
     ) -> anyhow::Result<Option<BatchState>> {
         let Some(row) = sqlx::query(
-            "SELECT b.status, b.meeting_starts_at, b.meeting_place, b.decree_number, b.decree_date,
+            "SELECT CASE WHEN b.cancelled_at IS NULL THEN b.status ELSE 'cancelled' END AS status,
+                    b.meeting_starts_at, b.meeting_place, b.decree_number, b.decree_date,
                     b.meeting_sequence, b.meeting_cancelled, p.source, p.fingerprint
              FROM batches b JOIN procedures p ON p.id = b.procedure_id WHERE b.id = ?",
         )
@@ -119,7 +120,7 @@ fn read_meeting_and_decree(
 async fn read_runs(conn: &mut SqliteConnection, state: &mut BatchState) -> anyhow::Result<()> {
     let batch = state.id;
     for r in sqlx::query(
-        "SELECT step_no, state, started_at, due_at, finished_at, paused_at, pause_reason, pause_remaining
+        "SELECT step_no, state, started_at, due_at, finished_at, paused_at, pause_reason, pause_remaining, round
          FROM step_runs WHERE batch_id = ?",
     )
     .bind(batch.0)
@@ -135,6 +136,7 @@ async fn read_runs(conn: &mut SqliteConnection, state: &mut BatchState) -> anyho
             .with_context(|| format!("unknown step state '{text}' in the database"))?;
         run.started_at = opt_ms(&r, "started_at");
         run.due_at = opt_ms(&r, "due_at");
+        run.round = u32::try_from(r.get::<i64, _>("round")).unwrap_or_default();
                     run.finished_at = opt_ms(&r, "finished_at");
         run.pause = match (opt_ms(&r, "paused_at"), r.get::<Option<String>, _>("pause_reason")) {
             (Some(at), Some(reason)) => Some(crate::workflow::Pause {

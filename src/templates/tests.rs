@@ -138,6 +138,11 @@ fn every_refusal() -> Vec<Refusal> {
         Refusal::AlreadyReceived {
             participant: "Ayu".into(),
         },
+        Refusal::BatchCancelled,
+        Refusal::NoResultYet {
+            participant: "Ayu".into(),
+        },
+        Refusal::NoDecreeYet,
     ]
 }
 

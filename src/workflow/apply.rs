@@ -3,6 +3,7 @@
 
 use super::event::Event;
 use super::state::*;
+use crate::domain::Competence;
 
 impl BatchState {
     /// Changes the state as `event` says. Events come from
@@ -11,7 +12,32 @@ impl BatchState {
         match event {
             Event::BatchStarted { .. } => self.status = BatchStatus::Running,
             Event::BatchFinished { .. } => self.status = BatchStatus::Finished,
-            Event::DecreeRecorded { decree, .. } => self.decree = Some(decree.clone()),
+            Event::BatchCancelled { .. } => self.status = BatchStatus::Cancelled,
+            Event::DecreeRecorded { decree, .. } | Event::DecreeCorrected { decree, .. } => {
+                self.decree = Some(decree.clone())
+            }
+            Event::ResultCorrected {
+                participant, to, ..
+            } => {
+                if let Some(p) = self.participants.get_mut(participant) {
+                    p.result = Some(*to);
+                    if *to == Competence::BelumKompeten {
+                        p.blank_number = None;
+                    }
+                    // A document made for the earlier verdict is not theirs to collect.
+                    p.handover = Handover::default();
+                }
+            }
+            Event::StepReopened { step, .. } => {
+                let round = self.steps.get(step).map_or(0, |r| r.round) + 1;
+                self.steps.insert(
+                    *step,
+                    StepRun {
+                        round,
+                        ..StepRun::waiting()
+                    },
+                );
+            }
             Event::ProblemReported { .. } => {}
             Event::MeetingSet { .. }
             | Event::MeetingRescheduled { .. }

@@ -78,6 +78,19 @@ pub enum Command {
     },
     /// Open a participant's handover (they have come to collect).
     OpenHandover { participant: ParticipantId },
+    /// Correct a participant's recorded result, with a reason: before the
+    /// decree by those who enter results, after it only by Ketua LSP (the
+    /// participant is told by email).
+    CorrectResult {
+        participant: ParticipantId,
+        result: Competence,
+        reason: String,
+    },
+    /// Correct the decree's number or date, with a reason (Ketua LSP).
+    CorrectDecree { decree: Decree, reason: String },
+    /// Cancel the batch, with a reason (Ketua LSP, or the operator):
+    /// everyone with an open task is told, and nothing more is sent.
+    CancelBatch { reason: String },
     /// Record a participant's receipt (tanda terima), and how the document
     /// reached them.
     RecordReceipt {

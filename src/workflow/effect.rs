@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::event::Event;
 use super::state::BatchState;
-use crate::domain::{MemberId, ParticipantId};
+use crate::domain::{Competence, MemberId, ParticipantId};
 use crate::sop::{RecordKind, StepNo};
 
 /// One consequence of an accepted command.
@@ -44,6 +44,17 @@ pub enum Effect {
     /// Tell Ketua LSP and Kabag Sertifikasi the batch is finished (every
     /// receipt is in), with its lead time.
     BatchFinished,
+    /// Email a participant that their result, already told, was corrected.
+    ResultCorrection {
+        participant: ParticipantId,
+        from: Competence,
+        to: Competence,
+        reason: String,
+        at: DateTime<Utc>,
+    },
+    /// Tell everyone with an open task, Ketua LSP and Kabag Sertifikasi
+    /// that the batch was cancelled, and why.
+    BatchCancelled { reason: String },
     /// Pass a staff member's problem report to Ketua LSP.
     ProblemReport {
         step: StepNo,
@@ -73,8 +84,33 @@ pub fn effects_of(state: &BatchState, events: &[Event]) -> Vec<Effect> {
         step_effects(state, event, &mut effects);
         meeting_effects(event, &mut effects);
         participant_effects(state, event, &mut effects);
-        if let Event::BatchFinished { .. } = event {
-            effects.push(Effect::BatchFinished);
+        match event {
+            Event::BatchFinished { .. } => effects.push(Effect::BatchFinished),
+            Event::BatchCancelled { reason, .. } => effects.push(Effect::BatchCancelled {
+                reason: reason.clone(),
+            }),
+            // Told only when the first result went out (the decree's step is done).
+            Event::ResultCorrected {
+                participant,
+                from,
+                to,
+                reason,
+                at,
+                ..
+            } if state
+                .procedure
+                .step_recording(RecordKind::Decree)
+                .is_some_and(|s| state.run(s.no).state == crate::workflow::StepState::Done) =>
+            {
+                effects.push(Effect::ResultCorrection {
+                    participant: *participant,
+                    from: *from,
+                    to: *to,
+                    reason: reason.clone(),
+                    at: *at,
+                });
+            }
+            _ => {}
         }
     }
     let ready: Vec<ParticipantId> = events
@@ -173,6 +209,10 @@ fn step_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effect>) {
                 paused: false,
             });
         }
+        Event::StepReopened { step, .. } => effects.push(Effect::ClearDeadline {
+            step: *step,
+            participant: None,
+        }),
         Event::StepCompleted { step, .. } => {
             effects.push(Effect::ClearDeadline {
                 step: *step,

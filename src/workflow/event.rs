@@ -140,6 +140,34 @@ pub enum Event {
     },
     /// Every step that applies is done.
     BatchFinished { at: DateTime<Utc> },
+    /// A recorded result was corrected, and why (`after_decree`: the
+    /// participant had been told the earlier one).
+    ResultCorrected {
+        participant: ParticipantId,
+        from: Competence,
+        to: Competence,
+        reason: String,
+        after_decree: bool,
+        by: MemberId,
+        at: DateTime<Utc>,
+    },
+    /// A finished step opens again: a corrected result brought a
+    /// participant into its branch.
+    StepReopened { step: StepNo, at: DateTime<Utc> },
+    /// The decree's number or date was corrected, and why.
+    DecreeCorrected {
+        decree: Decree,
+        previous: Decree,
+        reason: String,
+        by: MemberId,
+        at: DateTime<Utc>,
+    },
+    /// The batch was cancelled, and why (`by` none: the operator).
+    BatchCancelled {
+        reason: String,
+        by: Option<MemberId>,
+        at: DateTime<Utc>,
+    },
 }
 
 impl Event {
@@ -167,6 +195,10 @@ impl Event {
             Event::HandoverOpened { .. } => "handover_opened",
             Event::ReceiptRecorded { .. } => "receipt_recorded",
             Event::BatchFinished { .. } => "batch_finished",
+            Event::ResultCorrected { .. } => "result_corrected",
+            Event::StepReopened { .. } => "step_reopened",
+            Event::DecreeCorrected { .. } => "decree_corrected",
+            Event::BatchCancelled { .. } => "batch_cancelled",
         }
     }
 
@@ -176,6 +208,7 @@ impl Event {
             Event::StepActivated { step, .. }
             | Event::StepSkipped { step, .. }
             | Event::StepClockMoved { step, .. }
+            | Event::StepReopened { step, .. }
             | Event::Acknowledged { step, .. }
             | Event::ProblemReported { step, .. }
             | Event::StepPaused { step, .. }

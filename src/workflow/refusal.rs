@@ -94,6 +94,12 @@ pub enum Refusal {
     ParticipantNotReady { participant: String },
     /// The participant's receipt is recorded already.
     AlreadyReceived { participant: String },
+    /// The batch was cancelled; nothing more happens in it.
+    BatchCancelled,
+    /// A result can be corrected only once one is recorded.
+    NoResultYet { participant: String },
+    /// There is no decree to correct yet.
+    NoDecreeYet,
 }
 
 impl Refusal {
@@ -127,11 +133,14 @@ impl Refusal {
             Refusal::NotInvited => "not_invited",
             Refusal::ParticipantNotReady { .. } => "participant_not_ready",
             Refusal::AlreadyReceived { .. } => "already_received",
+            Refusal::BatchCancelled => "batch_cancelled",
+            Refusal::NoResultYet { .. } => "no_result_yet",
+            Refusal::NoDecreeYet => "no_decree_yet",
         }
     }
 
     /// Every refusal's key, so a test can check each has a sentence.
-    pub const KEYS: [&'static str; 27] = [
+    pub const KEYS: [&'static str; 30] = [
         "batch_not_started",
         "batch_already_started",
         "batch_finished",
@@ -159,5 +168,8 @@ impl Refusal {
         "not_invited",
         "participant_not_ready",
         "already_received",
+        "batch_cancelled",
+        "no_result_yet",
+        "no_decree_yet",
     ];
 }

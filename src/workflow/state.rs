@@ -21,6 +21,8 @@ pub enum BatchStatus {
     Running,
     /// Every step that applies is done.
     Finished,
+    /// Cancelled with a reason; nothing more happens in it.
+    Cancelled,
 }
 
 impl BatchStatus {
@@ -30,6 +32,7 @@ impl BatchStatus {
             BatchStatus::Draft => "draft",
             BatchStatus::Running => "running",
             BatchStatus::Finished => "finished",
+            BatchStatus::Cancelled => "cancelled",
         }
     }
 
@@ -39,6 +42,7 @@ impl BatchStatus {
             "draft" => Some(BatchStatus::Draft),
             "running" => Some(BatchStatus::Running),
             "finished" => Some(BatchStatus::Finished),
+            "cancelled" => Some(BatchStatus::Cancelled),
             _ => None,
         }
     }
@@ -111,6 +115,9 @@ pub struct StepRun {
     pub dones: BTreeMap<MemberId, DoneMark>,
     /// The clock is paused (waiting on something outside the LSP).
     pub pause: Option<Pause>,
+    /// How often the step was opened again after a corrected result (0:
+    /// never); each round's task cards are new messages.
+    pub round: u32,
 }
 
 impl StepRun {
@@ -144,6 +151,7 @@ impl StepRun {
             acks: BTreeMap::new(),
             dones: BTreeMap::new(),
             pause: None,
+            round: 0,
         }
     }
 }

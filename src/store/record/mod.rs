@@ -31,14 +31,19 @@ impl super::Store {
             match event {
                 Event::BatchStarted { .. }
                 | Event::BatchFinished { .. }
-                | Event::DecreeRecorded { .. } => {
+                | Event::DecreeRecorded { .. }
+                | Event::DecreeCorrected { .. } => {
                     batch_event(conn, state, event).await?;
+                }
+                Event::BatchCancelled { reason, at, .. } => {
+                    cancelled(conn, b, reason, *at).await?;
                 }
                 Event::MeetingSet { .. }
                 | Event::MeetingRescheduled { .. }
                 | Event::MeetingCancelled { .. }
                 | Event::RsvpRecorded { .. } => meeting::meeting_event(conn, b, event).await?,
                 Event::ResultRecorded { .. }
+                | Event::ResultCorrected { .. }
                 | Event::BlankNumberRecorded { .. }
                 | Event::HandoverReady { .. }
                 | Event::HandoverOpened { .. }
@@ -54,6 +59,41 @@ impl super::Store {
         }
         deadlines(conn, state, effects, now).await
     }
+}
+
+/// A batch cancelled: marked so, its clocks stopped, its timers dropped,
+/// and every message still waiting for it not sent (the notices of the
+/// cancellation are queued after this, in the same transaction).
+async fn cancelled(
+    conn: &mut SqliteConnection,
+    b: i64,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE batches SET cancelled_at = ?, cancel_reason = ? WHERE id = ?")
+        .bind(ms(at))
+        .bind(reason)
+        .bind(b)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE deadlines SET stopped_at = ? WHERE batch_id = ? AND stopped_at IS NULL")
+        .bind(ms(at))
+        .bind(b)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE timers SET fired_at = ? WHERE batch_id = ? AND fired_at IS NULL")
+        .bind(ms(at))
+        .bind(b)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE outbox SET status = 'failed', last_error = 'the batch was cancelled'
+         WHERE batch_id = ? AND status = 'pending'",
+    )
+    .bind(b)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 fn deadline_key(state: &BatchState, step: StepNo, participant: Option<ParticipantId>) -> String {
@@ -95,7 +135,7 @@ async fn batch_event(
                 .execute(&mut *conn)
                 .await?;
         }
-        Event::DecreeRecorded { decree, .. } => {
+        Event::DecreeRecorded { decree, .. } | Event::DecreeCorrected { decree, .. } => {
             sqlx::query("UPDATE batches SET decree_number = ?, decree_date = ? WHERE id = ?")
                 .bind(&decree.number)
                 .bind(decree.date.to_string())

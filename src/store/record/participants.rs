@@ -29,6 +29,31 @@ pub(super) async fn verdict_event(
             .execute(&mut *conn)
             .await?;
         }
+        Event::ResultCorrected {
+            participant,
+            to,
+            by,
+            at,
+            ..
+        } => {
+            // A BK has no blank number; a document made for the earlier
+            // verdict is not theirs to collect.
+            sqlx::query(
+                "UPDATE participants SET result = ?, result_by = ?, result_at = ?,
+                     blank_number = CASE WHEN ? = 'BK' THEN NULL ELSE blank_number END,
+                     handover_ready_at = NULL, handover_opened_at = NULL, handover_opened_by = NULL,
+                     handover_due_at = NULL, handover_reminded_at = NULL
+                 WHERE id = ? AND batch_id = ?",
+            )
+            .bind(to.code())
+            .bind(by.0)
+            .bind(ms(*at))
+            .bind(to.code())
+            .bind(participant.0)
+            .bind(b)
+            .execute(&mut *conn)
+            .await?;
+        }
         Event::BlankNumberRecorded {
             participant,
             number,

@@ -48,6 +48,23 @@ pub(super) async fn step_clock(
             .execute(&mut *conn)
             .await?;
         }
+        Event::StepReopened { step, .. } => {
+            sqlx::query(
+                "UPDATE step_runs SET state = 'waiting', started_at = NULL, due_at = NULL, finished_at = NULL,
+                     paused_at = NULL, pause_reason = NULL, pause_remaining = NULL, round = round + 1
+                 WHERE batch_id = ? AND step_no = ?",
+            )
+            .bind(b)
+            .bind(step.0)
+            .execute(&mut *conn)
+            .await?;
+            // Its earlier marks stay in the audit log; the step starts afresh.
+            sqlx::query("DELETE FROM step_marks WHERE batch_id = ? AND step_no = ?")
+                .bind(b)
+                .bind(step.0)
+                .execute(&mut *conn)
+                .await?;
+        }
         Event::StepSkipped { step, at } | Event::StepCompleted { step, at } => {
             let state_word = if matches!(event, Event::StepSkipped { .. }) {
                 "skipped"

@@ -9,6 +9,7 @@ use crate::notify::reports;
 use crate::telegram::conversation::Awaiting;
 use crate::workflow::{BatchStatus, Command};
 
+use super::admin::{self, Admin};
 use super::*;
 
 pub(super) async fn tasks(
@@ -211,6 +212,18 @@ pub(super) async fn route(
         ChatCommand::Status(argument) => {
             status(ctx, s.chat, s.member, argument.trim(), s.key("status")).await
         }
+        ChatCommand::Anggota(_) => admin::run(ctx, &s, Admin::Members).await,
+        ChatCommand::Tambahanggota(a) => admin::run(ctx, &s, Admin::AddMember(a.trim())).await,
+        ChatCommand::Nonaktifkan(a) => admin::run(ctx, &s, Admin::Deactivate(a.trim())).await,
+        ChatCommand::Aktifkan(a) => admin::run(ctx, &s, Admin::Reactivate(a.trim())).await,
+        ChatCommand::Peran(a) => admin::run(ctx, &s, Admin::Role(a.trim())).await,
+        ChatCommand::Emailanggota(a) => admin::run(ctx, &s, Admin::MemberEmail(a.trim())).await,
+        ChatCommand::Emailpeserta(a) => {
+            admin::run(ctx, &s, Admin::ParticipantEmail(a.trim())).await
+        }
+        ChatCommand::Koreksihasil(a) => admin::run(ctx, &s, Admin::CorrectResult(a.trim())).await,
+        ChatCommand::Koreksisk(a) => admin::run(ctx, &s, Admin::CorrectDecree(a.trim())).await,
+        ChatCommand::Batalkanbatch(a) => admin::run(ctx, &s, Admin::CancelBatch(a.trim())).await,
         // `/start` is read before the member is known; `/keluargrup`
         // means something in a group only.
         ChatCommand::Start(_) | ChatCommand::Keluargrup(_) => unknown(ctx, &s).await,

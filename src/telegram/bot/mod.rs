@@ -34,6 +34,7 @@ use crate::domain::{Lang, Member, Role, TelegramUserId};
 use crate::notify::{self, views};
 use crate::workflow::{Actor, Decision, Staff};
 
+mod admin;
 mod buttons;
 mod commands;
 mod dialogues;

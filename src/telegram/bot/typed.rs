@@ -37,6 +37,26 @@ pub enum ChatCommand {
     Status(String),
     /// `/keluargrup`: in a group, makes the bot leave it.
     Keluargrup(String),
+    /// `/anggota`: the staff list (Ketua LSP, Kabag Sertifikasi).
+    Anggota(String),
+    /// `/tambahanggota <peran> <nama> [email]`: adds a member, returns the link.
+    Tambahanggota(String),
+    /// `/nonaktifkan <nomor>`: deactivates a member.
+    Nonaktifkan(String),
+    /// `/aktifkan <nomor>`: reactivates a member.
+    Aktifkan(String),
+    /// `/peran <nomor> tambah|hapus <peran>`: gives or takes a role.
+    Peran(String),
+    /// `/emailanggota <nomor> <email|->`: a member's email address.
+    Emailanggota(String),
+    /// `/emailpeserta <batch> <peserta> <email> <alasan>`: corrects a participant's email.
+    Emailpeserta(String),
+    /// `/koreksihasil <batch> <peserta> <K|BK> <alasan>`: corrects a result.
+    Koreksihasil(String),
+    /// `/koreksisk <batch> <nomor> <tanggal> <alasan>`: corrects the decree.
+    Koreksisk(String),
+    /// `/batalkanbatch <batch> <alasan>`: cancels a batch.
+    Batalkanbatch(String),
 }
 
 /// A message's text, read.

@@ -74,6 +74,7 @@ impl Run<'_> {
             BatchStatus::Draft => Err(Refusal::BatchNotStarted),
             BatchStatus::Running => Ok(()),
             BatchStatus::Finished => Err(Refusal::BatchFinished),
+            BatchStatus::Cancelled => Err(Refusal::BatchCancelled),
         }
     }
 

@@ -5,6 +5,7 @@
 //! [`may`], the same checks asked ahead), what each command records in
 //! `entries`; here, the dispatch and the steps that open or are skipped.
 
+mod corrections;
 mod entries;
 mod guards;
 
@@ -89,13 +90,22 @@ impl Run<'_> {
         if let Command::Start = command {
             return self.start(actor);
         }
+        if let Command::CancelBatch { reason } = command {
+            return self.cancel(actor, reason);
+        }
         self.require_running()?;
         let staff = match actor {
             Actor::Staff(staff) => staff,
             Actor::Operator => return Err(Refusal::StaffOnly),
         };
         match command {
-            Command::Start => unreachable!("handled above"),
+            Command::Start | Command::CancelBatch { .. } => unreachable!("handled above"),
+            Command::CorrectResult {
+                participant,
+                result,
+                reason,
+            } => self.correct_result(staff, *participant, *result, reason),
+            Command::CorrectDecree { decree, reason } => self.correct_decree(staff, decree, reason),
             Command::Acknowledge { step } => self.acknowledge(staff, *step),
             Command::ReportProblem { step, text } => self.report_problem(staff, *step, text),
             Command::MarkDone { step } => self.mark_done(staff, *step),
@@ -135,6 +145,7 @@ impl Run<'_> {
             BatchStatus::Draft => {}
             BatchStatus::Running => return Err(Refusal::BatchAlreadyStarted),
             BatchStatus::Finished => return Err(Refusal::BatchFinished),
+            BatchStatus::Cancelled => return Err(Refusal::BatchCancelled),
         }
         if self.state.participants.is_empty() {
             return Err(Refusal::NoParticipants);

@@ -103,6 +103,11 @@ impl Batch {
     /// Steps 1–3 with the given verdicts, step 4 with a decree.
     fn through_decree(&mut self, verdicts: &[Competence]) {
         self.ok(&Actor::Operator, Command::Start);
+        self.through_decree_from_started(verdicts);
+    }
+
+    /// [`Batch::through_decree`] on a batch already started.
+    fn through_decree_from_started(&mut self, verdicts: &[Competence]) {
         let meeting = self.meeting();
         self.ok(&administrasi(), Command::SetMeeting { meeting });
         self.ok(&administrasi(), Command::MarkDone { step: s(1) });
@@ -153,6 +158,7 @@ fn skipped(decision: &Decision) -> Vec<u32> {
 }
 
 mod changes;
+mod corrections;
 mod properties;
 mod refusals;
 mod scenarios;

@@ -39,7 +39,12 @@ fn any_command(participants: i64) -> impl Strategy<Value = Command> {
                 1 => Just(Command::CancelMeeting { reason: "Ketua sakit".into() }),
         1 => step.clone().prop_map(|step| Command::PauseStep { step, reason: "menunggu BNSP".into() }),
         1 => step.prop_map(|step| Command::ResumeStep { step }),
-        4 => (who.clone(), verdict).prop_map(|(participant, result)| Command::RecordResult { participant, result }),
+        4 => (who.clone(), verdict.clone()).prop_map(|(participant, result)| Command::RecordResult { participant, result }),
+        1 => (who.clone(), verdict).prop_map(|(participant, result)| Command::CorrectResult {
+            participant,
+            result,
+            reason: "koreksi".into(),
+        }),
         2 => Just(Command::RecordDecree {
             decree: Decree { number: "SK/1".into(), date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap() }
         }),
@@ -79,10 +84,18 @@ fn allowed_roles(state: &BatchState, command: &Command) -> Option<crate::domain:
         Command::OpenHandover { .. } | Command::RecordReceipt { .. } => {
             by_record(RecordKind::Receipts)
         }
+        // After the decree only Ketua LSP corrects a result.
+        Command::CorrectResult { .. } if state.decree.is_some() => Some([Role::KetuaLsp].into()),
+        Command::CorrectResult { .. } => by_record(RecordKind::Results),
+        Command::CorrectDecree { .. } | Command::CancelBatch { .. } => {
+            Some([Role::KetuaLsp].into())
+        }
     }
 }
 
-fn check_invariants(state: &BatchState) -> Result<(), TestCaseError> {
+/// The SOP's rules, on any state; `corrected`: a result was corrected
+/// after the decree, so a branch may have run again for one participant.
+fn check_invariants(state: &BatchState, corrected: bool) -> Result<(), TestCaseError> {
     let procedure = state.procedure.clone();
     for step in &procedure.steps {
         let run = state.run(step.no);
@@ -108,8 +121,10 @@ fn check_invariants(state: &BatchState) -> Result<(), TestCaseError> {
             };
             prop_assert!(!applies, "step {} was skipped but applies", step.no);
         }
-        // The K branch never runs for a batch with no K; the BK branch never without BK.
-        if matches!(run.state, StepState::Active | StepState::Done) {
+        // The K branch never runs for a batch with no K; the BK branch never
+        // without BK. (A step done before a correction took its last K or BK
+        // away stays done, as it happened.)
+        if run.state == StepState::Active {
             match step.applies {
                 Applies::SomeK => {
                     prop_assert!(state.has_verdict(K), "K step {} runs with no K", step.no)
@@ -151,7 +166,14 @@ fn check_invariants(state: &BatchState) -> Result<(), TestCaseError> {
                 let verdict = p.result.expect("a ready participant has a verdict");
                 for pred in &handover.after {
                     let pred_step = procedure.step(*pred).unwrap();
-                    if pred_step.applies.concerns(verdict) {
+                    if !pred_step.applies.concerns(verdict) {
+                        continue;
+                    }
+                    // A branch run again for a corrected participant does
+                    // not undo the documents it made before.
+                    if corrected {
+                        prop_assert_ne!(state.run(*pred).state, StepState::Skipped);
+                    } else {
                         prop_assert_eq!(state.run(*pred).state, StepState::Done);
                     }
                 }
@@ -250,6 +272,7 @@ proptest! {
         let verdicts: Vec<Competence> = verdicts.into_iter().map(|k| if k { K } else { BK }).collect();
         let mut b = Batch::new(verdicts.len());
         let prefix: Vec<(Actor, Command)> = happy_path(&verdicts).into_iter().take(scripted).collect();
+        let mut corrected = false;
         for (actor, command) in prefix.into_iter().chain(commands) {
             let before = b.state.clone();
             let allowed = allowed_roles(&before, &command);
@@ -269,10 +292,13 @@ proptest! {
                         .iter()
                         .any(|e| !matches!(e, Event::ProblemReported { .. }));
                     prop_assert_eq!(changes_state, before != b.state, "events: {:?}", decision.events);
+                    corrected |= decision.events.iter().any(|e| {
+                        matches!(e, Event::ResultCorrected { after_decree: true, .. })
+                    });
                 }
                 Err(_) => prop_assert_eq!(&before, &b.state),
             }
-            check_invariants(&b.state)?;
+            check_invariants(&b.state, corrected)?;
         }
     }
 
@@ -305,6 +331,6 @@ proptest! {
             b.ok(&sertifikasi(), Command::RecordReceipt { participant: p(i), via: ReceiptVia::InPerson });
         }
         prop_assert_eq!(b.state.status, BatchStatus::Finished);
-        check_invariants(&b.state)?;
+        check_invariants(&b.state, false)?;
     }
 }

@@ -1,0 +1,187 @@
+//! Corrections: a result before and after the decree (and the branch that
+//! opens again), the decree, and cancelling a batch.
+
+use super::*;
+
+fn correct(participant: i64, result: Competence, reason: &str) -> Command {
+    Command::CorrectResult {
+        participant: p(participant),
+        result,
+        reason: reason.into(),
+    }
+}
+
+#[test]
+fn a_result_is_corrected_before_the_decree_by_those_who_enter_results() {
+    let mut b = Batch::new(2);
+    b.ok(&Actor::Operator, Command::Start);
+    let meeting = b.meeting();
+    b.ok(&administrasi(), Command::SetMeeting { meeting });
+    b.ok(&administrasi(), Command::MarkDone { step: s(1) });
+    b.ok(&sertifikasi(), Command::MarkDone { step: s(2) });
+    // Nothing to correct before a result is recorded.
+    assert_eq!(
+        b.refused(&ketua(), correct(1, BK, "salah tekan")),
+        Refusal::NoResultYet {
+            participant: "Asesi 1".into()
+        }
+    );
+    for i in 1..=2 {
+        b.ok(
+            &ketua(),
+            Command::RecordResult {
+                participant: p(i),
+                result: K,
+            },
+        );
+    }
+    b.ok(&ketua(), Command::MarkDone { step: s(3) });
+    // A reason is required; then Kabag Sertifikasi may correct.
+    assert_eq!(
+        b.refused(&sertifikasi(), correct(2, BK, "  ")),
+        Refusal::EmptyField {
+            field: Field::Reason
+        }
+    );
+    let fixed = b.ok(&sertifikasi(), correct(2, BK, "berita acara: BK"));
+    assert_eq!(b.state.participants[&p(2)].result, Some(BK));
+    // No one has been told the first result: no correction email.
+    assert!(
+        !fixed
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::ResultCorrection { .. }))
+    );
+    assert!(matches!(
+        b.refused(&komite(), correct(2, K, "x")),
+        Refusal::RoleRequired { .. }
+    ));
+    // The same result again records nothing.
+    assert!(
+        b.ok(&sertifikasi(), correct(2, BK, "lagi"))
+            .events
+            .is_empty()
+    );
+}
+
+#[test]
+fn after_the_decree_only_ketua_corrects_and_the_participant_is_told() {
+    let mut b = Batch::new(2);
+    b.through_decree(&[K, K]);
+    assert_eq!(b.step_state(5), StepState::Skipped, "no BK at first");
+    b.ok(
+        &sertifikasi(),
+        Command::RecordBlankNumber {
+            participant: p(2),
+            number: "B-2".into(),
+        },
+    );
+    assert_eq!(
+        b.refused(&sertifikasi(), correct(2, BK, "salah input")),
+        Refusal::RoleRequired {
+            step: Some(s(3)),
+            roles: vec!["Ketua LSP".into()]
+        }
+    );
+    let fixed = b.ok(&ketua(), correct(2, BK, "salah input pada rapat"));
+    let participant = &b.state.participants[&p(2)];
+    assert_eq!(participant.result, Some(BK));
+    assert_eq!(participant.blank_number, None, "a BK has no blank number");
+    // The BK letter step, skipped before, opens for them.
+    assert_eq!(b.step_state(5), StepState::Active);
+    assert!(fixed.events.contains(&Event::StepReopened {
+        step: s(5),
+        at: b.now
+    }));
+    assert!(fixed.effects.iter().any(|e| matches!(
+        e,
+        Effect::ResultCorrection { participant, from: K, to: BK, .. } if *participant == p(2)
+    )));
+    // Their letter is made, and their handover opens like anyone's.
+    b.ok(&administrasi(), Command::MarkDone { step: s(5) });
+    assert_eq!(
+        b.state.participants[&p(2)].handover.stage(),
+        HandoverStage::Ready
+    );
+    // Once handed over, a result can no longer be corrected.
+    b.ok(
+        &sertifikasi(),
+        Command::RecordReceipt {
+            participant: p(2),
+            via: ReceiptVia::InPerson,
+        },
+    );
+    assert_eq!(
+        b.refused(&ketua(), correct(2, K, "x")),
+        Refusal::AlreadyReceived {
+            participant: "Asesi 2".into()
+        }
+    );
+}
+
+#[test]
+fn the_decree_is_corrected_by_ketua_with_a_reason() {
+    let mut b = Batch::new(1);
+    let decree = Decree {
+        number: "SK/043".into(),
+        date: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+    };
+    b.ok(&Actor::Operator, Command::Start);
+    assert_eq!(
+        b.refused(
+            &ketua(),
+            Command::CorrectDecree {
+                decree: decree.clone(),
+                reason: "salah ketik".into()
+            }
+        ),
+        Refusal::NoDecreeYet
+    );
+    b.through_decree_from_started(&[K]);
+    assert!(matches!(
+        b.refused(
+            &sertifikasi(),
+            Command::CorrectDecree {
+                decree: decree.clone(),
+                reason: "salah ketik".into()
+            }
+        ),
+        Refusal::RoleRequired { .. }
+    ));
+    b.ok(
+        &ketua(),
+        Command::CorrectDecree {
+            decree: decree.clone(),
+            reason: "salah ketik nomor".into(),
+        },
+    );
+    assert_eq!(b.state.decree, Some(decree));
+}
+
+#[test]
+fn a_cancelled_batch_takes_nothing_more_and_staff_are_told() {
+    let mut b = Batch::new(2);
+    b.ok(&Actor::Operator, Command::Start);
+    assert!(matches!(
+        b.refused(&administrasi(), Command::CancelBatch { reason: "x".into() }),
+        Refusal::RoleRequired { .. }
+    ));
+    let cancelled = b.ok(
+        &ketua(),
+        Command::CancelBatch {
+            reason: "peserta dipindah ke batch lain".into(),
+        },
+    );
+    assert_eq!(b.state.status, BatchStatus::Cancelled);
+    assert!(cancelled.effects.contains(&Effect::BatchCancelled {
+        reason: "peserta dipindah ke batch lain".into()
+    }));
+    assert_eq!(
+        b.refused(&administrasi(), Command::Acknowledge { step: s(1) }),
+        Refusal::BatchCancelled
+    );
+    assert_eq!(
+        b.refused(&Actor::Operator, Command::Start),
+        Refusal::BatchCancelled
+    );
+}
