@@ -57,6 +57,7 @@ pub(super) fn rights(state: &BatchState, step: &Step, member: &Member) -> CardRi
         finish: !step.per_participant && !member.roles.is_disjoint(&step.done_by),
         enter: !member.roles.is_disjoint(&step.entry_roles),
         declined,
+        report: !declined && !member.roles.is_disjoint(&step.roles),
     }
 }
 

@@ -39,8 +39,15 @@ pub(super) fn handovers_ready(
     }
     let b = state.id.0;
     let first = ready.first().map_or(0, |p| p.0);
+    // When they became ready: a participant ready again after a correction
+    // makes a new notice.
+    let at = ready
+        .first()
+        .and_then(|p| state.participants.get(p))
+        .and_then(|p| p.handover.ready_at)
+        .map_or(0, |t| t.timestamp_millis());
     for member in holders(audience, &|m| !m.roles.is_disjoint(&step.entry_roles)) {
-        let key = format!("b{b}:ready-from-p{first}:n{}:m{}", ready.len(), member.id);
+        let key = format!("b{b}:ready:{at}:p{first}:n{}:m{}", ready.len(), member.id);
         let message = Message::HandoversReady(HandoversReady {
             batch: batch_view(audience.batch),
             participants: participants.clone(),
@@ -74,7 +81,13 @@ pub fn collect_reminder(
                 .to_string()
         }),
     });
-    let key = format!("b{}:collect-reminder:p{}", state.id.0, p.id);
+    // Per verdict: a corrected participant's new document gets its own reminder.
+    let key = format!(
+        "b{}:collect-reminder:p{}:{}",
+        state.id.0,
+        p.id,
+        result.code()
+    );
     Some(to_participant(state, p, key, message))
 }
 

@@ -63,7 +63,8 @@ pub(super) fn handover_notice(
                 .to_string()
         }),
     });
-    let key = format!("b{b}:handover:p{}", p.id);
+    // Per verdict: a corrected participant's new document gets its own notice.
+    let key = format!("b{b}:handover:p{}:{}", p.id, result.code());
     plan.messages.push(to_participant(state, p, key, message));
 }
 

@@ -25,6 +25,10 @@ pub(super) fn task(
         return;
     };
     let run = state.run(step.no);
+    // A step not open yet has no card to edit.
+    if edit && run.state == crate::workflow::StepState::Waiting {
+        return;
+    }
     let mut marks: Vec<(DateTime<Utc>, MarkKind, MemberId)> = run
         .acks
         .iter()

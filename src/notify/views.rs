@@ -81,6 +81,9 @@ pub struct CardRights {
     pub enter: bool,
     /// Declined the meeting this step is held at: not asked to take part.
     pub declined: bool,
+    /// "Laporkan kendala" (a role of the step, and not a declined invitee).
+    #[serde(default)]
+    pub report: bool,
 }
 
 /// A participant on a step's card (private chat only), with what the
@@ -518,6 +521,7 @@ pub struct HandoverLine {
     pub id: i64,
     pub name: String,
     /// The handover is open (its clock runs); the receipt is next.
+    #[serde(default)]
     pub open: bool,
 }
 

@@ -106,7 +106,7 @@ fn task_keyboard(
             rows.push(vec![b(label, data)]);
         }
     }
-    if !rights.declined {
+    if rights.report {
         rows.push(vec![b("button_problem", Button::Problem { batch, step })]);
     }
     (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))

@@ -308,6 +308,16 @@ fn participant_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effe
             }
             card_changed(effects);
         }
+        // A corrected participant's handover starts over: an open one's clock stops.
+        Event::ResultCorrected { participant, .. } => {
+            if let Some(step) = receipts_step {
+                effects.push(Effect::ClearDeadline {
+                    step,
+                    participant: Some(*participant),
+                });
+            }
+            card_changed(effects);
+        }
         Event::ReceiptRecorded { participant, .. } => {
             if let Some(step) = receipts_step {
                 effects.push(Effect::ClearDeadline {
