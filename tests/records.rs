@@ -1123,3 +1123,127 @@ async fn a_change_of_staff_hands_open_tasks_on_and_reports_a_step_left_without_a
         .collect();
     assert_eq!(cards, vec![3, added.id.0, 4]);
 }
+
+#[tokio::test]
+async fn a_corrected_name_and_address_reach_the_emails_still_waiting_and_those_sent_go_again() {
+    let t = TestApp::new().await;
+    let staff = add_staff(&t.app).await;
+    let batch = new_batch(&t.app, 2).await;
+    t.app
+        .start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let meeting = Meeting {
+        starts_at: t.clock_now() + Duration::days(1),
+        place: "Ruang Rapat".into(),
+    };
+    act(
+        &t.app,
+        batch,
+        &staff.administrasi,
+        &[
+            Command::SetMeeting { meeting },
+            Command::MarkDone { step: StepNo(1) },
+        ],
+    )
+    .await;
+    act(
+        &t.app,
+        batch,
+        &staff.sertifikasi,
+        &[Command::MarkDone { step: StepNo(2) }],
+    )
+    .await;
+    let (_, state, _) = t.app.batch(batch).await.unwrap();
+    let mut decide: Vec<Command> = state
+        .participants
+        .keys()
+        .map(|p| Command::RecordResult {
+            participant: *p,
+            result: K,
+        })
+        .collect();
+    decide.push(Command::MarkDone { step: StepNo(3) });
+    decide.push(Command::RecordDecree {
+        decree: Decree {
+            number: "SK/1".into(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        },
+    });
+    decide.push(Command::MarkDone { step: StepNo(4) });
+    act(&t.app, batch, &staff.ketua, &decide).await;
+    // The second participant's result email went out to a wrong address.
+    let rows = outbox(&t.app, batch).await;
+    let sent = rows
+        .iter()
+        .find(|r| r.template == "result_k" && r.address.as_deref() == Some("asesi1@example.com"))
+        .unwrap();
+    let mut conn = t.app.store.write().await.unwrap();
+    Store::mark_sent(&mut conn, sent.id, t.clock_now())
+        .await
+        .unwrap();
+    drop(conn);
+
+    // Name and address corrected for both; the first's email still waits.
+    let change = |name: &str, email: &str, resend: bool| sertibot::app::ParticipantChange {
+        name: Some(name.into()),
+        email: Some(email.into()),
+        resend,
+        ..Default::default()
+    };
+    let first = t
+        .app
+        .correct_participant(
+            batch,
+            "REG-00000",
+            &change("Ni Komang Ayu W.", "ayu@example.com", false),
+            "nama di KTP",
+            &Actor::Operator,
+            Via::Cli,
+        )
+        .await
+        .unwrap();
+    assert_eq!((first.redirected, first.resent), (1, 0));
+    let second = t
+        .app
+        .correct_participant(
+            batch,
+            "2",
+            &change("Ma'ruf Amin, S.T.", "maruf@example.com", true),
+            "salah alamat",
+            &staff.sertifikasi,
+            Via::Telegram,
+        )
+        .await
+        .unwrap();
+    assert_eq!((second.redirected, second.resent), (0, 1));
+    let rows = outbox(&t.app, batch).await;
+    let waiting = rows
+        .iter()
+        .find(|r| r.template == "result_k" && r.address.as_deref() == Some("ayu@example.com"))
+        .expect("the waiting email goes to the new address");
+    assert_eq!(waiting.context["participant"]["name"], "Ni Komang Ayu W.");
+    let again = rows
+        .iter()
+        .find(|r| r.template == "result_k" && r.address.as_deref() == Some("maruf@example.com"))
+        .expect("the email sent to the wrong address goes again");
+    assert_eq!(again.context["participant"]["name"], "Ma'ruf Amin, S.T.");
+    assert!(again.key != sent.key, "a new message, not the old one");
+    // Komite Teknis may not correct participants.
+    let refused = t
+        .app
+        .correct_participant(
+            batch,
+            "2",
+            &change("X", "x@example.com", false),
+            "x",
+            &staff.komite,
+            Via::Telegram,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        refused,
+        AppError::Refused(Refusal::RoleRequired { .. })
+    ));
+}

@@ -175,9 +175,11 @@ impl App {
             registration_no.as_deref(),
         )
         .await?;
-        let redirected = Store::redirect_pending_emails(&mut tx, p.id, email.as_str()).await?;
+        let redirected =
+            Store::redirect_pending_emails(&mut tx, p.id, email.as_str(), &name).await?;
         let resent = if change.resend && email_changed {
-            Store::resend_emails(&mut tx, p.id, p.email.as_str(), email.as_str(), now).await?
+            Store::resend_emails(&mut tx, p.id, p.email.as_str(), email.as_str(), &name, now)
+                .await?
         } else {
             0
         };

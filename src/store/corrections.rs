@@ -32,8 +32,8 @@ impl super::Store {
         Ok(())
     }
 
-    /// Emails to `participant` not yet delivered go to `address` instead;
-    /// returns how many.
+    /// Emails to `participant` not yet delivered go to `address` instead,
+    /// addressed by `name`; returns how many.
     ///
     /// # Errors
     /// When the database refuses the write.
@@ -41,12 +41,16 @@ impl super::Store {
         conn: &mut SqliteConnection,
         participant: ParticipantId,
         address: &str,
+        name: &str,
     ) -> anyhow::Result<u64> {
         let done = sqlx::query(
-            "UPDATE outbox SET address = ?, attempts = 0
+            "UPDATE outbox SET address = ?, attempts = 0,
+                 context = CASE WHEN json_type(context, '$.participant.name') IS NOT NULL
+                     THEN json_set(context, '$.participant.name', ?) ELSE context END
              WHERE participant_id = ? AND channel = 'email' AND status = 'pending'",
         )
         .bind(address)
+        .bind(name)
         .bind(participant.0)
         .execute(conn)
         .await?;
@@ -54,7 +58,7 @@ impl super::Store {
     }
 
     /// Each email already sent (or given up) to `participant` at `old` is
-    /// queued again, once, to `new`; returns how many.
+    /// queued again, once, to `new`, addressed by `name`; returns how many.
     ///
     /// # Errors
     /// When the database refuses the write.
@@ -63,12 +67,15 @@ impl super::Store {
         participant: ParticipantId,
         old: &str,
         new: &str,
+        name: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<u64> {
         let done = sqlx::query(
             "INSERT OR IGNORE INTO outbox (key, channel, batch_id, participant_id, address, template,
                  context, status, attempts, next_attempt_at, created_at)
-             SELECT key || ':to:' || ?, channel, batch_id, participant_id, ?, template, context,
+             SELECT key || ':to:' || ?, channel, batch_id, participant_id, ?, template,
+                 CASE WHEN json_type(context, '$.participant.name') IS NOT NULL
+                     THEN json_set(context, '$.participant.name', ?) ELSE context END,
                  'pending', 0, ?, ?
              FROM outbox
              WHERE participant_id = ? AND channel = 'email' AND status IN ('sent', 'failed')
@@ -76,6 +83,7 @@ impl super::Store {
         )
         .bind(new.to_lowercase())
         .bind(new)
+        .bind(name)
         .bind(ms(now))
         .bind(ms(now))
         .bind(participant.0)
