@@ -139,9 +139,12 @@ fn failed_check(out: &Output, what: &str) -> String {
 }
 
 /// A folder with a config that names the bot, and the four roles registered.
+/// A folder with a config (in English: these tests read the English
+/// sentences; the Indonesian default has its own test) and four members.
 fn prepared() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     ok(sertibot(dir.path(), &["init"]));
+    edit_config(dir.path(), "language = \"id\"", "language = \"en\"");
     edit_config(
         dir.path(),
         "# bot_username = \"lsp_stmi_bot\"",
@@ -179,12 +182,15 @@ fn create_batch(dir: &Path) -> String {
 #[test]
 fn a_fresh_folder_from_init_to_a_started_batch() {
     let dir = tempfile::tempdir().unwrap();
+    // The command line speaks Indonesian by default (the example config's language).
     let out = ok(sertibot(dir.path(), &["init"]));
-    assert!(out.contains("Wrote sertibot.toml."));
+    assert!(out.contains("Berkas sertibot.toml sudah ditulis."), "{out}");
     assert_eq!(
         one_sentence_failure(&sertibot(dir.path(), &["init"])),
-        "sertibot.toml already exists; use --force to overwrite it"
+        "sertibot.toml sudah ada; pakai --force untuk menimpanya"
     );
+    // The rest of this test reads the English sentences.
+    edit_config(dir.path(), "language = \"id\"", "language = \"en\"");
     edit_config(
         dir.path(),
         "# bot_username = \"lsp_stmi_bot\"",
@@ -757,10 +763,20 @@ fn simulate_rehearses_the_whole_sop_without_any_service() {
         "invalid value 'jv' for '--lang <LANG>': 'jv' is not a language: use id or en"
     );
     // No participant: said as such, not blamed on a --bk never given.
+    // (In Indonesian: no config here, and Indonesian is the default.)
     let none = one_sentence_failure(&sertibot(dir.path(), &["simulate", "--participants", "0"]));
+    assert_eq!(
+        none,
+        "--participants harus antara 1 dan 200, bukan 0: gladi memerlukan setidaknya satu peserta"
+    );
+    let english = one_sentence_failure(&sertibot(
+        dir.path(),
+        &["simulate", "--participants", "0", "--lang", "en"],
+    ));
     assert!(
-        none.contains("--participants must be between 1 and 200, not 0") && !none.contains("--bk"),
-        "{none}"
+        english.contains("--participants must be between 1 and 200, not 0")
+            && !english.contains("--bk"),
+        "{english}"
     );
 }
 
@@ -1039,10 +1055,11 @@ fn files_holding_personal_data_are_the_owners_alone_whatever_the_umask() {
         std::fs::Permissions::from_mode(0o644),
     )
     .unwrap();
+    // (This folder's config is the example's: Indonesian.)
     let report = stdout(&sertibot(d, &["check"]));
     assert!(
-        report.contains("WARN   files:")
-            && report.contains("sertibot.toml is readable by others (mode 644)"),
+        report.contains("PERINGATAN berkas: ")
+            && report.contains("sertibot.toml dapat dibaca orang lain (mode 644)"),
         "{report}"
     );
 }
@@ -1476,4 +1493,80 @@ fn the_command_line_corrects_participants_results_and_staff_with_a_reason() {
         one_sentence_failure(&sertibot(d, &["batch", "start", &id])),
         "This batch was cancelled; nothing more is recorded in it."
     );
+}
+
+#[test]
+fn the_command_line_speaks_the_configured_language_indonesian_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(sertibot(d, &["init"]));
+    edit_config(
+        d,
+        "# bot_username = \"lsp_stmi_bot\"",
+        "bot_username = \"lsp_stmi_bot\"",
+    );
+    let out = ok(sertibot(
+        d,
+        &[
+            "member",
+            "add",
+            "--name",
+            "Dr. Hendra Wijaya",
+            "--role",
+            "ketua-lsp",
+        ],
+    ));
+    assert!(
+        out.contains("Anggota 1 ditambahkan: Dr. Hendra Wijaya (Ketua LSP).")
+            && out.contains("Tautan pendaftaran, sekali pakai, berlaku 3 hari"),
+        "{out}"
+    );
+    let list = ok(sertibot(d, &["member", "list"]));
+    assert!(
+        list.starts_with("ID") && list.contains("NAMA") && list.contains("PERAN"),
+        "{list}"
+    );
+    let out = ok(sertibot(
+        d,
+        &[
+            "batch",
+            "create",
+            "--scheme",
+            "Juru Las",
+            "--assessed-on",
+            "20-11-2026",
+        ],
+    ));
+    assert!(
+        out.contains("Batch 1 dibuat (Juru Las, asesmen 20 November 2026).")
+            && out.contains("Selanjutnya: sertibot batch import 1 peserta.csv"),
+        "{out}"
+    );
+    let status = ok(sertibot(d, &["batch", "status", "1"]));
+    assert!(
+        status.contains("Status: draf · prosedur Penerbitan Sertifikat")
+            && status.contains("Peserta: 0 (K 0, BK 0, belum ada hasil 0)")
+            && status.contains("LANGKAH")
+            && status.contains("menunggu"),
+        "{status}"
+    );
+    // Mistakes are one Indonesian sentence too.
+    assert_eq!(
+        one_sentence_failure(&sertibot(d, &["batch", "status", "9"])),
+        "Tidak ada batch 9."
+    );
+    assert_eq!(
+        one_sentence_failure(&sertibot(d, &["member", "deactivate", "7"])),
+        "Tidak ada anggota bernomor 7."
+    );
+    let check = stdout(&sertibot(d, &["check"]));
+    assert!(
+        check.contains("ok         prosedur: Penerbitan Sertifikat")
+            && check.contains("PERINGATAN lsp.name:"),
+        "{check}"
+    );
+    // With language = "en" it speaks English.
+    edit_config(d, "language = \"id\"", "language = \"en\"");
+    let status = ok(sertibot(d, &["batch", "status", "1"]));
+    assert!(status.contains("Status: draft · procedure"), "{status}");
 }

@@ -453,7 +453,12 @@ fn mail_test_sends_one_message_and_prints_what_the_server_said() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("The server said: 250"), "{stdout}");
+    // No config here: the command line speaks Indonesian, the default.
+    assert!(
+        stdout.contains("Pesan uji terkirim ke ayu@example.ac.id lewat server SMTP 127.0.0.1.")
+            && stdout.contains("Jawaban server: 250"),
+        "{stdout}"
+    );
     let raw = inbox.lock().unwrap().clone();
     assert_eq!(raw.len(), 1);
     let message = MessageParser::default().parse(&raw[0]).unwrap();
@@ -470,7 +475,7 @@ fn mail_test_sends_one_message_and_prints_what_the_server_said() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        stderr.starts_with("error: the server refused the test message:"),
+        stderr.starts_with("error: server menolak pesan uji:"),
         "{stderr}"
     );
 }

@@ -2,9 +2,13 @@
 //! templates, the calendar and the database, and says what is in use.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use serde_json::json;
 
 use super::Failure;
-use crate::config::{Config, IntakeMode, describe_secret};
+use super::voice::Voice;
+use crate::config::{Config, IntakeMode};
 use crate::store::Store;
 use crate::workflow::CalendarMode;
 
@@ -13,156 +17,171 @@ use crate::workflow::CalendarMode;
 const EXAMPLE_LSP_NAME: &str = "LSP P1 Politeknik STMI Jakarta";
 
 pub async fn run(config: Config, strict: bool) -> Result<ExitCode, Failure> {
+    // The config's own templates, or (when they are what is broken) the embedded ones.
+    let voice = match config.templates() {
+        Ok(t) => Voice::new(Arc::new(t), config.language),
+        Err(_) => Voice::embedded(config.language),
+    };
+    let ok = voice.line("cli_check_ok", json!({}));
+    let failed_word = voice.line("cli_check_failed", json!({}));
+    let warn = voice.line("cli_check_warn", json!({}));
+    let width = [&ok, &failed_word, &warn]
+        .iter()
+        .map(|w| w.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
     let mut failed = 0;
-    let mut report = |what: &str, outcome: Result<String, String>| match outcome {
-        Ok(text) => println!("ok     {what}: {text}"),
-        Err(text) => {
-            failed += 1;
-            println!("FAILED {what}: {text}");
+    let mut report = |what: &str, outcome: Result<String, String>| {
+        let what = voice.line("cli_check_what", json!({"w": what}));
+        match outcome {
+            Ok(text) => println!("{ok:<width$} {what}: {text}"),
+            Err(text) => {
+                failed += 1;
+                println!("{failed_word:<width$} {what}: {text}");
+            }
         }
     };
-    report(
-        "config",
-        Ok(config.source.as_ref().map_or_else(
-            || "no file; defaults".to_string(),
-            |p| p.display().to_string(),
-        )),
+    let source = config.source.as_ref().map_or_else(
+        || voice.line("cli_check_no_config", json!({})),
+        |p| p.display().to_string(),
     );
-    report("procedure", procedure(&config));
-    report("templates", templates(&config));
+    report("config", Ok(source));
+    report("procedure", procedure(&config, &voice));
+    report("templates", templates(&config, &voice));
     report(
         "calendar",
-        calendar_fits(&config).map(|()| calendar(&config)),
+        calendar_fits(&config).map(|()| calendar(&config, &voice)),
     );
-    report("telegram", Ok(telegram(&config)));
-    report(
-        "mail",
-        crate::mail::transport::Mailer::from_config(&config.mail)
-            .map(|(mailer, from)| format!("{}, from {from}", mailer.describe()))
-            .map_err(|e| e.to_string()),
-    );
+    report("telegram", Ok(telegram(&config, &voice)));
+    report("mail", mail(&config, &voice));
     let mut warned = 0;
-    for warning in warnings(&config) {
+    for warning in warnings(&config, &voice) {
         warned += 1;
-        println!("WARN   {warning}");
+        println!("{warn:<width$} {warning}");
     }
-    report("database", database(&config).await);
+    report("database", database(&config, &voice).await);
     if failed > 0 {
-        return Err(Failure(format!("{failed} check(s) failed")));
+        return Err(voice.fail("cli_check_failures", json!({"count": failed})));
     }
     if strict && warned > 0 {
-        return Err(Failure(format!(
-            "{warned} warning(s), and --strict treats them as failures"
-        )));
+        return Err(voice.fail("cli_check_strict", json!({"count": warned})));
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Settings that work but would surprise: left at the example's, unset
 /// where participants or staff would notice, files others may read.
-fn warnings(config: &Config) -> Vec<String> {
+fn warnings(config: &Config, voice: &Voice) -> Vec<String> {
     let mut out = Vec::new();
     let name = config.lsp.name.trim();
     if name == EXAMPLE_LSP_NAME || name == "LSP" || name.is_empty() {
-        out.push(format!(
-            "lsp.name: \"{name}\" is the example's (or the default); participants' emails would go out under that name: set your LSP's name"
-        ));
+        out.push(voice.line("cli_warn_lsp_name", json!({"name": name})));
     }
     if config.lsp.email.trim().is_empty() {
-        out.push(
-            "lsp.email is not set: emails ask participants to reply but carry no Reply-To address"
-                .into(),
-        );
+        out.push(voice.line("cli_warn_lsp_email", json!({})));
     }
     if config.mail.from.is_none() {
-        out.push("mail.from is not set: emails have no sender address to send from (SERTIBOT_MAIL_FROM or mail.from)".into());
+        out.push(voice.line("cli_warn_mail_from", json!({})));
     }
     if config.telegram.token.is_none() {
-        out.push("telegram: no bot token (telegram.token or TELOXIDE_TOKEN): `sertibot run` cannot reach Telegram".into());
+        out.push(voice.line("cli_warn_token", json!({})));
     }
     for (path, mode) in looser_files(config) {
-        out.push(format!(
-            "files: {} is readable by others (mode {mode:03o}); it holds personal data or secrets: chmod {} {}",
-            path.display(),
-            if path.is_dir() { "700" } else { "600" },
-            path.display()
+        out.push(voice.line(
+            "cli_warn_file",
+            json!({
+                "path": path.display().to_string(),
+                "mode": format!("{mode:03o}"),
+                "want": if path.is_dir() { "700" } else { "600" },
+            }),
         ));
     }
     out
 }
 
 /// The procedure in use: its name, version and steps, and where it comes from.
-fn procedure(config: &Config) -> Result<String, String> {
+fn procedure(config: &Config, voice: &Voice) -> Result<String, String> {
     config.procedure().map_err(|e| e.to_string()).map(|p| {
-        format!(
-            "{} {} ({} steps, {})",
-            p.name,
-            p.version,
-            p.steps.len(),
-            config.procedure_file.as_ref().map_or_else(
-                || "embedded default".to_string(),
-                |f| f.display().to_string()
-            )
+        voice.line(
+            "cli_check_procedure",
+            json!({
+                "name": p.name,
+                "version": p.version,
+                "steps": p.steps.len(),
+                "file": config.procedure_file.as_ref().map(|f| f.display().to_string()),
+            }),
         )
     })
 }
 
 /// The templates in use, every message's checked.
-fn templates(config: &Config) -> Result<String, String> {
+fn templates(config: &Config, voice: &Voice) -> Result<String, String> {
     config.templates().map_err(|e| e.to_string()).map(|_| {
-        config.templates_dir.as_ref().map_or_else(
-            || "embedded".to_string(),
-            |d| format!("{} over the embedded ones", d.display()),
+        voice.line(
+            "cli_check_templates",
+            json!({"dir": config.templates_dir.as_ref().map(|d| d.display().to_string())}),
         )
     })
 }
 
 /// The calendar in use: time zone, working week and hours, holidays.
-fn calendar(config: &Config) -> String {
+fn calendar(config: &Config, voice: &Voice) -> String {
+    let tz = config.calendar.tz.to_string();
     match &config.calendar.mode {
-        CalendarMode::WallClock => format!("wall clock, {}", config.calendar.tz),
+        CalendarMode::WallClock => voice.line("cli_check_wall_clock", json!({"tz": tz})),
         CalendarMode::Working(w) => {
             let days: Vec<String> = w.days.iter().map(|d| d.to_string()).collect();
-            let range = match (w.holidays.keys().next(), w.holidays.keys().last()) {
-                (Some(a), Some(b)) => format!(" from {a} to {b}"),
-                _ => String::new(),
-            };
-            format!(
-                "working time, {}, {} {}–{}, {} holidays{range}",
-                config.calendar.tz,
-                days.join(" "),
-                w.opens.format("%H:%M"),
-                w.closes.format("%H:%M"),
-                w.holidays.len()
+            voice.line(
+                "cli_check_working",
+                json!({
+                    "tz": tz,
+                    "days": days.join(" "),
+                    "opens": w.opens.format("%H:%M").to_string(),
+                    "closes": w.closes.format("%H:%M").to_string(),
+                    "count": w.holidays.len(),
+                    "first": w.holidays.keys().next().map(|d| d.to_string()),
+                    "last": w.holidays.keys().last().map(|d| d.to_string()),
+                }),
             )
         }
     }
 }
 
 /// The Telegram settings, the token and the webhook's secret never shown.
-fn telegram(config: &Config) -> String {
-    let intake = match &config.telegram.intake {
-        IntakeMode::Polling { timeout } => {
-            format!("long polling ({} s a request)", timeout.as_secs())
+fn telegram(config: &Config, voice: &Voice) -> String {
+    use secrecy::ExposeSecret;
+    let token = config
+        .telegram
+        .token
+        .as_ref()
+        .is_some_and(|t| !t.expose_secret().is_empty());
+    let mut context = json!({
+        "token": token,
+        "username": config.telegram.bot_username,
+        "webhook": false,
+    });
+    match &config.telegram.intake {
+        IntakeMode::Polling { timeout } => context["timeout"] = json!(timeout.as_secs()),
+        IntakeMode::Webhook(w) => {
+            context["webhook"] = json!(true);
+            context["url"] = json!(w.url.to_string());
+            context["listen"] = json!(w.listen.to_string());
         }
-        IntakeMode::Webhook(w) => format!(
-            "webhook {} served on {} (secret set, hidden)",
-            w.url, w.listen
-        ),
-    };
-    format!(
-        "token {}, bot username {}, updates by {intake}",
-        describe_secret(&config.telegram.token),
-        config
-            .telegram
-            .bot_username
-            .as_deref()
-            .unwrap_or("asked of Telegram")
-    )
+    }
+    voice.line("cli_check_telegram", context)
+}
+
+/// Where emails go, and from whom.
+fn mail(config: &Config, voice: &Voice) -> Result<String, String> {
+    use crate::mail::transport::Mailer;
+    let (mailer, from) = Mailer::from_config(&config.mail).map_err(|e| e.to_string())?;
+    let context = json!({"mailer": voice.mailer(&mailer), "from": from.to_string()});
+    Ok(voice.line("cli_check_mail", context))
 }
 
 /// The database: its integrity, or that it is created on first use.
-async fn database(config: &Config) -> Result<String, String> {
+async fn database(config: &Config, voice: &Voice) -> Result<String, String> {
     let db = &config.database;
     if db.exists() {
         match Store::open(db).await {
@@ -170,11 +189,13 @@ async fn database(config: &Config) -> Result<String, String> {
                 let findings = store.integrity_check().await;
                 store.close().await;
                 match findings {
-                    Ok(f) if f == ["ok"] => Ok(format!("{} (integrity ok)", db.display())),
-                    Ok(f) => Err(format!(
-                        "{}: integrity check found: {}",
-                        db.display(),
-                        f.join("; ")
+                    Ok(f) if f == ["ok"] => Ok(voice.line(
+                        "cli_check_database",
+                        json!({"path": db.display().to_string()}),
+                    )),
+                    Ok(f) => Err(voice.line(
+                        "cli_check_integrity",
+                        json!({"path": db.display().to_string(), "findings": f.join("; ")}),
                     )),
                     Err(e) => Err(format!("{e:#}")),
                 }
@@ -182,9 +203,9 @@ async fn database(config: &Config) -> Result<String, String> {
             Err(e) => Err(format!("{e:#}")),
         }
     } else {
-        Ok(format!(
-            "{} does not exist yet; it is created on first use",
-            db.display()
+        Ok(voice.line(
+            "cli_check_database_new",
+            json!({"path": db.display().to_string()}),
         ))
     }
 }

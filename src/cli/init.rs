@@ -3,22 +3,27 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use serde_json::json;
+
 use super::Failure;
+use super::voice::Voice;
 use crate::config::{DEFAULT_CONFIG_FILE, EXAMPLE_CONFIG};
 
-pub fn run(path: Option<&Path>, force: bool) -> Result<ExitCode, Failure> {
+/// Writes the example config. `voice` speaks the language of the config
+/// already there, else Indonesian (the example's default).
+pub fn run(path: Option<&Path>, force: bool, voice: &Voice) -> Result<ExitCode, Failure> {
     let path = path.unwrap_or(Path::new(DEFAULT_CONFIG_FILE));
+    let shown = path.display().to_string();
     if path.exists() && !force {
-        return Err(Failure(format!(
-            "{} already exists; use --force to overwrite it",
-            path.display()
-        )));
+        return Err(voice.fail("cli_init_exists", json!({"path": shown})));
     }
     // It will hold the bot token and the SMTP password: the owner's alone.
-    crate::files::write_private(path, EXAMPLE_CONFIG.as_bytes())
-        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
-    println!("Wrote {}.", path.display());
-    println!("Next: set lsp.name and telegram.bot_username in it, then add staff with");
-    println!("  sertibot member add --name \"NAME\" --role ketua-lsp");
+    crate::files::write_private(path, EXAMPLE_CONFIG.as_bytes()).map_err(|e| {
+        voice.fail(
+            "cli_cannot_write",
+            json!({"path": shown, "error": e.to_string()}),
+        )
+    })?;
+    voice.say("cli_init_done", json!({"path": shown}));
     Ok(ExitCode::SUCCESS)
 }

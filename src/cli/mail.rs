@@ -4,6 +4,9 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use serde_json::json;
+
+use super::voice::Voice;
 use super::{Failure, MailCommand};
 use crate::config::Config;
 use crate::mail::compose::Composer;
@@ -12,9 +15,10 @@ use crate::mail::transport::{Mailer, SendError};
 pub async fn run(config: &Config, command: MailCommand) -> Result<ExitCode, Failure> {
     let MailCommand::Test { address } = command;
     let (mailer, from) = Mailer::from_config(&config.mail).map_err(|e| Failure(e.to_string()))?;
-    let templates = config.templates().map_err(|e| Failure(e.to_string()))?;
+    let templates = Arc::new(config.templates().map_err(|e| Failure(e.to_string()))?);
+    let voice = Voice::new(templates.clone(), config.language);
     let composer = Composer {
-        templates: Arc::new(templates),
+        templates,
         lang: config.language,
         from,
         reply_to: config.lsp.email.parse().ok(),
@@ -32,19 +36,19 @@ pub async fn run(config: &Config, command: MailCommand) -> Result<ExitCode, Fail
         .map_err(|e| Failure(e.0))?;
     match mailer.send(&message, &key).await {
         Ok(response) => {
-            println!(
-                "Sent a test message to {} through {}.",
-                address.trim(),
-                mailer.describe()
-            );
-            println!("The server said: {response}");
+            let context = json!({
+                "address": address.trim(),
+                "via": voice.mailer(&mailer),
+                "response": response,
+            });
+            voice.say("cli_mail_sent", context);
             Ok(ExitCode::SUCCESS)
         }
-        Err(SendError::Temporary(why)) => Err(Failure(format!(
-            "the test message was not sent (a temporary failure; try again): {why}"
-        ))),
-        Err(SendError::Permanent(why)) => Err(Failure(format!(
-            "the server refused the test message: {why}"
-        ))),
+        Err(SendError::Temporary(why)) => {
+            Err(voice.fail("cli_mail_temporary", json!({"why": why})))
+        }
+        Err(SendError::Permanent(why)) => {
+            Err(voice.fail("cli_mail_permanent", json!({"why": why})))
+        }
     }
 }

@@ -2,39 +2,64 @@
 
 use std::process::ExitCode;
 
-use super::format::{span, when};
+use serde_json::json;
+
+use super::format::when;
+use super::voice::Voice;
 use super::{Failure, MemberCommand, RoleCommand};
-use crate::app::App;
+use crate::app::{App, Via};
 use crate::domain::RoleSet;
 use crate::telegram::{bot_username, registration_link};
+use crate::workflow::Actor;
 
 pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure> {
+    let voice = Voice::of(app);
+    let explain = |e| voice.explain(app, &e);
     match command {
         MemberCommand::Add { name, roles, email } => {
-            add(app, &name, roles.into_iter().collect(), email.as_deref()).await
+            add(
+                app,
+                &voice,
+                &name,
+                roles.into_iter().collect(),
+                email.as_deref(),
+            )
+            .await
         }
-        MemberCommand::Link { member } => link(app, member).await,
+        MemberCommand::Link { member } => link(app, &voice, member).await,
         MemberCommand::Deactivate { member } => {
-            app.set_member_active(member, false).await?;
-            println!("Member {member} is deactivated: the bot now treats them as a stranger.");
+            app.set_member_active(member, false)
+                .await
+                .map_err(explain)?;
+            voice.say("cli_member_deactivated", json!({"member": member.0}));
             Ok(ExitCode::SUCCESS)
         }
         MemberCommand::Reactivate { member } => {
-            app.set_member_active(member, true).await?;
-            println!("Member {member} is active again.");
+            app.set_member_active(member, true).await.map_err(explain)?;
+            voice.say("cli_member_reactivated", json!({"member": member.0}));
             Ok(ExitCode::SUCCESS)
         }
         MemberCommand::Role(RoleCommand::Add { member, role }) => {
-            app.set_member_role(member, role, true).await?;
-            println!("Member {member} now has the role {}.", role.slug());
+            app.set_member_role(member, role, true)
+                .await
+                .map_err(explain)?;
+            voice.say(
+                "cli_role_added",
+                json!({"member": member.0, "role": role.slug()}),
+            );
             Ok(ExitCode::SUCCESS)
         }
         MemberCommand::Role(RoleCommand::Remove { member, role }) => {
-            app.set_member_role(member, role, false).await?;
-            println!("Member {member} no longer has the role {}.", role.slug());
+            app.set_member_role(member, role, false)
+                .await
+                .map_err(explain)?;
+            voice.say(
+                "cli_role_removed",
+                json!({"member": member.0, "role": role.slug()}),
+            );
             Ok(ExitCode::SUCCESS)
         }
-        MemberCommand::List => list(app).await,
+        MemberCommand::List => list(app, &voice).await,
         MemberCommand::Email {
             member,
             email,
@@ -42,18 +67,18 @@ pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure>
         } => {
             let email = if clear { None } else { email };
             if email.is_none() && !clear {
-                return Err(Failure(
-                    "give the new address, or --clear to remove it".into(),
-                ));
+                return Err(voice.fail("cli_email_needed", json!({})));
             }
-            let by = &crate::workflow::Actor::Operator;
             let name = app
-                .set_member_email(member, email.as_deref(), by, crate::app::Via::Cli)
-                .await?;
-            match email {
-                Some(_) => println!("{name}'s email address is changed."),
-                None => println!("{name} has no email address now."),
-            }
+                .set_member_email(member, email.as_deref(), &Actor::Operator, Via::Cli)
+                .await
+                .map_err(explain)?;
+            let key = if email.is_some() {
+                "cli_email_changed"
+            } else {
+                "cli_email_cleared"
+            };
+            voice.say(key, json!({"name": name}));
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -62,6 +87,7 @@ pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure>
 /// `member add`: the member, and their one-use registration link.
 async fn add(
     app: &App,
+    voice: &Voice,
     name: &str,
     roles: RoleSet,
     email: Option<&str>,
@@ -71,80 +97,102 @@ async fn add(
     let bot = bot_username(&app.config.telegram)
         .await
         .map_err(|e| Failure(e.to_string()))?;
-    let added = app.add_member(name, &roles, email).await?;
+    let added = app
+        .add_member(name, &roles, email)
+        .await
+        .map_err(|e| voice.explain(app, &e))?;
     let titles: Vec<&str> = roles.iter().map(|r| r.title()).collect();
-    println!(
-        "Added member {}: {} ({}).",
-        added.id,
-        name.trim(),
-        titles.join(", ")
+    voice.say(
+        "cli_member_added",
+        json!({"id": added.id.0, "name": name.trim(), "roles": titles.join(", ")}),
     );
     for other in &added.namesakes {
-        println!(
-            "Warning: member {other} has the same name; if it is the same person, deactivate one (sertibot member deactivate ID)."
-        );
+        voice.say("cli_member_namesake", json!({"other": other.0}));
     }
-    println!(
-        "Registration link, for one use, valid for {} (until {}):",
-        span(app.config.link_valid),
-        when(added.token.expires_at, tz)
+    voice.say(
+        "cli_link_intro",
+        json!({
+            "span": voice.span(app.config.link_valid),
+            "until": when(added.token.expires_at, tz),
+        }),
     );
     println!("{}", registration_link(&bot, &added.token.token));
-    println!("Send it to the member privately; opening it in Telegram binds their account.");
+    voice.say("cli_link_send", json!({}));
     Ok(ExitCode::SUCCESS)
 }
 
 /// `member link`: a new registration link for a member.
-async fn link(app: &App, member: crate::domain::MemberId) -> Result<ExitCode, Failure> {
+async fn link(
+    app: &App,
+    voice: &Voice,
+    member: crate::domain::MemberId,
+) -> Result<ExitCode, Failure> {
     let tz = app.config.calendar.tz;
     let bot = bot_username(&app.config.telegram)
         .await
         .map_err(|e| Failure(e.to_string()))?;
-    let token = app.new_registration_link(member).await?;
-    println!(
-        "New registration link for member {member}, for one use, valid until {}:",
-        when(token.expires_at, tz)
+    let token = app
+        .new_registration_link(member)
+        .await
+        .map_err(|e| voice.explain(app, &e))?;
+    voice.say(
+        "cli_link_new",
+        json!({"member": member.0, "until": when(token.expires_at, tz)}),
     );
     println!("{}", registration_link(&bot, &token.token));
     Ok(ExitCode::SUCCESS)
 }
 
 /// `member list`: the register, with each member's Telegram state.
-async fn list(app: &App) -> Result<ExitCode, Failure> {
+async fn list(app: &App, voice: &Voice) -> Result<ExitCode, Failure> {
     let tz = app.config.calendar.tz;
-    let members = app.members().await?;
+    let explain = |e| voice.explain(app, &e);
+    let members = app.members().await.map_err(explain)?;
     if members.is_empty() {
-        println!("No members yet. Add one with: sertibot member add --name NAME --role ROLE");
+        voice.say("cli_no_members", json!({}));
         return Ok(ExitCode::SUCCESS);
     }
+    let c = voice.columns("cli_members_columns");
+    let column = |i: usize| c.get(i).cloned().unwrap_or_default();
     println!(
-        "{:<4} {:<28} {:<40} {:<6} TELEGRAM",
-        "ID", "NAME", "ROLES", "EMAIL"
+        "{:<4} {:<28} {:<40} {:<6} {}",
+        column(0),
+        column(1),
+        column(2),
+        column(3),
+        column(4)
     );
     let now = app.now();
     for (m, token) in members {
         let roles: Vec<&str> = m.roles.iter().map(|r| r.slug()).collect();
         let telegram = match (m.telegram_user_id, token) {
-            (Some(_), _) => "registered".to_string(),
-            (None, Some(t)) if t.used_at.is_none() && t.expires_at > now => {
-                format!("link valid until {}", when(t.expires_at, tz))
-            }
-            (None, _) => "link expired: sertibot member link ID".to_string(),
+            (Some(_), _) => voice.line("cli_registered", json!({})),
+            (None, Some(t)) if t.used_at.is_none() && t.expires_at > now => voice.line(
+                "cli_link_valid_until",
+                json!({"until": when(t.expires_at, tz)}),
+            ),
+            (None, _) => voice.line("cli_link_expired", json!({})),
         };
+        let email = voice.line(
+            if m.email.is_some() {
+                "cli_yes"
+            } else {
+                "cli_no"
+            },
+            json!({}),
+        );
         println!(
             "{:<4} {:<28} {:<40} {:<6} {}",
             m.id.0,
             m.name,
             roles.join(","),
-            if m.email.is_some() { "yes" } else { "no" },
+            email,
             telegram
         );
     }
-    for (id, name) in app.inactive_members().await? {
-        println!(
-            "{:<4} {:<28} (deactivated: sertibot member reactivate {id})",
-            id.0, name
-        );
+    for (id, name) in app.inactive_members().await.map_err(explain)? {
+        let line = voice.line("cli_member_inactive_line", json!({"id": id.0}));
+        println!("{:<4} {:<28} {line}", id.0, name);
     }
     Ok(ExitCode::SUCCESS)
 }

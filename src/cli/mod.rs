@@ -3,12 +3,15 @@
 
 mod batch;
 mod check;
+mod corrections;
 mod format;
 mod init;
 mod mail;
 mod member;
 mod participant;
 mod run;
+mod status;
+mod voice;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -303,7 +306,11 @@ fn plain(error: &AppError) -> String {
 pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
     let env = |name: &str| std::env::var(name).ok();
     if let Command::Init { force } = &cli.command {
-        return init::run(cli.config.as_deref(), *force);
+        // The language of a config already there, else the example's (Indonesian).
+        let lang = Config::load(cli.config.as_deref(), env)
+            .map(|c| c.language)
+            .unwrap_or_default();
+        return init::run(cli.config.as_deref(), *force, &voice::Voice::embedded(lang));
     }
     if let Command::Simulate {
         participants,
@@ -312,17 +319,6 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         lang,
     } = &cli.command
     {
-        if !(1..=crate::simulate::MAX_PARTICIPANTS).contains(participants) {
-            return Err(Failure(format!(
-                "--participants must be between 1 and {}, not {participants}: a rehearsal needs at least one participant",
-                crate::simulate::MAX_PARTICIPANTS
-            )));
-        }
-        if *bk > *participants {
-            return Err(Failure(format!(
-                "--bk {bk} is more than --participants {participants}"
-            )));
-        }
         // The operator's config, when there is one: the rehearsal uses its
         // LSP facts, templates, procedure file and calendar.
         let operators = cli.config.is_some() || std::path::Path::new("sertibot.toml").exists();
@@ -331,12 +327,25 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         } else {
             None
         };
+        let lang = lang
+            .or(config.as_ref().map(|c| c.language))
+            .unwrap_or_default();
+        let voice = voice::Voice::embedded(lang);
+        let max = crate::simulate::MAX_PARTICIPANTS;
+        if !(1..=max).contains(participants) {
+            let context = serde_json::json!({"max": max, "n": participants});
+            return Err(voice.fail("cli_simulate_participants", context));
+        }
+        if *bk > *participants {
+            let context = serde_json::json!({"bk": bk, "n": participants});
+            return Err(voice.fail("cli_simulate_bk", context));
+        }
         let mut stdout = std::io::stdout();
         let options = crate::simulate::Options {
             participants: *participants,
             bk: *bk,
             mail_dir: out.clone(),
-            lang: *lang,
+            lang: Some(lang),
         };
         crate::simulate::run(config, options, &mut stdout)
             .await

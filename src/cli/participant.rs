@@ -4,13 +4,16 @@
 
 use std::process::ExitCode;
 
+use serde_json::json;
+
+use super::voice::Voice;
 use super::{Failure, ParticipantCommand};
 use crate::app::{App, ParticipantChange, Via};
-use crate::domain::Lang;
 use crate::workflow::Actor;
 
 pub async fn run(app: &App, command: ParticipantCommand) -> Result<ExitCode, Failure> {
-    let explain = |e| Failure(app.explain(&e, Lang::En));
+    let voice = Voice::of(app);
+    let explain = |e| voice.explain(app, &e);
     match command {
         ParticipantCommand::Correct {
             batch,
@@ -39,22 +42,22 @@ pub async fn run(app: &App, command: ParticipantCommand) -> Result<ExitCode, Fai
                 .await
                 .map_err(explain)?;
             let fields = if done.fields.is_empty() {
-                "nothing changed".to_string()
+                voice.line("cli_nothing_changed", json!({}))
             } else {
-                done.fields.join(", ").replace('_', " ")
+                let words: Vec<String> = done
+                    .fields
+                    .iter()
+                    .map(|f| voice.line("cli_field", json!({"f": f})))
+                    .collect();
+                words.join(", ")
             };
-            println!("Corrected {} in batch {batch}: {fields}.", done.name);
+            let context = json!({"name": done.name, "batch": batch.0, "fields": fields});
+            voice.say("cli_participant_corrected", context);
             if done.redirected > 0 {
-                println!(
-                    "{} email(s) not yet delivered now go to the new address.",
-                    done.redirected
-                );
+                voice.say("cli_redirected", json!({"count": done.redirected}));
             }
             if done.resent > 0 {
-                println!(
-                    "{} email(s) sent to the old address are queued again to the new one.",
-                    done.resent
-                );
+                voice.say("cli_resent", json!({"count": done.resent}));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -67,7 +70,10 @@ pub async fn run(app: &App, command: ParticipantCommand) -> Result<ExitCode, Fai
                 .remove_participant(batch, &participant, &reason, &Actor::Operator, Via::Cli)
                 .await
                 .map_err(explain)?;
-            println!("Removed {name} from batch {batch}.");
+            voice.say(
+                "cli_participant_removed",
+                json!({"name": name, "batch": batch.0}),
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

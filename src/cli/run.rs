@@ -31,7 +31,7 @@ pub async fn run(app: App) -> Result<ExitCode, Failure> {
     let bot = crate::telegram::bot(&app.config.telegram).map_err(|e| {
         Failure(match e {
             crate::telegram::UsernameError::NotConfigured => {
-                "sertibot run needs the bot token from @BotFather: set TELOXIDE_TOKEN".to_string()
+                super::voice::Voice::of(&app).line("cli_run_needs_token", serde_json::json!({}))
             }
             other => other.to_string(),
         })

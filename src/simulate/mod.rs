@@ -25,6 +25,7 @@ use crate::workflow::{Actor, Command};
 use serde_json::json;
 
 mod dialogue;
+mod handover;
 mod script;
 
 /// What a rehearsal produced.

@@ -8,6 +8,13 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::group::{BatchFacts, CommandFacts, MarkFacts, MarkKind, MeetingFacts, StepFacts};
+pub use card::*;
+pub use emails::*;
+pub use office::*;
+
+mod card;
+mod emails;
+mod office;
 
 /// A batch named by its id only (a list shown in a private chat).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,47 +64,6 @@ pub struct TaskCard {
     #[serde(default)]
     pub participants: Vec<CardParticipant>,
     pub marks: Vec<MarkFacts>,
-}
-
-/// The roles of a step, by what they do in it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct StepPeople {
-    /// Whose "Selesai" finishes it.
-    pub done_by: Vec<String>,
-    /// The step's other roles: they take part.
-    pub take_part: Vec<String>,
-    /// Who enters what the step records (none when it records nothing).
-    pub entry_by: Vec<String>,
-}
-
-/// The buttons one reader of a card may press.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CardRights {
-    /// "Saya kerjakan" (a role of the step, and not a declined invitee).
-    pub acknowledge: bool,
-    /// "Selesai" (a role in `done_by`).
-    pub finish: bool,
-    /// The step's entry (a role in `entry_roles`).
-    pub enter: bool,
-    /// Declined the meeting this step is held at: not asked to take part.
-    pub declined: bool,
-    /// "Laporkan kendala" (a role of the step, and not a declined invitee).
-    #[serde(default)]
-    pub report: bool,
-}
-
-/// A participant on a step's card (private chat only), with what the
-/// step needs to know of them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CardParticipant {
-    pub name: String,
-    pub registration_no: Option<String>,
-    /// "K" or "BK" once recorded.
-    pub result: Option<String>,
-    /// The BNSP blank number, for K once recorded.
-    pub blank_number: Option<String>,
-    /// The handover's stage: `"ready"`, `"open"`, `"received"`.
-    pub handover: Option<String>,
 }
 
 /// A step's card in a group: the same facts without any participant.
@@ -182,135 +148,6 @@ pub struct RsvpReminder {
 pub struct DecreeFacts {
     pub number: String,
     pub date: String,
-}
-
-/// A participant's own result, by email.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResultNotice {
-    pub batch: BatchFacts,
-    pub participant: ParticipantFacts,
-    /// `K` or `BK`.
-    pub result: String,
-    pub decree: Option<DecreeFacts>,
-    pub working_days_until_ready: i64,
-}
-
-/// A participant's document is ready to collect, by email.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HandoverNotice {
-    pub batch: BatchFacts,
-    pub participant: ParticipantFacts,
-    pub result: String,
-    /// The certificate's blank number (K), once recorded.
-    #[serde(default)]
-    pub blank_number: Option<String>,
-    /// A reminder to someone who has not collected it yet.
-    #[serde(default)]
-    pub reminder: bool,
-    /// The day it became ready (a reminder says so), YYYY-MM-DD.
-    #[serde(default)]
-    pub ready_on: Option<String>,
-}
-
-/// A participant's receipt was recorded, by email.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReceiptNotice {
-    pub batch: BatchFacts,
-    pub participant: ParticipantFacts,
-    pub result: String,
-    pub received_at: Option<String>,
-    /// `"in_person"`, `"courier"` or `"representative"`.
-    #[serde(default)]
-    pub via: Option<String>,
-    /// The tracking number (courier) or the representative's name.
-    #[serde(default)]
-    pub via_detail: Option<String>,
-    /// The certificate's blank number (K).
-    #[serde(default)]
-    pub blank_number: Option<String>,
-}
-
-/// A participant's result was corrected after they were told it, by email.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResultCorrectionNotice {
-    pub batch: BatchFacts,
-    pub participant: ParticipantFacts,
-    /// "K" or "BK": what they were told, and what it is now.
-    pub from: String,
-    pub to: String,
-    pub reason: String,
-    pub decree: Option<DecreeFacts>,
-}
-
-/// An open step that no active member can finish any more (after a
-/// deactivation or a role taken away), to Ketua LSP and Kabag Sertifikasi.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UnstaffedStep {
-    pub batch: BatchFacts,
-    pub step: StepFacts,
-    /// The roles that finish it and that nobody holds now.
-    pub roles: Vec<String>,
-}
-
-/// The staff list (`/anggota`), for Ketua LSP and Kabag Sertifikasi.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MemberList {
-    pub members: Vec<MemberLine>,
-    pub inactive: Vec<MemberLine>,
-}
-
-/// One member on the staff list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MemberLine {
-    pub id: i64,
-    pub name: String,
-    pub roles: Vec<String>,
-    pub registered: bool,
-    pub has_email: bool,
-}
-
-/// A new member's one-time registration link, for the one who added them
-/// to forward. The outbox forgets the link once it is sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RegistrationLink {
-    pub member: i64,
-    pub name: String,
-    pub roles: Vec<String>,
-    pub link: String,
-    pub expires_at: String,
-    /// Members with the same name: perhaps the same person twice.
-    pub namesakes: Vec<i64>,
-}
-
-/// A batch was cancelled (to those with an open task and the supervisors).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BatchCancelledNotice {
-    pub batch: BatchFacts,
-    pub reason: String,
-    /// The steps that were open, by number and activity.
-    pub open_steps: Vec<StepFacts>,
-}
-
-/// Documents that just became ready to hand over (to Kabag Sertifikasi).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HandoversReady {
-    pub batch: BatchFacts,
-    pub participants: Vec<CardParticipant>,
-}
-
-/// Every receipt of a batch is in (to Ketua LSP and Kabag Sertifikasi).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BatchFinished {
-    pub batch: BatchFacts,
-    pub finished_at: String,
-    /// Days from the assessment to the last receipt, and of them working days.
-    pub lead_days: i64,
-    pub lead_working_days: i64,
-    pub participants: usize,
-    pub k: usize,
-    pub bk: usize,
-    pub by_courier: usize,
-    pub by_representative: usize,
 }
 
 /// A heads-up before a step's standard time ends, or an overdue alert.
@@ -513,16 +350,6 @@ pub struct HandoverList {
     pub ready: Vec<HandoverLine>,
     pub received: usize,
     pub total: usize,
-}
-
-/// A participant on the handover list: ready, or with the handover open.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HandoverLine {
-    pub id: i64,
-    pub name: String,
-    /// The handover is open (its clock runs); the receipt is next.
-    #[serde(default)]
-    pub open: bool,
 }
 
 /// A batch was created from a participants file.

@@ -1,0 +1,91 @@
+//! The views of the office's own business beyond a step's card: documents
+//! ready to hand over, a finished or cancelled batch, a corrected result,
+//! a step left without anyone to do it, and the staff list with a new
+//! member's link.
+
+use serde::{Deserialize, Serialize};
+
+use super::{BatchFacts, CardParticipant, DecreeFacts, ParticipantFacts, StepFacts};
+
+/// A participant's result was corrected after they were told it, by email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultCorrectionNotice {
+    pub batch: BatchFacts,
+    pub participant: ParticipantFacts,
+    /// "K" or "BK": what they were told, and what it is now.
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+    pub decree: Option<DecreeFacts>,
+}
+
+/// A batch was cancelled (to those with an open task and the supervisors).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchCancelledNotice {
+    pub batch: BatchFacts,
+    pub reason: String,
+    /// The steps that were open, by number and activity.
+    pub open_steps: Vec<StepFacts>,
+}
+
+/// An open step that no active member can finish any more (after a
+/// deactivation or a role taken away), to Ketua LSP and Kabag Sertifikasi.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnstaffedStep {
+    pub batch: BatchFacts,
+    pub step: StepFacts,
+    /// The roles that finish it and that nobody holds now.
+    pub roles: Vec<String>,
+}
+
+/// The staff list (`/anggota`), for Ketua LSP and Kabag Sertifikasi.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberList {
+    pub members: Vec<MemberLine>,
+    pub inactive: Vec<MemberLine>,
+}
+
+/// One member on the staff list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberLine {
+    pub id: i64,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub registered: bool,
+    pub has_email: bool,
+}
+
+/// A new member's one-time registration link, for the one who added them
+/// to forward. The outbox forgets the link once it is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationLink {
+    pub member: i64,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub link: String,
+    pub expires_at: String,
+    /// Members with the same name: perhaps the same person twice.
+    pub namesakes: Vec<i64>,
+}
+
+/// Documents that just became ready to hand over (to Kabag Sertifikasi).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandoversReady {
+    pub batch: BatchFacts,
+    pub participants: Vec<CardParticipant>,
+}
+
+/// Every receipt of a batch is in (to Ketua LSP and Kabag Sertifikasi).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchFinished {
+    pub batch: BatchFacts,
+    pub finished_at: String,
+    /// Days from the assessment to the last receipt, and of them working days.
+    pub lead_days: i64,
+    pub lead_working_days: i64,
+    pub participants: usize,
+    pub k: usize,
+    pub bk: usize,
+    pub by_courier: usize,
+    pub by_representative: usize,
+}
