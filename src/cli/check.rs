@@ -131,7 +131,11 @@ fn calendar(config: &Config, voice: &Voice) -> String {
     match &config.calendar.mode {
         CalendarMode::WallClock => voice.line("cli_check_wall_clock", json!({"tz": tz})),
         CalendarMode::Working(w) => {
-            let days: Vec<String> = w.days.iter().map(|d| d.to_string()).collect();
+            let days: Vec<String> = w
+                .days
+                .iter()
+                .map(|d| voice.line("cli_weekday", json!({"d": d.to_string()})))
+                .collect();
             voice.line(
                 "cli_check_working",
                 json!({
