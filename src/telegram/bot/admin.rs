@@ -115,6 +115,10 @@ async fn add_member(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Result<()
         return say("admin_add_usage", json!({})).await;
     };
     let name = words[1..].join(" ");
+    // The bot's username first, so a member is never added without a link.
+    let username = crate::telegram::bot_username(&ctx.app.config.telegram)
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("{e}")))?;
     let added = match ctx
         .app
         .add_member_as(
@@ -135,9 +139,6 @@ async fn add_member(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Result<()
         }
         Err(e) => return Err(e),
     };
-    let username = crate::telegram::bot_username(&ctx.app.config.telegram)
-        .await
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("{e}")))?;
     let link = views::RegistrationLink {
         member: added.id.0,
         name: name.split_whitespace().collect::<Vec<_>>().join(" "),
