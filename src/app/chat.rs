@@ -8,7 +8,6 @@ use super::*;
 use crate::domain::{Member, MemberId, TelegramUserId};
 use crate::notify::{self};
 use crate::store::{AuditEntry, Store};
-use crate::workflow::BatchStatus;
 
 /// What the bot asks of the application: identities, replies, handled
 /// updates and conversations, each in its own small transaction.
@@ -312,13 +311,10 @@ impl App {
         member: &Member,
     ) -> Result<Vec<notify::views::OpenTask>, AppError> {
         let now = self.now();
+        let mut conn = self.conn().await?;
         let mut tasks = Vec::new();
-        for summary in self.batches().await? {
-            if summary.status != BatchStatus::Running {
-                continue;
-            }
-            let (info, state, _) = self.batch(summary.info.id).await?;
-            tasks.extend(notify::reports::open_tasks(&info, &state, member, now));
+        for (info, state) in &Store::running_batches(&mut conn).await? {
+            tasks.extend(notify::reports::open_tasks(info, state, member, now));
         }
         Ok(tasks)
     }

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::*;
 use crate::notify::{self, Audience};
 use crate::store::{AuditEntry, Store, Tx};
-use crate::workflow::{self, BatchStatus};
+use crate::workflow;
 
 impl App {
     /// The cron schedule behind a digest timer's kind.
@@ -67,15 +67,11 @@ impl App {
             }));
         }
         let members = Store::members(tx).await?;
-        let mut batches = Vec::new();
-        for summary in Store::batches(tx).await? {
-            if summary.status != BatchStatus::Running {
-                continue;
-            }
-            if let Some(state) = Store::load_state(tx, summary.info.id).await? {
-                batches.push(reports::digest_batch(&summary.info, &state, &members, now));
-            }
-        }
+        let batches: Vec<_> = Store::running_batches(tx)
+            .await?
+            .iter()
+            .map(|(info, state)| reports::digest_batch(info, state, &members, now))
+            .collect();
         Ok(notify::Message::DigestDaily(reports::daily_digest(
             batches, now,
         )))

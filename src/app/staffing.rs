@@ -10,7 +10,7 @@ use super::{App, AppError};
 use crate::notify::views::UnstaffedStep;
 use crate::notify::{self, Audience, Message, Outgoing};
 use crate::store::{Store, Tx};
-use crate::workflow::{BatchState, BatchStatus, Effect, StepState};
+use crate::workflow::{BatchState, Effect, StepState};
 
 impl App {
     /// Sends the card of every open step to each active member of its
@@ -20,7 +20,7 @@ impl App {
         tx: &mut Tx,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
-        for state in running_batches(tx).await? {
+        for (_, state) in Store::running_batches(tx).await? {
             let effects: Vec<Effect> = state
                 .procedure
                 .steps
@@ -53,10 +53,7 @@ impl App {
             })
             .collect();
         let mut messages = Vec::new();
-        for state in running_batches(tx).await? {
-            let Some(info) = Store::batch_info(tx, state.id).await? else {
-                continue;
-            };
+        for (info, state) in Store::running_batches(tx).await? {
             for step in &state.procedure.steps {
                 let open = state.run(step.no).state == StepState::Active;
                 let missing: Vec<String> = step
@@ -111,18 +108,4 @@ impl App {
         };
         Ok(notify::plan(state, effects, &audience).messages)
     }
-}
-
-/// The state of every running batch.
-async fn running_batches(tx: &mut Tx) -> Result<Vec<BatchState>, AppError> {
-    let mut states = Vec::new();
-    for summary in Store::batches(tx).await? {
-        if summary.status != BatchStatus::Running {
-            continue;
-        }
-        if let Some(state) = Store::load_state(tx, summary.info.id).await? {
-            states.push(state);
-        }
-    }
-    Ok(states)
 }

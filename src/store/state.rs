@@ -11,6 +11,26 @@ use crate::sop::StepNo;
 use crate::workflow::{BatchState, Decree, DoneMark, Meeting, Rsvp, StepState};
 
 impl super::Store {
+    /// Every running batch (not draft, finished or cancelled): its identity
+    /// and its state, newest first (as the batch list shows them).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn running_batches(
+        conn: &mut SqliteConnection,
+    ) -> anyhow::Result<Vec<(crate::domain::BatchInfo, BatchState)>> {
+        let mut running = Vec::new();
+        for summary in Self::batches(conn).await? {
+            if summary.status != crate::workflow::BatchStatus::Running {
+                continue;
+            }
+            if let Some(state) = Self::load_state(conn, summary.info.id).await? {
+                running.push((summary.info, state));
+            }
+        }
+        Ok(running)
+    }
+
     /// Loads everything the workflow knows about a batch, with the procedure
     /// version the batch is tied to.
     ///
