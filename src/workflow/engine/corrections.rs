@@ -77,16 +77,27 @@ impl Run<'_> {
         }
     }
 
-    /// The steps of the branch for `verdict` that have started (running,
-    /// done, or skipped because nobody had that verdict) open again, a new
-    /// round from the branch's first step, so the corrected participant's
-    /// document is made in the SOP's order.
+    /// When a step of the branch for `verdict` has finished (done, or
+    /// skipped because nobody had that verdict), the branch's started steps
+    /// open again, a new round from its first step, so the corrected
+    /// participant's document is made in the SOP's order. A branch still
+    /// under way simply takes them in.
     fn reopen_branch(&mut self, verdict: Competence) {
         let procedure = self.state.procedure.clone();
-        for step in &procedure.steps {
-            let branch = step.applies != Applies::Always && step.applies.concerns(verdict);
-            let started = self.state.run(step.no).state != StepState::Waiting;
-            if branch && !step.per_participant && started {
+        let branch: Vec<&crate::sop::Step> = procedure
+            .steps
+            .iter()
+            .filter(|s| s.applies != Applies::Always && s.applies.concerns(verdict))
+            .filter(|s| !s.per_participant)
+            .collect();
+        if !branch
+            .iter()
+            .any(|s| self.state.run(s.no).state.is_finished())
+        {
+            return;
+        }
+        for step in branch {
+            if self.state.run(step.no).state != StepState::Waiting {
                 self.emit(Event::StepReopened {
                     step: step.no,
                     at: self.now,

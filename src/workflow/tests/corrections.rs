@@ -185,3 +185,30 @@ fn a_cancelled_batch_takes_nothing_more_and_staff_are_told() {
         Refusal::BatchCancelled
     );
 }
+
+#[test]
+fn a_branch_under_way_takes_the_corrected_participant_in_and_an_unneeded_one_stops() {
+    let mut b = Batch::new(2);
+    b.through_decree(&[BK, K]);
+    assert_eq!(b.step_state(5), StepState::Active);
+    assert_eq!(b.step_state(6), StepState::Active);
+    let fixed = b.ok(&ketua(), correct(1, K, "salah input"));
+    // The K branch had not finished a step: no new round, the blank number
+    // step now waits for both K participants' numbers.
+    assert!(
+        !fixed
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::StepReopened { .. }))
+    );
+    assert_eq!(b.state.run(s(6)).round, 0);
+    assert_eq!(
+        b.refused(&sertifikasi(), Command::MarkDone { step: s(6) }),
+        Refusal::BlankNumbersMissing {
+            step: s(6),
+            missing: 2
+        }
+    );
+    // Nobody is BK any more: the letter step stops.
+    assert_eq!(b.step_state(5), StepState::Skipped);
+}
