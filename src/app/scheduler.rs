@@ -129,15 +129,11 @@ impl App {
             }
             Store::audit(
                 &mut tx,
-                &[AuditEntry {
-                    channel: Via::Scheduler.as_str(),
-                    actor: "system",
-                    member: None,
-                    telegram_user: None,
-                    batch: timer.batch,
-                    action: format!("{}_fired", timer.kind),
-                    detail: json!({"messages": sent, "due_at": timer.due_at}),
-                }],
+                &[system_entry(
+                    timer.batch,
+                    format!("{}_fired", timer.kind),
+                    json!({"messages": sent, "due_at": timer.due_at}),
+                )],
                 now,
             )
             .await?;
@@ -204,19 +200,15 @@ impl App {
                 sent += Store::enqueue(&mut tx, &messages, now).await? as usize;
                 Store::audit(
                     &mut tx,
-                    &[AuditEntry {
-                        channel: Via::Scheduler.as_str(),
-                        actor: "system",
-                        member: None,
-                        telegram_user: None,
-                        batch: Some(clock.batch),
-                        action: match occasion {
+                    &[system_entry(
+                        Some(clock.batch),
+                        match occasion {
                             workflow::alerts::Occasion::HeadsUp => "heads_up_sent".into(),
                             workflow::alerts::Occasion::Overdue { n: 0 } => "overdue_alert_sent".into(),
                             workflow::alerts::Occasion::Overdue { .. } => "overdue_reminder_sent".into(),
                         },
-                        detail: json!({"step": clock.step.0, "participant": clock.participant.map(|p| p.0), "late_minutes": late}),
-                    }],
+                        json!({"step": clock.step.0, "participant": clock.participant.map(|p| p.0), "late_minutes": late}),
+                    )],
                     now,
                 )
                 .await?;
@@ -275,15 +267,11 @@ impl App {
                     sent += Store::enqueue(&mut tx, &[reminder], now).await? as usize;
                     Store::audit(
                         &mut tx,
-                        &[AuditEntry {
-                            channel: Via::Scheduler.as_str(),
-                            actor: "system",
-                            member: None,
-                            telegram_user: None,
-                            batch: Some(one.batch),
-                            action: "collect_reminder_sent".into(),
-                            detail: json!({"participant": one.participant.0, "working_days": days}),
-                        }],
+                        &[system_entry(
+                            Some(one.batch),
+                            "collect_reminder_sent".into(),
+                            json!({"participant": one.participant.0, "working_days": days}),
+                        )],
                         now,
                     )
                     .await?;
@@ -295,5 +283,18 @@ impl App {
             self.changed();
         }
         Ok(sent)
+    }
+}
+
+/// An audit line for what the scheduler did by itself.
+fn system_entry(batch: Option<BatchId>, action: String, detail: serde_json::Value) -> AuditEntry {
+    AuditEntry {
+        channel: Via::Scheduler.as_str(),
+        actor: "system",
+        member: None,
+        telegram_user: None,
+        batch,
+        action,
+        detail,
     }
 }
