@@ -316,6 +316,14 @@ async fn a_paused_step_stays_quiet_and_the_digests_come_once_each() {
     );
 }
 
+/// Runs commands as a staff member in Telegram; they must be accepted.
+async fn accept(t: &TestApp, batch: BatchId, who: Actor, commands: Vec<Command>) {
+    t.app
+        .act(batch, &who, &commands, Via::Telegram)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn the_meetings_step_is_chased_from_the_meeting_and_not_who_declined() {
     let t = TestApp::new().await;
@@ -331,15 +339,7 @@ async fn the_meetings_step_is_chased_from_the_meeting_and_not_who_declined() {
         starts_at: wib("2026-11-26 09:00"),
         place: "Ruang Rapat".into(),
     };
-    let act = |who: &Actor, commands: Vec<Command>| {
-        let app = &t.app;
-        let who = who.clone();
-        async move {
-            app.act(batch, &who, &commands, Via::Telegram)
-                .await
-                .unwrap()
-        }
-    };
+    let act = |who: &Actor, commands: Vec<Command>| accept(&t, batch, who.clone(), commands);
     act(
         &staff.administrasi,
         vec![
@@ -412,15 +412,7 @@ async fn an_uncollected_document_gets_one_reminder_after_the_configured_working_
         .unwrap();
     let (_, state, _) = t.app.batch(batch).await.unwrap();
     let ids: Vec<_> = state.participants.keys().copied().collect();
-    let run = |who: &Actor, commands: Vec<Command>| {
-        let app = &t.app;
-        let who = who.clone();
-        async move {
-            app.act(batch, &who, &commands, Via::Telegram)
-                .await
-                .unwrap()
-        }
-    };
+    let run = |who: &Actor, commands: Vec<Command>| accept(&t, batch, who.clone(), commands);
     run(
         &staff.administrasi,
         vec![

@@ -296,3 +296,30 @@ fn every_refusal_is_reachable_and_changes_nothing() {
         .is_empty()
     );
 }
+
+#[test]
+fn a_second_done_on_a_finished_step_repeats_calmly_and_anothers_is_refused_as_done() {
+    let mut b = Batch::new(1);
+    b.ok(&Actor::Operator, Command::Start);
+    let meeting = b.meeting();
+    b.ok(&administrasi(), Command::SetMeeting { meeting });
+    b.ok(&administrasi(), Command::Acknowledge { step: s(1) });
+    b.ok(&administrasi(), Command::MarkDone { step: s(1) });
+    // The same member's repeats, after the step is done: nothing new, no refusal.
+    assert!(
+        b.ok(&administrasi(), Command::MarkDone { step: s(1) })
+            .events
+            .is_empty()
+    );
+    assert!(
+        b.ok(&administrasi(), Command::Acknowledge { step: s(1) })
+            .events
+            .is_empty()
+    );
+    // Someone else of the role, who had not pressed: the step is done.
+    let other = staff(6, "Pak Administrasi", &[Role::KabagAdministrasi]);
+    assert_eq!(
+        b.refused(&other, Command::MarkDone { step: s(1) }),
+        Refusal::StepAlreadyDone { step: s(1) }
+    );
+}
