@@ -325,6 +325,21 @@ pub struct Participant {
     pub registration_no: Option<String>,
 }
 
+/// A participant's particulars that BNSP's blank request asks for: all
+/// optional on import (a list without them still imports), personal data
+/// under UU 27/2022, never logged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ParticipantDetails {
+    /// Nomor Induk Kependudukan: 16 digits.
+    pub nik: Option<String>,
+    /// Tempat lahir.
+    pub birth_place: Option<String>,
+    /// Tanggal lahir.
+    pub birth_date: Option<chrono::NaiveDate>,
+    /// Nomor telepon.
+    pub phone: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dates;
+pub mod documents;
 pub mod domain;
 pub mod files;
 pub mod limits;

@@ -64,6 +64,16 @@ pub enum RowProblem {
     AmbiguousParticipant { text: String },
     #[error("this participant is also on row {row}")]
     ParticipantTwice { row: usize },
+    #[error("the NIK '{text}' is not 16 digits")]
+    BadNik { text: String },
+    #[error("the NIK {nik} is also on row {row}")]
+    NikTwice { nik: String, row: usize },
+    #[error("'{text}' is not a date of birth (write it as YYYY-MM-DD or DD-MM-YYYY)")]
+    BadBirthDate { text: String },
+    #[error("'{text}' is not a phone number")]
+    BadPhone { text: String },
+    #[error("the {field} is longer than {max} characters")]
+    LongField { field: String, max: usize },
     #[error("'{text}' is not a result: use K or BK")]
     BadResult { text: String },
     #[error("'{text}' is not a blank number")]
@@ -113,12 +123,18 @@ pub enum ListError {
     BadRows(Vec<RowError>),
 }
 
-/// The columns a list must have, in the order they were found.
+/// The columns a list must have, and those it may have, where they were found.
 #[derive(Debug, Clone, Copy)]
 struct Columns {
     name: usize,
     email: usize,
     registration_no: usize,
+    nik: Option<usize>,
+    birth_place: Option<usize>,
+    birth_date: Option<usize>,
+    phone: Option<usize>,
+    /// How many columns the header has.
+    width: usize,
 }
 
 /// What a batch already holds, so duplicates across imports are caught.
@@ -230,6 +246,15 @@ pub const REGISTRATION_NO: &[&str] = &[
     "no_reg",
 ];
 
+/// Header names of the optional NIK column.
+pub const NIK: &[&str] = &["nik", "no_ktp", "nomor_induk_kependudukan"];
+/// Header names of the optional place of birth.
+pub const BIRTH_PLACE: &[&str] = &["birth_place", "place_of_birth", "tempat_lahir"];
+/// Header names of the optional date of birth.
+pub const BIRTH_DATE: &[&str] = &["birth_date", "date_of_birth", "tanggal_lahir", "tgl_lahir"];
+/// Header names of the optional phone number.
+pub const PHONE: &[&str] = &["phone", "telepon", "no_hp", "no_telepon", "hp"];
+
 /// The header's names, normalized (`No Registrasi` → `no_registrasi`).
 ///
 /// # Errors
@@ -265,18 +290,43 @@ pub fn wrong_header(header: &RawRow, expected: &str) -> ListError {
 }
 
 fn read_header(header: &RawRow) -> Result<Columns, ListError> {
-    let expected = "name,email,registration_no";
+    let expected = "name,email,registration_no (and optionally nik,birth_place,birth_date,phone)";
     let names = header_names(header, expected)?;
+    let known = [
+        NAME,
+        EMAIL,
+        REGISTRATION_NO,
+        NIK,
+        BIRTH_PLACE,
+        BIRTH_DATE,
+        PHONE,
+    ];
+    // Every column is one the list may have, and none comes twice.
+    let each_once = names
+        .iter()
+        .all(|n| known.iter().any(|aliases| aliases.contains(&n.as_str())))
+        && known.iter().all(|aliases| {
+            names
+                .iter()
+                .filter(|n| aliases.contains(&n.as_str()))
+                .count()
+                <= 1
+        });
     match (
-        names.len(),
+        each_once,
         column(&names, NAME),
         column(&names, EMAIL),
         column(&names, REGISTRATION_NO),
     ) {
-        (3, Some(name), Some(email), Some(registration_no)) => Ok(Columns {
+        (true, Some(name), Some(email), Some(registration_no)) => Ok(Columns {
             name,
             email,
             registration_no,
+            nik: column(&names, NIK),
+            birth_place: column(&names, BIRTH_PLACE),
+            birth_date: column(&names, BIRTH_DATE),
+            phone: column(&names, PHONE),
+            width: names.len(),
         }),
         _ => Err(wrong_header(header, expected)),
     }

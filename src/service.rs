@@ -150,7 +150,8 @@ impl Service {
             lang,
             self.clock.clone(),
             self.app.waker(),
-        );
+        )
+        .with_documents(self.app.issuer());
         tasks.spawn(
             "telegram delivery",
             delivery.run(self.app.watch_changes(), stopped.clone()),
@@ -170,7 +171,8 @@ impl Service {
                     composer,
                     self.clock.clone(),
                 )
-                .waking(self.app.waker());
+                .waking(self.app.waker())
+                .with_documents(self.app.issuer());
                 tasks.spawn(
                     "email delivery",
                     email.run(self.app.watch_changes(), stopped.clone()),

@@ -80,6 +80,7 @@ const EMBEDDED: &[(&str, &str)] = embedded!(
     "member_unreachable.html",
     "staff_fallback.subject",
     "staff_fallback.txt",
+    "document.html",
     "refusals.toml",
     "phrases.toml",
 );
@@ -339,7 +340,7 @@ fn check_messages(env: &Environment<'static>) -> Result<(), TemplateError> {
     Ok(())
 }
 
-mod dates;
+pub(crate) mod dates;
 
 use dates::{format_date, format_instant, lang_of};
 

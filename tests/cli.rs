@@ -758,6 +758,39 @@ fn simulate_rehearses_the_whole_sop_without_any_service() {
         })
         .count();
     assert_eq!(results, 5, "one result email per participant");
+    // Every kind of document lies beside the emails, the owner's alone.
+    assert!(text.contains("16 dokumen (undangan,"), "{text}");
+    for kind in [
+        "undangan.pdf",
+        "daftar-hadir.pdf",
+        "berita-acara.pdf",
+        "lampiran-sk.pdf",
+        "surat-bk-0004.pdf",
+        "surat-bk-0005.pdf",
+        "permohonan-blangko.pdf",
+        "daftar-peserta.xlsx",
+        "paket-bnsp.zip",
+        "tanda-terima-0001.pdf",
+        "daftar-serah-terima.pdf",
+        "linimasa.pdf",
+    ] {
+        let path = mail.join(format!("batch-1-{kind}"));
+        let meta = std::fs::metadata(&path).unwrap_or_else(|_| panic!("no {kind}"));
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{kind}");
+    }
+    let minutes = pdf_words(&mail.join("batch-1-berita-acara.pdf"));
+    assert!(
+        minutes.contains("Bagus Setiawan MET-0004 BK")
+            && minutes.contains("Ni Komang Ayu Widyastuti MET-0001 K")
+            && minutes.contains("Nomor: 001/LSP/BA/XI/2026"),
+        "{minutes}"
+    );
+    let letter = pdf_words(&mail.join("batch-1-surat-bk-0005.pdf"));
+    assert!(
+        letter.contains("Yohana Fransiska Manurung") && !letter.contains("Bagus"),
+        "{letter}"
+    );
     assert_eq!(
         usage_failure(&sertibot(dir.path(), &["simulate", "--lang", "jv"])),
         "invalid value 'jv' for '--lang <LANG>': 'jv' is not a language: use id or en"
@@ -1301,6 +1334,47 @@ fn a_database_deleted_under_the_running_service_stops_it_loudly() {
     );
 }
 
+/// The words of a PDF file's text (line breaks and spacing vary).
+fn pdf_words(path: &std::path::Path) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let text = pdf_extract::extract_text_from_mem(&bytes).expect("a readable PDF");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn batch_documents_writes_what_a_batch_has_and_check_refuses_a_broken_template() {
+    let dir = prepared();
+    let d = dir.path();
+    let id = create_batch(d);
+    // A draft batch has no documents yet: said, and nothing written.
+    let none = ok(sertibot(d, &["batch", "documents", &id, "--out", "docs"]));
+    assert!(none.contains("has no documents yet"), "{none}");
+    assert!(!d.join("docs").exists());
+    assert_eq!(
+        one_sentence_failure(&sertibot(d, &["batch", "documents", "99"])),
+        "there is no batch 99"
+    );
+    // A template an operator broke is refused with its file and line.
+    std::fs::create_dir_all(d.join("templates/documents")).unwrap();
+    std::fs::write(
+        d.join("templates/documents/surat-bk.typ"),
+        "#import \"/kop.typ\": *\n#let d = data\n#show: surat.with(d)\nYth. #d.participant.nama\n",
+    )
+    .unwrap();
+    edit_config(d, "[templates]", "[templates]\ndir = \"templates\"");
+    let check = sertibot(d, &["check"]);
+    assert!(!check.status.success());
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        report.contains("FAILED documents: document templates: surat-bk.typ, line 4:")
+            && report.contains("nama"),
+        "{report}"
+    );
+}
+
+/// A 2×2 PNG, for the letterhead's logo.
+const TINY_PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00\x00\xfd\xd4\x9a\x73\x00\x00\x00\x0e\x49\x44\x41\x54\x78\x9c\x63\xf8\xcf\x00\x04\x30\x02\x00\x17\xf6\x02\xfe\x48\xe4\x2e\x07\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
+
 #[test]
 fn check_warns_about_settings_left_at_the_example_and_strict_fails_on_them() {
     let dir = prepared();
@@ -1310,12 +1384,17 @@ fn check_warns_about_settings_left_at_the_example_and_strict_fails_on_them() {
         "WARN   lsp.email is not set",
         "WARN   mail.from is not set",
         "WARN   telegram: no bot token",
+        "WARN   the letterhead of the documents lacks lsp.address, lsp.phone, lsp.website, lsp.city, lsp.logo",
     ] {
         assert!(report.contains(warning), "{warning} in {report}");
     }
+    assert!(
+        report.contains("ok     documents: 11 kinds, embedded templates; no logo"),
+        "{report}"
+    );
     let strict = sertibot(dir.path(), &["check", "--strict"]);
     let err = one_sentence_failure(&strict);
-    assert!(err.contains("4 warning(s)"), "{err}");
+    assert!(err.contains("5 warning(s)"), "{err}");
 
     edit_config(
         dir.path(),
@@ -1327,6 +1406,12 @@ fn check_warns_about_settings_left_at_the_example_and_strict_fails_on_them() {
         "# from = \"LSP P1 Politeknik STMI Jakarta <lsp@example.ac.id>\"",
         "from = \"LSP Nusantara <lsp@nusantara.example>\"",
     );
+    edit_config(
+        dir.path(),
+        "email = \"lsp@nusantara.example\"",
+        "email = \"lsp@nusantara.example\"\naddress = \"Jl. Mesin 1, Bekasi\"\nphone = \"021-555\"\nwebsite = \"lsp.nusantara.example\"\ncity = \"Bekasi\"\nlogo = \"logo.png\"",
+    );
+    std::fs::write(dir.path().join("logo.png"), TINY_PNG).unwrap();
     let out = sertibot_with(
         dir.path(),
         &["check", "--strict"],

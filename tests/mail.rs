@@ -41,6 +41,7 @@ fn worker(t: &TestApp) -> EmailDelivery {
         installation: app.store.installation().to_string(),
     };
     EmailDelivery::new(app.store.clone(), mailer, composer, t.clock.clone())
+        .with_documents(app.issuer())
 }
 
 /// Delivers until nothing is due; returns what each step did.
@@ -315,6 +316,24 @@ async fn every_participant_gets_each_email_once_as_real_mail() {
     );
     assert!(calendar.contains("DTSTART:20261126T020000Z"), "{calendar}");
     assert!(calendar.contains("LOCATION:Ruang Rapat LSP"), "{calendar}");
+    // The invitation letter itself rides along as a PDF.
+    let letter = invitation
+        .attachments()
+        .find(|a| a.attachment_name() == Some("batch-1-undangan.pdf"))
+        .expect("the invitation letter is attached");
+    assert_eq!(
+        letter.content_type().map(|c| (c.ctype(), c.subtype())),
+        Some(("application", Some("pdf")))
+    );
+    let text = pdf_extract::extract_text_from_mem(letter.contents()).unwrap();
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("Undangan Rapat Komite Teknis")
+            && words.contains("Ruang Rapat LSP")
+            && words.contains("Ir. Made Sudarsana")
+            && words.contains("Jl. Letjen Suprapto No. 26"),
+        "{words}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

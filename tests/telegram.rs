@@ -682,7 +682,227 @@ async fn a_whole_batch_is_run_from_telegram() {
         list.contains("Operator Mesin Produksi") && list.contains("selesai"),
         "{list}"
     );
+    documents_travelled_with_the_steps(fake, &app, batch, world.dir.path()).await;
     running.stop().await;
+}
+
+/// The words of a PDF's text (line breaks and spacing vary).
+fn pdf_words(bytes: &[u8]) -> String {
+    let text = pdf_extract::extract_text_from_mem(bytes).expect("a readable PDF");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Each file of a ZIP: (name, bytes).
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a ZIP");
+    (0..zip.len())
+        .map(|i| {
+            let mut file = zip.by_index(i).unwrap();
+            let mut out = Vec::new();
+            file.read_to_end(&mut out).unwrap();
+            (file.name().unwrap().to_string(), out)
+        })
+        .collect()
+}
+
+/// The papers of the batch just run reached the right people as files:
+/// the invitation to each invitee, the berita acara to Ketua LSP with the
+/// decree's step, the BK letters to Kabag Administrasi, the BNSP package to
+/// Kabag Sertifikasi, the timeline's picture when the batch finished; then
+/// `/dokumen` on request. None went to a group; each issue is audited with
+/// the SHA-256 of the bytes sent.
+async fn documents_travelled_with_the_steps(
+    fake: &FakeTelegram,
+    app: &App,
+    batch: BatchId,
+    dir: &std::path::Path,
+) {
+    fake.until("the timeline's picture reaches Ketua LSP", |f| {
+        f.files_sent()
+            .iter()
+            .any(|x| x.chat == KETUA && x.method == "sendphoto")
+    })
+    .await;
+    let files = fake.files_sent();
+    let file = |chat: i64, name: &str| {
+        files
+            .iter()
+            .find(|x| x.chat == chat && x.name == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {name} for {chat}: {:?}",
+                    files.iter().map(|x| (x.chat, &x.name)).collect::<Vec<_>>()
+                )
+            })
+            .clone()
+    };
+    assert!(files.iter().all(|x| x.chat > 0), "a file went to a group");
+    for user in [KETUA, KOMITE, KOMITE_2] {
+        let invitation = file(user, &format!("batch-{batch}-undangan.pdf"));
+        assert!(
+            invitation.caption.contains("Undangan rapat komite teknis"),
+            "{}",
+            invitation.caption
+        );
+        let text = pdf_words(&invitation.bytes);
+        assert!(
+            text.contains("Ruang Rapat LSP <Gedung B>")
+                && text.contains("Kamis, 26 November 2026 pukul 09.00 WIB")
+                && text.contains("Nomor : 001/LSP/UND/XI/2026")
+                && text.contains("Operator Mesin Produksi"),
+            "{text}"
+        );
+    }
+    let minutes = file(KETUA, &format!("batch-{batch}-berita-acara.pdf"));
+    let text = pdf_words(&minutes.bytes);
+    for row in [
+        "Ni Komang Ayu Widyastuti REG-00000 K",
+        "Ma'ruf Amin REG-00001 K",
+        "Bagus Setiawan REG-00003 BK",
+        "Yohana Fransiska Manurung REG-00004 BK",
+    ] {
+        assert!(text.contains(row), "{row} in {text}");
+    }
+    // Only the committee member who said they would come attended.
+    assert!(
+        text.contains("Ir. Made Sudarsana") && !text.contains("Rina Kusuma"),
+        "{text}"
+    );
+    let letters = unzip(&file(ADMINISTRASI, &format!("batch-{batch}-surat-bk.zip")).bytes);
+    assert_eq!(letters.len(), 2, "one letter per BK participant");
+    let first = pdf_words(&letters[0].1);
+    assert!(
+        first.contains("Bagus Setiawan")
+            && !first.contains("Yohana")
+            && first.contains("SK/LSP-STMI/042/XI/2026"),
+        "{first}"
+    );
+    let package = unzip(&file(SERTIFIKASI, &format!("batch-{batch}-paket-bnsp.zip")).bytes);
+    let names: Vec<&str> = package.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "batch-1-permohonan-blangko.pdf",
+            "batch-1-berita-acara.pdf",
+            "batch-1-lampiran-sk.pdf",
+            "batch-1-daftar-peserta.xlsx"
+        ]
+    );
+    {
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(package[3].1.clone())).unwrap();
+        let sheet = book.worksheet_range("Peserta").unwrap();
+        let rows: Vec<Vec<String>> = sheet
+            .rows()
+            .map(|r| r.iter().map(ToString::to_string).collect())
+            .collect();
+        assert_eq!(&rows[0][..3], ["NOMOR URUT", "NAMA ASESI", "NIK"]);
+        assert_eq!(rows.len(), 6, "every participant, K and BK");
+        assert_eq!(
+            (rows[4][1].as_str(), rows[4][10].as_str()),
+            ("Bagus Setiawan", "BK")
+        );
+        assert_eq!(
+            (rows[1][1].as_str(), rows[1][10].as_str()),
+            ("Ni Komang Ayu Widyastuti", "K")
+        );
+    }
+    let request = pdf_words(&package[0].1);
+    assert!(
+        request.contains("3 lembar") && request.contains("Nomor : 001/LSP/PB/XI/2026"),
+        "{request}"
+    );
+    let timeline = file(KETUA, &format!("batch-{batch}-linimasa.png"));
+    assert!(timeline.bytes.starts_with(b"\x89PNG"));
+
+    // Asked for in a private chat: every kind the batch has, as files.
+    let before = fake.files_sent().len();
+    let reply = say(fake, KETUA, &format!("/dokumen {batch}")).await;
+    assert!(
+        reply.starts_with(&format!("Mengirim 11 dokumen batch #{batch}")),
+        "{reply}"
+    );
+    fake.until("every kind on request", |f| {
+        f.files_sent().len() >= before + 11
+    })
+    .await;
+    let asked: Vec<String> = fake.files_sent()[before..]
+        .iter()
+        .map(|x| x.name.clone())
+        .collect();
+    assert!(
+        asked.contains(&format!("batch-{batch}-tanda-terima.zip")),
+        "{asked:?}"
+    );
+    assert!(
+        asked.contains(&format!("batch-{batch}-daftar-hadir.pdf")),
+        "{asked:?}"
+    );
+    assert_eq!(say(fake, KETUA, "/dokumen 99").await, "Tidak ada batch 99.");
+
+    // Each document was issued once (sent to three invitees, one audit
+    // line), with the SHA-256 of the bytes that were sent.
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let audit = Store::audit_of(&mut conn, Some(batch)).await.unwrap();
+    let issued: Vec<&serde_json::Value> = audit
+        .iter()
+        .filter(|r| r.action == "document_issued")
+        .map(|r| &r.detail)
+        .collect();
+    assert_eq!(issued.iter().filter(|d| d["kind"] == "undangan").count(), 1);
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(&minutes.bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        issued
+            .iter()
+            .any(|d| d["kind"] == "berita-acara" && d["sha256"] == sha.as_str()),
+        "{issued:?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.action == "document_numbered" && r.detail["number"] == "001/LSP/BA/XI/2026")
+    );
+    drop(conn);
+
+    // The command line writes the same documents, byte for byte, and
+    // issues nothing anew: the same facts make the same files.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sertibot"))
+        .args(["batch", "documents", &batch.to_string(), "--out", "dokumen"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written =
+        std::fs::read(dir.join(format!("dokumen/batch-{batch}-berita-acara.pdf"))).unwrap();
+    assert!(
+        written == minutes.bytes,
+        "the berita acara differs from the one sent"
+    );
+    let invitation =
+        std::fs::read(dir.join(format!("dokumen/batch-{batch}-undangan.pdf"))).unwrap();
+    assert!(invitation == file(KETUA, &format!("batch-{batch}-undangan.pdf")).bytes);
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let again = Store::audit_of(&mut conn, Some(batch)).await.unwrap();
+    let count = |rows: &[sertibot::store::AuditRow]| {
+        rows.iter()
+            .filter(|r| r.action.starts_with("document_"))
+            .count()
+    };
+    assert_eq!(
+        count(&again),
+        count(&audit),
+        "nothing was numbered or issued anew"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1277,6 +1497,20 @@ async fn the_committee_group_sees_announcements_and_each_presser_is_authorized()
         .collect();
     assert_eq!(groups, vec![SUPERGROUP]);
     drop(conn);
+
+    // The batch now has documents; asked for in the group, they are not
+    // sent there: the group is told to ask in a private chat.
+    fake.write(KETUA, SUPERGROUP, &format!("/dokumen {batch}"));
+    last_text(fake, SUPERGROUP, "hanya dapat dilakukan di chat pribadi").await;
+    // The invitees' own copies of the invitation went to their private chats.
+    fake.until("the invitation letter to Ketua LSP", |f| {
+        f.files_sent().iter().any(|x| x.chat == KETUA)
+    })
+    .await;
+    assert!(
+        fake.files_sent().iter().all(|x| x.chat > 0),
+        "a file went to a group"
+    );
 
     // Nothing in a group names a result or a participant's email.
     for chat in [GROUP, SUPERGROUP] {

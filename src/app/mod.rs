@@ -17,6 +17,7 @@ mod corrections;
 pub use corrections::{Corrected, MAX_CORRECTION_REASON, ParticipantChange};
 pub use rejection::{Rejection, TextField};
 mod decide;
+mod documents;
 mod inbox;
 mod members;
 mod register;
@@ -134,6 +135,8 @@ pub struct App {
     /// The procedure new batches start with.
     pub procedure: Arc<Procedure>,
     pub templates: Arc<Templates>,
+    /// The document templates and letterhead (read, syntax checked).
+    pub documents: Arc<crate::documents::DocumentKit>,
     clock: Arc<dyn Clock>,
     /// Counts writes that queued messages or set due times, so the delivery
     /// workers and the scheduler, asleep until their next due time, look
@@ -159,12 +162,16 @@ impl App {
         let templates = config
             .templates()
             .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let documents = config
+            .documents()
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
         let store = Store::open(&config.database).await?;
         Ok(App {
             store,
             config,
             procedure: Arc::new(procedure),
             templates: Arc::new(templates),
+            documents: Arc::new(documents),
             clock,
             changes: crate::outbox::Waker::default(),
             strangers: std::sync::Mutex::new(crate::budget::RefusalBudget::new(

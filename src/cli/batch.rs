@@ -24,6 +24,7 @@ pub async fn run(app: &App, command: BatchCommand) -> Result<ExitCode, Failure> 
         BatchCommand::Start { batch } => start(app, &voice, batch).await,
         BatchCommand::Status { batch } => super::status::show(app, &voice, batch).await,
         BatchCommand::List => list(app, &voice).await,
+        BatchCommand::Documents { batch, out } => documents(app, &voice, batch, &out).await,
         command => super::corrections::run(app, &voice, command).await,
     }
 }
@@ -165,4 +166,50 @@ pub(super) fn truncate(text: &str, max: usize) -> String {
         let cut: String = text.chars().take(max.saturating_sub(1)).collect();
         format!("{cut}…")
     }
+}
+
+/// `batch documents`: every document the batch has so far, written into
+/// `out` (0600 files in a 0700 folder: they hold personal data), one line
+/// per file with its number.
+async fn documents(
+    app: &App,
+    voice: &Voice,
+    batch: BatchId,
+    out: &std::path::Path,
+) -> Result<ExitCode, Failure> {
+    let made = app
+        .batch_documents(batch, Via::Cli)
+        .await
+        .map_err(|e| voice.explain(app, &e))?;
+    if made.is_empty() {
+        voice.say("cli_documents_none", json!({"batch": batch.0}));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let dir = out.display().to_string();
+    crate::files::create_private_dir(out).map_err(|e| {
+        voice.fail(
+            "cli_documents_unwritable",
+            json!({"path": dir, "error": e.to_string()}),
+        )
+    })?;
+    for doc in &made {
+        let path = out.join(&doc.file_name);
+        crate::files::write_private(&path, &doc.bytes).map_err(|e| {
+            voice.fail(
+                "cli_documents_unwritable",
+                json!({"path": path.display().to_string(), "error": e.to_string()}),
+            )
+        })?;
+        println!(
+            "{}\t{}\t{}",
+            path.display(),
+            doc.kind.title(),
+            doc.number.as_deref().unwrap_or("-")
+        );
+    }
+    voice.say(
+        "cli_documents_written",
+        json!({"count": made.len(), "dir": dir}),
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -49,6 +49,7 @@ pub async fn run(config: Config, strict: bool) -> Result<ExitCode, Failure> {
     report("config", Ok(source));
     report("procedure", procedure(&config, &voice));
     report("templates", templates(&config, &voice));
+    report("documents", documents(&config, &voice));
     report(
         "calendar",
         calendar_fits(&config).map(|()| calendar(&config, &voice)),
@@ -80,6 +81,13 @@ fn warnings(config: &Config, voice: &Voice) -> Vec<String> {
     }
     if config.lsp.email.trim().is_empty() {
         out.push(voice.line("cli_warn_lsp_email", json!({})));
+    }
+    let missing = config.letterhead_missing();
+    if !missing.is_empty() {
+        out.push(voice.line(
+            "cli_warn_letterhead",
+            json!({"missing": missing.join(", ")}),
+        ));
     }
     if config.mail.from.is_none() {
         out.push(voice.line("cli_warn_mail_from", json!({})));
@@ -121,6 +129,19 @@ fn templates(config: &Config, voice: &Voice) -> Result<String, String> {
         voice.line(
             "cli_check_templates",
             json!({"dir": config.templates_dir.as_ref().map(|d| d.display().to_string())}),
+        )
+    })
+}
+
+/// The document templates, each tried on a sample batch, and the logo.
+fn documents(config: &Config, voice: &Voice) -> Result<String, String> {
+    config.document_kit().map_err(|e| e.to_string()).map(|_| {
+        voice.line(
+            "cli_check_documents",
+            json!({
+                "dir": config.templates_dir.as_ref().map(|d| d.join("documents").display().to_string()),
+                "logo": config.logo.as_ref().map(|l| l.display().to_string()),
+            }),
         )
     })
 }

@@ -32,6 +32,7 @@ pub async fn run(config: &Config, command: MailCommand) -> Result<ExitCode, Fail
             &key,
             address.trim(),
             None,
+            &[],
         )
         .map_err(|e| Failure(e.0))?;
     match mailer.send(&message, &key).await {

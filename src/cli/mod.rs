@@ -231,6 +231,15 @@ pub enum BatchCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Write every document the batch has so far (PDF, XLSX, ZIP) into a
+    /// folder: letters get their numbers, each issue is in the audit log
+    Documents {
+        /// The batch's id
+        batch: BatchId,
+        /// The folder to write into (made if missing; files are the owner's alone)
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -35,6 +35,8 @@ pub(super) struct RawConfig {
     pub(super) meeting: RawMeeting,
     #[serde(default)]
     pub(super) alerts: RawAlerts,
+    #[serde(default)]
+    pub(super) documents: RawDocuments,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +60,23 @@ pub(super) struct RawLsp {
     pub(super) address: Option<String>,
     pub(super) office_hours: Option<String>,
     pub(super) email: Option<String>,
+    pub(super) phone: Option<String>,
+    pub(super) website: Option<String>,
+    /// The city on letters' date line.
+    pub(super) city: Option<String>,
+    /// The logo on the letterhead: a PNG file.
+    pub(super) logo: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDocuments {
+    /// Letter number patterns by kind of document (`undangan = "…"`).
+    #[serde(default)]
+    pub(super) numbers: std::collections::BTreeMap<String, String>,
+    /// The operator's copy of BNSP's participants template (XLSX): the
+    /// list is written in its columns, matched by their header.
+    pub(super) bnsp_template: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -16,6 +16,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::documents::issue::File;
 use crate::domain::Lang;
 use crate::notify::Message as NotifyMessage;
 use crate::notify::views::{BatchFacts, MeetingFacts};
@@ -63,6 +64,15 @@ impl Composer {
     /// # Errors
     /// [`ComposeError`] when a template fails or an address is not one.
     pub fn compose(&self, row: &OutboxRow) -> Result<Message, ComposeError> {
+        self.compose_with(row, &[])
+    }
+
+    /// The email for `row`, with `files` attached (a document the message
+    /// carries, made from the records when the email is sent).
+    ///
+    /// # Errors
+    /// [`ComposeError`] when a template fails or an address is not one.
+    pub fn compose_with(&self, row: &OutboxRow, files: &[File]) -> Result<Message, ComposeError> {
         let address = row
             .address
             .as_deref()
@@ -84,11 +94,12 @@ impl Composer {
             }
             _ => None,
         };
-        self.build(&message, &row.key, address, attachment)
+        self.build(&message, &row.key, address, attachment, files)
     }
 
     /// An email from `template` to `address`; `key` names the occasion (for
-    /// the Message-ID); `ics` is a calendar invitation to attach.
+    /// the Message-ID); `ics` is a calendar invitation to attach, `files`
+    /// documents.
     ///
     /// # Errors
     /// [`ComposeError`] when a template fails or the address is not one.
@@ -98,6 +109,7 @@ impl Composer {
         key: &str,
         address: &str,
         ics: Option<(String, IcsMethod)>,
+        files: &[File],
     ) -> Result<Message, ComposeError> {
         let template = message.template();
         let context = &message.context();
@@ -131,18 +143,30 @@ impl Composer {
         let body = MultiPart::alternative()
             .singlepart(SinglePart::plain(text))
             .singlepart(SinglePart::html(html));
-        let body = if let Some((ics, method)) = ics {
-            // The MIME method is the calendar's own METHOD.
-            let content_type = ContentType::parse(&format!(
-                "text/calendar; method={}; charset=UTF-8",
-                method.as_str()
-            ))
-            .map_err(|e| ComposeError(e.to_string()))?;
-            MultiPart::mixed()
-                .multipart(body)
-                .singlepart(Attachment::new("undangan-rapat.ics".into()).body(ics, content_type))
-        } else {
+        // The text and its HTML, then the calendar entry and the documents.
+        let body = if ics.is_none() && files.is_empty() {
             body
+        } else {
+            let mut mixed = MultiPart::mixed().multipart(body);
+            if let Some((ics, method)) = ics {
+                // The MIME method is the calendar's own METHOD.
+                let content_type = ContentType::parse(&format!(
+                    "text/calendar; method={}; charset=UTF-8",
+                    method.as_str()
+                ))
+                .map_err(|e| ComposeError(e.to_string()))?;
+                mixed = mixed.singlepart(
+                    Attachment::new("undangan-rapat.ics".into()).body(ics, content_type),
+                );
+            }
+            for file in files {
+                let content_type =
+                    ContentType::parse(file.mime).map_err(|e| ComposeError(e.to_string()))?;
+                mixed = mixed.singlepart(
+                    Attachment::new(file.name.clone()).body(file.bytes.clone(), content_type),
+                );
+            }
+            mixed
         };
         let mut builder = Message::builder()
             .from(self.from.clone())

@@ -42,6 +42,8 @@ pub struct EmailDelivery {
     /// Tells the other lanes that a row was settled (the next email to the
     /// same address may be theirs to send now).
     siblings: std::sync::Arc<tokio::sync::Notify>,
+    /// Makes the documents emails carry (the invitation's letter).
+    documents: Option<crate::documents::issue::Issuer>,
 }
 
 impl EmailDelivery {
@@ -52,6 +54,7 @@ impl EmailDelivery {
             composer,
             claimant: store.instance().to_string(),
             siblings: std::sync::Arc::default(),
+            documents: None,
             clock,
             waker: Waker::default(),
             store,
@@ -147,7 +150,11 @@ impl EmailDelivery {
                 return Ok(Progress::Deferred(row.key));
             }
         }
-        let message = match self.composer.compose(&row) {
+        let files = match self.attachments(&row).await {
+            Ok(files) => files,
+            Err(reason) => return self.give_up(&row, &reason).await,
+        };
+        let message = match self.composer.compose_with(&row, &files) {
             Ok(message) => message,
             Err(e) => return self.give_up(&row, &e.0).await,
         };
@@ -170,6 +177,38 @@ impl EmailDelivery {
                 self.give_up(&row, &why).await
             }
         }
+    }
+
+    /// The documents an email carries: the invitation's letter with the
+    /// meeting invitation, made now from the records. An invitation whose
+    /// letter cannot be made yet goes without it.
+    async fn attachments(
+        &self,
+        row: &crate::store::OutboxRow,
+    ) -> Result<Vec<crate::documents::issue::File>, String> {
+        let (Some(issuer), Ok(crate::notify::Message::MeetingInvitationEmail(view))) =
+            (&self.documents, row.message())
+        else {
+            return Ok(Vec::new());
+        };
+        let file = issuer
+            .file(
+                crate::domain::BatchId(view.batch.id),
+                crate::documents::Kind::Undangan,
+                None,
+                false,
+                "email",
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(file.into_iter().collect())
+    }
+
+    /// Lets the worker attach documents, made by `issuer`.
+    #[must_use]
+    pub fn with_documents(mut self, issuer: crate::documents::issue::Issuer) -> Self {
+        self.documents = Some(issuer);
+        self
     }
 
     /// Gives an email up for good and tells Kabag Sertifikasi and Ketua LSP.

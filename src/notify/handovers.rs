@@ -122,6 +122,7 @@ pub(super) fn batch_finished(state: &BatchState, audience: &Audience<'_>, plan: 
         }),
     };
     let b = state.id.0;
+    super::documents::with_finish(state, audience, plan);
     for member in holders(audience, &|m| {
         m.roles.contains(&Role::KetuaLsp) || m.roles.contains(&Role::KabagSertifikasi)
     }) {

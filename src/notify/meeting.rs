@@ -136,6 +136,7 @@ pub(super) fn invitation(state: &BatchState, audience: &Audience<'_>, plan: &mut
             ));
         }
     }
+    super::documents::with_invitation(state, audience, plan, &invitees);
     for group in audience.groups {
         plan.posts.push(GroupPost {
             key: format!("b{b}:invite:g{}:telegram", group.id()),

@@ -125,6 +125,8 @@ messages! {
     GroupNotice(GroupNoticeText) = "group_notice",
     /// The test email of `sertibot mail test`.
     MailTest(MailTest) = "mail_test",
+    /// A document, as a file in a private chat (the caption is the template).
+    Document(DocumentFile) = "document",
 }
 
 /// Why a stored row is not a message this version knows.

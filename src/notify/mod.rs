@@ -16,6 +16,7 @@ use crate::workflow::{BatchState, Effect};
 
 mod card;
 mod corrections;
+mod documents;
 pub mod group;
 mod handovers;
 mod meeting;

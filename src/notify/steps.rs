@@ -99,6 +99,9 @@ pub(super) fn task(
                 .editing(edit_of),
         );
     }
+    if !edit {
+        super::documents::with_task(state, audience, plan, step);
+    }
     for group in audience.groups {
         let (key, edit_of) = keys(&format!("g{}", group.id()));
         plan.posts.push(GroupPost {

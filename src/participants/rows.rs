@@ -20,6 +20,7 @@ pub fn validate(rows: &[RawRow], existing: &Existing) -> Result<Vec<NewParticipa
         existing,
         seen_emails: HashMap::new(),
         seen_numbers: HashMap::new(),
+        seen_niks: HashMap::new(),
     };
     let mut participants = Vec::new();
     let mut errors = Vec::new();
@@ -48,6 +49,8 @@ struct RowChecker<'a> {
     seen_emails: HashMap<String, usize>,
     /// Registration number → the row it first appeared on.
     seen_numbers: HashMap<String, usize>,
+    /// NIK → the row it first appeared on.
+    seen_niks: HashMap<String, usize>,
 }
 
 impl RowChecker<'_> {
@@ -66,9 +69,9 @@ impl RowChecker<'_> {
         if cells.iter().all(|c| c.trim().is_empty()) {
             return None;
         }
-        if cells.len() != 3 {
+        if cells.len() != self.columns.width {
             return bad(vec![RowProblem::Columns {
-                expected: 3,
+                expected: self.columns.width,
                 names: "name, email, registration_no".into(),
                 found: cells.len(),
             }]);
@@ -77,11 +80,13 @@ impl RowChecker<'_> {
         let name = self.name(cells, &mut reasons);
         let email = self.email(&cells[self.columns.email], raw.row, &mut reasons);
         let number = self.number(&cells[self.columns.registration_no], raw.row, &mut reasons);
+        let details = self.details(cells, raw.row, &mut reasons);
         match (reasons.is_empty(), email) {
             (true, Some(email)) => Some(Ok(NewParticipant {
                 name,
                 email,
                 registration_no: Some(number).filter(|n| !n.is_empty()),
+                details,
             })),
             _ => bad(reasons),
         }
@@ -165,4 +170,98 @@ impl RowChecker<'_> {
         }
         number
     }
+
+    /// The optional particulars: a NIK of 16 digits (once in the list), a
+    /// place and date of birth, a phone number. Empty cells are fine.
+    fn details(
+        &mut self,
+        cells: &[String],
+        row: usize,
+        reasons: &mut Vec<RowProblem>,
+    ) -> crate::domain::ParticipantDetails {
+        let cell = |column: Option<usize>| {
+            column
+                .map(|c| cells[c].split_whitespace().collect::<Vec<_>>().join(" "))
+                .filter(|t| !t.is_empty())
+        };
+        for (field, column) in [
+            ("NIK", self.columns.nik),
+            ("place of birth", self.columns.birth_place),
+            ("date of birth", self.columns.birth_date),
+            ("phone", self.columns.phone),
+        ] {
+            if column.is_some_and(|c| crate::domain::has_hidden_control(&cells[c])) {
+                reasons.push(RowProblem::ControlCharacter {
+                    field: field.into(),
+                });
+            }
+        }
+        let nik = cell(self.columns.nik).map(|n| n.replace(' ', ""));
+        if let Some(nik) = &nik {
+            if nik.len() != 16 || !nik.bytes().all(|b| b.is_ascii_digit()) {
+                reasons.push(RowProblem::BadNik {
+                    text: nik.chars().take(40).collect(),
+                });
+            } else if let Some(first) = self.seen_niks.get(nik) {
+                reasons.push(RowProblem::NikTwice {
+                    nik: nik.clone(),
+                    row: *first,
+                });
+            } else {
+                self.seen_niks.insert(nik.clone(), row);
+            }
+        }
+        let birth_place = cell(self.columns.birth_place);
+        if birth_place
+            .as_ref()
+            .is_some_and(|p| p.chars().count() > MAX_PLACE)
+        {
+            reasons.push(RowProblem::LongField {
+                field: "place of birth".into(),
+                max: MAX_PLACE,
+            });
+        }
+        let birth_date = cell(self.columns.birth_date).and_then(|text| {
+            let date = parse_birth_date(&text);
+            if date.is_none() {
+                reasons.push(RowProblem::BadBirthDate {
+                    text: text.chars().take(40).collect(),
+                });
+            }
+            date
+        });
+        let phone = cell(self.columns.phone);
+        if let Some(phone) = &phone {
+            let digits = phone.chars().filter(char::is_ascii_digit).count();
+            let allowed = phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '.'));
+            if !allowed || !(6..=15).contains(&digits) {
+                reasons.push(RowProblem::BadPhone {
+                    text: phone.chars().take(40).collect(),
+                });
+            }
+        }
+        crate::domain::ParticipantDetails {
+            nik,
+            birth_place,
+            birth_date,
+            phone,
+        }
+    }
+}
+
+/// Longest place of birth, in characters.
+const MAX_PLACE: usize = 100;
+
+/// A date of birth as lists write it: `1995-03-01`, `01-03-1995`,
+/// `01/03/1995`, or a spreadsheet's date cell (`1995-03-01 00:00:00`).
+/// Born within the last 120 years, and not in the future.
+fn parse_birth_date(text: &str) -> Option<chrono::NaiveDate> {
+    let text = text.split([' ', 'T']).next().unwrap_or_default();
+    let date = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"]
+        .iter()
+        .find_map(|f| chrono::NaiveDate::parse_from_str(text, f).ok())?;
+    let year = chrono::Datelike::year(&date);
+    (1900..=2100).contains(&year).then_some(date)
 }

@@ -96,7 +96,7 @@ fn a_wrong_header_or_an_empty_file_is_unusable() {
         (&b""[..], "the file is empty"),
         (
             b"nama,alamat\nA,B\n",
-            "row 1 must be the header name,email,registration_no (found: nama,alamat)",
+            "row 1 must be the header name,email,registration_no (and optionally nik,birth_place,birth_date,phone) (found: nama,alamat)",
         ),
         (
             b"name,email,registration_no\n",
@@ -130,4 +130,58 @@ fn rows_are_numbered_alike_whatever_the_line_endings() {
     assert_eq!(a, b);
     assert!(a[0].starts_with("row 3:"), "{a:?}");
     assert!(a[1].starts_with("row 5:"), "{a:?}");
+}
+
+#[test]
+fn the_optional_columns_bnsp_asks_for_are_read_in_any_order() {
+    let list = parse(
+        "nama;tanggal_lahir;email;nik;no_registrasi;tempat_lahir;no_hp\nDwi Ayu;01-03-1995;dwi@example.com;3171 0101 0195 0001;R-1;Bandung;0812-3456-7890\nBagus;;bagus@example.com;;R-2;;\n"
+            .as_bytes(),
+    )
+    .unwrap();
+    let d = &list[0].details;
+    assert_eq!(d.nik.as_deref(), Some("3171010101950001"));
+    assert_eq!(d.birth_place.as_deref(), Some("Bandung"));
+    assert_eq!(d.birth_date, chrono::NaiveDate::from_ymd_opt(1995, 3, 1));
+    assert_eq!(d.phone.as_deref(), Some("0812-3456-7890"));
+    assert_eq!(
+        list[1].details,
+        crate::domain::ParticipantDetails::default()
+    );
+    // A list without them still imports, as before.
+    assert_eq!(
+        parse(b"name,email,registration_no\nA,a@example.com,1\n").unwrap()[0]
+            .details
+            .nik,
+        None
+    );
+}
+
+#[test]
+fn a_bad_nik_date_of_birth_or_phone_refuses_the_list_naming_each_row() {
+    let rows = bad_rows(
+        b"name,email,registration_no,nik,birth_date,phone\nA,a@example.com,1,12345,1995-03-01,0812\nB,b@example.com,2,3171010101950001,31-02-1995,08123456789\nC,c@example.com,3,3171010101950001,,call me\n",
+    );
+    assert_eq!(
+        rows,
+        [
+            "row 2: the NIK '12345' is not 16 digits; '0812' is not a phone number",
+            "row 3: '31-02-1995' is not a date of birth (write it as YYYY-MM-DD or DD-MM-YYYY)",
+            "row 4: the NIK 3171010101950001 is also on row 3; 'call me' is not a phone number",
+        ]
+    );
+    // An unknown or doubled column is a wrong header, not a silent loss.
+    for header in [
+        "name,email,registration_no,nik,agama",
+        "name,email,registration_no,nik,no_ktp",
+    ] {
+        let text = format!("{header}\nA,a@example.com,1,3171010101950001,x\n");
+        assert!(
+            matches!(
+                parse(text.as_bytes()),
+                Err(ListError::Unusable(FileProblem::Header { .. }))
+            ),
+            "{header}"
+        );
+    }
 }

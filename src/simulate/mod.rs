@@ -110,7 +110,8 @@ pub async fn run(
         reply_to: app.config.lsp.email.parse().ok(),
         installation: app.store.installation().to_string(),
     };
-    let mail = EmailDelivery::new(app.store.clone(), mailer, composer, clock.clone());
+    let mail = EmailDelivery::new(app.store.clone(), mailer, composer, clock.clone())
+        .with_documents(app.issuer());
     let mut r = Rehearsal {
         app,
         clock,
@@ -126,6 +127,7 @@ pub async fn run(
         "sim_emails_in",
         serde_json::json!({"dir": options.mail_dir.display().to_string()}),
     )?;
+    r.write_documents(&mail_dir).await?;
     Ok(r.summary)
 }
 
@@ -144,7 +146,7 @@ fn rehearsal_config(
             let path = dir.join("sertibot.toml");
             std::fs::write(
                 &path,
-                "[lsp]\nname = \"LSP P1 Politeknik STMI Jakarta\"\naddress = \"Jl. Letjen Suprapto No. 26, Jakarta Pusat\"\nemail = \"lsp@stmi.example.ac.id\"\n[mail]\nfrom = \"LSP P1 Politeknik STMI Jakarta <lsp@stmi.example.ac.id>\"\n",
+                "[lsp]\nname = \"LSP P1 Politeknik STMI Jakarta\"\naddress = \"Jl. Letjen Suprapto No. 26, Jakarta Pusat\"\nphone = \"(021) 4241234\"\nwebsite = \"lsp.stmi.example.ac.id\"\ncity = \"Jakarta\"\nemail = \"lsp@stmi.example.ac.id\"\n[mail]\nfrom = \"LSP P1 Politeknik STMI Jakarta <lsp@stmi.example.ac.id>\"\n",
             )?;
             Config::load(Some(&path), |_| None)?
         }
@@ -163,6 +165,24 @@ fn rehearsal_config(
 }
 
 impl Rehearsal<'_> {
+    /// Every document the batch made, written beside the emails (each
+    /// kind the SOP produces, so a newcomer sees them at once).
+    async fn write_documents(&mut self, dir: &Path) -> anyhow::Result<()> {
+        let made = self
+            .app
+            .batch_documents(crate::domain::BatchId(1), Via::Simulation)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", self.app.explain(&e, Lang::En)))?;
+        crate::files::create_private_dir(dir)?;
+        for doc in &made {
+            crate::files::write_private(&dir.join(&doc.file_name), &doc.bytes)?;
+        }
+        self.frame(
+            "sim_documents_in",
+            serde_json::json!({"count": made.len(), "dir": dir.display().to_string()}),
+        )
+    }
+
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }

@@ -17,6 +17,7 @@ mod batches;
 mod clocks;
 mod corrections;
 mod delivery;
+mod documents;
 mod inbox;
 mod lock;
 mod members;
@@ -39,6 +40,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 pub use audit::{AuditEntry, AuditRow};
 pub use batches::{BatchSummary, NewParticipant};
 pub use clocks::{RunningClock, Uncollected};
+pub use documents::ToNumber;
 pub use lock::{LockError, ServiceLock, lock_path};
 pub use members::{Redemption, TokenRecord};
 pub use outbox::{OutboxRow, OutboxStatus};

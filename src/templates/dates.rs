@@ -38,7 +38,7 @@ const BULAN: [&str; 12] = [
 ];
 
 /// "Selasa, 24 November 2026 pukul 09.00 WIB" / "Tuesday, 24 November 2026, 09:00 WIB".
-pub(super) fn format_instant(value: &str, tz: Tz, lang: Lang) -> Result<String, Error> {
+pub(crate) fn format_instant(value: &str, tz: Tz, lang: Lang) -> Result<String, Error> {
     let at: DateTime<Utc> = DateTime::parse_from_rfc3339(value)
         .map_err(|_| {
             Error::new(
@@ -64,7 +64,7 @@ pub(super) fn format_instant(value: &str, tz: Tz, lang: Lang) -> Result<String, 
 }
 
 /// "26 November 2026" in either language (the month's name differs).
-pub(super) fn format_date(value: &str, lang: Lang) -> Result<String, Error> {
+pub(crate) fn format_date(value: &str, lang: Lang) -> Result<String, Error> {
     let date: NaiveDate = value.parse().map_err(|_| {
         Error::new(
             ErrorKind::InvalidOperation,

@@ -71,6 +71,63 @@ struct State {
     bot_id: i64,
     /// Webhook mode: the ids of the updates the service answered 200, in order.
     accepted: Vec<i64>,
+    /// Documents and photos the bot sent.
+    sent_files: Vec<SentFile>,
+}
+
+/// A file the bot sent (sendDocument, sendPhoto), as it arrived.
+#[derive(Debug, Clone, Default)]
+pub struct SentFile {
+    /// `senddocument` or `sendphoto`.
+    pub method: String,
+    pub chat: i64,
+    pub name: String,
+    pub caption: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A multipart/form-data body read with a MIME parser: its text fields as
+/// a JSON object (numbers where they are numbers), and its file.
+fn form(content_type: &str, body: &[u8]) -> (Vec<u8>, Option<SentFile>) {
+    use mail_parser::{MessageParser, MimeHeaders};
+    let mut whole = format!("Content-Type: {content_type}\r\n\r\n").into_bytes();
+    whole.extend_from_slice(body);
+    let Some(message) = MessageParser::default().parse(&whole) else {
+        return (b"{}".to_vec(), None);
+    };
+    let mut fields = serde_json::Map::new();
+    let mut file = None;
+    for part in message.parts.iter().skip(1) {
+        let Some(disposition) = part.content_disposition() else {
+            continue;
+        };
+        let name = disposition
+            .attribute("name")
+            .unwrap_or_default()
+            .to_string();
+        match disposition.attribute("filename") {
+            Some(file_name) => {
+                // The raw bytes between the part's headers and its boundary:
+                // a parser's decoded contents may treat a PDF as text.
+                let bytes = whole
+                    .get(part.offset_body as usize..part.offset_end as usize)
+                    .unwrap_or_default()
+                    .to_vec();
+                fields.insert(name, json!({"file_name": file_name, "size": bytes.len()}));
+                file = Some(SentFile {
+                    name: file_name.to_string(),
+                    bytes,
+                    ..SentFile::default()
+                });
+            }
+            None => {
+                let text = String::from_utf8_lossy(part.contents()).to_string();
+                let value = text.parse::<i64>().map_or(json!(text), |n| json!(n));
+                fields.insert(name, value);
+            }
+        }
+    }
+    (Value::Object(fields).to_string().into_bytes(), file)
 }
 
 /// Telegram's limits as the stand-in enforces them: at most 30 messages in
@@ -159,6 +216,7 @@ impl FakeTelegram {
                 parts.next().unwrap_or_default().to_string(),
             );
             let mut length = 0usize;
+            let mut content_type = String::new();
             loop {
                 let mut header = String::new();
                 if reader.read_line(&mut header).await.unwrap_or(0) == 0 {
@@ -170,12 +228,22 @@ impl FakeTelegram {
                 if let Some(v) = header.to_lowercase().strip_prefix("content-length:") {
                     length = v.trim().parse().unwrap_or(0);
                 }
+                if let Some((name, value)) = header.split_once(':')
+                    && name.eq_ignore_ascii_case("content-type")
+                {
+                    content_type = value.trim().to_string();
+                }
             }
             let mut body = vec![0; length];
             if reader.read_exact(&mut body).await.is_err() {
                 return;
             }
-            let (status, content_type, payload) = self.route(&verb, &path, &body).await;
+            let (body, file) = if content_type.starts_with("multipart/form-data") {
+                form(&content_type, &body)
+            } else {
+                (body, None)
+            };
+            let (status, content_type, payload) = self.route(&verb, &path, &body, file).await;
             // One write per answer: a head and a body written apart would
             // meet the client's delayed ACK and cost 40 ms each.
             let mut answer = format!(
@@ -190,7 +258,13 @@ impl FakeTelegram {
         }
     }
 
-    async fn route(&self, verb: &str, path: &str, body: &[u8]) -> (String, &'static str, Vec<u8>) {
+    async fn route(
+        &self,
+        verb: &str,
+        path: &str,
+        body: &[u8],
+        file: Option<SentFile>,
+    ) -> (String, &'static str, Vec<u8>) {
         if verb == "GET" && path.starts_with("/file/bot") {
             // teloxide sends the file path as one (percent-encoded) segment.
             let path = path.replace("%2F", "/");
@@ -326,6 +400,7 @@ impl FakeTelegram {
             "getme" => bot_user(self.state.lock().unwrap().bot_id),
             "getupdates" => self.updates(&body).await,
             "sendmessage" => self.sent(&body),
+            "senddocument" | "sendphoto" => self.sent_file(&method, &body, file),
             "editmessagetext" => {
                 let key = (
                     body["chat_id"].as_i64().unwrap_or(0),
@@ -406,6 +481,42 @@ impl FakeTelegram {
         let id = state.next_message;
         state.messages.insert((chat, id), message.clone());
         message
+    }
+
+    /// A document or photo the bot sent: kept whole for the test to read.
+    fn sent_file(&self, method: &str, body: &Value, file: Option<SentFile>) -> Value {
+        // Kept apart from the text messages (`sent_to`), which tests read in order.
+        let mut state = self.state.lock().unwrap();
+        state.next_message += 1;
+        let chat = body["chat_id"].as_i64().unwrap_or(0);
+        let mut message = json!({
+            "message_id": state.next_message,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": chat_json(chat),
+            "from": bot_user(state.bot_id),
+        });
+        let Some(mut file) = file else {
+            return message;
+        };
+        let id = format!("sent-{}", state.sent_files.len() + 1);
+        if method == "sendphoto" {
+            message["photo"] =
+                json!([{"file_id": id, "file_unique_id": id, "width": 100, "height": 100}]);
+        } else {
+            message["document"] =
+                json!({"file_id": id, "file_unique_id": id, "file_name": file.name});
+        }
+        message["caption"] = body["caption"].clone();
+        file.chat = chat;
+        file.caption = body["caption"].as_str().unwrap_or_default().to_string();
+        file.method = method.to_string();
+        state.sent_files.push(file);
+        message
+    }
+
+    /// Every file the bot sent (documents and photos), in order.
+    pub fn files_sent(&self) -> Vec<SentFile> {
+        self.state.lock().unwrap().sent_files.clone()
     }
 
     // ------------------------------------------------------------ the test's side

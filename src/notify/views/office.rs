@@ -89,3 +89,23 @@ pub struct BatchFinished {
     pub by_courier: usize,
     pub by_representative: usize,
 }
+
+/// A document sent as a file in a private chat. The file is made when the
+/// message is sent, from the batch's records (the same records give the
+/// same bytes, so a retry sends the same file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentFile {
+    pub batch: BatchFacts,
+    /// The kind's name (`berita-acara`).
+    pub kind: String,
+    /// The kind's title, for the caption.
+    pub title: String,
+    /// One participant's document; none: the batch's (the BK letters of a
+    /// batch travel together, zipped).
+    pub participant: Option<i64>,
+    /// The picture (PNG) instead of the PDF: the timeline.
+    #[serde(default)]
+    pub picture: bool,
+    /// Why it comes: `invitation`, `task`, `finished` or `asked`.
+    pub occasion: String,
+}

@@ -47,7 +47,7 @@ pub(super) async fn batches(
 
 /// The batch a command names (`argument`), or the running batch when it
 /// names none; `Err` with the phrase to answer when there is no such batch.
-async fn batch_named(
+pub(super) async fn batch_named(
     ctx: &BotContext,
     argument: &str,
 ) -> Result<Result<BatchId, (&'static str, Value)>, AppError> {
@@ -224,6 +224,7 @@ pub(super) async fn route(
         ChatCommand::Koreksihasil(a) => admin::run(ctx, &s, Admin::CorrectResult(a.trim())).await,
         ChatCommand::Koreksisk(a) => admin::run(ctx, &s, Admin::CorrectDecree(a.trim())).await,
         ChatCommand::Batalkanbatch(a) => admin::run(ctx, &s, Admin::CancelBatch(a.trim())).await,
+        ChatCommand::Dokumen(argument) => super::documents::send(ctx, &s, argument.trim()).await,
         // `/start` is read before the member is known; `/keluargrup`
         // means something in a group only.
         ChatCommand::Start(_) | ChatCommand::Keluargrup(_) => unknown(ctx, &s).await,

@@ -38,6 +38,7 @@ mod admin;
 mod buttons;
 mod commands;
 mod dialogues;
+mod documents;
 mod files;
 mod lists;
 mod registration;
@@ -79,6 +80,7 @@ pub fn menu(ctx: &BotContext) -> Vec<BotCommand> {
         "bantuan",
         "tugas",
         "status",
+        "dokumen",
         "batch",
         "batchbaru",
         "ubahrapat",

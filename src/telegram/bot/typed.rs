@@ -57,6 +57,8 @@ pub enum ChatCommand {
     Koreksisk(String),
     /// `/batalkanbatch <batch> <alasan>`: cancels a batch.
     Batalkanbatch(String),
+    /// `/dokumen [batch] [jenis]`: a batch's documents, as files.
+    Dokumen(String),
 }
 
 /// A message's text, read.

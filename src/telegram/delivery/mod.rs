@@ -142,6 +142,7 @@ impl Delivery {
                 clock,
                 later_parts: std::sync::Mutex::new(Vec::new()),
                 waker,
+                documents: None,
             }),
             limiter: Limiter::default(),
             queue: VecDeque::new(),
@@ -156,6 +157,18 @@ impl Delivery {
             running: JoinSet::new(),
             failures: crate::logging::FailureLog::new("telegram delivery"),
         }
+    }
+
+    /// Lets the worker send documents as files, made by `issuer`.
+    ///
+    /// # Panics
+    /// When called after the worker started sending.
+    #[must_use]
+    pub fn with_documents(mut self, issuer: crate::documents::issue::Issuer) -> Self {
+        Arc::get_mut(&mut self.sender)
+            .expect("documents are set before the worker runs")
+            .documents = Some(issuer);
+        self
     }
 
     /// Runs until `shutdown` turns true, then lets the sends under way

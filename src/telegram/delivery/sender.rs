@@ -45,6 +45,8 @@ pub(super) struct Sender {
     /// Wakes the email worker for the emails this worker queues in place
     /// of a message, and everyone for the reports.
     pub(super) waker: crate::outbox::Waker,
+    /// Makes the documents that messages carry as files.
+    pub(super) documents: Option<crate::documents::issue::Issuer>,
 }
 
 impl Sender {
@@ -74,9 +76,17 @@ impl Sender {
             Ok(rendered) => (rendered.text, rendered.keyboard),
             Err(reason) => return Ok((self.give_up(row, member, &reason).await?, None)),
         };
-        let outcome = match &row.edit_of {
-            Some(original) => self.edit(original, &text, keyboard).await,
-            None => self.post(chat, &text, keyboard).await,
+        let document = match row.message() {
+            Ok(crate::notify::Message::Document(view)) => match self.document(&view).await {
+                Ok(file) => Some(file),
+                Err(reason) => return Ok((self.give_up(row, member, &reason).await?, None)),
+            },
+            _ => None,
+        };
+        let outcome = match (&row.edit_of, document) {
+            (_, Some(file)) => self.post_file(chat, &text, file).await,
+            (Some(original), None) => self.edit(original, &text, keyboard).await,
+            (None, None) => self.post(chat, &text, keyboard).await,
         };
         let failure = match outcome {
             Ok(message_id) => {
@@ -199,6 +209,62 @@ impl Sender {
             last = Some(i64::from(message.id.0));
         }
         Ok(last)
+    }
+
+    /// The file a document message carries, made now from the records.
+    async fn document(
+        &self,
+        view: &crate::notify::views::DocumentFile,
+    ) -> Result<(crate::documents::issue::File, bool), String> {
+        let issuer = self
+            .documents
+            .as_ref()
+            .ok_or("this worker cannot make documents")?;
+        let kind = crate::documents::Kind::from_slug(&view.kind).ok_or_else(|| {
+            format!(
+                "no kind of document '{}'",
+                crate::limits::clip(&view.kind, 40)
+            )
+        })?;
+        let file = issuer
+            .file(
+                crate::domain::BatchId(view.batch.id),
+                kind,
+                view.participant.map(crate::domain::ParticipantId),
+                view.picture,
+                "telegram",
+            )
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("batch {} has no {} yet", view.batch.id, kind.slug()))?;
+        Ok((file, view.picture))
+    }
+
+    /// Sends a file (a document, or a picture shown in the chat) with
+    /// `caption`.
+    async fn post_file(
+        &self,
+        chat: i64,
+        caption: &str,
+        (file, picture): (crate::documents::issue::File, bool),
+    ) -> Result<Option<i64>, Failure> {
+        let input = teloxide::types::InputFile::memory(file.bytes).file_name(file.name);
+        let caption = crate::telegram::html::shorten(caption, 1024, "…");
+        let message = if picture {
+            self.bot
+                .send_photo(ChatId(chat), input)
+                .caption(caption)
+                .parse_mode(ParseMode::Html)
+                .await
+        } else {
+            self.bot
+                .send_document(ChatId(chat), input)
+                .caption(caption)
+                .parse_mode(ParseMode::Html)
+                .await
+        };
+        let message = message.map_err(classify)?;
+        Ok(Some(i64::from(message.id.0)))
     }
 
     pub(super) async fn edit(

@@ -1,0 +1,233 @@
+//! Each document's data: the facts it prints, as the JSON its template
+//! reads from `/data.json` (dates and times already in words, in WIB).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde_json::{Value, json};
+
+use super::Kind;
+use super::facts::{BatchFacts, Due, day_text};
+use crate::domain::{Competence, Lang, Member, ParticipantDetails, ParticipantId, Role};
+use crate::sop::{RecordKind, StepNo};
+use crate::workflow::{HandoverStage, ReceiptVia, StepState};
+
+impl BatchFacts {
+    /// The document's own facts (the kit adds the letterhead and number).
+    pub fn data(&self, due: &Due, tz: Tz) -> Value {
+        let when = |at: DateTime<Utc>| crate::templates::Templates::instant_text(at, tz, Lang::Id);
+        let base = json!({
+            "kind": due.kind.slug(),
+            "title": due.kind.title(),
+            "date": day_text(due.dated.with_timezone(&tz).date_naive()),
+            "batch": {
+                "id": self.info.id.0,
+                "scheme": self.info.scheme,
+                "assessed_on": day_text(self.info.assessed_on),
+                "place": self.info.place.clone().unwrap_or_default(),
+            },
+            "meeting": self.state.meeting.as_ref().map(|m| json!({
+                "starts": when(m.starts_at),
+                "day": day_text(m.starts_at.with_timezone(&tz).date_naive()),
+                "place": m.place,
+            })),
+            "decree": self.state.decree.as_ref().map(|d| json!({
+                "number": d.number,
+                "date": day_text(d.date),
+            })),
+            "ketua": self.holder(Role::KetuaLsp).map(|m| m.name.clone()).unwrap_or_default(),
+        });
+        let mut data = base;
+        let extra = match due.kind {
+            Kind::Undangan | Kind::DaftarHadir => json!({"invitees": self.invitees()}),
+            Kind::BeritaAcara => json!({
+                "attendees": self.invitees().into_iter().filter(|i| i["attend"] == "hadir").collect::<Vec<_>>(),
+                "participants": self.participant_rows(|_| true),
+                "k": self.with_result(Competence::Kompeten).len(),
+                "bk": self.with_result(Competence::BelumKompeten).len(),
+            }),
+            Kind::LampiranSk | Kind::PermohonanBlangko | Kind::DaftarSerahTerima => json!({
+                "participants": self.participant_rows(|_| true),
+                "k": self.with_result(Competence::Kompeten).len(),
+                "bk": self.with_result(Competence::BelumKompeten).len(),
+            }),
+            Kind::SuratBk | Kind::TandaTerima => {
+                let rows = self.participant_rows(|id| Some(id) == due.participant);
+                json!({"participant": rows.into_iter().next().unwrap_or(Value::Null)})
+            }
+            Kind::Linimasa => self.timeline(due.dated, tz),
+            Kind::DaftarPeserta | Kind::PaketBnsp => json!({}),
+        };
+        if let (Value::Object(map), Value::Object(more)) = (&mut data, extra) {
+            map.extend(more);
+        }
+        data
+    }
+
+    /// Everyone invited to the meeting, with their answer.
+    fn invitees(&self) -> Vec<Value> {
+        let roles = self
+            .state
+            .procedure
+            .step_recording(RecordKind::Results)
+            .map(|s| s.roles.clone())
+            .unwrap_or_default();
+        let mut rows: Vec<&Member> = self
+            .members
+            .iter()
+            .filter(|m| !m.roles.is_disjoint(&roles))
+            .collect();
+        // Ketua LSP first, then the committee, each in the order added.
+        rows.sort_by_key(|m| (!m.roles.contains(&Role::KetuaLsp), m.id.0));
+        rows.into_iter()
+            .map(|m| {
+                let answer = self.state.rsvps.get(&m.id);
+                let roles: Vec<&str> = m
+                    .roles
+                    .iter()
+                    .filter(|r| roles.contains(r))
+                    .map(|r| r.title())
+                    .collect();
+                json!({
+                    "name": m.name,
+                    "role": roles.join(", "),
+                    "attend": match answer.map(|a| a.attend) {
+                        Some(true) => "hadir",
+                        Some(false) => "tidak hadir",
+                        None => "belum menjawab",
+                    },
+                    "reason": answer.and_then(|a| a.reason.clone()).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// Participants as the tables print them.
+    pub fn participant_rows(&self, keep: impl Fn(ParticipantId) -> bool) -> Vec<Value> {
+        self.state
+            .participants
+            .values()
+            .filter(|p| keep(p.id))
+            .map(|p| {
+                let person = self.people.get(&p.id);
+                let details = person.map(|x| x.details.clone()).unwrap_or_default();
+                let handover = &p.handover;
+                json!({
+                    "row": person.map_or(0, |x| x.row),
+                    "name": p.name,
+                    "registration_no": person.and_then(|x| x.registration_no.clone()).unwrap_or_default(),
+                    "result": p.result.map(Competence::code).unwrap_or(""),
+                    "result_text": match p.result {
+                        Some(Competence::Kompeten) => "Kompeten",
+                        Some(Competence::BelumKompeten) => "Belum kompeten",
+                        None => "",
+                    },
+                    "blank_number": p.blank_number.clone().unwrap_or_default(),
+                    "nik": details.nik.clone().unwrap_or_default(),
+                    "birth": birth_text(&details),
+                    "document": match p.result {
+                        Some(Competence::Kompeten) => "Sertifikat kompetensi",
+                        Some(Competence::BelumKompeten) => "Surat keterangan belum kompeten",
+                        None => "",
+                    },
+                    "stage": match handover.stage() {
+                        HandoverStage::Waiting => "belum siap",
+                        HandoverStage::Ready => "siap diambil",
+                        HandoverStage::Open => "sedang diserahkan",
+                        HandoverStage::Received => "sudah diterima",
+                    },
+                    "received_at": handover.received_at.map(|at| day_text(at.with_timezone(&chrono_tz::Asia::Jakarta).date_naive())).unwrap_or_default(),
+                    "received_by": handover.received_by.map(|m| self.member_name(m)).unwrap_or_default(),
+                    "via": match &handover.via {
+                        Some(ReceiptVia::InPerson) | None => "diambil sendiri".to_string(),
+                        Some(ReceiptVia::Courier { tracking_no }) => format!("dikirim kurir, resi {tracking_no}"),
+                        Some(ReceiptVia::Representative { name }) => format!("diambil kuasa: {name}"),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Each step's start, due time, finish and who finished it, with the
+    /// chart's bars as shares of the batch's span.
+    fn timeline(&self, until: DateTime<Utc>, tz: Tz) -> Value {
+        let short = |at: DateTime<Utc>| at.with_timezone(&tz).format("%d/%m %H.%M").to_string();
+        let first = self
+            .state
+            .steps
+            .values()
+            .filter_map(|r| r.started_at)
+            .min()
+            .unwrap_or(until);
+        let last = self
+            .state
+            .steps
+            .values()
+            .flat_map(|r| [r.finished_at, r.due_at])
+            .flatten()
+            .chain([until])
+            .max()
+            .unwrap_or(until);
+        let span = (last - first).num_seconds().max(1) as f64;
+        let share = |at: DateTime<Utc>| ((at - first).num_seconds() as f64 / span).clamp(0.0, 1.0);
+        let rows: Vec<Value> = self
+            .state
+            .procedure
+            .steps
+            .iter()
+            .map(|step| {
+                let run = self.state.run(step.no);
+                let late = match (run.finished_at, run.due_at) {
+                    (Some(done), Some(due)) => done > due,
+                    (None, Some(due)) => run.state == StepState::Active && due < until,
+                    _ => false,
+                };
+                let status = match run.state {
+                    StepState::Waiting => "menunggu",
+                    StepState::Skipped => "tidak berlaku",
+                    StepState::Active if late => "berjalan, terlambat",
+                    StepState::Active => "berjalan",
+                    StepState::Done if late => "terlambat",
+                    StepState::Done => "tepat waktu",
+                };
+                let by: Vec<String> = run.dones.keys().map(|m| self.member_name(*m)).collect();
+                let end = run.finished_at.unwrap_or(until);
+                json!({
+                    "no": step_label(step.no),
+                    "activity": step.activity,
+                    "roles": step.roles.iter().map(|r| r.title()).collect::<Vec<_>>().join(", "),
+                    "started": run.started_at.map(short).unwrap_or_default(),
+                    "due": run.due_at.map(short).unwrap_or_default(),
+                    "done": run.finished_at.map(short).unwrap_or_default(),
+                    "status": status,
+                    "late": late,
+                    "by": by.join(", "),
+                    "bar": run.started_at.map(|s| json!({
+                        "from": share(s),
+                        "to": share(end).max(share(s)),
+                        "due": run.due_at.map(share),
+                    })),
+                })
+            })
+            .collect();
+        json!({
+            "steps": rows,
+            "from": short(first),
+            "until": short(last),
+        })
+    }
+}
+
+fn step_label(no: StepNo) -> String {
+    no.0.to_string()
+}
+
+/// "Bandung, 2 Maret 1990".
+fn birth_text(details: &ParticipantDetails) -> String {
+    let date = details.birth_date.map(day_text);
+    match (details.birth_place.as_deref(), date) {
+        (Some(place), Some(date)) => format!("{place}, {date}"),
+        (Some(place), None) => place.to_string(),
+        (None, Some(date)) => date,
+        (None, None) => String::new(),
+    }
+}

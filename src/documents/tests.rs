@@ -1,0 +1,294 @@
+//! The documents read back as a reader would: the PDF's text, the XLSX's
+//! cells, the ZIP's parts.
+
+use std::io::Read;
+
+use super::facts::BatchFacts;
+use super::kit::{KitError, Numbers};
+use super::*;
+
+fn kit() -> DocumentKit {
+    DocumentKit::embedded(
+        Letterhead {
+            name: "LSP P1 Contoh".into(),
+            address: "Jl. Contoh No. 1, Jakarta".into(),
+            phone: "021-555".into(),
+            website: "lsp.example.ac.id".into(),
+            email: "lsp@example.ac.id".into(),
+            city: "Jakarta".into(),
+        },
+        chrono_tz::Asia::Jakarta,
+    )
+}
+
+/// The "Peserta" sheet of an XLSX, read back with calamine, as text.
+fn sheet_rows(bytes: Vec<u8>) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("Peserta").unwrap();
+    sheet
+        .rows()
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect()
+}
+
+/// The sample batch, its numbers, and every document it has.
+fn made() -> (BatchFacts, Numbers, Vec<Document>) {
+    let facts = sample::facts();
+    let numbers = sample::numbers(&facts);
+    let made = kit().make_all(&facts, &facts.due(), &numbers).unwrap();
+    (facts, numbers, made)
+}
+
+fn text(doc: &Document) -> String {
+    let text = pdf_extract::extract_text_from_mem(&doc.bytes).expect("a readable PDF");
+    // Line breaks and justified spacing vary; compare words.
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn a_finished_batch_has_every_kind_of_document() {
+    let (_, _, made) = made();
+    for kind in Kind::ALL {
+        assert!(made.iter().any(|d| d.kind == kind), "no {}", kind.slug());
+    }
+    // One BK letter (the one BK participant), one receipt (the one received).
+    assert_eq!(made.iter().filter(|d| d.kind == Kind::SuratBk).count(), 1);
+    assert_eq!(
+        made.iter().filter(|d| d.kind == Kind::TandaTerima).count(),
+        1
+    );
+}
+
+#[test]
+fn the_berita_acara_lists_every_participant_with_result_number_and_date() {
+    let (_, numbers, made) = made();
+    let ba = made.iter().find(|d| d.kind == Kind::BeritaAcara).unwrap();
+    let text = text(ba);
+    assert!(
+        text.contains("BERITA ACARA PENETAPAN HASIL ASESMEN"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&numbers[&(Kind::BeritaAcara, None)]),
+        "{text}"
+    );
+    assert!(
+        text.contains("Selasa, 24 November 2026 pukul 09.00 WIB"),
+        "{text}"
+    );
+    for (name, reg, result) in [
+        ("Siti Rahmawati", "REG-001", "K"),
+        ("Budi Santoso", "REG-003", "BK"),
+        ("Dewi Lestari", "REG-004", "K"),
+    ] {
+        assert!(
+            text.contains(&format!("{name} {reg} {result}")),
+            "{name}: {text}"
+        );
+    }
+    // The attendee signs; the member who declined does not appear.
+    assert!(text.contains("Dr. Andi Wijaya"));
+    assert!(!text.contains("Rina Kusuma"), "{text}");
+    assert!(text.contains("Jakarta, 24 November 2026"), "{text}");
+}
+
+#[test]
+fn hostile_text_prints_as_written() {
+    let (_, _, made) = made();
+    let ba = made.iter().find(|d| d.kind == Kind::BeritaAcara).unwrap();
+    assert!(
+        text(ba).contains("Ma'ruf #1 $_*\\ REG-002 K"),
+        "{}",
+        text(ba)
+    );
+}
+
+#[test]
+fn the_bk_letter_names_its_participant_and_what_comes_next() {
+    let (_, numbers, made) = made();
+    let letter = made.iter().find(|d| d.kind == Kind::SuratBk).unwrap();
+    let text = text(letter);
+    assert!(text.contains("Budi Santoso"), "{text}");
+    assert!(!text.contains("Siti Rahmawati"), "{text}");
+    assert!(text.contains("BELUM KOMPETEN (BK)"));
+    assert!(
+        text.contains("asesmen ulang") && text.contains("banding"),
+        "{text}"
+    );
+    assert!(text.contains("SK/001/LSP/XI/2026"));
+    assert_eq!(
+        letter.number.as_deref(),
+        Some(numbers[&(Kind::SuratBk, letter.participant)].as_str())
+    );
+    assert!(text.contains(letter.number.as_deref().unwrap()));
+}
+
+#[test]
+fn the_same_facts_make_the_same_bytes() {
+    let facts = sample::facts();
+    let first = kit()
+        .make_all(&facts, &facts.due(), &sample::numbers(&facts))
+        .unwrap();
+    let second = kit()
+        .make_all(&facts, &facts.due(), &sample::numbers(&facts))
+        .unwrap();
+    assert_eq!(first.len(), second.len());
+    for (a, b) in first.iter().zip(&second) {
+        assert!(a.bytes == b.bytes, "{} differs", a.file_name);
+        assert_eq!(a.sha256(), b.sha256());
+    }
+}
+
+#[test]
+fn the_bnsp_package_holds_the_letter_the_minutes_and_the_list_in_bnsps_columns() {
+    let (_, _, made) = made();
+    let package = made.iter().find(|d| d.kind == Kind::PaketBnsp).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&package.bytes)).unwrap();
+    let mut names = Vec::new();
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).unwrap();
+        let name = file.name().unwrap().to_string();
+        names.push(name.clone());
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).unwrap();
+        if name.ends_with("permohonan-blangko.pdf") {
+            assert!(bytes.len() <= bnsp::MAX_REQUEST_LETTER);
+        }
+        if name.ends_with("berita-acara.pdf") {
+            assert!(bytes.len() <= bnsp::MAX_MINUTES);
+        }
+        if name.ends_with(".xlsx") {
+            let rows = sheet_rows(bytes);
+            assert_eq!(&rows[0][..3], ["NOMOR URUT", "NAMA ASESI", "NIK"]);
+            assert_eq!(rows.len(), 5, "header and every participant, K and BK");
+            assert_eq!(rows[3][1], "Budi Santoso");
+            assert_eq!(
+                rows[3][2], "3171010101900002",
+                "the NIK keeps its 16 digits"
+            );
+            assert_eq!(rows[3][10], "BK");
+            assert_eq!(rows[1][10], "K");
+        }
+    }
+    assert_eq!(
+        names,
+        [
+            "batch-1-permohonan-blangko.pdf",
+            "batch-1-berita-acara.pdf",
+            "batch-1-lampiran-sk.pdf",
+            "batch-1-daftar-peserta.xlsx"
+        ]
+    );
+}
+
+#[test]
+fn the_timeline_shows_every_step_and_renders_to_a_png() {
+    let (facts, _, made) = made();
+    let timeline = made.iter().find(|d| d.kind == Kind::Linimasa).unwrap();
+    let text = text(timeline);
+    assert!(
+        text.contains("tepat waktu") && text.contains("Sri Wahyuni"),
+        "{text}"
+    );
+    let due = facts
+        .due()
+        .into_iter()
+        .find(|d| d.kind == Kind::Linimasa)
+        .unwrap();
+    let png = kit().timeline_png(&facts, &due).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn a_broken_template_is_refused_with_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("documents")).unwrap();
+    std::fs::write(
+        dir.path().join("documents/berita-acara.typ"),
+        "#import \"/kop.typ\": *\n#let d = data\n#d.no_such_field\n",
+    )
+    .unwrap();
+    let load = || {
+        DocumentKit::load(
+            Letterhead::default(),
+            None,
+            numbers::NumberPatterns::default(),
+            chrono_tz::Asia::Jakarta,
+            Some(dir.path()),
+        )
+    };
+    // Loading reads it; trying it on a sample batch finds the bad field.
+    let fault = load().unwrap().check().unwrap_err();
+    assert_eq!(fault.file, "berita-acara.typ");
+    assert_eq!(fault.line, 3);
+    assert!(fault.message.contains("no_such_field"), "{}", fault.message);
+    // A syntax error is refused when the templates are loaded.
+    std::fs::write(
+        dir.path().join("documents/surat-bk.typ"),
+        "#let d = data
+
+#table(columns: (auto,
+",
+    )
+    .unwrap();
+    let Err(KitError::Template(fault)) = load() else {
+        panic!("loaded")
+    };
+    assert_eq!(fault.file, "surat-bk.typ");
+    assert!(fault.line >= 3, "{fault}");
+}
+
+#[test]
+fn the_list_follows_the_columns_of_the_operators_copy_of_bnsps_template() {
+    let facts = sample::facts();
+    let headers: Vec<String> = [
+        "No.",
+        "Nama Lengkap",
+        "NIK",
+        "Kode Pendidikan",
+        "Rekomendasi",
+    ]
+    .iter()
+    .map(|h| (*h).to_string())
+    .collect();
+    let bytes = bnsp::participant_list(&facts, Some(&headers));
+    let rows = sheet_rows(bytes);
+    assert_eq!(rows[0], headers);
+    // BNSP's coded column is left for the LSP to fill.
+    assert_eq!(rows[3], ["3", "Budi Santoso", "3171010101900002", "", "BK"]);
+}
+
+#[test]
+fn a_logo_that_is_not_a_small_png_is_refused_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        DocumentKit::load(
+            Letterhead::default(),
+            Some(&path),
+            numbers::NumberPatterns::default(),
+            chrono_tz::Asia::Jakarta,
+            None,
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
+    };
+    let jpeg = load("logo.jpg", b"\xFF\xD8\xFF\xE0 not a png");
+    assert!(
+        jpeg.ends_with("logo.jpg: the logo must be a PNG picture"),
+        "{jpeg}"
+    );
+    // A PNG header claiming 40,000 × 40,000 pixels: refused before any decoding.
+    let mut huge = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    huge.extend_from_slice(&40_000u32.to_be_bytes());
+    huge.extend_from_slice(&40_000u32.to_be_bytes());
+    huge.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let big = load("huge.png", &huge);
+    assert!(big.contains("larger than 2000×2000 pixels"), "{big}");
+    let heavy = load("heavy.png", &vec![0u8; 2 * 1024 * 1024]);
+    assert!(heavy.contains("larger than 1024 KiB"), "{heavy}");
+}

@@ -1,0 +1,90 @@
+//! `/dokumen [batch] [jenis]`: a batch's documents, each as a file in the
+//! member's private chat (a group is told to ask in private: a document
+//! message can be addressed to a private chat only). Letters of one kind
+//! for several participants come zipped in one file.
+
+use serde_json::json;
+
+use super::commands::batch_named;
+use super::*;
+use crate::app::AppError;
+use crate::documents::Kind;
+
+pub(super) async fn send(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Result<(), AppError> {
+    let mut words = argument.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    // `/dokumen berita-acara` names a kind of the running batch.
+    let (batch_word, kind_word) = match Kind::from_slug(&first.to_lowercase()) {
+        Some(_) => ("", first),
+        None => (first, words.next().unwrap_or_default()),
+    };
+    let batch = match batch_named(ctx, batch_word).await? {
+        Ok(batch) => batch,
+        Err((phrase, context)) => {
+            return ctx
+                .say_phrase(s.chat, Some(s.member), s.key("documents"), phrase, context)
+                .await;
+        }
+    };
+    let wanted = if kind_word.is_empty() {
+        None
+    } else {
+        match Kind::from_slug(&kind_word.to_lowercase()) {
+            Some(kind) => Some(kind),
+            None => {
+                let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.slug()).collect();
+                let context =
+                    json!({"text": crate::limits::clip(kind_word, 40), "kinds": kinds.join(", ")});
+                return ctx
+                    .say_phrase(
+                        s.chat,
+                        Some(s.member),
+                        s.key("documents"),
+                        "bad_document_kind",
+                        context,
+                    )
+                    .await;
+            }
+        }
+    };
+    let (info, kinds) = ctx.app.document_kinds(batch).await?;
+    let kinds: Vec<Kind> = kinds
+        .into_iter()
+        .filter(|k| wanted.is_none_or(|w| w == *k))
+        .collect();
+    if kinds.is_empty() {
+        let context = json!({"batch": batch.0, "kind": wanted.map(Kind::title)});
+        return ctx
+            .say_phrase(
+                s.chat,
+                Some(s.member),
+                s.key("documents"),
+                "no_documents",
+                context,
+            )
+            .await;
+    }
+    let titles: Vec<&str> = kinds.iter().map(|k| k.title()).collect();
+    let context = json!({"batch": batch.0, "count": kinds.len(), "titles": titles.join(", ")});
+    ctx.say_phrase(
+        s.chat,
+        Some(s.member),
+        s.key("documents"),
+        "sending_documents",
+        context,
+    )
+    .await?;
+    for kind in kinds {
+        let message = notify::Message::Document(views::DocumentFile {
+            batch: views::BatchFacts::of(&info),
+            kind: kind.slug().into(),
+            title: kind.title().into(),
+            participant: None,
+            picture: false,
+            occasion: "asked".into(),
+        });
+        let key = s.key(&format!("doc:{}", kind.slug()));
+        ctx.say(s.chat, Some(s.member), key, message, None).await?;
+    }
+    Ok(())
+}
