@@ -1156,6 +1156,19 @@ async fn a_blocked_member_with_an_email_gets_the_message_by_email() {
         text.contains("Undangan Rapat Komite Teknis") && !text.contains("<b>"),
         "{text}"
     );
+    // The invitation letter that follows goes by email too, as a file to attach.
+    let key = format!("b{batch}:doc:undangan:m1:fallback-email");
+    let mut letter = None;
+    for _ in 0..100 {
+        letter = Store::message(&mut conn, &key).await.unwrap();
+        if letter.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let letter = letter.expect("the invitation letter is sent by email instead");
+    assert_eq!(letter.context["document"]["kind"], "undangan");
+    assert_eq!(letter.address.as_deref(), Some("hendra@lsp.example.ac.id"));
     drop(conn);
     running.stop().await;
 }

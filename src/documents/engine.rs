@@ -246,6 +246,10 @@ pub fn pdf(document: &PagedDocument, ident: &str, dated: DateTime<Utc>) -> Vec<u
         ident: Smart::Custom(ident.to_string()),
         creator: Smart::Custom(Some("sertibot".into())),
         timestamp,
+        // Untagged: these papers are printed and signed, and a tagged
+        // 1,000-participant berita acara is 861 KiB against 73 KiB (see
+        // BENCHMARKS.md), well within BNSP's 5 MB either way.
+        tagged: false,
         ..Default::default()
     };
     // Export fails only for standards' conformance, which is not asked for.

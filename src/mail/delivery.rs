@@ -179,24 +179,42 @@ impl EmailDelivery {
         }
     }
 
-    /// The documents an email carries: the invitation's letter with the
-    /// meeting invitation, made now from the records. An invitation whose
-    /// letter cannot be made yet goes without it.
+    /// The documents an email carries, made now from the records: the
+    /// invitation's letter with the meeting invitation, and the file of a
+    /// document message sent by email to a member Telegram cannot reach.
     async fn attachments(
         &self,
         row: &crate::store::OutboxRow,
     ) -> Result<Vec<crate::documents::issue::File>, String> {
-        let (Some(issuer), Ok(crate::notify::Message::MeetingInvitationEmail(view))) =
-            (&self.documents, row.message())
-        else {
+        use crate::notify::Message;
+        let Some(issuer) = &self.documents else {
             return Ok(Vec::new());
+        };
+        let (batch, kind, participant, picture) = match row.message() {
+            Ok(Message::MeetingInvitationEmail(view)) => {
+                (view.batch.id, crate::documents::Kind::Undangan, None, false)
+            }
+            // A staff member Telegram cannot reach gets the file by email.
+            Ok(Message::StaffFallback(crate::notify::views::StaffFallback {
+                document: Some(view),
+                ..
+            })) => {
+                let kind = crate::documents::Kind::from_slug(&view.kind).ok_or_else(|| {
+                    format!(
+                        "no kind of document '{}'",
+                        crate::limits::clip(&view.kind, 40)
+                    )
+                })?;
+                (view.batch.id, kind, view.participant, view.picture)
+            }
+            _ => return Ok(Vec::new()),
         };
         let file = issuer
             .file(
-                crate::domain::BatchId(view.batch.id),
-                crate::documents::Kind::Undangan,
-                None,
-                false,
+                crate::domain::BatchId(batch),
+                kind,
+                participant.map(crate::domain::ParticipantId),
+                picture,
                 "email",
             )
             .await

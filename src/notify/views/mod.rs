@@ -238,6 +238,9 @@ pub struct Unreachable {
 pub struct StaffFallback {
     pub recipient: String,
     pub text: String,
+    /// The document the message carried, attached to the email instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentFile>,
 }
 
 /// A one-line answer in a private chat.

@@ -356,9 +356,14 @@ impl Sender {
                 .and_then(|message| keyboards::render(&self.templates, self.lang, &message))
                 .map(|rendered| html_to_text(&rendered.text))
                 .unwrap_or_default();
+            let document = match row.message() {
+                Ok(Message::Document(view)) => Some(view),
+                _ => None,
+            };
             let message = Message::StaffFallback(StaffFallback {
                 recipient: member.name.clone(),
                 text,
+                document,
             });
             let key = format!("{}:fallback-email", row.key);
             let fallback = Outgoing::email_to_member(key, None, member.id, email.as_str(), message);
