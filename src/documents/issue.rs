@@ -159,6 +159,14 @@ pub struct File {
     pub mime: &'static str,
 }
 
+impl IssueError {
+    /// Whether trying again later may succeed: the database was busy or
+    /// away. A missing batch or a broken template stays so.
+    pub fn is_passing(&self) -> bool {
+        matches!(self, IssueError::Store(_))
+    }
+}
+
 impl Issuer {
     /// The file a message names: one document of `kind` (for
     /// `participant`, if given), every document of the kind zipped into

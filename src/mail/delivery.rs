@@ -152,7 +152,14 @@ impl EmailDelivery {
         }
         let files = match self.attachments(&row).await {
             Ok(files) => files,
-            Err(reason) => return self.give_up(&row, &reason).await,
+            // The database was busy: tried again like a server away.
+            Err((true, why)) if POLICY.next_attempt(row.attempts, now).is_some() => {
+                let at = POLICY.next_attempt(row.attempts, now).unwrap_or(now);
+                let mut conn = self.store.write().await?;
+                Store::mark_retry(&mut conn, row.id, at, &why, true).await?;
+                return Ok(Progress::Deferred(row.key));
+            }
+            Err((_, reason)) => return self.give_up(&row, &reason).await,
         };
         let message = match self.composer.compose_with(&row, &files) {
             Ok(message) => message,
@@ -182,10 +189,11 @@ impl EmailDelivery {
     /// The documents an email carries, made now from the records: the
     /// invitation's letter with the meeting invitation, and the file of a
     /// document message sent by email to a member Telegram cannot reach.
+    /// `Err((passing, why))`, passing when trying again later may succeed.
     async fn attachments(
         &self,
         row: &crate::store::OutboxRow,
-    ) -> Result<Vec<crate::documents::issue::File>, String> {
+    ) -> Result<Vec<crate::documents::issue::File>, (bool, String)> {
         use crate::notify::Message;
         let Some(issuer) = &self.documents else {
             return Ok(Vec::new());
@@ -200,10 +208,8 @@ impl EmailDelivery {
                 ..
             })) => {
                 let kind = crate::documents::Kind::from_slug(&view.kind).ok_or_else(|| {
-                    format!(
-                        "no kind of document '{}'",
-                        crate::limits::clip(&view.kind, 40)
-                    )
+                    let kind = crate::limits::clip(&view.kind, 40);
+                    (false, format!("no kind of document '{kind}'"))
                 })?;
                 (view.batch.id, kind, view.participant, view.picture)
             }
@@ -218,7 +224,7 @@ impl EmailDelivery {
                 "email",
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| (e.is_passing(), e.to_string()))?;
         Ok(file.into_iter().collect())
     }
 

@@ -76,15 +76,21 @@ impl Sender {
             Ok(rendered) => (rendered.text, rendered.keyboard),
             Err(reason) => return Ok((self.give_up(row, member, &reason).await?, None)),
         };
+        // A document is made now; a busy database is tried again like a
+        // failed send, a document that cannot be made is given up.
         let document = match row.message() {
             Ok(crate::notify::Message::Document(view)) => match self.document(&view).await {
-                Ok(file) => Some(file),
-                Err(reason) => return Ok((self.give_up(row, member, &reason).await?, None)),
+                Ok(file) => Some(Ok(file)),
+                Err((true, why)) => Some(Err(Failure::Retry { after: None, why })),
+                Err((false, reason)) => {
+                    return Ok((self.give_up(row, member, &reason).await?, None));
+                }
             },
             _ => None,
         };
         let outcome = match (&row.edit_of, document) {
-            (_, Some(file)) => self.post_file(chat, &text, file).await,
+            (_, Some(Ok(file))) => self.post_file(chat, &text, file).await,
+            (_, Some(Err(failure))) => Err(failure),
             (Some(original), None) => self.edit(original, &text, keyboard).await,
             (None, None) => self.post(chat, &text, keyboard).await,
         };
@@ -211,20 +217,19 @@ impl Sender {
         Ok(last)
     }
 
-    /// The file a document message carries, made now from the records.
+    /// The file a document message carries, made now from the records;
+    /// `Err((passing, why))`, passing when trying again later may succeed.
     async fn document(
         &self,
         view: &crate::notify::views::DocumentFile,
-    ) -> Result<(crate::documents::issue::File, bool), String> {
+    ) -> Result<(crate::documents::issue::File, bool), (bool, String)> {
         let issuer = self
             .documents
             .as_ref()
-            .ok_or("this worker cannot make documents")?;
+            .ok_or((false, "this worker cannot make documents".to_string()))?;
         let kind = crate::documents::Kind::from_slug(&view.kind).ok_or_else(|| {
-            format!(
-                "no kind of document '{}'",
-                crate::limits::clip(&view.kind, 40)
-            )
+            let kind = crate::limits::clip(&view.kind, 40);
+            (false, format!("no kind of document '{kind}'"))
         })?;
         let file = issuer
             .file(
@@ -235,8 +240,13 @@ impl Sender {
                 "telegram",
             )
             .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("batch {} has no {} yet", view.batch.id, kind.slug()))?;
+            .map_err(|e| (e.is_passing(), e.to_string()))?
+            .ok_or_else(|| {
+                (
+                    false,
+                    format!("batch {} has no {} yet", view.batch.id, kind.slug()),
+                )
+            })?;
         Ok((file, view.picture))
     }
 
