@@ -17,6 +17,14 @@ pub fn validate(rows: &[RawRow], existing: &Existing) -> Result<Vec<NewParticipa
     };
     let mut checker = RowChecker {
         columns: read_header(header)?,
+        // The header as written, to name the columns a short row lacks.
+        names: header
+            .cells
+            .iter()
+            .flatten()
+            .map(|c| c.trim())
+            .collect::<Vec<_>>()
+            .join(", "),
         existing,
         seen_emails: HashMap::new(),
         seen_numbers: HashMap::new(),
@@ -44,6 +52,8 @@ pub fn validate(rows: &[RawRow], existing: &Existing) -> Result<Vec<NewParticipa
 /// registration numbers of the rows before (each may appear once).
 struct RowChecker<'a> {
     columns: Columns,
+    /// The header's column names, as written.
+    names: String,
     existing: &'a Existing,
     /// Normalized email → the row it first appeared on.
     seen_emails: HashMap<String, usize>,
@@ -72,7 +82,7 @@ impl RowChecker<'_> {
         if cells.len() != self.columns.width {
             return bad(vec![RowProblem::Columns {
                 expected: self.columns.width,
-                names: "name, email, registration_no".into(),
+                names: self.names.clone(),
                 found: cells.len(),
             }]);
         }

@@ -170,6 +170,11 @@ fn a_bad_nik_date_of_birth_or_phone_refuses_the_list_naming_each_row() {
             "row 4: the NIK 3171010101950001 is also on row 3; 'call me' is not a phone number",
         ]
     );
+    // A short row is told which columns the list has.
+    assert_eq!(
+        bad_rows(b"nama,email,no_registrasi,nik\nA,a@example.com,1\n"),
+        ["row 2: expected 4 columns (nama, email, no_registrasi, nik) but found 3"]
+    );
     // An unknown or doubled column is a wrong header, not a silent loss.
     for header in [
         "name,email,registration_no,nik,agama",
