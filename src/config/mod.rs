@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::documents::numbers::{NumberPattern, NumberPatterns};
-use crate::documents::{DocumentKit, Letterhead};
+use crate::documents::Letterhead;
+use crate::documents::numbers::NumberPatterns;
 use crate::domain::Lang;
 use crate::sop::Procedure;
 use crate::templates::{LspInfo, TemplateError, Templates};
@@ -16,6 +16,7 @@ use crate::workflow::Calendar;
 
 /// The config file read when `--config` is not given and the file exists.
 mod calendar;
+mod documents;
 mod intake;
 mod raw;
 
@@ -154,15 +155,8 @@ impl Config {
         if let Some(url) = &smtp_url {
             check_smtp_url(url)?;
         }
-        let numbers = read_numbers(&raw.documents)?;
-        let letterhead = Letterhead {
-            name: raw.lsp.name.clone().unwrap_or_else(|| "LSP".into()),
-            address: raw.lsp.address.clone().unwrap_or_default(),
-            phone: raw.lsp.phone.clone().unwrap_or_default(),
-            website: raw.lsp.website.clone().unwrap_or_default(),
-            email: raw.lsp.email.clone().unwrap_or_default(),
-            city: raw.lsp.city.clone().unwrap_or_default(),
-        };
+        let numbers = documents::read_numbers(&raw.documents)?;
+        let letterhead = documents::read_letterhead(&raw.lsp);
         let logo = raw.lsp.logo.clone().map(resolve);
         let bnsp_template = raw.documents.bnsp_template.clone().map(resolve);
         let lsp = read_lsp(raw.lsp, raw.language.unwrap_or_default());
@@ -278,73 +272,6 @@ impl Config {
             self.templates_dir.as_deref(),
         )?)
     }
-}
-
-impl Config {
-    /// The document templates (the operator's `documents/` folder over the
-    /// embedded ones), the letterhead and the logo, each template tried on
-    /// a sample batch (`sertibot check`; the service reads them with
-    /// [`DocumentKit::load`] alone).
-    ///
-    /// # Errors
-    /// One sentence naming the file (and line) that cannot be used.
-    pub fn document_kit(&self) -> Result<DocumentKit, ConfigError> {
-        let kit = self.documents()?;
-        kit.check()
-            .map_err(|e| ConfigError::Invalid(format!("document templates: {e}")))?;
-        Ok(kit)
-    }
-
-    /// The document templates, letterhead, logo and BNSP's template, read
-    /// and their syntax checked (the service's start: nothing typeset).
-    ///
-    /// # Errors
-    /// One sentence naming the file (and line) that cannot be used.
-    pub fn documents(&self) -> Result<DocumentKit, ConfigError> {
-        DocumentKit::load(
-            self.letterhead.clone(),
-            self.logo.as_deref(),
-            self.numbers.clone(),
-            self.calendar.tz,
-            self.templates_dir.as_deref(),
-        )
-        .and_then(|kit| kit.with_bnsp_template(self.bnsp_template.as_deref()))
-        .map_err(|e| ConfigError::Invalid(format!("document templates: {e}")))
-    }
-
-    /// What the letterhead lacks, by setting name (`lsp.address`).
-    pub fn letterhead_missing(&self) -> Vec<&'static str> {
-        let l = &self.letterhead;
-        [
-            ("lsp.name", l.name == "LSP"),
-            ("lsp.address", l.address.is_empty()),
-            ("lsp.phone", l.phone.is_empty()),
-            ("lsp.website", l.website.is_empty()),
-            ("lsp.city", l.city.is_empty()),
-            ("lsp.logo", self.logo.is_none()),
-        ]
-        .into_iter()
-        .filter_map(|(name, missing)| missing.then_some(name))
-        .collect()
-    }
-}
-
-/// The letter number patterns: the defaults, with the file's own.
-fn read_numbers(raw: &raw::RawDocuments) -> Result<NumberPatterns, ConfigError> {
-    let mut patterns = NumberPatterns::default();
-    for (slug, text) in &raw.numbers {
-        let kind = crate::documents::Kind::from_slug(slug)
-            .filter(|k| k.number_code().is_some())
-            .ok_or_else(|| {
-                ConfigError::Invalid(format!(
-                    "documents.numbers.{slug}: not a numbered document (use undangan, berita-acara, surat-bk, permohonan-blangko or tanda-terima)"
-                ))
-            })?;
-        let pattern = NumberPattern::parse(text)
-            .map_err(|e| ConfigError::Invalid(format!("documents.numbers.{slug}: {e}")))?;
-        patterns.0.insert(kind, pattern);
-    }
-    Ok(patterns)
 }
 
 /// The numbers a config may set, each checked against its range.

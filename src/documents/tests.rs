@@ -292,3 +292,26 @@ fn a_logo_that_is_not_a_small_png_is_refused_with_its_path() {
     let heavy = load("heavy.png", &vec![0u8; 2 * 1024 * 1024]);
     assert!(heavy.contains("larger than 1024 KiB"), "{heavy}");
 }
+
+#[test]
+fn a_bnsp_template_that_is_not_a_workbook_is_refused_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("template-bnsp.xlsx");
+    std::fs::write(&path, b"name,nik\n").unwrap();
+    let err = kit()
+        .with_bnsp_template(Some(&path))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!("cannot read {}: ", path.display())),
+        "{err}"
+    );
+    // None set: the list keeps BNSP's three columns first.
+    assert!(
+        kit()
+            .with_bnsp_template(None)
+            .unwrap()
+            .bnsp_columns()
+            .is_none()
+    );
+}

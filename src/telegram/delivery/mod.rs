@@ -8,6 +8,7 @@
 
 mod choose;
 mod failure;
+mod files;
 mod limiter;
 mod sender;
 

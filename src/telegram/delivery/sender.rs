@@ -217,66 +217,6 @@ impl Sender {
         Ok(last)
     }
 
-    /// The file a document message carries, made now from the records;
-    /// `Err((passing, why))`, passing when trying again later may succeed.
-    async fn document(
-        &self,
-        view: &crate::notify::views::DocumentFile,
-    ) -> Result<(crate::documents::issue::File, bool), (bool, String)> {
-        let issuer = self
-            .documents
-            .as_ref()
-            .ok_or((false, "this worker cannot make documents".to_string()))?;
-        let kind = crate::documents::Kind::from_slug(&view.kind).ok_or_else(|| {
-            let kind = crate::limits::clip(&view.kind, 40);
-            (false, format!("no kind of document '{kind}'"))
-        })?;
-        let file = issuer
-            .file(
-                crate::domain::BatchId(view.batch.id),
-                kind,
-                view.participant.map(crate::domain::ParticipantId),
-                view.picture,
-                "telegram",
-            )
-            .await
-            .map_err(|e| (e.is_passing(), e.to_string()))?
-            .ok_or_else(|| {
-                (
-                    false,
-                    format!("batch {} has no {} yet", view.batch.id, kind.slug()),
-                )
-            })?;
-        Ok((file, view.picture))
-    }
-
-    /// Sends a file (a document, or a picture shown in the chat) with
-    /// `caption`.
-    async fn post_file(
-        &self,
-        chat: i64,
-        caption: &str,
-        (file, picture): (crate::documents::issue::File, bool),
-    ) -> Result<Option<i64>, Failure> {
-        let input = teloxide::types::InputFile::memory(file.bytes).file_name(file.name);
-        let caption = crate::telegram::html::shorten(caption, 1024, "…");
-        let message = if picture {
-            self.bot
-                .send_photo(ChatId(chat), input)
-                .caption(caption)
-                .parse_mode(ParseMode::Html)
-                .await
-        } else {
-            self.bot
-                .send_document(ChatId(chat), input)
-                .caption(caption)
-                .parse_mode(ParseMode::Html)
-                .await
-        };
-        let message = message.map_err(classify)?;
-        Ok(Some(i64::from(message.id.0)))
-    }
-
     pub(super) async fn edit(
         &self,
         original: &str,
