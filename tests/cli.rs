@@ -1069,11 +1069,13 @@ fn files_holding_personal_data_are_the_owners_alone_whatever_the_umask() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !(d.join("sertibot.db-wal").exists() && d.join("sertibot.db-shm").exists()) {
+    // The log appears when the database opens, the lock a moment later: wait for all three.
+    let files = ["sertibot.db-wal", "sertibot.db-shm", "sertibot.db.lock"];
+    while !files.iter().all(|f| d.join(f).exists()) {
         assert!(Instant::now() < deadline, "no write-ahead log");
         std::thread::sleep(Duration::from_millis(50));
     }
-    for file in ["sertibot.db-wal", "sertibot.db-shm", "sertibot.db.lock"] {
+    for file in files {
         assert_eq!(mode(&d.join(file)), 0o600, "{file}");
     }
     let _ = Command::new("kill")
