@@ -81,6 +81,7 @@ const EMBEDDED: &[(&str, &str)] = embedded!(
     "staff_fallback.subject",
     "staff_fallback.txt",
     "document.html",
+    "audit_broken.html",
     "refusals.toml",
     "phrases.toml",
 );

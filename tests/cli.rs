@@ -1657,3 +1657,88 @@ fn the_command_line_speaks_the_configured_language_indonesian_by_default() {
     let status = ok(sertibot(d, &["batch", "status", "1"]));
     assert!(status.contains("Status: draft · procedure"), "{status}");
 }
+
+/// A copy of `dir`'s config and database in a new folder, with `sql` run
+/// directly on the copy's database file (its triggers dropped first).
+fn tampered(dir: &Path, sql: &str) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    for file in ["sertibot.toml", "sertibot.db"] {
+        std::fs::copy(dir.join(file), copy.path().join(file)).unwrap();
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", copy.path().join("sertibot.db").display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let sql = format!(
+            "DROP TRIGGER audit_log_append_only_update;
+             DROP TRIGGER audit_log_append_only_delete;
+             {sql}"
+        );
+        // A test's own fixed statements.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    });
+    copy
+}
+
+#[test]
+fn audit_verify_names_the_row_edited_deleted_inserted_or_moved_in_the_file() {
+    let dir = prepared();
+    create_batch(dir.path());
+    let sound = ok(sertibot(dir.path(), &["audit", "verify"]));
+    assert!(
+        sound.starts_with("The audit log's chain is sound: 5 rows, head row 5 "),
+        "{sound}"
+    );
+    let head = sound
+        .trim_end()
+        .trim_end_matches('.')
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(head.len(), 64, "{sound}");
+    ok(sertibot(dir.path(), &["audit", "verify", "--head", &head]));
+
+    let cases = [
+        (
+            "UPDATE audit_log SET detail = '{\"name\":\"Orang Lain\"}' WHERE id = 3",
+            "row 3 was changed, its seal does not match its fields",
+        ),
+        (
+            "DELETE FROM audit_log WHERE id = 4",
+            "rows 4 to 4 were deleted, row 5 follows row 3",
+        ),
+        (
+            "INSERT INTO audit_log (id, at, channel, actor, batch_id, action, detail, prev_hash, hash)
+             SELECT 6, at, channel, actor, batch_id, 'decree_recorded', '{}', prev_hash, hash
+             FROM audit_log WHERE id = 5",
+            "row 6 was inserted, it does not follow row 5",
+        ),
+        (
+            "UPDATE audit_log SET id = -4 WHERE id = 4;
+             UPDATE audit_log SET id = 4 WHERE id = 5;
+             UPDATE audit_log SET id = 5 WHERE id = -4",
+            "row 4 was moved, it was written as row 5",
+        ),
+    ];
+    for (sql, said) in cases {
+        let copy = tampered(dir.path(), sql);
+        let failure = one_sentence_failure(&sertibot(copy.path(), &["audit", "verify"]));
+        assert!(failure.contains(said), "{sql}: {failure}");
+        let checked = sertibot(copy.path(), &["check"]);
+        assert!(!checked.status.success(), "check passed a tampered log");
+        assert!(stdout(&checked).contains(said), "{}", stdout(&checked));
+    }
+    // Rows cut off the end leave a sound but shorter chain: the head an
+    // export recorded before is no longer in it.
+    let cut = tampered(dir.path(), "DELETE FROM audit_log WHERE id >= 4");
+    ok(sertibot(cut.path(), &["audit", "verify"]));
+    let failure =
+        one_sentence_failure(&sertibot(cut.path(), &["audit", "verify", "--head", &head]));
+    assert!(failure.contains("is not in the audit log"), "{failure}");
+}

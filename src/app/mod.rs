@@ -20,6 +20,7 @@ mod decide;
 mod documents;
 mod inbox;
 mod members;
+mod records;
 mod register;
 mod rejection;
 mod scheduler;

@@ -212,17 +212,23 @@ async fn database(config: &Config, voice: &Voice) -> Result<String, String> {
         match Store::open(db).await {
             Ok(store) => {
                 let findings = store.integrity_check().await;
+                let chain = store.verify_audit().await;
                 store.close().await;
-                match findings {
-                    Ok(f) if f == ["ok"] => Ok(voice.line(
-                        "cli_check_database",
-                        json!({"path": db.display().to_string()}),
-                    )),
-                    Ok(f) => Err(voice.line(
+                let path = db.display().to_string();
+                match (findings, chain) {
+                    (Ok(f), _) if f != ["ok"] => Err(voice.line(
                         "cli_check_integrity",
-                        json!({"path": db.display().to_string(), "findings": f.join("; ")}),
+                        json!({"path": path, "findings": f.join("; ")}),
                     )),
-                    Err(e) => Err(format!("{e:#}")),
+                    (Ok(_), Ok(Ok(head))) => Ok(voice.line(
+                        "cli_check_database",
+                        json!({"path": path, "rows": head.rows, "head": head.hash}),
+                    )),
+                    (Ok(_), Ok(Err(broken))) => Err(voice.line(
+                        "cli_audit_broken",
+                        json!({"row": broken.row(), "found": broken}),
+                    )),
+                    (Err(e), _) | (_, Err(e)) => Err(format!("{e:#}")),
                 }
             }
             Err(e) => Err(format!("{e:#}")),

@@ -1,6 +1,7 @@
 //! The operator's command line: one file per command group. Output is
 //! English; errors are one sentence on standard error and a non-zero exit.
 
+mod audit;
 mod batch;
 mod check;
 mod corrections;
@@ -74,6 +75,9 @@ pub enum Command {
         #[arg(long, value_parser = parse_lang)]
         lang: Option<Lang>,
     },
+    /// The audit log: check its hash chain
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Check the config, the procedure file, the templates and the database
     Check {
         /// Exit non-zero on warnings too (settings left at the example's or unset)
@@ -82,6 +86,17 @@ pub enum Command {
     },
     /// Run the service until SIGINT or SIGTERM
     Run,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit log's hash chain and name the first row that was
+    /// edited, deleted, inserted or moved; exits non-zero when it breaks
+    Verify {
+        /// A head an export or backup recorded earlier: it must still be in the chain
+        #[arg(long, value_name = "HASH")]
+        head: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -375,6 +390,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 Command::Member(c) => member::run(&app, c).await,
                 Command::Batch(c) => batch::run(&app, c).await,
                 Command::Participant(c) => participant::run(&app, c).await,
+                Command::Audit(c) => audit::run(&app, c).await,
                 Command::Run => run::run(app).await,
                 Command::Init { .. }
                 | Command::Check { .. }

@@ -25,6 +25,11 @@ pub async fn run(app: App) -> Result<ExitCode, Failure> {
             .await
             .map_err(|e| Failure(format!("{e:#}")))?;
     }
+    // A broken audit chain is reported, and the service still runs.
+    let _chain = app
+        .watch_audit_chain()
+        .await
+        .map_err(|e| Failure(format!("{e:#}")))?;
     // Listen before saying we run, so a signal sent right after is never lost.
     let shutdown = Shutdown::listen()
         .map_err(|e| Failure(format!("cannot listen for shutdown signals: {e}")))?;

@@ -127,6 +127,8 @@ messages! {
     MailTest(MailTest) = "mail_test",
     /// A document, as a file in a private chat (the caption is the template).
     Document(DocumentFile) = "document",
+    /// The audit log's chain is broken, for Ketua LSP.
+    AuditBroken(AuditBroken) = "audit_broken",
 }
 
 /// Why a stored row is not a message this version knows.

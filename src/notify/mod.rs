@@ -31,7 +31,9 @@ pub use handovers::collect_reminder;
 pub use meeting::rsvp_reminders;
 use meeting::*;
 use participants::*;
-pub use staff::{clock_alert, delivery_failed, digest, member_unreachable, unstaffed_steps};
+pub use staff::{
+    audit_broken, clock_alert, delivery_failed, digest, member_unreachable, unstaffed_steps,
+};
 use steps::*;
 
 use group::{BatchFacts, StepFacts};

@@ -1,7 +1,7 @@
 //! Messages to staff outside a batch's steps: deadline heads-ups and
 //! overdue alerts, the digests, and reports of delivery trouble.
 
-use super::views::{ClockAlert, DeliveryFailure, Unreachable};
+use super::views::{AuditBroken, ClockAlert, DeliveryFailure, Unreachable};
 use chrono::{DateTime, Utc};
 
 use super::*;
@@ -159,5 +159,18 @@ pub fn unstaffed_steps(state: &BatchState, members: &[Member]) -> Vec<(StepNo, V
         .iter()
         .filter(|s| !members.iter().any(|m| !m.roles.is_disjoint(&s.roles)))
         .map(|s| (s.no, s.roles.iter().copied().collect()))
+        .collect()
+}
+
+/// Tells each Ketua LSP that the audit log's chain breaks at a row; once
+/// per broken row, however often the service starts.
+pub fn audit_broken(members: &[Member], broken: &AuditBroken) -> Vec<Outgoing> {
+    members
+        .iter()
+        .filter(|m| m.roles.contains(&Role::KetuaLsp))
+        .map(|m| {
+            let key = format!("audit_broken:r{}:m{}", broken.found.row(), m.id);
+            Outgoing::to_member(key, None, m.id, Message::AuditBroken(broken.clone()))
+        })
         .collect()
 }

@@ -1,10 +1,13 @@
 //! The append-only audit log: who did what, when, through which channel.
-//! The table refuses UPDATE and DELETE by trigger.
+//! The table refuses UPDATE and DELETE by trigger, and each row is sealed
+//! into a hash chain ([`super::chain`]) so that a change made with the
+//! triggers dropped is still found.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{Row, SqliteConnection};
 
+use super::chain::{self, Break, GENESIS, Head, Link};
 use super::time::{from_ms, ms};
 use crate::domain::{BatchId, MemberId, TelegramUserId};
 
@@ -47,22 +50,145 @@ impl super::Store {
         entries: &[AuditEntry],
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
+        // The caller's transaction holds the write lock: nobody appends
+        // between reading the last seal and writing the next.
+        let last: Option<(i64, Option<String>)> =
+            sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&mut *conn)
+                .await?;
+        let (mut id, mut prev) = match last {
+            Some((id, Some(hash))) => (id, hash),
+            Some((id, None)) => anyhow::bail!(
+                "the audit log's last row ({id}) has no seal: run `sertibot audit verify`"
+            ),
+            None => (0, GENESIS.to_string()),
+        };
         for e in entries {
+            id += 1;
+            let link = Link {
+                id,
+                at: ms(now),
+                channel: e.channel.to_string(),
+                actor: e.actor.to_string(),
+                member_id: e.member.map(|m| m.0),
+                telegram_user_id: e.telegram_user.map(|t| t.0),
+                batch_id: e.batch.map(|b| b.0),
+                action: e.action.clone(),
+                detail: e.detail.to_string(),
+                prev_hash: None,
+                hash: None,
+            };
+            let hash = chain::seal(&link, &prev);
             sqlx::query(
-                "INSERT INTO audit_log (at, channel, actor, member_id, telegram_user_id, batch_id, action, detail)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO audit_log (id, at, channel, actor, member_id, telegram_user_id, batch_id, action, detail, prev_hash, hash)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
-            .bind(ms(now))
-            .bind(e.channel)
-            .bind(e.actor)
-            .bind(e.member.map(|m| m.0))
-            .bind(e.telegram_user.map(|t| t.0))
-            .bind(e.batch.map(|b| b.0))
-            .bind(&e.action)
-            .bind(e.detail.to_string())
+            .bind(link.id)
+            .bind(link.at)
+            .bind(&link.channel)
+            .bind(&link.actor)
+            .bind(link.member_id)
+            .bind(link.telegram_user_id)
+            .bind(link.batch_id)
+            .bind(&link.action)
+            .bind(&link.detail)
+            .bind(&prev)
+            .bind(&hash)
             .execute(&mut *conn)
             .await?;
+            prev = hash;
         }
+        Ok(())
+    }
+
+    /// Every audit row as sealed, in id order.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn audit_links(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Link>> {
+        let rows = sqlx::query(
+            "SELECT id, at, channel, actor, member_id, telegram_user_id, batch_id, action, detail, prev_hash, hash
+             FROM audit_log ORDER BY id",
+        )
+        .fetch_all(conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Link {
+                id: r.get("id"),
+                at: r.get("at"),
+                channel: r.get("channel"),
+                actor: r.get("actor"),
+                member_id: r.get("member_id"),
+                telegram_user_id: r.get("telegram_user_id"),
+                batch_id: r.get("batch_id"),
+                action: r.get("action"),
+                detail: r.get("detail"),
+                prev_hash: r.get("prev_hash"),
+                hash: r.get("hash"),
+            })
+            .collect())
+    }
+
+    /// Recomputes the audit chain: its head, or the first row that breaks it.
+    ///
+    /// # Errors
+    /// The outer error when the database cannot be read.
+    pub async fn verify_audit(&self) -> anyhow::Result<Result<Head, Break>> {
+        let mut conn = self.pool.acquire().await?;
+        let links = Self::audit_links(&mut conn).await?;
+        Ok(chain::verify(&links))
+    }
+
+    /// The id of the audit row sealed with `hash`, if any.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn audit_row_sealed(&self, hash: &str) -> anyhow::Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM audit_log WHERE hash = ?")
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Seals, in order, the rows written before the log was a chain (once,
+    /// when the database is first opened by a version with the chain).
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub(super) async fn seal_legacy_audit(&self) -> anyhow::Result<()> {
+        let upto: Option<i64> = sqlx::query_scalar("SELECT MAX(upto) FROM audit_chain_legacy")
+            .fetch_one(&self.pool)
+            .await?;
+        let Some(upto) = upto else {
+            return Ok(());
+        };
+        let mut tx = self.begin().await?;
+        let mut links = Self::audit_links(&mut tx).await?;
+        links.retain(|l| l.id <= upto);
+        let mut prev = GENESIS.to_string();
+        for link in &links {
+            let hash = match (&link.prev_hash, &link.hash) {
+                (Some(_), Some(hash)) => hash.clone(),
+                _ => {
+                    let hash = chain::seal(link, &prev);
+                    sqlx::query("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?")
+                        .bind(&prev)
+                        .bind(&hash)
+                        .bind(link.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    hash
+                }
+            };
+            prev = hash;
+        }
+        sqlx::query("DELETE FROM audit_chain_legacy")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -14,6 +14,7 @@
 
 mod audit;
 mod batches;
+pub mod chain;
 mod clocks;
 mod corrections;
 mod delivery;
@@ -141,13 +142,18 @@ impl Store {
             .fetch_one(&pool)
             .await
             .with_context(|| format!("cannot read the database {}", path.display()))?;
-        Ok(Store {
+        let store = Store {
             pool,
             writer,
             instance: instance.into(),
             installation: installation.into(),
             file: std::sync::Arc::new((path.to_path_buf(), identity(path))),
-        })
+        };
+        store
+            .seal_legacy_audit()
+            .await
+            .with_context(|| format!("cannot seal the audit log of {}", path.display()))?;
+        Ok(store)
     }
 
     /// Starts a unit of work on the writing connection: its own savepoint

@@ -109,3 +109,11 @@ pub struct DocumentFile {
     /// Why it comes: `invitation`, `task`, `finished` or `asked`.
     pub occasion: String,
 }
+
+/// The audit log's hash chain is broken: someone changed the database
+/// file directly. Told to Ketua LSP when the service starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditBroken {
+    /// The first row that does not hold, and how.
+    pub found: crate::store::chain::Break,
+}
