@@ -1742,3 +1742,100 @@ fn audit_verify_names_the_row_edited_deleted_inserted_or_moved_in_the_file() {
         one_sentence_failure(&sertibot(cut.path(), &["audit", "verify", "--head", &head]));
     assert!(failure.contains("is not in the audit log"), "{failure}");
 }
+
+/// Waits up to 20 s for a log line containing `text`.
+fn wait_for_line(rx: &std::sync::mpsc::Receiver<String>, text: &str) -> Vec<String> {
+    let mut log = Vec::new();
+    while !log.iter().any(|l: &String| l.contains(text)) {
+        log.push(
+            rx.recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("no line with {text:?}: {log:?}")),
+        );
+    }
+    log
+}
+
+/// SIGTERM, and the exit within 10 s.
+fn stop(child: &mut std::process::Child) {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_backup_taken_while_a_batch_runs_passes_its_checks_and_restores() {
+    let dir = prepared();
+    let id = create_batch(dir.path());
+    std::fs::write(
+        dir.path().join("peserta.csv"),
+        "name,email,registration_no\nBagus Setiawan,bagus@example.com,R-1\n",
+    )
+    .unwrap();
+    ok(sertibot(
+        dir.path(),
+        &["batch", "import", &id, "peserta.csv"],
+    ));
+    ok(sertibot(dir.path(), &["batch", "start", &id]));
+    let (mut child, rx) = run_service(
+        dir.path(),
+        &[
+            ("TELOXIDE_TOKEN", TOKEN),
+            ("TELOXIDE_API_URL", "http://127.0.0.1:9"),
+        ],
+    );
+    let log = wait_for_line(&rx, "sertibot is running");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("the audit log's chain is sound")),
+        "{log:?}"
+    );
+    std::fs::create_dir(dir.path().join("copies")).unwrap();
+    let made = ok(sertibot(dir.path(), &["backup", "copies/running.db"]));
+    assert!(
+        made.starts_with("Backed up to copies/running.db (")
+            && made.contains("integrity ok; audit chain sound, 8 rows"),
+        "{made}"
+    );
+    assert_eq!(mode(&dir.path().join("copies/running.db")), 0o600);
+    // Not over an existing file, and not while the service runs.
+    let again = one_sentence_failure(&sertibot(dir.path(), &["backup", "copies/running.db"]));
+    assert!(again.contains("already exists"), "{again}");
+    let refused = one_sentence_failure(&sertibot(dir.path(), &["restore", "copies/running.db"]));
+    assert!(
+        refused.starts_with("The service is running on ")
+            && refused.contains("stop it before restoring"),
+        "{refused}"
+    );
+    stop(&mut child);
+
+    // A second batch after the backup; the restore takes the database back.
+    create_batch(dir.path());
+    assert!(ok(sertibot(dir.path(), &["batch", "list"])).contains("\n2 "));
+    let restored = ok(sertibot(dir.path(), &["restore", "copies/running.db"]));
+    assert!(restored.contains("audit chain sound, 8 rows"), "{restored}");
+    let aside = restored
+        .split("kept as ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .trim_end_matches('.')
+        .to_string();
+    assert!(dir.path().join(&aside).is_file(), "{restored}");
+    let list = ok(sertibot(dir.path(), &["batch", "list"]));
+    assert!(list.contains("\n1 ") && !list.contains("\n2 "), "{list}");
+    assert!(list.contains("running"), "{list}");
+    ok(sertibot(dir.path(), &["audit", "verify"]));
+    assert_eq!(mode(&dir.path().join("sertibot.db")), 0o600);
+
+    // A file that is not a database is refused, and nothing is replaced.
+    std::fs::write(dir.path().join("junk.db"), b"not a database").unwrap();
+    let junk = one_sentence_failure(&sertibot(dir.path(), &["restore", "junk.db"]));
+    assert!(junk.contains("junk.db"), "{junk}");
+    ok(sertibot(dir.path(), &["audit", "verify"]));
+}

@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use common::{TestApp, add_staff, participants_csv};
+use common::{TestApp, add_staff, new_batch, participants_csv};
 use sertibot::app::Via;
 use sertibot::domain::{BatchId, Lang};
 use sertibot::sop::StepNo;
@@ -199,7 +199,9 @@ async fn rendered(t: &TestApp, template: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_paused_step_stays_quiet_and_the_digests_come_once_each() {
-    let t = TestApp::new().await;
+    // The nightly backup's timer aside: the digests are counted here.
+    let no_backup = "[schedule]\nbackup = \"\"\n";
+    let t = TestApp::with_config(no_backup).await;
     let staff = add_staff(&t.app).await;
     let batch = t
         .app
@@ -265,7 +267,7 @@ async fn a_paused_step_stays_quiet_and_the_digests_come_once_each() {
 
     // Down over Thursday morning: Thursday's digest comes once, late, and Friday's is next.
     t.clock.set(wib("2026-11-27 09:00"));
-    let restarted = t.reopen("").await;
+    let restarted = t.reopen(no_backup).await;
     restarted.ensure_digest_timers().await.unwrap();
     assert_eq!(restarted.fire_due_timers().await.unwrap(), 1);
     assert_eq!(restarted.fire_due_timers().await.unwrap(), 0);
@@ -492,4 +494,50 @@ async fn an_uncollected_document_gets_one_reminder_after_the_configured_working_
             && text.contains("Nomor registrasi Anda: REG-00001"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn the_nightly_backup_is_made_checked_and_only_the_newest_are_kept() {
+    let t = TestApp::with_config("[schedule]\nbackup_dir = \"salinan\"\nbackup_keep = 2\n").await;
+    add_staff(&t.app).await;
+    new_batch(&t.app, 3).await;
+    t.app.ensure_digest_timers().await.unwrap();
+    let dir = t.dir.path().join("salinan");
+    for night in ["2026-11-25", "2026-11-26", "2026-11-27"] {
+        t.clock.set(wib(&format!("{night} 02:00")));
+        t.app.fire_due_timers().await.unwrap();
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["sertibot-2026-11-26-0200.db", "sertibot-2026-11-27-0200.db"]
+    );
+    for name in &names {
+        let check = sertibot::store::backup::check_copy(&dir.join(name))
+            .await
+            .unwrap();
+        assert!(check.sound(), "{name}: {check:?}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}");
+    }
+    let mut conn = t.app.store.pool().acquire().await.unwrap();
+    let fired: Vec<serde_json::Value> = Store::audit_of(&mut conn, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == "backup_nightly_fired")
+        .map(|r| r.detail["backup"].clone())
+        .collect();
+    assert_eq!(fired.len(), 3);
+    assert_eq!(fired[2]["file"], "sertibot-2026-11-27-0200.db");
+    assert_eq!(fired[2]["sound"], true);
+    assert_eq!(fired[2]["removed"], 1);
 }

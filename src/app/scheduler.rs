@@ -15,6 +15,12 @@ impl App {
         match kind {
             "digest_daily" => Some(self.config.digest_schedule.clone()),
             "digest_weekly" => Some(self.config.weekly_schedule.clone()),
+            super::records::BACKUP_TIMER => self
+                .config
+                .records
+                .backup
+                .as_ref()
+                .map(|b| b.schedule.clone()),
             _ => None,
         }
     }
@@ -28,11 +34,17 @@ impl App {
     pub async fn ensure_digest_timers(&self) -> Result<(), AppError> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        for kind in ["digest_daily", "digest_weekly"] {
+        for kind in [
+            "digest_daily",
+            "digest_weekly",
+            super::records::BACKUP_TIMER,
+        ] {
             if Store::timer_waiting(&mut tx, kind).await? {
                 continue;
             }
-            let schedule = self.schedule_of(kind).unwrap_or_default();
+            let Some(schedule) = self.schedule_of(kind) else {
+                continue;
+            };
             if let Some(next) = self.config.next_on_schedule(&schedule, now) {
                 let key = format!("{kind}:{}", next.timestamp_millis());
                 Store::set_timer(&mut tx, &key, None, kind, next).await?;
@@ -89,16 +101,25 @@ impl App {
         drop(conn);
         let mut fired = 0;
         for timer in timers {
+            // The copy is made outside the write transaction; only one
+            // service fires timers, so it is made once.
+            let backup = if timer.kind == super::records::BACKUP_TIMER {
+                self.nightly_backup(now).await
+            } else {
+                serde_json::Value::Null
+            };
             let mut tx = self.store.begin().await?;
             if !Store::fire_timer(&mut tx, timer.id, now).await? {
                 continue; // another process fired it
             }
             let mut sent = 0;
             if let Some(schedule) = self.schedule_of(&timer.kind) {
-                let members = Store::members(&mut tx).await?;
-                let digest = self.digest(&mut tx, &timer.kind, now).await?;
-                let messages = notify::digest(&members, &timer.key, &digest);
-                sent = Store::enqueue(&mut tx, &messages, now).await?;
+                if timer.kind != super::records::BACKUP_TIMER {
+                    let members = Store::members(&mut tx).await?;
+                    let digest = self.digest(&mut tx, &timer.kind, now).await?;
+                    let messages = notify::digest(&members, &timer.key, &digest);
+                    sent = Store::enqueue(&mut tx, &messages, now).await?;
+                }
                 // The next one: the schedule's first moment after this one (or now).
                 if let Some(next) = self
                     .config
@@ -132,7 +153,11 @@ impl App {
                 &[system_entry(
                     timer.batch,
                     format!("{}_fired", timer.kind),
-                    json!({"messages": sent, "due_at": timer.due_at}),
+                    if backup.is_null() {
+                        json!({"messages": sent, "due_at": timer.due_at})
+                    } else {
+                        json!({"due_at": timer.due_at, "backup": backup})
+                    },
                 )],
                 now,
             )

@@ -2,6 +2,7 @@
 //! English; errors are one sentence on standard error and a non-zero exit.
 
 mod audit;
+mod backup;
 mod batch;
 mod check;
 mod corrections;
@@ -74,6 +75,17 @@ pub enum Command {
         /// id or en (default: the config's language, else id)
         #[arg(long, value_parser = parse_lang)]
         lang: Option<Lang>,
+    },
+    /// Copy the database to a new file while the service runs, and check the copy
+    Backup {
+        /// The new file (it must not exist)
+        file: PathBuf,
+    },
+    /// Put a backup in place of the database (refused while the service
+    /// runs); the database it replaces is kept beside it
+    Restore {
+        /// The backup file, as `sertibot backup` made it
+        file: PathBuf,
     },
     /// The audit log: check its hash chain
     #[command(subcommand)]
@@ -381,6 +393,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Init { .. } | Command::Simulate { .. } => unreachable!("handled above"),
         Command::Check { strict } => check::run(config, strict).await,
         Command::Mail(c) => mail::run(&config, c).await,
+        Command::Restore { file } => backup::restore(&config, &file).await,
         command => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let database = config.database.clone();
@@ -391,9 +404,11 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 Command::Batch(c) => batch::run(&app, c).await,
                 Command::Participant(c) => participant::run(&app, c).await,
                 Command::Audit(c) => audit::run(&app, c).await,
+                Command::Backup { file } => backup::backup(&app, &file).await,
                 Command::Run => run::run(app).await,
                 Command::Init { .. }
                 | Command::Check { .. }
+                | Command::Restore { .. }
                 | Command::Mail(_)
                 | Command::Simulate { .. } => {
                     unreachable!("handled above")

@@ -19,8 +19,10 @@ mod calendar;
 mod documents;
 mod intake;
 mod raw;
+mod records;
 
 pub use intake::{DEFAULT_WEBHOOK_LISTEN, IntakeMode, WebhookConfig};
+pub use records::{BackupSchedule, Records};
 
 use calendar::read_calendar;
 use raw::*;
@@ -117,6 +119,8 @@ pub struct Config {
     pub numbers: NumberPatterns,
     /// The operator's copy of BNSP's participants template, if set.
     pub bnsp_template: Option<PathBuf>,
+    /// Backups and how long records are kept.
+    pub records: Records,
 }
 
 impl Config {
@@ -149,6 +153,7 @@ impl Config {
         let calendar = read_calendar(&raw.calendar, &resolve)?;
         let limits = Limits::read(&raw)?;
         let (digest, weekly) = read_schedules(&raw.schedule)?;
+        let records = records::read_records(&raw.schedule, &raw.records, &resolve)?;
         let bot_username = read_bot_username(raw.telegram.bot_username.clone())?;
         let intake = intake::read_intake(&raw.telegram, env("SERTIBOT_WEBHOOK_SECRET"))?;
         let smtp_url = env("SERTIBOT_SMTP_URL").or(raw.mail.smtp_url);
@@ -197,6 +202,7 @@ impl Config {
             collect_reminder_after: (limits.collect_reminder_days > 0)
                 .then(|| u32::try_from(limits.collect_reminder_days).unwrap_or(5)),
             letterhead,
+            records,
             logo,
             numbers,
             bnsp_template,

@@ -37,6 +37,8 @@ pub(super) struct RawConfig {
     pub(super) alerts: RawAlerts,
     #[serde(default)]
     pub(super) documents: RawDocuments,
+    #[serde(default)]
+    pub(super) records: RawRecords,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -148,6 +150,15 @@ pub(super) struct RawMail {
 pub(super) struct RawSchedule {
     pub(super) digest: Option<String>,
     pub(super) weekly: Option<String>,
+    pub(super) backup: Option<String>,
+    pub(super) backup_dir: Option<PathBuf>,
+    pub(super) backup_keep: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRecords {
+    pub(super) retain_years: Option<i64>,
 }
 
 pub(super) fn read_file(path: &Path) -> Result<RawConfig, ConfigError> {

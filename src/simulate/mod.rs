@@ -152,6 +152,8 @@ fn rehearsal_config(
         }
     };
     config.database = dir.join("rehearsal.db");
+    // A rehearsal's database is thrown away: no copies of it anywhere.
+    config.records.backup = None;
     config.mail.smtp_url = None;
     config.mail.eml_dir = mail_dir.to_path_buf();
     if config.mail.from.is_none() && !config.lsp.email.is_empty() {

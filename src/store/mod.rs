@@ -13,6 +13,7 @@
 //! ([`writer`]: each in its own savepoint, one `COMMIT` for the group).
 
 mod audit;
+pub mod backup;
 mod batches;
 pub mod chain;
 mod clocks;
