@@ -31,6 +31,7 @@ pub mod config;
 pub mod dates;
 pub mod documents;
 pub mod domain;
+pub mod evidence;
 pub mod files;
 pub mod limits;
 pub mod logging;

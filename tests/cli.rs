@@ -1833,6 +1833,20 @@ fn a_backup_taken_while_a_batch_runs_passes_its_checks_and_restores() {
     ok(sertibot(dir.path(), &["audit", "verify"]));
     assert_eq!(mode(&dir.path().join("sertibot.db")), 0o600);
 
+    // The restored batch still runs: its export is interim, and private.
+    let exported = ok(sertibot(dir.path(), &["batch", "export", "1"]));
+    assert!(
+        exported.starts_with("Wrote batch-1-bukti-sementara.zip (")
+            && exported.contains("Interim: the batch is not finished."),
+        "{exported}"
+    );
+    assert_eq!(mode(&dir.path().join("batch-1-bukti-sementara.zip")), 0o600);
+    let again = one_sentence_failure(&sertibot(dir.path(), &["batch", "export", "1"]));
+    assert!(
+        again.starts_with("Cannot write batch-1-bukti-sementara.zip"),
+        "{again}"
+    );
+
     // A file that is not a database is refused, and nothing is replaced.
     std::fs::write(dir.path().join("junk.db"), b"not a database").unwrap();
     let junk = one_sentence_failure(&sertibot(dir.path(), &["restore", "junk.db"]));

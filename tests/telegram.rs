@@ -683,7 +683,134 @@ async fn a_whole_batch_is_run_from_telegram() {
         "{list}"
     );
     documents_travelled_with_the_steps(fake, &app, batch, world.dir.path()).await;
+    the_evidence_export_holds_every_record(&app, batch, world.dir.path()).await;
     running.stop().await;
+}
+
+/// A sheet of a workbook's bytes, as rows of text.
+fn sheet_rows(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range(sheet).unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+/// `sertibot batch export` (the built binary) on the finished batch: the
+/// manifest's hashes match its files, the workbook reads back with every
+/// record, and the chain's head is the audit row it names.
+async fn the_evidence_export_holds_every_record(app: &App, batch: BatchId, dir: &std::path::Path) {
+    use sha2::Digest;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sertibot"))
+        .args(["batch", "export", &batch.to_string(), "--out", "bukti.zip"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("bukti.zip") && !said.contains("Sementara"),
+        "{said}"
+    );
+    let zip_bytes = std::fs::read(dir.join("bukti.zip")).unwrap();
+    let files = unzip(&zip_bytes);
+    let (_, manifest) = files.iter().find(|(n, _)| n == "manifest.json").unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(manifest).unwrap();
+    assert_eq!(manifest["interim"], false);
+    assert_eq!(manifest["status"], "finished");
+    let listed = manifest["files"].as_array().unwrap();
+    assert_eq!(
+        listed.len() + 1,
+        files.len(),
+        "every file but the manifest is listed"
+    );
+    for entry in listed {
+        let name = entry["name"].as_str().unwrap();
+        let (_, bytes) = files.iter().find(|(n, _)| n == name).unwrap();
+        let sha = sha2::Sha256::digest(bytes);
+        let hex: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(entry["sha256"], hex, "{name}");
+    }
+    assert!(
+        files
+            .iter()
+            .any(|(n, _)| n == &format!("dokumen/batch-{batch}-berita-acara.pdf"))
+    );
+    assert!(
+        files
+            .iter()
+            .any(|(n, _)| n == &format!("dokumen/batch-{batch}-paket-bnsp.zip"))
+    );
+    let head = manifest["audit_chain"]["head"].as_str().unwrap();
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let row: i64 = sqlx::query_scalar("SELECT id FROM audit_log WHERE hash = ?")
+        .bind(head)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(manifest["audit_chain"]["last_row"], row);
+
+    let (_, book) = files.iter().find(|(n, _)| n == "rekaman.xlsx").unwrap();
+    let people = sheet_rows(book, "Peserta");
+    assert_eq!(people.len(), 6, "a header and five participants");
+    assert_eq!(people[0][2], "Nama");
+    let results: Vec<&str> = people[1..].iter().map(|r| r[9].as_str()).collect();
+    assert_eq!(
+        results.iter().filter(|r| **r == "K").count(),
+        3,
+        "{results:?}"
+    );
+    assert_eq!(
+        results.iter().filter(|r| **r == "BK").count(),
+        2,
+        "{results:?}"
+    );
+    assert!(
+        people[1..]
+            .iter()
+            .all(|r| r[3].contains('@') && !r[12].is_empty()),
+        "{people:?}"
+    );
+    let steps = sheet_rows(book, "Langkah");
+    assert_eq!(steps[1][0], "1");
+    assert_eq!(steps[1][1], "Membuat undangan rapat komite teknis");
+    assert!(
+        steps[1..]
+            .iter()
+            .all(|r| r[3] == "done" || r[3] == "skipped"),
+        "{steps:?}"
+    );
+    // Each step with a clock has its lateness and who finished it (step 11's
+    // clocks are each participant's handover).
+    assert!(
+        steps[1..]
+            .iter()
+            .filter(|r| r[3] == "done" && !r[5].is_empty())
+            .all(|r| r[7] == "0" && !r[8].is_empty()),
+        "{steps:?}"
+    );
+    assert!(sheet_rows(book, "Konfirmasi").len() > 1);
+    assert!(sheet_rows(book, "RSVP").len() > 1);
+    let messages = sheet_rows(book, "Pesan");
+    assert!(
+        messages[1..]
+            .iter()
+            .any(|r| r[1] == "email" && r[4] == "sent" && r[2].starts_with("peserta #")),
+        "{messages:?}"
+    );
+    let audit = sheet_rows(book, "Audit");
+    assert!(
+        audit[1..].iter().any(|r| r[5] == "batch_started"),
+        "{audit:?}"
+    );
+    assert!(audit[1..].iter().all(|r| r[7].len() == 64));
 }
 
 /// The words of a PDF's text (line breaks and spacing vary).

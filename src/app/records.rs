@@ -108,3 +108,64 @@ fn prune_copies(dir: &std::path::Path, keep: usize) -> std::io::Result<usize> {
     }
     Ok(excess)
 }
+
+impl App {
+    /// The evidence export of `batch` (see [`crate::evidence`]): its
+    /// documents are issued as for `batch documents`, and the export
+    /// itself is an audit line with the manifest's SHA-256.
+    ///
+    /// # Errors
+    /// [`AppError::Rejected`] for an unknown batch; as
+    /// [`App::batch_documents`] for a template that fails.
+    pub async fn export_batch(
+        &self,
+        batch: crate::domain::BatchId,
+        via: super::Via,
+    ) -> Result<crate::evidence::Export, super::AppError> {
+        use sha2::{Digest, Sha256};
+        let mut conn = self.conn().await?;
+        let Some(facts) = crate::documents::facts::BatchFacts::load(&mut conn, batch).await? else {
+            return Err(super::AppError::Rejected(super::Rejection::NoBatch {
+                batch: batch.0,
+            }));
+        };
+        drop(conn);
+        let documents = if facts.state.status == crate::workflow::BatchStatus::Draft {
+            Vec::new()
+        } else {
+            self.batch_documents(batch, via).await?
+        };
+        let chain = self.store.verify_audit().await?;
+        let now = self.now();
+        let mut conn = self.conn().await?;
+        let made = crate::evidence::export(
+            &mut conn,
+            &facts,
+            &documents,
+            chain,
+            &self.config.calendar,
+            now,
+        )
+        .await?;
+        drop(conn);
+        let manifest = serde_json::to_vec(&made.manifest).unwrap_or_default();
+        let detail = serde_json::json!({
+            "interim": made.manifest.interim,
+            "files": made.manifest.files.len(),
+            "bytes": made.bytes.len(),
+            "sha256": crate::store::chain::hex(&Sha256::digest(&made.bytes)),
+            "manifest_sha256": crate::store::chain::hex(&Sha256::digest(&manifest)),
+        });
+        let mut tx = self.store.begin().await?;
+        let entry = super::entry_for(
+            &crate::workflow::Actor::Operator,
+            via,
+            "batch_exported",
+            Some(batch),
+            detail,
+        );
+        Store::audit(&mut tx, &[entry], now).await?;
+        tx.commit().await?;
+        Ok(made)
+    }
+}

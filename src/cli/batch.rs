@@ -25,6 +25,7 @@ pub async fn run(app: &App, command: BatchCommand) -> Result<ExitCode, Failure> 
         BatchCommand::Status { batch } => super::status::show(app, &voice, batch).await,
         BatchCommand::List => list(app, &voice).await,
         BatchCommand::Documents { batch, out } => documents(app, &voice, batch, &out).await,
+        BatchCommand::Export { batch, out } => export(app, &voice, batch, out).await,
         command => super::corrections::run(app, &voice, command).await,
     }
 }
@@ -210,6 +211,57 @@ async fn documents(
     voice.say(
         "cli_documents_written",
         json!({"count": made.len(), "dir": dir}),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `batch export`: the evidence ZIP (workbook, documents, manifest), a
+/// file of its own (0600: it holds personal data), never over another.
+async fn export(
+    app: &App,
+    voice: &Voice,
+    batch: BatchId,
+    out: Option<std::path::PathBuf>,
+) -> Result<ExitCode, Failure> {
+    let made = app
+        .export_batch(batch, Via::Cli)
+        .await
+        .map_err(|e| voice.explain(app, &e))?;
+    let interim = made.manifest.interim;
+    let path = out.unwrap_or_else(|| {
+        let word = if interim { "-sementara" } else { "" };
+        format!("batch-{}-bukti{word}.zip", batch.0).into()
+    });
+    let written = crate::files::private_file_options()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| {
+            use std::io::Write;
+            f.write_all(&made.bytes)?;
+            f.sync_all()
+        });
+    written.map_err(|e| {
+        voice.fail(
+            "cli_export_unwritable",
+            json!({"path": path.display().to_string(), "error": e.to_string()}),
+        )
+    })?;
+    let head = match &made.manifest.audit_chain {
+        crate::evidence::ChainState::Sound { head, last_row, .. } => {
+            json!({"row": last_row, "hash": head})
+        }
+        crate::evidence::ChainState::Broken { .. } => serde_json::Value::Null,
+    };
+    voice.say(
+        "cli_export_written",
+        json!({
+            "path": path.display().to_string(),
+            "files": made.manifest.files.len(),
+            "kib": (made.bytes.len() as u64).div_ceil(1024),
+            "interim": interim,
+            "head": head,
+        }),
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -267,6 +267,16 @@ pub enum BatchCommand {
         #[arg(long, value_name = "DIR", default_value = ".")]
         out: PathBuf,
     },
+    /// Write the batch's evidence for a BNSP audit as one ZIP: a workbook of
+    /// every record, every document, and a manifest with each file's SHA-256
+    /// and the audit chain's head (marked interim while the batch runs)
+    Export {
+        /// The batch's id
+        batch: BatchId,
+        /// The ZIP to write (a new file) [default: batch-N-bukti.zip]
+        #[arg(long, value_name = "FILE.zip")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
