@@ -388,3 +388,169 @@ async fn a_flood_of_wake_pokes_tells_the_service_a_few_times_only() {
     stop.send(true).unwrap();
     listener.await.unwrap().unwrap();
 }
+
+/// Writes every queued email as an `.eml` file, as the service's worker
+/// does with no SMTP server set.
+async fn write_emails(t: &TestApp) -> usize {
+    use sertibot::mail::compose::Composer;
+    use sertibot::mail::delivery::EmailDelivery;
+    use sertibot::mail::transport::Mailer;
+    use sertibot::outbox::Progress;
+    let app = &t.app;
+    let (mailer, from) = Mailer::from_config(&app.config.mail).unwrap();
+    let composer = Composer {
+        templates: app.templates.clone(),
+        lang: app.config.language,
+        from,
+        reply_to: None,
+        installation: app.store.installation().to_string(),
+    };
+    let mut worker = EmailDelivery::new(app.store.clone(), mailer, composer, t.clock.clone())
+        .with_documents(app.issuer());
+    let mut sent = 0;
+    while let Progress::Sent(_) = worker.process_next().await.unwrap() {
+        sent += 1;
+    }
+    sent
+}
+
+/// The bytes of the database file and its write-ahead log, if any.
+fn database_bytes(t: &TestApp) -> Vec<u8> {
+    let mut bytes = std::fs::read(t.db_path()).unwrap();
+    let mut wal = t.db_path().into_os_string();
+    wal.push("-wal");
+    if let Ok(log) = std::fs::read(wal) {
+        bytes.extend(log);
+    }
+    bytes
+}
+
+fn holds(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn an_erased_participant_leaves_no_trace_in_the_file_and_the_chain_still_verifies() {
+    let t = TestApp::with_config("[mail]\nfrom = \"LSP <lsp@example.com>\"\neml_dir = \"surat\"\n")
+        .await;
+    let staff = add_staff(&t.app).await;
+    let batch = new_batch(&t.app, 5).await;
+    whole_batch(&t, &staff, batch).await;
+    assert!(write_emails(&t).await >= 5);
+    let app = &t.app;
+    let found = app.find_people("Bagus").await.unwrap();
+    assert_eq!(found.len(), 1);
+    let bagus = ParticipantId(found[0].id);
+    let (name, email) = (found[0].name.clone(), found[0].email.clone());
+    assert_eq!(name, "Bagus Setiawan");
+
+    // What is held about them, before: their row, emails, documents, audit lines.
+    let record = app.personal_record(bagus, Via::Cli).await.unwrap();
+    assert_eq!(record["participant"]["email"], email.as_str());
+    assert_eq!(record["participant"]["result"], "BK");
+    assert!(record["messages"].as_array().unwrap().len() >= 2);
+    assert!(!record["audit"].as_array().unwrap().is_empty());
+    let pdf = app.personal_record_pdf(&record).await.unwrap();
+    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("DATA PRIBADI YANG DISIMPAN"), "{words}");
+    assert!(
+        words.contains("Bagus Setiawan") && words.contains(&email),
+        "{words}"
+    );
+    let letters = std::fs::read_dir(t.dir.path().join("surat"))
+        .unwrap()
+        .count();
+    assert!(holds(&database_bytes(&t), &name));
+
+    // A running batch's participant is erased only with force.
+    let running = new_batch(app, 1).await;
+    app.start_batch(running, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let (_, state, _) = app.batch(running).await.unwrap();
+    let first = *state.participants.keys().next().unwrap();
+    let refused = app
+        .erase_participant(first, "permintaan peserta", false, Via::Cli)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("still running"), "{refused}");
+    let empty = app
+        .erase_participant(bagus, "  ", false, Via::Cli)
+        .await
+        .unwrap_err();
+    assert!(empty.to_string().contains("empty"), "{empty}");
+
+    let erased = app
+        .erase_participant(bagus, "permintaan peserta (UU PDP)", false, Via::Cli)
+        .await
+        .unwrap();
+    assert!(erased.files_deleted >= 2, "{erased:?}");
+    assert!(erased.compacted);
+    let left = std::fs::read_dir(t.dir.path().join("surat"))
+        .unwrap()
+        .count();
+    assert_eq!(left, letters - erased.files_deleted);
+    t.app.store.close().await;
+    let bytes = database_bytes(&t);
+    for trace in [name.as_str(), email.as_str(), "REG-00003"] {
+        assert!(
+            !holds(&bytes, trace),
+            "{trace} is still in the database file"
+        );
+    }
+    // Another participant is untouched.
+    assert!(holds(&bytes, "Yohana Fransiska Manurung"));
+
+    let app = t
+        .reopen("[mail]\nfrom = \"LSP <lsp@example.com>\"\neml_dir = \"surat\"\n")
+        .await;
+    assert!(app.store.verify_audit().await.unwrap().is_ok());
+    let after = app.personal_record(bagus, Via::Cli).await.unwrap();
+    assert_eq!(after["participant"]["name"], "[dihapus]");
+    assert_eq!(
+        after["participant"]["result"], "BK",
+        "the result stays, as a fact"
+    );
+    assert!(after["participant"]["erased_at"].is_string());
+    assert!(
+        after["audit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "participant_erased"
+                && a["detail"]["reason"] == "permintaan peserta (UU PDP)")
+    );
+    // The batch's documents are still made, with the tombstone.
+    let documents = app.batch_documents(batch, Via::Cli).await.unwrap();
+    assert!(!documents.is_empty());
+}
+
+#[tokio::test]
+async fn records_past_the_retention_period_are_listed_then_erased() {
+    let t = TestApp::new().await;
+    let staff = add_staff(&t.app).await;
+    let batch = new_batch(&t.app, 5).await;
+    whole_batch(&t, &staff, batch).await;
+    let app = &t.app;
+    assert!(app.purge_records(false).await.unwrap().is_empty());
+    t.clock.advance(Duration::days(5 * 365 - 10));
+    assert!(
+        app.purge_records(false).await.unwrap().is_empty(),
+        "not yet 5 years"
+    );
+    t.clock.advance(Duration::days(20));
+    let due = app.purge_records(false).await.unwrap();
+    assert_eq!(due.len(), 5, "a dry run lists them");
+    assert_eq!(
+        app.find_people("Bagus").await.unwrap().len(),
+        1,
+        "and erases nothing"
+    );
+    assert_eq!(app.purge_records(true).await.unwrap().len(), 5);
+    assert!(app.find_people("Bagus").await.unwrap().is_empty());
+    assert!(app.purge_records(false).await.unwrap().is_empty());
+    assert!(app.store.verify_audit().await.unwrap().is_ok());
+}

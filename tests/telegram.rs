@@ -141,6 +141,41 @@ async fn register_staff(world: &World, app: &App) {
     }
 }
 
+/// Every log line of this test process, from the first call on, at debug
+/// level (as `RUST_LOG=debug` would write them).
+fn debug_logs() -> Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_ansi(false)
+            .with_writer(move || LogSink(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
+        logs
+    })
+    .clone()
+}
+
+struct LogSink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The five participants' NIKs (in the list [`batch_of_five`] imports).
+fn nik(i: usize) -> String {
+    format!("31710112345678{i:02}")
+}
+
 async fn batch_of_five(app: &App) -> BatchId {
     let batch = app
         .create_batch(
@@ -152,14 +187,18 @@ async fn batch_of_five(app: &App) -> BatchId {
         )
         .await
         .unwrap();
-    app.import_participants(
-        batch,
-        participants_csv(5).as_bytes(),
-        &Actor::Operator,
-        Via::Cli,
-    )
-    .await
-    .unwrap();
+    // With each one's NIK, which must never reach a log line.
+    let csv: String = participants_csv(5)
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => format!("{line},nik\n"),
+            _ => format!("{line},{}\n", nik(i - 1)),
+        })
+        .collect();
+    app.import_participants(batch, csv.as_bytes(), &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
     batch
 }
 
@@ -297,6 +336,7 @@ async fn registration_refuses_strangers_and_bad_links() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_batch_is_run_from_telegram() {
+    let logs = debug_logs();
     let world = World::new().await;
     let running = world.start().await;
     let app = running.app.clone();
@@ -685,6 +725,34 @@ async fn a_whole_batch_is_run_from_telegram() {
     documents_travelled_with_the_steps(fake, &app, batch, world.dir.path()).await;
     the_evidence_export_holds_every_record(&app, batch, world.dir.path()).await;
     running.stop().await;
+    no_personal_data_was_logged(&logs);
+}
+
+/// No participant's name, email, NIK or result in any debug log line.
+fn no_personal_data_was_logged(logs: &std::sync::Mutex<Vec<u8>>) {
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
+    assert!(
+        text.lines().count() > 100,
+        "the debug log was captured: {text}"
+    );
+    let csv = participants_csv(5);
+    for (i, line) in csv.lines().skip(1).enumerate() {
+        let mut fields = line.rsplitn(3, ',');
+        let (_, email, name) = (
+            fields.next(),
+            fields.next().unwrap(),
+            fields.next().unwrap(),
+        );
+        let name = name.trim_matches('"');
+        for secret in [name, email, &nik(i)] {
+            let leak = text.lines().find(|l| l.contains(secret));
+            assert!(leak.is_none(), "{secret} was logged: {leak:?}");
+        }
+    }
+    for result in ["\"K\"", "\"BK\"", "=K ", "=BK", "Kompeten", "kompeten"] {
+        let leak = text.lines().find(|l| l.contains(result));
+        assert!(leak.is_none(), "a result was logged: {leak:?}");
+    }
 }
 
 /// A sheet of a workbook's bytes, as rows of text.

@@ -15,11 +15,13 @@ mod chat;
 mod corrections;
 
 pub use corrections::{Corrected, MAX_CORRECTION_REASON, ParticipantChange};
+pub use privacy::{Erased, MAX_ERASE_REASON};
 pub use rejection::{Rejection, TextField};
 mod decide;
 mod documents;
 mod inbox;
 mod members;
+mod privacy;
 mod records;
 mod register;
 mod rejection;

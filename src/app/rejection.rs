@@ -73,6 +73,12 @@ pub enum Rejection {
     },
     #[error("{name} would have no role left; deactivate the member instead")]
     LastRole { name: String },
+    #[error("there is no participant {id} (find their number with `sertibot participant find`)")]
+    NoSuchParticipant { id: i64 },
+    #[error(
+        "batch {batch} is still running; erase one of its participants only with --force (the reason is recorded)"
+    )]
+    EraseRunning { batch: i64 },
 }
 
 impl Rejection {
@@ -94,6 +100,8 @@ impl Rejection {
             Rejection::AlreadyActive { .. } => "rejected_already_active",
             Rejection::RoleAlready { .. } => "rejected_role_already",
             Rejection::LastRole { .. } => "rejected_last_role",
+            Rejection::NoSuchParticipant { .. } => "rejected_no_such_participant",
+            Rejection::EraseRunning { .. } => "rejected_erase_running",
         }
     }
 }

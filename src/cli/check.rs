@@ -242,14 +242,18 @@ async fn database(config: &Config, voice: &Voice) -> Result<String, String> {
 }
 
 /// The files sertibot keeps personal data or secrets in (the config, the
-/// database and its logs, the email folder and up to a thousand of its
-/// files) that others than their owner may read.
+/// database and its logs, the email and backup folders and up to a
+/// thousand files of each) that others than their owner may read.
 fn looser_files(config: &Config) -> Vec<(std::path::PathBuf, u32)> {
     let mut paths: Vec<std::path::PathBuf> = config.source.iter().cloned().collect();
     paths.extend(crate::files::database_files(&config.database));
-    paths.push(config.mail.eml_dir.clone());
-    if let Ok(entries) = std::fs::read_dir(&config.mail.eml_dir) {
-        paths.extend(entries.take(1000).flatten().map(|e| e.path()));
+    let mut folders = vec![config.mail.eml_dir.clone()];
+    folders.extend(config.records.backup.as_ref().map(|b| b.dir.clone()));
+    for folder in folders {
+        if let Ok(entries) = std::fs::read_dir(&folder) {
+            paths.extend(entries.take(1000).flatten().map(|e| e.path()));
+        }
+        paths.push(folder);
     }
     paths
         .into_iter()

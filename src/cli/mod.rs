@@ -87,6 +87,9 @@ pub enum Command {
         /// The backup file, as `sertibot backup` made it
         file: PathBuf,
     },
+    /// Records past their retention period (`records.retain_years`)
+    #[command(subcommand)]
+    Records(RecordsCommand),
     /// The audit log: check its hash chain
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -98,6 +101,17 @@ pub enum Command {
     },
     /// Run the service until SIGINT or SIGTERM
     Run,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordsCommand {
+    /// List the participants of batches that ended more than
+    /// `records.retain_years` ago, then erase their personal data
+    Purge {
+        /// Only list them; erase nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -303,6 +317,33 @@ pub enum ParticipantCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Find participants by name, email or registration number: their ids
+    Find {
+        /// Part of a name, an email address or a registration number
+        text: String,
+    },
+    /// Everything held about a participant (their right of access under
+    /// UU 27/2022): JSON on standard output, or a file (.json or .pdf)
+    Show {
+        /// The participant's id, as `participant find` shows it
+        id: i64,
+        /// Write it to this new file instead: .json, or .pdf on the letterhead
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Erase a participant's personal data (name, email, NIK, birth data,
+    /// phone): a tombstone stays in their place, their email files are
+    /// deleted, the erasure is audited
+    Erase {
+        /// The participant's id, as `participant find` shows it
+        id: i64,
+        /// Why (recorded in the audit log)
+        #[arg(long)]
+        reason: String,
+        /// Erase even though their batch is still running
+        #[arg(long)]
+        force: bool,
+    },
     /// Remove a participant from a batch that has not started (audited)
     Remove {
         /// The batch's id
@@ -414,6 +455,9 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 Command::Batch(c) => batch::run(&app, c).await,
                 Command::Participant(c) => participant::run(&app, c).await,
                 Command::Audit(c) => audit::run(&app, c).await,
+                Command::Records(RecordsCommand::Purge { dry_run }) => {
+                    participant::purge(&app, dry_run).await
+                }
                 Command::Backup { file } => backup::backup(&app, &file).await,
                 Command::Run => run::run(app).await,
                 Command::Init { .. }

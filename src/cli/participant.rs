@@ -1,6 +1,8 @@
 //! `sertibot participant …`: correct a participant's name, email or
-//! registration number, or remove one before the batch starts. Each is in
-//! the audit log with its reason.
+//! registration number, or remove one before the batch starts; and their
+//! rights under UU 27/2022: find them, show all that is held about them,
+//! erase them. Each is in the audit log (with its reason where it has one).
+//! `sertibot records purge` erases those past the retention period.
 
 use std::process::ExitCode;
 
@@ -9,6 +11,7 @@ use serde_json::json;
 use super::voice::Voice;
 use super::{Failure, ParticipantCommand};
 use crate::app::{App, ParticipantChange, Via};
+use crate::domain::ParticipantId;
 use crate::workflow::Actor;
 
 pub async fn run(app: &App, command: ParticipantCommand) -> Result<ExitCode, Failure> {
@@ -61,6 +64,38 @@ pub async fn run(app: &App, command: ParticipantCommand) -> Result<ExitCode, Fai
             }
             Ok(ExitCode::SUCCESS)
         }
+        ParticipantCommand::Find { text } => {
+            let found = app.find_people(&text).await.map_err(explain)?;
+            if found.is_empty() {
+                voice.say("cli_people_none", json!({"text": text}));
+            }
+            for p in found {
+                let erased = if p.erased { " (erased)" } else { "" };
+                println!(
+                    "{}\tbatch {}\t{}\t{}{erased}",
+                    p.id, p.batch, p.name, p.email
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ParticipantCommand::Show { id, out } => show(app, &voice, id, out).await,
+        ParticipantCommand::Erase { id, reason, force } => {
+            let done = app
+                .erase_participant(ParticipantId(id), &reason, force, Via::Cli)
+                .await
+                .map_err(explain)?;
+            voice.say(
+                "cli_participant_erased",
+                json!({
+                    "id": id,
+                    "batch": done.batch,
+                    "files": done.files_deleted,
+                    "scrubbed": done.scrubbed,
+                    "compacted": done.compacted,
+                }),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         ParticipantCommand::Remove {
             batch,
             participant,
@@ -77,4 +112,86 @@ pub async fn run(app: &App, command: ParticipantCommand) -> Result<ExitCode, Fai
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `participant show`: the record as JSON on standard output, or into a
+/// new private file, JSON or PDF by its extension.
+async fn show(
+    app: &App,
+    voice: &Voice,
+    id: i64,
+    out: Option<std::path::PathBuf>,
+) -> Result<ExitCode, Failure> {
+    let explain = |e| voice.explain(app, &e);
+    let kind = out.as_ref().map(|p| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+    });
+    if let Some(kind) = &kind
+        && !matches!(kind.as_deref(), Some("json" | "pdf"))
+    {
+        return Err(voice.fail("cli_show_extension", json!({})));
+    }
+    let record = app
+        .personal_record(ParticipantId(id), Via::Cli)
+        .await
+        .map_err(explain)?;
+    let json_text = serde_json::to_string_pretty(&record).unwrap_or_default();
+    let Some(path) = out else {
+        println!("{json_text}");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let bytes = if matches!(kind.flatten().as_deref(), Some("pdf")) {
+        app.personal_record_pdf(&record).await.map_err(explain)?
+    } else {
+        json_text.into_bytes()
+    };
+    let written = crate::files::private_file_options()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| {
+            use std::io::Write;
+            f.write_all(&bytes)
+        });
+    written.map_err(|e| {
+        voice.fail(
+            "cli_export_unwritable",
+            json!({"path": path.display().to_string(), "error": e.to_string()}),
+        )
+    })?;
+    voice.say(
+        "cli_shown",
+        json!({"id": id, "path": path.display().to_string()}),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `records purge`: who has passed the retention period, then (unless a
+/// dry run) their erasure.
+pub async fn purge(app: &App, dry_run: bool) -> Result<ExitCode, Failure> {
+    let voice = Voice::of(app);
+    let due = app
+        .purge_records(!dry_run)
+        .await
+        .map_err(|e| voice.explain(app, &e))?;
+    for (id, batch, ended) in &due {
+        println!(
+            "{}\tbatch {batch}\tended {}",
+            id.0,
+            ended
+                .with_timezone(&app.config.calendar.tz)
+                .format("%Y-%m-%d")
+        );
+    }
+    voice.say(
+        "cli_purged",
+        json!({
+            "count": due.len(),
+            "years": app.config.records.retain_years,
+            "dry_run": dry_run,
+        }),
+    );
+    Ok(ExitCode::SUCCESS)
 }

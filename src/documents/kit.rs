@@ -34,6 +34,7 @@ const EMBEDDED: &[(&str, &str)] = embedded!(
     "tanda-terima.typ",
     "daftar-serah-terima.typ",
     "linimasa.typ",
+    "data-pribadi.typ",
 );
 
 /// Largest copy of BNSP's template read.
@@ -349,6 +350,37 @@ impl DocumentKit {
             self.logo.as_deref(),
             due.dated,
         )
+    }
+
+    /// Everything held about one participant (`record`, prepared for
+    /// print), as a PDF on the letterhead, dated `dated`.
+    ///
+    /// # Errors
+    /// The template that failed.
+    pub fn personal_data_pdf(
+        &self,
+        mut record: Value,
+        dated: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<u8>, TemplateFault> {
+        const FILE: &str = "data-pribadi.typ";
+        if let Value::Object(map) = &mut record {
+            map.insert("lsp".into(), self.letterhead_data());
+        }
+        let paged = engine::typeset(
+            TemplateText {
+                file: FILE,
+                text: &self.templates[FILE],
+            },
+            TemplateText {
+                file: SHARED,
+                text: &self.templates[SHARED],
+            },
+            &record,
+            self.logo.as_deref(),
+            dated,
+        )?;
+        let ident = format!("sertibot/data-pribadi/{}", record["participant"]["id"]);
+        Ok(engine::pdf(&paged, &ident, dated))
     }
 
     fn letterhead_data(&self) -> Value {

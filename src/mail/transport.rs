@@ -126,17 +126,7 @@ impl Mailer {
                 Err(e) => Err(SendError::Temporary(crate::logging::redact(&e.to_string()))),
             },
             Mailer::Folder(dir) => {
-                let file: String = name
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '-' {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
-                let path = dir.join(format!("{file}.eml"));
+                let path = dir.join(eml_file_name(name));
                 // Participants' names, emails and results: the owner's alone.
                 let bytes = message.formatted();
                 let (dir, file) = (dir.clone(), path.clone());
@@ -157,4 +147,20 @@ impl Mailer {
             }
         }
     }
+}
+
+/// The `.eml` file an outbox row's email is written to in folder mode:
+/// its key, with anything but letters, digits and `-` as `_`.
+pub fn eml_file_name(key: &str) -> String {
+    let file: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{file}.eml")
 }

@@ -24,6 +24,7 @@ mod inbox;
 mod lock;
 mod members;
 mod outbox;
+pub mod people;
 mod record;
 mod state;
 mod telegram;
@@ -115,6 +116,9 @@ impl Store {
             // service checkpoints in the background ([`Store::checkpoint`]);
             // a short-lived process's last connection checkpoints on closing.
             .pragma("wal_autocheckpoint", "0")
+            // What is deleted or overwritten is zeroed in the file, so an
+            // erased participant's data does not linger in free space.
+            .pragma("secure_delete", "on")
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
@@ -226,6 +230,31 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?;
         Ok((logged - copied).max(0))
+    }
+
+    /// Rewrites the database file without free pages and empties the
+    /// write-ahead log (`VACUUM`, then a truncating checkpoint), so that no
+    /// erased value lingers in the files. False when either could not be
+    /// done now (a long reader, another process writing).
+    pub async fn compact(&self) -> bool {
+        let Ok(mut conn) = self.write().await else {
+            return false;
+        };
+        if let Err(e) = sqlx::query("VACUUM").execute(&mut *conn).await {
+            tracing::warn!(error = %e, "cannot compact the database now");
+            return false;
+        }
+        drop(conn);
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.pool)
+            .await
+        {
+            Ok((busy, _, _)) => busy == 0,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot empty the write-ahead log now");
+                false
+            }
+        }
     }
 
     /// Closes every connection, checkpointing the write-ahead log.

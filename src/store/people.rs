@@ -1,0 +1,320 @@
+//! Participants as data subjects (UU 27/2022): finding a person, all that
+//! is held about them, erasing their personal data, and whose records have
+//! passed the retention period.
+//!
+//! Personal data (name, email, registration number, NIK, birth place and
+//! date, phone) live in the `participants` row; everything else refers to
+//! the row by id, and the audit log carries ids and facts. The copies that
+//! messages need (an email's address and the facts its template renders,
+//! a staff card listing names) are scrubbed when the person is erased.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sqlx::{Row, SqliteConnection};
+
+use super::time::{from_ms, ms};
+use crate::domain::ParticipantId;
+
+/// What an erased participant's name reads as.
+pub const TOMBSTONE: &str = "[dihapus]";
+
+/// A participant found by a search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub id: i64,
+    pub batch: i64,
+    pub name: String,
+    pub email: String,
+    pub erased: bool,
+}
+
+/// What erasing a participant touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    pub batch: i64,
+    /// The keys of emails queued for them (their `.eml` files, in folder mode).
+    pub email_keys: Vec<String>,
+    /// Rows elsewhere whose copy of their data was scrubbed.
+    pub scrubbed: u64,
+}
+
+/// The values to scrub from copies, longest first (a name inside an
+/// address is replaced before the name alone).
+fn values_of(row: &sqlx::sqlite::SqliteRow) -> Vec<String> {
+    let mut values: Vec<String> = [
+        "name",
+        "email",
+        "registration_no",
+        "nik",
+        "phone",
+        "birth_place",
+    ]
+    .iter()
+    .filter_map(|c| row.get::<Option<String>, _>(*c))
+    .map(|v| v.trim().to_string())
+    // Too short to be told from other words in free text.
+    .filter(|v| v.chars().count() >= 4)
+    .collect();
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values.dedup();
+    values
+}
+
+impl super::Store {
+    /// Participants whose name, email or registration number contains
+    /// `text` (case-insensitive), at most 50.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn find_people(
+        conn: &mut SqliteConnection,
+        text: &str,
+    ) -> anyhow::Result<Vec<Found>> {
+        let pattern = format!("%{}%", text.trim().to_lowercase().replace(['%', '_'], ""));
+        let rows = sqlx::query(
+            "SELECT id, batch_id, name, email, erased_at FROM participants
+             WHERE lower(name) LIKE ?1 OR email_key LIKE ?1 OR lower(IFNULL(registration_no, '')) LIKE ?1
+             ORDER BY id LIMIT 50",
+        )
+        .bind(pattern)
+        .fetch_all(conn)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Found {
+                id: r.get("id"),
+                batch: r.get("batch_id"),
+                name: r.get("name"),
+                email: r.get("email"),
+                erased: r.get::<Option<i64>, _>("erased_at").is_some(),
+            })
+            .collect())
+    }
+
+    /// Everything held about a participant, as JSON (times in UTC): their
+    /// row, their batch, their documents, the messages sent to them, and
+    /// the audit lines about them. None for no such participant.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn personal_record(
+        conn: &mut SqliteConnection,
+        id: ParticipantId,
+    ) -> anyhow::Result<Option<Value>> {
+        let Some(p) = sqlx::query(
+            "SELECT p.*, b.scheme, b.assessed_on, b.place,
+                    CASE WHEN b.cancelled_at IS NULL THEN b.status ELSE 'cancelled' END AS batch_status
+             FROM participants p JOIN batches b ON b.id = p.batch_id WHERE p.id = ?",
+        )
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let at = |column: &str| p.get::<Option<i64>, _>(column).map(from_ms);
+        let text = |column: &str| p.get::<Option<String>, _>(column);
+        let documents = sqlx::query(
+            "SELECT kind, number, issued_at, sha256 FROM documents WHERE participant_id = ? ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            json!({
+                "kind": r.get::<String, _>("kind"),
+                "number": r.get::<Option<String>, _>("number"),
+                "issued_at": r.get::<Option<i64>, _>("issued_at").map(from_ms),
+                "sha256": r.get::<Option<String>, _>("sha256"),
+            })
+        })
+        .collect::<Vec<_>>();
+        let messages = sqlx::query(
+            "SELECT channel, address, template, status, created_at, sent_at FROM outbox
+             WHERE participant_id = ? ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            json!({
+                "channel": r.get::<String, _>("channel"),
+                "address": r.get::<Option<String>, _>("address"),
+                "template": r.get::<String, _>("template"),
+                "status": r.get::<String, _>("status"),
+                "created_at": from_ms(r.get("created_at")),
+                "sent_at": r.get::<Option<i64>, _>("sent_at").map(from_ms),
+            })
+        })
+        .collect::<Vec<_>>();
+        let audit = sqlx::query(
+            "SELECT id, at, channel, actor, action, detail FROM audit_log
+             WHERE json_valid(detail) AND json_extract(detail, '$.participant') = ? ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            json!({
+                "row": r.get::<i64, _>("id"),
+                "at": from_ms(r.get("at")),
+                "channel": r.get::<String, _>("channel"),
+                "actor": r.get::<String, _>("actor"),
+                "action": r.get::<String, _>("action"),
+                "detail": serde_json::from_str::<Value>(&r.get::<String, _>("detail")).unwrap_or_default(),
+            })
+        })
+        .collect::<Vec<_>>();
+        Ok(Some(json!({
+            "participant": {
+                "id": id.0,
+                "name": text("name"),
+                "email": text("email"),
+                "registration_no": text("registration_no"),
+                "nik": text("nik"),
+                "birth_place": text("birth_place"),
+                "birth_date": text("birth_date"),
+                "phone": text("phone"),
+                "row": p.get::<i64, _>("row_no"),
+                "result": text("result"),
+                "result_at": at("result_at"),
+                "blank_number": text("blank_number"),
+                "handover_ready_at": at("handover_ready_at"),
+                "handover_opened_at": at("handover_opened_at"),
+                "received_at": at("received_at"),
+                "erased_at": at("erased_at"),
+            },
+            "batch": {
+                "id": p.get::<i64, _>("batch_id"),
+                "scheme": text("scheme"),
+                "assessed_on": text("assessed_on"),
+                "place": text("place"),
+                "status": text("batch_status"),
+            },
+            "documents": documents,
+            "messages": messages,
+            "audit": audit,
+        })))
+    }
+
+    /// Replaces a participant's personal data with a tombstone, in the
+    /// caller's transaction: their row keeps its id, result and blank
+    /// number (facts the audit log and the documents refer to); their
+    /// emails lose address and content (those still waiting are given up);
+    /// copies of their name, email, NIK or phone in other messages, open
+    /// conversations, problem reports and RSVP reasons are replaced. None
+    /// for no such participant; an already erased one is erased again.
+    ///
+    /// # Errors
+    /// When the database refuses a write.
+    pub async fn erase_person(
+        conn: &mut SqliteConnection,
+        id: ParticipantId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<Erasure>> {
+        let Some(row) = sqlx::query("SELECT * FROM participants WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let batch: i64 = row.get("batch_id");
+        let values = values_of(&row);
+        let gone = format!("dihapus-{}@invalid", id.0);
+        sqlx::query(
+            "UPDATE participants SET name = ?, email = ?, email_key = ?, registration_no = NULL,
+                    nik = NULL, birth_place = NULL, birth_date = NULL, phone = NULL,
+                    erased_at = IFNULL(erased_at, ?)
+             WHERE id = ?",
+        )
+        .bind(TOMBSTONE)
+        .bind(&gone)
+        .bind(&gone)
+        .bind(ms(now))
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+        let email_keys: Vec<String> = sqlx::query_scalar(
+            "SELECT key FROM outbox WHERE participant_id = ? AND channel = 'email'",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE outbox SET address = NULL, context = '{}',
+                    status = CASE status WHEN 'pending' THEN 'failed' ELSE status END,
+                    last_error = CASE status WHEN 'pending' THEN 'the participant was erased' ELSE last_error END
+             WHERE participant_id = ?",
+        )
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+        let mut scrubbed = 0;
+        for value in &values {
+            // As a whole JSON string (a name in a list), then anywhere (an
+            // address "Name <email>", a sentence).
+            let quoted = serde_json::to_string(value)?;
+            let escaped = quoted[1..quoted.len() - 1].to_string();
+            for (table, column) in [
+                ("outbox", "context"),
+                ("outbox", "address"),
+                ("outbox", "last_error"),
+                ("conversations", "state"),
+                ("inbox", "body"),
+                ("problems", "text"),
+                ("rsvps", "reason"),
+            ] {
+                let sql = format!(
+                    "UPDATE {table} SET {column} = replace(replace({column}, ?1, ?3), ?2, ?3)
+                     WHERE instr({column}, ?1) > 0 OR instr({column}, ?2) > 0"
+                );
+                scrubbed += sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(&escaped)
+                    .bind(value)
+                    .bind(TOMBSTONE)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+            }
+        }
+        Ok(Some(Erasure {
+            batch,
+            email_keys,
+            scrubbed,
+        }))
+    }
+
+    /// Participants not yet erased whose batch finished (or was cancelled)
+    /// before `before`: (participant, batch, finished).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn past_retention(
+        conn: &mut SqliteConnection,
+        before: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<(ParticipantId, i64, DateTime<Utc>)>> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.batch_id, COALESCE(b.cancelled_at, b.finished_at) AS ended
+             FROM participants p JOIN batches b ON b.id = p.batch_id
+             WHERE p.erased_at IS NULL AND COALESCE(b.cancelled_at, b.finished_at) < ?
+             ORDER BY p.id",
+        )
+        .bind(ms(before))
+        .fetch_all(conn)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    ParticipantId(r.get("id")),
+                    r.get("batch_id"),
+                    from_ms(r.get("ended")),
+                )
+            })
+            .collect())
+    }
+}
