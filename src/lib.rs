@@ -39,6 +39,7 @@ pub mod mail;
 pub mod notify;
 pub mod outbox;
 pub mod participants;
+pub mod report;
 pub mod scheduler;
 pub mod service;
 pub mod simulate;

@@ -82,6 +82,7 @@ const EMBEDDED: &[(&str, &str)] = embedded!(
     "staff_fallback.txt",
     "document.html",
     "audit_broken.html",
+    "report.html",
     "refusals.toml",
     "phrases.toml",
 );

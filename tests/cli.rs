@@ -1199,6 +1199,17 @@ fn members_are_deactivated_reactivated_and_given_or_relieved_of_roles() {
     }
 }
 
+/// The first column of `sql`'s rows, as text, read from `dir`'s database.
+fn sqlite_rows(dir: &Path, sql: &'static str) -> Vec<String> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", dir.join("sertibot.db").display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+    })
+}
+
 fn sqlite_actions(dir: &Path) -> Vec<String> {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -1734,6 +1745,37 @@ fn audit_verify_names_the_row_edited_deleted_inserted_or_moved_in_the_file() {
         assert!(!checked.status.success(), "check passed a tampered log");
         assert!(stdout(&checked).contains(said), "{}", stdout(&checked));
     }
+    // The service starts on a broken chain, says so loudly, and tells Ketua LSP.
+    let broken = tampered(
+        dir.path(),
+        "UPDATE audit_log SET action = 'forged' WHERE id = 2",
+    );
+    let (mut child, rx) = run_service(
+        broken.path(),
+        &[
+            ("TELOXIDE_TOKEN", TOKEN),
+            ("TELOXIDE_API_URL", "http://127.0.0.1:9"),
+        ],
+    );
+    let log = wait_for_line(&rx, "sertibot is running");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("THE AUDIT LOG IS BROKEN") && l.contains("row=2")),
+        "{log:?}"
+    );
+    stop(&mut child);
+    let told: Vec<String> = sqlite_rows(
+        broken.path(),
+        "SELECT o.context FROM outbox o JOIN member_roles r ON r.member_id = o.member_id
+         WHERE o.template = 'audit_broken' AND r.role = 'ketua-lsp'",
+    );
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].contains("\"kind\":\"edited\"") && told[0].contains("\"row\":2"),
+        "{}",
+        told[0]
+    );
+
     // Rows cut off the end leave a sound but shorter chain: the head an
     // export recorded before is no longer in it.
     let cut = tampered(dir.path(), "DELETE FROM audit_log WHERE id >= 4");
@@ -1845,6 +1887,52 @@ fn a_backup_taken_while_a_batch_runs_passes_its_checks_and_restores() {
     assert!(
         again.starts_with("Cannot write batch-1-bukti-sementara.zip"),
         "{again}"
+    );
+
+    // The performance report: a workbook and a PDF, private, never over others.
+    let said = ok(sertibot(
+        dir.path(),
+        &[
+            "report",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "30-11-2026",
+            "--out",
+            "laporan.pdf",
+        ],
+    ));
+    assert!(
+        said.starts_with("Wrote laporan.xlsx and laporan.pdf: "),
+        "{said}"
+    );
+    for file in ["laporan.xlsx", "laporan.pdf"] {
+        assert_eq!(mode(&dir.path().join(file)), 0o600, "{file}");
+    }
+    assert!(
+        pdf_words(&dir.path().join("laporan.pdf"))
+            .contains("LAPORAN KINERJA PENERBITAN SERTIFIKAT")
+    );
+    let again = one_sentence_failure(&sertibot(
+        dir.path(),
+        &[
+            "report",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--out",
+            "laporan",
+        ],
+    ));
+    assert!(again.contains("already exists"), "{again}");
+    let reversed = one_sentence_failure(&sertibot(
+        dir.path(),
+        &["report", "--from", "2026-11-30", "--to", "2026-11-01"],
+    ));
+    assert!(
+        reversed.contains("ends (2026-11-01) before it begins (2026-11-30)"),
+        "{reversed}"
     );
 
     // A file that is not a database is refused, and nothing is replaced.

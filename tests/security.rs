@@ -554,3 +554,79 @@ async fn records_past_the_retention_period_are_listed_then_erased() {
     assert!(app.purge_records(false).await.unwrap().is_empty());
     assert!(app.store.verify_audit().await.unwrap().is_ok());
 }
+
+#[tokio::test]
+async fn the_report_counts_the_periods_steps_and_names_no_participant() {
+    let t = TestApp::new().await;
+    let staff = add_staff(&t.app).await;
+    let batch = new_batch(&t.app, 5).await;
+    whole_batch(&t, &staff, batch).await;
+    let app = &t.app;
+    let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    let files = app.report_files(day(1), day(30)).await.unwrap();
+    let r = &files.report;
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    let clocked = state
+        .steps
+        .values()
+        .filter(|s| s.due_at.is_some() && s.finished_at.is_some())
+        .count();
+    assert_eq!(
+        r.overall.done,
+        clocked + 5,
+        "each clocked step and each handover"
+    );
+    assert_eq!(
+        r.by_step[0].label,
+        "1. Membuat undangan rapat komite teknis"
+    );
+    assert_eq!(r.batches, 1);
+    assert_eq!(r.lead_times[0].batch, batch.0);
+    assert_eq!(r.lead_times[0].assessed_on, day(20));
+    assert!(
+        r.acks.iter().any(|a| a.member == "Siti Rahmawati"),
+        "{:?}",
+        r.acks
+    );
+
+    // The PDF and the workbook say the same, and name no participant.
+    let text = pdf_extract::extract_text_from_mem(&files.pdf).unwrap();
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("LAPORAN KINERJA PENERBITAN SERTIFIKAT"),
+        "{words}"
+    );
+    assert!(
+        words.contains(&format!("{} langkah selesai", r.overall.done)),
+        "{words}"
+    );
+    assert!(
+        words.contains("Membuat undangan rapat komite teknis"),
+        "{words}"
+    );
+    assert!(words.contains("Siti Rahmawati"), "{words}");
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(files.xlsx.clone())).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        ["Per langkah", "Per bulan", "Konfirmasi", "Lead time"]
+    );
+    let steps = book.worksheet_range("Per langkah").unwrap();
+    let last = steps.rows().next_back().unwrap();
+    assert_eq!(last[0].to_string(), "Semua langkah");
+    assert_eq!(last[1].to_string(), r.overall.done.to_string());
+    assert_eq!(last[3].to_string(), r.overall.percent.to_string());
+    assert!(files.png.starts_with(b"\x89PNG"));
+    for name in ["Bagus Setiawan", "Ma'ruf Amin", "asesi0@example.com"] {
+        assert!(!words.contains(name), "{name} in the report");
+    }
+    // A period with nothing in it, and one that ends before it begins.
+    let empty = app.report(day(1), day(2)).await.unwrap();
+    assert_eq!((empty.overall.done, empty.batches), (0, 0));
+    let reversed = app.report(day(2), day(1)).await.unwrap_err();
+    assert!(
+        reversed.to_string().contains("before it begins"),
+        "{reversed}"
+    );
+}

@@ -1037,6 +1037,55 @@ async fn documents_travelled_with_the_steps(
     );
     assert_eq!(say(fake, KETUA, "/dokumen 99").await, "Tidak ada batch 99.");
 
+    // The performance report, for Ketua LSP alone: the PDF and its chart.
+    assert_eq!(
+        say(fake, ADMINISTRASI, "/laporan").await,
+        "Laporan kinerja hanya untuk Ketua LSP."
+    );
+    assert!(
+        say(fake, KETUA, "/laporan kemarin")
+            .await
+            .starts_with("'kemarin' bukan periode.")
+    );
+    let before = fake.files_sent().len();
+    let reply = say(fake, KETUA, "/laporan 2026-11").await;
+    assert_eq!(
+        reply,
+        "Menyiapkan laporan kinerja 1 November 2026 – 30 November 2026: PDF dan grafiknya menyusul."
+    );
+    fake.until("the report and its chart", |f| {
+        f.files_sent().len() >= before + 2
+    })
+    .await;
+    let sent = fake.files_sent();
+    let latest = |name: &str| {
+        sent.iter()
+            .rfind(|x| x.chat == KETUA && x.name == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .clone()
+    };
+    let report = latest("laporan-2026-11-01-2026-11-30.pdf");
+    assert_eq!(report.method, "senddocument");
+    let words = pdf_words(&report.bytes);
+    assert!(
+        words.contains("LAPORAN KINERJA PENERBITAN SERTIFIKAT"),
+        "{words}"
+    );
+    assert!(
+        words.contains("Operator Mesin Produksi"),
+        "the batch's lead time: {words}"
+    );
+    assert!(!words.contains("Bagus Setiawan"), "{words}");
+    let chart = latest("laporan-2026-11-01-2026-11-30.png");
+    assert_eq!(chart.method, "sendphoto");
+    assert!(
+        chart
+            .caption
+            .contains("langkah selesai dalam waktu standar"),
+        "{}",
+        chart.caption
+    );
+
     // Each document was issued once (sent to three invitees, one audit
     // line), with the SHA-256 of the bytes that were sent.
     let mut conn = app.store.pool().acquire().await.unwrap();

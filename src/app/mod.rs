@@ -17,6 +17,7 @@ mod corrections;
 pub use corrections::{Corrected, MAX_CORRECTION_REASON, ParticipantChange};
 pub use privacy::{Erased, MAX_ERASE_REASON};
 pub use rejection::{Rejection, TextField};
+pub use report::ReportFiles;
 mod decide;
 mod documents;
 mod inbox;
@@ -25,6 +26,7 @@ mod privacy;
 mod records;
 mod register;
 mod rejection;
+mod report;
 mod scheduler;
 mod staffing;
 

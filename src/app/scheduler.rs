@@ -119,6 +119,13 @@ impl App {
                     let digest = self.digest(&mut tx, &timer.kind, now).await?;
                     let messages = notify::digest(&members, &timer.key, &digest);
                     sent = Store::enqueue(&mut tx, &messages, now).await?;
+                    if timer.kind == "digest_weekly" {
+                        // The week's chart follows the summary, as a picture.
+                        let chart = self.weekly_chart(now).await?;
+                        let key = format!("{}:chart", timer.key);
+                        let charts = notify::digest(&members, &key, &chart);
+                        sent += Store::enqueue(&mut tx, &charts, now).await?;
+                    }
                 }
                 // The next one: the schedule's first moment after this one (or now).
                 if let Some(next) = self

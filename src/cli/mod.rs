@@ -11,6 +11,7 @@ mod init;
 mod mail;
 mod member;
 mod participant;
+mod report;
 mod run;
 mod status;
 mod voice;
@@ -86,6 +87,21 @@ pub enum Command {
     Restore {
         /// The backup file, as `sertibot backup` made it
         file: PathBuf,
+    },
+    /// The performance report for Ketua LSP over a period: a workbook with
+    /// charts and a PDF (share within standard time by step and month,
+    /// lateness, time to acknowledge, lead time per batch)
+    Report {
+        /// The first day, YYYY-MM-DD (or DD-MM-YYYY)
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = format::parse_date)]
+        from: NaiveDate,
+        /// The last day, YYYY-MM-DD (or DD-MM-YYYY)
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = format::parse_date)]
+        to: NaiveDate,
+        /// The files' name without extension (FILE.xlsx and FILE.pdf are written, new files)
+        /// [default: laporan-FROM-TO]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Records past their retention period (`records.retain_years`)
     #[command(subcommand)]
@@ -459,6 +475,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                     participant::purge(&app, dry_run).await
                 }
                 Command::Backup { file } => backup::backup(&app, &file).await,
+                Command::Report { from, to, out } => report::run(&app, from, to, out).await,
                 Command::Run => run::run(app).await,
                 Command::Init { .. }
                 | Command::Check { .. }

@@ -35,6 +35,8 @@ const EMBEDDED: &[(&str, &str)] = embedded!(
     "daftar-serah-terima.typ",
     "linimasa.typ",
     "data-pribadi.typ",
+    "laporan.typ",
+    "laporan-grafik.typ",
 );
 
 /// Largest copy of BNSP's template read.
@@ -359,28 +361,58 @@ impl DocumentKit {
     /// The template that failed.
     pub fn personal_data_pdf(
         &self,
-        mut record: Value,
+        record: Value,
         dated: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<u8>, TemplateFault> {
-        const FILE: &str = "data-pribadi.typ";
-        if let Value::Object(map) = &mut record {
+        let ident = format!("sertibot/data-pribadi/{}", record["participant"]["id"]);
+        let paged = self.typeset_data("data-pribadi.typ", record, dated)?;
+        Ok(engine::pdf(&paged, &ident, dated))
+    }
+
+    /// The performance report as a PDF on the letterhead, and its chart
+    /// as a PNG; `report` is the report's data with its period in words.
+    ///
+    /// # Errors
+    /// The template that failed.
+    pub fn report_files(
+        &self,
+        report: Value,
+        dated: chrono::DateTime<chrono::Utc>,
+        pdf: bool,
+    ) -> Result<Vec<u8>, TemplateFault> {
+        let ident = format!("sertibot/laporan/{}/{}", report["from"], report["to"]);
+        if pdf {
+            let paged = self.typeset_data("laporan.typ", report, dated)?;
+            Ok(engine::pdf(&paged, &ident, dated))
+        } else {
+            let paged = self.typeset_data("laporan-grafik.typ", report, dated)?;
+            Ok(engine::png(&paged, 2.0))
+        }
+    }
+
+    /// Typesets template `file` with `data` and the letterhead.
+    fn typeset_data(
+        &self,
+        file: &'static str,
+        mut data: Value,
+        dated: chrono::DateTime<chrono::Utc>,
+    ) -> Result<typst_layout::PagedDocument, TemplateFault> {
+        if let Value::Object(map) = &mut data {
             map.insert("lsp".into(), self.letterhead_data());
         }
-        let paged = engine::typeset(
+        engine::typeset(
             TemplateText {
-                file: FILE,
-                text: &self.templates[FILE],
+                file,
+                text: &self.templates[file],
             },
             TemplateText {
                 file: SHARED,
                 text: &self.templates[SHARED],
             },
-            &record,
+            &data,
             self.logo.as_deref(),
             dated,
-        )?;
-        let ident = format!("sertibot/data-pribadi/{}", record["participant"]["id"]);
-        Ok(engine::pdf(&paged, &ident, dated))
+        )
     }
 
     fn letterhead_data(&self) -> Value {

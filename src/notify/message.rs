@@ -129,6 +129,8 @@ messages! {
     Document(DocumentFile) = "document",
     /// The audit log's chain is broken, for Ketua LSP.
     AuditBroken(AuditBroken) = "audit_broken",
+    /// The performance report, as a PDF or its chart (Ketua LSP).
+    Report(ReportFile) = "report",
 }
 
 /// Why a stored row is not a message this version knows.

@@ -117,3 +117,13 @@ pub struct AuditBroken {
     /// The first row that does not hold, and how.
     pub found: crate::store::chain::Break,
 }
+
+/// The performance report as a file for Ketua LSP: the PDF, or its chart
+/// as a picture (made when sent, from these figures).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportFile {
+    pub report: crate::report::Report,
+    pub picture: bool,
+    /// `asked` (`/laporan`) or `weekly` (with the weekly summary).
+    pub occasion: String,
+}

@@ -225,6 +225,7 @@ pub(super) async fn route(
         ChatCommand::Koreksisk(a) => admin::run(ctx, &s, Admin::CorrectDecree(a.trim())).await,
         ChatCommand::Batalkanbatch(a) => admin::run(ctx, &s, Admin::CancelBatch(a.trim())).await,
         ChatCommand::Dokumen(argument) => super::documents::send(ctx, &s, argument.trim()).await,
+        ChatCommand::Laporan(argument) => super::report::send(ctx, &s, argument.trim()).await,
         // `/start` is read before the member is known; `/keluargrup`
         // means something in a group only.
         ChatCommand::Start(_) | ChatCommand::Keluargrup(_) => unknown(ctx, &s).await,

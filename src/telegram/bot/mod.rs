@@ -42,6 +42,7 @@ mod documents;
 mod files;
 mod lists;
 mod registration;
+mod report;
 mod typed;
 
 use buttons::on_callback;
@@ -81,6 +82,7 @@ pub fn menu(ctx: &BotContext) -> Vec<BotCommand> {
         "tugas",
         "status",
         "dokumen",
+        "laporan",
         "batch",
         "batchbaru",
         "ubahrapat",

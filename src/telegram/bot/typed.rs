@@ -59,6 +59,8 @@ pub enum ChatCommand {
     Batalkanbatch(String),
     /// `/dokumen [batch] [jenis]`: a batch's documents, as files.
     Dokumen(String),
+    /// `/laporan [awal] [akhir]`: the performance report (Ketua LSP).
+    Laporan(String),
 }
 
 /// A message's text, read.

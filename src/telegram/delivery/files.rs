@@ -42,6 +42,40 @@ impl Sender {
         Ok((file, view.picture))
     }
 
+    /// The performance report's file (the PDF, or its chart), typeset now
+    /// off the async threads from the figures the message carries.
+    pub(super) async fn report(
+        &self,
+        view: &crate::notify::views::ReportFile,
+    ) -> Result<(crate::documents::issue::File, bool), (bool, String)> {
+        let kit = self
+            .documents
+            .as_ref()
+            .map(|issuer| issuer.kit.clone())
+            .ok_or((false, "this worker cannot make documents".to_string()))?;
+        let report = view.report.clone();
+        let picture = view.picture;
+        let made = tokio::task::spawn_blocking(move || {
+            let data = crate::report::print_data(&report, kit.tz);
+            kit.report_files(data, report.made_at, !picture)
+                .map(|bytes| (report, bytes))
+        })
+        .await
+        .map_err(|e| (true, e.to_string()))?;
+        let (report, bytes) = made.map_err(|e| (false, e.to_string()))?;
+        let (extension, mime) = if picture {
+            ("png", "image/png")
+        } else {
+            ("pdf", "application/pdf")
+        };
+        let file = crate::documents::issue::File {
+            name: format!("laporan-{}-{}.{extension}", report.from, report.to),
+            bytes,
+            mime,
+        };
+        Ok((file, picture))
+    }
+
     /// Sends a file (a document, or a picture shown in the chat) with
     /// `caption`.
     pub(super) async fn post_file(

@@ -78,15 +78,18 @@ impl Sender {
         };
         // A document is made now; a busy database is tried again like a
         // failed send, a document that cannot be made is given up.
-        let document = match row.message() {
-            Ok(crate::notify::Message::Document(view)) => match self.document(&view).await {
-                Ok(file) => Some(Ok(file)),
-                Err((true, why)) => Some(Err(Failure::Retry { after: None, why })),
-                Err((false, reason)) => {
-                    return Ok((self.give_up(row, member, &reason).await?, None));
-                }
-            },
+        let made = match row.message() {
+            Ok(crate::notify::Message::Document(view)) => Some(self.document(&view).await),
+            Ok(crate::notify::Message::Report(view)) => Some(self.report(&view).await),
             _ => None,
+        };
+        let document = match made {
+            Some(Ok(file)) => Some(Ok(file)),
+            Some(Err((true, why))) => Some(Err(Failure::Retry { after: None, why })),
+            Some(Err((false, reason))) => {
+                return Ok((self.give_up(row, member, &reason).await?, None));
+            }
+            None => None,
         };
         let outcome = match (&row.edit_of, document) {
             (_, Some(Ok(file))) => self.post_file(chat, &text, file).await,
