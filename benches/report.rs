@@ -1,6 +1,8 @@
-//! The report's figure for BENCHMARKS.md: the performance report (load,
+//! The records' figures for BENCHMARKS.md: the performance report (load,
 //! figures, workbook with charts, PDF and chart) over 1,000 finished
-//! batches of five participants, on a real database file.
+//! batches of five participants, on a real database file; then the audit
+//! chain's check (as at every start of the service) over 200,000 rows, and
+//! the peak memory it took.
 //!
 //! `cargo bench --bench report`
 
@@ -11,6 +13,8 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use sertibot::app::{App, Via};
 use sertibot::clock::ManualClock;
 use sertibot::config::Config;
+use sertibot::domain::{BatchId, MemberId};
+use sertibot::store::{AuditEntry, Store};
 use sertibot::workflow::Actor;
 
 const BATCHES: i64 = 1000;
@@ -111,6 +115,52 @@ async fn main() {
     }
     times.sort_by(f64::total_cmp);
     let files = last.unwrap();
+    report_times(&files, &times);
+
+    // 200,000 audit rows, appended as the service appends them.
+    let hwm_before = high_water_mib();
+    for chunk in 0..200 {
+        let entries: Vec<AuditEntry> = (0..1000)
+            .map(|i| AuditEntry {
+                channel: "telegram",
+                actor: "member",
+                member: Some(MemberId(1)),
+                telegram_user: None,
+                batch: Some(BatchId(first.0 + (chunk * 1000 + i) % BATCHES)),
+                action: "step_acknowledged".into(),
+                detail: serde_json::json!({"event": "acknowledged", "step": i % 10, "by": 1, "at": now}),
+            })
+            .collect();
+        let mut tx = app.store.begin().await.unwrap();
+        Store::audit(&mut tx, &entries, now).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let began = Instant::now();
+    let head = app
+        .store
+        .verify_audit()
+        .await
+        .unwrap()
+        .expect("a sound chain");
+    println!(
+        "the audit chain's check over {} rows: {:.2} s; peak memory {:.1} MiB (before appending {:.1} MiB)",
+        head.rows,
+        began.elapsed().as_secs_f64(),
+        high_water_mib(),
+        hwm_before,
+    );
+}
+
+fn high_water_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn report_times(files: &sertibot::app::ReportFiles, times: &[f64]) {
     println!(
         "the report over {} finished batches ({} steps, {} acknowledgements): median {:.2} s, max {:.2} s; XLSX {} KiB, PDF {} KiB, PNG {} KiB",
         files.report.batches,

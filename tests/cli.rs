@@ -1783,6 +1783,36 @@ fn audit_verify_names_the_row_edited_deleted_inserted_or_moved_in_the_file() {
     let failure =
         one_sentence_failure(&sertibot(cut.path(), &["audit", "verify", "--head", &head]));
     assert!(failure.contains("is not in the audit log"), "{failure}");
+
+    // A copy of a database from before the chain restores, and its rows
+    // are sealed, in order, when it is next opened.
+    let older = tampered(
+        dir.path(),
+        "ALTER TABLE audit_log DROP COLUMN prev_hash;
+         ALTER TABLE audit_log DROP COLUMN hash;
+         ALTER TABLE participants DROP COLUMN erased_at;
+         DROP TABLE audit_chain_legacy;
+         DELETE FROM _sqlx_migrations WHERE version >= 17;
+         CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log
+         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+         CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
+         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    );
+    std::fs::rename(
+        older.path().join("sertibot.db"),
+        older.path().join("lama.db"),
+    )
+    .unwrap();
+    let restored = ok(sertibot(older.path(), &["restore", "lama.db"]));
+    assert!(
+        restored.contains("5 audit rows from a version before the audit chain"),
+        "{restored}"
+    );
+    assert_eq!(
+        ok(sertibot(older.path(), &["audit", "verify"])),
+        sound,
+        "the same rows sealed the same way"
+    );
 }
 
 /// Waits up to 20 s for a log line containing `text`.

@@ -123,9 +123,13 @@ impl App {
         if status == Some(BatchStatus::Running) && !force {
             return Err(AppError::Rejected(Rejection::EraseRunning { batch }));
         }
-        self.erase(id, &reason, force, via).await
+        let mut erased = self.erase(id, &reason, force, via).await?;
+        erased.compacted = self.store.compact().await;
+        Ok(erased)
     }
 
+    /// Erases one participant (not yet compacting the file: see
+    /// [`crate::store::Store::compact`]).
     async fn erase(
         &self,
         id: ParticipantId,
@@ -172,14 +176,13 @@ impl App {
                 }
             }
         }
-        let compacted = self.store.compact().await;
         self.changed();
         Ok(Erased {
             participant: id,
             batch: erasure.batch,
             files_deleted,
             scrubbed: erasure.scrubbed,
-            compacted,
+            compacted: false,
         })
     }
 
@@ -203,6 +206,12 @@ impl App {
             let reason = format!("masa retensi {years} tahun berakhir");
             for (id, _, _) in &due {
                 self.erase(*id, &reason, false, Via::Cli).await?;
+            }
+            // Once for all of them: the file rewritten without free pages.
+            if !due.is_empty() && !self.store.compact().await {
+                tracing::warn!(
+                    "the database could not be compacted after the purge; erased values are zeroed but the file keeps its free pages until the next purge or erasure"
+                );
             }
         }
         Ok(due)

@@ -27,6 +27,7 @@ fn facts(file: &Path, check: &CopyCheck) -> serde_json::Value {
         "head": head,
         "integrity": check.integrity.join("; "),
         "broken": check.chain.as_ref().err(),
+        "unsealed": check.unsealed,
     })
 }
 

@@ -273,11 +273,7 @@ async fn records(
         ]
     })
     .collect();
-    let audit_rows = Store::audit_links(&mut *conn).await?;
-    let audit_rows: Vec<_> = audit_rows
-        .into_iter()
-        .filter(|l| l.batch_id == Some(batch.0))
-        .collect();
+    let audit_rows = Store::audit_links_of(&mut *conn, batch).await?;
     let mut pauses: Vec<Vec<String>> = Vec::new();
     for l in &audit_rows {
         let detail: serde_json::Value = serde_json::from_str(&l.detail).unwrap_or_default();

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{Row, SqliteConnection};
 
-use super::chain::{self, Break, GENESIS, Head, Link};
+use super::chain::{self, Break, GENESIS, Head, Link, Misfit, Walk};
 use super::time::{from_ms, ms};
 use crate::domain::{BatchId, MemberId, TelegramUserId};
 
@@ -101,33 +101,75 @@ impl super::Store {
         Ok(())
     }
 
-    /// Every audit row as sealed, in id order.
+    /// Every audit row as sealed, in id order (to seal an older log once;
+    /// the chain itself is checked row by row, [`Store::audit_chain`]).
     ///
     /// # Errors
     /// When the database cannot be read.
     pub async fn audit_links(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Link>> {
+        let rows = sqlx::query(SELECT_LINKS).fetch_all(conn).await?;
+        Ok(rows.iter().map(link_of).collect())
+    }
+
+    /// A batch's audit rows as sealed, in id order (for its export).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn audit_links_of(
+        conn: &mut SqliteConnection,
+        batch: BatchId,
+    ) -> anyhow::Result<Vec<Link>> {
         let rows = sqlx::query(
             "SELECT id, at, channel, actor, member_id, telegram_user_id, batch_id, action, detail, prev_hash, hash
-             FROM audit_log ORDER BY id",
+             FROM audit_log WHERE batch_id = ? ORDER BY id",
         )
+        .bind(batch.0)
         .fetch_all(conn)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Link {
-                id: r.get("id"),
-                at: r.get("at"),
-                channel: r.get("channel"),
-                actor: r.get("actor"),
-                member_id: r.get("member_id"),
-                telegram_user_id: r.get("telegram_user_id"),
-                batch_id: r.get("batch_id"),
-                action: r.get("action"),
-                detail: r.get("detail"),
-                prev_hash: r.get("prev_hash"),
-                hash: r.get("hash"),
-            })
-            .collect())
+        Ok(rows.iter().map(link_of).collect())
+    }
+
+    /// Walks the audit chain row by row (constant memory, however long the
+    /// log): its head, or the first row that breaks it and how.
+    ///
+    /// # Errors
+    /// The outer error when the database cannot be read.
+    pub async fn audit_chain(conn: &mut SqliteConnection) -> anyhow::Result<Result<Head, Break>> {
+        use futures_util::TryStreamExt;
+        let mut walk = Walk::default();
+        let misfit = {
+            let mut rows = sqlx::query(SELECT_LINKS).fetch(&mut *conn);
+            let mut misfit = None;
+            while let Some(row) = rows.try_next().await? {
+                if let Err(m) = walk.step(&link_of(&row)) {
+                    misfit = Some(m);
+                    break;
+                }
+            }
+            misfit
+        };
+        let Some(misfit) = misfit else {
+            return Ok(Ok(walk.head()));
+        };
+        // Told why with what the rest of the log holds: every id, and who
+        // carries the two seals in question.
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM audit_log ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut holders = std::collections::HashMap::new();
+        if let Misfit::OutOfPlace { link, .. } = &misfit {
+            for seal in [&link.prev_hash, &link.hash].into_iter().flatten() {
+                let holder: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM audit_log WHERE hash = ? ORDER BY id LIMIT 1",
+                )
+                .bind(seal)
+                .fetch_optional(&mut *conn)
+                .await?;
+                holders.insert(seal.clone(), holder);
+            }
+        }
+        let sealed_by = |seal: &str| holders.get(seal).copied().flatten();
+        Ok(Err(chain::diagnose(misfit, &ids, sealed_by)))
     }
 
     /// Recomputes the audit chain: its head, or the first row that breaks it.
@@ -136,8 +178,7 @@ impl super::Store {
     /// The outer error when the database cannot be read.
     pub async fn verify_audit(&self) -> anyhow::Result<Result<Head, Break>> {
         let mut conn = self.pool.acquire().await?;
-        let links = Self::audit_links(&mut conn).await?;
-        Ok(chain::verify(&links))
+        Self::audit_chain(&mut conn).await
     }
 
     /// The id of the audit row sealed with `hash`, if any.
@@ -221,5 +262,25 @@ impl super::Store {
                 })
             })
             .collect()
+    }
+}
+
+/// Every audit row's sealed fields, in id order.
+const SELECT_LINKS: &str = "SELECT id, at, channel, actor, member_id, telegram_user_id, batch_id, action, detail, prev_hash, hash
+     FROM audit_log ORDER BY id";
+
+fn link_of(r: &sqlx::sqlite::SqliteRow) -> Link {
+    Link {
+        id: r.get("id"),
+        at: r.get("at"),
+        channel: r.get("channel"),
+        actor: r.get("actor"),
+        member_id: r.get("member_id"),
+        telegram_user_id: r.get("telegram_user_id"),
+        batch_id: r.get("batch_id"),
+        action: r.get("action"),
+        detail: r.get("detail"),
+        prev_hash: r.get("prev_hash"),
+        hash: r.get("hash"),
     }
 }

@@ -114,39 +114,77 @@ impl Break {
     }
 }
 
-/// Walks the chain in id order and returns its head, or the first break:
-/// a row whose fields no longer match its seal was edited; one that does
-/// not follow the row before it comes after a deletion, was moved, or was
-/// inserted.
-///
-/// # Errors
-/// The first [`Break`].
-pub fn verify(links: &[Link]) -> Result<Head, Break> {
-    let mut head = Head::empty();
-    for link in links {
+/// The chain walked one row at a time, in id order, keeping only its head:
+/// a log of any length is checked in constant memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Walk {
+    head: Head,
+}
+
+/// A row that does not fit where it stands, before it is told why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Misfit {
+    /// Its seal no longer matches its fields, or it has none.
+    Found(Break),
+    /// It does not follow the row before it: deleted rows before it, or
+    /// it was moved or inserted ([`diagnose`] tells which).
+    OutOfPlace { link: Box<Link>, head: Head },
+}
+
+impl Default for Walk {
+    fn default() -> Self {
+        Walk {
+            head: Head::empty(),
+        }
+    }
+}
+
+impl Walk {
+    /// Takes the next row: fine, or why it does not fit.
+    ///
+    /// # Errors
+    /// The [`Misfit`].
+    pub fn step(&mut self, link: &Link) -> Result<(), Misfit> {
         let (Some(hash), Some(prev)) = (link.hash.as_deref(), link.prev_hash.as_deref()) else {
-            return Err(Break::Unsealed { row: link.id });
+            return Err(Misfit::Found(Break::Unsealed { row: link.id }));
         };
-        if prev != head.hash {
-            return Err(out_of_place(links, &head, link, prev, hash));
+        if prev != self.head.hash {
+            return Err(Misfit::OutOfPlace {
+                link: Box::new(link.clone()),
+                head: self.head.clone(),
+            });
         }
         if seal(link, prev) != hash {
-            return Err(Break::Edited { row: link.id });
+            return Err(Misfit::Found(Break::Edited { row: link.id }));
         }
-        head = Head {
-            rows: head.rows + 1,
+        self.head = Head {
+            rows: self.head.rows + 1,
             last_id: link.id,
             hash: hash.to_string(),
         };
+        Ok(())
     }
-    Ok(head)
+
+    /// The head so far.
+    pub fn head(self) -> Head {
+        self.head
+    }
 }
 
-/// What a row that does not follow the one before it is: the first after
-/// rows deleted, a row moved from elsewhere (its seal is right for another
-/// position), or a row inserted (a forgery, or a copy of a row still there).
-fn out_of_place(links: &[Link], head: &Head, link: &Link, prev: &str, hash: &str) -> Break {
-    if link.id > head.last_id + 1 && seal_fits_gap(links, head.last_id, link) {
+/// Why a row does not follow the one before it: it comes after rows
+/// deleted (what it follows is no longer in the log), it was moved (its
+/// seal is right for another position), or it was inserted (a forgery, or
+/// a copy of a row still there). `ids` are every row's id; `sealed_by`
+/// gives the id of the row carrying a seal.
+pub fn diagnose(misfit: Misfit, ids: &[i64], sealed_by: impl Fn(&str) -> Option<i64>) -> Break {
+    let (link, head) = match misfit {
+        Misfit::Found(found) => return found,
+        Misfit::OutOfPlace { link, head } => (*link, head),
+    };
+    let prev = link.prev_hash.clone().unwrap_or_default();
+    let hash = link.hash.clone().unwrap_or_default();
+    let follows_a_row_still_there = sealed_by(&prev).is_some_and(|id| id <= head.last_id);
+    if link.id > head.last_id + 1 && !follows_a_row_still_there {
         return Break::Deleted {
             first: head.last_id + 1,
             last: link.id - 1,
@@ -154,23 +192,19 @@ fn out_of_place(links: &[Link], head: &Head, link: &Link, prev: &str, hash: &str
             next: link.id,
         };
     }
-    let written_at = links.iter().map(|l| l.id).find(|&from| {
+    // A row moved keeps the seal of the position it was written at.
+    let written_at = ids.iter().copied().find(|&from| {
         from != link.id
             && seal(
                 &Link {
                     id: from,
                     ..link.clone()
                 },
-                prev,
+                &prev,
             ) == hash
     });
-    let copy_of_a_row_still_there = |from: i64| {
-        links
-            .iter()
-            .any(|l| l.id == from && l.hash.as_deref() == Some(hash))
-    };
     match written_at {
-        Some(from) if !copy_of_a_row_still_there(from) => Break::Moved { row: link.id, from },
+        Some(from) if sealed_by(&hash) != Some(from) => Break::Moved { row: link.id, from },
         _ => Break::Inserted {
             row: link.id,
             before: head.last_id,
@@ -178,13 +212,25 @@ fn out_of_place(links: &[Link], head: &Head, link: &Link, prev: &str, hash: &str
     }
 }
 
-/// Whether a row after a gap follows something no longer there: its
-/// predecessor's seal is not any row's that is still in the log.
-fn seal_fits_gap(links: &[Link], before: i64, link: &Link) -> bool {
-    let prev = link.prev_hash.as_deref().unwrap_or_default();
-    !links
-        .iter()
-        .any(|l| l.id <= before && l.hash.as_deref() == Some(prev))
+/// Walks a whole chain held in memory: its head, or the first break.
+///
+/// # Errors
+/// The first [`Break`].
+pub fn verify(links: &[Link]) -> Result<Head, Break> {
+    let mut walk = Walk::default();
+    for link in links {
+        if let Err(misfit) = walk.step(link) {
+            let ids: Vec<i64> = links.iter().map(|l| l.id).collect();
+            let sealed_by = |seal: &str| {
+                links
+                    .iter()
+                    .find(|l| l.hash.as_deref() == Some(seal))
+                    .map(|l| l.id)
+            };
+            return Err(diagnose(misfit, &ids, sealed_by));
+        }
+    }
+    Ok(walk.head())
 }
 
 #[cfg(test)]

@@ -205,7 +205,8 @@ impl super::Store {
     /// number (facts the audit log and the documents refer to); their
     /// emails lose address and content (those still waiting are given up);
     /// copies of their name, email, NIK or phone in other messages, open
-    /// conversations, problem reports and RSVP reasons are replaced. None
+    /// conversations, problem reports and RSVP reasons (of their batch) are
+    /// replaced. None
     /// for no such participant; an already erased one is erased again.
     ///
     /// # Errors
@@ -259,23 +260,30 @@ impl super::Store {
             // address "Name <email>", a sentence).
             let quoted = serde_json::to_string(value)?;
             let escaped = quoted[1..quoted.len() - 1].to_string();
-            for (table, column) in [
-                ("outbox", "context"),
-                ("outbox", "address"),
-                ("outbox", "last_error"),
-                ("conversations", "state"),
-                ("inbox", "body"),
-                ("problems", "text"),
-                ("rsvps", "reason"),
+            // Messages and reports of their batch (and those of no batch);
+            // conversations and the inbox are few and short-lived.
+            for (table, column, scope) in [
+                ("outbox", "context", "(batch_id = ?4 OR batch_id IS NULL)"),
+                ("outbox", "address", "(batch_id = ?4 OR batch_id IS NULL)"),
+                (
+                    "outbox",
+                    "last_error",
+                    "(batch_id = ?4 OR batch_id IS NULL)",
+                ),
+                ("problems", "text", "batch_id = ?4"),
+                ("rsvps", "reason", "batch_id = ?4"),
+                ("conversations", "state", "?4 = ?4"),
+                ("inbox", "body", "?4 = ?4"),
             ] {
                 let sql = format!(
                     "UPDATE {table} SET {column} = replace(replace({column}, ?1, ?3), ?2, ?3)
-                     WHERE instr({column}, ?1) > 0 OR instr({column}, ?2) > 0"
+                     WHERE {scope} AND (instr({column}, ?1) > 0 OR instr({column}, ?2) > 0)"
                 );
                 scrubbed += sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(&escaped)
                     .bind(value)
                     .bind(TOMBSTONE)
+                    .bind(batch)
                     .execute(&mut *conn)
                     .await?
                     .rows_affected();
