@@ -1757,12 +1757,8 @@ fn audit_verify_names_the_row_edited_deleted_inserted_or_moved_in_the_file() {
             ("TELOXIDE_API_URL", "http://127.0.0.1:9"),
         ],
     );
-    let log = wait_for_line(&rx, "sertibot is running");
-    assert!(
-        log.iter()
-            .any(|l| l.contains("THE AUDIT LOG IS BROKEN") && l.contains("row=2")),
-        "{log:?}"
-    );
+    let log = wait_for_line(&rx, "THE AUDIT LOG IS BROKEN");
+    assert!(log.last().unwrap().contains("row=2"), "{log:?}");
     stop(&mut child);
     let told: Vec<String> = sqlite_rows(
         broken.path(),
@@ -1861,12 +1857,7 @@ fn a_backup_taken_while_a_batch_runs_passes_its_checks_and_restores() {
             ("TELOXIDE_API_URL", "http://127.0.0.1:9"),
         ],
     );
-    let log = wait_for_line(&rx, "sertibot is running");
-    assert!(
-        log.iter()
-            .any(|l| l.contains("the audit log's chain is sound")),
-        "{log:?}"
-    );
+    wait_for_line(&rx, "the audit log's chain is sound");
     std::fs::create_dir(dir.path().join("copies")).unwrap();
     let made = ok(sertibot(dir.path(), &["backup", "copies/running.db"]));
     assert!(

@@ -78,7 +78,7 @@ impl App {
             .map(|m| m.name)
             .unwrap_or_default();
         drop(conn);
-        let mut data = in_wib(record.clone());
+        let mut data = local_times(record.clone(), self.config.calendar.tz);
         if let Value::Object(map) = &mut data {
             map.insert("ketua".into(), json!(ketua));
             map.insert("title".into(), json!("Data pribadi yang disimpan"));
@@ -226,19 +226,21 @@ fn years_before(now: DateTime<Utc>, years: u32) -> DateTime<Utc> {
         .unwrap_or(now)
 }
 
-/// The record with every UTC time as WIB text (`2026-11-24 09:00`), for print.
-fn in_wib(value: Value) -> Value {
+/// The record with every UTC time as local text (`2026-11-24 09:00 WIB`), for print.
+fn local_times(value: Value, tz: chrono_tz::Tz) -> Value {
     match value {
         Value::String(s) => match DateTime::parse_from_rfc3339(&s) {
-            Ok(t) => Value::String(
-                t.with_timezone(&chrono_tz::Asia::Jakarta)
-                    .format("%Y-%m-%d %H:%M WIB")
-                    .to_string(),
-            ),
+            Ok(t) => Value::String(t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()),
             Err(_) => Value::String(s),
         },
-        Value::Array(items) => Value::Array(items.into_iter().map(in_wib).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, in_wib(v))).collect()),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| local_times(v, tz)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, local_times(v, tz)))
+                .collect(),
+        ),
         other => other,
     }
 }

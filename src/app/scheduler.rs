@@ -15,7 +15,7 @@ impl App {
         match kind {
             "digest_daily" => Some(self.config.digest_schedule.clone()),
             "digest_weekly" => Some(self.config.weekly_schedule.clone()),
-            super::records::BACKUP_TIMER => self
+            super::backups::BACKUP_TIMER => self
                 .config
                 .records
                 .backup
@@ -37,7 +37,7 @@ impl App {
         for kind in [
             "digest_daily",
             "digest_weekly",
-            super::records::BACKUP_TIMER,
+            super::backups::BACKUP_TIMER,
         ] {
             if Store::timer_waiting(&mut tx, kind).await? {
                 continue;
@@ -103,7 +103,7 @@ impl App {
         for timer in timers {
             // The copy is made outside the write transaction; only one
             // service fires timers, so it is made once.
-            let backup = if timer.kind == super::records::BACKUP_TIMER {
+            let backup = if timer.kind == super::backups::BACKUP_TIMER {
                 self.nightly_backup(now).await
             } else {
                 serde_json::Value::Null
@@ -114,7 +114,7 @@ impl App {
             }
             let mut sent = 0;
             if let Some(schedule) = self.schedule_of(&timer.kind) {
-                if timer.kind != super::records::BACKUP_TIMER {
+                if timer.kind != super::backups::BACKUP_TIMER {
                     let members = Store::members(&mut tx).await?;
                     let digest = self.digest(&mut tx, &timer.kind, now).await?;
                     let messages = notify::digest(&members, &timer.key, &digest);

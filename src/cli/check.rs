@@ -62,6 +62,7 @@ pub async fn run(config: Config, strict: bool) -> Result<ExitCode, Failure> {
         println!("{warn:<width$} {warning}");
     }
     report("database", database(&config, &voice).await);
+    report("backups", backups(&config, &voice).await);
     if failed > 0 {
         return Err(voice.fail("cli_check_failures", json!({"count": failed})));
     }
@@ -239,6 +240,41 @@ async fn database(config: &Config, voice: &Voice) -> Result<String, String> {
             json!({"path": db.display().to_string()}),
         ))
     }
+}
+
+/// The nightly backup: where, how many are kept, and how the last one went
+/// (a failed or unsound one fails the check).
+async fn backups(config: &Config, voice: &Voice) -> Result<String, String> {
+    let Some(backup) = &config.records.backup else {
+        return Ok(voice.line("cli_check_backups_off", json!({})));
+    };
+    let mut last = serde_json::Value::Null;
+    if config.database.exists()
+        && let Ok(store) = Store::open(&config.database).await
+    {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT detail FROM audit_log WHERE action = 'backup_nightly_fired' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(store.pool())
+        .await
+        .ok()
+        .flatten();
+        store.close().await;
+        last = found
+            .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+            .map(|d| d["backup"].clone())
+            .unwrap_or_default();
+    }
+    let context = json!({
+        "schedule": backup.schedule,
+        "dir": backup.dir.display().to_string(),
+        "keep": backup.keep,
+        "last": last,
+    });
+    if last.get("error").is_some() || last.get("sound") == Some(&json!(false)) {
+        return Err(voice.line("cli_check_backups_failed", context));
+    }
+    Ok(voice.line("cli_check_backups", context))
 }
 
 /// The files sertibot keeps personal data or secrets in (the config, the

@@ -25,11 +25,6 @@ pub async fn run(app: App) -> Result<ExitCode, Failure> {
             .await
             .map_err(|e| Failure(format!("{e:#}")))?;
     }
-    // A broken audit chain is reported, and the service still runs.
-    let _chain = app
-        .watch_audit_chain()
-        .await
-        .map_err(|e| Failure(format!("{e:#}")))?;
     // Listen before saying we run, so a signal sent right after is never lost.
     let shutdown = Shutdown::listen()
         .map_err(|e| Failure(format!("cannot listen for shutdown signals: {e}")))?;
@@ -52,8 +47,18 @@ pub async fn run(app: App) -> Result<ExitCode, Failure> {
         "sertibot is running; stop it with Ctrl+C or SIGTERM"
     );
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let app = Arc::new(app);
+    // The audit chain is checked beside the running service (a long log
+    // takes seconds): a break is logged loudly and told to Ketua LSP, and
+    // the service runs on.
+    let checker = app.clone();
+    tokio::spawn(async move {
+        if let Err(e) = checker.watch_audit_chain().await {
+            tracing::error!(error = %format!("{e:#}"), "cannot check the audit log's chain");
+        }
+    });
     let service = Service {
-        app: Arc::new(app),
+        app,
         bot,
         clock,
         intake,
