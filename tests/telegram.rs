@@ -46,7 +46,9 @@ struct World {
 
 impl World {
     async fn new() -> World {
-        sertibot::logging::init("warn");
+        // Every test of this file logs at debug level into one buffer, which
+        // the whole batch's test reads for personal data.
+        debug_logs();
         let fake = FakeTelegram::start().await;
         World {
             fake,
@@ -141,8 +143,8 @@ async fn register_staff(world: &World, app: &App) {
     }
 }
 
-/// Every log line of this test process, from the first call on, at debug
-/// level (as `RUST_LOG=debug` would write them).
+/// Every log line of this test process, from the first world made on, at
+/// debug level (as `RUST_LOG=debug` would write them).
 fn debug_logs() -> Arc<std::sync::Mutex<Vec<u8>>> {
     static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
     LOGS.get_or_init(|| {

@@ -177,6 +177,11 @@ impl DocumentKit {
                 self.typeset(&facts, &due, &numbers)?;
             }
         }
+        let dated = chrono::Utc::now();
+        self.personal_data_pdf(super::sample::personal_record(), dated)?;
+        let report = crate::report::print_data(&super::sample::report(), self.tz);
+        self.report_files(report.clone(), dated, true)?;
+        self.report_files(report, dated, false)?;
         Ok(())
     }
 

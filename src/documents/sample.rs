@@ -169,3 +169,61 @@ pub fn numbers(facts: &BatchFacts) -> super::kit::Numbers {
         })
         .collect()
 }
+
+/// A small performance report, to try the report's templates on.
+pub fn report() -> crate::report::Report {
+    use crate::report::{Ack, DoneStep, LeadTime, Report};
+    let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default();
+    let steps = [(1, 0), (1, 45), (3, 0), (11, 600)].map(|(step, late)| DoneStep {
+        step,
+        month: "2026-11".into(),
+        within: late == 0,
+        late_minutes: late,
+    });
+    let acks = [Ack {
+        member: "Siti Rahmawati".into(),
+        minutes: 12,
+    }];
+    let lead = vec![LeadTime {
+        batch: 7,
+        scheme: "Operator Mesin Produksi".into(),
+        assessed_on: day(2),
+        last_receipt: day(20),
+        days: 18,
+    }];
+    Report::build(
+        (day(1), day(30)),
+        &steps,
+        &acks,
+        lead,
+        |no| format!("Langkah {no}"),
+        Utc.with_ymd_and_hms(2026, 11, 30, 3, 0, 0).unwrap(),
+    )
+}
+
+/// What `participant show` holds about a sample participant, prepared for
+/// print, to try the personal data template on.
+pub fn personal_record() -> serde_json::Value {
+    serde_json::json!({
+        "title": "Data pribadi yang disimpan",
+        "date": "30 November 2026",
+        "ketua": "Dr. Hendra Wijaya",
+        "participant": {
+            "id": 12, "name": "Ma'ruf #1 $_*", "email": "maruf@example.com",
+            "registration_no": "REG-00012", "nik": "3171011234567890",
+            "birth_place": "Bandung", "birth_date": "1990-05-17", "phone": "+62 812 3456 7890",
+            "row": 3, "result": "BK", "result_at": "2026-11-26 10:00 WIB", "blank_number": null,
+            "handover_ready_at": null, "handover_opened_at": null, "received_at": null,
+            "erased_at": null,
+        },
+        "batch": {"id": 7, "scheme": "Operator Mesin Produksi", "assessed_on": "2026-11-20",
+                  "place": null, "status": "running"},
+        "documents": [{"kind": "surat-bk", "number": "001/LSP/BK/XI/2026",
+                       "issued_at": "2026-11-27 09:00 WIB", "sha256": "00"}],
+        "messages": [{"channel": "email", "address": "maruf@example.com", "template": "result_bk",
+                      "status": "sent", "created_at": "2026-11-26 10:00 WIB",
+                      "sent_at": "2026-11-26 10:01 WIB"}],
+        "audit": [{"row": 40, "at": "2026-11-26 10:00 WIB", "channel": "telegram",
+                   "actor": "member", "action": "result_recorded", "detail": {}}],
+    })
+}

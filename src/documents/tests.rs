@@ -3,6 +3,8 @@
 
 use std::io::Read;
 
+use chrono::Utc;
+
 use super::facts::BatchFacts;
 use super::kit::{KitError, Numbers};
 use super::*;
@@ -238,6 +240,40 @@ fn a_broken_template_is_refused_with_its_file_and_line() {
     };
     assert_eq!(fault.file, "surat-bk.typ");
     assert!(fault.line >= 3, "{fault}");
+}
+
+#[test]
+fn the_report_and_personal_data_templates_are_tried_too() {
+    let kit = DocumentKit::embedded(Letterhead::default(), chrono_tz::Asia::Jakarta);
+    kit.check().unwrap();
+    let pdf = kit
+        .personal_data_pdf(sample::personal_record(), Utc::now())
+        .unwrap();
+    let text = pdf_extract::extract_text_from_mem(&pdf).expect("a readable PDF");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("Ma'ruf #1 $_*") && text.contains("3171011234567890"),
+        "{text}"
+    );
+    for file in ["laporan.typ", "data-pribadi.typ"] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("documents")).unwrap();
+        std::fs::write(
+            dir.path().join("documents").join(file),
+            "#import \"/kop.typ\": *\n#let d = data\n#d.no_such_field\n",
+        )
+        .unwrap();
+        let kit = DocumentKit::load(
+            Letterhead::default(),
+            None,
+            numbers::NumberPatterns::default(),
+            chrono_tz::Asia::Jakarta,
+            Some(dir.path()),
+        )
+        .unwrap();
+        let fault = kit.check().unwrap_err();
+        assert_eq!((fault.file.as_str(), fault.line), (file, 3));
+    }
 }
 
 #[test]
