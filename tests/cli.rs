@@ -1745,6 +1745,20 @@ fn audit_verify_names_the_row_edited_deleted_inserted_or_moved_in_the_file() {
         assert!(!checked.status.success(), "check passed a tampered log");
         assert!(stdout(&checked).contains(said), "{}", stdout(&checked));
     }
+    // A row added without a seal does not stop the records: the next
+    // change is recorded after it, and verify names the row.
+    let unsealed = tampered(
+        dir.path(),
+        "INSERT INTO audit_log (id, at, channel, actor, action, detail)
+         VALUES (6, 0, 'cli', 'operator', 'decree_recorded', '{}')",
+    );
+    create_batch(unsealed.path());
+    let failure = one_sentence_failure(&sertibot(unsealed.path(), &["audit", "verify"]));
+    assert!(
+        failure.contains("row 6 has no seal, it was added outside sertibot"),
+        "{failure}"
+    );
+
     // The service starts on a broken chain, says so loudly, and tells Ketua LSP.
     let broken = tampered(
         dir.path(),

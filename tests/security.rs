@@ -630,3 +630,41 @@ async fn the_report_counts_the_periods_steps_and_names_no_participant() {
         "{reversed}"
     );
 }
+
+#[tokio::test]
+async fn erasing_budi_leaves_budiman_as_he_is() {
+    let t = TestApp::new().await;
+    let app = &t.app;
+    let csv = "name,email,registration_no\nBudi,budi@example.com,R-0001\nBudiman Santoso,budiman@example.com,R-0002\n";
+    let batch = common::batch_of(app, csv).await;
+    // A staff card listing both, as the outbox keeps it.
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (key, channel, batch_id, template, context, next_attempt_at, created_at, status)
+         VALUES ('card', 'telegram', ?, 'step_task', ?, 0, 0, 'sent')",
+    )
+    .bind(batch.0)
+    .bind(r#"{"participants":[{"name":"Budi","email":"budi@example.com"},{"name":"Budiman Santoso"}]}"#)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    drop(conn);
+    let budi = ParticipantId(app.find_people("budi@").await.unwrap()[0].id);
+    app.erase_participant(budi, "permintaan peserta", false, Via::Cli)
+        .await
+        .unwrap();
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let card: String = sqlx::query_scalar("SELECT context FROM outbox WHERE key = 'card'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        card,
+        r#"{"participants":[{"name":"[dihapus]","email":"[dihapus]"},{"name":"Budiman Santoso"}]}"#
+    );
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM participants ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(names, ["[dihapus]", "Budiman Santoso"]);
+}

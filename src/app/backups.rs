@@ -20,7 +20,9 @@ fn is_nightly_copy(name: &str) -> bool {
     name.len() == "sertibot-2026-11-28-0200.db".len()
         && name.starts_with("sertibot-")
         && name.ends_with(".db")
-        && name[9..24].chars().all(|c| c.is_ascii_digit() || c == '-')
+        && name
+            .get(9..24)
+            .is_some_and(|stamp| stamp.chars().all(|c| c.is_ascii_digit() || c == '-'))
 }
 
 impl App {

@@ -52,15 +52,23 @@ impl super::Store {
     ) -> anyhow::Result<()> {
         // The caller's transaction holds the write lock: nobody appends
         // between reading the last seal and writing the next.
-        let last: Option<(i64, Option<String>)> =
-            sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&mut *conn)
-                .await?;
+        let last = sqlx::query(
+            "SELECT id, at, channel, actor, member_id, telegram_user_id, batch_id, action, detail, prev_hash, hash
+             FROM audit_log ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| link_of(&row));
+        // A last row added outside sertibot without a seal does not stop
+        // the records: the chain goes on from the seal it would have had,
+        // and `audit verify` names that row.
         let (mut id, mut prev) = match last {
-            Some((id, Some(hash))) => (id, hash),
-            Some((id, None)) => anyhow::bail!(
-                "the audit log's last row ({id}) has no seal: run `sertibot audit verify`"
-            ),
+            Some(link) => {
+                let hash = link.hash.clone().unwrap_or_else(|| {
+                    chain::seal(&link, link.prev_hash.as_deref().unwrap_or(GENESIS))
+                });
+                (link.id, hash)
+            }
             None => (0, GENESIS.to_string()),
         };
         for e in entries {

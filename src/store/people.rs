@@ -39,23 +39,25 @@ pub struct Erasure {
 }
 
 /// The values to scrub from copies, longest first (a name inside an
-/// address is replaced before the name alone).
-fn values_of(row: &sqlx::sqlite::SqliteRow) -> Vec<String> {
-    let mut values: Vec<String> = [
-        "name",
-        "email",
-        "registration_no",
-        "nik",
-        "phone",
-        "birth_place",
-    ]
-    .iter()
-    .filter_map(|c| row.get::<Option<String>, _>(*c))
-    .map(|v| v.trim().to_string())
-    // Too short to be told from other words in free text.
-    .filter(|v| v.chars().count() >= 4)
-    .collect();
-    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+/// address is replaced before the name alone), each with whether it is
+/// distinctive enough to replace wherever it appears: an email, NIK, phone
+/// or registration number, or a name of two words or more. A one-word name
+/// is replaced only as a whole JSON string (a name in a list), so that
+/// "Budi" never turns "Budiman" into something else. A birth place is not
+/// scrubbed: a city's name is everywhere.
+fn values_of(row: &sqlx::sqlite::SqliteRow) -> Vec<(String, bool)> {
+    let mut values: Vec<(String, bool)> = ["name", "email", "registration_no", "nik", "phone"]
+        .iter()
+        .filter_map(|c| row.get::<Option<String>, _>(*c).map(|v| (*c, v)))
+        .map(|(column, v)| {
+            let v = v.trim().to_string();
+            let distinctive = column != "name" || v.split_whitespace().count() >= 2;
+            (v, distinctive)
+        })
+        // Too short to be told from other words.
+        .filter(|(v, _)| v.chars().count() >= 4)
+        .collect();
+    values.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
     values.dedup();
     values
 }
@@ -204,10 +206,11 @@ impl super::Store {
     /// caller's transaction: their row keeps its id, result and blank
     /// number (facts the audit log and the documents refer to); their
     /// emails lose address and content (those still waiting are given up);
-    /// copies of their name, email, NIK or phone in other messages, open
-    /// conversations, problem reports and RSVP reasons (of their batch) are
-    /// replaced. None
-    /// for no such participant; an already erased one is erased again.
+    /// copies of their name, email, registration number, NIK or phone in
+    /// other messages, open conversations, problem reports and RSVP reasons
+    /// (of their batch) are replaced (a one-word name only where it stands
+    /// alone). None for no such participant; an already erased one is
+    /// erased again.
     ///
     /// # Errors
     /// When the database refuses a write.
@@ -255,11 +258,20 @@ impl super::Store {
         .execute(&mut *conn)
         .await?;
         let mut scrubbed = 0;
-        for value in &values {
-            // As a whole JSON string (a name in a list), then anywhere (an
-            // address "Name <email>", a sentence).
+        let tombstone = serde_json::to_string(TOMBSTONE)?;
+        for (value, distinctive) in &values {
+            // Anywhere (an address "Name <email>", a sentence), as JSON
+            // writes it and as typed; or only as a whole JSON string.
             let quoted = serde_json::to_string(value)?;
-            let escaped = quoted[1..quoted.len() - 1].to_string();
+            let (first, second, instead) = if *distinctive {
+                (
+                    quoted[1..quoted.len() - 1].to_string(),
+                    value.clone(),
+                    TOMBSTONE,
+                )
+            } else {
+                (quoted.clone(), quoted, tombstone.as_str())
+            };
             // Messages and reports of their batch (and those of no batch);
             // conversations and the inbox are few and short-lived.
             for (table, column, scope) in [
@@ -280,9 +292,9 @@ impl super::Store {
                      WHERE {scope} AND (instr({column}, ?1) > 0 OR instr({column}, ?2) > 0)"
                 );
                 scrubbed += sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(&escaped)
-                    .bind(value)
-                    .bind(TOMBSTONE)
+                    .bind(&first)
+                    .bind(&second)
+                    .bind(instead)
                     .bind(batch)
                     .execute(&mut *conn)
                     .await?

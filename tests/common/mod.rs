@@ -149,6 +149,11 @@ pub fn participants_csv(n: usize) -> String {
 
 /// A draft batch of `participants` from [`participants_csv`], assessed on 20 November 2026.
 pub async fn new_batch(app: &App, participants: usize) -> sertibot::domain::BatchId {
+    batch_of(app, &participants_csv(participants)).await
+}
+
+/// A draft batch of the participants of list `csv`, assessed on 20 November 2026.
+pub async fn batch_of(app: &App, csv: &str) -> sertibot::domain::BatchId {
     use sertibot::app::Via;
     let batch = app
         .create_batch(
@@ -162,7 +167,7 @@ pub async fn new_batch(app: &App, participants: usize) -> sertibot::domain::Batc
         .unwrap();
     app.import_participants(
         batch,
-        participants_csv(participants).as_bytes(),
+        csv.as_bytes(),
         &sertibot::workflow::Actor::Operator,
         Via::Cli,
     )
