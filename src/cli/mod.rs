@@ -57,7 +57,7 @@ pub enum Command {
     /// Batches of assessed participants
     #[command(subcommand)]
     Batch(BatchCommand),
-    /// Correct or remove a batch's participant
+    /// A participant: correct or remove one; find, show or erase one (their rights under UU 27/2022)
     #[command(subcommand)]
     Participant(ParticipantCommand),
     /// Email: send a test message with the configured transport
