@@ -6,16 +6,11 @@
 
 use std::time::Instant;
 
-use sertibot::documents::{DocumentKit, Kind, Letterhead, sample};
+#[path = "support/memory.rs"]
+mod memory;
+use memory::high_water_mib;
 
-fn high_water_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
+use sertibot::documents::{DocumentKit, Kind, Letterhead, sample};
 
 fn main() {
     let kit = DocumentKit::embedded(

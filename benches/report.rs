@@ -9,6 +9,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+#[path = "support/memory.rs"]
+mod memory;
+use memory::high_water_mib;
+
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use sertibot::app::{App, Via};
 use sertibot::clock::ManualClock;
@@ -149,15 +153,6 @@ async fn main() {
         high_water_mib(),
         hwm_before,
     );
-}
-
-fn high_water_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn report_times(files: &sertibot::app::ReportFiles, times: &[f64]) {

@@ -45,6 +45,21 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)
 }
 
+/// Writes `bytes` to a new file private to its owner, never over an
+/// existing one, and syncs it.
+///
+/// # Errors
+/// When the file exists or cannot be written.
+pub fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = private_file_options()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
 /// Creates a folder (and its parents) private to its owner.
 ///
 /// # Errors

@@ -589,22 +589,7 @@ fn the_service_stops_cleanly_on_sigterm() {
                 .expect("the service starts"),
         );
     }
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still running 10 s after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = stop(&mut child);
     assert!(status.success(), "{status:?}");
     log.extend(rx.iter());
     assert!(log.iter().any(|l| l.contains("shutting down")), "{log:?}");
@@ -1837,15 +1822,22 @@ fn wait_for_line(rx: &std::sync::mpsc::Receiver<String>, text: &str) -> Vec<Stri
     log
 }
 
-/// SIGTERM, and the exit within 10 s.
-fn stop(child: &mut std::process::Child) {
-    Command::new("kill")
+/// SIGTERM, and the exit within 10 s: its status.
+fn stop(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
+    assert!(killed.success());
     let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "still running after SIGTERM");
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -1975,4 +1967,52 @@ fn a_backup_taken_while_a_batch_runs_passes_its_checks_and_restores() {
     let junk = one_sentence_failure(&sertibot(dir.path(), &["restore", "junk.db"]));
     assert!(junk.contains("junk.db"), "{junk}");
     ok(sertibot(dir.path(), &["audit", "verify"]));
+}
+
+#[test]
+fn the_records_commands_refuse_mistakes_with_one_sentence() {
+    let dir = prepared();
+    let path = dir.path();
+    let refused = |args: &[&str]| one_sentence_failure(&sertibot(path, args));
+    assert_eq!(
+        refused(&["restore", "nope.db"]),
+        "There is no file nope.db to restore."
+    );
+    assert!(
+        refused(&["backup", "no-such-folder/b.db"])
+            .contains("the folder no-such-folder does not exist")
+    );
+    assert_eq!(
+        refused(&["participant", "show", "1", "--out", "a.txt"]),
+        "--out names a .json or a .pdf file."
+    );
+    assert!(refused(&["participant", "show", "99"]).starts_with("there is no participant 99"));
+    assert!(
+        refused(&["participant", "erase", "99", "--reason", "x"])
+            .starts_with("there is no participant 99")
+    );
+    assert!(!path.join("a.txt").exists());
+    for (from, to, said) in [
+        (
+            "backup_keep = 7",
+            "backup_keep = 0",
+            "schedule.backup_keep is 0",
+        ),
+        (
+            "retain_years = 5",
+            "retain_years = 3",
+            "records.retain_years is 3",
+        ),
+        (
+            "backup = \"0 0 2 * * *\"",
+            "backup = \"malam\"",
+            "schedule.backup 'malam' is not a cron expression",
+        ),
+    ] {
+        edit_config(path, from, to);
+        let failure = refused(&["audit", "verify"]);
+        assert!(failure.contains(said), "{failure}");
+        edit_config(path, to, from);
+    }
+    ok(sertibot(path, &["audit", "verify"]));
 }

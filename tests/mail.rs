@@ -30,20 +30,6 @@ async fn app_with_smtp(port: u16) -> TestApp {
     .await
 }
 
-fn worker(t: &TestApp) -> EmailDelivery {
-    let app = &t.app;
-    let (mailer, from) = Mailer::from_config(&app.config.mail).unwrap();
-    let composer = Composer {
-        templates: app.templates.clone(),
-        lang: app.config.language,
-        from,
-        reply_to: app.config.lsp.email.parse().ok(),
-        installation: app.store.installation().to_string(),
-    };
-    EmailDelivery::new(app.store.clone(), mailer, composer, t.clock.clone())
-        .with_documents(app.issuer())
-}
-
 /// Delivers until nothing is due; returns what each step did.
 async fn drain(worker: &mut EmailDelivery) -> Vec<Progress> {
     let mut steps = Vec::new();
@@ -165,7 +151,7 @@ async fn every_participant_gets_each_email_once_as_real_mail() {
     let inbox = serve(port);
     let t = app_with_smtp(port).await;
     run_batch(&t, &participants_csv(5)).await;
-    let mut worker = worker(&t);
+    let mut worker = common::email_worker(&t);
     let steps = drain(&mut worker).await;
     assert!(
         steps.iter().all(|s| matches!(s, Progress::Sent(_))),
@@ -341,7 +327,7 @@ async fn a_server_that_is_down_loses_nothing() {
     let port = free_port();
     let t = app_with_smtp(port).await;
     run_batch(&t, &participants_csv(2)).await;
-    let mut worker = worker(&t);
+    let mut worker = common::email_worker(&t);
     // Nobody listens: every email is put back for later, none is lost.
     let steps = drain(&mut worker).await;
     assert_eq!(steps.len(), 2 * 3 + 2);
@@ -383,7 +369,7 @@ async fn a_refused_address_is_reported_to_staff() {
     let t = app_with_smtp(port).await;
     let csv = "name,email,registration_no\nBagus Setiawan,bagus@example.com,R-1\nDedi Ditolak,ditolak@example.com,R-2\n";
     let batch = run_batch(&t, csv).await;
-    let mut worker = worker(&t);
+    let mut worker = common::email_worker(&t);
     let steps = drain(&mut worker).await;
     let failed = steps
         .iter()
@@ -420,7 +406,7 @@ async fn a_refused_address_is_reported_to_staff() {
 async fn without_a_server_mail_is_written_as_files_and_plain_smtp_elsewhere_is_refused() {
     let t = TestApp::new().await;
     run_batch(&t, &participants_csv(1)).await;
-    let mut worker = worker(&t);
+    let mut worker = common::email_worker(&t);
     let steps = drain(&mut worker).await;
     assert_eq!(steps.len(), 3 + 2);
     let dir = t.dir.path().join("outbox-mail");
@@ -549,7 +535,7 @@ async fn a_moved_meeting_updates_the_calendar_and_a_cancelled_one_cancels_it() {
             .await
             .unwrap();
     }
-    let mut worker = worker(&t);
+    let mut worker = common::email_worker(&t);
     drain(&mut worker).await;
     let raw = inbox.lock().unwrap().clone();
     let to_made: Vec<_> = raw

@@ -392,23 +392,9 @@ async fn a_flood_of_wake_pokes_tells_the_service_a_few_times_only() {
 /// Writes every queued email as an `.eml` file, as the service's worker
 /// does with no SMTP server set.
 async fn write_emails(t: &TestApp) -> usize {
-    use sertibot::mail::compose::Composer;
-    use sertibot::mail::delivery::EmailDelivery;
-    use sertibot::mail::transport::Mailer;
-    use sertibot::outbox::Progress;
-    let app = &t.app;
-    let (mailer, from) = Mailer::from_config(&app.config.mail).unwrap();
-    let composer = Composer {
-        templates: app.templates.clone(),
-        lang: app.config.language,
-        from,
-        reply_to: None,
-        installation: app.store.installation().to_string(),
-    };
-    let mut worker = EmailDelivery::new(app.store.clone(), mailer, composer, t.clock.clone())
-        .with_documents(app.issuer());
+    let mut worker = common::email_worker(t);
     let mut sent = 0;
-    while let Progress::Sent(_) = worker.process_next().await.unwrap() {
+    while let sertibot::outbox::Progress::Sent(_) = worker.process_next().await.unwrap() {
         sent += 1;
     }
     sent

@@ -42,13 +42,7 @@ impl App {
     /// # Errors
     /// [`Rejection::NoSuchParticipant`] for an unknown id.
     pub async fn personal_record(&self, id: ParticipantId, via: Via) -> Result<Value, AppError> {
-        let mut conn = self.conn().await?;
-        let record = Store::personal_record(&mut conn, id)
-            .await?
-            .ok_or(AppError::Rejected(Rejection::NoSuchParticipant {
-                id: id.0,
-            }))?;
-        drop(conn);
+        let record = self.record_of(id).await?;
         let batch = record["batch"]["id"].as_i64().map(crate::domain::BatchId);
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -62,6 +56,16 @@ impl App {
         Store::audit(&mut tx, &[entry], now).await?;
         tx.commit().await?;
         Ok(record)
+    }
+
+    /// Everything held about a participant, unaudited (the callers audit).
+    async fn record_of(&self, id: ParticipantId) -> Result<Value, AppError> {
+        let mut conn = self.conn().await?;
+        Store::personal_record(&mut conn, id)
+            .await?
+            .ok_or(AppError::Rejected(Rejection::NoSuchParticipant {
+                id: id.0,
+            }))
     }
 
     /// The record as a PDF on the letterhead (times in WIB).
@@ -109,13 +113,7 @@ impl App {
         via: Via,
     ) -> Result<Erased, AppError> {
         let reason = required_text(reason, TextField::Reason, MAX_ERASE_REASON)?;
-        let mut conn = self.conn().await?;
-        let record = Store::personal_record(&mut conn, id)
-            .await?
-            .ok_or(AppError::Rejected(Rejection::NoSuchParticipant {
-                id: id.0,
-            }))?;
-        drop(conn);
+        let record = self.record_of(id).await?;
         let batch = record["batch"]["id"].as_i64().unwrap_or_default();
         let status = record["batch"]["status"]
             .as_str()

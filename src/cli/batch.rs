@@ -232,16 +232,7 @@ async fn export(
         let word = if interim { "-sementara" } else { "" };
         format!("batch-{}-bukti{word}.zip", batch.0).into()
     });
-    let written = crate::files::private_file_options()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .and_then(|mut f| {
-            use std::io::Write;
-            f.write_all(&made.bytes)?;
-            f.sync_all()
-        });
-    written.map_err(|e| {
+    crate::files::write_new_private(&path, &made.bytes).map_err(|e| {
         voice.fail(
             "cli_export_unwritable",
             json!({"path": path.display().to_string(), "error": e.to_string()}),

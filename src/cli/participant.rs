@@ -147,15 +147,7 @@ async fn show(
     } else {
         json_text.into_bytes()
     };
-    let written = crate::files::private_file_options()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .and_then(|mut f| {
-            use std::io::Write;
-            f.write_all(&bytes)
-        });
-    written.map_err(|e| {
+    crate::files::write_new_private(&path, &bytes).map_err(|e| {
         voice.fail(
             "cli_export_unwritable",
             json!({"path": path.display().to_string(), "error": e.to_string()}),

@@ -36,7 +36,7 @@ pub async fn run(
         ));
     }
     for (path, bytes) in paths.iter().zip([&made.xlsx, &made.pdf]) {
-        crate::files::write_private(path, bytes).map_err(|e| {
+        crate::files::write_new_private(path, bytes).map_err(|e| {
             voice.fail(
                 "cli_export_unwritable",
                 json!({"path": path.display().to_string(), "error": e.to_string()}),

@@ -139,26 +139,40 @@ fn excel_time(at: DateTime<Utc>) -> Option<ExcelDateTime> {
 /// The package: each part under its own name, stored with the document's
 /// date (so the same parts make the same ZIP).
 pub fn package(parts: &[Document], dated: DateTime<Utc>) -> Vec<u8> {
+    let entries = parts
+        .iter()
+        .map(|p| (p.file_name.as_str(), p.bytes.as_slice()));
+    zip_entries(entries, dated.naive_utc()).unwrap_or_default()
+}
+
+/// A ZIP of `(name, bytes)` entries, deflated, each stored with the time
+/// `at` and the owner's modes alone: the same entries and time make the
+/// same bytes.
+///
+/// # Errors
+/// When an entry cannot be written (a name ZIP refuses).
+pub fn zip_entries<'a>(
+    entries: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    at: chrono::NaiveDateTime,
+) -> std::io::Result<Vec<u8>> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let time = zip::DateTime::from_date_and_time(
-        dated.year() as u16,
-        dated.month() as u8,
-        dated.day() as u8,
-        dated.hour() as u8,
-        dated.minute() as u8,
-        dated.second() as u8,
+        at.year() as u16,
+        at.month() as u8,
+        at.day() as u8,
+        at.hour() as u8,
+        at.minute() as u8,
+        at.second() as u8,
     )
     .unwrap_or_default();
     let options = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .last_modified_time(time)
         .unix_permissions(0o600);
-    for part in parts {
-        if zip.start_file(part.file_name.as_str(), options).is_err()
-            || zip.write_all(&part.bytes).is_err()
-        {
-            return Vec::new();
-        }
+    for (name, bytes) in entries {
+        zip.start_file(name, options)
+            .map_err(std::io::Error::other)?;
+        zip.write_all(bytes)?;
     }
-    zip.finish().map(|c| c.into_inner()).unwrap_or_default()
+    Ok(zip.finish().map_err(std::io::Error::other)?.into_inner())
 }

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::engine::{self, SHARED, TemplateFault, TemplateText};
+use super::engine::{self, TemplateFault, TemplateText};
 use super::facts::{BatchFacts, Due};
 use super::numbers::NumberPatterns;
 use super::reading::{read_bounded, read_logo};
@@ -332,7 +332,6 @@ impl DocumentKit {
         let file = due.kind.template().unwrap_or("linimasa.typ");
         let mut data = facts.data(due, self.tz);
         if let Value::Object(map) = &mut data {
-            map.insert("lsp".into(), self.letterhead_data());
             let number = |kind: Kind, p: Option<ParticipantId>| {
                 numbers.get(&(kind, p)).cloned().unwrap_or_default()
             };
@@ -346,19 +345,7 @@ impl DocumentKit {
                 }),
             );
         }
-        engine::typeset(
-            TemplateText {
-                file,
-                text: &self.templates[file],
-            },
-            TemplateText {
-                file: SHARED,
-                text: &self.templates[SHARED],
-            },
-            &data,
-            self.logo.as_deref(),
-            due.dated,
-        )
+        self.typeset_data(file, data, due.dated)
     }
 
     fn letterhead_data(&self) -> Value {

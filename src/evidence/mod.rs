@@ -8,9 +8,7 @@
 mod rows;
 mod workbook;
 
-use std::io::Write;
-
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::SqliteConnection;
@@ -131,25 +129,9 @@ pub async fn export(
     })
 }
 
+/// The export's ZIP, its entries dated `now` in WIB.
 fn zip(files: &[(String, Vec<u8>)], now: DateTime<Utc>) -> anyhow::Result<Vec<u8>> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let wib = now.with_timezone(&chrono_tz::Asia::Jakarta);
-    let time = zip::DateTime::from_date_and_time(
-        wib.year() as u16,
-        wib.month() as u8,
-        wib.day() as u8,
-        wib.hour() as u8,
-        wib.minute() as u8,
-        wib.second() as u8,
-    )
-    .unwrap_or_default();
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .last_modified_time(time)
-        .unix_permissions(0o600);
-    for (name, bytes) in files {
-        zip.start_file(name.as_str(), options)?;
-        zip.write_all(bytes)?;
-    }
-    Ok(zip.finish()?.into_inner())
+    let at = now.with_timezone(&chrono_tz::Asia::Jakarta).naive_local();
+    let entries = files.iter().map(|(n, b)| (n.as_str(), b.as_slice()));
+    Ok(crate::documents::bnsp::zip_entries(entries, at)?)
 }

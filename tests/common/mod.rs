@@ -175,3 +175,24 @@ pub async fn batch_of(app: &App, csv: &str) -> sertibot::domain::BatchId {
     .unwrap();
     batch
 }
+
+/// The email worker of the service, on `t`'s database and clock, with the
+/// config's transport (an SMTP server, or `.eml` files).
+pub fn email_worker(t: &TestApp) -> sertibot::mail::delivery::EmailDelivery {
+    let app = &t.app;
+    let (mailer, from) = sertibot::mail::transport::Mailer::from_config(&app.config.mail).unwrap();
+    let composer = sertibot::mail::compose::Composer {
+        templates: app.templates.clone(),
+        lang: app.config.language,
+        from,
+        reply_to: app.config.lsp.email.parse().ok(),
+        installation: app.store.installation().to_string(),
+    };
+    sertibot::mail::delivery::EmailDelivery::new(
+        app.store.clone(),
+        mailer,
+        composer,
+        t.clock.clone(),
+    )
+    .with_documents(app.issuer())
+}

@@ -45,7 +45,7 @@ impl DocumentKit {
     }
 
     /// Typesets template `file` with `data` and the letterhead.
-    fn typeset_data(
+    pub(super) fn typeset_data(
         &self,
         file: &'static str,
         mut data: Value,

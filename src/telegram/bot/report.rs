@@ -45,32 +45,23 @@ pub(super) async fn send(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Resu
         .now()
         .with_timezone(&ctx.app.config.calendar.tz)
         .date_naive();
-    let Some((from, to)) = period(argument, today) else {
+    let not_a_period = || async {
         let context = json!({"text": crate::limits::clip(argument, 40), "year": today.year()});
-        return ctx
-            .say_phrase(
-                s.chat,
-                Some(s.member),
-                s.key("report"),
-                "bad_report_period",
-                context,
-            )
-            .await;
+        ctx.say_phrase(
+            s.chat,
+            Some(s.member),
+            s.key("report"),
+            "bad_report_period",
+            context,
+        )
+        .await
+    };
+    let Some((from, to)) = period(argument, today) else {
+        return not_a_period().await;
     };
     let report = match ctx.app.report(from, to).await {
         Ok(report) => report.shortened(),
-        Err(AppError::Invalid(_)) => {
-            let context = json!({"text": crate::limits::clip(argument, 40), "year": today.year()});
-            return ctx
-                .say_phrase(
-                    s.chat,
-                    Some(s.member),
-                    s.key("report"),
-                    "bad_report_period",
-                    context,
-                )
-                .await;
-        }
+        Err(AppError::Invalid(_)) => return not_a_period().await,
         Err(e) => return Err(e),
     };
     let context = json!({"from": from.to_string(), "to": to.to_string()});
