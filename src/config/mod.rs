@@ -20,6 +20,7 @@ mod documents;
 mod intake;
 mod raw;
 mod records;
+mod schedule;
 
 pub use intake::{DEFAULT_WEBHOOK_LISTEN, IntakeMode, WebhookConfig};
 pub use records::{BackupSchedule, Records};
@@ -152,7 +153,7 @@ impl Config {
 
         let calendar = read_calendar(&raw.calendar, &resolve)?;
         let limits = Limits::read(&raw)?;
-        let (digest, weekly) = read_schedules(&raw.schedule)?;
+        let (digest, weekly) = schedule::read_schedules(&raw.schedule)?;
         let records = records::read_records(&raw.schedule, &raw.records, &resolve)?;
         let bot_username = read_bot_username(raw.telegram.bot_username.clone())?;
         let intake = intake::read_intake(&raw.telegram, env("SERTIBOT_WEBHOOK_SECRET"))?;
@@ -329,42 +330,6 @@ impl Limits {
             collect_reminder_days,
         })
     }
-}
-
-/// What the cron crate found wrong, as one line: its message repeats the
-/// expression and points at it with a caret on lines of their own.
-pub(super) fn cron_problem(error: &cron::error::Error) -> String {
-    let text = error.to_string();
-    text.lines()
-        .map(str::trim)
-        .rfind(|l| l.len() > 1)
-        .unwrap_or(&text)
-        .to_string()
-}
-
-/// The daily and weekly digests' schedules (cron with seconds).
-fn read_schedules(raw: &RawSchedule) -> Result<(String, String), ConfigError> {
-    let digest = raw
-        .digest
-        .clone()
-        .unwrap_or_else(|| "0 30 7 * * Mon-Fri".to_string());
-    cron::Schedule::try_from(digest.as_str()).map_err(|e| {
-        ConfigError::Invalid(format!(
-            "schedule.digest '{digest}' is not a cron expression with seconds (such as \"0 30 7 * * Mon-Fri\"): {}",
-            cron_problem(&e)
-        ))
-    })?;
-    let weekly = raw
-        .weekly
-        .clone()
-        .unwrap_or_else(|| "0 0 8 * * Mon".to_string());
-    cron::Schedule::try_from(weekly.as_str()).map_err(|e| {
-        ConfigError::Invalid(format!(
-            "schedule.weekly '{weekly}' is not a cron expression with seconds (such as \"0 0 8 * * Mon\"): {}",
-            cron_problem(&e)
-        ))
-    })?;
-    Ok((digest, weekly))
 }
 
 /// The bot's username, without '@', checked.

@@ -46,7 +46,7 @@ pub(super) fn read_records(
         cron::Schedule::try_from(cron.as_str()).map_err(|e| {
             ConfigError::Invalid(format!(
                 "schedule.backup '{cron}' is not a cron expression with seconds (such as \"0 0 2 * * *\"), nor \"\" for none: {}",
-                super::cron_problem(&e)
+                super::schedule::cron_problem(&e)
             ))
         })?;
         let keep = schedule.backup_keep.unwrap_or(7);

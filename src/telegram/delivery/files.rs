@@ -9,6 +9,19 @@ use super::failure::{Failure, classify};
 use super::sender::Sender;
 
 impl Sender {
+    /// The file a row's message carries, made now (a document, or the
+    /// report); none for a message without one.
+    pub(super) async fn file_of(
+        &self,
+        row: &crate::store::OutboxRow,
+    ) -> Option<Result<(crate::documents::issue::File, bool), (bool, String)>> {
+        match row.message() {
+            Ok(crate::notify::Message::Document(view)) => Some(self.document(&view).await),
+            Ok(crate::notify::Message::Report(view)) => Some(self.report(&view).await),
+            _ => None,
+        }
+    }
+
     /// The file a document message carries, made now from the records;
     /// `Err((passing, why))`, passing when trying again later may succeed.
     pub(super) async fn document(

@@ -78,12 +78,7 @@ impl Sender {
         };
         // A document is made now; a busy database is tried again like a
         // failed send, a document that cannot be made is given up.
-        let made = match row.message() {
-            Ok(crate::notify::Message::Document(view)) => Some(self.document(&view).await),
-            Ok(crate::notify::Message::Report(view)) => Some(self.report(&view).await),
-            _ => None,
-        };
-        let document = match made {
+        let document = match self.file_of(row).await {
             Some(Ok(file)) => Some(Ok(file)),
             Some(Err((true, why))) => Some(Err(Failure::Retry { after: None, why })),
             Some(Err((false, reason))) => {
