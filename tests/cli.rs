@@ -179,6 +179,19 @@ fn create_batch(dir: &Path) -> String {
     out.lines().last().unwrap().to_string()
 }
 
+/// A batch of one participant (Bagus Setiawan), started; its id.
+fn started_batch(dir: &Path) -> String {
+    let id = create_batch(dir);
+    std::fs::write(
+        dir.join("peserta.csv"),
+        "name,email,registration_no\nBagus Setiawan,bagus@example.com,R-1\n",
+    )
+    .unwrap();
+    ok(sertibot(dir, &["batch", "import", &id, "peserta.csv"]));
+    ok(sertibot(dir, &["batch", "start", &id]));
+    id
+}
+
 #[test]
 fn a_fresh_folder_from_init_to_a_started_batch() {
     let dir = tempfile::tempdir().unwrap();
@@ -609,17 +622,7 @@ fn status_shows_who_acknowledged_and_who_finished_each_step() {
     use sertibot::workflow::{Actor, Command, Meeting, Staff};
 
     let dir = prepared();
-    let id = create_batch(dir.path());
-    std::fs::write(
-        dir.path().join("peserta.csv"),
-        "name,email,registration_no\nBagus Setiawan,bagus@example.com,R-1\n",
-    )
-    .unwrap();
-    ok(sertibot(
-        dir.path(),
-        &["batch", "import", &id, "peserta.csv"],
-    ));
-    ok(sertibot(dir.path(), &["batch", "start", &id]));
+    let id = started_batch(dir.path());
 
     // Kabag Administrasi works step 1 (as the bot will do it), through the same database.
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -1845,17 +1848,7 @@ fn stop(child: &mut std::process::Child) -> std::process::ExitStatus {
 #[test]
 fn a_backup_taken_while_a_batch_runs_passes_its_checks_and_restores() {
     let dir = prepared();
-    let id = create_batch(dir.path());
-    std::fs::write(
-        dir.path().join("peserta.csv"),
-        "name,email,registration_no\nBagus Setiawan,bagus@example.com,R-1\n",
-    )
-    .unwrap();
-    ok(sertibot(
-        dir.path(),
-        &["batch", "import", &id, "peserta.csv"],
-    ));
-    ok(sertibot(dir.path(), &["batch", "start", &id]));
+    started_batch(dir.path());
     let (mut child, rx) = run_service(
         dir.path(),
         &[
