@@ -17,27 +17,26 @@ pub(super) fn cron_problem(error: &cron::error::Error) -> String {
         .to_string()
 }
 
+/// A `[schedule]` setting: its value, or `default` where the file is
+/// silent, checked as a cron expression with seconds.
+pub(super) fn read_cron(
+    name: &str,
+    value: Option<&String>,
+    default: &str,
+) -> Result<String, ConfigError> {
+    let cron = value.cloned().unwrap_or_else(|| default.to_string());
+    cron::Schedule::try_from(cron.as_str()).map_err(|e| {
+        ConfigError::Invalid(format!(
+            "schedule.{name} '{cron}' is not a cron expression with seconds (such as \"{default}\"): {}",
+            cron_problem(&e)
+        ))
+    })?;
+    Ok(cron)
+}
+
 /// The daily and weekly digests' schedules (cron with seconds).
 pub(super) fn read_schedules(raw: &RawSchedule) -> Result<(String, String), ConfigError> {
-    let digest = raw
-        .digest
-        .clone()
-        .unwrap_or_else(|| "0 30 7 * * Mon-Fri".to_string());
-    cron::Schedule::try_from(digest.as_str()).map_err(|e| {
-        ConfigError::Invalid(format!(
-            "schedule.digest '{digest}' is not a cron expression with seconds (such as \"0 30 7 * * Mon-Fri\"): {}",
-            cron_problem(&e)
-        ))
-    })?;
-    let weekly = raw
-        .weekly
-        .clone()
-        .unwrap_or_else(|| "0 0 8 * * Mon".to_string());
-    cron::Schedule::try_from(weekly.as_str()).map_err(|e| {
-        ConfigError::Invalid(format!(
-            "schedule.weekly '{weekly}' is not a cron expression with seconds (such as \"0 0 8 * * Mon\"): {}",
-            cron_problem(&e)
-        ))
-    })?;
+    let digest = read_cron("digest", raw.digest.as_ref(), "0 30 7 * * Mon-Fri")?;
+    let weekly = read_cron("weekly", raw.weekly.as_ref(), "0 0 8 * * Mon")?;
     Ok((digest, weekly))
 }

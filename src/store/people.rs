@@ -62,6 +62,18 @@ fn values_of(row: &sqlx::sqlite::SqliteRow) -> Vec<(String, bool)> {
     values
 }
 
+/// The rows `sql` (one `?`, the participant's id) selects about a
+/// participant, each as `json` makes it.
+async fn about(
+    conn: &mut SqliteConnection,
+    id: ParticipantId,
+    sql: &'static str,
+    json: impl Fn(&sqlx::sqlite::SqliteRow) -> Value,
+) -> anyhow::Result<Vec<Value>> {
+    let rows = sqlx::query(sql).bind(id.0).fetch_all(conn).await?;
+    Ok(rows.iter().map(json).collect())
+}
+
 impl super::Store {
     /// Participants whose name, email or registration number contains
     /// `text` (case-insensitive), at most 50.
@@ -116,50 +128,39 @@ impl super::Store {
         };
         let at = |column: &str| p.get::<Option<i64>, _>(column).map(from_ms);
         let text = |column: &str| p.get::<Option<String>, _>(column);
-        let documents = sqlx::query(
+        let documents = about(&mut *conn, id,
             "SELECT kind, number, issued_at, sha256 FROM documents WHERE participant_id = ? ORDER BY id",
-        )
-        .bind(id.0)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
+            |r| {
             json!({
                 "kind": r.get::<String, _>("kind"),
                 "number": r.get::<Option<String>, _>("number"),
                 "issued_at": r.get::<Option<i64>, _>("issued_at").map(from_ms),
                 "sha256": r.get::<Option<String>, _>("sha256"),
             })
-        })
-        .collect::<Vec<_>>();
-        let messages = sqlx::query(
+            },
+        )
+        .await?;
+        let messages = about(
+            &mut *conn,
+            id,
             "SELECT channel, address, template, status, created_at, sent_at FROM outbox
              WHERE participant_id = ? ORDER BY id",
+            |r| {
+                json!({
+                    "channel": r.get::<String, _>("channel"),
+                    "address": r.get::<Option<String>, _>("address"),
+                    "template": r.get::<String, _>("template"),
+                    "status": r.get::<String, _>("status"),
+                    "created_at": from_ms(r.get("created_at")),
+                    "sent_at": r.get::<Option<i64>, _>("sent_at").map(from_ms),
+                })
+            },
         )
-        .bind(id.0)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
-            json!({
-                "channel": r.get::<String, _>("channel"),
-                "address": r.get::<Option<String>, _>("address"),
-                "template": r.get::<String, _>("template"),
-                "status": r.get::<String, _>("status"),
-                "created_at": from_ms(r.get("created_at")),
-                "sent_at": r.get::<Option<i64>, _>("sent_at").map(from_ms),
-            })
-        })
-        .collect::<Vec<_>>();
-        let audit = sqlx::query(
+        .await?;
+        let audit = about(&mut *conn, id,
             "SELECT id, at, channel, actor, action, detail FROM audit_log
              WHERE json_valid(detail) AND json_extract(detail, '$.participant') = ? ORDER BY id",
-        )
-        .bind(id.0)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
+            |r| {
             json!({
                 "row": r.get::<i64, _>("id"),
                 "at": from_ms(r.get("at")),
@@ -168,8 +169,9 @@ impl super::Store {
                 "action": r.get::<String, _>("action"),
                 "detail": serde_json::from_str::<Value>(&r.get::<String, _>("detail")).unwrap_or_default(),
             })
-        })
-        .collect::<Vec<_>>();
+            },
+        )
+        .await?;
         Ok(Some(json!({
             "participant": {
                 "id": id.0,
