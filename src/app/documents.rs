@@ -53,16 +53,29 @@ impl App {
     }
 }
 
+/// The kinds of document a batch has for one reader.
+#[derive(Debug, Clone)]
+pub struct DocumentKinds {
+    pub info: crate::domain::BatchInfo,
+    /// What the reader's roles may hold, in the SOP's order.
+    pub yours: Vec<crate::documents::Kind>,
+    /// What the batch has beyond those (named to nobody, counted).
+    pub withheld: Vec<crate::documents::Kind>,
+}
+
 impl App {
     /// The kinds of document batch `batch` has so far, in the SOP's order,
-    /// with the batch.
+    /// split by whether `reader`'s roles may hold them
+    /// ([`Kind::readers`](crate::documents::Kind::readers) of the batch's
+    /// own procedure).
     ///
     /// # Errors
     /// [`Rejection::NoBatch`](super::rejection::Rejection) for an unknown batch.
     pub async fn document_kinds(
         &self,
         batch: BatchId,
-    ) -> Result<(crate::domain::BatchInfo, Vec<crate::documents::Kind>), AppError> {
+        reader: &crate::domain::RoleSet,
+    ) -> Result<DocumentKinds, AppError> {
         let mut conn = self.conn().await?;
         let facts = crate::documents::facts::BatchFacts::load(&mut conn, batch)
             .await?
@@ -71,6 +84,13 @@ impl App {
             }))?;
         let mut kinds: Vec<crate::documents::Kind> = facts.due().iter().map(|d| d.kind).collect();
         kinds.dedup();
-        Ok((facts.info, kinds))
+        let (yours, withheld) = kinds
+            .into_iter()
+            .partition(|k| !k.readers(&facts.state.procedure).is_disjoint(reader));
+        Ok(DocumentKinds {
+            info: facts.info,
+            yours,
+            withheld,
+        })
     }
 }

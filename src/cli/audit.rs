@@ -1,6 +1,9 @@
 //! `sertibot audit verify`: recomputes the audit log's hash chain, names
-//! the first row that breaks it, and checks that a head recorded earlier
-//! (in an export or a backup's report) is still in the chain.
+//! the first row that breaks it, checks that a head recorded earlier (in
+//! an export or a backup's report) is still in the chain, and that the
+//! protection of the log (its triggers) and the rest of the schema are
+//! sertibot's own. The database is opened read-only: verifying never
+//! seals, migrates or writes anything.
 
 use std::process::ExitCode;
 
@@ -8,39 +11,49 @@ use serde_json::json;
 
 use super::voice::Voice;
 use super::{AuditCommand, Failure};
-use crate::app::App;
+use crate::config::Config;
+use crate::store::backup::Inspection;
 use crate::store::chain::GENESIS;
 
-pub async fn run(app: &App, command: AuditCommand) -> Result<ExitCode, Failure> {
-    let voice = Voice::of(app);
+pub async fn run(config: &Config, command: AuditCommand) -> Result<ExitCode, Failure> {
+    let voice = Voice::embedded(config.language);
     let AuditCommand::Verify { head } = command;
-    let found = app
-        .store
-        .verify_audit()
-        .await
-        .map_err(|e| Failure(format!("{e:#}")))?;
-    let sound = found.map_err(|broken| {
+    let database = &config.database;
+    if !database.is_file() {
+        return Err(voice.fail(
+            "cli_audit_no_database",
+            json!({"database": database.display().to_string()}),
+        ));
+    }
+    let unexpected = |e: anyhow::Error| Failure(format!("{e:#}"));
+    let mut file = Inspection::open(database, true).await.map_err(unexpected)?;
+    let found = file.check().await.map_err(unexpected);
+    let earlier = head.map(|h| h.trim().to_ascii_lowercase());
+    let known = match &earlier {
+        Some(h) if h != GENESIS => file.row_sealed(h).await.map_err(unexpected)?.is_some(),
+        _ => true,
+    };
+    file.close().await;
+    let found = found?;
+    let sound = found.chain.map_err(|broken| {
         voice.fail(
             "cli_audit_broken",
             json!({"row": broken.row(), "found": broken}),
         )
     })?;
-    if let Some(earlier) = head {
-        let earlier = earlier.trim().to_ascii_lowercase();
-        let known = earlier == GENESIS
-            || app
-                .store
-                .audit_row_sealed(&earlier)
-                .await
-                .map_err(|e| Failure(format!("{e:#}")))?
-                .is_some();
-        if !known {
-            return Err(voice.fail("cli_audit_head_missing", json!({"head": earlier})));
-        }
+    if let Some(foreign) = &found.foreign {
+        return Err(voice.fail("cli_audit_schema", json!({"found": foreign})));
     }
-    voice.say(
-        "cli_audit_sound",
-        json!({"rows": sound.rows, "last": sound.last_id, "head": sound.hash}),
-    );
+    if !known {
+        return Err(voice.fail("cli_audit_head_missing", json!({"head": earlier})));
+    }
+    if found.unsealed {
+        voice.say("cli_audit_unsealed", json!({"rows": sound.rows}));
+    } else {
+        voice.say(
+            "cli_audit_sound",
+            json!({"rows": sound.rows, "last": sound.last_id, "head": sound.hash}),
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,7 @@ use super::Failure;
 use super::voice::Voice;
 use crate::config::{Config, IntakeMode};
 use crate::store::Store;
+use crate::store::backup::Inspection;
 use crate::workflow::CalendarMode;
 
 /// The example config's LSP name: left in place, participants would get
@@ -95,6 +96,14 @@ fn warnings(config: &Config, voice: &Voice) -> Vec<String> {
     }
     if config.telegram.token.is_none() {
         out.push(voice.line("cli_warn_token", json!({})));
+    }
+    if let IntakeMode::Webhook(webhook) = &config.telegram.intake
+        && webhook.listens_publicly()
+    {
+        out.push(voice.line(
+            "cli_warn_webhook_public",
+            json!({"listen": webhook.listen.to_string()}),
+        ));
     }
     for (path, mode) in looser_files(config) {
         out.push(voice.line(
@@ -206,40 +215,43 @@ fn mail(config: &Config, voice: &Voice) -> Result<String, String> {
     Ok(voice.line("cli_check_mail", context))
 }
 
-/// The database: its integrity, or that it is created on first use.
+/// The database, opened read-only: its integrity, its schema (nothing
+/// planted, no protection dropped) and its audit chain, or that it is
+/// created on first use.
 async fn database(config: &Config, voice: &Voice) -> Result<String, String> {
     let db = &config.database;
-    if db.exists() {
-        match Store::open(db).await {
-            Ok(store) => {
-                let findings = store.integrity_check().await;
-                let chain = store.verify_audit().await;
-                store.close().await;
-                let path = db.display().to_string();
-                match (findings, chain) {
-                    (Ok(f), _) if f != ["ok"] => Err(voice.line(
-                        "cli_check_integrity",
-                        json!({"path": path, "findings": f.join("; ")}),
-                    )),
-                    (Ok(_), Ok(Ok(head))) => Ok(voice.line(
-                        "cli_check_database",
-                        json!({"path": path, "rows": head.rows, "head": head.hash}),
-                    )),
-                    (Ok(_), Ok(Err(broken))) => Err(voice.line(
-                        "cli_audit_broken",
-                        json!({"row": broken.row(), "found": broken}),
-                    )),
-                    (Err(e), _) | (_, Err(e)) => Err(format!("{e:#}")),
-                }
-            }
-            Err(e) => Err(format!("{e:#}")),
-        }
-    } else {
-        Ok(voice.line(
+    if !db.exists() {
+        return Ok(voice.line(
             "cli_check_database_new",
             json!({"path": db.display().to_string()}),
-        ))
+        ));
     }
+    let mut file = Inspection::open(db, true)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let found = file.check().await;
+    file.close().await;
+    let found = found.map_err(|e| format!("{e:#}"))?;
+    let path = db.display().to_string();
+    if found.integrity != ["ok"] {
+        return Err(voice.line(
+            "cli_check_integrity",
+            json!({"path": path, "findings": found.integrity.join("; ")}),
+        ));
+    }
+    let head = found.chain.map_err(|broken| {
+        voice.line(
+            "cli_audit_broken",
+            json!({"row": broken.row(), "found": broken}),
+        )
+    })?;
+    if let Some(foreign) = &found.foreign {
+        return Err(voice.line("cli_audit_schema", json!({"found": foreign})));
+    }
+    Ok(voice.line(
+        "cli_check_database",
+        json!({"path": path, "rows": head.rows, "head": head.hash}),
+    ))
 }
 
 /// The nightly backup: where, how many are kept, and how the last one went

@@ -18,7 +18,12 @@ pub fn run(path: Option<&Path>, force: bool, voice: &Voice) -> Result<ExitCode, 
         return Err(voice.fail("cli_init_exists", json!({"path": shown})));
     }
     // It will hold the bot token and the SMTP password: the owner's alone.
-    crate::files::write_private(path, EXAMPLE_CONFIG.as_bytes()).map_err(|e| {
+    // A webhook secret of its own, ready for when the webhook is turned on.
+    let example = EXAMPLE_CONFIG.replace(
+        "WEBHOOK_SECRET_MADE_BY_INIT",
+        &crate::config::fresh_secret(),
+    );
+    crate::files::write_private(path, example.as_bytes()).map_err(|e| {
         voice.fail(
             "cli_cannot_write",
             json!({"path": shown, "error": e.to_string()}),

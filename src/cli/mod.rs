@@ -210,6 +210,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Check { strict } => check::run(config, strict).await,
         Command::Mail(c) => mail::run(&config, c).await,
         Command::Restore { file } => backup::restore(&config, &file).await,
+        Command::Audit(c) => audit::run(&config, c).await,
         command => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let database = config.database.clone();
@@ -219,7 +220,6 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 Command::Member(c) => member::run(&app, c).await,
                 Command::Batch(c) => batch::run(&app, c).await,
                 Command::Participant(c) => participant::run(&app, c).await,
-                Command::Audit(c) => audit::run(&app, c).await,
                 Command::Records(RecordsCommand::Purge { dry_run }) => {
                     participant::purge(&app, dry_run).await
                 }
@@ -229,6 +229,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 Command::Init { .. }
                 | Command::Check { .. }
                 | Command::Restore { .. }
+                | Command::Audit(_)
                 | Command::Mail(_)
                 | Command::Simulate { .. } => {
                     unreachable!("handled above")

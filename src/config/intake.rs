@@ -87,7 +87,7 @@ pub(super) fn read_intake(
             };
             let Some(secret) = env_secret.or(webhook.secret) else {
                 return invalid(
-                    "telegram.mode is \"webhook\" but no secret is set: set SERTIBOT_WEBHOOK_SECRET (or telegram.webhook.secret) to 1–256 letters, digits, _ or -".into(),
+                    "telegram.mode is \"webhook\" but no secret is set: set SERTIBOT_WEBHOOK_SECRET (or telegram.webhook.secret) to 32–256 letters, digits, _ or - (`sertibot init` writes a fresh one into a new config)".into(),
                 );
             };
             check_secret(&secret)?;
@@ -103,17 +103,40 @@ pub(super) fn read_intake(
     }
 }
 
-/// Telegram's rule for a webhook secret: 1–256 of A–Z, a–z, 0–9, `_` and `-`.
+/// The fewest characters a webhook secret may have: the secret is all that
+/// tells Telegram's posts from anyone's, so it must not be guessable.
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// A webhook secret: 32–256 of A–Z, a–z, 0–9, `_` and `-` (Telegram allows
+/// 1–256 of them; fewer than 32 can be guessed).
 fn check_secret(secret: &str) -> Result<(), ConfigError> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-    if secret.is_empty() || secret.len() > 256 || !secret.chars().all(allowed) {
+    if secret.len() < MIN_SECRET_LEN || secret.len() > 256 || !secret.chars().all(allowed) {
         // The secret itself is never quoted.
-        return Err(ConfigError::Invalid(
-            "the webhook secret must be 1–256 letters, digits, _ or - (Telegram's rule); the one set is not"
-                .into(),
-        ));
+        return Err(ConfigError::Invalid(format!(
+            "the webhook secret must be {MIN_SECRET_LEN}–256 letters, digits, _ or - (the one set is not; `sertibot init` writes a fresh one into a new config)"
+        )));
     }
     Ok(())
+}
+
+/// A fresh webhook secret: 48 random letters and digits.
+pub fn fresh_secret() -> String {
+    use rand::Rng;
+    rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect()
+}
+
+impl WebhookConfig {
+    /// Whether the listener can be reached from other machines (any
+    /// address but this machine's own): Telegram should reach it only
+    /// through a reverse proxy with HTTPS.
+    pub fn listens_publicly(&self) -> bool {
+        !self.listen.ip().is_loopback()
+    }
 }
 
 #[cfg(test)]
@@ -156,14 +179,16 @@ mod tests {
         let raw = webhook(
             Some("https://lsp.example.ac.id/tg/hook"),
             None,
-            Some("file-secret"),
+            Some("file-secret-file-secret-file-secret"),
         );
-        let IntakeMode::Webhook(w) = read_intake(&raw, Some("env-secret_1".into())).unwrap() else {
+        let env = "env-secret_1-env-secret_1-env-secret_1";
+        let IntakeMode::Webhook(w) = read_intake(&raw, Some(env.into())).unwrap() else {
             panic!("not a webhook")
         };
         assert_eq!(w.listen.to_string(), DEFAULT_WEBHOOK_LISTEN);
+        assert!(!w.listens_publicly());
         assert_eq!(w.url.path(), "/tg/hook");
-        assert_eq!(w.secret.expose_secret(), "env-secret_1");
+        assert_eq!(w.secret.expose_secret(), env);
     }
 
     #[test]
@@ -181,10 +206,22 @@ mod tests {
         assert!(refusal(&webhook(url, None, None), None).contains("SERTIBOT_WEBHOOK_SECRET"));
         let bad = refusal(&webhook(url, None, Some("has space")), None);
         assert!(
-            bad.contains("1–256 letters") && !bad.contains("has space"),
+            bad.contains("32–256 letters") && !bad.contains("has space"),
             "{bad}"
         );
-        assert!(refusal(&webhook(url, None, Some(&"a".repeat(257))), None).contains("1–256"));
+        assert!(refusal(&webhook(url, None, Some(&"a".repeat(257))), None).contains("32–256"));
+        let short = refusal(&webhook(url, None, Some("abc")), None);
+        assert!(short.contains("32–256") && !short.contains("abc"), "{short}");
+        assert!(read_intake(&webhook(url, None, Some(&"a".repeat(31))), None).is_err());
+        let fresh = fresh_secret();
+        assert!(read_intake(&webhook(url, None, Some(&fresh)), None).is_ok());
+        assert_ne!(fresh, fresh_secret());
+        let IntakeMode::Webhook(public) =
+            read_intake(&webhook(url, Some("0.0.0.0:8443"), Some(&fresh)), None).unwrap()
+        else {
+            panic!("not a webhook")
+        };
+        assert!(public.listens_publicly());
         let unknown = RawTelegram {
             mode: Some("push".into()),
             ..RawTelegram::default()

@@ -22,7 +22,7 @@ mod raw;
 mod records;
 mod schedule;
 
-pub use intake::{DEFAULT_WEBHOOK_LISTEN, IntakeMode, WebhookConfig};
+pub use intake::{DEFAULT_WEBHOOK_LISTEN, IntakeMode, MIN_SECRET_LEN, WebhookConfig, fresh_secret};
 pub use records::{BackupSchedule, Records};
 
 use calendar::read_calendar;

@@ -23,7 +23,8 @@ pub mod sample;
 
 use serde::Serialize;
 
-use crate::domain::ParticipantId;
+use crate::domain::{ParticipantId, Role, RoleSet};
+use crate::sop::{Applies, Procedure, RecordKind};
 
 pub use kit::{DocumentKit, Letterhead};
 
@@ -150,6 +151,46 @@ impl Kind {
     /// chats and to staff.
     pub fn names_participants(self) -> bool {
         !matches!(self, Kind::Undangan | Kind::DaftarHadir)
+    }
+
+    /// The roles that may hold this kind: Ketua LSP, who heads the LSP
+    /// and signs its letters, and the people of the steps it serves, as
+    /// the procedure `sop` names them (the invitation's writer and the
+    /// meeting's people; the minutes' meeting and decree; the decree's
+    /// step and the steps it opens; the BK letter's step and the handover;
+    /// the blank request's step; the handover's). A Komite Teknis member
+    /// never receives the participants' list or the BNSP package.
+    pub fn readers(self, sop: &Procedure) -> RoleSet {
+        let of = |kind: RecordKind| sop.step_recording(kind).map(|s| s.roles.clone());
+        let bk_letters = sop
+            .steps
+            .iter()
+            .find(|s| s.records.is_none() && s.applies == Applies::SomeBk)
+            .map(|s| s.roles.clone());
+        let opened_by_decree = sop.step_recording(RecordKind::Decree).map(|decree| {
+            sop.steps
+                .iter()
+                .filter(|s| s.after.contains(&decree.no))
+                .flat_map(|s| s.roles.iter().copied())
+                .collect::<RoleSet>()
+        });
+        let served: Vec<Option<RoleSet>> = match self {
+            Kind::Undangan | Kind::DaftarHadir => vec![
+                of(RecordKind::Meeting),
+                sop.step_at_meeting().map(|s| s.roles.clone()),
+            ],
+            Kind::BeritaAcara => vec![of(RecordKind::Results), of(RecordKind::Decree)],
+            Kind::LampiranSk => vec![of(RecordKind::Decree), opened_by_decree],
+            Kind::SuratBk => vec![bk_letters, of(RecordKind::Receipts)],
+            Kind::PermohonanBlangko | Kind::DaftarPeserta | Kind::PaketBnsp => {
+                vec![of(RecordKind::BlankNumbers)]
+            }
+            Kind::TandaTerima | Kind::DaftarSerahTerima => vec![of(RecordKind::Receipts)],
+            Kind::Linimasa => Vec::new(),
+        };
+        let mut readers: RoleSet = served.into_iter().flatten().flatten().collect();
+        readers.insert(Role::KetuaLsp);
+        readers
     }
 
     /// Its file's extension.

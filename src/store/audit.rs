@@ -189,19 +189,6 @@ impl super::Store {
         Self::audit_chain(&mut conn).await
     }
 
-    /// The id of the audit row sealed with `hash`, if any.
-    ///
-    /// # Errors
-    /// When the database cannot be read.
-    pub async fn audit_row_sealed(&self, hash: &str) -> anyhow::Result<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT id FROM audit_log WHERE hash = ?")
-                .bind(hash)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
-    }
-
     /// Seals, in order, the rows written before the log was a chain (once,
     /// when the database is first opened by a version with the chain).
     ///

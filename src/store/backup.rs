@@ -11,6 +11,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, SqliteConnection};
 
 use super::chain::{Break, Head};
+use super::schema::{self, Foreign};
 
 /// What a copy of the database was found to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,12 +25,15 @@ pub struct CopyCheck {
     /// A copy made by a version before the chain (a `sqlite3 .backup` of
     /// an older database): its audit rows are sealed when next opened.
     pub unsealed: bool,
+    /// What the copy holds that sertibot's migrations do not make (or
+    /// lacks that they do): such a copy is never put in place.
+    pub foreign: Option<Foreign>,
 }
 
 impl CopyCheck {
     /// Sound on both counts.
     pub fn sound(&self) -> bool {
-        self.integrity == ["ok"] && self.chain.is_ok()
+        self.integrity == ["ok"] && self.chain.is_ok() && self.foreign.is_none()
     }
 }
 
@@ -74,56 +78,109 @@ impl super::Store {
     }
 }
 
+/// A database file opened to be looked at, never written: no migration,
+/// no sealing, no write-ahead log of its own.
+pub struct Inspection {
+    conn: SqliteConnection,
+    path: std::path::PathBuf,
+}
+
+impl Inspection {
+    /// Opens `path` read-only. A copy is opened as immutable (nothing else
+    /// writes it); a database in use (`live`) is read with its write-ahead
+    /// log, so what the service committed last is seen.
+    ///
+    /// # Errors
+    /// When the file cannot be opened as a database.
+    pub async fn open(path: &Path, live: bool) -> anyhow::Result<Inspection> {
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .read_only(true)
+            .immutable(!live);
+        let conn = SqliteConnection::connect_with(&options)
+            .await
+            .with_context(|| format!("cannot open {} as a database", path.display()))?;
+        Ok(Inspection {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Its integrity, its schema against sertibot's, and its audit chain.
+    ///
+    /// # Errors
+    /// When the file is not a sertibot database.
+    pub async fn check(&mut self) -> anyhow::Result<CopyCheck> {
+        let path = &self.path;
+        let conn = &mut self.conn;
+        let bytes = std::fs::metadata(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .len();
+        let not_ours = || format!("{} is not a sertibot database", path.display());
+        let integrity: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check")
+            .fetch_all(&mut *conn)
+            .await
+            .with_context(not_ours)?;
+        let foreign = schema::foreign_objects(conn).await.with_context(not_ours)?;
+        let sealed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pragma_table_info('audit_log') WHERE name = 'hash'",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .with_context(not_ours)?;
+        let chain = if sealed == 0 {
+            let (rows, last): (i64, Option<i64>) =
+                sqlx::query_as("SELECT COUNT(*), MAX(id) FROM audit_log")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .with_context(not_ours)?;
+            Ok(Head {
+                rows: rows as u64,
+                last_id: last.unwrap_or_default(),
+                hash: String::new(),
+            })
+        } else {
+            super::Store::audit_chain(conn).await.with_context(not_ours)?
+        };
+        Ok(CopyCheck {
+            bytes,
+            integrity: integrity.into_iter().map(|(r,)| r).collect(),
+            chain,
+            unsealed: sealed == 0,
+            foreign,
+        })
+    }
+
+    /// The id of the audit row sealed with `hash`, if any (a head an
+    /// export or a backup recorded earlier).
+    ///
+    /// # Errors
+    /// When the file cannot be read.
+    pub async fn row_sealed(&mut self, hash: &str) -> anyhow::Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM audit_log WHERE hash = ?")
+                .bind(hash)
+                .fetch_optional(&mut self.conn)
+                .await?,
+        )
+    }
+
+    /// Closes the file.
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}
+
 /// Opens a copy of the database read-only, as it is (no write-ahead log,
-/// no migration), and checks its integrity and its audit chain.
+/// no migration), and checks its integrity, its schema and its audit chain.
 ///
 /// # Errors
 /// When the file cannot be opened as a database.
 pub async fn check_copy(path: &Path) -> anyhow::Result<CopyCheck> {
-    let bytes = std::fs::metadata(path)
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .len();
-    let options = SqliteConnectOptions::from_str("sqlite:")?
-        .filename(path)
-        .read_only(true)
-        .immutable(true);
-    let mut conn = SqliteConnection::connect_with(&options)
-        .await
-        .with_context(|| format!("cannot open {} as a database", path.display()))?;
-    let integrity: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check")
-        .fetch_all(&mut conn)
-        .await
-        .with_context(|| format!("{} is not a sertibot database", path.display()))?;
-    let not_ours = || format!("{} is not a sertibot database", path.display());
-    let sealed: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM pragma_table_info('audit_log') WHERE name = 'hash'",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .with_context(not_ours)?;
-    let chain = if sealed == 0 {
-        let (rows, last): (i64, Option<i64>) =
-            sqlx::query_as("SELECT COUNT(*), MAX(id) FROM audit_log")
-                .fetch_one(&mut conn)
-                .await
-                .with_context(not_ours)?;
-        Ok(Head {
-            rows: rows as u64,
-            last_id: last.unwrap_or_default(),
-            hash: String::new(),
-        })
-    } else {
-        super::Store::audit_chain(&mut conn)
-            .await
-            .with_context(not_ours)?
-    };
-    conn.close().await?;
-    Ok(CopyCheck {
-        bytes,
-        integrity: integrity.into_iter().map(|(r,)| r).collect(),
-        chain,
-        unsealed: sealed == 0,
-    })
+    let mut copy = Inspection::open(path, false).await?;
+    let check = copy.check().await;
+    copy.close().await;
+    check
 }
 
 /// What a restore did: where the database it replaced was kept.
@@ -140,14 +197,19 @@ pub struct Restored {
 /// service lock, so no service writes meanwhile.
 ///
 /// # Errors
-/// When the backup is not sound or the files cannot be moved or copied;
-/// the database in place is then left as it was.
+/// When the backup is not sound (a [`Foreign`] error when it holds what
+/// sertibot does not make) or the files cannot be moved or copied; the
+/// database in place is then left as it was.
 pub async fn restore(
     database: &Path,
     from: &Path,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Restored> {
     let check = check_copy(from).await?;
+    if let Some(foreign) = check.foreign.clone() {
+        // Typed, so the command line words it in the operator's language.
+        return Err(anyhow::Error::new(foreign));
+    }
     if check.integrity != ["ok"] {
         anyhow::bail!(
             "{} is damaged ({}); nothing was restored",

@@ -43,7 +43,7 @@ impl super::Store {
         let Some(row) = sqlx::query(
             "SELECT CASE WHEN b.cancelled_at IS NULL THEN b.status ELSE 'cancelled' END AS status,
                     b.meeting_starts_at, b.meeting_place, b.decree_number, b.decree_date,
-                    b.meeting_sequence, b.meeting_cancelled, p.source, p.fingerprint
+                    b.meeting_sequence, b.meeting_cancelled, b.assessed_on, p.source, p.fingerprint
              FROM batches b JOIN procedures p ON p.id = b.procedure_id WHERE b.id = ?",
         )
         .bind(batch.0)
@@ -68,6 +68,7 @@ impl super::Store {
                 .map(|r| (ParticipantId(r.get("id")), r.get::<String, _>("name"))),
         );
         state.status = read_status(row.get("status"))?;
+        state.assessed_on = row.get::<String, _>("assessed_on").parse().ok();
         state.meeting_changes = crate::workflow::MeetingChanges {
             sequence: u32::try_from(row.get::<i64, _>("meeting_sequence")).unwrap_or_default(),
             cancelled: row.get::<i64, _>("meeting_cancelled") != 0,

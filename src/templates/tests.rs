@@ -143,7 +143,27 @@ fn every_refusal() -> Vec<Refusal> {
             participant: "Ayu".into(),
         },
         Refusal::NoDecreeYet,
+        Refusal::DecreeDateOutOfRange {
+            earliest: chrono::NaiveDate::from_ymd_opt(2026, 11, 20),
+            latest: chrono::NaiveDate::from_ymd_opt(2027, 12, 7).unwrap(),
+        },
+        Refusal::MeetingTooFar {
+            latest: chrono::NaiveDate::from_ymd_opt(2027, 12, 7).unwrap(),
+        },
     ]
+}
+
+#[test]
+fn a_date_out_of_range_is_said_with_both_bounds_in_words() {
+    let t = templates();
+    let refusal = Refusal::DecreeDateOutOfRange {
+        earliest: chrono::NaiveDate::from_ymd_opt(2026, 11, 20),
+        latest: chrono::NaiveDate::from_ymd_opt(2027, 12, 7).unwrap(),
+    };
+    assert_eq!(
+        t.refusal(Lang::Id, &refusal),
+        "Tanggal SK harus antara tanggal asesmen (20 November 2026) dan 7 Desember 2027 (setahun dari hari ini)."
+    );
 }
 
 #[test]

@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use chrono::NaiveDate;
+
 use crate::sop::{RecordKind, StepNo};
 
 /// A step's missing input: the step that has not produced it yet, and what it is.
@@ -100,6 +102,13 @@ pub enum Refusal {
     NoResultYet { participant: String },
     /// There is no decree to correct yet.
     NoDecreeYet,
+    /// A decree dated before the assessment or more than a year ahead.
+    DecreeDateOutOfRange {
+        earliest: Option<NaiveDate>,
+        latest: NaiveDate,
+    },
+    /// A meeting set more than a year ahead.
+    MeetingTooFar { latest: NaiveDate },
 }
 
 impl Refusal {
@@ -136,11 +145,13 @@ impl Refusal {
             Refusal::BatchCancelled => "batch_cancelled",
             Refusal::NoResultYet { .. } => "no_result_yet",
             Refusal::NoDecreeYet => "no_decree_yet",
+            Refusal::DecreeDateOutOfRange { .. } => "decree_date_out_of_range",
+            Refusal::MeetingTooFar { .. } => "meeting_too_far",
         }
     }
 
     /// Every refusal's key, so a test can check each has a sentence.
-    pub const KEYS: [&'static str; 30] = [
+    pub const KEYS: [&'static str; 32] = [
         "batch_not_started",
         "batch_already_started",
         "batch_finished",
@@ -171,5 +182,7 @@ impl Refusal {
         "batch_cancelled",
         "no_result_yet",
         "no_decree_yet",
+        "decree_date_out_of_range",
+        "meeting_too_far",
     ];
 }

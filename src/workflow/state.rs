@@ -307,6 +307,9 @@ pub struct BatchState {
     pub meeting_changes: MeetingChanges,
     pub rsvps: BTreeMap<MemberId, Rsvp>,
     pub decree: Option<Decree>,
+    /// The day of the assessment, the earliest a decree may be dated
+    /// (unknown in a batch made up for a test or a sample).
+    pub assessed_on: Option<NaiveDate>,
 }
 
 impl BatchState {
@@ -345,6 +348,7 @@ impl BatchState {
             meeting_changes: MeetingChanges::default(),
             rsvps: BTreeMap::new(),
             decree: None,
+            assessed_on: None,
         }
     }
 

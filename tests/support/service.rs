@@ -60,7 +60,7 @@ pub async fn start_logging(committee: usize, smtp_port: u16, rust_log: &'static 
 }
 
 /// The secret the webhook tests configure.
-pub const WEBHOOK_SECRET: &str = "test-webhook_Secret-0123456789";
+pub const WEBHOOK_SECRET: &str = "test-webhook_Secret-0123456789-abcdefghij";
 
 /// [`start`] in webhook mode: the service listens on a free port of
 /// 127.0.0.1 (its address and path in [`Running::webhook`]), and the

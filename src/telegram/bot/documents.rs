@@ -47,11 +47,28 @@ pub(super) async fn send(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Resu
             }
         }
     };
-    let (info, kinds) = ctx.app.document_kinds(batch).await?;
-    let kinds: Vec<Kind> = kinds
+    let found = ctx.app.document_kinds(batch, &s.member.roles).await?;
+    let info = found.info;
+    // A kind the member's roles do not serve is refused in one sentence,
+    // whether asked for by name or only held back from the whole list.
+    let withheld = wanted.map_or(!found.withheld.is_empty(), |w| found.withheld.contains(&w));
+    let kinds: Vec<Kind> = found
+        .yours
         .into_iter()
         .filter(|k| wanted.is_none_or(|w| w == *k))
         .collect();
+    if withheld && (wanted.is_some() || kinds.is_empty()) {
+        let context = json!({"batch": batch.0, "kind": wanted.map(Kind::title)});
+        return ctx
+            .say_phrase(
+                s.chat,
+                Some(s.member),
+                s.key("documents"),
+                "documents_not_yours",
+                context,
+            )
+            .await;
+    }
     if kinds.is_empty() {
         let context = json!({"batch": batch.0, "kind": wanted.map(Kind::title)});
         return ctx

@@ -116,6 +116,7 @@ impl Run<'_> {
         Self::require_role(staff, &step, &[Role::KetuaLsp].into())?;
         let reason = required(reason, Field::Reason, MAX_REASON)?;
         let number = required(&decree.number, Field::DecreeNumber, MAX_DECREE_NUMBER)?;
+        self.decree_date_in_range(decree.date)?;
         let Some(previous) = self.state.decree.clone() else {
             return Err(Refusal::NoDecreeYet);
         };

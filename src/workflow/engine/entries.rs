@@ -266,6 +266,7 @@ impl Run<'_> {
         if meeting.starts_at <= self.now {
             return Err(Refusal::MeetingInPast);
         }
+        self.meeting_within_a_year(meeting)?;
         if self.state.meeting.as_ref() == Some(meeting) {
             return Ok(());
         }
@@ -289,6 +290,7 @@ impl Run<'_> {
         if meeting.starts_at <= self.now {
             return Err(Refusal::MeetingInPast);
         }
+        self.meeting_within_a_year(meeting)?;
         let meeting = Meeting {
             starts_at: meeting.starts_at,
             place,
@@ -345,6 +347,7 @@ impl Run<'_> {
     pub(super) fn record_decree(&mut self, staff: &Staff, decree: &Decree) -> Result<(), Refusal> {
         self.entry_step(staff, RecordKind::Decree)?;
         let number = required(&decree.number, Field::DecreeNumber, MAX_DECREE_NUMBER)?;
+        self.decree_date_in_range(decree.date)?;
         let mut decree = decree.clone();
         decree.number = number;
         if self.state.decree.as_ref() == Some(&decree) {
@@ -355,6 +358,33 @@ impl Run<'_> {
             by: staff.id,
             at: self.now,
         });
+        Ok(())
+    }
+
+    /// The last day a date may name: a year from today, in the calendar's zone.
+    fn a_year_ahead(&self) -> chrono::NaiveDate {
+        let today = self.now.with_timezone(&self.calendar.tz).date_naive();
+        today
+            .checked_add_months(chrono::Months::new(12))
+            .unwrap_or(today)
+    }
+
+    /// A decree is dated between the assessment and a year from today.
+    pub(super) fn decree_date_in_range(&self, date: chrono::NaiveDate) -> Result<(), Refusal> {
+        let earliest = self.state.assessed_on;
+        let latest = self.a_year_ahead();
+        if date > latest || earliest.is_some_and(|e| date < e) {
+            return Err(Refusal::DecreeDateOutOfRange { earliest, latest });
+        }
+        Ok(())
+    }
+
+    /// A meeting is at most a year ahead.
+    fn meeting_within_a_year(&self, meeting: &Meeting) -> Result<(), Refusal> {
+        let latest = self.a_year_ahead();
+        if meeting.starts_at.with_timezone(&self.calendar.tz).date_naive() > latest {
+            return Err(Refusal::MeetingTooFar { latest });
+        }
         Ok(())
     }
 }

@@ -159,6 +159,60 @@ fn the_decree_is_corrected_by_ketua_with_a_reason() {
 }
 
 #[test]
+fn a_decree_dated_before_the_assessment_or_past_a_year_is_refused_recorded_or_corrected() {
+    let mut b = Batch::new(1);
+    b.state.assessed_on = NaiveDate::from_ymd_opt(2026, 11, 20);
+    b.through_decree(&[K]);
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let expected = Refusal::DecreeDateOutOfRange {
+        earliest: Some(day(2026, 11, 20)),
+        latest: day(2027, 11, 24),
+    };
+    for date in [day(9999, 12, 31), day(2099, 12, 31), day(2027, 11, 25), day(2026, 11, 19)] {
+        let decree = Decree {
+            number: "SK/099".into(),
+            date,
+        };
+        let correction = Command::CorrectDecree {
+            decree,
+            reason: "salah ketik".into(),
+        };
+        assert_eq!(b.refused(&ketua(), correction), expected, "{date}");
+    }
+    // The bounds themselves are dates a decree may have.
+    for date in [day(2026, 11, 20), day(2027, 11, 24)] {
+        let decree = Decree {
+            number: "SK/099".into(),
+            date,
+        };
+        b.ok(
+            &ketua(),
+            Command::CorrectDecree {
+                decree: decree.clone(),
+                reason: "salah ketik".into(),
+            },
+        );
+        assert_eq!(b.state.decree, Some(decree));
+    }
+}
+
+#[test]
+fn a_meeting_more_than_a_year_ahead_is_refused() {
+    let mut b = Batch::new(1);
+    b.ok(&Actor::Operator, Command::Start);
+    let mut meeting = b.meeting();
+    meeting.starts_at = b.now + chrono::Duration::days(400);
+    assert_eq!(
+        b.refused(&administrasi(), Command::SetMeeting { meeting }),
+        Refusal::MeetingTooFar {
+            latest: NaiveDate::from_ymd_opt(2027, 11, 24).unwrap()
+        }
+    );
+    let meeting = b.meeting();
+    b.ok(&administrasi(), Command::SetMeeting { meeting });
+}
+
+#[test]
 fn a_cancelled_batch_takes_nothing_more_and_staff_are_told() {
     let mut b = Batch::new(2);
     b.ok(&Actor::Operator, Command::Start);
