@@ -315,6 +315,15 @@ pub fn has_hidden_control(text: &str) -> bool {
         .any(|c| (c.is_control() && !c.is_whitespace()) || is_bidi_control(c))
 }
 
+/// Whether `text` has a letter or digit someone can see. A name made only
+/// of format characters (a zero-width joiner, U+FEFF) or of the Hangul
+/// fillers that print as nothing (U+3164 and its kin) looks empty on
+/// every paper and card, and is refused as empty.
+pub fn has_visible_letter(text: &str) -> bool {
+    let filler = |c: char| matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}');
+    text.chars().any(|c| c.is_alphanumeric() && !filler(c))
+}
+
 /// A participant (asesi) and how to reach them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Participant {
@@ -363,6 +372,16 @@ mod tests {
             Email::parse("Ayu@Example.com").unwrap().normalized(),
             "ayu@example.com"
         );
+    }
+
+    #[test]
+    fn a_name_needs_a_letter_someone_can_see() {
+        for invisible in ["\u{200D}", "\u{FEFF}", "\u{3164}", "\u{3164}\u{200D} \u{FFA0}", " "] {
+            assert!(!has_visible_letter(invisible), "{invisible:?}");
+        }
+        for visible in ["Ayu", "I Gede", "李", "Ni\u{200D}Komang", "7"] {
+            assert!(has_visible_letter(visible), "{visible:?}");
+        }
     }
 
     #[test]

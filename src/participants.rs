@@ -106,8 +106,13 @@ pub enum FileProblem {
     NotCsv { detail: String },
     #[error("the file is not a readable XLSX workbook: {detail}")]
     NotXlsx { detail: String },
-    #[error("row 1 must be the header {expected} (found: {found})")]
-    Header { expected: String, found: String },
+    #[error("row 1 must be the header {expected}{} (found: {found})", if optional.is_empty() { String::new() } else { format!(" (and optionally {optional})") })]
+    Header {
+        expected: String,
+        /// Columns the header may add (worded by the phrase, in its language).
+        optional: String,
+        found: String,
+    },
     #[error("the file has a header but no rows")]
     NoRows,
 }
@@ -256,13 +261,16 @@ pub const BIRTH_DATE: &[&str] = &["birth_date", "date_of_birth", "tanggal_lahir"
 pub const PHONE: &[&str] = &["phone", "telepon", "no_hp", "no_telepon", "hp"];
 
 /// The header's names, normalized (`No Registrasi` → `no_registrasi`).
+/// `expected` names the required columns, then after a `|` the optional ones.
 ///
 /// # Errors
 /// [`FileProblem::Header`] (with `expected`) when the header is not text.
 pub fn header_names(header: &RawRow, expected: &str) -> Result<Vec<String>, ListError> {
     let Some(cells) = &header.cells else {
+        let (expected, optional) = expected.split_once('|').unwrap_or((expected, ""));
         return Err(ListError::Unusable(FileProblem::Header {
             expected: expected.into(),
+            optional: optional.into(),
             found: "text that is not valid UTF-8".into(),
         }));
     };
@@ -279,8 +287,10 @@ pub fn column(names: &[String], aliases: &[&str]) -> Option<usize> {
 
 /// The refusal for a header that is not the expected one.
 pub fn wrong_header(header: &RawRow, expected: &str) -> ListError {
+    let (expected, optional) = expected.split_once('|').unwrap_or((expected, ""));
     ListError::Unusable(FileProblem::Header {
         expected: expected.into(),
+        optional: optional.into(),
         found: header
             .cells
             .as_ref()
@@ -290,7 +300,7 @@ pub fn wrong_header(header: &RawRow, expected: &str) -> ListError {
 }
 
 fn read_header(header: &RawRow) -> Result<Columns, ListError> {
-    let expected = "name,email,registration_no (and optionally nik,birth_place,birth_date,phone)";
+    let expected = "name,email,registration_no|nik,birth_place,birth_date,phone";
     let names = header_names(header, expected)?;
     let known = [
         NAME,

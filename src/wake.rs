@@ -34,6 +34,11 @@ pub fn poke(database: &Path) {
     }
 }
 
+/// The most pokes accepted in one look at the socket before the loop looks
+/// at its stop again.
+#[cfg(unix)]
+const POKES_PER_LOOK: usize = 4096;
+
 /// Listens for pokes until `stop` turns true, telling `app` each time;
 /// removes the socket when it stops.
 ///
@@ -48,9 +53,11 @@ pub async fn listen(app: Arc<App>, mut stop: watch::Receiver<bool>) -> std::io::
             let _ = std::fs::remove_file(&path);
         }
         let listener = tokio::net::UnixListener::bind(&path)?;
-        // Pokes are coalesced: however many arrive, the service is told at
-        // most once per [`crate::outbox::SETTLE`], so a flood of pokes costs
-        // no more than the accepts themselves.
+        // Pokes are read in bulk and coalesced: once one arrives, every
+        // connection already waiting is accepted and dropped at once (up
+        // to [`POKES_PER_LOOK`], so a stop is never kept waiting), and the
+        // service is told at most once per [`crate::outbox::SETTLE`]: a
+        // flood of pokes costs little more than the accepts themselves.
         let mut told = tokio::time::Instant::now() - crate::outbox::SETTLE;
         let mut waiting = false;
         loop {
@@ -58,6 +65,13 @@ pub async fn listen(app: Arc<App>, mut stop: watch::Receiver<bool>) -> std::io::
             tokio::select! {
                 accepted = listener.accept() => {
                     if accepted.is_ok() {
+                        use futures_util::FutureExt;
+                        let mut pokes = 1;
+                        while pokes < POKES_PER_LOOK
+                            && matches!(listener.accept().now_or_never(), Some(Ok(_)))
+                        {
+                            pokes += 1;
+                        }
                         // Another process wrote: the member register may
                         // be stale now (a member deactivated), not only later.
                         app.forget_register();

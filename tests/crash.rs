@@ -48,7 +48,7 @@ async fn twenty_kills_during_a_whole_batch_lose_nothing() {
     killer.await.unwrap();
 
     // Let the last run deliver what is left.
-    service.drained(60).await;
+    service.drained().await;
     service.kill();
     let mut conn = app.store.pool().acquire().await.unwrap();
 

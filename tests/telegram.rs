@@ -1652,6 +1652,16 @@ async fn kabag_sertifikasi_creates_and_starts_a_batch_from_chat() {
             .await
             .starts_with("Batch baru. Nama skema")
     );
+    // A scheme with a right-to-left override, or with nothing visible, is
+    // refused at its own field and asked again.
+    assert_eq!(
+        say(fake, SERTIFIKASI, "Juru Las \u{202E}II").await,
+        "Nama skema berisi karakter kendali yang tidak terlihat (misalnya NUL atau tanda kanan-ke-kiri); ketik ulang."
+    );
+    assert_eq!(
+        say(fake, SERTIFIKASI, "\u{3164}\u{200D}").await,
+        "Nama skema masih kosong."
+    );
     assert!(
         say(fake, SERTIFIKASI, "Juru Las Tingkat II")
             .await
@@ -1676,7 +1686,7 @@ async fn kabag_sertifikasi_creates_and_starts_a_batch_from_chat() {
     let bad = support::xlsx::workbook(&[
         &["nama", "email", "no_registrasi"],
         &["Bagus Setiawan", "bagus@example.com", "LAS-01"],
-        &["", "kosong@example.com", "LAS-02"],
+        &["\u{FEFF}\u{200D}", "kosong@example.com", "LAS-02"],
     ]);
     fake.send_document(SERTIFIKASI, SERTIFIKASI, "peserta.xlsx", bad);
     last_text(fake, SERTIFIKASI, "Baris 3: nama kosong").await;

@@ -296,12 +296,16 @@ fn entry_for(
 }
 
 /// A required one-line text with its spaces tidied; `what` names it in the error.
-fn required_text(text: &str, what: TextField, max: usize) -> Result<String, AppError> {
+///
+/// # Errors
+/// A [`Rejection`] for hidden control characters, nothing visible, or too long a text.
+pub(crate) fn required_text(text: &str, what: TextField, max: usize) -> Result<String, AppError> {
     if crate::domain::has_hidden_control(text) {
         return Err(AppError::Rejected(Rejection::HiddenControl { what }));
     }
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.is_empty() {
+    // Only invisible characters reads as nothing on a card or a paper.
+    if !crate::domain::has_visible_letter(&text) {
         return Err(AppError::Rejected(Rejection::Empty { what }));
     }
     if text.chars().count() > max {

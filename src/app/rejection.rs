@@ -79,6 +79,10 @@ pub enum Rejection {
         "batch {batch} is still running; erase one of its participants only with --force (the reason is recorded)"
     )]
     EraseRunning { batch: i64 },
+    #[error("the period ends ({to}) before it begins ({from})")]
+    PeriodReversed { from: String, to: String },
+    #[error("a report covers at most {years} years")]
+    PeriodTooLong { years: i64 },
 }
 
 impl Rejection {
@@ -102,6 +106,8 @@ impl Rejection {
             Rejection::LastRole { .. } => "rejected_last_role",
             Rejection::NoSuchParticipant { .. } => "rejected_no_such_participant",
             Rejection::EraseRunning { .. } => "rejected_erase_running",
+            Rejection::PeriodReversed { .. } => "rejected_period_reversed",
+            Rejection::PeriodTooLong { .. } => "rejected_period_too_long",
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 
-use super::{App, AppError};
+use super::{App, AppError, Rejection};
 use crate::report::{self, Report};
 
 /// A report's files.
@@ -20,9 +20,19 @@ impl App {
     /// The report of `from..=to` (WIB dates).
     ///
     /// # Errors
-    /// [`AppError::Invalid`] for a reversed or overlong period.
+    /// [`AppError::Rejected`] for a reversed or overlong period.
     pub async fn report(&self, from: NaiveDate, to: NaiveDate) -> Result<Report, AppError> {
-        report::check_period(from, to).map_err(|e| AppError::Invalid(e.to_string()))?;
+        report::check_period(from, to).map_err(|e| {
+            AppError::Rejected(match e {
+                report::PeriodError::Reversed { from, to } => Rejection::PeriodReversed {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                },
+                report::PeriodError::TooLong => Rejection::PeriodTooLong {
+                    years: report::MAX_YEARS,
+                },
+            })
+        })?;
         let mut conn = self.conn().await?;
         let procedure = self.procedure.clone();
         let activity = |no: u32| {

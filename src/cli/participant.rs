@@ -169,12 +169,10 @@ pub async fn purge(app: &App, dry_run: bool) -> Result<ExitCode, Failure> {
         .await
         .map_err(|e| voice.explain(app, &e))?;
     for (id, batch, ended) in &due {
-        println!(
-            "{}\tbatch {batch}\tended {}",
-            id.0,
-            ended
-                .with_timezone(&app.config.calendar.tz)
-                .format("%Y-%m-%d")
+        let ended = ended.with_timezone(&app.config.calendar.tz).date_naive();
+        voice.say(
+            "cli_purge_row",
+            json!({"participant": id.0, "batch": batch, "ended": ended.to_string()}),
         );
     }
     voice.say(

@@ -118,7 +118,7 @@ impl RowChecker<'_> {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        if name.is_empty() {
+        if !crate::domain::has_visible_letter(&name) {
             reasons.push(RowProblem::EmptyName);
         } else if name.chars().count() > MAX_NAME {
             reasons.push(RowProblem::LongName { max: MAX_NAME });

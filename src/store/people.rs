@@ -311,7 +311,8 @@ impl super::Store {
     }
 
     /// Participants not yet erased whose batch finished (or was cancelled)
-    /// before `before`: (participant, batch, finished).
+    /// before `before`, or never started and was made before then (a draft
+    /// left behind holds personal data too): (participant, batch, ended).
     ///
     /// # Errors
     /// When the database cannot be read.
@@ -320,9 +321,12 @@ impl super::Store {
         before: DateTime<Utc>,
     ) -> anyhow::Result<Vec<(ParticipantId, i64, DateTime<Utc>)>> {
         let rows = sqlx::query(
-            "SELECT p.id, p.batch_id, COALESCE(b.cancelled_at, b.finished_at) AS ended
-             FROM participants p JOIN batches b ON b.id = p.batch_id
-             WHERE p.erased_at IS NULL AND COALESCE(b.cancelled_at, b.finished_at) < ?
+            "SELECT p.id, p.batch_id, ended FROM (
+                 SELECT p.id, p.batch_id, p.erased_at, COALESCE(
+                     b.cancelled_at, b.finished_at,
+                     CASE WHEN b.status = 'draft' THEN b.created_at END) AS ended
+                 FROM participants p JOIN batches b ON b.id = p.batch_id) p
+             WHERE p.erased_at IS NULL AND ended < ?
              ORDER BY p.id",
         )
         .bind(ms(before))

@@ -220,21 +220,33 @@ impl Running {
         self.dir.path().join("sertibot.db")
     }
 
-    /// Waits (up to `seconds`) until no outbox row is pending.
-    pub async fn drained(&self, seconds: u64) -> bool {
+    /// Waits until no outbox row is pending: true when none is. The
+    /// ceiling is derived from the work, far above what it should take:
+    /// a minute, plus a second for each row pending at the start (one
+    /// chat's pace; Telegram allows 30 a second across chats), so a slow
+    /// or loaded machine does not fail a test that a fast one passes.
+    pub async fn drained(&self) -> bool {
         let mut conn = self.app.store.pool().acquire().await.unwrap();
-        for _ in 0..seconds * 4 {
-            let pending: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
-                    .fetch_one(&mut *conn)
-                    .await
-                    .unwrap();
+        const PENDING: &str = "SELECT COUNT(*) FROM outbox WHERE status = 'pending'";
+        let at_start: i64 = sqlx::query_scalar(PENDING)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let ceiling = Duration::from_secs(60 + at_start.max(0) as u64);
+        let deadline = std::time::Instant::now() + ceiling;
+        loop {
+            let pending: i64 = sqlx::query_scalar(PENDING)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
             if pending == 0 {
                 return true;
             }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        false
     }
 
     /// Step 1: Kabag Administrasi acknowledges, records the meeting and
@@ -243,7 +255,9 @@ impl Running {
         let (fake, app, b) = (&self.fake, &self.app, self.batch.0);
         press(fake, ADMINISTRASI, &format!("1|a|{b}|1")).await;
         press(fake, ADMINISTRASI, &format!("1|m|{b}")).await;
-        write_and_wait(fake, app, ADMINISTRASI, "26-12-2030", "Jam mulai").await;
+        // A month ahead: a meeting is in the future and within a year.
+        let day = (chrono::Utc::now() + chrono::Duration::days(30)).format("%d-%m-%Y");
+        write_and_wait(fake, app, ADMINISTRASI, &day.to_string(), "Jam mulai").await;
         write_and_wait(fake, app, ADMINISTRASI, "09.00", "Tempat rapat").await;
         write_and_wait(
             fake,

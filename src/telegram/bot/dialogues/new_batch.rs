@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use super::{Dialogue, actor};
-use crate::app::{AppError, Via};
+use crate::app::{AppError, MAX_SCHEME, TextField, Via};
 use crate::dates::read_date;
 use crate::telegram::conversation::{Awaiting, date_problem_phrase};
 
@@ -15,7 +15,15 @@ pub(super) async fn scheme(d: &Dialogue<'_>, text: &str) -> Result<(), AppError>
     if scheme.is_empty() || scheme.starts_with('/') {
         return d.say("ask_scheme", "ask", json!({})).await;
     }
-    d.next(Awaiting::NewBatchDate { scheme }).await
+    // Refused here, not after the date and place are typed; asked again.
+    match crate::app::required_text(&scheme, TextField::Scheme, MAX_SCHEME) {
+        Ok(scheme) => d.next(Awaiting::NewBatchDate { scheme }).await,
+        Err(e) => {
+            d.ctx
+                .say_error(d.chat, Some(d.member), d.update_id, &e)
+                .await
+        }
+    }
 }
 
 /// The assessment's date: not in the future.
