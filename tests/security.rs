@@ -32,6 +32,13 @@ async fn done(app: &App, batch: BatchId, actor: &Actor, step: u32) {
 
 /// Runs a batch of five (three K, two BK) through every step to the last receipt.
 async fn whole_batch(t: &TestApp, staff: &StaffRoster, batch: BatchId) {
+    whole_batch_noting(t, staff, batch, None).await;
+}
+
+/// [`whole_batch`], with `note` (what staff typed about a participant)
+/// reported as a problem with step 1 and given as the second committee
+/// member's reason for not attending.
+async fn whole_batch_noting(t: &TestApp, staff: &StaffRoster, batch: BatchId, note: Option<&str>) {
     let app = &t.app;
     let (_, state, _) = app.batch(batch).await.unwrap();
     let ids: Vec<ParticipantId> = state.participants.keys().copied().collect();
@@ -50,6 +57,10 @@ async fn whole_batch(t: &TestApp, staff: &StaffRoster, batch: BatchId) {
         &[Command::Acknowledge { step: s(1) }],
     )
     .await;
+    if let Some(note) = note {
+        let text = note.to_string();
+        act(app, batch, &staff.administrasi, &[Command::ReportProblem { step: s(1), text }]).await;
+    }
     act(
         app,
         batch,
@@ -70,6 +81,11 @@ async fn whole_batch(t: &TestApp, staff: &StaffRoster, batch: BatchId) {
         }],
     )
     .await;
+    if let Some(note) = note {
+        let reason = Some(note.to_string());
+        let rsvp = Command::Rsvp { attend: false, reason };
+        act(app, batch, &staff.komite_2, &[rsvp]).await;
+    }
     tick(30);
     done(app, batch, &staff.sertifikasi, 2).await;
     let verdicts = [
@@ -512,6 +528,106 @@ async fn an_erased_participant_leaves_no_trace_in_the_file_and_the_chain_still_v
     // The batch's documents are still made, with the tombstone.
     let documents = app.batch_documents(batch, Via::Cli).await.unwrap();
     assert!(!documents.is_empty());
+}
+
+/// Every byte of `path`, with its write-ahead log if it has one.
+fn file_bytes(path: &std::path::Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if let Ok(log) = std::fs::read(std::path::PathBuf::from(wal)) {
+        bytes.extend(log);
+    }
+    bytes
+}
+
+#[tokio::test]
+async fn erasure_reaches_typed_notes_former_values_keys_and_the_copies_sertibot_keeps() {
+    let config = "[mail]\nfrom = \"LSP <lsp@example.com>\"\neml_dir = \"surat\"\n[schedule]\nbackup_dir = \"cadangan\"\n";
+    let t = TestApp::with_config(config).await;
+    let staff = add_staff(&t.app).await;
+    let (nik, phone) = ("3171012345678901", "081234567890");
+    let csv = format!(
+        "name,email,registration_no,nik,phone\n\
+         Ni Komang Ayu Widyastuti,asesi0@example.com,REG-00000,3171010000000001,081100000001\n\
+         Ma'ruf Amin,asesi1@example.com,REG-00001,3171010000000002,081100000002\n\
+         Dwi Ayu Lestari Siregar,asesi2@example.com,REG-00002,3171010000000003,081100000003\n\
+         Kadek Bagus Setiawan,kadek.lama@example.com,REG-00003,{nik},{phone}\n\
+         Yohana Fransiska Manurung,asesi4@example.com,REG-00004,3171010000000005,081100000005\n"
+    );
+    let batch = common::batch_of(&t.app, &csv).await;
+    // What staff typed about him: in the problem report and an RSVP reason.
+    let note = format!("berkas Kadek Bagus Setiawan NIK {nik} belum lengkap, hubungi {phone}");
+    whole_batch_noting(&t, &staff, batch, Some(&note)).await;
+    let app = &t.app;
+    // His name and address were corrected after the decree; the emails
+    // he was sent go again to the new address.
+    let change = sertibot::app::ParticipantChange {
+        name: Some("I Kadek Bagus Setiawan".into()),
+        email: Some("kadek.baru@example.ac.id".into()),
+        registration_no: None,
+        resend: true,
+    };
+    app.correct_participant(batch, "REG-00003", &change, "salah ketik", &staff.ketua, Via::Cli)
+        .await
+        .unwrap();
+    assert!(write_emails(&t).await >= 5);
+    // Copies sertibot keeps: a database a restore replaced, a nightly backup.
+    let replaced = t.dir.path().join("test.db.replaced-20261201T000000Z");
+    std::fs::create_dir(t.dir.path().join("cadangan")).unwrap();
+    let nightly = t.dir.path().join("cadangan/sertibot-2026-12-01-0200.db");
+    for copy in [&replaced, &nightly] {
+        assert!(app.store.backup_to(copy).await.unwrap().sound());
+        assert!(holds(&file_bytes(copy), nik));
+    }
+    let traces = [
+        "Kadek Bagus Setiawan",
+        "kadek.lama@example.com",
+        "kadek.baru@example.ac.id",
+        nik,
+        phone,
+    ];
+    let found = app.find_people("kadek.baru").await.unwrap();
+    assert_eq!(found.len(), 1, "found by the corrected address");
+    let id = ParticipantId(found[0].id);
+    // No key (and so no log line or email file name) carries an address.
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM outbox")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+    assert!(keys.iter().all(|k| !k.contains('@')), "{keys:?}");
+    for file in std::fs::read_dir(t.dir.path().join("surat")).unwrap() {
+        let name = file.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.contains("kadek") && !name.contains("example"), "{name}");
+    }
+    // The sealed log holds no note typed about him.
+    let details: Vec<String> = sqlx::query_scalar("SELECT detail FROM audit_log")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+    assert!(details.iter().all(|d| !d.contains(nik) && !d.contains(phone)));
+
+    let erased = app
+        .erase_participant(id, "permintaan peserta (UU PDP)", false, Via::Cli)
+        .await
+        .unwrap();
+    assert_eq!(erased.copies.len(), 2, "{erased:?}");
+    for (copy, done) in &erased.copies {
+        assert_eq!(done, &Ok(1), "{}", copy.display());
+    }
+    t.app.store.close().await;
+    for path in [t.db_path(), replaced.clone(), nightly.clone()] {
+        let bytes = file_bytes(&path);
+        for trace in traces {
+            assert!(!holds(&bytes, trace), "{trace} is still in {}", path.display());
+        }
+        assert!(holds(&bytes, "Yohana Fransiska Manurung"), "{}", path.display());
+    }
+    // The copies are still sound, their chains too.
+    for copy in [&replaced, &nightly] {
+        let check = sertibot::store::backup::check_copy(copy).await.unwrap();
+        assert!(check.sound(), "{check:?}");
+    }
 }
 
 #[tokio::test]

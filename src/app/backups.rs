@@ -77,3 +77,46 @@ fn prune_copies(dir: &std::path::Path, keep: usize) -> std::io::Result<usize> {
     }
     Ok(excess)
 }
+
+/// The database files sertibot keeps beside the one in use: those a
+/// restore moved aside (`<database>.replaced-<time>`) and the nightly
+/// copies in the backup folder. An erasure reaches each of them.
+pub(super) fn kept_copies(
+    database: &std::path::Path,
+    backup: Option<&crate::config::BackupSchedule>,
+) -> Vec<std::path::PathBuf> {
+    let mut copies = Vec::new();
+    let folder = match database.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let prefix = database
+        .file_name()
+        .map(|n| format!("{}.replaced-", n.to_string_lossy()))
+        .unwrap_or_default();
+    let names = |dir: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for name in names(&folder) {
+        if name.starts_with(&prefix) && !name.ends_with("-wal") && !name.ends_with("-shm") {
+            copies.push(folder.join(name));
+        }
+    }
+    if let Some(backup) = backup {
+        for name in names(&backup.dir) {
+            if is_nightly_copy(&name) {
+                copies.push(backup.dir.join(name));
+            }
+        }
+    }
+    copies.sort();
+    copies
+}

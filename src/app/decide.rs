@@ -116,7 +116,7 @@ impl App {
                 telegram_user: None,
                 batch: Some(state.id),
                 action: e.name().into(),
-                detail: serde_json::to_value(e).unwrap_or_default(),
+                detail: e.audit_detail(),
             })
             .collect();
         Store::audit(tx, &entries, now).await?;

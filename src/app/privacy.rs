@@ -25,6 +25,10 @@ pub struct Erased {
     pub scrubbed: u64,
     /// The database file was compacted (no erased value left in free pages).
     pub compacted: bool,
+    /// The copies sertibot keeps (databases a restore replaced, nightly
+    /// backups), each with how many records of the person it held and
+    /// erased, or why it could not be reached.
+    pub copies: Vec<(std::path::PathBuf, Result<usize, String>)>,
 }
 
 impl App {
@@ -121,8 +125,21 @@ impl App {
         if status == Some(BatchStatus::Running) && !force {
             return Err(AppError::Rejected(Rejection::EraseRunning { batch }));
         }
+        let person = Identity::of(&record);
         let mut erased = self.erase(id, &reason, force, via).await?;
         erased.compacted = self.store.compact().await;
+        for copy in super::backups::kept_copies(
+            &self.config.database,
+            self.config.records.backup.as_ref(),
+        ) {
+            let done = erase_in_copy(&copy, &person, self.now())
+                .await
+                .map_err(|e| format!("{e:#}"));
+            if let Err(e) = &done {
+                tracing::warn!(file = %copy.display(), error = %e, "an erasure could not reach a kept copy of the database");
+            }
+            erased.copies.push((copy, done));
+        }
         Ok(erased)
     }
 
@@ -181,6 +198,7 @@ impl App {
             files_deleted,
             scrubbed: erasure.scrubbed,
             compacted: false,
+            copies: Vec::new(),
         })
     }
 
@@ -241,4 +259,66 @@ fn local_times(value: Value, tz: chrono_tz::Tz) -> Value {
         ),
         other => other,
     }
+}
+
+/// What tells a person's records in another copy of the database: their
+/// email addresses (now and before a correction) and their NIK. A name
+/// alone is not enough (two people share one).
+#[derive(Debug, Clone, Default)]
+struct Identity {
+    emails: Vec<String>,
+    nik: Option<String>,
+}
+
+impl Identity {
+    fn of(record: &Value) -> Identity {
+        let p = &record["participant"];
+        let mut emails: Vec<String> = p["email"].as_str().map(str::to_lowercase).into_iter().collect();
+        for former in p["former"].as_array().into_iter().flatten() {
+            if former["field"] == "email"
+                && let Some(e) = former["value"].as_str()
+            {
+                emails.push(e.to_lowercase());
+            }
+        }
+        Identity {
+            emails,
+            nik: p["nik"].as_str().map(str::to_string),
+        }
+    }
+}
+
+/// Erases `person` in a kept copy of the database (opened, brought to this
+/// version, each of their records erased and audited there, the file
+/// compacted): how many records of theirs it held.
+async fn erase_in_copy(
+    path: &std::path::Path,
+    person: &Identity,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let store = Store::open(path).await?;
+    let result = async {
+        let mut tx = store.begin().await?;
+        let ids = Store::participants_known_by(&mut tx, &person.emails, person.nik.as_deref()).await?;
+        for id in &ids {
+            if let Some(erasure) = Store::erase_person(&mut tx, *id, now).await? {
+                let entry = entry_for(
+                    &Actor::Operator,
+                    Via::Cli,
+                    "participant_erased",
+                    Some(crate::domain::BatchId(erasure.batch)),
+                    json!({"participant": id.0, "in_copy": true, "scrubbed": erasure.scrubbed}),
+                );
+                Store::audit(&mut tx, &[entry], now).await?;
+            }
+        }
+        tx.commit().await?;
+        anyhow::Ok(ids.len())
+    }
+    .await;
+    if matches!(result, Ok(n) if n > 0) {
+        store.compact().await;
+    }
+    store.close().await;
+    result
 }

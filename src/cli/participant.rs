@@ -92,6 +92,10 @@ pub async fn run(app: &App, command: ParticipantCommand) -> Result<ExitCode, Fai
                     "files": done.files_deleted,
                     "scrubbed": done.scrubbed,
                     "compacted": done.compacted,
+                    "copies": done.copies.iter().map(|(file, done)| match done {
+                        Ok(records) => json!({"file": file.display().to_string(), "records": records}),
+                        Err(e) => json!({"file": file.display().to_string(), "error": e}),
+                    }).collect::<Vec<_>>(),
                 }),
             );
             Ok(ExitCode::SUCCESS)

@@ -9,7 +9,9 @@ use super::time::ms;
 use crate::domain::ParticipantId;
 
 impl super::Store {
-    /// Writes a participant's corrected name, email and registration number.
+    /// Writes a participant's corrected name, email and registration
+    /// number; the values they replace are kept as the participant's
+    /// former values, for an erasure to find their copies.
     ///
     /// # Errors
     /// When the database refuses the write.
@@ -21,10 +23,25 @@ impl super::Store {
         registration_no: Option<&str>,
     ) -> anyhow::Result<()> {
         sqlx::query(
-            "UPDATE participants SET name = ?, email = ?, registration_no = ? WHERE id = ?",
+            "INSERT OR IGNORE INTO participant_former (participant_id, column_name, value)
+             SELECT id, 'name', name FROM participants WHERE id = ?1 AND name <> ?2
+             UNION ALL SELECT id, 'email', email FROM participants WHERE id = ?1 AND lower(email) <> lower(?3)
+             UNION ALL SELECT id, 'registration_no', registration_no FROM participants
+                 WHERE id = ?1 AND registration_no IS NOT NULL AND registration_no IS NOT ?4",
+        )
+        .bind(participant.0)
+        .bind(name)
+        .bind(email)
+        .bind(registration_no)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE participants SET name = ?, email = ?, email_key = ?, registration_no = ?
+             WHERE id = ?",
         )
         .bind(name)
         .bind(email)
+        .bind(email.to_lowercase())
         .bind(registration_no)
         .bind(participant.0)
         .execute(conn)
@@ -59,6 +76,9 @@ impl super::Store {
 
     /// Each email already sent (or given up) to `participant` at `old` is
     /// queued again, once, to `new`, addressed by `name`; returns how many.
+    /// The new row's key names the address by a digest keyed with this
+    /// installation's key, never by the address itself: keys reach logs
+    /// and `.eml` file names, and outlive an erasure.
     ///
     /// # Errors
     /// When the database refuses the write.
@@ -81,7 +101,7 @@ impl super::Store {
              WHERE participant_id = ? AND channel = 'email' AND status IN ('sent', 'failed')
                AND lower(address) = lower(?)",
         )
-        .bind(new.to_lowercase())
+        .bind(address_tag(&mut *conn, new).await?)
         .bind(new)
         .bind(name)
         .bind(ms(now))
@@ -107,4 +127,16 @@ impl super::Store {
             .await?;
         Ok(())
     }
+}
+
+/// A short tag for an email address in outbox keys: 16 hex digits of the
+/// SHA-256 of this installation's key and the address (lower-cased), the
+/// same for the same address, telling nothing of it.
+async fn address_tag(conn: &mut SqliteConnection, address: &str) -> anyhow::Result<String> {
+    use sha2::Digest;
+    let key: String = sqlx::query_scalar("SELECT key FROM installation WHERE id = 1")
+        .fetch_one(conn)
+        .await?;
+    let digest = sha2::Sha256::digest(format!("{key}\n{}", address.to_lowercase()));
+    Ok(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -45,10 +45,14 @@ pub struct Erasure {
 /// is replaced only as a whole JSON string (a name in a list), so that
 /// "Budi" never turns "Budiman" into something else. A birth place is not
 /// scrubbed: a city's name is everywhere.
-fn values_of(row: &sqlx::sqlite::SqliteRow) -> Vec<(String, bool)> {
+fn values_of(
+    row: &sqlx::sqlite::SqliteRow,
+    former: Vec<(String, String)>,
+) -> Vec<(String, bool)> {
     let mut values: Vec<(String, bool)> = ["name", "email", "registration_no", "nik", "phone"]
         .iter()
-        .filter_map(|c| row.get::<Option<String>, _>(*c).map(|v| (*c, v)))
+        .filter_map(|c| row.get::<Option<String>, _>(*c).map(|v| (c.to_string(), v)))
+        .chain(former)
         .map(|(column, v)| {
             let v = v.trim().to_string();
             let distinctive = column != "name" || v.split_whitespace().count() >= 2;
@@ -157,6 +161,13 @@ impl super::Store {
             },
         )
         .await?;
+        let former = about(
+            &mut *conn,
+            id,
+            "SELECT column_name, value FROM participant_former WHERE participant_id = ?",
+            |r| json!({"field": r.get::<String, _>("column_name"), "value": r.get::<String, _>("value")}),
+        )
+        .await?;
         let audit = about(&mut *conn, id,
             "SELECT id, at, channel, actor, action, detail FROM audit_log
              WHERE json_valid(detail) AND json_extract(detail, '$.participant') = ? ORDER BY id",
@@ -190,6 +201,7 @@ impl super::Store {
                 "handover_opened_at": at("handover_opened_at"),
                 "received_at": at("received_at"),
                 "erased_at": at("erased_at"),
+                "former": former,
             },
             "batch": {
                 "id": p.get::<i64, _>("batch_id"),
@@ -202,6 +214,40 @@ impl super::Store {
             "messages": messages,
             "audit": audit,
         })))
+    }
+
+    /// Participants not yet erased with one of these email addresses
+    /// (lower-case) or this NIK.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn participants_known_by(
+        conn: &mut SqliteConnection,
+        emails: &[String],
+        nik: Option<&str>,
+    ) -> anyhow::Result<Vec<ParticipantId>> {
+        let mut ids = Vec::new();
+        for email in emails {
+            let found: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM participants WHERE erased_at IS NULL AND email_key = ?",
+            )
+            .bind(email)
+            .fetch_all(&mut *conn)
+            .await?;
+            ids.extend(found);
+        }
+        if let Some(nik) = nik {
+            let found: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM participants WHERE erased_at IS NULL AND nik = ?",
+            )
+            .bind(nik)
+            .fetch_all(&mut *conn)
+            .await?;
+            ids.extend(found);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids.into_iter().map(ParticipantId).collect())
     }
 
     /// Replaces a participant's personal data with a tombstone, in the
@@ -229,12 +275,23 @@ impl super::Store {
             return Ok(None);
         };
         let batch: i64 = row.get("batch_id");
-        let values = values_of(&row);
+        // What they were called or reached at before a correction, too.
+        let former: Vec<(String, String)> = sqlx::query_as(
+            "SELECT column_name, value FROM participant_former WHERE participant_id = ?",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        let values = values_of(&row, former);
+        sqlx::query("DELETE FROM participant_former WHERE participant_id = ?")
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await?;
         let gone = format!("dihapus-{}@invalid", id.0);
         sqlx::query(
             "UPDATE participants SET name = ?, email = ?, email_key = ?, registration_no = NULL,
                     nik = NULL, birth_place = NULL, birth_date = NULL, phone = NULL,
-                    erased_at = IFNULL(erased_at, ?)
+                    receipt_detail = NULL, erased_at = IFNULL(erased_at, ?)
              WHERE id = ?",
         )
         .bind(TOMBSTONE)

@@ -171,6 +171,37 @@ pub enum Event {
 }
 
 impl Event {
+    /// The event as the audit log records it: its facts and ids, without
+    /// what a staff member typed that may be about a person (a problem's
+    /// text, an RSVP's reason, a representative's name). Those live in
+    /// their own tables (`problems`, `rsvps`, the participant's receipt),
+    /// which an erasure scrubs; the sealed log cannot be, so it never
+    /// holds them.
+    pub fn audit_detail(&self) -> serde_json::Value {
+        let mut detail = serde_json::to_value(self).unwrap_or_default();
+        let Some(fields) = detail.as_object_mut() else {
+            return detail;
+        };
+        match self {
+            Event::ProblemReported { .. } => {
+                fields.remove("text");
+                fields.insert("text_kept_in".into(), "problems".into());
+            }
+            Event::RsvpRecorded { reason, .. } => {
+                fields.remove("reason");
+                fields.insert("reason_given".into(), reason.is_some().into());
+            }
+            Event::ReceiptRecorded {
+                via: ReceiptVia::Representative { .. },
+                ..
+            } => {
+                fields.insert("via".into(), serde_json::json!({"representative": true}));
+            }
+            _ => {}
+        }
+        detail
+    }
+
     /// The event's name as the audit log records it.
     pub fn name(&self) -> &'static str {
         match self {
