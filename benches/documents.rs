@@ -23,7 +23,11 @@ fn main() {
             city: "Jakarta".into(),
         },
         chrono_tz::Asia::Jakarta,
-    );
+    )
+    .with_typesetter(sertibot::documents::sandbox::Typesetter::this_program(
+        Default::default(),
+        Some(env!("CARGO_BIN_EXE_sertibot").into()),
+    ));
     println!("memory before any typesetting: {:.1} MiB", high_water_mib());
 
     // A single letter, warm (the fonts read once): the median of 20.

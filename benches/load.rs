@@ -95,7 +95,10 @@ async fn open(api_url: &str, smtp_port: u16) -> (tempfile::TempDir, App) {
         ),
     )
     .unwrap();
-    let config = Config::load(Some(&path), |_| None).unwrap();
+    let config = Config::load(Some(&path), |name| {
+        (name == "SERTIBOT_TYPESETTER").then(|| env!("CARGO_BIN_EXE_sertibot").to_string())
+    })
+    .unwrap();
     let app = App::open(config, Arc::new(SystemClock)).await.unwrap();
     (dir, app)
 }

@@ -17,7 +17,7 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sertibot.toml");
         std::fs::write(&path, "[database]\npath = \"bench.db\"\n").unwrap();
-        let config = Config::load(Some(&path), |_| None).unwrap();
+        let config = Config::load(Some(&path), |name| (name == "SERTIBOT_TYPESETTER").then(|| env!("CARGO_BIN_EXE_sertibot").to_string())).unwrap();
         let start = Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap();
         let clock = Arc::new(ManualClock::new(start));
         let app = App::open(config, clock.clone()).await.unwrap();

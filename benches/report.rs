@@ -32,7 +32,10 @@ async fn main() {
         "[database]\npath = \"bench.db\"\n[schedule]\nbackup = \"\"\n",
     )
     .unwrap();
-    let config = Config::load(Some(&path), |_| None).unwrap();
+    let config = Config::load(Some(&path), |name| {
+        (name == "SERTIBOT_TYPESETTER").then(|| env!("CARGO_BIN_EXE_sertibot").to_string())
+    })
+    .unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 27, 3, 0, 0).unwrap();
     let app = App::open(config, Arc::new(ManualClock::new(now)))
         .await

@@ -376,7 +376,13 @@ mod tests {
 
     #[test]
     fn a_name_needs_a_letter_someone_can_see() {
-        for invisible in ["\u{200D}", "\u{FEFF}", "\u{3164}", "\u{3164}\u{200D} \u{FFA0}", " "] {
+        for invisible in [
+            "\u{200D}",
+            "\u{FEFF}",
+            "\u{3164}",
+            "\u{3164}\u{200D} \u{FFA0}",
+            " ",
+        ] {
             assert!(!has_visible_letter(invisible), "{invisible:?}");
         }
         for visible in ["Ayu", "I Gede", "李", "Ni\u{200D}Komang", "7"] {

@@ -7,6 +7,12 @@ use clap::Parser;
 use sertibot::cli::{Cli, Command, execute};
 
 fn main() -> ExitCode {
+    // A typesetting worker started by this program (see documents::sandbox):
+    // nothing else of the command line, the runtime or the log.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(sertibot::documents::sandbox::WORKER_ARG) {
+        return sertibot::documents::sandbox::serve(&args[1..]);
+    }
     // Every file this process creates holds personal data or secrets, or
     // may: the database and its logs, email files, the config.
     sertibot::files::private_by_default();

@@ -115,6 +115,9 @@ impl Service {
             Some(name) = ended_rx.recv() => Stop::Ended(name),
         };
         tracing::info!("stopping the bot");
+        // A document being typeset is given up (its worker killed) rather
+        // than holding the stop for as long as a template may take.
+        self.app.documents.stop_typesetting();
         intake.stop_within(INTAKE_STOPS_WITHIN).await;
         let _ = stop_tasks.send(true);
         // The workers finish the sends in hand (so nothing is sent twice

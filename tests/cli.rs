@@ -627,7 +627,10 @@ fn status_shows_who_acknowledged_and_who_finished_each_step() {
     // Kabag Administrasi works step 1 (as the bot will do it), through the same database.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let config = Config::load(Some(&dir.path().join("sertibot.toml")), |_| None).unwrap();
+        let config = Config::load(Some(&dir.path().join("sertibot.toml")), |name| {
+            (name == "SERTIBOT_TYPESETTER").then(|| env!("CARGO_BIN_EXE_sertibot").to_string())
+        })
+        .unwrap();
         let app = App::open(config, std::sync::Arc::new(sertibot::clock::SystemClock))
             .await
             .unwrap();
@@ -1386,7 +1389,15 @@ fn simulate_refuses_a_link_planted_in_its_folder_and_leaves_the_folders_mode() {
     std::os::unix::fs::symlink(&victim, shared.join("batch-1-undangan.pdf")).unwrap();
     let out = sertibot(
         dir.path(),
-        &["simulate", "--participants", "1", "--bk", "0", "--out", "bersama"],
+        &[
+            "simulate",
+            "--participants",
+            "1",
+            "--bk",
+            "0",
+            "--out",
+            "bersama",
+        ],
     );
     assert!(!out.status.success());
     assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
@@ -1394,6 +1405,100 @@ fn simulate_refuses_a_link_planted_in_its_folder_and_leaves_the_folders_mode() {
     assert_eq!(mode(&victim), 0o644);
     let folder = std::fs::metadata(&shared).unwrap().permissions().mode() & 0o7777;
     assert_eq!(folder, 0o1777, "the folder keeps its sticky bit and mode");
+}
+
+/// A template that never ends (a loop of ten billion turns) and one that
+/// asks for gigabytes, each in the operator's `undangan.typ`.
+const LOOPING: &str = "#for i in range(100000) { for j in range(100000) { } }\n";
+const HUNGRY: &str = "#let a = range(400000000)\n#a.len()\n";
+
+/// A folder whose config takes its templates from `templates/` and
+/// typesets with `limits` (lines added to `[documents]`), with `undangan` as
+/// the operator's `undangan.typ`.
+fn with_template(undangan: &str, limits: &str) -> tempfile::TempDir {
+    let dir = prepared();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("templates/documents")).unwrap();
+    std::fs::write(d.join("templates/documents/undangan.typ"), undangan).unwrap();
+    edit_config(d, "[templates]", "[templates]\ndir = \"templates\"");
+    edit_config(d, "[documents]\n", &format!("[documents]\n{limits}\n"));
+    dir
+}
+
+#[test]
+fn check_refuses_a_template_that_loops_or_asks_for_too_much_memory_by_name_and_limit() {
+    let looping = with_template(LOOPING, "typeset_seconds = 2");
+    let started = Instant::now();
+    let out = sertibot(looping.path(), &["check"]);
+    assert!(!out.status.success());
+    let report = stdout(&out);
+    assert!(
+        report.contains(
+            "undangan.typ: typesetting took longer than 2 s, the limit (documents.typeset_seconds)"
+        ),
+        "{report}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "check took {:?}",
+        started.elapsed()
+    );
+
+    let hungry = with_template(HUNGRY, "typeset_memory_mib = 512");
+    let out = sertibot(hungry.path(), &["check"]);
+    assert!(!out.status.success());
+    let report = stdout(&out);
+    assert!(
+        report.contains("undangan.typ: typesetting needed more than 512 MiB of memory, the limit (documents.typeset_memory_mib)"),
+        "{report}"
+    );
+    // A limit out of range is named.
+    let out = sertibot(with_template("", "typeset_seconds = 0").path(), &["check"]);
+    assert!(
+        stderr(&out).contains("documents.typeset_seconds is 0"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_logo_with_a_huge_colour_profile_or_metadata_is_refused_before_decoding() {
+    let dir = prepared();
+    let d = dir.path();
+    // The tiny logo with a 200 KiB colour profile chunk after its header.
+    let chunk = |kind: &[u8], body: &[u8]| {
+        let mut c = (body.len() as u32).to_be_bytes().to_vec();
+        c.extend_from_slice(kind);
+        c.extend_from_slice(body);
+        c.extend_from_slice(&[0, 0, 0, 0]);
+        c
+    };
+    let with = |kind: &[u8], size: usize| {
+        let mut png = TINY_PNG[..33].to_vec();
+        png.extend(chunk(kind, &vec![b'x'; size]));
+        png.extend_from_slice(&TINY_PNG[33..]);
+        png
+    };
+    std::fs::write(d.join("logo.png"), with(b"iCCP", 200 * 1024)).unwrap();
+    edit_config(d, "# logo = \"logo.png\"", "logo = \"logo.png\"");
+    let started = Instant::now();
+    let out = sertibot(d, &["check"]);
+    assert!(!out.status.success());
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        said.contains("logo.png")
+            && said.contains("colour profile is 200 KiB, more than the 64 KiB allowed"),
+        "{said}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    std::fs::write(d.join("logo.png"), with(b"zTXt", 100 * 1024)).unwrap();
+    let out = sertibot(d, &["check"]);
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(said.contains("100 KiB of metadata"), "{said}");
+    // The tiny logo itself is fine.
+    std::fs::write(d.join("logo.png"), TINY_PNG).unwrap();
+    let said = stdout(&sertibot(d, &["check"]));
+    assert!(!said.contains("logo.png:"), "{said}");
 }
 
 /// A 2×2 PNG, for the letterhead's logo.
@@ -1902,9 +2007,13 @@ fn a_backup_or_database_carrying_objects_sertibot_does_not_make_is_refused_by_na
         "{refused}"
     );
     assert!(
-        ["table 'loot'", "trigger 'keep_a_copy'", "trigger 'redirect'"]
-            .iter()
-            .any(|named| refused.contains(named)),
+        [
+            "table 'loot'",
+            "trigger 'keep_a_copy'",
+            "trigger 'redirect'"
+        ]
+        .iter()
+        .any(|named| refused.contains(named)),
         "{refused}"
     );
     // Nothing changed: the same database, nothing kept aside.
@@ -1992,12 +2101,21 @@ fn audit_verify_reads_only_and_reports_a_dropped_protection_or_a_planted_legacy_
     let bytes_before = std::fs::read(&db).unwrap();
     for _ in 0..2 {
         let failure = one_sentence_failure(&sertibot(laundered.path(), &["audit", "verify"]));
-        assert!(failure.contains("The audit log is broken at row 3"), "{failure}");
+        assert!(
+            failure.contains("The audit log is broken at row 3"),
+            "{failure}"
+        );
     }
-    assert!(std::fs::read(&db).unwrap() == bytes_before, "verify wrote to the database");
+    assert!(
+        std::fs::read(&db).unwrap() == bytes_before,
+        "verify wrote to the database"
+    );
     ok(sertibot(laundered.path(), &["batch", "list"]));
     let failure = one_sentence_failure(&sertibot(laundered.path(), &["audit", "verify"]));
-    assert!(failure.contains("The audit log is broken at row 3"), "{failure}");
+    assert!(
+        failure.contains("The audit log is broken at row 3"),
+        "{failure}"
+    );
 }
 
 /// Waits up to 20 s for a log line containing `text`.

@@ -380,3 +380,109 @@ async fn a_whole_batch_logged_at_debug_names_no_participant_and_no_result() {
     }
     assert!(!log.contains("CHILD-token"));
 }
+
+/// A template that never ends: the committee's invitation letter is
+/// typeset by a worker that is killed at the time limit, the bot answers
+/// members meanwhile, and SIGTERM stops the service within ten seconds
+/// although the worker is still looping (its limit is ten minutes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_looping_template_neither_stalls_the_bot_nor_its_stop() {
+    let port = support::smtp::free_port();
+    let _inbox = support::smtp::serve(port);
+    let templates = tempfile::tempdir().unwrap();
+    std::fs::create_dir(templates.path().join("documents")).unwrap();
+    std::fs::write(
+        templates.path().join("documents/undangan.typ"),
+        "#for i in range(100000) { for j in range(100000) { } }\n",
+    )
+    .unwrap();
+    let settings = format!(
+        "[templates]\ndir = \"{}\"\n[documents]\ntypeset_seconds = 600\n",
+        templates.path().display()
+    );
+    let service = support::service::start_with(1, port, "info", settings).await;
+    let fake = &service.fake;
+    service
+        .app
+        .start_batch(service.batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    service.invite_the_committee().await;
+    // The invitation letter is being typeset, for ever: a worker runs.
+    let pid = service.child.lock().unwrap().id();
+    let worker_runs = || !typesetting_workers_of(pid).is_empty();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !worker_runs() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no typesetting worker started"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Members are answered all the same (those the letter is for see
+    // their chat's later messages after it, in order, within the limit).
+    for user in [ADMINISTRASI, support::service::SERTIFIKASI] {
+        let before = fake.sent_to(user).len();
+        fake.write(user, user, "/tugas");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while fake.sent_to(user).len() <= before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no answer to /tugas from {user} while a template loops: {}",
+                service.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    // SIGTERM: the service stops, its worker with it, within ten seconds.
+    let workers = typesetting_workers_of(pid);
+    assert!(!workers.is_empty(), "the service's own worker");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = service.child.lock().unwrap().try_wait().unwrap() {
+            assert!(status.success(), "{status:?}: {}", service.log());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 10 s after SIGTERM: {}",
+            service.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for worker in workers {
+        let state = std::fs::read_to_string(format!("/proc/{worker}/stat")).unwrap_or_default();
+        assert!(
+            state.is_empty() || state.contains(") Z "),
+            "the worker {worker} outlived the service: {state}"
+        );
+    }
+}
+
+/// The typesetting workers whose parent is process `parent`, by pid (read
+/// from /proc, as `pgrep -P` would).
+fn typesetting_workers_of(parent: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // "pid (name) state ppid …": the name may hold spaces, so after the last ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if ppid == Some(parent) && String::from_utf8_lossy(&cmdline).contains("__typeset") {
+            found.push(pid);
+        }
+    }
+    found
+}

@@ -59,7 +59,13 @@ async fn whole_batch_noting(t: &TestApp, staff: &StaffRoster, batch: BatchId, no
     .await;
     if let Some(note) = note {
         let text = note.to_string();
-        act(app, batch, &staff.administrasi, &[Command::ReportProblem { step: s(1), text }]).await;
+        act(
+            app,
+            batch,
+            &staff.administrasi,
+            &[Command::ReportProblem { step: s(1), text }],
+        )
+        .await;
     }
     act(
         app,
@@ -83,7 +89,10 @@ async fn whole_batch_noting(t: &TestApp, staff: &StaffRoster, batch: BatchId, no
     .await;
     if let Some(note) = note {
         let reason = Some(note.to_string());
-        let rsvp = Command::Rsvp { attend: false, reason };
+        let rsvp = Command::Rsvp {
+            attend: false,
+            reason,
+        };
         act(app, batch, &staff.komite_2, &[rsvp]).await;
     }
     tick(30);
@@ -568,9 +577,16 @@ async fn erasure_reaches_typed_notes_former_values_keys_and_the_copies_sertibot_
         registration_no: None,
         resend: true,
     };
-    app.correct_participant(batch, "REG-00003", &change, "salah ketik", &staff.ketua, Via::Cli)
-        .await
-        .unwrap();
+    app.correct_participant(
+        batch,
+        "REG-00003",
+        &change,
+        "salah ketik",
+        &staff.ketua,
+        Via::Cli,
+    )
+    .await
+    .unwrap();
     assert!(write_emails(&t).await >= 5);
     // Copies sertibot keeps: a database a restore replaced, a nightly backup.
     let replaced = t.dir.path().join("test.db.replaced-20261201T000000Z");
@@ -598,14 +614,21 @@ async fn erasure_reaches_typed_notes_former_values_keys_and_the_copies_sertibot_
     assert!(keys.iter().all(|k| !k.contains('@')), "{keys:?}");
     for file in std::fs::read_dir(t.dir.path().join("surat")).unwrap() {
         let name = file.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(!name.contains("kadek") && !name.contains("example"), "{name}");
+        assert!(
+            !name.contains("kadek") && !name.contains("example"),
+            "{name}"
+        );
     }
     // The sealed log holds no note typed about him.
     let details: Vec<String> = sqlx::query_scalar("SELECT detail FROM audit_log")
         .fetch_all(app.store.pool())
         .await
         .unwrap();
-    assert!(details.iter().all(|d| !d.contains(nik) && !d.contains(phone)));
+    assert!(
+        details
+            .iter()
+            .all(|d| !d.contains(nik) && !d.contains(phone))
+    );
 
     let erased = app
         .erase_participant(id, "permintaan peserta (UU PDP)", false, Via::Cli)
@@ -619,9 +642,17 @@ async fn erasure_reaches_typed_notes_former_values_keys_and_the_copies_sertibot_
     for path in [t.db_path(), replaced.clone(), nightly.clone()] {
         let bytes = file_bytes(&path);
         for trace in traces {
-            assert!(!holds(&bytes, trace), "{trace} is still in {}", path.display());
+            assert!(
+                !holds(&bytes, trace),
+                "{trace} is still in {}",
+                path.display()
+            );
         }
-        assert!(holds(&bytes, "Yohana Fransiska Manurung"), "{}", path.display());
+        assert!(
+            holds(&bytes, "Yohana Fransiska Manurung"),
+            "{}",
+            path.display()
+        );
     }
     // The copies are still sound, their chains too.
     for copy in [&replaced, &nightly] {

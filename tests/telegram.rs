@@ -1046,10 +1046,14 @@ async fn documents_travelled_with_the_steps(
     let reply = say(fake, KOMITE, &format!("/dokumen {batch}")).await;
     assert_eq!(
         reply,
-        format!("Mengirim 3 dokumen batch #{batch}: Undangan rapat komite teknis, Daftar hadir rapat, Berita acara penetapan hasil asesmen.")
+        format!(
+            "Mengirim 3 dokumen batch #{batch}: Undangan rapat komite teknis, Daftar hadir rapat, Berita acara penetapan hasil asesmen."
+        )
     );
-    fake.until("the meeting's papers", |f| f.files_sent().len() >= before + 3)
-        .await;
+    fake.until("the meeting's papers", |f| {
+        f.files_sent().len() >= before + 3
+    })
+    .await;
     for kind in ["paket-bnsp", "daftar-peserta"] {
         assert_eq!(
             say(fake, KOMITE, &format!("/dokumen {batch} {kind}")).await,

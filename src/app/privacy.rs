@@ -96,8 +96,11 @@ impl App {
                     .unwrap_or_else(|_| today.to_string());
             map.insert("date".into(), json!(date));
         }
-        self.documents
-            .personal_data_pdf(data, now)
+        // Typesetting waits for a worker process: off the async threads.
+        let kit = self.documents.clone();
+        tokio::task::spawn_blocking(move || kit.personal_data_pdf(data, now))
+            .await
+            .map_err(|e| AppError::Unexpected(e.into()))?
             .map_err(|e| AppError::Invalid(e.to_string()))
     }
 
@@ -128,10 +131,9 @@ impl App {
         let person = Identity::of(&record);
         let mut erased = self.erase(id, &reason, force, via).await?;
         erased.compacted = self.store.compact().await;
-        for copy in super::backups::kept_copies(
-            &self.config.database,
-            self.config.records.backup.as_ref(),
-        ) {
+        for copy in
+            super::backups::kept_copies(&self.config.database, self.config.records.backup.as_ref())
+        {
             let done = erase_in_copy(&copy, &person, self.now())
                 .await
                 .map_err(|e| format!("{e:#}"));
@@ -273,7 +275,11 @@ struct Identity {
 impl Identity {
     fn of(record: &Value) -> Identity {
         let p = &record["participant"];
-        let mut emails: Vec<String> = p["email"].as_str().map(str::to_lowercase).into_iter().collect();
+        let mut emails: Vec<String> = p["email"]
+            .as_str()
+            .map(str::to_lowercase)
+            .into_iter()
+            .collect();
         for former in p["former"].as_array().into_iter().flatten() {
             if former["field"] == "email"
                 && let Some(e) = former["value"].as_str()
@@ -299,7 +305,8 @@ async fn erase_in_copy(
     let store = Store::open(path).await?;
     let result = async {
         let mut tx = store.begin().await?;
-        let ids = Store::participants_known_by(&mut tx, &person.emails, person.nik.as_deref()).await?;
+        let ids =
+            Store::participants_known_by(&mut tx, &person.emails, person.nik.as_deref()).await?;
         for id in &ids {
             if let Some(erasure) = Store::erase_person(&mut tx, *id, now).await? {
                 let entry = entry_for(

@@ -63,13 +63,15 @@ pub async fn restore(config: &Config, file: &Path) -> Result<ExitCode, Failure> 
     })?;
     let restored = backup::restore(&config.database, file, chrono::Utc::now())
         .await
-        .map_err(|e| match e.downcast_ref::<crate::store::schema::Foreign>() {
-            Some(foreign) => voice.fail(
-                "cli_restore_foreign",
-                json!({"file": file.display().to_string(), "found": foreign}),
-            ),
-            None => Failure(format!("{e:#}")),
-        })?;
+        .map_err(
+            |e| match e.downcast_ref::<crate::store::schema::Foreign>() {
+                Some(foreign) => voice.fail(
+                    "cli_restore_foreign",
+                    json!({"file": file.display().to_string(), "found": foreign}),
+                ),
+                None => Failure(format!("{e:#}")),
+            },
+        )?;
     let mut context = facts(file, &restored.check);
     context["database"] = json!(config.database.display().to_string());
     context["aside"] = json!(restored.kept_aside.map(|p| p.display().to_string()));

@@ -5,6 +5,7 @@
 use super::raw::{RawDocuments, RawLsp};
 use super::{Config, ConfigError};
 use crate::documents::numbers::{NumberPattern, NumberPatterns};
+use crate::documents::sandbox::{Limits, Typesetter};
 use crate::documents::{DocumentKit, Letterhead};
 
 /// The letterhead's facts as written (the name "LSP" where none is set).
@@ -17,6 +18,39 @@ pub(super) fn read_letterhead(lsp: &RawLsp) -> Letterhead {
         email: lsp.email.clone().unwrap_or_default(),
         city: lsp.city.clone().unwrap_or_default(),
     }
+}
+
+/// The typesetter's limits per document from `[documents]`
+/// (`typeset_seconds`, 1–600, default 60; `typeset_memory_mib`, 512–16384,
+/// default 2048), and its program: `named` (`SERTIBOT_TYPESETTER`) or this
+/// one.
+///
+/// # Errors
+/// A limit out of its range.
+pub(super) fn read_typesetter(
+    raw: &RawDocuments,
+    named: Option<std::path::PathBuf>,
+) -> Result<Typesetter, ConfigError> {
+    let defaults = Limits::default();
+    let seconds = raw.typeset_seconds.unwrap_or(defaults.seconds);
+    if !(1..=600).contains(&seconds) {
+        return Err(ConfigError::Invalid(format!(
+            "documents.typeset_seconds is {seconds}; give 1 to 600 seconds"
+        )));
+    }
+    let memory_mib = raw.typeset_memory_mib.unwrap_or(defaults.memory_mib);
+    if !(512..=16384).contains(&memory_mib) {
+        return Err(ConfigError::Invalid(format!(
+            "documents.typeset_memory_mib is {memory_mib}; give 512 to 16384 MiB"
+        )));
+    }
+    Ok(Typesetter::this_program(
+        Limits {
+            seconds,
+            memory_mib,
+        },
+        named,
+    ))
 }
 
 impl Config {
@@ -48,6 +82,7 @@ impl Config {
             self.templates_dir.as_deref(),
         )
         .and_then(|kit| kit.with_bnsp_template(self.bnsp_template.as_deref()))
+        .map(|kit| kit.with_typesetter(self.typesetter.clone()))
         .map_err(|e| ConfigError::Invalid(format!("document templates: {e}")))
     }
 

@@ -211,7 +211,10 @@ mod tests {
         );
         assert!(refusal(&webhook(url, None, Some(&"a".repeat(257))), None).contains("32–256"));
         let short = refusal(&webhook(url, None, Some("abc")), None);
-        assert!(short.contains("32–256") && !short.contains("abc"), "{short}");
+        assert!(
+            short.contains("32–256") && !short.contains("abc"),
+            "{short}"
+        );
         assert!(read_intake(&webhook(url, None, Some(&"a".repeat(31))), None).is_err());
         let fresh = fresh_secret();
         assert!(read_intake(&webhook(url, None, Some(&fresh)), None).is_ok());

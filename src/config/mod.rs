@@ -120,6 +120,9 @@ pub struct Config {
     pub numbers: NumberPatterns,
     /// The operator's copy of BNSP's participants template, if set.
     pub bnsp_template: Option<PathBuf>,
+    /// The program that typesets (this sertibot, or the one
+    /// `SERTIBOT_TYPESETTER` names) and its limits per document.
+    pub typesetter: crate::documents::sandbox::Typesetter,
     /// Backups and how long records are kept.
     pub records: Records,
 }
@@ -165,6 +168,10 @@ impl Config {
         let letterhead = documents::read_letterhead(&raw.lsp);
         let logo = raw.lsp.logo.clone().map(resolve);
         let bnsp_template = raw.documents.bnsp_template.clone().map(resolve);
+        let typesetter = documents::read_typesetter(
+            &raw.documents,
+            env("SERTIBOT_TYPESETTER").map(PathBuf::from),
+        )?;
         let lsp = read_lsp(raw.lsp, raw.language.unwrap_or_default());
         let config = Config {
             source,
@@ -207,6 +214,7 @@ impl Config {
             logo,
             numbers,
             bnsp_template,
+            typesetter,
         };
         // From here on no log line, error or message shows them, whoever loaded the config.
         config.hide_secrets();

@@ -79,6 +79,10 @@ pub(super) struct RawDocuments {
     /// The operator's copy of BNSP's participants template (XLSX): the
     /// list is written in its columns, matched by their header.
     pub(super) bnsp_template: Option<PathBuf>,
+    /// Seconds one document may take to typeset.
+    pub(super) typeset_seconds: Option<u64>,
+    /// MiB of memory the typesetting worker may use.
+    pub(super) typeset_memory_mib: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -24,12 +24,18 @@ pub const SHARED: &str = "kop.typ";
 
 /// Why a template cannot make its document: the file, the line (1-based)
 /// and what is wrong, as Typst says it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}, line {line}: {message}")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[error("{file}{}: {message}", if *line == 0 { String::new() } else { format!(", line {line}") })]
 pub struct TemplateFault {
     pub file: String,
+    /// The line, from 1; 0 when the template as a whole ran over a limit.
     pub line: usize,
     pub message: String,
+    /// Whether trying again later may succeed: the typesetter was stopped
+    /// with the service, or could not be started; a template's own fault,
+    /// or one over a limit, stays so.
+    #[serde(default)]
+    pub passing: bool,
 }
 
 /// One template's name (as its file is called) and text.
@@ -157,6 +163,7 @@ pub fn syntax(template: TemplateText<'_>) -> Result<(), TemplateFault> {
         file: template.file.into(),
         line,
         message: error.message.to_string(),
+        passing: false,
     })
 }
 
@@ -202,6 +209,7 @@ fn fault(
             file: main_file.into(),
             line: 1,
             message: "the template failed without saying why".into(),
+            passing: false,
         };
     };
     let source = error
@@ -226,6 +234,7 @@ fn fault(
         file: file.into(),
         line,
         message,
+        passing: false,
     }
 }
 

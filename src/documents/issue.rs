@@ -161,9 +161,14 @@ pub struct File {
 
 impl IssueError {
     /// Whether trying again later may succeed: the database was busy or
-    /// away. A missing batch or a broken template stays so.
+    /// away, or the typesetter was stopped with the service. A missing
+    /// batch or a broken template stays so.
     pub fn is_passing(&self) -> bool {
-        matches!(self, IssueError::Store(_))
+        match self {
+            IssueError::Store(_) => true,
+            IssueError::Template(fault) => fault.passing,
+            IssueError::NoBatch(_) => false,
+        }
     }
 }
 

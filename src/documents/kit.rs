@@ -13,6 +13,7 @@ use super::engine::{self, TemplateFault, TemplateText};
 use super::facts::{BatchFacts, Due};
 use super::numbers::NumberPatterns;
 use super::reading::{read_bounded, read_logo};
+use super::sandbox::{Output, Session, Typesetter};
 use super::{Document, Kind};
 use crate::domain::ParticipantId;
 
@@ -80,6 +81,8 @@ pub struct DocumentKit {
     pub tz: Tz,
     /// The headers of the operator's copy of BNSP's template, if set.
     bnsp_columns: Option<Vec<String>>,
+    /// The worker process every document is typeset in, and its limits.
+    typesetter: Typesetter,
 }
 
 impl DocumentKit {
@@ -125,7 +128,20 @@ impl DocumentKit {
             numbers,
             tz,
             bnsp_columns: None,
+            typesetter: Typesetter::this_program(Default::default(), None),
         })
+    }
+
+    /// Gives up what is being typeset now and refuses more (the service
+    /// is stopping).
+    pub fn stop_typesetting(&self) {
+        self.typesetter.stop();
+    }
+
+    /// Typesets with `typesetter` (its program and limits).
+    pub fn with_typesetter(mut self, typesetter: Typesetter) -> DocumentKit {
+        self.typesetter = typesetter;
+        self
     }
 
     /// Writes the participants' list in the columns of the operator's copy
@@ -174,11 +190,19 @@ impl DocumentKit {
     pub fn check(&self) -> Result<(), TemplateFault> {
         let facts = super::sample::facts();
         let numbers = self.sample_numbers(&facts);
+        let mut session = self.typesetter.session();
         for due in facts.due() {
             if due.kind.template().is_some() {
-                self.typeset(&facts, &due, &numbers)?;
+                self.typeset(
+                    &mut session,
+                    &facts,
+                    &due,
+                    &numbers,
+                    self.pdf_of(&facts, &due),
+                )?;
             }
         }
+        drop(session);
         let dated = chrono::Utc::now();
         self.personal_data_pdf(super::sample::personal_record(), dated)?;
         let report = crate::report::print_data(&super::sample::report(), self.tz);
@@ -212,12 +236,13 @@ impl DocumentKit {
         due: &[Due],
         numbers: &Numbers,
     ) -> Result<Vec<Document>, TemplateFault> {
+        let mut session = self.typesetter.session();
         let mut made: Vec<Document> = Vec::new();
         for item in due.iter().filter(|d| d.kind != Kind::PaketBnsp) {
-            made.push(self.make(facts, item, numbers)?);
+            made.push(self.make(&mut session, facts, item, numbers)?);
         }
         if let Some(item) = due.iter().find(|d| d.kind == Kind::PaketBnsp) {
-            let package = self.package(facts, item, numbers, &made)?;
+            let package = self.package(&mut session, facts, item, numbers, &made)?;
             made.push(package);
         }
         Ok(made)
@@ -227,21 +252,26 @@ impl DocumentKit {
     ///
     /// # Errors
     /// The template that failed.
-    pub fn make(
+    fn make(
         &self,
+        session: &mut Session<'_>,
         facts: &BatchFacts,
         due: &Due,
         numbers: &Numbers,
     ) -> Result<Document, TemplateFault> {
         let bytes = match due.kind {
             Kind::DaftarPeserta => super::bnsp::participant_list(facts, self.bnsp_columns()),
-            Kind::PaketBnsp => return self.package(facts, due, numbers, &[]),
-            _ => {
-                let paged = self.typeset(facts, due, numbers)?;
-                engine::pdf(&paged, &self.ident(facts, due), due.dated)
-            }
+            Kind::PaketBnsp => return self.package(session, facts, due, numbers, &[]),
+            _ => self.typeset(session, facts, due, numbers, self.pdf_of(facts, due))?,
         };
         Ok(self.document(facts, due, numbers, bytes))
+    }
+
+    /// A PDF named stably for `due` of `facts`.
+    fn pdf_of(&self, facts: &BatchFacts, due: &Due) -> Output {
+        Output::Pdf {
+            ident: self.ident(facts, due),
+        }
     }
 
     /// The timeline's picture, as a PNG.
@@ -249,18 +279,22 @@ impl DocumentKit {
     /// # Errors
     /// The template that failed.
     pub fn timeline_png(&self, facts: &BatchFacts, due: &Due) -> Result<Vec<u8>, TemplateFault> {
-        let paged = self.typeset(facts, due, &Numbers::new())?;
-        Ok(engine::png(&paged, 2.0))
+        let picture = Output::Png {
+            pixels_per_point: 2.0,
+        };
+        let mut session = self.typesetter.session();
+        self.typeset(&mut session, facts, due, &Numbers::new(), picture)
     }
 
     fn package(
         &self,
+        session: &mut Session<'_>,
         facts: &BatchFacts,
         due: &Due,
         numbers: &Numbers,
         made: &[Document],
     ) -> Result<Document, TemplateFault> {
-        let part = |kind: Kind| -> Result<Document, TemplateFault> {
+        let part = |kind: Kind, session: &mut Session<'_>| -> Result<Document, TemplateFault> {
             if let Some(doc) = made.iter().find(|d| d.kind == kind) {
                 return Ok(doc.clone());
             }
@@ -271,17 +305,20 @@ impl DocumentKit {
             {
                 item = ba;
             }
-            self.make(facts, &item, numbers)
+            self.make(session, facts, &item, numbers)
         };
-        let mut parts = vec![part(Kind::PermohonanBlangko)?, part(Kind::BeritaAcara)?];
+        let mut parts = vec![
+            part(Kind::PermohonanBlangko, session)?,
+            part(Kind::BeritaAcara, session)?,
+        ];
         // The certification decision, once the decree is recorded.
         if let Some(sk) = facts.due().into_iter().find(|d| d.kind == Kind::LampiranSk) {
             parts.push(match made.iter().find(|d| d.kind == Kind::LampiranSk) {
                 Some(doc) => doc.clone(),
-                None => self.make(facts, &sk, numbers)?,
+                None => self.make(session, facts, &sk, numbers)?,
             });
         }
-        parts.push(part(Kind::DaftarPeserta)?);
+        parts.push(part(Kind::DaftarPeserta, session)?);
         let bytes = super::bnsp::package(&parts, due.dated);
         Ok(self.document(facts, due, numbers, bytes))
     }
@@ -325,10 +362,12 @@ impl DocumentKit {
 
     fn typeset(
         &self,
+        session: &mut Session<'_>,
         facts: &BatchFacts,
         due: &Due,
         numbers: &Numbers,
-    ) -> Result<typst_layout::PagedDocument, TemplateFault> {
+        output: Output,
+    ) -> Result<Vec<u8>, TemplateFault> {
         let file = due.kind.template().unwrap_or("linimasa.typ");
         let mut data = facts.data(due, self.tz);
         if let Value::Object(map) = &mut data {
@@ -345,7 +384,7 @@ impl DocumentKit {
                 }),
             );
         }
-        self.typeset_data(file, data, due.dated)
+        self.typeset_data(session, file, data, due.dated, output)
     }
 
     fn letterhead_data(&self) -> Value {

@@ -20,6 +20,7 @@ pub mod kit;
 pub mod numbers;
 mod reading;
 pub mod sample;
+pub mod sandbox;
 
 use serde::Serialize;
 

@@ -9,6 +9,14 @@ use super::facts::BatchFacts;
 use super::kit::{KitError, Numbers};
 use super::*;
 
+/// The sertibot program beside this test program (cargo builds both into
+/// the same target folder): this test program cannot be a typesetter.
+pub(crate) fn typesetter() -> sandbox::Typesetter {
+    let here = std::env::current_exe().unwrap();
+    let program = here.parent().unwrap().parent().unwrap().join("sertibot");
+    sandbox::Typesetter::this_program(sandbox::Limits::default(), Some(program))
+}
+
 fn kit() -> DocumentKit {
     DocumentKit::embedded(
         Letterhead {
@@ -21,6 +29,7 @@ fn kit() -> DocumentKit {
         },
         chrono_tz::Asia::Jakarta,
     )
+    .with_typesetter(typesetter())
 }
 
 /// The "Peserta" sheet of an XLSX, read back with calamine, as text.
@@ -220,6 +229,7 @@ fn a_broken_template_is_refused_with_its_file_and_line() {
             chrono_tz::Asia::Jakarta,
             Some(dir.path()),
         )
+        .map(|kit| kit.with_typesetter(typesetter()))
     };
     // Loading reads it; trying it on a sample batch finds the bad field.
     let fault = load().unwrap().check().unwrap_err();
@@ -244,7 +254,8 @@ fn a_broken_template_is_refused_with_its_file_and_line() {
 
 #[test]
 fn the_report_and_personal_data_templates_are_tried_too() {
-    let kit = DocumentKit::embedded(Letterhead::default(), chrono_tz::Asia::Jakarta);
+    let kit = DocumentKit::embedded(Letterhead::default(), chrono_tz::Asia::Jakarta)
+        .with_typesetter(typesetter());
     kit.check().unwrap();
     let pdf = kit
         .personal_data_pdf(sample::personal_record(), Utc::now())
@@ -270,7 +281,8 @@ fn the_report_and_personal_data_templates_are_tried_too() {
             chrono_tz::Asia::Jakarta,
             Some(dir.path()),
         )
-        .unwrap();
+        .unwrap()
+        .with_typesetter(typesetter());
         let fault = kit.check().unwrap_err();
         assert_eq!((fault.file.as_str(), fault.line), (file, 3));
     }

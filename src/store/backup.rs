@@ -140,7 +140,9 @@ impl Inspection {
                 hash: String::new(),
             })
         } else {
-            super::Store::audit_chain(conn).await.with_context(not_ours)?
+            super::Store::audit_chain(conn)
+                .await
+                .with_context(not_ours)?
         };
         Ok(CopyCheck {
             bytes,

@@ -146,15 +146,12 @@ impl Store {
                 );
             }
         }
-        schema::MIGRATOR
-            .run(&pool)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot update the database {} to this version",
-                    path.display()
-                )
-            })?;
+        schema::MIGRATOR.run(&pool).await.with_context(|| {
+            format!(
+                "cannot update the database {} to this version",
+                path.display()
+            )
+        })?;
         let writer = Writer::new(
             SqlitePoolOptions::new()
                 .max_connections(1)

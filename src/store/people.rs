@@ -45,10 +45,7 @@ pub struct Erasure {
 /// is replaced only as a whole JSON string (a name in a list), so that
 /// "Budi" never turns "Budiman" into something else. A birth place is not
 /// scrubbed: a city's name is everywhere.
-fn values_of(
-    row: &sqlx::sqlite::SqliteRow,
-    former: Vec<(String, String)>,
-) -> Vec<(String, bool)> {
+fn values_of(row: &sqlx::sqlite::SqliteRow, former: Vec<(String, String)>) -> Vec<(String, bool)> {
     let mut values: Vec<(String, bool)> = ["name", "email", "registration_no", "nik", "phone"]
         .iter()
         .filter_map(|c| row.get::<Option<String>, _>(*c).map(|v| (c.to_string(), v)))

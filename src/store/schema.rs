@@ -168,7 +168,9 @@ impl Object {
             sql.as_deref()
                 .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
         };
-        self.kind == other.kind && self.table == other.table && folded(&self.sql) == folded(&other.sql)
+        self.kind == other.kind
+            && self.table == other.table
+            && folded(&self.sql) == folded(&other.sql)
     }
 }
 

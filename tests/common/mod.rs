@@ -35,7 +35,11 @@ pub fn config_in(dir: &Path, extra: &str) -> Config {
         ),
     )
     .unwrap();
-    Config::load(Some(&path), |_| None).unwrap()
+    // Typeset by the sertibot binary: this test program is not one.
+    Config::load(Some(&path), |name| {
+        (name == "SERTIBOT_TYPESETTER").then(|| env!("CARGO_BIN_EXE_sertibot").to_string())
+    })
+    .unwrap()
 }
 
 impl TestApp {

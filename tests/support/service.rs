@@ -103,7 +103,10 @@ pub async fn start_with(
         ),
     )
     .unwrap();
-    let config = Config::load(Some(&dir.path().join("sertibot.toml")), |_| None).unwrap();
+    let config = Config::load(Some(&dir.path().join("sertibot.toml")), |name| {
+        (name == "SERTIBOT_TYPESETTER").then(|| env!("CARGO_BIN_EXE_sertibot").to_string())
+    })
+    .unwrap();
     let app = App::open(config, Arc::new(SystemClock)).await.unwrap();
 
     // The staff, registered as if they had opened their links.

@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use super::super::engine::{self, SHARED, TemplateFault, TemplateText};
+use super::super::engine::{SHARED, TemplateFault};
+use super::super::sandbox::{Job, Output, Session};
 use super::DocumentKit;
 
 impl DocumentKit {
@@ -19,8 +20,14 @@ impl DocumentKit {
         dated: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<u8>, TemplateFault> {
         let ident = format!("sertibot/data-pribadi/{}", record["participant"]["id"]);
-        let paged = self.typeset_data("data-pribadi.typ", record, dated)?;
-        Ok(engine::pdf(&paged, &ident, dated))
+        let mut session = self.typesetter.session();
+        self.typeset_data(
+            &mut session,
+            "data-pribadi.typ",
+            record,
+            dated,
+            Output::Pdf { ident },
+        )
     }
 
     /// The performance report as a PDF on the letterhead, and its chart
@@ -35,37 +42,45 @@ impl DocumentKit {
         pdf: bool,
     ) -> Result<Vec<u8>, TemplateFault> {
         let ident = format!("sertibot/laporan/{}/{}", report["from"], report["to"]);
+        let mut session = self.typesetter.session();
         if pdf {
-            let paged = self.typeset_data("laporan.typ", report, dated)?;
-            Ok(engine::pdf(&paged, &ident, dated))
+            self.typeset_data(
+                &mut session,
+                "laporan.typ",
+                report,
+                dated,
+                Output::Pdf { ident },
+            )
         } else {
-            let paged = self.typeset_data("laporan-grafik.typ", report, dated)?;
-            Ok(engine::png(&paged, 2.0))
+            let picture = Output::Png {
+                pixels_per_point: 2.0,
+            };
+            self.typeset_data(&mut session, "laporan-grafik.typ", report, dated, picture)
         }
     }
 
-    /// Typesets template `file` with `data` and the letterhead.
+    /// Typesets template `file` with `data` and the letterhead into
+    /// `output`, in `session`'s worker (see [`super::super::sandbox`]).
     pub(super) fn typeset_data(
         &self,
+        session: &mut Session<'_>,
         file: &'static str,
         mut data: Value,
         dated: chrono::DateTime<chrono::Utc>,
-    ) -> Result<typst_layout::PagedDocument, TemplateFault> {
+        output: Output,
+    ) -> Result<Vec<u8>, TemplateFault> {
         if let Value::Object(map) = &mut data {
             map.insert("lsp".into(), self.letterhead_data());
         }
-        engine::typeset(
-            TemplateText {
-                file,
-                text: &self.templates[file],
-            },
-            TemplateText {
-                file: SHARED,
-                text: &self.templates[SHARED],
-            },
-            &data,
-            self.logo.as_deref(),
+        session.make(&Job {
+            file: file.into(),
+            text: self.templates[file].clone(),
+            shared_file: SHARED.into(),
+            shared_text: self.templates[SHARED].clone(),
+            data,
+            logo: self.logo.clone(),
             dated,
-        )
+            output,
+        })
     }
 }

@@ -62,7 +62,8 @@ pub(super) async fn send(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Resu
     let report = match ctx.app.report(from, to).await {
         Ok(report) => report.shortened(),
         Err(AppError::Rejected(
-            crate::app::Rejection::PeriodReversed { .. } | crate::app::Rejection::PeriodTooLong { .. },
+            crate::app::Rejection::PeriodReversed { .. }
+            | crate::app::Rejection::PeriodTooLong { .. },
         )) => return not_a_period().await,
         Err(e) => return Err(e),
     };

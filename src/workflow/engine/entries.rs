@@ -382,7 +382,12 @@ impl Run<'_> {
     /// A meeting is at most a year ahead.
     fn meeting_within_a_year(&self, meeting: &Meeting) -> Result<(), Refusal> {
         let latest = self.a_year_ahead();
-        if meeting.starts_at.with_timezone(&self.calendar.tz).date_naive() > latest {
+        if meeting
+            .starts_at
+            .with_timezone(&self.calendar.tz)
+            .date_naive()
+            > latest
+        {
             return Err(Refusal::MeetingTooFar { latest });
         }
         Ok(())

@@ -168,7 +168,12 @@ fn a_decree_dated_before_the_assessment_or_past_a_year_is_refused_recorded_or_co
         earliest: Some(day(2026, 11, 20)),
         latest: day(2027, 11, 24),
     };
-    for date in [day(9999, 12, 31), day(2099, 12, 31), day(2027, 11, 25), day(2026, 11, 19)] {
+    for date in [
+        day(9999, 12, 31),
+        day(2099, 12, 31),
+        day(2027, 11, 25),
+        day(2026, 11, 19),
+    ] {
         let decree = Decree {
             number: "SK/099".into(),
             date,
