@@ -1929,6 +1929,7 @@ fn audit_verify_names_the_row_edited_deleted_inserted_or_moved_in_the_file() {
         "ALTER TABLE audit_log DROP COLUMN prev_hash;
          ALTER TABLE audit_log DROP COLUMN hash;
          ALTER TABLE participants DROP COLUMN erased_at;
+         DROP TABLE participant_former;
          DROP TABLE audit_chain_legacy;
          DELETE FROM _sqlx_migrations WHERE version >= 17;
          CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log

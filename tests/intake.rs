@@ -489,3 +489,89 @@ async fn a_member_deactivated_from_the_command_line_is_refused_at_their_next_mes
     ask(false).await;
     service.kill();
 }
+
+/// A flood against the running binary's webhook: 1,100 connections that
+/// stay silent, 40 of them dribbling a request's headers a byte at a
+/// time. Telegram's post of a member's command is taken and answered
+/// meanwhile, the service holds no more than its bound of connections,
+/// a dribbler is closed within seconds, and the shedding is logged once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flood_of_idle_and_dribbling_connections_never_keeps_telegrams_posts_out() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // This test's own side of 1,100 connections needs the descriptors.
+    sertibot::telegram::intake::raise_open_files_limit();
+    let port = support::smtp::free_port();
+    let _inbox = support::smtp::serve(port);
+    let service = support::service::start_webhook(1, port).await;
+    let fake = &service.fake;
+    fake.until("setWebhook", |f| f.count("setwebhook") > 0)
+        .await;
+    let address = service
+        .webhook
+        .clone()
+        .unwrap()
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut silent = Vec::new();
+    for _ in 0..1_100 {
+        if let Ok(stream) = tokio::net::TcpStream::connect(&address).await {
+            silent.push(stream);
+        }
+    }
+    let started = std::time::Instant::now();
+    let mut dribblers = Vec::new();
+    for _ in 0..40 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        dribblers.push(tokio::spawn(async move {
+            // One byte every half second, for a minute at most: the
+            // server must close the connection long before.
+            for byte in b"POST /tg/hook HTTP/1.1\r\nHost: x\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+                if stream.write_all(&[*byte]).await.is_err() {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let mut buf = [0u8; 64];
+                if let Ok(Ok(0)) = tokio::time::timeout(Duration::from_millis(1), stream.read(&mut buf)).await {
+                    return true;
+                }
+            }
+            false
+        }));
+    }
+    // Telegram posts a member's command: it is taken and answered.
+    let asked = fake.write(KOMITE, KOMITE, "/tugas");
+    fake.until("the reply to /tugas during the flood", |f| {
+        !f.sent_to(KOMITE).is_empty()
+    })
+    .await;
+    assert!(fake.accepted().contains(&asked));
+    // The service holds a bounded number of descriptors.
+    let pid = service.child.lock().unwrap().id();
+    let open = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
+    assert!(open < 256 + 100, "the service holds {open} descriptors");
+    // Every dribbler is closed by the server, within seconds.
+    for dribbler in dribblers {
+        assert!(
+            dribbler.await.unwrap(),
+            "a dribbling connection stayed open"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    let log = service.log();
+    assert_eq!(
+        log.matches("the webhook had more connections than it keeps open")
+            .count(),
+        1,
+        "{log}"
+    );
+    drop(silent);
+}

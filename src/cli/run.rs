@@ -11,6 +11,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::service::Service;
 
 pub async fn run(app: App) -> Result<ExitCode, Failure> {
+    // Room for the webhook's connections beside the database and Telegram's.
+    crate::telegram::intake::raise_open_files_limit();
     // One service per database, for as long as this one runs.
     let _lock = crate::store::ServiceLock::acquire(&app.config.database)
         .map_err(|e| Failure(e.to_string()))?;

@@ -13,8 +13,10 @@
 //! inbox) in the same transaction as its effects, so one handled before a
 //! crash is not handled again.
 
+mod connections;
 pub mod polling;
 pub mod webhook;
+pub use connections::raise_open_files_limit;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -52,7 +52,7 @@ pub(super) async fn serve(
     app: Arc<App>,
     bot: Bot,
     config: &WebhookConfig,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
     arrived: Arc<Notify>,
 ) -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -76,19 +76,9 @@ pub(super) async fn serve(
     let registration = tokio::spawn(register(bot, config.clone(), stop.clone()));
     tracing::info!(listen = %config.listen, path = %path, "the bot receives updates by webhook");
     Ok(async move {
-        let stopping = async move {
-            let _ = stop.wait_for(|s| *s).await;
-        };
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stopping)
-        .await;
+        let stopping = stop;
+        super::connections::serve(listener, router, stopping).await;
         registration.abort();
-        if let Err(e) = served {
-            tracing::error!(error = %e, "the webhook server stopped");
-        }
     })
 }
 
