@@ -662,6 +662,88 @@ async fn erasure_reaches_typed_notes_former_values_keys_and_the_copies_sertibot_
 }
 
 #[tokio::test]
+async fn cards_for_200_participants_with_long_names_say_counts_not_every_name() {
+    let t = TestApp::new().await;
+    let staff = add_staff(&t.app).await;
+    let app = &t.app;
+    let long = |i: usize| {
+        format!(
+            "Dr. Ir. Peserta {i:03} {}",
+            "Panjangnamanya ".repeat(12).trim()
+        )
+    };
+    let mut csv = String::from("name,email,registration_no\n");
+    for i in 0..200 {
+        csv.push_str(&format!("{},asesi{i}@example.com,REG-{i:05}\n", long(i)));
+    }
+    let batch = common::batch_of(app, &csv).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let meeting = Meeting {
+        starts_at: common::monday_morning() + Duration::days(2),
+        place: "Ruang Rapat LSP".into(),
+    };
+    act(
+        app,
+        batch,
+        &staff.administrasi,
+        &[Command::Acknowledge { step: s(1) }],
+    )
+    .await;
+    act(
+        app,
+        batch,
+        &staff.administrasi,
+        &[
+            Command::SetMeeting { meeting },
+            Command::MarkDone { step: s(1) },
+        ],
+    )
+    .await;
+    done(app, batch, &staff.sertifikasi, 2).await;
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    let results: Vec<Command> = state
+        .participants
+        .keys()
+        .enumerate()
+        .map(|(i, p)| Command::RecordResult {
+            participant: *p,
+            result: if i % 10 == 0 {
+                Competence::BelumKompeten
+            } else {
+                Competence::Kompeten
+            },
+        })
+        .collect();
+    act(app, batch, &staff.ketua, &results).await;
+    done(app, batch, &staff.ketua, 3).await;
+    // Every card a member got, rendered as Telegram shows it.
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let rows = Store::outbox_of(&mut conn, batch).await.unwrap();
+    let mut texts = Vec::new();
+    for row in rows.iter().filter(|r| r.template == "step_task") {
+        let message = row.message().unwrap();
+        let rendered =
+            sertibot::telegram::keyboards::render(&app.templates, Lang::Id, &message).unwrap();
+        texts.push(rendered.text);
+    }
+    assert!(!texts.is_empty());
+    for text in &texts {
+        assert!(text.len() < 4096, "a card of {} characters", text.len());
+        assert!(!text.contains("Peserta 030"), "{text}");
+    }
+    // The cards past the results say the counts and where the names are.
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("200 peserta: 180 K, 20 BK.")
+                && t.contains(&format!("/dokumen {}", batch.0))),
+        "{texts:#?}"
+    );
+}
+
+#[tokio::test]
 async fn records_past_the_retention_period_are_listed_then_erased() {
     let t = TestApp::new().await;
     let staff = add_staff(&t.app).await;

@@ -231,3 +231,55 @@ fn birth_text(details: &ParticipantDetails) -> String {
         (None, None) => String::new(),
     }
 }
+
+/// A word longer than this (a name or place with no space in it) gets
+/// break opportunities, so a table cell wraps it instead of printing it
+/// over the next column and off the page.
+const LONGEST_UNBROKEN: usize = 24;
+
+/// Every string in `value` with an invisible break opportunity (U+200B)
+/// after each [`LONGEST_UNBROKEN`] characters of any longer word.
+pub(super) fn breakable_words(value: &mut Value) {
+    match value {
+        Value::String(text)
+            if text
+                .split_whitespace()
+                .any(|w| w.chars().count() > LONGEST_UNBROKEN) =>
+        {
+            let mut out = String::with_capacity(text.len() + text.len() / LONGEST_UNBROKEN * 3);
+            let mut run = 0;
+            for c in text.chars() {
+                if c.is_whitespace() {
+                    run = 0;
+                } else {
+                    if run == LONGEST_UNBROKEN {
+                        out.push('\u{200B}');
+                        run = 0;
+                    }
+                    run += 1;
+                }
+                out.push(c);
+            }
+            *text = out;
+        }
+        Value::Array(items) => items.iter_mut().for_each(breakable_words),
+        Value::Object(map) => map.values_mut().for_each(breakable_words),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_unbroken_word_gets_break_opportunities_and_short_ones_stay() {
+        let mut data = json!({"a": ["Ni Komang Ayu", "x".repeat(60)], "n": 3});
+        breakable_words(&mut data);
+        assert_eq!(data["a"][0], "Ni Komang Ayu");
+        let long = data["a"][1].as_str().unwrap();
+        assert_eq!(long.matches('\u{200B}').count(), 2);
+        assert_eq!(long.replace('\u{200B}', ""), "x".repeat(60));
+        assert_eq!(data["n"], 3);
+    }
+}

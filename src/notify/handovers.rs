@@ -37,6 +37,7 @@ pub(super) fn handovers_ready(
     if participants.is_empty() {
         return;
     }
+    let (listed, tally) = super::views::ParticipantTally::screenful(participants);
     let b = state.id.0;
     let first = ready.first().map_or(0, |p| p.0);
     // When they became ready: a participant ready again after a correction
@@ -50,7 +51,8 @@ pub(super) fn handovers_ready(
         let key = format!("b{b}:ready:{at}:p{first}:n{}:m{}", ready.len(), member.id);
         let message = Message::HandoversReady(HandoversReady {
             batch: batch_view(audience.batch),
-            participants: participants.clone(),
+            participants: listed.clone(),
+            tally: tally.clone(),
         });
         plan.messages
             .push(Outgoing::to_member(key, Some(state.id), member.id, message));

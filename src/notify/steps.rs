@@ -61,6 +61,7 @@ pub(super) fn task(
         })
         .collect();
     let (about, participants) = card::participants(state, step, audience);
+    let (participants, tally) = super::views::ParticipantTally::screenful(participants);
     let people = card::people(step);
     let clock = card::clock_reason(state, step);
     let readers = card::readers(step);
@@ -92,6 +93,7 @@ pub(super) fn task(
             rights: card::rights(state, step, member),
             about: about.clone(),
             participants: participants.clone(),
+            tally: tally.clone(),
             marks: marks.clone(),
         };
         plan.messages.push(

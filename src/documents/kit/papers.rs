@@ -69,6 +69,7 @@ impl DocumentKit {
         dated: chrono::DateTime<chrono::Utc>,
         output: Output,
     ) -> Result<Vec<u8>, TemplateFault> {
+        super::super::data::breakable_words(&mut data);
         if let Value::Object(map) = &mut data {
             map.insert("lsp".into(), self.letterhead_data());
         }

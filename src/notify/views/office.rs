@@ -72,7 +72,10 @@ pub struct RegistrationLink {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HandoversReady {
     pub batch: BatchFacts,
+    /// Those ready, by name (none past a screenful: see `tally`).
     pub participants: Vec<CardParticipant>,
+    #[serde(default)]
+    pub tally: Option<super::ParticipantTally>,
 }
 
 /// Every receipt of a batch is in (to Ketua LSP and Kabag Sertifikasi).
