@@ -93,9 +93,17 @@ fn main() {
     let made = kit.make_all(&facts, &due, &numbers).expect("the documents");
     println!(
         "the same with names of {} characters: {} files in {:.2} s",
-        facts.state.participants.values().next().map_or(0, |p| p.name.chars().count()),
+        facts
+            .state
+            .participants
+            .values()
+            .next()
+            .map_or(0, |p| p.name.chars().count()),
         made.len(),
         start.elapsed().as_secs_f64()
     );
-    println!("peak memory of this process (VmHWM): {:.1} MiB (typesetting runs in a worker process of its own)", high_water_mib());
+    println!(
+        "peak memory of this process (VmHWM): {:.1} MiB (typesetting runs in a worker process of its own)",
+        high_water_mib()
+    );
 }

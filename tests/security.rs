@@ -35,6 +35,28 @@ async fn whole_batch(t: &TestApp, staff: &StaffRoster, batch: BatchId) {
     whole_batch_noting(t, staff, batch, None).await;
 }
 
+/// Starts `batch`; Kabag Administrasi sets the meeting and finishes step 1.
+async fn start_and_invite(app: &App, staff: &StaffRoster, batch: BatchId) {
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    invite(app, staff, batch).await;
+}
+
+/// Step 1 of a started batch: acknowledged, the meeting set in two days, done.
+async fn invite(app: &App, staff: &StaffRoster, batch: BatchId) {
+    let meeting = Meeting {
+        starts_at: common::monday_morning() + Duration::days(2),
+        place: "Ruang Rapat LSP".into(),
+    };
+    let step_one = [
+        Command::Acknowledge { step: s(1) },
+        Command::SetMeeting { meeting },
+        Command::MarkDone { step: s(1) },
+    ];
+    act(app, batch, &staff.administrasi, &step_one).await;
+}
+
 /// [`whole_batch`], with `note` (what staff typed about a participant)
 /// reported as a problem with step 1 and given as the second committee
 /// member's reason for not attending.
@@ -46,37 +68,12 @@ async fn whole_batch_noting(t: &TestApp, staff: &StaffRoster, batch: BatchId, no
     app.start_batch(batch, &Actor::Operator, Via::Cli)
         .await
         .unwrap();
-    let meeting = Meeting {
-        starts_at: common::monday_morning() + Duration::days(2),
-        place: "Ruang Rapat LSP".into(),
-    };
-    act(
-        app,
-        batch,
-        &staff.administrasi,
-        &[Command::Acknowledge { step: s(1) }],
-    )
-    .await;
     if let Some(note) = note {
         let text = note.to_string();
-        act(
-            app,
-            batch,
-            &staff.administrasi,
-            &[Command::ReportProblem { step: s(1), text }],
-        )
-        .await;
+        let problem = Command::ReportProblem { step: s(1), text };
+        act(app, batch, &staff.administrasi, &[problem]).await;
     }
-    act(
-        app,
-        batch,
-        &staff.administrasi,
-        &[
-            Command::SetMeeting { meeting },
-            Command::MarkDone { step: s(1) },
-        ],
-    )
-    .await;
+    invite(app, staff, batch).await;
     act(
         app,
         batch,
@@ -677,30 +674,7 @@ async fn cards_for_200_participants_with_long_names_say_counts_not_every_name() 
         csv.push_str(&format!("{},asesi{i}@example.com,REG-{i:05}\n", long(i)));
     }
     let batch = common::batch_of(app, &csv).await;
-    app.start_batch(batch, &Actor::Operator, Via::Cli)
-        .await
-        .unwrap();
-    let meeting = Meeting {
-        starts_at: common::monday_morning() + Duration::days(2),
-        place: "Ruang Rapat LSP".into(),
-    };
-    act(
-        app,
-        batch,
-        &staff.administrasi,
-        &[Command::Acknowledge { step: s(1) }],
-    )
-    .await;
-    act(
-        app,
-        batch,
-        &staff.administrasi,
-        &[
-            Command::SetMeeting { meeting },
-            Command::MarkDone { step: s(1) },
-        ],
-    )
-    .await;
+    start_and_invite(app, &staff, batch).await;
     done(app, batch, &staff.sertifikasi, 2).await;
     let (_, state, _) = app.batch(batch).await.unwrap();
     let results: Vec<Command> = state
