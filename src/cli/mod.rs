@@ -212,6 +212,12 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Restore { file } => backup::restore(&config, &file).await,
         Command::Audit(c) => audit::run(&config, c).await,
         command => {
+            // Listening for SIGTERM before the database opens: a stop asked
+            // for at any moment of the start is kept.
+            let shutdown = match command {
+                Command::Run => Some(run::Shutdown::listen()?),
+                _ => None,
+            };
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let database = config.database.clone();
             let app = App::open(config, clock).await?;
@@ -225,7 +231,10 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 }
                 Command::Backup { file } => backup::backup(&app, &file).await,
                 Command::Report { from, to, out } => report::run(&app, from, to, out).await,
-                Command::Run => run::run(app).await,
+                Command::Run => match shutdown {
+                    Some(shutdown) => run::run(app, shutdown).await,
+                    None => unreachable!("listened for above"),
+                },
                 Command::Init { .. }
                 | Command::Check { .. }
                 | Command::Restore { .. }

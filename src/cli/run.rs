@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::clock::{Clock, SystemClock};
 use crate::service::Service;
 
-pub async fn run(app: App) -> Result<ExitCode, Failure> {
+pub async fn run(app: App, shutdown: Shutdown) -> Result<ExitCode, Failure> {
     // Room for the webhook's connections beside the database and Telegram's.
     crate::telegram::intake::raise_open_files_limit();
     // One service per database, for as long as this one runs.
@@ -27,9 +27,6 @@ pub async fn run(app: App) -> Result<ExitCode, Failure> {
             .await
             .map_err(|e| Failure(format!("{e:#}")))?;
     }
-    // Listen before saying we run, so a signal sent right after is never lost.
-    let shutdown = Shutdown::listen()
-        .map_err(|e| Failure(format!("cannot listen for shutdown signals: {e}")))?;
     let bot = crate::telegram::bot(&app.config.telegram).map_err(|e| {
         Failure(match e {
             crate::telegram::UsernameError::NotConfigured => {
@@ -73,8 +70,10 @@ pub async fn run(app: App) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// SIGINT and SIGTERM, listened for from the moment this exists.
-struct Shutdown {
+/// SIGINT and SIGTERM, listened for from the moment this exists: made
+/// before the database is opened, so a signal sent at any moment of the
+/// start is never lost.
+pub struct Shutdown {
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
     #[cfg(unix)]
@@ -82,7 +81,15 @@ struct Shutdown {
 }
 
 impl Shutdown {
-    fn listen() -> std::io::Result<Shutdown> {
+    /// Starts listening.
+    ///
+    /// # Errors
+    /// When the signal handlers cannot be installed.
+    pub fn listen() -> Result<Shutdown, Failure> {
+        Self::handlers().map_err(|e| Failure(format!("cannot listen for shutdown signals: {e}")))
+    }
+
+    fn handlers() -> std::io::Result<Shutdown> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
