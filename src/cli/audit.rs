@@ -1,8 +1,8 @@
 //! `sertibot audit verify`: recomputes the audit log's hash chain, names
 //! the first row that breaks it, checks that a head recorded earlier (in
-//! an export or a backup's report) is still in the chain, and that the
-//! protection of the log (its triggers) and the rest of the schema are
-//! sertibot's own. The database is opened read-only: verifying never
+//! an export or a backup's report) is still in the chain, that the file is
+//! sound (`integrity_check`), and that the protection of the log (its
+//! triggers) and the rest of the schema are sertibot's own. The database is opened read-only: verifying never
 //! seals, migrates or writes anything.
 
 use std::process::ExitCode;
@@ -35,6 +35,12 @@ pub async fn run(config: &Config, command: AuditCommand) -> Result<ExitCode, Fai
     };
     file.close().await;
     let found = found?;
+    if found.integrity != ["ok"] {
+        return Err(voice.fail(
+            "cli_check_integrity",
+            json!({"path": database.display().to_string(), "findings": found.integrity.join("; ")}),
+        ));
+    }
     let sound = found.chain.map_err(|broken| {
         voice.fail(
             "cli_audit_broken",

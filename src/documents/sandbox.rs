@@ -147,6 +147,17 @@ struct Worker {
     answers: mpsc::Receiver<std::io::Result<Answer>>,
 }
 
+/// How waiting for one document ended.
+enum Waited {
+    Made(Vec<u8>),
+    /// The template's own fault, told by the worker.
+    Refused(TemplateFault),
+    /// Over the time limit, or the service stopping: the worker is killed.
+    GivenUp(TemplateFault),
+    /// The worker ended without an answer.
+    Died,
+}
+
 /// One answer of the worker.
 enum Answer {
     File(Vec<u8>),
@@ -197,37 +208,36 @@ impl Session<'_> {
             .and_then(|()| worker.input.write_all(&request))
             .and_then(|()| worker.input.flush());
         let deadline = Instant::now() + Duration::from_secs(limits.seconds);
-        let outcome = if sent.is_err() {
-            None
+        let waited = if sent.is_err() {
+            Waited::Died
         } else {
             loop {
                 if self.typesetter.stopping.load(Ordering::Relaxed) {
-                    break Some(Err(passing("the service is stopping")));
+                    break Waited::GivenUp(passing("the service is stopping"));
                 }
                 if Instant::now() >= deadline {
-                    break Some(Err(fault(format!(
+                    break Waited::GivenUp(fault(format!(
                         "typesetting took longer than {} s, the limit (documents.typeset_seconds); the template may loop for ever",
                         limits.seconds
-                    ))));
+                    )));
                 }
                 match worker.answers.recv_timeout(Duration::from_millis(50)) {
-                    Ok(Ok(Answer::File(bytes))) => break Some(Ok(bytes)),
-                    Ok(Ok(Answer::Fault(f))) => break Some(Err(f)),
-                    Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => break None,
+                    Ok(Ok(Answer::File(bytes))) => break Waited::Made(bytes),
+                    Ok(Ok(Answer::Fault(f))) => break Waited::Refused(f),
+                    Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => break Waited::Died,
                     Err(mpsc::RecvTimeoutError::Timeout) => {}
                 }
             }
         };
-        match outcome {
-            Some(Ok(bytes)) => Ok(bytes),
-            Some(Err(f)) => {
-                if f.line == 0 {
-                    // Over a limit, or stopping: this worker is done.
-                    self.stop_worker();
-                }
+        match waited {
+            Waited::Made(bytes) => Ok(bytes),
+            // The template's own fault: the worker serves the next one.
+            Waited::Refused(f) => Err(f),
+            Waited::GivenUp(f) => {
+                self.stop_worker();
                 Err(f)
             }
-            None => {
+            Waited::Died => {
                 // The worker died on its own: out of memory, in all likelihood.
                 let status = self.stop_worker();
                 Err(fault(match status {
@@ -236,7 +246,7 @@ impl Session<'_> {
                         limits.seconds
                     ),
                     _ => format!(
-                        "typesetting needed more than {} MiB of memory, the limit (documents.typeset_memory_mib)",
+                        "typesetting needed more than {} MiB of memory, the limit (documents.typeset_memory_mib), or the typesetter failed",
                         limits.memory_mib
                     ),
                 }))

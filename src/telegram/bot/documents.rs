@@ -57,28 +57,16 @@ pub(super) async fn send(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Resu
         .into_iter()
         .filter(|k| wanted.is_none_or(|w| w == *k))
         .collect();
-    if withheld && (wanted.is_some() || kinds.is_empty()) {
+    // Nothing to send: refused for the member's roles, or not made yet.
+    let refusal = if withheld && (wanted.is_some() || kinds.is_empty()) {
+        Some("documents_not_yours")
+    } else {
+        kinds.is_empty().then_some("no_documents")
+    };
+    if let Some(phrase) = refusal {
         let context = json!({"batch": batch.0, "kind": wanted.map(Kind::title)});
         return ctx
-            .say_phrase(
-                s.chat,
-                Some(s.member),
-                s.key("documents"),
-                "documents_not_yours",
-                context,
-            )
-            .await;
-    }
-    if kinds.is_empty() {
-        let context = json!({"batch": batch.0, "kind": wanted.map(Kind::title)});
-        return ctx
-            .say_phrase(
-                s.chat,
-                Some(s.member),
-                s.key("documents"),
-                "no_documents",
-                context,
-            )
+            .say_phrase(s.chat, Some(s.member), s.key("documents"), phrase, context)
             .await;
     }
     let titles: Vec<&str> = kinds.iter().map(|k| k.title()).collect();
