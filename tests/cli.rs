@@ -1241,6 +1241,38 @@ fn check_refuses_a_standard_time_past_a_year_and_a_calendar_with_no_working_days
         ],
     );
     assert!(one_sentence_failure(&out).contains("longer than a step can take"));
+    // In an Indonesian config, check and every command say it in Indonesian.
+    edit_config(dir.path(), "language = \"en\"", "language = \"id\"");
+    let out = sertibot(dir.path(), &["check"]);
+    assert!(!out.status.success());
+    let report = stdout(&out);
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("GAGAL") && l.contains("sop.toml"))
+        .unwrap_or_else(|| panic!("no GAGAL line for the procedure: {report}"));
+    assert!(
+        line.contains("baris ")
+            && line.contains("langkah 6, standard_time: '4294967295 minggu' lebih lama dari waktu yang boleh untuk satu langkah: paling lama setahun (52 minggu)"),
+        "{line}"
+    );
+    assert!(!line.contains("longer"), "{line}");
+    let out = sertibot(
+        dir.path(),
+        &[
+            "batch",
+            "create",
+            "--scheme",
+            "Operator",
+            "--assessed-on",
+            "2026-11-20",
+        ],
+    );
+    let sentence = one_sentence_failure(&out);
+    assert!(
+        sentence.contains("lebih lama dari waktu yang boleh"),
+        "{sentence}"
+    );
+    edit_config(dir.path(), "language = \"id\"", "language = \"en\"");
 
     // A holiday list that covers every day for the next twelve years.
     edit_config(

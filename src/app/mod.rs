@@ -99,6 +99,10 @@ pub enum AppError {
         step: crate::sop::StepNo,
         roles: Vec<String>,
     },
+    /// The procedure file cannot be used (said in the operator's language
+    /// by the command line's `procedure_error` phrase).
+    #[error(transparent)]
+    Procedure(#[from] crate::sop::ProcedureError),
     #[error(transparent)]
     List(#[from] ListError),
     #[error("refused: {0:?}")]
@@ -162,9 +166,7 @@ impl App {
     /// When the procedure file or templates are invalid (`Invalid`), or the
     /// database cannot be opened.
     pub async fn open(config: Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
-        let procedure = config
-            .procedure()
-            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let procedure = config.procedure()?;
         let templates = config
             .templates()
             .map_err(|e| AppError::Invalid(e.to_string()))?;
@@ -244,6 +246,7 @@ impl App {
         match error {
             AppError::Refused(r) => self.templates.refusal(lang, r),
             AppError::List(e) => self.templates.list_error(lang, e),
+            AppError::Procedure(e) => self.templates.phrase(lang, "procedure_error", json!(e)),
             // English readers (the command line) get the error's own sentence.
             AppError::Rejected(r) if lang == crate::domain::Lang::Id => {
                 self.templates

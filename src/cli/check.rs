@@ -120,17 +120,20 @@ fn warnings(config: &Config, voice: &Voice) -> Vec<String> {
 
 /// The procedure in use: its name, version and steps, and where it comes from.
 fn procedure(config: &Config, voice: &Voice) -> Result<String, String> {
-    config.procedure().map_err(|e| e.to_string()).map(|p| {
-        voice.line(
-            "cli_check_procedure",
-            json!({
-                "name": p.name,
-                "version": p.version,
-                "steps": p.steps.len(),
-                "file": config.procedure_file.as_ref().map(|f| f.display().to_string()),
-            }),
-        )
-    })
+    config
+        .procedure()
+        .map_err(|e| voice.procedure_error(&e))
+        .map(|p| {
+            voice.line(
+                "cli_check_procedure",
+                json!({
+                    "name": p.name,
+                    "version": p.version,
+                    "steps": p.steps.len(),
+                    "file": config.procedure_file.as_ref().map(|f| f.display().to_string()),
+                }),
+            )
+        })
 }
 
 /// The templates in use, every message's checked.

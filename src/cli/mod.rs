@@ -220,7 +220,11 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
             };
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let database = config.database.clone();
-            let app = App::open(config, clock).await?;
+            let voice = voice::Voice::embedded(config.language);
+            let app = App::open(config, clock).await.map_err(|e| match e {
+                AppError::Procedure(e) => Failure(voice.procedure_error(&e)),
+                e => Failure::from(e),
+            })?;
             let store = app.store.clone();
             let result = match command {
                 Command::Member(c) => member::run(&app, c).await,

@@ -63,6 +63,11 @@ impl Voice {
         Failure(self.line(key, context))
     }
 
+    /// Why the procedure file cannot be used, in this language.
+    pub fn procedure_error(&self, error: &crate::sop::ProcedureError) -> String {
+        self.line("procedure_error", json!(error))
+    }
+
     /// An application error, explained in this language.
     pub fn explain(&self, app: &App, error: &AppError) -> Failure {
         Failure(app.explain(error, self.lang))

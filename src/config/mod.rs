@@ -260,8 +260,8 @@ impl Config {
     /// The procedure new batches start with: the operator's file, or the embedded default.
     ///
     /// # Errors
-    /// [`ConfigError::Procedure`] naming the file, line and problem.
-    pub fn procedure(&self) -> Result<Procedure, ConfigError> {
+    /// [`ProcedureError`](crate::sop::ProcedureError) naming the file, line and problem.
+    pub fn procedure(&self) -> Result<Procedure, crate::sop::ProcedureError> {
         Ok(match &self.procedure_file {
             Some(path) => Procedure::load(path)?,
             None => Procedure::embedded_default(),

@@ -5,6 +5,7 @@
 //! hard-coded elsewhere: the workflow reads what a step records and when it
 //! applies from here.
 
+mod fault;
 mod parse;
 mod time;
 
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Competence, RoleSet};
 
+pub use fault::{Fault, TimeFault};
 pub use parse::ProcedureError;
 pub use time::{StandardTime, TimeUnit};
 
@@ -159,7 +161,9 @@ impl Procedure {
         let text = std::fs::read_to_string(path).map_err(|e| ProcedureError {
             origin: origin.clone(),
             line: None,
-            message: format!("cannot read the file: {e}"),
+            fault: Fault::Unreadable {
+                error: e.to_string(),
+            },
         })?;
         parse::parse(&text, &origin)
     }

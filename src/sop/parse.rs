@@ -4,23 +4,24 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
+use super::fault::{self, Fault};
 use super::{Applies, ClockStart, Procedure, RecordKind, StandardTime, Step, StepNo};
 use crate::domain::{Role, RoleSet};
 
 /// A procedure file that cannot be used, and where.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{origin}{}: {message}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{origin}{}: {fault}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
 pub struct ProcedureError {
     /// The file's path, or "embedded default procedure".
     pub origin: String,
     /// The 1-based line of the problem, where it is known.
     pub line: Option<usize>,
-    /// What is wrong, in one sentence.
-    pub message: String,
+    /// What is wrong.
+    pub fault: Fault,
 }
 
 #[derive(Deserialize)]
@@ -67,18 +68,18 @@ struct RawStep {
 }
 
 pub(super) fn parse(text: &str, origin: &str) -> Result<Procedure, ProcedureError> {
-    let fail = |offset: Option<usize>, message: String| ProcedureError {
+    let fail = |offset: Option<usize>, fault: Fault| ProcedureError {
         origin: origin.to_string(),
         line: offset.map(|o| line_of(text, o)),
-        message,
+        fault,
     };
     let raw: RawFile = toml::from_str(text)
-        .map_err(|e| fail(e.span().map(|s| s.start), e.message().trim().to_string()))?;
+        .map_err(|e| fail(e.span().map(|s| s.start), fault::of_toml(e.message())))?;
     if raw.procedure.name.trim().is_empty() {
-        return Err(fail(None, "[procedure] needs a name".into()));
+        return Err(fail(None, Fault::NoName));
     }
     if raw.steps.is_empty() {
-        return Err(fail(None, "the procedure has no [[steps]]".into()));
+        return Err(fail(None, Fault::NoSteps));
     }
 
     let mut steps: Vec<Step> = Vec::with_capacity(raw.steps.len());
@@ -103,34 +104,31 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Procedure, ProcedureErro
 }
 
 /// Checks one step against itself and the steps listed before it.
-fn read_step(raw: &RawStep, earlier: &[Step]) -> Result<Step, String> {
-    let no = StepNo(raw.no);
-    let here = format!("step {no}");
+fn read_step(raw: &RawStep, earlier: &[Step]) -> Result<Step, Fault> {
+    let step = StepNo(raw.no);
     if raw.no == 0 {
-        return Err("a step number must be 1 or more".into());
+        return Err(Fault::StepZero);
     }
-    if earlier.iter().any(|s| s.no == no) {
-        return Err(format!("step {no} is listed twice"));
+    if earlier.iter().any(|s| s.no == step) {
+        return Err(Fault::ListedTwice { step });
     }
     if raw.activity.trim().is_empty() {
-        return Err(format!("{here} needs an activity"));
+        return Err(Fault::NoActivity { step });
     }
     if raw.output.trim().is_empty() {
-        return Err(format!("{here} needs an output"));
+        return Err(Fault::NoOutput { step });
     }
-    let (roles, done_by, entry_roles) = step_roles(raw, &here)?;
+    let (roles, done_by, entry_roles) = step_roles(raw, step)?;
     let standard_time: StandardTime = raw
         .standard_time
         .parse()
-        .map_err(|m| format!("{here}, standard_time: {m}"))?;
-    let after = read_after(raw, no, earlier)?;
+        .map_err(|time| Fault::StandardTime { step, time })?;
+    let after = read_after(raw, step, earlier)?;
     if raw.per_participant != (raw.records == Some(RecordKind::Receipts)) {
-        return Err(format!(
-            "{here}: a step runs per participant exactly when it records receipts"
-        ));
+        return Err(Fault::PerParticipantWithoutReceipts { step });
     }
     Ok(Step {
-        no,
+        no: step,
         activity: raw.activity.trim().to_string(),
         gloss: raw.gloss.trim().to_string(),
         roles,
@@ -154,49 +152,42 @@ fn read_step(raw: &RawStep, earlier: &[Step]) -> Result<Step, String> {
 
 /// A step's roles: who does it, who finishes it (some of them), and who
 /// enters its records.
-fn step_roles(raw: &RawStep, here: &str) -> Result<(RoleSet, RoleSet, RoleSet), String> {
-    let roles = read_roles(&raw.roles).map_err(|m| format!("{here}, roles: {m}"))?;
+fn step_roles(raw: &RawStep, step: StepNo) -> Result<(RoleSet, RoleSet, RoleSet), Fault> {
+    let roles = read_roles(&raw.roles, step, "roles")?;
     if roles.is_empty() {
-        return Err(format!("{here} needs at least one role"));
+        return Err(Fault::NoRoles { step });
     }
     let done_by = match &raw.done_by {
         None => roles.clone(),
-        Some(list) => read_roles(list).map_err(|m| format!("{here}, done_by: {m}"))?,
+        Some(list) => read_roles(list, step, "done_by")?,
     };
     if done_by.is_empty() || !done_by.is_subset(&roles) {
-        return Err(format!(
-            "{here}: done_by must name one or more of the step's own roles"
-        ));
+        return Err(Fault::DoneByNotOwn { step });
     }
     let entry_roles = match &raw.entry_roles {
         None => roles.clone(),
-        Some(list) => read_roles(list).map_err(|m| format!("{here}, entry_roles: {m}"))?,
+        Some(list) => read_roles(list, step, "entry_roles")?,
     };
     if entry_roles.is_empty() {
-        return Err(format!("{here}: entry_roles cannot be empty"));
+        return Err(Fault::NoEntryRoles { step });
     }
     Ok((roles, done_by, entry_roles))
 }
 
 /// The steps a step comes after: each listed before it, none of them
 /// itself or a per-participant step.
-fn read_after(raw: &RawStep, no: StepNo, earlier: &[Step]) -> Result<Vec<StepNo>, String> {
-    let here = format!("step {no}");
+fn read_after(raw: &RawStep, step: StepNo, earlier: &[Step]) -> Result<Vec<StepNo>, Fault> {
     let mut after = Vec::with_capacity(raw.after.len());
     for &n in &raw.after {
         let pred = StepNo(n);
-        if pred == no {
-            return Err(format!("{here} cannot come after itself"));
+        if pred == step {
+            return Err(Fault::AfterItself { step });
         }
         let Some(before) = earlier.iter().find(|s| s.no == pred) else {
-            return Err(format!(
-                "{here} comes after step {pred}, which is not listed before it; list every step after the steps it needs"
-            ));
+            return Err(Fault::AfterUnlisted { step, before: pred });
         };
         if before.per_participant {
-            return Err(format!(
-                "{here} cannot come after step {pred}, which runs per participant"
-            ));
+            return Err(Fault::AfterPerParticipant { step, before: pred });
         }
         if !after.contains(&pred) {
             after.push(pred);
@@ -206,7 +197,7 @@ fn read_after(raw: &RawStep, no: StepNo, earlier: &[Step]) -> Result<Vec<StepNo>
 }
 
 /// Rules about the procedure as a whole; the error names the step's index.
-fn check_whole(steps: &[Step]) -> Result<(), (Option<usize>, String)> {
+fn check_whole(steps: &[Step]) -> Result<(), (Option<usize>, Fault)> {
     let mut recorders: BTreeMap<RecordKind, usize> = BTreeMap::new();
     for (i, s) in steps.iter().enumerate() {
         if let Some(kind) = s.records
@@ -214,38 +205,26 @@ fn check_whole(steps: &[Step]) -> Result<(), (Option<usize>, String)> {
         {
             return Err((
                 Some(i),
-                format!(
-                    "step {} records {kind:?} but step {} already does; only one step may",
-                    s.no, steps[first].no
-                ),
+                Fault::RecordedTwice {
+                    step: s.no,
+                    records: kind,
+                    first: steps[first].no,
+                },
             ));
         }
     }
     let Some(&results) = recorders.get(&RecordKind::Results) else {
-        return Err((
-            None,
-            "no step records results (records = \"results\"): the K/BK verdicts must be recorded somewhere".into(),
-        ));
+        return Err((None, Fault::NoResults));
     };
     if steps[results].applies != Applies::Always {
-        return Err((
-            Some(results),
-            format!(
-                "step {} records the results, so it must apply always",
-                steps[results].no
-            ),
-        ));
+        let step = steps[results].no;
+        return Err((Some(results), Fault::ResultsNotAlways { step }));
     }
     if let Some(&blanks) = recorders.get(&RecordKind::BlankNumbers)
         && steps[blanks].applies != Applies::SomeK
     {
-        return Err((
-            Some(blanks),
-            format!(
-                "step {} records blank numbers, which only K participants get, so it must apply to some-k",
-                steps[blanks].no
-            ),
-        ));
+        let step = steps[blanks].no;
+        return Err((Some(blanks), Fault::BlanksNotSomeK { step }));
     }
     check_meeting_clock(steps, &recorders)?;
     let results_no = steps[results].no;
@@ -259,10 +238,10 @@ fn check_whole(steps: &[Step]) -> Result<(), (Option<usize>, String)> {
         if needs_results && !depends_on(steps, s.no, results_no) {
             return Err((
                 Some(i),
-                format!(
-                    "step {} depends on the K/BK results, so it must come (directly or through other steps) after step {results_no}",
-                    s.no
-                ),
+                Fault::BeforeResults {
+                    step: s.no,
+                    results: results_no,
+                },
             ));
         }
         if s.per_participant {
@@ -277,7 +256,7 @@ fn check_whole(steps: &[Step]) -> Result<(), (Option<usize>, String)> {
 fn check_meeting_clock(
     steps: &[Step],
     recorders: &BTreeMap<RecordKind, usize>,
-) -> Result<(), (Option<usize>, String)> {
+) -> Result<(), (Option<usize>, Fault)> {
     let mut at_meeting = steps
         .iter()
         .enumerate()
@@ -288,27 +267,21 @@ fn check_meeting_clock(
     if let Some((j, other)) = at_meeting.next() {
         return Err((
             Some(j),
-            format!(
-                "step {} has clock = \"meeting\" but step {} already does; only one step may",
-                other.no, s.no
-            ),
+            Fault::MeetingClockTwice {
+                step: other.no,
+                first: s.no,
+            },
         ));
     }
     let meeting = recorders.get(&RecordKind::Meeting).map(|&m| steps[m].no);
     match meeting {
         Some(m) if depends_on(steps, s.no, m) && !s.per_participant => Ok(()),
-        _ => Err((
-            Some(i),
-            format!(
-                "step {} has clock = \"meeting\", so it must come (directly or through other steps) after the step that records the meeting, and not run per participant",
-                s.no
-            ),
-        )),
+        _ => Err((Some(i), Fault::MeetingClockMisplaced { step: s.no })),
     }
 }
 
 /// A per-participant step comes after steps for both K and BK participants.
-fn reaches_both_verdicts(steps: &[Step], s: &Step) -> Result<(), String> {
+fn reaches_both_verdicts(steps: &[Step], s: &Step) -> Result<(), Fault> {
     for verdict in [
         crate::domain::Competence::Kompeten,
         crate::domain::Competence::BelumKompeten,
@@ -320,11 +293,10 @@ fn reaches_both_verdicts(steps: &[Step], s: &Step) -> Result<(), String> {
                 .is_some_and(|x| x.applies.concerns(verdict))
         });
         if !reachable {
-            return Err(format!(
-                "step {} runs per participant but none of the steps it comes after concerns {} participants",
-                s.no,
-                verdict.code()
-            ));
+            return Err(Fault::VerdictUnreached {
+                step: s.no,
+                verdict: verdict.code(),
+            });
         }
     }
     Ok(())
@@ -348,9 +320,15 @@ fn depends_on(steps: &[Step], step: StepNo, target: StepNo) -> bool {
     false
 }
 
-fn read_roles(list: &[String]) -> Result<RoleSet, String> {
+fn read_roles(list: &[String], step: StepNo, field: &'static str) -> Result<RoleSet, Fault> {
     list.iter()
-        .map(|r| r.parse::<Role>().map_err(|e| e.to_string()))
+        .map(|r| {
+            r.parse::<Role>().map_err(|e| Fault::UnknownRole {
+                step,
+                field,
+                role: e.0,
+            })
+        })
         .collect()
 }
 

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::fault::TimeFault;
 use crate::domain::Lang;
 
 /// The unit of a standard time. Days and weeks mean working days and weeks on
@@ -64,13 +65,11 @@ impl fmt::Display for StandardTime {
 }
 
 impl FromStr for StandardTime {
-    type Err = String;
+    type Err = TimeFault;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || {
-            format!(
-                "'{s}' is not a standard time: write an amount and a unit, such as \"10 menit\", \"1 jam\", \"1 hari\" or \"1 minggu\""
-            )
+        let bad = || TimeFault::NotATime {
+            text: s.to_string(),
         };
         let mut parts = s.split_whitespace();
         let (Some(amount), Some(unit), None) = (parts.next(), parts.next(), parts.next()) else {
@@ -78,7 +77,9 @@ impl FromStr for StandardTime {
         };
         let amount: u32 = amount.parse().map_err(|_| bad())?;
         if amount == 0 {
-            return Err(format!("'{s}': a standard time must be more than zero"));
+            return Err(TimeFault::Zero {
+                text: s.to_string(),
+            });
         }
         let unit = match unit.to_lowercase().as_str() {
             "menit" | "minute" | "minutes" => TimeUnit::Minute,
@@ -94,10 +95,11 @@ impl FromStr for StandardTime {
             TimeUnit::Week => MAX_DAYS / 7,
         };
         if amount > longest {
-            return Err(format!(
-                "'{s}' is longer than a step can take: at most a year ({longest} {})",
-                unit_word(unit)
-            ));
+            return Err(TimeFault::TooLong {
+                text: s.to_string(),
+                longest,
+                unit: unit_word(unit),
+            });
         }
         Ok(StandardTime { amount, unit })
     }
@@ -142,9 +144,10 @@ mod tests {
         ] {
             let error = text.parse::<StandardTime>().unwrap_err();
             assert!(
-                error.contains("longer than a step can take"),
+                matches!(error, TimeFault::TooLong { .. }),
                 "{text}: {error}"
             );
+            assert!(error.to_string().contains("longer than a step can take"));
         }
         assert!("52 minggu".parse::<StandardTime>().is_ok());
     }

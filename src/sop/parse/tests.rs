@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::Lang;
 use crate::sop::DEFAULT_PROCEDURE;
 
 fn edited(from: &str, to: &str) -> String {
@@ -27,7 +28,7 @@ fn an_unknown_role_names_the_step_and_its_line() {
     );
     let err = error_of(&text);
     assert!(
-        err.message
+        err.to_string()
             .contains("step 4, roles: unknown role 'direktur'"),
         "{err}"
     );
@@ -112,12 +113,30 @@ fn each_broken_rule_is_refused_with_its_reason() {
             "unknown variant `kadang`",
         ),
     ];
+    let templates =
+        crate::templates::Templates::embedded(Default::default(), chrono_tz::Asia::Jakarta);
+    let apology = templates.phrase(Lang::Id, "failure", serde_json::json!({}));
     for (text, expected) in cases {
         let err = error_of(&text);
         assert!(
             err.to_string().contains(expected),
             "expected '{expected}' in: {err}"
         );
+        // The command line says the same in the operator's language: the
+        // English phrase is the error's own sentence, the Indonesian one
+        // is Indonesian (never the apology for a phrase that failed).
+        let context = serde_json::to_value(&err).unwrap();
+        let english = templates.phrase(Lang::En, "procedure_error", context.clone());
+        assert_eq!(english, format!("{err}."), "{context}");
+        let indonesian = templates.phrase(Lang::Id, "procedure_error", context.clone());
+        assert_ne!(indonesian, apology, "{context}");
+        assert!(indonesian.starts_with("sop.toml"), "{indonesian}");
+        for english_word in ["step ", "must ", "cannot ", "needs ", "missing ", " or "] {
+            assert!(
+                !indonesian.contains(english_word),
+                "{english_word} in {indonesian}"
+            );
+        }
     }
 }
 
@@ -130,7 +149,7 @@ fn a_conditional_step_must_follow_the_results() {
     );
     assert!(
         error_of(&text)
-            .message
+            .to_string()
             .contains("must come (directly or through other steps) after step 3")
     );
 }
