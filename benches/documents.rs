@@ -8,7 +8,7 @@ use std::time::Instant;
 
 #[path = "support/memory.rs"]
 mod memory;
-use memory::high_water_mib;
+use memory::{children_high_water_mib, high_water_mib};
 
 use sertibot::documents::{DocumentKit, Kind, Letterhead, sample};
 
@@ -103,7 +103,8 @@ fn main() {
         start.elapsed().as_secs_f64()
     );
     println!(
-        "peak memory of this process (VmHWM): {:.1} MiB (typesetting runs in a worker process of its own)",
-        high_water_mib()
+        "peak memory of this process (VmHWM): {:.1} MiB; of the largest typesetting worker: {:.1} MiB",
+        high_water_mib(),
+        children_high_water_mib()
     );
 }

@@ -896,6 +896,19 @@ async fn every_step(
             },
         })
         .collect();
+    // The meeting is held now, earlier than set (a plenary is closed only
+    // once it has begun): moved to this minute first.
+    let this_minute = chrono::Utc::now().timestamp().div_euclid(60) * 60;
+    act(
+        administrasi,
+        vec![Command::RescheduleMeeting {
+            meeting: Meeting {
+                starts_at: chrono::DateTime::from_timestamp(this_minute, 0).unwrap(),
+                place: "Ruang Rapat LSP".into(),
+            },
+        }],
+    )
+    .await;
     results.push(Command::MarkDone { step: s(3) });
     act(ketua, results).await;
     act(

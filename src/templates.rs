@@ -270,7 +270,7 @@ impl Templates {
                     .map_err(|e| e.to_string())
             });
         match rendered {
-            Ok(text) => text.trim().to_string(),
+            Ok(text) => single_stops(text.trim()),
             Err(why) => {
                 tracing::error!(key, lang = lang.code(), error = %why, "a phrase cannot be shown");
                 // `load` makes sure the apology exists in both languages.
@@ -281,6 +281,29 @@ impl Templates {
             }
         }
     }
+}
+
+/// A sentence whose value ends in a full stop ("Dr. Ir. Hendra Wijaya,
+/// M.T.") before the phrase's own keeps one stop: exactly two stops in a
+/// row become one (an ellipsis of three is left alone).
+fn single_stops(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '.' {
+            continue;
+        }
+        let mut run = 1;
+        while chars.peek() == Some(&'.') {
+            chars.next();
+            run += 1;
+        }
+        if run != 2 {
+            out.extend(std::iter::repeat_n('.', run - 1));
+        }
+    }
+    out
 }
 
 /// The template engine: Telegram's HTML escaping, the LSP's facts as

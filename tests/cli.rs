@@ -445,6 +445,81 @@ fn mistakes_get_one_sentence_and_a_non_zero_exit() {
 }
 
 #[test]
+fn a_folder_with_nothing_set_up_is_told_so_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["batch", "list"][..],
+        &["member", "list"],
+        &["batch", "status", "1"],
+    ] {
+        let out = sertibot(dir.path(), args);
+        assert!(!out.status.success(), "{args:?}");
+        let said = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            said.contains(
+                "tidak ada berkas konfigurasi sertibot.toml maupun basis data sertibot.db"
+            ) && said.contains("sertibot init")
+                && said.lines().count() == 1,
+            "{args:?}: {said}"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "created: {left:?}");
+}
+
+#[test]
+fn a_reader_that_stops_reading_ends_a_command_quietly() {
+    let dir = prepared();
+    create_batch(dir.path());
+    for args in [
+        &["batch", "status", "1"][..],
+        &["member", "list"],
+        &["check"],
+    ] {
+        // The reader is gone before the first line is written (`| head -0`).
+        let mut child = Command::new(BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("TELOXIDE_TOKEN")
+            .env("RUST_BACKTRACE", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!said.contains("panicked"), "{args:?}: {said}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {said}");
+    }
+}
+
+#[test]
+fn member_list_columns_hold_for_a_long_name() {
+    let dir = prepared();
+    let long = "Prof. Dr. Ir. Raden Mas Bambang Sutrisno, M.Sc.";
+    ok(sertibot(
+        dir.path(),
+        &["member", "add", "--name", long, "--role", "komite-teknis"],
+    ));
+    let list = ok(sertibot(dir.path(), &["member", "list"]));
+    // Every line's roles column begins at the same place.
+    let starts: Vec<usize> = list
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.find("ketua-lsp")
+                .or_else(|| l.find("kabag-"))
+                .or_else(|| l.find("komite-teknis"))
+                .unwrap_or_else(|| panic!("no role in {l}"))
+        })
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] == w[1]), "{list}");
+    assert!(list.contains(long), "{list}");
+}
+
+#[test]
 fn check_names_a_broken_procedure_file_with_its_line() {
     let dir = prepared();
     use_procedure_with(dir.path(), "after = [6]", "after = [9]");
@@ -1229,17 +1304,15 @@ fn check_refuses_a_standard_time_past_a_year_and_a_calendar_with_no_working_days
     let line = failed_check(&out, "procedure");
     assert!(line.contains("longer than a step can take"), "{line}");
     // No batch is made on it either, and nothing panics.
-    let out = sertibot(
-        dir.path(),
-        &[
-            "batch",
-            "create",
-            "--scheme",
-            "Operator",
-            "--assessed-on",
-            "2026-11-20",
-        ],
-    );
+    const CREATE: [&str; 6] = [
+        "batch",
+        "create",
+        "--scheme",
+        "Operator",
+        "--assessed-on",
+        "2026-11-20",
+    ];
+    let out = sertibot(dir.path(), &CREATE);
     assert!(one_sentence_failure(&out).contains("longer than a step can take"));
     // In an Indonesian config, check and every command say it in Indonesian.
     edit_config(dir.path(), "language = \"en\"", "language = \"id\"");
@@ -1256,17 +1329,7 @@ fn check_refuses_a_standard_time_past_a_year_and_a_calendar_with_no_working_days
         "{line}"
     );
     assert!(!line.contains("longer"), "{line}");
-    let out = sertibot(
-        dir.path(),
-        &[
-            "batch",
-            "create",
-            "--scheme",
-            "Operator",
-            "--assessed-on",
-            "2026-11-20",
-        ],
-    );
+    let out = sertibot(dir.path(), &CREATE);
     let sentence = one_sentence_failure(&out);
     assert!(
         sentence.contains("lebih lama dari waktu yang boleh"),

@@ -456,6 +456,8 @@ async fn an_uncollected_document_gets_one_reminder_after_the_configured_working_
         },
     });
     commands.push(Command::MarkDone { step: StepNo(4) });
+    // The plenary is closed after its meeting (Wednesday 09:00) began.
+    t.clock.set(wib("2026-11-25 11:00"));
     run(&staff.ketua, commands).await;
     // Thursday 10:00 the BK letters are ready; one participant collects at once.
     t.clock.set(wib("2026-11-26 10:00"));

@@ -101,6 +101,9 @@ async fn run_batch(t: &TestApp, emails: &str) -> BatchId {
         })
         .collect();
     results.push(Command::MarkDone { step: StepNo(3) });
+    // The plenary is closed once its meeting has begun.
+    t.clock
+        .set(common::monday_morning() + Duration::days(2) + Duration::hours(2));
     results.push(Command::RecordDecree {
         decree: Decree {
             number: "SK/042/2026".into(),

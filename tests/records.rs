@@ -160,6 +160,9 @@ async fn a_whole_batch_runs_through_the_records() {
         .collect();
     tick(90);
     act(app, batch, &staff.ketua, &results).await;
+    // The plenary is closed once its meeting (two days on) has begun.
+    t.clock
+        .set(common::monday_morning() + Duration::days(2) + Duration::hours(2));
     act(
         app,
         batch,
@@ -517,6 +520,9 @@ async fn the_reloaded_state_is_the_state_the_workflow_computed() {
         },
         Command::MarkDone { step: s(3) },
     ];
+    // The plenary is closed once its meeting (a day on) has begun.
+    t.clock
+        .set(common::monday_morning() + Duration::days(1) + Duration::hours(1));
     let now = t.app.now();
     for c in &commands {
         sertibot::workflow::execute(&mut memory, &staff.ketua, c, now, &app.config.calendar)
@@ -1164,6 +1170,8 @@ async fn a_corrected_name_and_address_reach_the_emails_still_waiting_and_those_s
         })
         .collect();
     decide.push(Command::MarkDone { step: StepNo(3) });
+    // The plenary is closed once its meeting has begun.
+    t.clock.advance(Duration::days(1) + Duration::hours(1));
     decide.push(Command::RecordDecree {
         decree: Decree {
             number: "SK/1".into(),

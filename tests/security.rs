@@ -110,6 +110,9 @@ async fn whole_batch_noting(t: &TestApp, staff: &StaffRoster, batch: BatchId, no
         })
         .collect();
     act(app, batch, &staff.ketua, &results).await;
+    // The plenary is closed once its meeting (two days on) has begun.
+    t.clock
+        .set(common::monday_morning() + Duration::days(2) + Duration::hours(2));
     done(app, batch, &staff.ketua, 3).await;
     act(
         app,
@@ -691,6 +694,9 @@ async fn cards_for_200_participants_with_long_names_say_counts_not_every_name() 
         })
         .collect();
     act(app, batch, &staff.ketua, &results).await;
+    // The plenary is closed once its meeting (two days on) has begun.
+    t.clock
+        .set(common::monday_morning() + Duration::days(2) + Duration::hours(2));
     done(app, batch, &staff.ketua, 3).await;
     // Every card a member got, rendered as Telegram shows it.
     let mut conn = app.store.pool().acquire().await.unwrap();

@@ -513,16 +513,32 @@ async fn a_whole_batch_is_run_from_telegram() {
         assert!(toast.starts_with("Tercatat: "), "{toast}");
     }
     last_text(fake, KETUA, "5. Yohana Fransiska Manurung: <b>BK</b>").await;
+    // The plenary is not closed before its meeting begins (Thursday 09.00).
+    let early = press(fake, KETUA, &format!("1|d|{batch}|3")).await.0;
+    assert!(
+        early.starts_with("Rapat baru dimulai Kamis, 26 November 2026 pukul 09.00 WIB"),
+        "{early}"
+    );
+    world
+        .clock
+        .set(common::monday_morning() + chrono::Duration::days(2) + chrono::Duration::hours(1));
     press(fake, KETUA, &format!("1|d|{batch}|3")).await;
 
     // Step 4: the decree in a short conversation.
     press(fake, KETUA, &format!("1|s|{batch}")).await;
     last_text(fake, KETUA, "Nomor SK Penetapan Hasil Asesmen?").await;
-    say(fake, KETUA, "SK/LSP-STMI/042/XI/2026").await;
-    assert_eq!(
-        say(fake, KETUA, "24-11-2026").await,
-        "Tercatat: SK nomor SK/LSP-STMI/042/XI/2026 tanggal 24-11-2026."
-    );
+    // (Waiting for each answer by its words: the two mornings passed on
+    // the way to the meeting brought Ketua LSP their daily summaries.)
+    fake.write(KETUA, KETUA, "SK/LSP-STMI/042/XI/2026");
+    last_text(fake, KETUA, "Tanggal SK?").await;
+    // The date is said back in words.
+    fake.write(KETUA, KETUA, "24-11-2026");
+    last_text(
+        fake,
+        KETUA,
+        "Tercatat: SK nomor SK/LSP-STMI/042/XI/2026 tanggal 24 November 2026.",
+    )
+    .await;
     press(fake, KETUA, &format!("1|d|{batch}|4")).await;
 
     // Both branches: the BK letters, and the K certificates. Each card
@@ -633,7 +649,8 @@ async fn a_whole_batch_is_run_from_telegram() {
         let notice = newest_text(fake, user, "Batch #1 selesai");
         assert!(
             notice.contains("5 peserta: 3 K, 2 BK; 1 lewat kurir; 1 lewat penerima kuasa")
-                && notice.contains("Waktu dari asesmen (20 November 2026) sampai tanda terima terakhir: 4 hari (2 hari kerja)."),
+                // (The batch ran on past Thursday's plenary.)
+                && notice.contains("Waktu dari asesmen (20 November 2026) sampai tanda terima terakhir: 6 hari (4 hari kerja)."),
             "{notice}"
         );
     }
@@ -1587,6 +1604,10 @@ async fn results_can_be_sent_as_a_file() {
         number: "SK/7".into(),
         date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
     };
+    // The plenary is closed once its meeting (two days on) has begun.
+    world
+        .clock
+        .advance(chrono::Duration::days(2) + chrono::Duration::hours(1));
     app.act(
         batch,
         &ketua,
@@ -2774,6 +2795,9 @@ async fn ketua_and_kabag_sertifikasi_run_the_staff_list_and_corrections_from_cha
         })
         .collect();
     results.push(Command::MarkDone { step: StepNo(3) });
+    world
+        .clock
+        .advance(chrono::Duration::days(2) + chrono::Duration::hours(1));
     results.push(Command::RecordDecree {
         decree: sertibot::workflow::Decree {
             number: "SK/042".into(),

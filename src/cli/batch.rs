@@ -47,7 +47,7 @@ async fn create(
         "cli_batch_created",
         json!({"id": id.0, "scheme": scheme.trim(), "date": assessed_on.to_string()}),
     );
-    println!("{id}");
+    say!("{id}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -131,7 +131,7 @@ async fn list(app: &App, voice: &Voice) -> Result<ExitCode, Failure> {
     }
     let c = voice.columns("cli_batches_columns");
     let column = |i: usize| c.get(i).cloned().unwrap_or_default();
-    println!(
+    say!(
         "{:<4} {:<36} {:<10} {:>12} {:<10} {}",
         column(0),
         column(1),
@@ -142,7 +142,7 @@ async fn list(app: &App, voice: &Voice) -> Result<ExitCode, Failure> {
     );
     for b in batches.iter().map(crate::notify::reports::batch_line) {
         let active: Vec<String> = b.active_steps.iter().map(|s| s.to_string()).collect();
-        println!(
+        say!(
             "{:<4} {:<36} {:<10} {:>12} {:<10} {}",
             b.id,
             truncate(&b.scheme, 36),
@@ -201,7 +201,7 @@ async fn documents(
                 json!({"path": path.display().to_string(), "error": e.to_string()}),
             )
         })?;
-        println!(
+        say!(
             "{}\t{}\t{}",
             path.display(),
             doc.kind.title(),

@@ -36,10 +36,10 @@ pub async fn run(config: Config, strict: bool) -> Result<ExitCode, Failure> {
     let mut report = |what: &str, outcome: Result<String, String>| {
         let what = voice.line("cli_check_what", json!({"w": what}));
         match outcome {
-            Ok(text) => println!("{ok:<width$} {what}: {text}"),
+            Ok(text) => say!("{ok:<width$} {what}: {text}"),
             Err(text) => {
                 failed += 1;
-                println!("{failed_word:<width$} {what}: {text}");
+                say!("{failed_word:<width$} {what}: {text}");
             }
         }
     };
@@ -60,7 +60,7 @@ pub async fn run(config: Config, strict: bool) -> Result<ExitCode, Failure> {
     let mut warned = 0;
     for warning in warnings(&config, &voice) {
         warned += 1;
-        println!("{warn:<width$} {warning}");
+        say!("{warn:<width$} {warning}");
     }
     report("database", database(&config, &voice).await);
     report("backups", backups(&config, &voice).await);

@@ -116,7 +116,7 @@ async fn add(
             "until": when(added.token.expires_at, tz),
         }),
     );
-    println!("{}", registration_link(&bot, &added.token.token));
+    say!("{}", registration_link(&bot, &added.token.token));
     voice.say("cli_link_send", json!({}));
     Ok(ExitCode::SUCCESS)
 }
@@ -139,8 +139,13 @@ async fn link(
         "cli_link_new",
         json!({"member": member.0, "until": when(token.expires_at, tz)}),
     );
-    println!("{}", registration_link(&bot, &token.token));
+    say!("{}", registration_link(&bot, &token.token));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The width of a column: its widest text, at most `cap` characters.
+fn column_width<'a>(texts: impl Iterator<Item = &'a str>, cap: usize) -> usize {
+    texts.map(|t| t.chars().count()).max().unwrap_or(0).min(cap)
 }
 
 /// `member list`: the register, with each member's Telegram state.
@@ -152,47 +157,54 @@ async fn list(app: &App, voice: &Voice) -> Result<ExitCode, Failure> {
         voice.say("cli_no_members", json!({}));
         return Ok(ExitCode::SUCCESS);
     }
-    let c = voice.columns("cli_members_columns");
-    let column = |i: usize| c.get(i).cloned().unwrap_or_default();
-    println!(
-        "{:<4} {:<28} {:<40} {:<6} {}",
-        column(0),
-        column(1),
-        column(2),
-        column(3),
-        column(4)
-    );
+    let inactive = app.inactive_members().await.map_err(explain)?;
     let now = app.now();
-    for (m, token) in members {
-        let roles: Vec<&str> = m.roles.iter().map(|r| r.slug()).collect();
-        let telegram = match (m.telegram_user_id, token) {
-            (Some(_), _) => voice.line("cli_registered", json!({})),
-            (None, Some(t)) if t.used_at.is_none() && t.expires_at > now => voice.line(
-                "cli_link_valid_until",
-                json!({"until": when(t.expires_at, tz)}),
-            ),
-            (None, _) => voice.line("cli_link_expired", json!({})),
-        };
-        let email = voice.line(
-            if m.email.is_some() {
-                "cli_yes"
-            } else {
-                "cli_no"
-            },
-            json!({}),
-        );
-        println!(
-            "{:<4} {:<28} {:<40} {:<6} {}",
-            m.id.0,
-            m.name,
-            roles.join(","),
-            email,
-            telegram
-        );
+    let rows: Vec<[String; 5]> = members
+        .into_iter()
+        .map(|(m, token)| {
+            let roles: Vec<&str> = m.roles.iter().map(|r| r.slug()).collect();
+            let telegram = match (m.telegram_user_id, token) {
+                (Some(_), _) => voice.line("cli_registered", json!({})),
+                (None, Some(t)) if t.used_at.is_none() && t.expires_at > now => voice.line(
+                    "cli_link_valid_until",
+                    json!({"until": when(t.expires_at, tz)}),
+                ),
+                (None, _) => voice.line("cli_link_expired", json!({})),
+            };
+            let email = voice.line(
+                if m.email.is_some() {
+                    "cli_yes"
+                } else {
+                    "cli_no"
+                },
+                json!({}),
+            );
+            [m.id.0.to_string(), m.name, roles.join(","), email, telegram]
+        })
+        .collect();
+    let c = voice.columns("cli_members_columns");
+    let header: [String; 5] = std::array::from_fn(|i| c.get(i).cloned().unwrap_or_default());
+    // Each column as wide as its widest entry (a name up to 48 characters;
+    // a longer one shifts only its own line).
+    let inactive_ids: Vec<String> = inactive.iter().map(|(id, _)| id.0.to_string()).collect();
+    let column = |i: usize| {
+        std::iter::once(&header)
+            .chain(&rows)
+            .map(move |r| r[i].as_str())
+    };
+    let w0 = column_width(column(0).chain(inactive_ids.iter().map(String::as_str)), 8);
+    let w1 = column_width(
+        column(1).chain(inactive.iter().map(|(_, n)| n.as_str())),
+        48,
+    );
+    let w2 = column_width(column(2), 80);
+    let w3 = column_width(column(3), 12);
+    for [id, name, roles, email, telegram] in std::iter::once(&header).chain(&rows) {
+        say!("{id:<w0$} {name:<w1$} {roles:<w2$} {email:<w3$} {telegram}");
     }
-    for (id, name) in app.inactive_members().await.map_err(explain)? {
+    for (id, name) in &inactive {
         let line = voice.line("cli_member_inactive_line", json!({"id": id.0}));
-        println!("{:<4} {:<28} {line}", id.0, name);
+        say!("{:<w0$} {name:<w1$} {line}", id.0);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,18 @@
 //! The operator's command line: one file per command group. Output is
-//! English; errors are one sentence on standard error and a non-zero exit.
+//! in the configured language (see `voice`); errors are one sentence on
+//! standard error and a non-zero exit.
+
+/// `println!` for the command line's output: a reader that stopped reading
+/// (`sertibot batch status 1 | head -1`) ends the command quietly, where
+/// `println!` would panic on the broken pipe.
+macro_rules! say {
+    () => {
+        $crate::cli::output::line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::line(format_args!($($arg)*))
+    };
+}
 
 mod args;
 mod audit;
@@ -11,6 +24,7 @@ mod format;
 mod init;
 mod mail;
 mod member;
+mod output;
 mod participant;
 mod report;
 mod run;
@@ -221,6 +235,20 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let database = config.database.clone();
             let voice = voice::Voice::embedded(config.language);
+            // Nothing set up here (no config file, no database): said, and
+            // nothing is created.
+            // (Settings from the environment alone count as a setup.)
+            let from_environment = std::env::vars_os().any(|(name, _)| {
+                let name = name.to_string_lossy();
+                name.starts_with("SERTIBOT_") || name.starts_with("TELOXIDE_")
+            });
+            if config.source.is_none() && !from_environment && !database.exists() {
+                let context = serde_json::json!({
+                    "config": crate::config::DEFAULT_CONFIG_FILE,
+                    "database": database.display().to_string(),
+                });
+                return Err(voice.fail("cli_nothing_set_up", context));
+            }
             let app = App::open(config, clock).await.map_err(|e| match e {
                 AppError::Procedure(e) => Failure(voice.procedure_error(&e)),
                 e => Failure::from(e),

@@ -71,9 +71,12 @@ pub async fn run(app: &App, command: ParticipantCommand) -> Result<ExitCode, Fai
             }
             for p in found {
                 let erased = if p.erased { " (erased)" } else { "" };
-                println!(
+                say!(
                     "{}\tbatch {}\t{}\t{}{erased}",
-                    p.id, p.batch, p.name, p.email
+                    p.id,
+                    p.batch,
+                    p.name,
+                    p.email
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -143,7 +146,7 @@ async fn show(
         .map_err(explain)?;
     let json_text = serde_json::to_string_pretty(&record).unwrap_or_default();
     let Some(path) = out else {
-        println!("{json_text}");
+        say!("{json_text}");
         return Ok(ExitCode::SUCCESS);
     };
     let bytes = if matches!(kind.flatten().as_deref(), Some("pdf")) {

@@ -93,8 +93,8 @@ fn print_steps(
     let name_of = |id: &MemberId| crate::notify::reports::member_name(members, *id);
     let c = voice.columns("cli_steps_columns");
     let column = |i: usize| c.get(i).cloned().unwrap_or_default();
-    println!();
-    println!(
+    say!();
+    say!(
         "{:<7} {:<8} {:<10} {:<21} {:<21} {:<21} {}",
         column(0),
         column(1),
@@ -126,7 +126,7 @@ fn print_steps(
                 .iter()
                 .map(|(m, d)| voice.line("cli_done_by", json!({"who": stamp(m, &d.at)}))),
         );
-        println!(
+        say!(
             "{:<7} {:<8} {:<10} {:<21} {:<21} {:<21} {}",
             step.no.to_string(),
             voice.short_time(step.standard_time),
@@ -157,13 +157,13 @@ fn print_active(
 ) {
     let run = state.run(step.no);
     let roles: Vec<&str> = step.roles.iter().map(|r| r.title()).collect();
-    println!("        {} · {}", step.activity, roles.join(", "));
+    say!("        {} · {}", step.activity, roles.join(", "));
     if let Some(pause) = &run.pause {
         let line = voice.line(
             "cli_paused_since",
             json!({"when": when(pause.at, tz), "reason": pause.reason}),
         );
-        println!("        {line}");
+        say!("        {line}");
     }
     if step.per_participant {
         let stage = |s: HandoverStage| state.handovers_at(s);
@@ -176,10 +176,10 @@ fn print_active(
                 "received": stage(HandoverStage::Received),
             }),
         );
-        println!("        {line}");
+        say!("        {line}");
     }
     if let Some(due) = run.due_at.filter(|_| run.is_overdue(now)) {
         let line = voice.line("cli_late_by", json!({"span": voice.span(now - due)}));
-        println!("        {line}");
+        say!("        {line}");
     }
 }

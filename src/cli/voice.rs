@@ -55,7 +55,7 @@ impl Voice {
 
     /// Prints the phrase `key` on standard output.
     pub fn say(&self, key: &str, context: Value) {
-        println!("{}", self.line(key, context));
+        say!("{}", self.line(key, context));
     }
 
     /// A failure worded by the phrase `key`.

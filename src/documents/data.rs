@@ -28,6 +28,9 @@ impl BatchFacts {
             "meeting": self.state.meeting.as_ref().map(|m| json!({
                 "starts": when(m.starts_at),
                 "day": day_text(m.starts_at.with_timezone(&tz).date_naive()),
+                // "Senin, tanggal tujuh bulan Desember tahun dua ribu dua puluh enam".
+                "day_in_words": crate::templates::dates::date_in_words(m.starts_at.with_timezone(&tz).date_naive()),
+                "time": m.starts_at.with_timezone(&tz).format("%H.%M %Z").to_string(),
                 "place": m.place,
             })),
             "decree": self.state.decree.as_ref().map(|d| json!({
@@ -40,7 +43,16 @@ impl BatchFacts {
         let extra = match due.kind {
             Kind::Undangan | Kind::DaftarHadir => json!({"invitees": self.invitees()}),
             Kind::BeritaAcara => json!({
-                "attendees": self.invitees().into_iter().filter(|i| i["attend"] == "hadir").collect::<Vec<_>>(),
+                // Until attendance is confirmed at the meeting: the chair,
+                // who chairs and signs, and those who said they would come.
+                "attendees": self.invitees().into_iter().filter(|i| i["attend"] == "hadir" || i["chair"] == true).collect::<Vec<_>>(),
+                // When the plenary closed: its step's finish, as a time of day.
+                "closed": self
+                    .state
+                    .procedure
+                    .step_recording(RecordKind::Results)
+                    .and_then(|s| self.state.run(s.no).finished_at)
+                    .map(|at| self.closing_time(at, tz)),
                 "participants": self.participant_rows(|_| true),
                 "k": self.with_result(Competence::Kompeten).len(),
                 "bk": self.with_result(Competence::BelumKompeten).len(),
@@ -61,6 +73,23 @@ impl BatchFacts {
             map.extend(more);
         }
         data
+    }
+
+    /// When the plenary closed, as minutes say it: the time of day, and
+    /// the date too when it closed on another day than it began.
+    fn closing_time(&self, at: DateTime<Utc>, tz: Tz) -> String {
+        let local = at.with_timezone(&tz);
+        let time = local.format("%H.%M %Z").to_string();
+        let began = self
+            .state
+            .meeting
+            .as_ref()
+            .map(|m| m.starts_at.with_timezone(&tz).date_naive());
+        if began == Some(local.date_naive()) {
+            time
+        } else {
+            format!("{time} tanggal {}", day_text(local.date_naive()))
+        }
     }
 
     /// Everyone invited to the meeting, with their answer.
@@ -93,9 +122,14 @@ impl BatchFacts {
                     "attend": match answer.map(|a| a.attend) {
                         Some(true) => "hadir",
                         Some(false) => "tidak hadir",
+                        // The chair is not asked: they called the meeting.
+                        None if m.roles.contains(&Role::KetuaLsp) => "pimpinan rapat",
                         None => "belum menjawab",
                     },
                     "reason": answer.and_then(|a| a.reason.clone()).unwrap_or_default(),
+                    // Ketua LSP signs the invitation and chairs the meeting:
+                    // not among its own invitees.
+                    "chair": m.roles.contains(&Role::KetuaLsp),
                 })
             })
             .collect()
@@ -141,6 +175,17 @@ impl BatchFacts {
                         Some(ReceiptVia::InPerson) | None => "diambil sendiri".to_string(),
                         Some(ReceiptVia::Courier { tracking_no }) => format!("dikirim kurir, resi {tracking_no}"),
                         Some(ReceiptVia::Representative { name }) => format!("diambil kuasa: {name}"),
+                    },
+                    // Who signs as the receiver: the participant, their
+                    // representative, or nobody present (a courier).
+                    "way": handover.via.as_ref().map_or("in_person", ReceiptVia::as_str),
+                    "representative": match &handover.via {
+                        Some(ReceiptVia::Representative { name }) => name.as_str(),
+                        _ => "",
+                    },
+                    "tracking_no": match &handover.via {
+                        Some(ReceiptVia::Courier { tracking_no }) => tracking_no.as_str(),
+                        _ => "",
                     },
                 })
             })

@@ -13,7 +13,7 @@ use super::engine::{self, TemplateFault, TemplateText};
 use super::facts::{BatchFacts, Due};
 use super::numbers::NumberPatterns;
 use super::reading::{read_bounded, read_logo};
-use super::sandbox::{Output, Session, Typesetter};
+use super::sandbox::{Job, Output, Session, Typesetter};
 use super::{Document, Kind};
 use crate::domain::ParticipantId;
 
@@ -368,6 +368,17 @@ impl DocumentKit {
         numbers: &Numbers,
         output: Output,
     ) -> Result<Vec<u8>, TemplateFault> {
+        session.make(&self.job(facts, due, numbers, output))
+    }
+
+    /// What the worker is given to typeset the document `due`.
+    pub(crate) fn job(
+        &self,
+        facts: &BatchFacts,
+        due: &Due,
+        numbers: &Numbers,
+        output: Output,
+    ) -> Job {
         let file = due.kind.template().unwrap_or("linimasa.typ");
         let mut data = facts.data(due, self.tz);
         if let Value::Object(map) = &mut data {
@@ -384,7 +395,7 @@ impl DocumentKit {
                 }),
             );
         }
-        self.typeset_data(session, file, data, due.dated, output)
+        self.job_of(file, data, due.dated, output)
     }
 
     fn letterhead_data(&self) -> Value {

@@ -17,6 +17,8 @@ pub mod engine;
 pub mod facts;
 pub mod issue;
 pub mod kit;
+#[cfg(test)]
+mod layout;
 pub mod numbers;
 mod reading;
 pub mod sample;

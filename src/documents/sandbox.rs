@@ -80,7 +80,16 @@ pub enum Output {
 
 /// Makes the file of `job` here, in this process (the worker's part).
 fn make(job: &Job) -> Result<Vec<u8>, TemplateFault> {
-    let paged = engine::typeset(
+    let paged = lay_out(job)?;
+    Ok(match &job.output {
+        Output::Pdf { ident } => engine::pdf(&paged, ident, job.dated),
+        Output::Png { pixels_per_point } => engine::png(&paged, *pixels_per_point),
+    })
+}
+
+/// The pages of `job`, laid out here, in this process.
+pub(crate) fn lay_out(job: &Job) -> Result<typst_layout::PagedDocument, TemplateFault> {
+    engine::typeset(
         TemplateText {
             file: &job.file,
             text: &job.text,
@@ -92,11 +101,7 @@ fn make(job: &Job) -> Result<Vec<u8>, TemplateFault> {
         &job.data,
         job.logo.as_deref(),
         job.dated,
-    )?;
-    Ok(match &job.output {
-        Output::Pdf { ident } => engine::pdf(&paged, ident, job.dated),
-        Output::Png { pixels_per_point } => engine::png(&paged, *pixels_per_point),
-    })
+    )
 }
 
 /// Where the worker program is and what it may cost.

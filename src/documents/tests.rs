@@ -85,10 +85,16 @@ fn the_berita_acara_lists_every_participant_with_result_number_and_date() {
         text.contains(&numbers[&(Kind::BeritaAcara, None)]),
         "{text}"
     );
+    // Minutes open with the day in words, name the chair and who came.
     assert!(
-        text.contains("Selasa, 24 November 2026 pukul 09.00 WIB"),
+        text.contains("Pada hari ini, Selasa, tanggal dua puluh empat bulan November tahun dua ribu dua puluh enam, pukul 09.00 WIB"),
         "{text}"
     );
+    assert!(
+        text.contains("dipimpin oleh Dr. Andi Wijaya selaku Ketua LSP"),
+        "{text}"
+    );
+    assert!(text.contains("Dr. Andi Wijaya (Ketua LSP)"), "{text}");
     for (name, reg, result) in [
         ("Siti Rahmawati", "REG-001", "K"),
         ("Budi Santoso", "REG-003", "BK"),

@@ -33,16 +33,22 @@ pub fn status(
         .iter()
         .map(|step| {
             let run = state.run(step.no);
+            // A clock that starts later (at the meeting) has no elapsed
+            // time yet: never a negative one.
+            let upcoming = run
+                .started_at
+                .filter(|s| *s > now && run.finished_at.is_none());
             let elapsed = run
                 .started_at
-                .map(|s| run.finished_at.unwrap_or(now) - s)
-                .map(|d| d.num_minutes());
+                .filter(|_| upcoming.is_none())
+                .map(|s| (run.finished_at.unwrap_or(now) - s).num_minutes().max(0));
             StatusStep {
                 no: step.no.0,
                 activity: step.activity.clone(),
                 state: run.state.as_str().to_string(),
                 standard_time: step.standard_time.describe(lang),
                 elapsed_minutes: elapsed,
+                clock_starts_at: upcoming.map(|s| s.to_rfc3339()),
                 due_at: run.due_at.map(|d| d.to_rfc3339()),
                 overdue: run.is_overdue(now),
                 paused: run.pause.as_ref().map(|p| p.reason.clone()),

@@ -153,6 +153,7 @@ impl Rehearsal<'_> {
             place: "Ruang Rapat LSP, Gedung B lt. 2".into(),
         };
         self.meeting_dialogue(cast, &meeting)?;
+        let starts_at = meeting.starts_at;
         self.act(&cast.administrasi, vec![Command::SetMeeting { meeting }])
             .await?;
         let adm = name(&cast.administrasi);
@@ -194,11 +195,13 @@ impl Rehearsal<'_> {
             ],
         )
         .await?;
-        // The meeting begins half an hour later and decides after two hours.
-        self.wait(30).await?;
+        // The meeting begins when it was set for and decides after two
+        // hours (on the wall clock: a meeting is not paused at closing time).
+        self.wait_until(starts_at.max(self.now())).await?;
         self.act(&cast.komite, vec![Command::Acknowledge { step: s(3) }])
             .await?;
-        self.wait(120).await?;
+        self.wait_until(starts_at + chrono::Duration::hours(2))
+            .await?;
         Ok(())
     }
 
@@ -293,7 +296,7 @@ impl Rehearsal<'_> {
         self.answer(
             &ketua,
             "decree_set",
-            json!({"number": number, "date": typed}),
+            json!({"number": number, "date": today.to_string()}),
         )?;
         self.presses(&ketua, "button_done", json!({}))?;
         self.act(&cast.ketua, vec![Command::MarkDone { step: s(4) }])

@@ -63,6 +63,19 @@ pub(crate) fn format_instant(value: &str, tz: Tz, lang: Lang) -> Result<String, 
     })
 }
 
+/// A date as minutes (berita acara) write it, every number in words:
+/// "Senin, tanggal tujuh bulan Desember tahun dua ribu dua puluh enam".
+pub(crate) fn date_in_words(date: NaiveDate) -> String {
+    let words = |n: u32| yaterbilang::from(u64::from(n));
+    format!(
+        "{}, tanggal {} bulan {} tahun {}",
+        HARI[date.weekday().num_days_from_monday() as usize],
+        words(date.day()),
+        BULAN[date.month0() as usize],
+        words(date.year().unsigned_abs())
+    )
+}
+
 /// "26 November 2026" in either language (the month's name differs).
 pub(crate) fn format_date(value: &str, lang: Lang) -> Result<String, Error> {
     let date: NaiveDate = value.parse().map_err(|_| {

@@ -150,6 +150,10 @@ fn every_refusal() -> Vec<Refusal> {
         Refusal::MeetingTooFar {
             latest: chrono::NaiveDate::from_ymd_opt(2027, 12, 7).unwrap(),
         },
+        Refusal::MeetingNotStarted {
+            step: StepNo(3),
+            starts_at: "2026-12-08T02:00:00Z".parse().unwrap(),
+        },
     ]
 }
 
@@ -269,4 +273,19 @@ fn a_missing_phrase_shows_the_apology_never_its_key() {
         "Maaf, terjadi gangguan saat mencatat. Silakan coba lagi sebentar lagi."
     );
     assert!(!text.contains("no such phrase here"));
+}
+
+#[test]
+fn a_name_ending_in_a_stop_ends_the_sentence_once() {
+    let t = templates();
+    let welcome = t.phrase(
+        Lang::Id,
+        "registered",
+        serde_json::json!({"name": "Dr. Ir. Hendra Wijaya, M.T.", "roles": "Ketua LSP"}),
+    );
+    assert!(
+        welcome.starts_with("Selamat datang, Dr. Ir. Hendra Wijaya, M.T. Akun Telegram"),
+        "{welcome}"
+    );
+    assert_eq!(single_stops("Tunggu... ya.. ok."), "Tunggu... ya. ok.");
 }

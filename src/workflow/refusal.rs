@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::sop::{RecordKind, StepNo};
 
@@ -109,6 +109,12 @@ pub enum Refusal {
     },
     /// A meeting set more than a year ahead.
     MeetingTooFar { latest: NaiveDate },
+    /// The step held at the meeting (the plenary) cannot be finished
+    /// before the meeting starts; a meeting held earlier is moved first.
+    MeetingNotStarted {
+        step: StepNo,
+        starts_at: DateTime<Utc>,
+    },
 }
 
 impl Refusal {
@@ -147,11 +153,12 @@ impl Refusal {
             Refusal::NoDecreeYet => "no_decree_yet",
             Refusal::DecreeDateOutOfRange { .. } => "decree_date_out_of_range",
             Refusal::MeetingTooFar { .. } => "meeting_too_far",
+            Refusal::MeetingNotStarted { .. } => "meeting_not_started",
         }
     }
 
     /// Every refusal's key, so a test can check each has a sentence.
-    pub const KEYS: [&'static str; 32] = [
+    pub const KEYS: [&'static str; 33] = [
         "batch_not_started",
         "batch_already_started",
         "batch_finished",
@@ -184,5 +191,6 @@ impl Refusal {
         "no_decree_yet",
         "decree_date_out_of_range",
         "meeting_too_far",
+        "meeting_not_started",
     ];
 }

@@ -286,6 +286,7 @@ impl Running {
             let code = if i < 3 { "k" } else { "b" };
             press(fake, KETUA, &format!("1|{code}|{b}|{id}")).await;
         }
+        self.hold_the_meeting_now().await;
         press(fake, KETUA, &format!("1|d|{b}|3")).await;
         press(fake, KETUA, &format!("1|s|{b}")).await;
         write_and_wait(fake, app, KETUA, "SK/042/2026", "Tanggal SK").await;
@@ -313,6 +314,21 @@ impl Running {
             press(fake, SERTIFIKASI, &format!("1|o|{b}|{id}")).await;
             press(fake, SERTIFIKASI, &format!("1|t|{b}|{id}")).await;
         }
+    }
+
+    /// The plenary is held now, earlier than its invitation said: Kabag
+    /// Administrasi moves the meeting to this minute (`/ubahrapat`), after
+    /// which it may be closed (a plenary is never closed before it begins).
+    pub async fn hold_the_meeting_now(&self) {
+        let (fake, app, b) = (&self.fake, &self.app, self.batch.0);
+        let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta);
+        let command = format!("/ubahrapat {b}");
+        write_and_wait(fake, app, ADMINISTRASI, &command, "Tanggal rapat").await;
+        let date = now.format("%d-%m-%Y").to_string();
+        write_and_wait(fake, app, ADMINISTRASI, &date, "Jam mulai").await;
+        let time = now.format("%H.%M").to_string();
+        write_and_wait(fake, app, ADMINISTRASI, &time, "Tempat rapat").await;
+        write_and_wait(fake, app, ADMINISTRASI, "Ruang Rapat LSP", "rapat dipindah").await;
     }
 
     /// The batch's participants' ids, in the order they were imported.

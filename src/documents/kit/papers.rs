@@ -65,15 +65,27 @@ impl DocumentKit {
         &self,
         session: &mut Session<'_>,
         file: &'static str,
-        mut data: Value,
+        data: Value,
         dated: chrono::DateTime<chrono::Utc>,
         output: Output,
     ) -> Result<Vec<u8>, TemplateFault> {
+        session.make(&self.job_of(file, data, dated, output))
+    }
+
+    /// What the worker is given to typeset template `file` with `data`
+    /// and the letterhead.
+    pub(super) fn job_of(
+        &self,
+        file: &'static str,
+        mut data: Value,
+        dated: chrono::DateTime<chrono::Utc>,
+        output: Output,
+    ) -> Job {
         super::super::data::breakable_words(&mut data);
         if let Value::Object(map) = &mut data {
             map.insert("lsp".into(), self.letterhead_data());
         }
-        session.make(&Job {
+        Job {
             file: file.into(),
             text: self.templates[file].clone(),
             shared_file: SHARED.into(),
@@ -82,6 +94,6 @@ impl DocumentKit {
             logo: self.logo.clone(),
             dated,
             output,
-        })
+        }
     }
 }

@@ -316,7 +316,12 @@ pub struct StatusStep {
     pub activity: String,
     pub state: String,
     pub standard_time: String,
+    /// Minutes since the step's clock started; none before it starts.
     pub elapsed_minutes: Option<i64>,
+    /// When a clock that has not started yet starts (the plenary's, at
+    /// its meeting).
+    #[serde(default)]
+    pub clock_starts_at: Option<String>,
     pub due_at: Option<String>,
     pub overdue: bool,
     /// Why the step's clock is paused, when it is.

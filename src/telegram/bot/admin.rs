@@ -313,7 +313,7 @@ async fn correct_decree(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Answe
     }
     Ok((
         "decree_corrected",
-        json!({"batch": batch.0, "number": number, "date": date.format("%d-%m-%Y").to_string()}),
+        json!({"batch": batch.0, "number": number, "date": date.to_string()}),
     ))
 }
 

@@ -65,6 +65,29 @@ pub(super) async fn batch_named(
     Ok(running.map(|b| b.info.id).ok_or(("no_batches", json!({}))))
 }
 
+/// The batch a document request names, or when none is named the running
+/// batch, else the newest that has begun (a finished batch's papers are
+/// still asked for at its handover and audit).
+pub(super) async fn batch_with_papers(
+    ctx: &BotContext,
+    argument: &str,
+) -> Result<Result<BatchId, (&'static str, Value)>, AppError> {
+    if !argument.is_empty() {
+        return batch_named(ctx, argument).await;
+    }
+    let batches = ctx.app.batches().await?;
+    let chosen = batches
+        .iter()
+        .find(|b| b.status == BatchStatus::Running)
+        .or_else(|| {
+            batches
+                .iter()
+                .filter(|b| b.status != BatchStatus::Draft)
+                .max_by_key(|b| b.info.id.0)
+        });
+    Ok(chosen.map(|b| b.info.id).ok_or(("no_batches", json!({}))))
+}
+
 pub(super) async fn status(
     ctx: &BotContext,
     chat: i64,

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::commands::batch_named;
+use super::commands::batch_with_papers;
 use super::*;
 use crate::app::AppError;
 use crate::documents::Kind;
@@ -18,7 +18,7 @@ pub(super) async fn send(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Resu
         Some(_) => ("", first),
         None => (first, words.next().unwrap_or_default()),
     };
-    let batch = match batch_named(ctx, batch_word).await? {
+    let batch = match batch_with_papers(ctx, batch_word).await? {
         Ok(batch) => batch,
         Err((phrase, context)) => {
             return ctx

@@ -6,6 +6,8 @@ use super::{
     MAX_BLANK_NUMBER, MAX_DECREE_NUMBER, MAX_PLACE, MAX_PROBLEM_TEXT, MAX_REASON,
     MAX_REPRESENTATIVE, MAX_TRACKING_NO, Run, required,
 };
+use chrono::DateTime;
+
 use crate::domain::{Competence, ParticipantId, RoleSet};
 use crate::sop::{RecordKind, StepNo};
 use crate::workflow::command::Staff;
@@ -60,6 +62,7 @@ impl Run<'_> {
         if let Some(kind) = step.records {
             self.require_record(&step, kind)?;
         }
+        self.require_meeting_begun(&step)?;
         let roles: RoleSet = staff.roles.intersection(&step.done_by).copied().collect();
         self.emit(Event::DoneMarked {
             step: no,
@@ -287,7 +290,17 @@ impl Run<'_> {
     ) -> Result<(), Refusal> {
         self.require_changeable_meeting(staff)?;
         let place = required(&meeting.place, Field::Place, MAX_PLACE)?;
-        if meeting.starts_at <= self.now {
+        // A meeting held earlier than planned is moved to when it was
+        // really held: a time already past, but not before the minute its
+        // invitation went out (times are typed to the minute).
+        let invited_at = self
+            .recording(RecordKind::Meeting)
+            .ok()
+            .and_then(|s| self.state.run(s.no).finished_at)
+            .and_then(|sent| {
+                DateTime::from_timestamp(sent.timestamp() - sent.timestamp().rem_euclid(60), 0)
+            });
+        if invited_at.is_none_or(|sent| meeting.starts_at < sent) {
             return Err(Refusal::MeetingInPast);
         }
         self.meeting_within_a_year(meeting)?;

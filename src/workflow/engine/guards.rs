@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Run, titles};
 use crate::domain::{Competence, ParticipantId, RoleSet};
-use crate::sop::{RecordKind, Step, StepNo};
+use crate::sop::{ClockStart, RecordKind, Step, StepNo};
 use crate::workflow::calendar::Calendar;
 use crate::workflow::command::{Actor, Staff};
 use crate::workflow::refusal::{MissingInput, Refusal};
@@ -186,6 +186,22 @@ impl Run<'_> {
                     missing,
                 }),
             },
+            _ => Ok(()),
+        }
+    }
+
+    /// The step held at the meeting (clock = "meeting") is finished only once
+    /// the meeting has begun: minutes of a plenary not yet held would be
+    /// false, and its clock would run backwards.
+    pub(super) fn require_meeting_begun(&self, step: &Step) -> Result<(), Refusal> {
+        if step.clock != ClockStart::Meeting {
+            return Ok(());
+        }
+        match &self.state.meeting {
+            Some(meeting) if self.now < meeting.starts_at => Err(Refusal::MeetingNotStarted {
+                step: step.no,
+                starts_at: meeting.starts_at,
+            }),
             _ => Ok(()),
         }
     }

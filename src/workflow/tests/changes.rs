@@ -123,6 +123,7 @@ fn a_meeting_can_be_moved_or_cancelled_after_the_invitation() {
             },
         );
     }
+    b.meeting_held();
     b.ok(&ketua(), Command::MarkDone { step: s(3) });
     assert_eq!(
         b.refused(

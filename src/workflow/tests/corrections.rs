@@ -35,6 +35,7 @@ fn a_result_is_corrected_before_the_decree_by_those_who_enter_results() {
             },
         );
     }
+    b.meeting_held();
     b.ok(&ketua(), Command::MarkDone { step: s(3) });
     // A reason is required; then Kabag Sertifikasi may correct.
     assert_eq!(
@@ -166,12 +167,13 @@ fn a_decree_dated_before_the_assessment_or_past_a_year_is_refused_recorded_or_co
     let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
     let expected = Refusal::DecreeDateOutOfRange {
         earliest: Some(day(2026, 11, 20)),
-        latest: day(2027, 11, 24),
+        // A year after today (the plenary was held two days in).
+        latest: day(2027, 11, 26),
     };
     for date in [
         day(9999, 12, 31),
         day(2099, 12, 31),
-        day(2027, 11, 25),
+        day(2027, 11, 27),
         day(2026, 11, 19),
     ] {
         let decree = Decree {
@@ -185,7 +187,7 @@ fn a_decree_dated_before_the_assessment_or_past_a_year_is_refused_recorded_or_co
         assert_eq!(b.refused(&ketua(), correction), expected, "{date}");
     }
     // The bounds themselves are dates a decree may have.
-    for date in [day(2026, 11, 20), day(2027, 11, 24)] {
+    for date in [day(2026, 11, 20), day(2027, 11, 26)] {
         let decree = Decree {
             number: "SK/099".into(),
             date,

@@ -100,6 +100,14 @@ impl Batch {
         }
     }
 
+    /// Lets time pass to an hour after the meeting begins (the plenary is
+    /// closed only once it has begun).
+    fn meeting_held(&mut self) {
+        if let Some(meeting) = &self.state.meeting {
+            self.now = self.now.max(meeting.starts_at + Duration::hours(1));
+        }
+    }
+
     /// Steps 1–3 with the given verdicts, step 4 with a decree.
     fn through_decree(&mut self, verdicts: &[Competence]) {
         self.ok(&Actor::Operator, Command::Start);
@@ -121,6 +129,7 @@ impl Batch {
                 },
             );
         }
+        self.meeting_held();
         self.ok(&ketua(), Command::MarkDone { step: s(3) });
         self.ok(
             &ketua(),

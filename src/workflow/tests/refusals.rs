@@ -192,6 +192,15 @@ fn every_refusal_is_reachable_and_changes_nothing() {
             result: BK,
         },
     );
+    let starts_at = b.state.meeting.as_ref().unwrap().starts_at;
+    assert_eq!(
+        b.refused(&ketua(), Command::MarkDone { step: s(3) }),
+        Refusal::MeetingNotStarted {
+            step: s(3),
+            starts_at
+        }
+    );
+    b.meeting_held();
     b.ok(&ketua(), Command::MarkDone { step: s(3) });
     assert_eq!(
         b.refused(
@@ -322,4 +331,63 @@ fn a_second_done_on_a_finished_step_repeats_calmly_and_anothers_is_refused_as_do
         b.refused(&other, Command::MarkDone { step: s(1) }),
         Refusal::StepAlreadyDone { step: s(1) }
     );
+}
+
+#[test]
+fn a_plenary_held_earlier_is_moved_to_when_it_was_held_and_then_closed() {
+    let mut b = Batch::new(1);
+    b.ok(&Actor::Operator, Command::Start);
+    let meeting = b.meeting();
+    let planned = meeting.starts_at;
+    b.ok(&administrasi(), Command::SetMeeting { meeting });
+    b.ok(&administrasi(), Command::MarkDone { step: s(1) });
+    let invited = b.now;
+    b.ok(&sertifikasi(), Command::MarkDone { step: s(2) });
+    b.ok(
+        &ketua(),
+        Command::RecordResult {
+            participant: p(1),
+            result: K,
+        },
+    );
+    // It was held an hour ago, a day before the date on the invitation.
+    b.now = planned - Duration::days(1);
+    let held = b.now - Duration::hours(1);
+    assert_eq!(
+        b.refused(&ketua(), Command::MarkDone { step: s(3) }),
+        Refusal::MeetingNotStarted {
+            step: s(3),
+            starts_at: planned
+        }
+    );
+    // Not before its own invitation went out.
+    let place = "Ruang Rapat LSP".to_string();
+    assert_eq!(
+        b.refused(
+            &administrasi(),
+            Command::RescheduleMeeting {
+                meeting: Meeting {
+                    starts_at: invited - Duration::minutes(5),
+                    place: place.clone(),
+                },
+            },
+        ),
+        Refusal::MeetingInPast
+    );
+    b.ok(
+        &administrasi(),
+        Command::RescheduleMeeting {
+            meeting: Meeting {
+                starts_at: held,
+                place,
+            },
+        },
+    );
+    // The plenary's clock is re-timed (from now: it was held already).
+    let moved_at = b.now;
+    assert_eq!(b.state.run(s(3)).started_at, Some(moved_at));
+    assert_eq!(b.state.meeting.as_ref().unwrap().starts_at, held);
+    b.ok(&ketua(), Command::MarkDone { step: s(3) });
+    let run = b.state.run(s(3));
+    assert!(run.finished_at.unwrap() >= run.started_at.unwrap());
 }

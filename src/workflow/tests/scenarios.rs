@@ -60,6 +60,7 @@ fn a_mixed_batch_runs_every_step_and_both_branches() {
             },
         );
     }
+    b.meeting_held();
     let done3 = b.ok(&ketua(), Command::MarkDone { step: s(3) });
     assert_eq!(activated(&done3), vec![4]);
 
@@ -203,6 +204,7 @@ fn a_batch_with_no_k_skips_the_whole_k_branch() {
             },
         );
     }
+    b.meeting_held();
     b.ok(&ketua(), Command::MarkDone { step: s(3) });
     b.ok(
         &ketua(),
@@ -261,6 +263,7 @@ fn the_meeting_needs_only_the_chairs_done() {
             roles: vec!["Ketua LSP".into()]
         }
     );
+    b.meeting_held();
     let done = b.ok(&ketua(), Command::MarkDone { step: s(3) });
     assert_eq!(activated(&done), vec![4]);
 }

@@ -29,7 +29,7 @@ pub(super) async fn date(
         Ok(date) => date,
         Err(problem) => return d.say(date_problem_phrase(problem), "bad", json!({})).await,
     };
-    let shown = json!({"number": number, "date": date.format("%d-%m-%Y").to_string()});
+    let shown = json!({"number": number, "date": date.to_string()});
     let decree = Decree { number, date };
     let result = d.act(batch, vec![Command::RecordDecree { decree }]).await;
     d.finish("decree", result, "decree_set", shown).await?;
