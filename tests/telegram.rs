@@ -1055,6 +1055,18 @@ async fn documents_travelled_with_the_steps(
         "{asked:?}"
     );
     assert_eq!(say(fake, KETUA, "/dokumen 99").await, "Tidak ada batch 99.");
+    // No batch named and none running: the newest that has begun, this
+    // finished one.
+    let before = fake.files_sent().len();
+    let reply = say(fake, KETUA, "/dokumen").await;
+    assert!(
+        reply.starts_with(&format!("Mengirim 11 dokumen batch #{batch}")),
+        "{reply}"
+    );
+    fake.until("every kind of the newest batch", |f| {
+        f.files_sent().len() >= before + 11
+    })
+    .await;
 
     // A Komite Teknis member receives only the papers of the meeting they
     // sat in; the participants' list and the BNSP package are refused in
