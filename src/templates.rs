@@ -285,23 +285,24 @@ impl Templates {
 
 /// A sentence whose value ends in a full stop ("Dr. Ir. Hendra Wijaya,
 /// M.T.") before the phrase's own keeps one stop: exactly two stops in a
-/// row become one (an ellipsis of three is left alone).
+/// row, at the end or before a space, become one. An ellipsis of three and
+/// a path such as `../dokumen` are left alone.
 fn single_stops(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
         out.push(c);
-        if c != '.' {
+        if c == '.' {
+            let run = chars[i..].iter().take_while(|&&d| d == '.').count();
+            let ends = chars.get(i + run).is_none_or(|next| next.is_whitespace());
+            let kept = if run == 2 && ends { 1 } else { run };
+            out.extend(std::iter::repeat_n('.', kept - 1));
+            i += run;
             continue;
         }
-        let mut run = 1;
-        while chars.peek() == Some(&'.') {
-            chars.next();
-            run += 1;
-        }
-        if run != 2 {
-            out.extend(std::iter::repeat_n('.', run - 1));
-        }
+        i += 1;
     }
     out
 }

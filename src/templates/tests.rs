@@ -287,5 +287,12 @@ fn a_name_ending_in_a_stop_ends_the_sentence_once() {
         welcome.starts_with("Selamat datang, Dr. Ir. Hendra Wijaya, M.T. Akun Telegram"),
         "{welcome}"
     );
-    assert_eq!(single_stops("Tunggu... ya.. ok."), "Tunggu... ya. ok.");
+    assert_eq!(single_stops("Tunggu... ya.. ok.."), "Tunggu... ya. ok.");
+    // A path keeps its dots, at the end of a sentence too.
+    for path in [
+        "3 dokumen ditulis ke ../dokumen.",
+        "3 dokumen ditulis ke ...",
+    ] {
+        assert_eq!(single_stops(path), path);
+    }
 }
