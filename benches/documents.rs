@@ -20,6 +20,7 @@ fn main() {
             phone: "(021) 4241234".into(),
             website: "lsp.example.ac.id".into(),
             email: "lsp@example.ac.id".into(),
+            license_no: "KEP.1234/BNSP/XII/2026".into(),
             city: "Jakarta".into(),
         },
         chrono_tz::Asia::Jakarta,

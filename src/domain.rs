@@ -283,6 +283,8 @@ pub struct Member {
     pub email: Option<Email>,
     /// Set when the member opened their registration link.
     pub telegram_user_id: Option<TelegramUserId>,
+    /// Their NIP (nomor induk pegawai), printed under their signature.
+    pub nip: Option<String>,
 }
 
 /// A batch (angkatan) of assessed participants, as created.

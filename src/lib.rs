@@ -49,5 +49,6 @@ pub mod telegram;
 pub mod templates;
 pub mod verdicts;
 pub mod wake;
+pub mod words;
 pub mod workflow;
 pub mod xlsx;

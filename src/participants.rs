@@ -76,6 +76,18 @@ pub enum RowProblem {
     LongField { field: String, max: usize },
     #[error("'{text}' is not a result: use K or BK")]
     BadResult { text: String },
+    #[error(
+        "'{text}' is not a list of unit codes: separate the codes with ';', at most {max_units} codes of at most {max_code} characters"
+    )]
+    BadUnits {
+        text: String,
+        max_units: usize,
+        max_code: usize,
+    },
+    #[error(
+        "units not yet competent (unit_bk) are only for a BK result; leave the cell empty for K"
+    )]
+    UnitsForK,
     #[error("'{text}' is not a blank number")]
     BadBlankNumber { text: String },
     #[error("the blank number {number} is also on row {row}")]

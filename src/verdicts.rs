@@ -15,6 +15,24 @@ use crate::participants::{
 /// Header names the result column may go by.
 pub const RESULT: &[&str] = &["result", "hasil", "rekomendasi", "k/bk", "k_bk"];
 
+/// Header names of the optional column of units not yet competent (for
+/// a BK row: unit codes separated by `;`).
+pub const UNITS_BK: &[&str] = &["unit_bk", "units_bk", "unit_belum_kompeten", "kode_unit_bk"];
+
+/// Most unit codes one participant's row may name.
+pub const MAX_UNITS: usize = 60;
+/// Longest unit code (BNSP's look like `TIK.OP02.001.01`).
+pub const MAX_UNIT_CODE: usize = 40;
+
+/// One row of a results list: the verdict and, when the file has the
+/// `unit_bk` column, the units not yet competent (empty for a K).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub participant: ParticipantId,
+    pub result: Competence,
+    pub units_bk: Option<Vec<String>>,
+}
+
 /// Header names the blank number column may go by.
 pub const BLANK_NUMBER: &[&str] = &["blank_number", "no_blangko", "nomor_blangko", "blangko"];
 
@@ -26,19 +44,66 @@ pub const BLANK_NUMBER: &[&str] = &["blank_number", "no_blangko", "nomor_blangko
 pub fn validate(
     rows: &[RawRow],
     participants: &BTreeMap<ParticipantId, Participant>,
-) -> Result<Vec<(ParticipantId, Competence)>, ListError> {
-    read(
+) -> Result<Vec<Verdict>, ListError> {
+    let units_col = rows.first().and_then(|header| {
+        let names = header_names(header, "").ok()?;
+        column(&names, UNITS_BK)
+    });
+    let verdicts = read(
         rows,
         participants,
         RESULT,
-        "registration_no (or email, or name) and result",
-        |text, _| {
-            text.parse::<Competence>()
+        "registration_no (or email, or name) and result|unit_bk",
+        |text, cells, _| {
+            let result = text
+                .parse::<Competence>()
                 .map_err(|_| RowProblem::BadResult {
                     text: text.trim().into(),
-                })
+                })?;
+            let units = units_col
+                .and_then(|c| cells.get(c))
+                .map(|cell| units_bk(cell))
+                .transpose()?;
+            if result == Competence::Kompeten && units.as_ref().is_some_and(|u| !u.is_empty()) {
+                return Err(RowProblem::UnitsForK);
+            }
+            Ok((result, units))
         },
-    )
+    )?;
+    Ok(verdicts
+        .into_iter()
+        .map(|(participant, (result, units_bk))| Verdict {
+            participant,
+            result,
+            units_bk,
+        })
+        .collect())
+}
+
+/// The unit codes of a cell: separated by `;` (or `,`, or a line break),
+/// each trimmed, empty ones dropped; a code too long or holding a control
+/// character, or too many codes, refuses the row.
+fn units_bk(cell: &str) -> Result<Vec<String>, RowProblem> {
+    let codes: Vec<String> = cell
+        .split([';', ',', '\n'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    let bad = |code: &String| {
+        code.chars().count() > MAX_UNIT_CODE
+            || code
+                .chars()
+                .any(|c| c.is_control() || crate::domain::is_bidi_control(c))
+    };
+    if codes.len() > MAX_UNITS || codes.iter().any(bad) {
+        return Err(RowProblem::BadUnits {
+            text: crate::limits::clip(cell.trim(), 60),
+            max_units: MAX_UNITS,
+            max_code: MAX_UNIT_CODE,
+        });
+    }
+    Ok(codes)
 }
 
 /// Checks a blank numbers list against the batch's participants; a number
@@ -56,7 +121,7 @@ pub fn blank_numbers(
         participants,
         BLANK_NUMBER,
         "registration_no (or email, or name) and blank_number",
-        |text, row| {
+        |text, _, row| {
             let number = text.trim().to_string();
             if number.is_empty() || number.chars().count() > crate::workflow::MAX_BLANK_NUMBER {
                 return Err(RowProblem::BadBlankNumber { text: number });
@@ -70,13 +135,13 @@ pub fn blank_numbers(
 }
 
 /// Reads a table of (participant, value) rows; `value` parses a cell of the
-/// `value_aliases` column given the row number.
+/// `value_aliases` column given the row's cells and number.
 fn read<T>(
     rows: &[RawRow],
     participants: &BTreeMap<ParticipantId, Participant>,
     value_aliases: &[&str],
     expected: &str,
-    value: impl Fn(&str, usize) -> Result<T, RowProblem>,
+    value: impl Fn(&str, &[String], usize) -> Result<T, RowProblem>,
 ) -> Result<Vec<(ParticipantId, T)>, ListError> {
     let Some((header, body)) = rows.split_first() else {
         return Err(ListError::Unusable(crate::participants::FileProblem::Empty));
@@ -105,7 +170,7 @@ fn read<T>(
                 seen.insert(p, raw.row);
             }
         }
-        let parsed = value(&cells[value_col], raw.row);
+        let parsed = value(&cells[value_col], cells, raw.row);
         if let Err(problem) = &parsed {
             reasons.push(problem.clone());
         }
@@ -242,9 +307,14 @@ mod tests {
 
     #[test]
     fn results_by_registration_number_email_or_name() {
+        let plain = |rows: Vec<Verdict>| -> Vec<(ParticipantId, Competence)> {
+            rows.into_iter()
+                .map(|v| (v.participant, v.result))
+                .collect()
+        };
         let by_number = read_csv(b"registration_no,result\nR-1,K\nR-2,bk\n").unwrap();
         assert_eq!(
-            validate(&by_number, &batch()).unwrap(),
+            plain(validate(&by_number, &batch()).unwrap()),
             vec![
                 (ParticipantId(1), Competence::Kompeten),
                 (ParticipantId(2), Competence::BelumKompeten)
@@ -252,14 +322,55 @@ mod tests {
         );
         let by_email = read_csv(b"email;hasil\nCITRA@example.com;Kompeten\n").unwrap();
         assert_eq!(
-            validate(&by_email, &batch()).unwrap(),
+            plain(validate(&by_email, &batch()).unwrap()),
             vec![(ParticipantId(3), Competence::Kompeten)]
         );
         let by_name = read_csv(b"nama,hasil\nbudi,K\n").unwrap();
         assert_eq!(
-            validate(&by_name, &batch()).unwrap(),
+            plain(validate(&by_name, &batch()).unwrap()),
             vec![(ParticipantId(2), Competence::Kompeten)]
         );
+    }
+
+    /// A BK row names its units not yet competent, separated by `;`
+    /// (inside a quoted cell of a comma-separated file); a K row with
+    /// units, or a code too long, is refused with its row.
+    #[test]
+    fn units_not_yet_competent_go_with_a_bk_row() {
+        let rows = read_csv(
+            b"registration_no,result,unit_bk\nR-1,K,\nR-2,BK,\"TIK.OP02.001.01; TIK.OP02.004.01\"\n",
+        )
+        .unwrap();
+        let verdicts = validate(&rows, &batch()).unwrap();
+        assert_eq!(verdicts[0].units_bk, Some(Vec::new()));
+        assert_eq!(
+            verdicts[1].units_bk,
+            Some(vec![
+                "TIK.OP02.001.01".to_string(),
+                "TIK.OP02.004.01".to_string()
+            ])
+        );
+        // Without the column, nothing is said about units.
+        let plain = read_csv(b"registration_no,result\nR-2,BK\n").unwrap();
+        assert_eq!(validate(&plain, &batch()).unwrap()[0].units_bk, None);
+        let long = "X".repeat(MAX_UNIT_CODE + 1);
+        let bad = format!("registration_no;hasil;unit_bk\nR-1;K;TIK.1\nR-2;BK;{long}\n");
+        match validate(&read_csv(bad.as_bytes()).unwrap(), &batch()) {
+            Err(ListError::BadRows(bad)) => {
+                let shown: Vec<String> = bad.iter().map(ToString::to_string).collect();
+                assert_eq!(shown.len(), 2, "{shown:?}");
+                assert!(
+                    shown[0].starts_with("row 2: units not yet competent"),
+                    "{shown:?}"
+                );
+                assert!(
+                    shown[1].starts_with("row 3: '")
+                        && shown[1].contains("not a list of unit codes"),
+                    "{shown:?}"
+                );
+            }
+            other => panic!("expected bad rows, got {other:?}"),
+        }
     }
 
     #[test]

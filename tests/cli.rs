@@ -857,6 +857,12 @@ fn simulate_rehearses_the_whole_sop_without_any_service() {
         letter.contains("Yohana Fransiska Manurung") && !letter.contains("Bagus"),
         "{letter}"
     );
+    // The units not yet competent, as the plenary recorded them.
+    assert!(
+        letter.contains("yaitu pada unit kompetensi berikut")
+            && letter.contains("1 M.702090.001.01 2 M.702090.014.01"),
+        "{letter}"
+    );
     assert_eq!(
         usage_failure(&sertibot(dir.path(), &["simulate", "--lang", "jv"])),
         "invalid value 'jv' for '--lang <LANG>': 'jv' is not a language: use id or en"
@@ -1604,11 +1610,11 @@ fn check_warns_about_settings_left_at_the_example_and_strict_fails_on_them() {
     let dir = prepared();
     let report = ok(sertibot(dir.path(), &["check"]));
     for warning in [
-        "WARN   lsp.name: \"LSP P1 Politeknik STMI Jakarta\" is the example's",
+        "WARN   lsp.name: \"Nama LSP Anda\" is the example's",
         "WARN   lsp.email is not set",
         "WARN   mail.from is not set",
         "WARN   telegram: no bot token",
-        "WARN   the letterhead of the documents lacks lsp.address, lsp.phone, lsp.website, lsp.city, lsp.logo",
+        "WARN   the letterhead of the documents lacks lsp.license_no, lsp.address, lsp.phone, lsp.website, lsp.city, lsp.logo",
     ] {
         assert!(report.contains(warning), "{warning} in {report}");
     }
@@ -1620,20 +1626,22 @@ fn check_warns_about_settings_left_at_the_example_and_strict_fails_on_them() {
     let err = one_sentence_failure(&strict);
     assert!(err.contains("5 warning(s)"), "{err}");
 
+    // A real LSP passes, whatever its name: the LSP whose SOP this is too
+    // (its name once was the example's, and was warned about).
     edit_config(
         dir.path(),
-        "name = \"LSP P1 Politeknik STMI Jakarta\"",
-        "name = \"LSP Teknik Mesin Nusantara\"\nemail = \"lsp@nusantara.example\"",
+        "name = \"Nama LSP Anda\"",
+        "name = \"LSP P1 Politeknik STMI Jakarta\"\nemail = \"lsp@stmi.example.ac.id\"",
     );
     edit_config(
         dir.path(),
-        "# from = \"LSP P1 Politeknik STMI Jakarta <lsp@example.ac.id>\"",
-        "from = \"LSP Nusantara <lsp@nusantara.example>\"",
+        "# from = \"Nama LSP Anda <lsp@example.ac.id>\"",
+        "from = \"LSP P1 Politeknik STMI Jakarta <lsp@stmi.example.ac.id>\"",
     );
     edit_config(
         dir.path(),
-        "email = \"lsp@nusantara.example\"",
-        "email = \"lsp@nusantara.example\"\naddress = \"Jl. Mesin 1, Bekasi\"\nphone = \"021-555\"\nwebsite = \"lsp.nusantara.example\"\ncity = \"Bekasi\"\nlogo = \"logo.png\"",
+        "email = \"lsp@stmi.example.ac.id\"",
+        "email = \"lsp@stmi.example.ac.id\"\naddress = \"Jl. Letjen Suprapto No. 26, Jakarta Pusat\"\nphone = \"021-555\"\nwebsite = \"lsp.stmi.example.ac.id\"\ncity = \"Jakarta\"\nlogo = \"logo.png\"\nlicense_no = \"KEP.1234/BNSP/XII/2026\"",
     );
     std::fs::write(dir.path().join("logo.png"), TINY_PNG).unwrap();
     let out = sertibot_with(
@@ -1789,6 +1797,38 @@ fn the_command_line_corrects_participants_results_and_staff_with_a_reason() {
         out.contains("Andi Pratama's email address is changed."),
         "{out}"
     );
+    // A NIP, printed where the member signs: given at `add` or later; a
+    // text that is no NIP adds nobody.
+    let before = ok(sertibot(d, &["member", "list"]));
+    let bad = sertibot(
+        d,
+        &[
+            "member",
+            "add",
+            "--name",
+            "Rina",
+            "--role",
+            "komite-teknis",
+            "--nip",
+            "19650101;DROP",
+        ],
+    );
+    let err = one_sentence_failure(&bad);
+    assert!(err.contains("'19650101;DROP' is not a NIP"), "{err}");
+    assert_eq!(ok(sertibot(d, &["member", "list"])), before);
+    let out = ok(sertibot(
+        d,
+        &["member", "nip", "2", "19800202 200501 1 003"],
+    ));
+    assert!(out.contains("Andi Pratama's NIP is kept"), "{out}");
+    let list = ok(sertibot(d, &["member", "list"]));
+    assert!(
+        list.lines()
+            .any(|l| l.contains("Andi Pratama") && l.contains("19800202 200501 1 003")),
+        "{list}"
+    );
+    let out = ok(sertibot(d, &["member", "nip", "2", "--clear"]));
+    assert!(out.contains("Andi Pratama now has no NIP."), "{out}");
 
     // Cancelled, with a reason; nothing more is accepted.
     let out = ok(sertibot(
@@ -2010,6 +2050,8 @@ fn audit_verify_names_the_row_edited_deleted_inserted_or_moved_in_the_file() {
         "ALTER TABLE audit_log DROP COLUMN prev_hash;
          ALTER TABLE audit_log DROP COLUMN hash;
          ALTER TABLE participants DROP COLUMN erased_at;
+         ALTER TABLE participants DROP COLUMN units_bk;
+         ALTER TABLE members DROP COLUMN nip;
          DROP TABLE participant_former;
          DROP TABLE audit_chain_legacy;
          DELETE FROM _sqlx_migrations WHERE version >= 17;

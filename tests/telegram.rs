@@ -871,7 +871,7 @@ async fn the_evidence_export_holds_every_record(app: &App, batch: BatchId, dir: 
     assert!(
         steps[1..]
             .iter()
-            .all(|r| r[3] == "done" || r[3] == "skipped"),
+            .all(|r| r[3] == "selesai" || r[3] == "dilewati"),
         "{steps:?}"
     );
     // Each step with a clock has its lateness and who finished it (step 11's
@@ -879,7 +879,7 @@ async fn the_evidence_export_holds_every_record(app: &App, batch: BatchId, dir: 
     assert!(
         steps[1..]
             .iter()
-            .filter(|r| r[3] == "done" && !r[5].is_empty())
+            .filter(|r| r[3] == "selesai" && !r[5].is_empty())
             .all(|r| r[7] == "0" && !r[8].is_empty()),
         "{steps:?}"
     );
@@ -889,15 +889,25 @@ async fn the_evidence_export_holds_every_record(app: &App, batch: BatchId, dir: 
     assert!(
         messages[1..]
             .iter()
-            .any(|r| r[1] == "email" && r[4] == "sent" && r[2].starts_with("peserta #")),
+            .any(|r| r[1] == "email" && r[4] == "terkirim" && r[2].starts_with("peserta #")),
         "{messages:?}"
     );
     let audit = sheet_rows(book, "Audit");
     assert!(
-        audit[1..].iter().any(|r| r[5] == "batch_started"),
+        audit[1..]
+            .iter()
+            .any(|r| r[5] == "batch_started" && r[6] == "batch dimulai"),
         "{audit:?}"
     );
-    assert!(audit[1..].iter().all(|r| r[7].len() == 64));
+    // Each detail said in words beside the JSON kept.
+    assert!(
+        audit[1..].iter().any(|r| r[5] == "result_recorded"
+            && r[7].contains("peserta #")
+            && r[7].contains("hasil Kompeten (K)")
+            && r[8].starts_with('{')),
+        "{audit:?}"
+    );
+    assert!(audit[1..].iter().all(|r| r[9].len() == 64));
 }
 
 /// The words of a PDF's text (line breaks and spacing vary).
@@ -1636,7 +1646,7 @@ async fn results_can_be_sent_as_a_file() {
     last_text(
         fake,
         SERTIFIKASI,
-        "Kirim berkas CSV/XLSX dengan kolom registration_no dan no_blangko",
+        "Kirim berkas CSV/XLSX dengan kolom no_registrasi dan no_blangko",
     )
     .await;
     // A BK participant in the list: refused whole, with the workflow's reason.
@@ -2761,6 +2771,27 @@ async fn ketua_and_kabag_sertifikasi_run_the_staff_list_and_corrections_from_cha
     assert_eq!(
         say(fake, KETUA, "/emailanggota 2 andi@lsp.example.ac.id").await,
         "Tercatat: alamat email Andi Pratama diganti."
+    );
+    // A NIP, printed under the name where the member signs: spaces kept,
+    // a text that is no NIP refused in one sentence, shown in /anggota.
+    assert_eq!(
+        say(fake, KETUA, "/nipanggota 1 19650101  199003 1 002").await,
+        "Tercatat: NIP Dr. Hendra Wijaya disimpan; dicetak di bawah namanya pada tanda tangan dokumen."
+    );
+    assert!(
+        say(fake, KETUA, "/nipanggota 1 NIP#1!")
+            .await
+            .starts_with("'NIP#1!' bukan NIP"),
+    );
+    assert!(
+        say(fake, KETUA, "/nipanggota 1")
+            .await
+            .starts_with("Tulis seperti: /nipanggota 4"),
+    );
+    let list = say(fake, SERTIFIKASI, "/anggota").await;
+    assert!(
+        list.contains("Dr. Hendra Wijaya · Ketua LSP · NIP 19650101 199003 1 002"),
+        "{list}"
     );
 
     // A batch through the decree, out of chat.

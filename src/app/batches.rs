@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use super::*;
-use crate::domain::{BatchId, BatchInfo, Member};
+use crate::domain::{BatchId, BatchInfo, Competence, Member};
 use crate::notify::{self};
 use crate::participants::{self, Existing, ListError};
 use crate::store::{BatchSummary, Store, Tx};
@@ -188,11 +188,23 @@ impl App {
         via: Via,
     ) -> Result<usize, AppError> {
         self.record_table(batch, actor, bytes, via, |rows, known| {
+            // Each verdict, then the units a BK participant is not yet
+            // competent in (only when the file has that column).
             Ok(crate::verdicts::validate(rows, known)?
                 .into_iter()
-                .map(|(participant, result)| Command::RecordResult {
-                    participant,
-                    result,
+                .flat_map(|v| {
+                    let units = v
+                        .units_bk
+                        .filter(|_| v.result == Competence::BelumKompeten)
+                        .map(|units| Command::RecordUnitsBk {
+                            participant: v.participant,
+                            units,
+                        });
+                    std::iter::once(Command::RecordResult {
+                        participant: v.participant,
+                        result: v.result,
+                    })
+                    .chain(units)
                 })
                 .collect())
         })
@@ -240,7 +252,11 @@ impl App {
         drop(conn);
         let commands = commands(&rows, &known)?;
         self.act(batch, actor, &commands, via).await?;
-        Ok(commands.len())
+        // Rows recorded: a BK row's units go with its verdict.
+        Ok(commands
+            .iter()
+            .filter(|c| !matches!(c, Command::RecordUnitsBk { .. }))
+            .count())
     }
 
     pub(super) async fn load(&self, tx: &mut Tx, batch: BatchId) -> Result<BatchState, AppError> {

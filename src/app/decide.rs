@@ -138,6 +138,7 @@ impl App {
         let members = Store::members(tx).await?;
         let participants = Store::participants(tx, state.id).await?;
         let groups = Store::groups(tx).await?;
+        let letters = Store::document_numbers(tx, state.id).await?;
         let plan = notify::plan(
             state,
             effects,
@@ -147,6 +148,7 @@ impl App {
                 participants: &participants,
                 groups: &groups,
                 calendar: &self.config.calendar,
+                letters: &letters,
             },
         );
         Store::enqueue(tx, &plan.messages, now).await?;

@@ -20,7 +20,23 @@ impl App {
         roles: &RoleSet,
         email: Option<&str>,
     ) -> Result<NewMember, AppError> {
-        self.add_member_as(name, roles, email, &Actor::Operator, Via::Cli)
+        self.add_member_as(name, roles, email, None, &Actor::Operator, Via::Cli)
+            .await
+    }
+
+    /// [`App::add_member`] with the member's NIP, printed under their
+    /// signature (`member add --nip`).
+    ///
+    /// # Errors
+    /// As [`App::add_member`]; a NIP that is not one.
+    pub async fn add_member_with_nip(
+        &self,
+        name: &str,
+        roles: &RoleSet,
+        email: Option<&str>,
+        nip: Option<&str>,
+    ) -> Result<NewMember, AppError> {
+        self.add_member_as(name, roles, email, nip, &Actor::Operator, Via::Cli)
             .await
     }
 
@@ -36,6 +52,7 @@ impl App {
         name: &str,
         roles: &RoleSet,
         email: Option<&str>,
+        nip: Option<&str>,
         by: &Actor,
         via: Via,
     ) -> Result<NewMember, AppError> {
@@ -45,6 +62,7 @@ impl App {
             return Err(AppError::Rejected(Rejection::NoRole));
         }
         let email = parse_email(email)?;
+        let nip = parse_nip(nip)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let namesakes: Vec<MemberId> = Store::members(&mut tx)
@@ -53,13 +71,15 @@ impl App {
             .filter(|m| m.name.to_lowercase() == name.to_lowercase())
             .map(|m| m.id)
             .collect();
-        let id = Store::insert_member(&mut tx, &name, roles, email.as_ref(), now).await?;
+        let id = Store::insert_member(&mut tx, &name, roles, email.as_ref(), nip.as_deref(), now)
+            .await?;
         let token = self.issue_token(&mut tx, id, now).await?;
         let detail = json!({
             "member": id.0,
             "name": name,
             "roles": roles.iter().map(|r| r.slug()).collect::<Vec<_>>(),
             "has_email": email.is_some(),
+            "has_nip": nip.is_some(),
             "namesakes": namesakes.iter().map(|m| m.0).collect::<Vec<_>>(),
         });
         Store::audit(
@@ -326,6 +346,35 @@ impl App {
         Ok(current.name)
     }
 
+    /// Sets or clears a member's NIP (`None` or "-" clears it); returns
+    /// their name. Audited without the number itself.
+    ///
+    /// # Errors
+    /// A refusal for a member without the right, no such member, or a
+    /// NIP that is not one.
+    pub async fn set_member_nip(
+        &self,
+        member: MemberId,
+        nip: Option<&str>,
+        by: &Actor,
+        via: Via,
+    ) -> Result<String, AppError> {
+        may_manage_staff(by)?;
+        let nip = parse_nip(nip)?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let Some(current) = Store::member(&mut tx, member).await? else {
+            return Err(AppError::Rejected(Rejection::NoMember { member: member.0 }));
+        };
+        Store::set_member_nip(&mut tx, member, nip.as_deref()).await?;
+        let detail = json!({"member": member.0, "has_nip": nip.is_some()});
+        let entry = staff_entry(by, via, "member_nip_changed", member, detail);
+        Store::audit(&mut tx, &[entry], now).await?;
+        tx.commit().await?;
+        self.forget_register();
+        Ok(current.name)
+    }
+
     /// Deactivated members: (id, name).
     ///
     /// # Errors
@@ -379,6 +428,33 @@ fn parse_email(email: Option<&str>) -> Result<Option<Email>, AppError> {
             text: crate::limits::clip(email.unwrap_or_default().trim(), 100),
         })),
     }
+}
+
+/// Longest NIP kept (a civil servant's has 18 digits; some institutions
+/// write theirs with spaces or a prefix).
+const MAX_NIP: usize = 30;
+
+/// A NIP as printed: `None` for nothing or "-"; runs of spaces made one;
+/// letters, digits, spaces, dots, hyphens and slashes only, with a digit.
+fn parse_nip(nip: Option<&str>) -> Result<Option<String>, AppError> {
+    let text = nip
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.is_empty() || text == "-" {
+        return Ok(None);
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '-' | '/');
+    if text.chars().count() > MAX_NIP
+        || !text.chars().all(allowed)
+        || !text.chars().any(|c| c.is_ascii_digit())
+    {
+        return Err(AppError::Rejected(Rejection::BadNip {
+            text: crate::limits::clip(&text, 40),
+        }));
+    }
+    Ok(Some(text))
 }
 
 /// The audit line of a change to `member` by `by`: the operator's names

@@ -82,13 +82,20 @@ impl App {
         let ketua = Store::members(&mut conn)
             .await?
             .into_iter()
-            .find(|m| m.roles.contains(&crate::domain::Role::KetuaLsp))
-            .map(|m| m.name)
-            .unwrap_or_default();
+            .find(|m| m.roles.contains(&crate::domain::Role::KetuaLsp));
         drop(conn);
-        let mut data = local_times(record.clone(), self.config.calendar.tz);
+        let mut data =
+            crate::words::record_in_words(local_times(record.clone(), self.config.calendar.tz));
         if let Value::Object(map) = &mut data {
-            map.insert("ketua".into(), json!(ketua));
+            let nip = ketua
+                .as_ref()
+                .and_then(|m| m.nip.clone())
+                .unwrap_or_default();
+            map.insert(
+                "ketua".into(),
+                json!(ketua.map(|m| m.name).unwrap_or_default()),
+            );
+            map.insert("ketua_nip".into(), json!(nip));
             map.insert("title".into(), json!("Data pribadi yang disimpan"));
             let today = now.with_timezone(&self.config.calendar.tz).date_naive();
             let date =

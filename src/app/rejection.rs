@@ -53,6 +53,10 @@ pub enum Rejection {
     NoParticipant { batch: i64, reference: String },
     #[error("'{text}' is not a valid email address")]
     BadEmail { text: String },
+    #[error(
+        "'{text}' is not a NIP: give its digits (letters, spaces, dots, hyphens and slashes allowed), at most 30 characters"
+    )]
+    BadNip { text: String },
     #[error("another participant of this batch already has {what} '{value}'")]
     Duplicate { what: TextField, value: String },
     #[error("nothing to correct: give a new name, email or registration number")]
@@ -96,6 +100,7 @@ impl Rejection {
             Rejection::HiddenControl { .. } => "rejected_hidden_control",
             Rejection::NoParticipant { .. } => "rejected_no_participant",
             Rejection::BadEmail { .. } => "rejected_bad_email",
+            Rejection::BadNip { .. } => "rejected_bad_nip",
             Rejection::Duplicate { .. } => "rejected_duplicate",
             Rejection::NothingToCorrect => "rejected_nothing_to_correct",
             Rejection::RemoveAfterStart { .. } => "rejected_remove_after_start",

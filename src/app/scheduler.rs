@@ -151,6 +151,7 @@ impl App {
                         participants: &participants,
                         groups: &[],
                         calendar: &self.config.calendar,
+                        letters: &crate::documents::Numbers::new(),
                     },
                 );
                 sent = Store::enqueue(&mut tx, &messages, now).await?;
@@ -227,6 +228,7 @@ impl App {
                         participants: &participants,
                         groups: &[],
                         calendar: &self.config.calendar,
+                        letters: &crate::documents::Numbers::new(),
                     },
                 );
                 sent += Store::enqueue(&mut tx, &messages, now).await? as usize;
@@ -293,6 +295,7 @@ impl App {
                     participants: &participants,
                     groups: &[],
                     calendar,
+                    letters: &crate::documents::Numbers::new(),
                 };
                 if let Some(reminder) = notify::collect_reminder(&state, &audience, one.participant)
                 {

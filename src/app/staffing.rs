@@ -105,6 +105,7 @@ impl App {
             participants: &participants,
             groups: &[],
             calendar: &self.config.calendar,
+            letters: &crate::documents::Numbers::new(),
         };
         Ok(notify::plan(state, effects, &audience).messages)
     }

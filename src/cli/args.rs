@@ -44,6 +44,9 @@ pub enum MemberCommand {
         /// For the meeting's calendar invitation and when Telegram cannot reach them
         #[arg(long)]
         email: Option<String>,
+        /// Their NIP (nomor induk pegawai), printed under their name where they sign
+        #[arg(long)]
+        nip: Option<String>,
     },
     /// List members, their roles and whether they have registered
     List,
@@ -73,6 +76,16 @@ pub enum MemberCommand {
         email: Option<String>,
         /// Remove the address instead
         #[arg(long, conflicts_with = "email")]
+        clear: bool,
+    },
+    /// Set a member's NIP, printed under their name where they sign papers
+    Nip {
+        /// The member's id, as `member list` shows it
+        member: MemberId,
+        /// The NIP, as it should be printed (quote it if it holds spaces)
+        nip: Option<String>,
+        /// Remove the NIP instead
+        #[arg(long, conflicts_with = "nip")]
         clear: bool,
     },
 }

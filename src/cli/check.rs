@@ -13,9 +13,15 @@ use crate::store::Store;
 use crate::store::backup::Inspection;
 use crate::workflow::CalendarMode;
 
-/// The example config's LSP name: left in place, participants would get
-/// emails under another LSP's name.
-const EXAMPLE_LSP_NAME: &str = "LSP P1 Politeknik STMI Jakarta";
+/// The example config's own LSP name (read from the example `init`
+/// writes, so that only its placeholder is warned about, never a real
+/// LSP's name): left in place, participants would get emails under it.
+fn example_lsp_name() -> String {
+    toml::from_str::<toml::Value>(crate::config::EXAMPLE_CONFIG)
+        .ok()
+        .and_then(|v| v.get("lsp")?.get("name")?.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
 
 pub async fn run(config: Config, strict: bool) -> Result<ExitCode, Failure> {
     // The config's own templates, or (when they are what is broken) the embedded ones.
@@ -78,7 +84,7 @@ pub async fn run(config: Config, strict: bool) -> Result<ExitCode, Failure> {
 fn warnings(config: &Config, voice: &Voice) -> Vec<String> {
     let mut out = Vec::new();
     let name = config.lsp.name.trim();
-    if name == EXAMPLE_LSP_NAME || name == "LSP" || name.is_empty() {
+    if name == example_lsp_name() || name == "LSP" || name.is_empty() {
         out.push(voice.line("cli_warn_lsp_name", json!({"name": name})));
     }
     if config.lsp.email.trim().is_empty() {

@@ -16,15 +16,19 @@ pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure>
     let voice = Voice::of(app);
     let explain = |e| voice.explain(app, &e);
     match command {
-        MemberCommand::Add { name, roles, email } => {
-            add(
-                app,
-                &voice,
-                &name,
-                roles.into_iter().collect(),
-                email.as_deref(),
-            )
-            .await
+        MemberCommand::Add {
+            name,
+            roles,
+            email,
+            nip,
+        } => {
+            let form = NewMemberForm {
+                name: &name,
+                roles: roles.into_iter().collect(),
+                email: email.as_deref(),
+                nip: nip.as_deref(),
+            };
+            add(app, &voice, form).await
         }
         MemberCommand::Link { member } => link(app, &voice, member).await,
         MemberCommand::Deactivate { member } => {
@@ -81,24 +85,49 @@ pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure>
             voice.say(key, json!({"name": name}));
             Ok(ExitCode::SUCCESS)
         }
+        MemberCommand::Nip { member, nip, clear } => {
+            if nip.is_none() && !clear {
+                return Err(voice.fail("cli_nip_needed", json!({})));
+            }
+            let nip = if clear { None } else { nip };
+            let name = app
+                .set_member_nip(member, nip.as_deref(), &Actor::Operator, Via::Cli)
+                .await
+                .map_err(explain)?;
+            let key = if nip.is_some() {
+                "cli_nip_changed"
+            } else {
+                "cli_nip_cleared"
+            };
+            voice.say(key, json!({"name": name}));
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
-/// `member add`: the member, and their one-use registration link.
-async fn add(
-    app: &App,
-    voice: &Voice,
-    name: &str,
+/// What `member add` was given.
+struct NewMemberForm<'a> {
+    name: &'a str,
     roles: RoleSet,
-    email: Option<&str>,
-) -> Result<ExitCode, Failure> {
+    email: Option<&'a str>,
+    nip: Option<&'a str>,
+}
+
+/// `member add`: the member, and their one-use registration link.
+async fn add(app: &App, voice: &Voice, form: NewMemberForm<'_>) -> Result<ExitCode, Failure> {
+    let NewMemberForm {
+        name,
+        roles,
+        email,
+        nip,
+    } = form;
     let tz = app.config.calendar.tz;
     // Learn the bot's username first, so a member is never added without a link.
     let bot = bot_username(&app.config.telegram)
         .await
         .map_err(|e| Failure(e.to_string()))?;
     let added = app
-        .add_member(name, &roles, email)
+        .add_member_with_nip(name, &roles, email, nip)
         .await
         .map_err(|e| voice.explain(app, &e))?;
     let titles: Vec<&str> = roles.iter().map(|r| r.title()).collect();
@@ -159,7 +188,7 @@ async fn list(app: &App, voice: &Voice) -> Result<ExitCode, Failure> {
     }
     let inactive = app.inactive_members().await.map_err(explain)?;
     let now = app.now();
-    let rows: Vec<[String; 5]> = members
+    let rows: Vec<[String; 6]> = members
         .into_iter()
         .map(|(m, token)| {
             let roles: Vec<&str> = m.roles.iter().map(|r| r.slug()).collect();
@@ -179,11 +208,19 @@ async fn list(app: &App, voice: &Voice) -> Result<ExitCode, Failure> {
                 },
                 json!({}),
             );
-            [m.id.0.to_string(), m.name, roles.join(","), email, telegram]
+            let nip = m.nip.unwrap_or_else(|| "-".into());
+            [
+                m.id.0.to_string(),
+                m.name,
+                roles.join(","),
+                nip,
+                email,
+                telegram,
+            ]
         })
         .collect();
     let c = voice.columns("cli_members_columns");
-    let header: [String; 5] = std::array::from_fn(|i| c.get(i).cloned().unwrap_or_default());
+    let header: [String; 6] = std::array::from_fn(|i| c.get(i).cloned().unwrap_or_default());
     // Each column as wide as its widest entry (a name up to 48 characters;
     // a longer one shifts only its own line).
     let inactive_ids: Vec<String> = inactive.iter().map(|(id, _)| id.0.to_string()).collect();
@@ -198,9 +235,10 @@ async fn list(app: &App, voice: &Voice) -> Result<ExitCode, Failure> {
         48,
     );
     let w2 = column_width(column(2), 80);
-    let w3 = column_width(column(3), 12);
-    for [id, name, roles, email, telegram] in std::iter::once(&header).chain(&rows) {
-        say!("{id:<w0$} {name:<w1$} {roles:<w2$} {email:<w3$} {telegram}");
+    let w3 = column_width(column(3), 30);
+    let w4 = column_width(column(4), 12);
+    for [id, name, roles, nip, email, telegram] in std::iter::once(&header).chain(&rows) {
+        say!("{id:<w0$} {name:<w1$} {roles:<w2$} {nip:<w3$} {email:<w4$} {telegram}");
     }
     for (id, name) in &inactive {
         let line = voice.line("cli_member_inactive_line", json!({"id": id.0}));

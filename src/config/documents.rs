@@ -16,6 +16,7 @@ pub(super) fn read_letterhead(lsp: &RawLsp) -> Letterhead {
         phone: lsp.phone.clone().unwrap_or_default(),
         website: lsp.website.clone().unwrap_or_default(),
         email: lsp.email.clone().unwrap_or_default(),
+        license_no: lsp.license_no.clone().unwrap_or_default(),
         city: lsp.city.clone().unwrap_or_default(),
     }
 }
@@ -91,6 +92,7 @@ impl Config {
         let l = &self.letterhead;
         [
             ("lsp.name", l.name == "LSP"),
+            ("lsp.license_no", l.license_no.is_empty()),
             ("lsp.address", l.address.is_empty()),
             ("lsp.phone", l.phone.is_empty()),
             ("lsp.website", l.website.is_empty()),

@@ -64,6 +64,8 @@ pub(super) struct RawLsp {
     pub(super) email: Option<String>,
     pub(super) phone: Option<String>,
     pub(super) website: Option<String>,
+    /// The LSP's BNSP licence number, on the letterhead.
+    pub(super) license_no: Option<String>,
     /// The city on letters' date line.
     pub(super) city: Option<String>,
     /// The logo on the letterhead: a PNG file.

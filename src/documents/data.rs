@@ -38,6 +38,7 @@ impl BatchFacts {
                 "date": day_text(d.date),
             })),
             "ketua": self.holder(Role::KetuaLsp).map(|m| m.name.clone()).unwrap_or_default(),
+            "ketua_nip": self.holder(Role::KetuaLsp).and_then(|m| m.nip.clone()).unwrap_or_default(),
         });
         let mut data = base;
         let extra = match due.kind {
@@ -118,6 +119,7 @@ impl BatchFacts {
                     .collect();
                 json!({
                     "name": m.name,
+                    "nip": m.nip.clone().unwrap_or_default(),
                     "role": roles.join(", "),
                     "attend": match answer.map(|a| a.attend) {
                         Some(true) => "hadir",
@@ -156,6 +158,7 @@ impl BatchFacts {
                         None => "",
                     },
                     "blank_number": p.blank_number.clone().unwrap_or_default(),
+                    "units_bk": p.units_bk,
                     "nik": details.nik.clone().unwrap_or_default(),
                     "birth": birth_text(&details),
                     "document": match p.result {
@@ -171,6 +174,7 @@ impl BatchFacts {
                     },
                     "received_at": handover.received_at.map(|at| day_text(at.with_timezone(&chrono_tz::Asia::Jakarta).date_naive())).unwrap_or_default(),
                     "received_by": handover.received_by.map(|m| self.member_name(m)).unwrap_or_default(),
+                    "received_by_nip": handover.received_by.and_then(|m| self.member_nip(m)).unwrap_or_default(),
                     "via": match &handover.via {
                         Some(ReceiptVia::InPerson) | None => "diambil sendiri".to_string(),
                         Some(ReceiptVia::Courier { tracking_no }) => format!("dikirim kurir, resi {tracking_no}"),

@@ -210,6 +210,14 @@ impl BatchFacts {
             .map_or_else(|| format!("#{}", id.0), |m| m.name.clone())
     }
 
+    /// A member's NIP, if they have one.
+    pub(super) fn member_nip(&self, id: crate::domain::MemberId) -> Option<String> {
+        self.members
+            .iter()
+            .find(|m| m.id == id)
+            .and_then(|m| m.nip.clone())
+    }
+
     /// The first member holding `role` (the signer of a letter).
     pub(super) fn holder(&self, role: Role) -> Option<&Member> {
         self.members.iter().find(|m| m.roles.contains(&role))

@@ -55,6 +55,8 @@ pub struct Letterhead {
     pub phone: String,
     pub website: String,
     pub email: String,
+    /// The LSP's BNSP licence number (nomor lisensi), under its name.
+    pub license_no: String,
     /// The city on the date line ("Jakarta, 27 November 2026").
     pub city: String,
 }
@@ -392,6 +394,8 @@ impl DocumentKit {
                     "undangan": number(Kind::Undangan, None),
                     "berita_acara": number(Kind::BeritaAcara, None),
                     "permohonan_blangko": number(Kind::PermohonanBlangko, None),
+                    // A BK participant's receipt cites their letter.
+                    "surat_bk": number(Kind::SuratBk, due.participant),
                 }),
             );
         }

@@ -164,7 +164,8 @@ mod tests {
                 phone: "(021) 4241234".into(),
                 website: "lsp.stmi.example.ac.id".into(),
                 email: "lsp@stmi.example.ac.id".into(),
-                city: "Jakarta".into(),
+                license_no: "KEP.1234/BNSP/XII/2026 tentang Lisensi Lembaga Sertifikasi Profesi P1 Politeknik STMI Jakarta".into(),
+            city: "Jakarta".into(),
             },
             chrono_tz::Asia::Jakarta,
         )

@@ -29,7 +29,7 @@ use serde::Serialize;
 use crate::domain::{ParticipantId, Role, RoleSet};
 use crate::sop::{Applies, Procedure, RecordKind};
 
-pub use kit::{DocumentKit, Letterhead};
+pub use kit::{DocumentKit, Letterhead, Numbers};
 
 /// Every kind of document sertibot writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -77,6 +77,8 @@ pub fn facts_of(count: usize) -> BatchFacts {
         });
         if i % 3 != 2 {
             p.blank_number = Some(format!("K {:08}", 123_450 + i));
+        } else {
+            p.units_bk = vec!["TIK.OP02.001.01".into(), "TIK.OP02.004.01".into()];
         }
         p.handover.ready_at = Some(at(26, 3));
     }
@@ -130,6 +132,8 @@ pub fn facts_of(count: usize) -> BatchFacts {
         roles: roles.iter().copied().collect(),
         email: None,
         telegram_user_id: None,
+        // The chair has a NIP, to show it under the signature.
+        nip: (id == 1).then(|| "19650101 199003 1 002".into()),
     };
     BatchFacts {
         info: BatchInfo {
@@ -204,10 +208,11 @@ pub fn report() -> crate::report::Report {
 /// What `participant show` holds about a sample participant, prepared for
 /// print, to try the personal data template on.
 pub fn personal_record() -> serde_json::Value {
-    serde_json::json!({
+    crate::words::record_in_words(serde_json::json!({
         "title": "Data pribadi yang disimpan",
         "date": "30 November 2026",
         "ketua": "Dr. Hendra Wijaya",
+        "ketua_nip": "19650101 199003 1 002",
         "participant": {
             "id": 12, "name": "Ma'ruf #1 $_*", "email": "maruf@example.com",
             "registration_no": "REG-00012", "nik": "3171011234567890",
@@ -225,5 +230,5 @@ pub fn personal_record() -> serde_json::Value {
                       "sent_at": "2026-11-26 10:01 WIB"}],
         "audit": [{"row": 40, "at": "2026-11-26 10:00 WIB", "channel": "telegram",
                    "actor": "member", "action": "result_recorded", "detail": {}}],
-    })
+    }))
 }

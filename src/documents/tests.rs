@@ -8,6 +8,7 @@ use chrono::Utc;
 use super::facts::BatchFacts;
 use super::kit::{KitError, Numbers};
 use super::*;
+use crate::domain::Competence;
 
 /// The sertibot program beside this test program (cargo builds both into
 /// the same target folder): this test program cannot be a typesetter.
@@ -25,6 +26,7 @@ fn kit() -> DocumentKit {
             phone: "021-555".into(),
             website: "lsp.example.ac.id".into(),
             email: "lsp@example.ac.id".into(),
+            license_no: "BNSP-LSP-0001-ID".into(),
             city: "Jakarta".into(),
         },
         chrono_tz::Asia::Jakarta,
@@ -272,6 +274,20 @@ fn the_report_and_personal_data_templates_are_tried_too() {
         text.contains("Ma'ruf #1 $_*") && text.contains("3171011234567890"),
         "{text}"
     );
+    // What each record was, in words: no codes for the participant to decode.
+    for words in [
+        "Belum kompeten (BK)",
+        "Surat keterangan belum kompeten",
+        "pemberitahuan hasil: belum kompeten",
+        "terkirim",
+        "hasil asesmen dicatat",
+        "NIP. 19650101 199003 1 002",
+    ] {
+        assert!(text.contains(words), "{words}: {text}");
+    }
+    for code in ["result_bk", "result_recorded", "surat-bk", " sent "] {
+        assert!(!text.contains(code), "{code}: {text}");
+    }
     for file in ["laporan.typ", "data-pribadi.typ"] {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("documents")).unwrap();
@@ -368,4 +384,61 @@ fn a_bnsp_template_that_is_not_a_workbook_is_refused_with_its_path() {
             .bnsp_columns()
             .is_none()
     );
+}
+
+/// What an LSP signs as printed: the letterhead with its BNSP licence
+/// number, the chair's NIP under the signature, the BK letter naming the
+/// units not yet competent, and the BK participant's receipt citing the
+/// letter's number. With `SERTIBOT_PAPERS_DIR` set, the PDFs are kept
+/// there, to be looked at as pictures (`pdftoppm -png`).
+#[test]
+fn papers_carry_the_licence_the_nip_the_units_and_the_letter_number() {
+    let mut facts = sample::facts();
+    let bk = facts.with_result(Competence::BelumKompeten)[0];
+    let received = facts
+        .state
+        .participants
+        .values()
+        .find_map(|p| p.handover.received_at)
+        .unwrap();
+    let p = facts.state.participants.get_mut(&bk).unwrap();
+    p.handover.received_at = Some(received);
+    p.handover.received_by = Some(crate::domain::MemberId(4));
+    p.handover.via = Some(crate::workflow::ReceiptVia::InPerson);
+    let numbers = sample::numbers(&facts);
+    let made = kit().make_all(&facts, &facts.due(), &numbers).unwrap();
+    if let Ok(dir) = std::env::var("SERTIBOT_PAPERS_DIR") {
+        for doc in &made {
+            std::fs::write(std::path::Path::new(&dir).join(&doc.file_name), &doc.bytes).unwrap();
+        }
+    }
+    let letter = text(made.iter().find(|d| d.kind == Kind::SuratBk).unwrap());
+    assert!(
+        letter.contains("Nomor Lisensi BNSP: BNSP-LSP-0001-ID"),
+        "{letter}"
+    );
+    assert!(
+        letter.contains("yaitu pada unit kompetensi berikut")
+            && letter.contains("1 TIK.OP02.001.01 2 TIK.OP02.004.01"),
+        "{letter}"
+    );
+    assert!(
+        letter.contains("Dr. Andi Wijaya NIP. 19650101 199003 1 002"),
+        "{letter}"
+    );
+    let receipt = made
+        .iter()
+        .find(|d| d.kind == Kind::TandaTerima && d.participant == Some(bk))
+        .unwrap();
+    let receipt = text(receipt);
+    let letter_no = &numbers[&(Kind::SuratBk, Some(bk))];
+    assert!(
+        receipt.contains(&format!(
+            "Surat keterangan belum kompeten nomor {letter_no}"
+        )),
+        "{receipt}"
+    );
+    // Members without a NIP sign without one.
+    let minutes = text(made.iter().find(|d| d.kind == Kind::BeritaAcara).unwrap());
+    assert_eq!(minutes.matches("NIP.").count(), 1, "{minutes}");
 }

@@ -85,7 +85,7 @@ async fn participants(conn: &mut SqliteConnection, facts: &BatchFacts) -> anyhow
                 p.handover
                     .via
                     .as_ref()
-                    .map(|v| v.as_str().to_string())
+                    .map(|v| crate::words::receipt_way(v.as_str()).to_string())
                     .unwrap_or_default(),
             ]
         })
@@ -113,7 +113,7 @@ fn steps(facts: &BatchFacts, calendar: &Calendar) -> (Rows, Rows) {
             step.map(|s| s.activity.clone()).unwrap_or_default(),
             step.map(|s| s.standard_time.to_string())
                 .unwrap_or_default(),
-            run.state.as_str().into(),
+            crate::words::step_state(run.state.as_str()).into(),
             wib(run.started_at),
             wib(run.due_at),
             wib(run.finished_at),
@@ -201,6 +201,8 @@ fn audit(facts: &BatchFacts, audit_rows: &[Link]) -> Rows {
                 l.actor.clone(),
                 member(facts, l.member_id),
                 l.action.clone(),
+                crate::words::action(&l.action).to_string(),
+                crate::words::detail(&l.detail),
                 l.detail.clone(),
                 l.hash.clone().unwrap_or_default(),
             ]
@@ -246,8 +248,12 @@ async fn messages(
                 r.get("key"),
                 r.get("channel"),
                 to.trim().to_string(),
-                r.get("template"),
-                r.get("status"),
+                format!(
+                    "{} ({})",
+                    crate::words::message(&r.get::<String, _>("template")),
+                    r.get::<String, _>("template")
+                ),
+                crate::words::delivery(&r.get::<String, _>("status")).to_string(),
                 r.get::<i64, _>("attempts").to_string(),
                 wib(Some(from_ms(r.get("created_at")))),
                 wib(r.get::<Option<i64>, _>("sent_at").map(from_ms)),

@@ -124,7 +124,16 @@ fn sheets(r: &Records) -> Vec<Sheet<'static>> {
         Sheet {
             name: "Audit",
             header: &[
-                "Baris", "Waktu", "Saluran", "Pelaku", "Anggota", "Aksi", "Rincian", "Segel",
+                "Baris",
+                "Waktu",
+                "Saluran",
+                "Pelaku",
+                "Anggota",
+                "Aksi",
+                "Keterangan",
+                "Rincian",
+                "Rincian (JSON tersimpan)",
+                "Segel",
             ],
             rows: r.audit.clone(),
         },

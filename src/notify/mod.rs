@@ -134,6 +134,10 @@ pub struct Audience<'a> {
     pub groups: &'a [GroupChat],
     /// The working calendar (a lead time in working days).
     pub calendar: &'a crate::workflow::Calendar,
+    /// The letter numbers the batch's documents were given (a BK
+    /// participant's receipt cites their letter); empty where no message
+    /// planned needs one.
+    pub letters: &'a crate::documents::Numbers,
 }
 
 impl Outgoing {

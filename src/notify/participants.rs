@@ -90,6 +90,12 @@ pub(super) fn receipt(
         via: via.map(|v| v.as_str().to_string()),
         via_detail: via.and_then(|v| v.detail()).map(str::to_string),
         blank_number: record.and_then(|r| r.blank_number.clone()),
+        letter_number: (result == Competence::BelumKompeten)
+            .then(|| {
+                let key = (crate::documents::Kind::SuratBk, Some(participant));
+                audience.letters.get(&key).cloned()
+            })
+            .flatten(),
     });
     let key = format!("b{b}:receipt:p{}", p.id);
     plan.messages.push(to_participant(state, p, key, message));

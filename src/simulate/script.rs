@@ -262,6 +262,14 @@ impl Rehearsal<'_> {
                 participant: p.id,
                 result,
             });
+            // The plenary names the units a BK participant is not yet
+            // competent in (a results file's unit_bk column), for their letter.
+            if result == Competence::BelumKompeten {
+                results.push(Command::RecordUnitsBk {
+                    participant: p.id,
+                    units: vec!["M.702090.001.01".into(), "M.702090.014.01".into()],
+                });
+            }
         }
         self.act(&cast.ketua, results).await?;
         let state = self.state(batch).await?;

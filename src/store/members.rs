@@ -41,13 +41,15 @@ impl super::Store {
         name: &str,
         roles: &RoleSet,
         email: Option<&Email>,
+        nip: Option<&str>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<MemberId> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO members (name, email, created_at) VALUES (?, ?, ?) RETURNING id",
+            "INSERT INTO members (name, email, nip, created_at) VALUES (?, ?, ?, ?) RETURNING id",
         )
         .bind(name)
         .bind(email.map(Email::as_str))
+        .bind(nip)
         .bind(ms(now))
         .fetch_one(&mut *conn)
         .await?;
@@ -90,7 +92,7 @@ impl super::Store {
     /// When the database cannot be read.
     pub async fn members(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Member>> {
         let rows = sqlx::query(
-            "SELECT id, name, email, telegram_user_id FROM members WHERE active = 1 ORDER BY id",
+            "SELECT id, name, email, telegram_user_id, nip FROM members WHERE active = 1 ORDER BY id",
         )
         .fetch_all(&mut *conn)
         .await?;
@@ -116,6 +118,7 @@ impl super::Store {
                     telegram_user_id: row
                         .get::<Option<i64>, _>("telegram_user_id")
                         .map(TelegramUserId),
+                    nip: row.get("nip"),
                 })
             })
             .collect()
@@ -253,6 +256,23 @@ impl super::Store {
     ) -> anyhow::Result<()> {
         sqlx::query("UPDATE members SET email = ? WHERE id = ?")
             .bind(email.map(|e| e.as_str().to_string()))
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets or clears a member's NIP.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn set_member_nip(
+        conn: &mut SqliteConnection,
+        id: MemberId,
+        nip: Option<&str>,
+    ) -> anyhow::Result<()> {
+        sqlx::query("UPDATE members SET nip = ? WHERE id = ?")
+            .bind(nip)
             .bind(id.0)
             .execute(&mut *conn)
             .await?;

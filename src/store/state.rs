@@ -54,7 +54,7 @@ impl super::Store {
         };
         let procedure = parsed_procedure(row.get("source"), row.get("fingerprint"))?;
         let rows = sqlx::query(
-            "SELECT id, name, result, blank_number, handover_ready_at, handover_opened_at, handover_opened_by,
+            "SELECT id, name, result, blank_number, units_bk, handover_ready_at, handover_opened_at, handover_opened_by,
                     handover_due_at, received_at, received_by, receipt_via, receipt_detail
              FROM participants WHERE batch_id = ? ORDER BY row_no",
         )
@@ -99,6 +99,10 @@ fn read_participants(state: &mut BatchState, rows: &[sqlx::sqlite::SqliteRow]) {
             _ => None,
         };
         p.blank_number = r.get("blank_number");
+        p.units_bk = r
+            .get::<Option<String>, _>("units_bk")
+            .map(|u| u.split(';').map(str::to_string).collect())
+            .unwrap_or_default();
         p.handover.ready_at = opt_ms(r, "handover_ready_at");
         p.handover.opened_at = opt_ms(r, "handover_opened_at");
         p.handover.opened_by = r.get::<Option<i64>, _>("handover_opened_by").map(MemberId);

@@ -116,6 +116,9 @@ fn every_refusal() -> Vec<Refusal> {
         Refusal::NotKompeten {
             participant: "Bagus Setiawan".into(),
         },
+        Refusal::NotBelumKompeten {
+            participant: "Bagus Setiawan".into(),
+        },
         Refusal::BlankNumberTaken {
             number: "B-1".into(),
             holder: "Ayu".into(),

@@ -24,6 +24,8 @@ impl BatchState {
                     if *to == Competence::BelumKompeten {
                         p.blank_number = None;
                     }
+                    // The units named for the earlier verdict no longer hold.
+                    p.units_bk.clear();
                     // A document made for the earlier verdict is not theirs to collect.
                     p.handover = Handover::default();
                 }
@@ -44,6 +46,7 @@ impl BatchState {
             | Event::MeetingCancelled { .. }
             | Event::RsvpRecorded { .. } => self.apply_to_meeting(event),
             Event::ResultRecorded { .. }
+            | Event::UnitsBkRecorded { .. }
             | Event::BlankNumberRecorded { .. }
             | Event::HandoverReady { .. }
             | Event::HandoverOpened { .. }
@@ -182,6 +185,16 @@ impl BatchState {
             } => {
                 if let Some(p) = self.participants.get_mut(participant) {
                     p.result = Some(*result);
+                    if *result == Competence::Kompeten {
+                        p.units_bk.clear();
+                    }
+                }
+            }
+            Event::UnitsBkRecorded {
+                participant, units, ..
+            } => {
+                if let Some(p) = self.participants.get_mut(participant) {
+                    p.units_bk = units.clone();
                 }
             }
             Event::BlankNumberRecorded {

@@ -69,6 +69,12 @@ pub enum Command {
         participant: ParticipantId,
         result: Competence,
     },
+    /// Record the units of competence a BK participant is not yet
+    /// competent in (codes, as the results file gives them; empty clears).
+    RecordUnitsBk {
+        participant: ParticipantId,
+        units: Vec<String>,
+    },
     /// Record the decree's number and date.
     RecordDecree { decree: Decree },
     /// Record one K participant's BNSP blank number.

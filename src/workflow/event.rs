@@ -105,6 +105,13 @@ pub enum Event {
         by: MemberId,
         at: DateTime<Utc>,
     },
+    /// The units a BK participant is not yet competent in were recorded.
+    UnitsBkRecorded {
+        participant: ParticipantId,
+        units: Vec<String>,
+        by: MemberId,
+        at: DateTime<Utc>,
+    },
     /// The decree's number and date were recorded.
     DecreeRecorded {
         decree: Decree,
@@ -220,6 +227,7 @@ impl Event {
             Event::MeetingCancelled { .. } => "meeting_cancelled",
             Event::RsvpRecorded { .. } => "rsvp_recorded",
             Event::ResultRecorded { .. } => "result_recorded",
+            Event::UnitsBkRecorded { .. } => "units_bk_recorded",
             Event::DecreeRecorded { .. } => "decree_recorded",
             Event::BlankNumberRecorded { .. } => "blank_number_recorded",
             Event::HandoverReady { .. } => "handover_ready",

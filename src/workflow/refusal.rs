@@ -76,6 +76,8 @@ pub enum Refusal {
     UnknownParticipant { participant: i64 },
     /// Blank numbers are only for K participants.
     NotKompeten { participant: String },
+    /// Units not yet competent are only for BK participants.
+    NotBelumKompeten { participant: String },
     /// Another participant holds that blank number.
     BlankNumberTaken { number: String, holder: String },
     /// A required text is empty.
@@ -138,6 +140,7 @@ impl Refusal {
             Refusal::NothingRecords { .. } => "nothing_records",
             Refusal::UnknownParticipant { .. } => "unknown_participant",
             Refusal::NotKompeten { .. } => "not_kompeten",
+            Refusal::NotBelumKompeten { .. } => "not_belum_kompeten",
             Refusal::BlankNumberTaken { .. } => "blank_number_taken",
             Refusal::EmptyField { .. } => "empty_field",
             Refusal::TooLong { .. } => "too_long",
@@ -158,7 +161,7 @@ impl Refusal {
     }
 
     /// Every refusal's key, so a test can check each has a sentence.
-    pub const KEYS: [&'static str; 33] = [
+    pub const KEYS: [&'static str; 34] = [
         "batch_not_started",
         "batch_already_started",
         "batch_finished",
@@ -176,6 +179,7 @@ impl Refusal {
         "nothing_records",
         "unknown_participant",
         "not_kompeten",
+        "not_belum_kompeten",
         "blank_number_taken",
         "empty_field",
         "too_long",

@@ -249,6 +249,8 @@ pub struct ParticipantState {
     pub result: Option<Competence>,
     /// The BNSP blank number, for K participants once recorded.
     pub blank_number: Option<String>,
+    /// For a BK participant: the units not yet competent, when given.
+    pub units_bk: Vec<String>,
     pub handover: Handover,
 }
 
@@ -338,6 +340,7 @@ impl BatchState {
                             name,
                             result: None,
                             blank_number: None,
+                            units_bk: Vec::new(),
                             handover: Handover::default(),
                         },
                     )

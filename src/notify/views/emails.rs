@@ -49,4 +49,7 @@ pub struct ReceiptNotice {
     /// The certificate's blank number (K).
     #[serde(default)]
     pub blank_number: Option<String>,
+    /// The number of the letter handed over (BK: surat keterangan).
+    #[serde(default)]
+    pub letter_number: Option<String>,
 }

@@ -53,6 +53,9 @@ pub struct MemberLine {
     pub roles: Vec<String>,
     pub registered: bool,
     pub has_email: bool,
+    /// Printed under their signature on papers.
+    #[serde(default)]
+    pub nip: Option<String>,
 }
 
 /// A new member's one-time registration link, for the one who added them

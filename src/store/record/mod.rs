@@ -43,6 +43,7 @@ impl super::Store {
                 | Event::MeetingCancelled { .. }
                 | Event::RsvpRecorded { .. } => meeting::meeting_event(conn, b, event).await?,
                 Event::ResultRecorded { .. }
+                | Event::UnitsBkRecorded { .. }
                 | Event::ResultCorrected { .. }
                 | Event::BlankNumberRecorded { .. }
                 | Event::HandoverReady { .. }

@@ -19,15 +19,29 @@ pub(super) async fn verdict_event(
             at,
         } => {
             sqlx::query(
-                "UPDATE participants SET result = ?, result_by = ?, result_at = ? WHERE id = ? AND batch_id = ?",
+                "UPDATE participants SET result = ?, result_by = ?, result_at = ?,
+                     units_bk = CASE WHEN ? = 'K' THEN NULL ELSE units_bk END
+                 WHERE id = ? AND batch_id = ?",
             )
             .bind(result.code())
             .bind(by.0)
             .bind(ms(*at))
+            .bind(result.code())
             .bind(participant.0)
             .bind(b)
             .execute(&mut *conn)
             .await?;
+        }
+        Event::UnitsBkRecorded {
+            participant, units, ..
+        } => {
+            let units = (!units.is_empty()).then(|| units.join(";"));
+            sqlx::query("UPDATE participants SET units_bk = ? WHERE id = ? AND batch_id = ?")
+                .bind(units)
+                .bind(participant.0)
+                .bind(b)
+                .execute(&mut *conn)
+                .await?;
         }
         Event::ResultCorrected {
             participant,
@@ -41,6 +55,7 @@ pub(super) async fn verdict_event(
             sqlx::query(
                 "UPDATE participants SET result = ?, result_by = ?, result_at = ?,
                      blank_number = CASE WHEN ? = 'BK' THEN NULL ELSE blank_number END,
+                     units_bk = NULL,
                      handover_ready_at = NULL, handover_opened_at = NULL, handover_opened_by = NULL,
                      handover_due_at = NULL, handover_reminded_at = NULL
                  WHERE id = ? AND batch_id = ?",

@@ -21,6 +21,7 @@ pub(super) enum Admin<'a> {
     Reactivate(&'a str),
     Role(&'a str),
     MemberEmail(&'a str),
+    MemberNip(&'a str),
     ParticipantEmail(&'a str),
     CorrectResult(&'a str),
     CorrectDecree(&'a str),
@@ -40,6 +41,7 @@ pub(super) async fn run(
         Admin::Reactivate(argument) => active(ctx, s, argument, true).await,
         Admin::Role(argument) => role(ctx, s, argument).await,
         Admin::MemberEmail(argument) => member_email(ctx, s, argument).await,
+        Admin::MemberNip(argument) => member_nip(ctx, s, argument).await,
         Admin::ParticipantEmail(argument) => participant_email(ctx, s, argument).await,
         Admin::CorrectResult(argument) => correct_result(ctx, s, argument).await,
         Admin::CorrectDecree(argument) => correct_decree(ctx, s, argument).await,
@@ -75,6 +77,7 @@ async fn members(ctx: &BotContext, s: &Said<'_>) -> Result<(), AppError> {
                 roles: m.roles.iter().map(|r| r.title().to_string()).collect(),
                 registered: m.telegram_user_id.is_some(),
                 has_email: m.email.is_some(),
+                nip: m.nip.clone(),
             })
             .collect(),
         inactive: inactive
@@ -85,6 +88,7 @@ async fn members(ctx: &BotContext, s: &Said<'_>) -> Result<(), AppError> {
                 roles: Vec::new(),
                 registered: false,
                 has_email: false,
+                nip: None,
             })
             .collect(),
     };
@@ -125,6 +129,7 @@ async fn add_member(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Result<()
             &name,
             &roles,
             email,
+            None,
             &actor(s.member),
             Via::Update(s.update_id),
         )
@@ -221,6 +226,27 @@ async fn member_email(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Answer 
     Ok((
         "member_email_ok",
         json!({"name": name, "cleared": email.is_none()}),
+    ))
+}
+
+/// `/nipanggota <nomor> <NIP|->`: the NIP printed under a member's
+/// signature (a NIP may hold spaces: everything after the number).
+async fn member_nip(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Answer {
+    let argument = argument.trim();
+    let (member, nip) = argument
+        .split_once(char::is_whitespace)
+        .unwrap_or((argument, ""));
+    let (Some(member), false) = (member_number(member), nip.trim().is_empty()) else {
+        return Ok(("admin_nip_usage", json!({})));
+    };
+    let nip = (nip.trim() != "-").then_some(nip);
+    let name = ctx
+        .app
+        .set_member_nip(member, nip, &actor(s.member), Via::Update(s.update_id))
+        .await?;
+    Ok((
+        "member_nip_ok",
+        json!({"name": name, "cleared": nip.is_none()}),
     ))
 }
 

@@ -241,6 +241,7 @@ pub(super) async fn route(
         ChatCommand::Aktifkan(a) => admin::run(ctx, &s, Admin::Reactivate(a.trim())).await,
         ChatCommand::Peran(a) => admin::run(ctx, &s, Admin::Role(a.trim())).await,
         ChatCommand::Emailanggota(a) => admin::run(ctx, &s, Admin::MemberEmail(a.trim())).await,
+        ChatCommand::Nipanggota(a) => admin::run(ctx, &s, Admin::MemberNip(a.trim())).await,
         ChatCommand::Emailpeserta(a) => {
             admin::run(ctx, &s, Admin::ParticipantEmail(a.trim())).await
         }

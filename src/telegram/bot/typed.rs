@@ -49,6 +49,8 @@ pub enum ChatCommand {
     Peran(String),
     /// `/emailanggota <nomor> <email|->`: a member's email address.
     Emailanggota(String),
+    /// `/nipanggota <nomor> <NIP|->`: a member's NIP, printed on papers.
+    Nipanggota(String),
     /// `/emailpeserta <batch> <peserta> <email> <alasan>`: corrects a participant's email.
     Emailpeserta(String),
     /// `/koreksihasil <batch> <peserta> <K|BK> <alasan>`: corrects a result.

@@ -357,6 +357,33 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// The units a BK participant is not yet competent in, as the
+    /// results file names them (at the meeting, with the results).
+    pub(super) fn record_units_bk(
+        &mut self,
+        staff: &Staff,
+        participant: ParticipantId,
+        units: &[String],
+    ) -> Result<(), Refusal> {
+        self.entry_step(staff, RecordKind::Results)?;
+        let p = self.participant(participant)?;
+        if p.result != Some(Competence::BelumKompeten) && !units.is_empty() {
+            return Err(Refusal::NotBelumKompeten {
+                participant: p.name.clone(),
+            });
+        }
+        if p.units_bk == units {
+            return Ok(());
+        }
+        self.emit(Event::UnitsBkRecorded {
+            participant,
+            units: units.to_vec(),
+            by: staff.id,
+            at: self.now,
+        });
+        Ok(())
+    }
+
     pub(super) fn record_decree(&mut self, staff: &Staff, decree: &Decree) -> Result<(), Refusal> {
         self.entry_step(staff, RecordKind::Decree)?;
         let number = required(&decree.number, Field::DecreeNumber, MAX_DECREE_NUMBER)?;

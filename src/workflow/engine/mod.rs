@@ -119,6 +119,9 @@ impl Run<'_> {
                 participant,
                 result,
             } => self.record_result(staff, *participant, *result),
+            Command::RecordUnitsBk { participant, units } => {
+                self.record_units_bk(staff, *participant, units)
+            }
             Command::RecordDecree { decree } => self.record_decree(staff, decree),
             Command::RecordBlankNumber {
                 participant,

@@ -78,7 +78,9 @@ fn allowed_roles(state: &BatchState, command: &Command) -> Option<crate::domain:
         Command::Rsvp { .. } => procedure
             .step_recording(RecordKind::Results)
             .map(|s| s.roles.clone()),
-        Command::RecordResult { .. } => by_record(RecordKind::Results),
+        Command::RecordResult { .. } | Command::RecordUnitsBk { .. } => {
+            by_record(RecordKind::Results)
+        }
         Command::RecordDecree { .. } => by_record(RecordKind::Decree),
         Command::RecordBlankNumber { .. } => by_record(RecordKind::BlankNumbers),
         Command::OpenHandover { .. } | Command::RecordReceipt { .. } => {
