@@ -116,13 +116,16 @@ pub fn step_state(code: &str) -> &'static str {
 
 /// An audit line's details said in words, field by field ("langkah 3;
 /// peserta #4; hasil BK"), beside the stored JSON: known fields in their
-/// Indonesian names, times as stored, anything else as `name: value`.
-pub fn detail(json: &str) -> String {
+/// Indonesian names, times in `tz` (WIB), anything else as `name: value`.
+pub fn detail(json: &str, tz: chrono_tz::Tz) -> String {
     let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(json) else {
         return String::new();
     };
     let said = |v: &Value| match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => chrono::DateTime::parse_from_rfc3339(s).map_or_else(
+            |_| s.clone(),
+            |t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string(),
+        ),
         Value::Bool(true) => "ya".into(),
         Value::Bool(false) => "tidak".into(),
         Value::Null => "-".into(),
@@ -225,6 +228,27 @@ pub fn record_in_words(mut record: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A detail reads field by field, its times in WIB, its codes in words.
+    #[test]
+    fn a_detail_is_said_field_by_field_with_times_in_wib() {
+        let said = detail(
+            r#"{"event":"result_recorded","participant":4,"result":"BelumKompeten","by":2,"at":"2026-11-24T02:30:00Z"}"#,
+            chrono_tz::Asia::Jakarta,
+        );
+        let mut parts: Vec<&str> = said.split("; ").collect();
+        parts.sort_unstable();
+        assert_eq!(
+            parts,
+            [
+                "anggota #2",
+                "hasil Belum kompeten (BK)",
+                "peserta #4",
+                "waktu 2026-11-24 09:30 WIB"
+            ]
+        );
+        assert_eq!(detail("not json", chrono_tz::Asia::Jakarta), "");
+    }
 
     /// Every audit action the workflow names, and the ones the use cases
     /// write about a participant, have their own words.

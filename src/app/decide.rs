@@ -138,7 +138,15 @@ impl App {
         let members = Store::members(tx).await?;
         let participants = Store::participants(tx, state.id).await?;
         let groups = Store::groups(tx).await?;
-        let letters = Store::document_numbers(tx, state.id).await?;
+        // Letter numbers only where a message cites one (a BK receipt).
+        let letters = if effects
+            .iter()
+            .any(|e| matches!(e, workflow::Effect::ReceiptConfirmation { .. }))
+        {
+            Store::document_numbers(tx, state.id).await?
+        } else {
+            crate::documents::Numbers::new()
+        };
         let plan = notify::plan(
             state,
             effects,

@@ -202,7 +202,7 @@ fn audit(facts: &BatchFacts, audit_rows: &[Link]) -> Rows {
                 member(facts, l.member_id),
                 l.action.clone(),
                 crate::words::action(&l.action).to_string(),
-                crate::words::detail(&l.detail),
+                crate::words::detail(&l.detail, chrono_tz::Asia::Jakarta),
                 l.detail.clone(),
                 l.hash.clone().unwrap_or_default(),
             ]
