@@ -108,6 +108,34 @@ impl fmt::Display for RowError {
     }
 }
 
+/// The kinds of per-participant list a file may be, each with its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListKind {
+    /// The participant list of an import.
+    Participants,
+    /// A results list (K or BK per participant).
+    Results,
+    /// A list of BNSP blank numbers.
+    BlankNumbers,
+}
+
+impl ListKind {
+    /// The header it needs, with the columns it may add, in English (the
+    /// phrase `file_header` says it in the configured language).
+    pub fn header(self) -> &'static str {
+        match self {
+            ListKind::Participants => {
+                "name,email,registration_no (and optionally nik,birth_place,birth_date,phone)"
+            }
+            ListKind::Results => {
+                "registration_no (or email, or name) and result (and optionally unit_bk)"
+            }
+            ListKind::BlankNumbers => "registration_no (or email, or name) and blank_number",
+        }
+    }
+}
+
 /// Why a whole file cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
 #[serde(tag = "problem", rename_all = "snake_case")]
@@ -118,11 +146,11 @@ pub enum FileProblem {
     NotCsv { detail: String },
     #[error("the file is not a readable XLSX workbook: {detail}")]
     NotXlsx { detail: String },
-    #[error("row 1 must be the header {expected}{} (found: {found})", if optional.is_empty() { String::new() } else { format!(" (and optionally {optional})") })]
+    #[error("row 1 must be the header {} (found: {found})", list.header())]
     Header {
-        expected: String,
-        /// Columns the header may add (worded by the phrase, in its language).
-        optional: String,
+        /// Which list it was meant to be: each phrase names its columns in
+        /// its own language.
+        list: ListKind,
         found: String,
     },
     #[error("the file has a header but no rows")]
@@ -273,16 +301,14 @@ pub const BIRTH_DATE: &[&str] = &["birth_date", "date_of_birth", "tanggal_lahir"
 pub const PHONE: &[&str] = &["phone", "telepon", "no_hp", "no_telepon", "hp"];
 
 /// The header's names, normalized (`No Registrasi` → `no_registrasi`).
-/// `expected` names the required columns, then after a `|` the optional ones.
 ///
 /// # Errors
-/// [`FileProblem::Header`] (with `expected`) when the header is not text.
-pub fn header_names(header: &RawRow, expected: &str) -> Result<Vec<String>, ListError> {
+/// [`FileProblem::Header`] (naming the `list` it should be) when the
+/// header is not text.
+pub fn header_names(header: &RawRow, list: ListKind) -> Result<Vec<String>, ListError> {
     let Some(cells) = &header.cells else {
-        let (expected, optional) = expected.split_once('|').unwrap_or((expected, ""));
         return Err(ListError::Unusable(FileProblem::Header {
-            expected: expected.into(),
-            optional: optional.into(),
+            list,
             found: "text that is not valid UTF-8".into(),
         }));
     };
@@ -298,11 +324,9 @@ pub fn column(names: &[String], aliases: &[&str]) -> Option<usize> {
 }
 
 /// The refusal for a header that is not the expected one.
-pub fn wrong_header(header: &RawRow, expected: &str) -> ListError {
-    let (expected, optional) = expected.split_once('|').unwrap_or((expected, ""));
+pub fn wrong_header(header: &RawRow, list: ListKind) -> ListError {
     ListError::Unusable(FileProblem::Header {
-        expected: expected.into(),
-        optional: optional.into(),
+        list,
         found: header
             .cells
             .as_ref()
@@ -312,8 +336,7 @@ pub fn wrong_header(header: &RawRow, expected: &str) -> ListError {
 }
 
 fn read_header(header: &RawRow) -> Result<Columns, ListError> {
-    let expected = "name,email,registration_no|nik,birth_place,birth_date,phone";
-    let names = header_names(header, expected)?;
+    let names = header_names(header, ListKind::Participants)?;
     let known = [
         NAME,
         EMAIL,
@@ -350,7 +373,7 @@ fn read_header(header: &RawRow) -> Result<Columns, ListError> {
             phone: column(&names, PHONE),
             width: names.len(),
         }),
-        _ => Err(wrong_header(header, expected)),
+        _ => Err(wrong_header(header, ListKind::Participants)),
     }
 }
 

@@ -5,118 +5,71 @@
 //! of, the codes. A code without words here is said generically, never
 //! printed bare.
 
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
 use serde_json::{Value, json};
+
+/// The words, by section and code, from `message-templates/documents/kata.toml`
+/// (embedded; a section's `lainnya` says a code it does not list).
+static WORDS: LazyLock<BTreeMap<String, BTreeMap<String, String>>> = LazyLock::new(|| {
+    toml::from_str(include_str!("../message-templates/documents/kata.toml")).unwrap_or_default()
+});
+
+/// The words for `code` in `section`, else the section's `lainnya`.
+fn word(section: &str, code: &str) -> &'static str {
+    WORDS.get(section).map_or("", |words| {
+        words
+            .get(code)
+            .or_else(|| words.get("lainnya"))
+            .map_or("", String::as_str)
+    })
+}
 
 /// What an audit line records, in words ("hasil asesmen dicatat").
 pub fn action(code: &str) -> &'static str {
-    match code {
-        "batch_created" => "batch dibuat",
-        "batch_started" => "batch dimulai",
-        "batch_finished" => "batch selesai",
-        "batch_cancelled" => "batch dibatalkan",
-        "participants_imported" => "daftar peserta diimpor",
-        "participant_corrected" => "data peserta dikoreksi",
-        "participant_removed" => "peserta dihapus dari daftar",
-        "participant_erased" => "data pribadi peserta dihapus",
-        "personal_data_shown" => "data pribadi diperlihatkan atas permintaan",
-        "step_activated" => "langkah SOP dimulai",
-        "step_skipped" => "langkah SOP dilewati",
-        "step_clock_moved" => "waktu langkah disesuaikan",
-        "step_paused" => "langkah dijeda",
-        "step_resumed" => "langkah dilanjutkan",
-        "step_completed" => "langkah SOP selesai",
-        "step_reopened" => "langkah dibuka kembali",
-        "acknowledged" => "tugas diterima staf",
-        "problem_reported" => "kendala dilaporkan",
-        "done_marked" => "pekerjaan ditandai selesai",
-        "meeting_set" => "rapat pleno dijadwalkan",
-        "meeting_rescheduled" => "jadwal rapat diubah",
-        "meeting_cancelled" => "rapat dibatalkan",
-        "rsvp_recorded" => "jawaban undangan rapat dicatat",
-        "attendance_confirmed" => "kehadiran rapat dikonfirmasi",
-        "result_recorded" => "hasil asesmen dicatat",
-        "result_corrected" => "hasil asesmen dikoreksi",
-        "decree_recorded" => "SK penetapan dicatat",
-        "decree_corrected" => "SK penetapan dikoreksi",
-        "blank_number_recorded" => "nomor blangko sertifikat dicatat",
-        "handover_ready" => "dokumen siap diambil",
-        "handover_opened" => "penyerahan dokumen dimulai",
-        "receipt_recorded" => "tanda terima dicatat",
-        "document_issued" => "dokumen diterbitkan",
-        "document_reissued" => "dokumen diterbitkan ulang",
-        "document_numbered" => "nomor surat diberikan",
-        "collect_reminder_sent" => "pengingat pengambilan dikirim",
-        "email_corrected" | "participant_email_corrected" => "alamat email dikoreksi",
-        _ => "catatan lain tentang proses sertifikasi",
-    }
+    word("aksi", code)
 }
 
 /// What a message was, by its template ("pemberitahuan hasil: kompeten").
 pub fn message(template: &str) -> &'static str {
-    match template {
-        "result_k" => "pemberitahuan hasil: kompeten",
-        "result_bk" => "pemberitahuan hasil: belum kompeten",
-        "result_correction" => "pemberitahuan koreksi hasil",
-        "handover_notice" => "pemberitahuan dokumen siap diambil",
-        "collect_reminder" => "pengingat pengambilan dokumen",
-        "receipt_confirmation" => "konfirmasi tanda terima",
-        "meeting_invitation_email" => "undangan rapat pleno",
-        "meeting_update_email" => "perubahan jadwal rapat",
-        "meeting_cancel_email" => "pembatalan rapat",
-        "staff_fallback" => "pesan untuk staf lewat email",
-        "mail_test" => "email percobaan",
-        _ => "pesan lain dari LSP",
-    }
+    word("pesan", template)
 }
 
 /// A message's delivery state.
 pub fn delivery(status: &str) -> &'static str {
-    match status {
-        "pending" => "menunggu dikirim",
-        "sent" => "terkirim",
-        "failed" => "gagal dikirim",
-        _ => "tidak diketahui",
-    }
+    word("pengiriman", status)
 }
 
 /// How something reached or came from sertibot.
 pub fn channel(code: &str) -> &'static str {
-    match code {
-        "email" => "email",
-        "telegram" => "Telegram",
-        "cli" => "perintah operator",
-        "system" | "scheduler" => "sistem (otomatis)",
-        "webhook" => "Telegram",
-        "simulation" => "simulasi",
-        _ => "lainnya",
-    }
+    word("saluran", code)
 }
 
 /// A batch's state.
 pub fn batch_status(code: &str) -> &'static str {
-    match code {
-        "draft" => "draf (belum dimulai)",
-        "running" => "berjalan",
-        "finished" => "selesai",
-        "cancelled" => "dibatalkan",
-        _ => "tidak diketahui",
-    }
+    word("status_batch", code)
 }
 
 /// A step's state.
 pub fn step_state(code: &str) -> &'static str {
-    match code {
-        "waiting" => "menunggu",
-        "active" => "berjalan",
-        "done" => "selesai",
-        "skipped" => "dilewati",
-        _ => "tidak diketahui",
-    }
+    word("status_langkah", code)
+}
+
+/// A result code ("K", "BK", or the stored "BelumKompeten") in words;
+/// empty for anything else.
+pub fn result(code: &str) -> &'static str {
+    word("hasil", code)
+}
+
+/// How a document was handed over, by its stored way.
+pub fn receipt_way(code: &str) -> &'static str {
+    word("cara_terima", code)
 }
 
 /// An audit line's details said in words, field by field ("langkah 3;
-/// peserta #4; hasil BK"), beside the stored JSON: known fields in their
-/// Indonesian names, times in `tz` (WIB), anything else as `name: value`.
+/// peserta #4; hasil BK"), beside the stored JSON: known fields as
+/// `[rincian]` says them, times in `tz` (WIB), results in words.
 pub fn detail(json: &str, tz: chrono_tz::Tz) -> String {
     let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(json) else {
         return String::new();
@@ -126,8 +79,8 @@ pub fn detail(json: &str, tz: chrono_tz::Tz) -> String {
             |_| s.clone(),
             |t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string(),
         ),
-        Value::Bool(true) => "ya".into(),
-        Value::Bool(false) => "tidak".into(),
+        Value::Bool(true) => word("rincian", "ya").to_string(),
+        Value::Bool(false) => word("rincian", "tidak").to_string(),
         Value::Null => "-".into(),
         other => other.to_string(),
     };
@@ -135,54 +88,20 @@ pub fn detail(json: &str, tz: chrono_tz::Tz) -> String {
         .iter()
         .filter(|(name, _)| name.as_str() != "event")
         .map(|(name, value)| {
-            let v = said(value);
-            match name.as_str() {
-                "step" => format!("langkah {v}"),
-                "participant" => format!("peserta #{v}"),
-                "member" | "by" => format!("anggota #{v}"),
-                "result" | "to" => format!("hasil {}", or_code(result(&v), &v)),
-                "from" => format!("semula {}", or_code(result(&v), &v)),
-                "reason" => format!("alasan: {v}"),
-                "reason_given" => format!("alasan diberikan: {v}"),
-                "attend" => format!("hadir: {v}"),
-                "number" => format!("nomor {v}"),
-                "kind" => format!("jenis {v}"),
-                "at" => format!("waktu {v}"),
-                "due_at" => format!("batas {v}"),
-                "units" => format!("unit {v}"),
-                _ => format!("{name}: {v}"),
+            let mut v = said(value);
+            if matches!(name.as_str(), "result" | "to" | "from") && !result(&v).is_empty() {
+                v = result(&v).to_string();
             }
+            word("rincian", name)
+                .replace("{nama}", name)
+                .replace("{}", &v)
         })
         .collect::<Vec<_>>()
         .join("; ")
 }
 
-/// `words`, or the code itself where there are none.
-fn or_code(words: &str, code: &str) -> String {
-    if words.is_empty() { code } else { words }.to_string()
-}
-
-/// A result code ("K", "BK") in words.
-pub fn result(code: &str) -> &'static str {
-    match code {
-        "K" | "Kompeten" => "Kompeten (K)",
-        "BK" | "BelumKompeten" => "Belum kompeten (BK)",
-        _ => "",
-    }
-}
-
-/// How a document was handed over, by its stored way.
-pub fn receipt_way(code: &str) -> &'static str {
-    match code {
-        "in_person" => "diambil sendiri",
-        "representative" => "diambil kuasa",
-        "courier" => "dikirim kurir",
-        _ => "",
-    }
-}
-
-/// A participant's personal-data record (UU PDP) with its codes said in words beside them (`*_text`), for the
-/// participant who reads it: the result, the batch's state, each
+/// A participant's personal-data record (UU PDP) with its codes said in
+/// words beside them (`*_text`), for the participant who reads it: the result, the batch's state, each
 /// document's kind, each message's subject, channel and state, and each
 /// audit line's action and channel.
 pub fn record_in_words(mut record: Value) -> Value {
@@ -228,6 +147,35 @@ pub fn record_in_words(mut record: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The embedded words file reads, and each section says a code it
+    /// does not list (never an empty cell where a word was expected).
+    #[test]
+    fn the_words_file_reads_and_every_section_has_a_word_for_the_rest() {
+        let sections = [
+            "aksi",
+            "pesan",
+            "pengiriman",
+            "saluran",
+            "status_batch",
+            "status_langkah",
+            "hasil",
+            "cara_terima",
+            "rincian",
+        ];
+        for section in sections {
+            let words = WORDS
+                .get(section)
+                .unwrap_or_else(|| panic!("no [{section}]"));
+            assert!(words.contains_key("lainnya"), "[{section}] has no lainnya");
+        }
+        assert_eq!(channel("cli"), "perintah operator");
+        assert_eq!(delivery("bounced"), "tidak diketahui");
+        assert_eq!(
+            detail(r#"{"tracking":true}"#, chrono_tz::Asia::Jakarta),
+            "tracking: ya"
+        );
+    }
 
     /// A detail reads field by field, its times in WIB, its codes in words.
     #[test]
@@ -284,6 +232,8 @@ mod tests {
             "personal_data_shown",
             "document_issued",
             "participant_corrected",
+            "units_bk_recorded",
+            "member_nip_changed",
         ] {
             assert_ne!(action(code), generic, "{code} has no words");
         }

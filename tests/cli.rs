@@ -1816,6 +1816,8 @@ fn the_command_line_corrects_participants_results_and_staff_with_a_reason() {
     let err = one_sentence_failure(&bad);
     assert!(err.contains("'19650101;DROP' is not a NIP"), "{err}");
     assert_eq!(ok(sertibot(d, &["member", "list"])), before);
+    let err = one_sentence_failure(&sertibot(d, &["member", "nip", "2"]));
+    assert_eq!(err, "give the NIP, or --clear to remove it");
     let out = ok(sertibot(
         d,
         &["member", "nip", "2", "19800202 200501 1 003"],

@@ -1,13 +1,11 @@
-//! The staff register: adding members, registration links, redeeming
-//! them in Telegram, deactivating members and changing their roles.
+//! The staff register: adding members, deactivating them, changing their
+//! roles and details (registration links are in `links.rs`).
 
-use chrono::{DateTime, Utc};
-use rand::RngCore;
 use serde_json::json;
 
 use super::*;
-use crate::domain::{Email, InvalidEmail, Member, MemberId, RoleSet, TelegramUserId};
-use crate::store::{AuditEntry, Redemption, Store, TokenRecord, Tx};
+use crate::domain::{Email, InvalidEmail, Member, MemberId, RoleSet};
+use crate::store::{AuditEntry, MemberDetail, Store, TokenRecord};
 
 impl App {
     /// Registers a staff member and issues their one-time registration token.
@@ -97,90 +95,6 @@ impl App {
             token,
             namesakes,
         })
-    }
-
-    /// Issues a fresh registration token for a member; their earlier unused
-    /// tokens stop working.
-    ///
-    /// # Errors
-    /// `NotFound` when there is no such member.
-    pub async fn new_registration_link(
-        &self,
-        member: MemberId,
-    ) -> Result<RegistrationToken, AppError> {
-        let now = self.now();
-        let mut tx = self.store.begin().await?;
-        if Store::member(&mut tx, member).await?.is_none() {
-            return Err(AppError::NotFound(format!("there is no member {member}")));
-        }
-        Store::expire_tokens(&mut tx, member, now).await?;
-        let token = self.issue_token(&mut tx, member, now).await?;
-        Store::audit(
-            &mut tx,
-            &[operator_entry(
-                "registration_link_issued",
-                Some(member),
-                None,
-                json!({"expires_at": token.expires_at}),
-            )],
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(token)
-    }
-
-    pub(super) async fn issue_token(
-        &self,
-        tx: &mut Tx,
-        member: MemberId,
-        now: DateTime<Utc>,
-    ) -> Result<RegistrationToken, AppError> {
-        let mut bytes = [0u8; 24];
-        rand::rng().fill_bytes(&mut bytes);
-        let token = crate::domain::to_hex(&bytes);
-        let expires_at = now + self.config.link_valid;
-        Store::insert_token(tx, member, &token_hash(&token), now, expires_at).await?;
-        Ok(RegistrationToken { token, expires_at })
-    }
-
-    /// Binds a Telegram account to the member whose token it is.
-    ///
-    /// # Errors
-    /// Only for database failures; a bad token is a [`Redemption`] outcome.
-    pub async fn redeem(&self, token: &str, user: TelegramUserId) -> Result<Redemption, AppError> {
-        let now = self.now();
-        let mut tx = self.store.begin().await?;
-        let outcome = Store::redeem_token(&mut tx, &token_hash(token.trim()), user, now).await?;
-        let (member, action) = match &outcome {
-            Redemption::Registered(m) => (Some(m.id), "member_registered"),
-            Redemption::Unknown => (None, "registration_refused_unknown"),
-            Redemption::Used => (None, "registration_refused_used"),
-            Redemption::Expired => (None, "registration_refused_expired"),
-            Redemption::AccountTaken => (None, "registration_refused_account_taken"),
-        };
-        Store::audit(
-            &mut tx,
-            &[AuditEntry {
-                channel: Via::Telegram.as_str(),
-                actor: if member.is_some() {
-                    "member"
-                } else {
-                    "stranger"
-                },
-                member,
-                telegram_user: Some(user),
-                batch: None,
-                action: action.into(),
-                detail: json!({}),
-            }],
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        self.forget_register();
-        self.changed();
-        Ok(outcome)
     }
 
     /// Deactivates a member (`active` false: they leave; their access ends
@@ -332,18 +246,8 @@ impl App {
     ) -> Result<String, AppError> {
         may_manage_staff(by)?;
         let email = parse_email(email)?;
-        let now = self.now();
-        let mut tx = self.store.begin().await?;
-        let Some(current) = Store::member(&mut tx, member).await? else {
-            return Err(AppError::Rejected(Rejection::NoMember { member: member.0 }));
-        };
-        Store::set_member_email(&mut tx, member, email.as_ref()).await?;
-        let detail = json!({"member": member.0, "has_email": email.is_some()});
-        let entry = staff_entry(by, via, "member_email_changed", member, detail);
-        Store::audit(&mut tx, &[entry], now).await?;
-        tx.commit().await?;
-        self.forget_register();
-        Ok(current.name)
+        self.change_member(member, MemberDetail::Email(email.as_ref()), by, via)
+            .await
     }
 
     /// Sets or clears a member's NIP (`None` or "-" clears it); returns
@@ -361,15 +265,36 @@ impl App {
     ) -> Result<String, AppError> {
         may_manage_staff(by)?;
         let nip = parse_nip(nip)?;
+        self.change_member(member, MemberDetail::Nip(nip.as_deref()), by, via)
+            .await
+    }
+
+    /// Sets or clears one of a member's details, audited with whether it
+    /// is set, never its value; returns their name.
+    async fn change_member(
+        &self,
+        member: MemberId,
+        detail: MemberDetail<'_>,
+        by: &Actor,
+        via: Via,
+    ) -> Result<String, AppError> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let Some(current) = Store::member(&mut tx, member).await? else {
             return Err(AppError::Rejected(Rejection::NoMember { member: member.0 }));
         };
-        Store::set_member_nip(&mut tx, member, nip.as_deref()).await?;
-        let detail = json!({"member": member.0, "has_nip": nip.is_some()});
-        let entry = staff_entry(by, via, "member_nip_changed", member, detail);
-        Store::audit(&mut tx, &[entry], now).await?;
+        Store::set_member_detail(&mut tx, member, &detail).await?;
+        let (action, said) = match detail {
+            MemberDetail::Email(email) => (
+                "member_email_changed",
+                json!({"member": member.0, "has_email": email.is_some()}),
+            ),
+            MemberDetail::Nip(nip) => (
+                "member_nip_changed",
+                json!({"member": member.0, "has_nip": nip.is_some()}),
+            ),
+        };
+        Store::audit(&mut tx, &[staff_entry(by, via, action, member, said)], now).await?;
         tx.commit().await?;
         self.forget_register();
         Ok(current.name)

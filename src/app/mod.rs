@@ -22,6 +22,7 @@ pub use report::ReportFiles;
 mod decide;
 mod documents;
 mod inbox;
+mod links;
 mod members;
 mod privacy;
 mod records;

@@ -22,13 +22,8 @@ pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure>
             email,
             nip,
         } => {
-            let form = NewMemberForm {
-                name: &name,
-                roles: roles.into_iter().collect(),
-                email: email.as_deref(),
-                nip: nip.as_deref(),
-            };
-            add(app, &voice, form).await
+            let roles = roles.into_iter().collect();
+            add(app, &voice, &name, roles, email.as_deref(), nip.as_deref()).await
         }
         MemberCommand::Link { member } => link(app, &voice, member).await,
         MemberCommand::Deactivate { member } => {
@@ -105,22 +100,15 @@ pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure>
     }
 }
 
-/// What `member add` was given.
-struct NewMemberForm<'a> {
-    name: &'a str,
-    roles: RoleSet,
-    email: Option<&'a str>,
-    nip: Option<&'a str>,
-}
-
 /// `member add`: the member, and their one-use registration link.
-async fn add(app: &App, voice: &Voice, form: NewMemberForm<'_>) -> Result<ExitCode, Failure> {
-    let NewMemberForm {
-        name,
-        roles,
-        email,
-        nip,
-    } = form;
+async fn add(
+    app: &App,
+    voice: &Voice,
+    name: &str,
+    roles: RoleSet,
+    email: Option<&str>,
+    nip: Option<&str>,
+) -> Result<ExitCode, Failure> {
     let tz = app.config.calendar.tz;
     // Learn the bot's username first, so a member is never added without a link.
     let bot = bot_username(&app.config.telegram)

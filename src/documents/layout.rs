@@ -72,6 +72,23 @@ pub fn faults(document: &PagedDocument, edge_pt: f64) -> Vec<String> {
     found
 }
 
+/// Each page's text, its pieces joined by spaces in the order laid out.
+pub fn page_texts(document: &PagedDocument) -> Vec<String> {
+    document
+        .pages()
+        .iter()
+        .map(|page| {
+            let (mut texts, mut rules) = (Vec::new(), Vec::new());
+            walk(&page.frame, Transform::identity(), &mut texts, &mut rules);
+            texts
+                .iter()
+                .map(|t| t.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
 /// Every text and rule of `frame`, placed by `at`.
 fn walk(frame: &Frame, at: Transform, texts: &mut Vec<Placed>, rules: &mut Vec<Rule>) {
     for (pos, item) in frame.items() {
@@ -186,12 +203,29 @@ mod tests {
         }
         facts.info.scheme = "Operator Mesin Produksi Berbasis Komputer Numerik (CNC) untuk Industri Manufaktur Logam dan Otomotif Tingkat Lanjut dengan Sistem Kendali Terpadu Versi 2026".chars().take(160).collect();
         facts.info.place = Some("Tempat Uji Kompetensi Workshop Pemesinan Gedung C Lantai 3 Politeknik STMI Jakarta, Jalan Letnan Jenderal Suprapto Nomor 26, Cempaka Putih, Jakarta Pusat 10510".chars().take(160).collect());
+        // Signers with titled names and NIPs at their longest (30 characters),
+        // and BK letters naming many long unit codes.
+        for member in &mut facts.members {
+            member.name = format!(
+                "Dr. Ir. {} Kusumawardhana Prawiranegara, S.T., M.Sc., IPU",
+                member.name
+            );
+            member.nip = Some("19650101 199003 1 002 / K-0001".into());
+        }
+        for person in facts.state.participants.values_mut() {
+            if !person.units_bk.is_empty() {
+                person.units_bk = (1..=12)
+                    .map(|i| format!("M.702090.{i:03}.01-PEMROGRAMAN-CNC-LANJUT"))
+                    .collect();
+            }
+        }
         for rsvp in facts.state.rsvps.values_mut() {
             if rsvp.reason.is_some() {
                 rsvp.reason = Some("Bertugas dinas luar kota untuk mendampingi asesmen di tempat uji kompetensi mitra industri di Cikarang, Bekasi, sehingga tidak dapat hadir secara langsung dalam rapat pleno penetapan hasil asesmen kali ini.".chars().take(200).collect());
             }
         }
         let numbers = sample::numbers(&facts);
+        crate::documents::tests::keep_for_looking(&kit, &facts, &numbers, &format!("{count}-"));
         let mut faults = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for due in facts.due() {
@@ -207,8 +241,30 @@ mod tests {
             for fault in super::faults(&document, 28.0) {
                 faults.push(format!("{count} participants, {}: {fault}", job.file));
             }
+            if let Some(fault) = signature_alone(&document) {
+                faults.push(format!("{count} participants, {}: {fault}", job.file));
+            }
         }
         faults
+    }
+
+    /// A signature is never alone on its page: the page of the last
+    /// signer's NIP (every signer here has one) also holds the closing
+    /// sentence or the place and date.
+    fn signature_alone(document: &PagedDocument) -> Option<String> {
+        let pages = page_texts(document);
+        let (index, page) = pages
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, t)| t.contains("NIP."))?;
+        let closing = ["Demikian", "terima kasih", "Jakarta,"];
+        (!closing.iter().any(|c| page.contains(c))).then(|| {
+            format!(
+                "page {}: the signature stands without its closing or date",
+                index + 1
+            )
+        })
     }
 
     #[test]

@@ -54,6 +54,24 @@ fn made() -> (BatchFacts, Numbers, Vec<Document>) {
     (facts, numbers, made)
 }
 
+/// With `SERTIBOT_PAPERS_DIR` set, every document of `facts` is written
+/// there (names prefixed by `prefix`), to be looked at as pictures
+/// (`pdftoppm -png`); without it, nothing is made.
+pub(crate) fn keep_for_looking(
+    kit: &DocumentKit,
+    facts: &BatchFacts,
+    numbers: &Numbers,
+    prefix: &str,
+) {
+    let Ok(dir) = std::env::var("SERTIBOT_PAPERS_DIR") else {
+        return;
+    };
+    for doc in kit.make_all(facts, &facts.due(), numbers).unwrap() {
+        let path = std::path::Path::new(&dir).join(format!("{prefix}{}", doc.file_name));
+        std::fs::write(path, &doc.bytes).unwrap();
+    }
+}
+
 fn text(doc: &Document) -> String {
     let text = pdf_extract::extract_text_from_mem(&doc.bytes).expect("a readable PDF");
     // Line breaks and justified spacing vary; compare words.
@@ -268,6 +286,9 @@ fn the_report_and_personal_data_templates_are_tried_too() {
     let pdf = kit
         .personal_data_pdf(sample::personal_record(), Utc::now())
         .unwrap();
+    if let Ok(dir) = std::env::var("SERTIBOT_PAPERS_DIR") {
+        std::fs::write(std::path::Path::new(&dir).join("data-pribadi.pdf"), &pdf).unwrap();
+    }
     let text = pdf_extract::extract_text_from_mem(&pdf).expect("a readable PDF");
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
@@ -407,11 +428,7 @@ fn papers_carry_the_licence_the_nip_the_units_and_the_letter_number() {
     p.handover.via = Some(crate::workflow::ReceiptVia::InPerson);
     let numbers = sample::numbers(&facts);
     let made = kit().make_all(&facts, &facts.due(), &numbers).unwrap();
-    if let Ok(dir) = std::env::var("SERTIBOT_PAPERS_DIR") {
-        for doc in &made {
-            std::fs::write(std::path::Path::new(&dir).join(&doc.file_name), &doc.bytes).unwrap();
-        }
-    }
+    keep_for_looking(&kit(), &facts, &numbers, "");
     let letter = text(made.iter().find(|d| d.kind == Kind::SuratBk).unwrap());
     assert!(
         letter.contains("Nomor Lisensi BNSP: BNSP-LSP-0001-ID"),

@@ -31,6 +31,14 @@ pub enum Redemption {
     AccountTaken,
 }
 
+/// A member's detail staff may set or clear: where their email goes, and
+/// the NIP printed under their signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberDetail<'a> {
+    Email(Option<&'a Email>),
+    Nip(Option<&'a str>),
+}
+
 impl super::Store {
     /// Adds a member with roles and an optional email.
     ///
@@ -238,6 +246,30 @@ impl super::Store {
         }
     }
 
+    /// Sets (or clears) one of a member's details.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn set_member_detail(
+        conn: &mut SqliteConnection,
+        id: MemberId,
+        detail: &MemberDetail<'_>,
+    ) -> anyhow::Result<()> {
+        let (sql, value) = match detail {
+            MemberDetail::Email(email) => (
+                "UPDATE members SET email = ? WHERE id = ?",
+                email.map(Email::as_str),
+            ),
+            MemberDetail::Nip(nip) => ("UPDATE members SET nip = ? WHERE id = ?", *nip),
+        };
+        sqlx::query(sql)
+            .bind(value)
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
     /// Deactivates or reactivates a member; returns whether they exist. A
     /// deactivated member is nobody to the bot: their presses and commands
     /// are refused as a stranger's, and their unused registration links
@@ -245,40 +277,6 @@ impl super::Store {
     ///
     /// # Errors
     /// When the database refuses the write.
-    /// Sets (or clears) a member's email address.
-    ///
-    /// # Errors
-    /// When the database refuses the write.
-    pub async fn set_member_email(
-        conn: &mut SqliteConnection,
-        id: MemberId,
-        email: Option<&Email>,
-    ) -> anyhow::Result<()> {
-        sqlx::query("UPDATE members SET email = ? WHERE id = ?")
-            .bind(email.map(|e| e.as_str().to_string()))
-            .bind(id.0)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-
-    /// Sets or clears a member's NIP.
-    ///
-    /// # Errors
-    /// When the database cannot be written.
-    pub async fn set_member_nip(
-        conn: &mut SqliteConnection,
-        id: MemberId,
-        nip: Option<&str>,
-    ) -> anyhow::Result<()> {
-        sqlx::query("UPDATE members SET nip = ? WHERE id = ?")
-            .bind(nip)
-            .bind(id.0)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-
     pub async fn set_member_active(
         conn: &mut SqliteConnection,
         id: MemberId,

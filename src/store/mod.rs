@@ -46,7 +46,7 @@ pub use batches::{BatchSummary, NewParticipant};
 pub use clocks::{RunningClock, Uncollected};
 pub use documents::ToNumber;
 pub use lock::{LockError, ServiceLock, lock_path};
-pub use members::{Redemption, TokenRecord};
+pub use members::{MemberDetail, Redemption, TokenRecord};
 pub use outbox::{OutboxRow, OutboxStatus};
 pub use time::{from_ms, ms};
 pub use timers::Timer;

@@ -192,6 +192,37 @@ fn every_refusal_is_reachable_and_changes_nothing() {
             result: BK,
         },
     );
+    // Units not yet competent: only for a BK, recorded once, cleared by a K.
+    let units = vec!["TIK.OP02.001.01".to_string()];
+    assert_eq!(
+        b.refused(
+            &ketua(),
+            Command::RecordUnitsBk {
+                participant: p(1),
+                units: units.clone()
+            }
+        ),
+        Refusal::NotBelumKompeten {
+            participant: "Asesi 1".into()
+        }
+    );
+    let recorded = b.ok(
+        &ketua(),
+        Command::RecordUnitsBk {
+            participant: p(2),
+            units: units.clone(),
+        },
+    );
+    assert_eq!(recorded.events.len(), 1);
+    assert_eq!(b.state.participants[&p(2)].units_bk, units);
+    let again = b.ok(
+        &ketua(),
+        Command::RecordUnitsBk {
+            participant: p(2),
+            units,
+        },
+    );
+    assert!(again.events.is_empty(), "{:?}", again.events);
     let starts_at = b.state.meeting.as_ref().unwrap().starts_at;
     assert_eq!(
         b.refused(&ketua(), Command::MarkDone { step: s(3) }),
