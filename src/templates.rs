@@ -66,6 +66,7 @@ const EMBEDDED: &[(&str, &str)] = embedded!(
     "batches.html",
     "status.html",
     "results_keyboard.html",
+    "attendance_checklist.html",
     "handover_list.html",
     "handovers_ready.html",
     "collect_reminder.subject",

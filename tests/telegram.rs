@@ -475,11 +475,12 @@ async fn a_whole_batch_is_run_from_telegram() {
     last_text(fake, KOMITE_2, "Langkah 3:").await;
     assert_eq!(
         buttons_under(fake, KETUA, "Langkah 3:"),
-        ["a", "d", "r", "p"]
+        ["a", "d", "r", "v", "p"]
     );
     assert_eq!(buttons_under(fake, KOMITE, "Langkah 3:"), ["a", "p"]);
-    // Kabag Sertifikasi enters the results but is not one of the step's people.
-    assert_eq!(buttons_under(fake, SERTIFIKASI, "Langkah 3:"), ["r"]);
+    // Kabag Sertifikasi enters the results and keeps the attendance but is
+    // not one of the step's people.
+    assert_eq!(buttons_under(fake, SERTIFIKASI, "Langkah 3:"), ["r", "v"]);
     let komite = newest_text(fake, KOMITE, "Langkah 3:");
     assert!(
         komite.contains("Diselesaikan oleh: Ketua LSP")
@@ -519,10 +520,54 @@ async fn a_whole_batch_is_run_from_telegram() {
         early.starts_with("Rapat baru dimulai Kamis, 26 November 2026 pukul 09.00 WIB"),
         "{early}"
     );
+    // Nor is attendance kept before it begins.
+    let early = press(fake, KETUA, &format!("1|v|{batch}")).await;
+    assert!(
+        early.0.starts_with("Rapat baru dimulai") && early.1,
+        "{early:?}"
+    );
     world
         .clock
         .set(common::monday_morning() + chrono::Duration::days(2) + chrono::Duration::hours(1));
+    // At the meeting Ketua LSP checks who came, prefilled from the answers:
+    // the chair, and the member who said yes. Rina, who had declined, came
+    // after all.
+    press(fake, KETUA, &format!("1|v|{batch}")).await;
+    last_text(fake, KETUA, "Daftar hadir rapat pleno · batch").await;
+    let checklist = newest_text(fake, KETUA, "Daftar hadir rapat pleno · batch");
+    assert!(
+        checklist.contains("✅ Dr. Hendra Wijaya (pimpinan rapat): hadir, sebagai pimpinan")
+            && checklist.contains("✅ Ir. Made Sudarsana: hadir, menurut jawaban undangan")
+            && checklist.contains("⬜ Rina Kusuma: tidak hadir, menurut jawaban undangan")
+            && checklist.contains("Hadir 2 dari 3 undangan."),
+        "{checklist}"
+    );
+    let rina = app
+        .members()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(m, _)| m.name == "Rina Kusuma")
+        .unwrap()
+        .0
+        .id;
+    assert_eq!(
+        press(fake, KETUA, &format!("1|x|{batch}|{rina}|1")).await,
+        (
+            "Tercatat: Rina Kusuma hadir dalam rapat pleno.".to_string(),
+            false
+        )
+    );
+    fake.until("the checklist shows Rina present", |f| {
+        f.sent_to(KETUA)
+            .iter()
+            .any(|(_, t, _)| t.contains("✅ Rina Kusuma: hadir") && t.contains("Hadir 3 dari 3"))
+    })
+    .await;
     press(fake, KETUA, &format!("1|d|{batch}|3")).await;
+    // Once the plenary is over, attendance stays as it was marked.
+    let late = press(fake, KETUA, &format!("1|x|{batch}|{rina}|0")).await;
+    assert!(late.1, "{late:?}");
 
     // Step 4: the decree in a short conversation.
     press(fake, KETUA, &format!("1|s|{batch}")).await;
@@ -570,6 +615,15 @@ async fn a_whole_batch_is_run_from_telegram() {
         say(fake, SERTIFIKASI, "BNSP-000120").await,
         "Tercatat: 3 nomor blangko."
     );
+    // The card shows the numbers at once, without waiting for another press.
+    fake.until("step 6's card shows the blank numbers", |f| {
+        f.sent_to(SERTIFIKASI).iter().any(|(_, t, _)| {
+            t.contains("Langkah 6:")
+                && t.contains("• Ni Komang Ayu Widyastuti (REG-00000) · blangko BNSP-000120")
+                && !t.contains("nomor blangko belum dicatat")
+        })
+    })
+    .await;
     press(fake, SERTIFIKASI, &format!("1|d|{batch}|6")).await;
     press(fake, SERTIFIKASI, &format!("1|d|{batch}|7")).await;
     last_text(fake, KETUA, "Langkah 8:").await;
@@ -988,9 +1042,11 @@ async fn documents_travelled_with_the_steps(
     ] {
         assert!(text.contains(row), "{row} in {text}");
     }
-    // Only the committee member who said they would come attended.
+    // Who attended as marked at the meeting: the member who said yes, and
+    // the one who declined but came.
     assert!(
-        text.contains("Ir. Made Sudarsana") && !text.contains("Rina Kusuma"),
+        text.contains("Ir. Made Sudarsana (Komite Teknis)")
+            && text.contains("Rina Kusuma (Komite Teknis)"),
         "{text}"
     );
     let letters = unzip(&file(ADMINISTRASI, &format!("batch-{batch}-surat-bk.zip")).bytes);

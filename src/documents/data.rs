@@ -44,9 +44,9 @@ impl BatchFacts {
         let extra = match due.kind {
             Kind::Undangan | Kind::DaftarHadir => json!({"invitees": self.invitees()}),
             Kind::BeritaAcara => json!({
-                // Until attendance is confirmed at the meeting: the chair,
-                // who chairs and signs, and those who said they would come.
-                "attendees": self.invitees().into_iter().filter(|i| i["attend"] == "hadir" || i["chair"] == true).collect::<Vec<_>>(),
+                // Who attended, as marked at the meeting (unmarked: the
+                // chair, and those who said they would come).
+                "attendees": self.invitees().into_iter().filter(|i| i["present"] == true).collect::<Vec<_>>(),
                 // When the plenary closed: its step's finish, as a time of day.
                 "closed": self
                     .state
@@ -132,6 +132,7 @@ impl BatchFacts {
                     // Ketua LSP signs the invitation and chairs the meeting:
                     // not among its own invitees.
                     "chair": m.roles.contains(&Role::KetuaLsp),
+                    "present": self.state.attended(m.id, m.roles.contains(&Role::KetuaLsp)),
                 })
             })
             .collect()

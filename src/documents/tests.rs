@@ -8,7 +8,7 @@ use chrono::Utc;
 use super::facts::BatchFacts;
 use super::kit::{KitError, Numbers};
 use super::*;
-use crate::domain::Competence;
+use crate::domain::{Competence, MemberId};
 
 /// The sertibot program beside this test program (cargo builds both into
 /// the same target folder): this test program cannot be a typesetter.
@@ -129,6 +129,27 @@ fn the_berita_acara_lists_every_participant_with_result_number_and_date() {
     assert!(text.contains("Dr. Andi Wijaya"));
     assert!(!text.contains("Rina Kusuma"), "{text}");
     assert!(text.contains("Jakarta, 24 November 2026"), "{text}");
+}
+
+/// Who attended comes from the marks made at the meeting: a member who
+/// declined but came is listed and signs; one who said nothing and was not
+/// marked is not; the chair is present unless marked otherwise.
+#[test]
+fn the_berita_acara_lists_who_was_marked_present_at_the_meeting() {
+    let mut facts = sample::facts();
+    facts.state.attendance.insert(MemberId(2), true);
+    let numbers = sample::numbers(&facts);
+    let made = kit().make_all(&facts, &facts.due(), &numbers).unwrap();
+    let ba = made.iter().find(|d| d.kind == Kind::BeritaAcara).unwrap();
+    let minutes = text(ba);
+    assert!(minutes.contains("Rina Kusuma (Komite Teknis)"), "{minutes}");
+    assert!(minutes.contains("Dr. Andi Wijaya (Ketua LSP)"), "{minutes}");
+    assert!(!minutes.contains("Hadi Pratama"), "{minutes}");
+    // The daftar hadir still lists every invitee with their answer.
+    let hadir = made.iter().find(|d| d.kind == Kind::DaftarHadir).unwrap();
+    let hadir = text(hadir);
+    assert!(hadir.contains("Hadi Pratama"), "{hadir}");
+    assert!(hadir.contains("Rina Kusuma"), "{hadir}");
 }
 
 #[test]

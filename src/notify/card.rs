@@ -58,6 +58,10 @@ pub(super) fn rights(state: &BatchState, step: &Step, member: &Member) -> CardRi
         enter: !member.roles.is_disjoint(&step.entry_roles),
         declined,
         report: !declined && !member.roles.is_disjoint(&step.roles),
+        attendance: step.records == Some(RecordKind::Results)
+            && !member
+                .roles
+                .is_disjoint(&crate::workflow::attendance_keepers()),
     }
 }
 

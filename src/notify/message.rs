@@ -99,6 +99,8 @@ messages! {
     Status(Status) = "status",
     /// One page of the K/BK keyboard.
     ResultsKeyboard(ResultsPage) = "results_keyboard",
+    /// The plenary's attendance checklist.
+    AttendanceChecklist(AttendanceList) = "attendance_checklist",
     /// The participants ready to collect their document.
     HandoverList(HandoverList) = "handover_list",
     /// Documents that just became ready (to those who hand them over).

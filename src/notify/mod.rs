@@ -14,6 +14,7 @@ use crate::domain::{BatchId, BatchInfo, Member, MemberId, Participant, Participa
 use crate::sop::Step;
 use crate::workflow::{BatchState, Effect};
 
+pub mod attendance;
 mod card;
 mod corrections;
 mod documents;

@@ -78,6 +78,7 @@ impl super::Store {
         read_runs(conn, &mut state).await?;
         read_marks(conn, &mut state).await?;
         read_rsvps(conn, &mut state).await?;
+        read_attendance(conn, &mut state).await?;
         Ok(Some(state))
     }
 }
@@ -219,6 +220,24 @@ async fn read_rsvps(conn: &mut SqliteConnection, state: &mut BatchState) -> anyh
                 reason: r.get("reason"),
                 at: from_ms(r.get("at")),
             },
+        );
+    }
+    Ok(())
+}
+
+/// Who was marked present at (or absent from) the plenary.
+async fn read_attendance(
+    conn: &mut SqliteConnection,
+    state: &mut BatchState,
+) -> anyhow::Result<()> {
+    for r in sqlx::query("SELECT member_id, present FROM attendance WHERE batch_id = ?")
+        .bind(state.id.0)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        state.attendance.insert(
+            MemberId(r.get("member_id")),
+            r.get::<i64, _>("present") != 0,
         );
     }
     Ok(())

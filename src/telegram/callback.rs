@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::domain::{BatchId, Competence, ParticipantId};
+use crate::domain::{BatchId, Competence, MemberId, ParticipantId};
 use crate::sop::StepNo;
 
 /// The format version written first in every button's data.
@@ -68,6 +68,14 @@ pub enum Button {
     },
     /// "Mulai": start the SOP for a batch created in chat.
     Start { batch: BatchId },
+    /// "Daftar hadir": show the plenary's attendance checklist.
+    Attendance { batch: BatchId },
+    /// One invitee on the checklist marked present or absent.
+    MarkPresent {
+        batch: BatchId,
+        member: MemberId,
+        present: bool,
+    },
 }
 
 impl fmt::Display for Button {
@@ -108,6 +116,12 @@ impl fmt::Display for Button {
                 write!(f, "{VERSION}|w|{batch}|{participant}")
             }
             Button::Start { batch } => write!(f, "{VERSION}|g|{batch}"),
+            Button::Attendance { batch } => write!(f, "{VERSION}|v|{batch}"),
+            Button::MarkPresent {
+                batch,
+                member,
+                present,
+            } => write!(f, "{VERSION}|x|{batch}|{member}|{}", u8::from(*present)),
         }
     }
 }
@@ -202,6 +216,16 @@ impl FromStr for Button {
                 participant: participant()?,
             },
             Some("g") => Button::Start { batch },
+            Some("v") => Button::Attendance { batch },
+            Some("x") => Button::MarkPresent {
+                batch,
+                member: MemberId(number(3)?),
+                present: match parts.get(4).copied() {
+                    Some("1") => true,
+                    Some("0") => false,
+                    _ => return Err(UnknownButton),
+                },
+            },
             _ => return Err(UnknownButton),
         };
         expect(button.to_string().split('|').count())?;
@@ -274,6 +298,19 @@ mod tests {
                 batch: BatchId(big),
                 participant: ParticipantId(big),
             },
+            Button::Attendance {
+                batch: BatchId(big),
+            },
+            Button::MarkPresent {
+                batch: BatchId(big),
+                member: MemberId(big),
+                present: true,
+            },
+            Button::MarkPresent {
+                batch: BatchId(3),
+                member: MemberId(4),
+                present: false,
+            },
         ];
         for button in buttons {
             let data = button.to_string();
@@ -299,6 +336,10 @@ mod tests {
             "1|a|01|1",
             "1|a|1|007",
             "1|q|1|0",
+            "1|x|1|2",
+            "1|x|1|2|2",
+            "1|x|1|2|1|1",
+            "1|v|1|2",
             "hello",
         ] {
             assert_eq!(data.parse::<Button>(), Err(UnknownButton), "{data}");

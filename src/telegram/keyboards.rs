@@ -6,10 +6,10 @@ use serde_json::json;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::callback::Button;
-use crate::domain::{BatchId, Competence, Lang, ParticipantId};
+use crate::domain::{BatchId, Competence, Lang, MemberId, ParticipantId};
 use crate::notify::Message;
 use crate::notify::views::{
-    HandoverList, Invitation, MeetingChange, ResultsPage, RsvpReminder, TaskCard,
+    AttendanceList, HandoverList, Invitation, MeetingChange, ResultsPage, RsvpReminder, TaskCard,
 };
 use crate::sop::{RecordKind, StepNo};
 use crate::templates::Templates;
@@ -37,6 +37,7 @@ impl Message {
             }
             Message::StepTask(card) => task_keyboard(templates, lang, card),
             Message::ResultsKeyboard(page) => Some(verdicts(templates, lang, page)),
+            Message::AttendanceChecklist(list) => Some(attendance(templates, lang, list)),
             Message::HandoverList(list) => Some(handovers(templates, lang, list)),
             Message::HandoversReady(ready) => Some(InlineKeyboardMarkup::new(vec![vec![b(
                 "button_handovers",
@@ -105,6 +106,9 @@ fn task_keyboard(
         if let Some((label, data)) = entry.filter(|_| rights.enter) {
             rows.push(vec![b(label, data)]);
         }
+        if rights.attendance {
+            rows.push(vec![b("button_attendance", Button::Attendance { batch })]);
+        }
     }
     if rights.report {
         rows.push(vec![b("button_problem", Button::Problem { batch, step })]);
@@ -159,6 +163,28 @@ fn verdicts(templates: &Templates, lang: Lang, page: &ResultsPage) -> InlineKeyb
         rows.push(turn);
     }
     InlineKeyboardMarkup::new(rows)
+}
+
+/// The attendance checklist: a button per invitee showing whether they
+/// are present; a press marks the other way.
+fn attendance(templates: &Templates, lang: Lang, list: &AttendanceList) -> InlineKeyboardMarkup {
+    let batch = BatchId(list.batch.id);
+    InlineKeyboardMarkup::new(list.invitees.iter().map(|i| {
+        let label = if i.present {
+            "button_marked_present"
+        } else {
+            "button_marked_absent"
+        };
+        let data = Button::MarkPresent {
+            batch,
+            member: MemberId(i.id),
+            present: !i.present,
+        };
+        vec![InlineKeyboardButton::callback(
+            templates.phrase(lang, label, json!({ "name": i.name })),
+            data.to_string(),
+        )]
+    }))
 }
 
 /// A message as Telegram shows it: its text (HTML) and its buttons.

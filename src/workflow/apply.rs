@@ -44,7 +44,8 @@ impl BatchState {
             Event::MeetingSet { .. }
             | Event::MeetingRescheduled { .. }
             | Event::MeetingCancelled { .. }
-            | Event::RsvpRecorded { .. } => self.apply_to_meeting(event),
+            | Event::RsvpRecorded { .. }
+            | Event::AttendanceMarked { .. } => self.apply_to_meeting(event),
             Event::ResultRecorded { .. }
             | Event::UnitsBkRecorded { .. }
             | Event::BlankNumberRecorded { .. }
@@ -148,6 +149,7 @@ impl BatchState {
                 };
                 // Everyone answers the new time afresh.
                 self.rsvps.clear();
+                self.attendance.clear();
             }
             Event::MeetingCancelled { sequence, .. } => {
                 self.meeting_changes = MeetingChanges {
@@ -155,6 +157,12 @@ impl BatchState {
                     cancelled: true,
                 };
                 self.rsvps.clear();
+                self.attendance.clear();
+            }
+            Event::AttendanceMarked {
+                member, present, ..
+            } => {
+                self.attendance.insert(*member, *present);
             }
             Event::RsvpRecorded {
                 member,

@@ -64,6 +64,9 @@ pub enum Command {
         attend: bool,
         reason: Option<String>,
     },
+    /// Mark an invitee present at (or absent from) the plenary, from its
+    /// start until it is over (Ketua LSP or Kabag Sertifikasi).
+    MarkAttendance { member: MemberId, present: bool },
     /// Record one participant's verdict.
     RecordResult {
         participant: ParticipantId,

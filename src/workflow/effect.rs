@@ -318,6 +318,17 @@ fn participant_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effe
             }
             card_changed(effects);
         }
+        // The blank numbers' card lists each K participant's number: it
+        // shows the numbers as soon as they are recorded.
+        Event::BlankNumberRecorded { .. } => {
+            if let Some(step) = state
+                .procedure
+                .step_recording(RecordKind::BlankNumbers)
+                .filter(|s| state.run(s.no).state == crate::workflow::StepState::Active)
+            {
+                push_once(effects, Effect::TaskChanged { step: step.no });
+            }
+        }
         Event::ReceiptRecorded { participant, .. } => {
             if let Some(step) = receipts_step {
                 effects.push(Effect::ClearDeadline {

@@ -98,6 +98,13 @@ pub enum Event {
         reason: Option<String>,
         at: DateTime<Utc>,
     },
+    /// An invitee was marked present at (or absent from) the plenary.
+    AttendanceMarked {
+        member: MemberId,
+        present: bool,
+        by: MemberId,
+        at: DateTime<Utc>,
+    },
     /// A participant's verdict was recorded (or corrected during the meeting).
     ResultRecorded {
         participant: ParticipantId,
@@ -226,6 +233,7 @@ impl Event {
             Event::MeetingRescheduled { .. } => "meeting_rescheduled",
             Event::MeetingCancelled { .. } => "meeting_cancelled",
             Event::RsvpRecorded { .. } => "rsvp_recorded",
+            Event::AttendanceMarked { .. } => "attendance_marked",
             Event::ResultRecorded { .. } => "result_recorded",
             Event::UnitsBkRecorded { .. } => "units_bk_recorded",
             Event::DecreeRecorded { .. } => "decree_recorded",

@@ -22,7 +22,7 @@ pub use command::{Actor, Command, Staff};
 pub use effect::{Effect, effects_of};
 pub use engine::{
     Decision, Intent, MAX_BLANK_NUMBER, MAX_DECREE_NUMBER, MAX_PLACE, MAX_PROBLEM_TEXT, MAX_REASON,
-    execute, may,
+    attendance_keepers, execute, may,
 };
 pub use event::Event;
 pub use refusal::{Field, MissingInput, Refusal};

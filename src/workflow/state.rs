@@ -308,6 +308,10 @@ pub struct BatchState {
     /// Reschedules and cancellation after the invitation went out.
     pub meeting_changes: MeetingChanges,
     pub rsvps: BTreeMap<MemberId, Rsvp>,
+    /// Who attended the plenary, as marked at the meeting by those who keep
+    /// its attendance; an invitee not marked is taken as expected (see
+    /// [`BatchState::attended`]).
+    pub attendance: BTreeMap<MemberId, bool>,
     pub decree: Option<Decree>,
     /// The day of the assessment, the earliest a decree may be dated
     /// (unknown in a batch made up for a test or a sample).
@@ -350,6 +354,7 @@ impl BatchState {
             meeting: None,
             meeting_changes: MeetingChanges::default(),
             rsvps: BTreeMap::new(),
+            attendance: BTreeMap::new(),
             decree: None,
             assessed_on: None,
         }
@@ -366,6 +371,16 @@ impl BatchState {
             .values()
             .filter(|p| p.handover.stage() == stage)
             .count()
+    }
+
+    /// Whether `member` attended the plenary: as marked at the meeting;
+    /// unmarked, as expected: the chair (who called and leads it) and
+    /// those who said they would come.
+    pub fn attended(&self, member: MemberId, chair: bool) -> bool {
+        self.attendance
+            .get(&member)
+            .copied()
+            .unwrap_or_else(|| chair || self.rsvps.get(&member).is_some_and(|r| r.attend))
     }
 
     /// Whether at least one participant has this verdict.

@@ -29,6 +29,10 @@ pub struct CardRights {
     /// "Laporkan kendala" (a role of the step, and not a declined invitee).
     #[serde(default)]
     pub report: bool,
+    /// "Daftar hadir": mark who attended (the plenary's card, for those
+    /// who keep its attendance).
+    #[serde(default)]
+    pub attendance: bool,
 }
 
 /// A participant on a step's card (private chat only), with what the

@@ -1,11 +1,12 @@
-//! The meeting: set, moved, cancelled, and the invitees' answers.
+//! The meeting: set, moved, cancelled, the invitees' answers and who attended.
 
 use sqlx::SqliteConnection;
 
 use crate::store::time::ms;
 use crate::workflow::Event;
 
-/// The meeting set, moved or cancelled, and the invitees' answers.
+/// The meeting set, moved or cancelled, the invitees' answers and who
+/// attended (answers and attendance start afresh when the meeting moves).
 pub(super) async fn meeting_event(
     conn: &mut SqliteConnection,
     b: i64,
@@ -33,10 +34,7 @@ pub(super) async fn meeting_event(
             .bind(b)
             .execute(&mut *conn)
             .await?;
-            sqlx::query("DELETE FROM rsvps WHERE batch_id = ?")
-                .bind(b)
-                .execute(&mut *conn)
-                .await?;
+            forget_answers(conn, b).await?;
         }
         Event::MeetingCancelled {
             sequence, reason, ..
@@ -49,10 +47,7 @@ pub(super) async fn meeting_event(
             .bind(b)
             .execute(&mut *conn)
             .await?;
-            sqlx::query("DELETE FROM rsvps WHERE batch_id = ?")
-                .bind(b)
-                .execute(&mut *conn)
-                .await?;
+            forget_answers(conn, b).await?;
         }
         Event::RsvpRecorded {
             member,
@@ -73,7 +68,37 @@ pub(super) async fn meeting_event(
             .execute(&mut *conn)
             .await?;
         }
+        Event::AttendanceMarked {
+            member,
+            present,
+            by,
+            at,
+        } => {
+            sqlx::query(
+                "INSERT INTO attendance (batch_id, member_id, present, marked_by, at) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT(batch_id, member_id) DO UPDATE SET present = excluded.present,
+                     marked_by = excluded.marked_by, at = excluded.at",
+            )
+            .bind(b)
+            .bind(member.0)
+            .bind(i64::from(*present))
+            .bind(by.0)
+            .bind(ms(*at))
+            .execute(&mut *conn)
+            .await?;
+        }
         _ => {}
+    }
+    Ok(())
+}
+
+/// The meeting moved or was cancelled: its answers and attendance go.
+async fn forget_answers(conn: &mut SqliteConnection, b: i64) -> anyhow::Result<()> {
+    for sql in [
+        "DELETE FROM rsvps WHERE batch_id = ?",
+        "DELETE FROM attendance WHERE batch_id = ?",
+    ] {
+        sqlx::query(sql).bind(b).execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -41,7 +41,8 @@ impl super::Store {
                 Event::MeetingSet { .. }
                 | Event::MeetingRescheduled { .. }
                 | Event::MeetingCancelled { .. }
-                | Event::RsvpRecorded { .. } => meeting::meeting_event(conn, b, event).await?,
+                | Event::RsvpRecorded { .. }
+                | Event::AttendanceMarked { .. } => meeting::meeting_event(conn, b, event).await?,
                 Event::ResultRecorded { .. }
                 | Event::UnitsBkRecorded { .. }
                 | Event::ResultCorrected { .. }

@@ -182,6 +182,16 @@ impl Press<'_> {
                 self.show_handovers(batch, None).await
             }
             Button::Start { batch } => self.start(batch).await,
+            Button::Attendance { batch } => {
+                self.may(batch, Intent::KeepAttendance).await?;
+                self.show_attendance(batch, None).await?;
+                Ok(self.phrase("attendance_title", json!({"batch": batch.0})))
+            }
+            Button::MarkPresent {
+                batch,
+                member,
+                present,
+            } => self.mark_present(batch, member, present).await,
             Button::OpenHandover { batch, participant } => {
                 self.open_handover(batch, participant).await
             }
@@ -303,6 +313,35 @@ impl Press<'_> {
             &decisions,
             "verdict_set",
             json!({"name": name, "result": result.code()}),
+        ))
+    }
+
+    /// One invitee marked present or absent; the checklist is edited.
+    async fn mark_present(
+        &self,
+        batch: BatchId,
+        member: crate::domain::MemberId,
+        present: bool,
+    ) -> Result<String, AppError> {
+        self.may(batch, Intent::KeepAttendance).await?;
+        let (_, state, members) = self.ctx.app.batch(batch).await?;
+        let Some(invitee) = crate::notify::attendance::invitees(&state, &members)
+            .into_iter()
+            .find(|m| m.id == member)
+            .cloned()
+        else {
+            return Err(AppError::Invalid(
+                self.phrase("attendance_not_invited", json!({})),
+            ));
+        };
+        let decisions = self
+            .act(batch, vec![Command::MarkAttendance { member, present }])
+            .await?;
+        self.show_attendance(batch, self.pressed_on.clone()).await?;
+        Ok(self.recorded(
+            &decisions,
+            "attendance_set",
+            json!({"name": invitee.name, "present": present}),
         ))
     }
 

@@ -1,6 +1,7 @@
-//! The lists a button shows, with a button per participant: one page of
-//! the K/BK keyboard, and the participants ready to collect their
-//! document. Both are sent in the private chat, or edited after a press.
+//! The lists a button shows, with a button per person: one page of the
+//! K/BK keyboard, the participants ready to collect their document, the
+//! plenary's attendance checklist. Each is sent in the private chat, or
+//! edited after a press.
 
 use serde_json::json;
 
@@ -10,6 +11,12 @@ use crate::domain::BatchId;
 use crate::notify;
 
 impl Press<'_> {
+    /// The outbox key of a list sent for this press, or of its edit.
+    fn list_key(&self, list: &str, edit: bool) -> String {
+        let suffix = if edit { "-edit" } else { "" };
+        format!("u{}:{list}{suffix}", self.update_id)
+    }
+
     /// Sends (or, after a press, edits) one page of the K/BK keyboard
     /// ([`notify::reports::RESULTS_PAGE`] participants, within Telegram's 100 buttons);
     /// returns the page shown and how many there are.
@@ -21,10 +28,7 @@ impl Press<'_> {
     ) -> Result<(usize, usize), AppError> {
         let (_, state, _) = self.ctx.app.batch(batch).await?;
         let (view, page, pages) = notify::reports::results_page(&state, page);
-        let key = match &edit {
-            Some(_) => format!("u{}:results-edit", self.update_id),
-            None => format!("u{}:results", self.update_id),
-        };
+        let key = self.list_key("results", edit.is_some());
         let message = notify::Message::ResultsKeyboard(view);
         self.ctx
             .say(self.chat, Some(self.member), key, message, edit)
@@ -41,10 +45,7 @@ impl Press<'_> {
         let (_, state, _) = self.ctx.app.batch(batch).await?;
         let list = notify::reports::handover_list(&state);
         let empty = list.ready.is_empty();
-        let key = match &edit {
-            Some(_) => format!("u{}:handovers-edit", self.update_id),
-            None => format!("u{}:handovers", self.update_id),
-        };
+        let key = self.list_key("handovers", edit.is_some());
         let message = notify::Message::HandoverList(list);
         self.ctx
             .say(self.chat, Some(self.member), key, message, edit)
@@ -57,5 +58,21 @@ impl Press<'_> {
             },
             json!({"batch": batch.0}),
         ))
+    }
+
+    /// Sends (or edits) the plenary's attendance checklist.
+    pub(super) async fn show_attendance(
+        &self,
+        batch: BatchId,
+        edit: Option<String>,
+    ) -> Result<(), AppError> {
+        let (_, state, members) = self.ctx.app.batch(batch).await?;
+        let list = notify::attendance::attendance_list(&state, &members);
+        let key = self.list_key("attendance", edit.is_some());
+        let message = notify::Message::AttendanceChecklist(list);
+        self.ctx
+            .say(self.chat, Some(self.member), key, message, edit)
+            .await?;
+        Ok(())
     }
 }

@@ -24,6 +24,8 @@ pub enum Intent {
     ChangeMeeting,
     /// Answer the invitation.
     Rsvp,
+    /// Mark who attended the plenary.
+    KeepAttendance,
     /// Enter what the step recording `kind` records (results, the decree,
     /// blank numbers, receipts), whatever state that step is in.
     Enter(RecordKind),
@@ -63,6 +65,7 @@ pub fn may(
         Intent::SetMeeting => run.entry_step(staff, RecordKind::Meeting).map(|_| ()),
         Intent::ChangeMeeting => run.require_changeable_meeting(staff),
         Intent::Rsvp => run.may_rsvp(staff).map(|_| ()),
+        Intent::KeepAttendance => run.may_keep_attendance(staff),
         Intent::EnterNow(kind) => run.entry_step(staff, kind).map(|_| ()),
         Intent::Enter(_) => Ok(()),
     }

@@ -5,10 +5,12 @@
 //! [`may`], the same checks asked ahead), what each command records in
 //! `entries`; here, the dispatch and the steps that open or are skipped.
 
+mod attendance;
 mod corrections;
 mod entries;
 mod guards;
 
+pub use attendance::attendance_keepers;
 pub use guards::{Intent, may};
 
 use chrono::{DateTime, Utc};
@@ -113,6 +115,9 @@ impl Run<'_> {
             Command::ResumeStep { step } => self.resume(staff, *step),
             Command::SetMeeting { meeting } => self.set_meeting(staff, meeting),
             Command::Rsvp { attend, reason } => self.rsvp(staff, *attend, reason.as_deref()),
+            Command::MarkAttendance { member, present } => {
+                self.mark_attendance(staff, *member, *present)
+            }
             Command::RescheduleMeeting { meeting } => self.reschedule_meeting(staff, meeting),
             Command::CancelMeeting { reason } => self.cancel_meeting(staff, reason),
             Command::RecordResult {

@@ -166,6 +166,7 @@ fn skipped(decision: &Decision) -> Vec<u32> {
         .collect()
 }
 
+mod attendance;
 mod changes;
 mod corrections;
 mod properties;

@@ -37,6 +37,7 @@ fn any_command(participants: i64) -> impl Strategy<Value = Command> {
             }
         }),
                 1 => Just(Command::CancelMeeting { reason: "Ketua sakit".into() }),
+        1 => (1..6i64, any::<bool>()).prop_map(|(m, present)| Command::MarkAttendance { member: MemberId(m), present }),
         1 => step.clone().prop_map(|step| Command::PauseStep { step, reason: "menunggu BNSP".into() }),
         1 => step.prop_map(|step| Command::ResumeStep { step }),
         4 => (who.clone(), verdict.clone()).prop_map(|(participant, result)| Command::RecordResult { participant, result }),
@@ -78,6 +79,7 @@ fn allowed_roles(state: &BatchState, command: &Command) -> Option<crate::domain:
         Command::Rsvp { .. } => procedure
             .step_recording(RecordKind::Results)
             .map(|s| s.roles.clone()),
+        Command::MarkAttendance { .. } => Some(crate::workflow::attendance_keepers()),
         Command::RecordResult { .. } | Command::RecordUnitsBk { .. } => {
             by_record(RecordKind::Results)
         }
