@@ -314,13 +314,14 @@ async fn a_paused_step_stays_quiet_and_the_digests_come_once_each() {
     let charts = rendered(&t, "report").await;
     assert_eq!(charts.len(), 1);
     assert!(
-        charts[0].starts_with("📊 <b>Laporan kinerja minggu ini</b>\nPeriode 24 November 2026 – 30 November 2026: 1 dari 1 langkah"),
+        charts[0].starts_with("📊 <b>Laporan kinerja minggu ini</b>\nPeriode 24 November 2026 – 30 November 2026: 1 dari 1 langkah selesai dalam waktu baku"),
         "{}",
         charts[0]
     );
     assert!(
-        weekly[0]
-            .contains("Langkah 1 (Membuat undangan rapat komite teknis): 1/1 tepat waktu (100%)"),
+        weekly[0].contains(
+            "Langkah 1 (Membuat undangan rapat komite teknis): 1 dari 1 dalam waktu baku (100%)"
+        ),
         "{}",
         weekly[0]
     );

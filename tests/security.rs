@@ -813,13 +813,28 @@ async fn the_report_counts_the_periods_steps_and_names_no_participant() {
         calamine::open_workbook_from_rs(std::io::Cursor::new(files.xlsx.clone())).unwrap();
     assert_eq!(
         book.sheet_names(),
-        ["Per langkah", "Per bulan", "Konfirmasi", "Lead time"]
+        [
+            "Per langkah",
+            "Per bulan",
+            "Konfirmasi",
+            "Lama penyelesaian"
+        ]
+    );
+    // One term for the standard time, as the SOP says it; no English heading.
+    assert!(
+        words.contains("dalam waktu baku")
+            && !words.contains("Lead time")
+            && !words.contains("standar"),
+        "{words}"
     );
     let steps = book.worksheet_range("Per langkah").unwrap();
     let last = steps.rows().next_back().unwrap();
     assert_eq!(last[0].to_string(), "Semua langkah");
     assert_eq!(last[1].to_string(), r.overall.done.to_string());
     assert_eq!(last[3].to_string(), r.overall.percent.to_string());
+    // The chart's categories are short enough to print under its columns.
+    let first = steps.rows().nth(1).unwrap();
+    assert_eq!(first[6].to_string(), "Langkah 1");
     assert!(files.png.starts_with(b"\x89PNG"));
     for name in ["Bagus Setiawan", "Ma'ruf Amin", "asesi0@example.com"] {
         assert!(!words.contains(name), "{name} in the report");
@@ -827,6 +842,14 @@ async fn the_report_counts_the_periods_steps_and_names_no_participant() {
     // A period with nothing in it, and one that ends before it begins.
     let empty = app.report(day(1), day(2)).await.unwrap();
     assert_eq!((empty.overall.done, empty.batches), (0, 0));
+    // It says there is no data, not "0 (0%) … median 0 hari".
+    let nothing = app.report_files(day(1), day(2)).await.unwrap();
+    let text = pdf_extract::extract_text_from_mem(&nothing.pdf).unwrap();
+    let nothing = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        nothing.contains("Tidak ada data untuk periode ini.") && !nothing.contains("median"),
+        "{nothing}"
+    );
     let reversed = app.report(day(2), day(1)).await.unwrap_err();
     assert!(
         reversed.to_string().contains("before it begins"),

@@ -34,13 +34,7 @@ impl App {
             })
         })?;
         let mut conn = self.conn().await?;
-        let procedure = self.procedure.clone();
-        let activity = |no: u32| {
-            procedure
-                .step(crate::sop::StepNo(no))
-                .map(|s| s.activity.clone())
-                .unwrap_or_else(|| format!("Langkah {no}"))
-        };
+        let activity = activity_of(self.procedure.clone());
         Ok(report::load::load(
             &mut conn,
             (from, to),
@@ -51,17 +45,33 @@ impl App {
         .await?)
     }
 
+    /// The report of the seven days up to `now` (today and the six days
+    /// before, WIB), read in `conn`: the weekly summary's lines and its
+    /// chart both come from it, so they agree.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub(super) async fn week_report(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Report, AppError> {
+        let today = now.with_timezone(&self.config.calendar.tz).date_naive();
+        let from = today - chrono::Duration::days(6);
+        let activity = activity_of(self.procedure.clone());
+        Ok(report::load::load(conn, (from, today), &self.config.calendar, activity, now).await?)
+    }
+
     /// The chart of the seven days up to `now`, as the weekly summary's picture.
     ///
     /// # Errors
     /// When the database fails.
     pub(super) async fn weekly_chart(
         &self,
+        conn: &mut sqlx::SqliteConnection,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<crate::notify::Message, AppError> {
-        let today = now.with_timezone(&self.config.calendar.tz).date_naive();
-        let from = today - chrono::Duration::days(6);
-        let report = self.report(from, today).await?.shortened();
+        let report = self.week_report(conn, now).await?.shortened();
         Ok(crate::notify::Message::Report(
             crate::notify::views::ReportFile {
                 report,
@@ -102,5 +112,15 @@ impl App {
         .await
         .map_err(|e| AppError::Unexpected(e.into()))?;
         made.map_err(AppError::Invalid)
+    }
+}
+
+/// A step's activity by number, as the report names it.
+fn activity_of(procedure: std::sync::Arc<crate::sop::Procedure>) -> impl Fn(u32) -> String {
+    move |no| {
+        procedure
+            .step(crate::sop::StepNo(no))
+            .map(|s| s.activity.clone())
+            .unwrap_or_else(|| format!("Langkah {no}"))
     }
 }

@@ -65,13 +65,15 @@ impl App {
     ) -> Result<notify::Message, AppError> {
         use notify::reports;
         if kind == "digest_weekly" {
-            let rows =
-                Store::steps_within_standard_time(tx, now - chrono::Duration::days(7)).await?;
-            let steps = rows
+            // The report's own computation of the same seven days as the
+            // chart that follows, so the two agree.
+            let report = self.week_report(tx, now).await?;
+            let steps = report
+                .by_step
                 .iter()
-                .map(|(no, done, within)| {
-                    let step = self.procedure.step(crate::sop::StepNo(*no as u32));
-                    reports::weekly_step(step, *no, *done, *within)
+                .map(|share| {
+                    let no = crate::sop::StepNo(share.step.unwrap_or_default());
+                    reports::weekly_step(share, self.procedure.step(no))
                 })
                 .collect();
             return Ok(notify::Message::DigestWeekly(notify::views::WeeklyDigest {
@@ -121,7 +123,7 @@ impl App {
                     sent = Store::enqueue(&mut tx, &messages, now).await?;
                     if timer.kind == "digest_weekly" {
                         // The week's chart follows the summary, as a picture.
-                        let chart = self.weekly_chart(now).await?;
+                        let chart = self.weekly_chart(&mut tx, now).await?;
                         let key = format!("{}:chart", timer.key);
                         let charts = notify::digest(&members, &key, &chart);
                         sent += Store::enqueue(&mut tx, &charts, now).await?;

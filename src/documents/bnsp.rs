@@ -61,6 +61,9 @@ fn column_of(header: &str) -> Option<usize> {
     })
 }
 
+/// Excel's paper size code for A4.
+const A4: u8 = 9;
+
 /// The participants' list as an XLSX workbook, dated by the facts (the
 /// same facts give the same bytes): in [`COLUMNS`], or under `headers` (the
 /// operator's copy of BNSP's template) with each column BNSP's template
@@ -127,6 +130,12 @@ pub fn participant_list(facts: &BatchFacts, headers: Option<&[String]>) -> Vec<u
         }
     }
     let _ = sheet.autofit();
+    // Printed as one sheet wide on A4 landscape, the header on every page.
+    sheet
+        .set_paper_size(A4)
+        .set_landscape()
+        .set_print_fit_to_pages(1, 0);
+    let _ = sheet.set_repeat_rows(0, 0);
     workbook.save_to_buffer().unwrap_or_default()
 }
 

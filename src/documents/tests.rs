@@ -330,6 +330,44 @@ fn the_report_and_personal_data_templates_are_tried_too() {
     for code in ["result_bk", "result_recorded", "surat-bk", " sent "] {
         assert!(!text.contains(code), "{code}: {text}");
     }
+    // The report in Indonesian, with one term for the standard time; an
+    // empty period says there is no data.
+    let empty = crate::report::Report::build(
+        (
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+        ),
+        &[],
+        &[],
+        Vec::new(),
+        |no| format!("Langkah {no}"),
+        Utc::now(),
+    );
+    for (name, report) in [("laporan", sample::report()), ("laporan-kosong", empty)] {
+        let data = crate::report::print_data(&report, chrono_tz::Asia::Jakarta);
+        let pdf = kit.report_files(data.clone(), Utc::now(), true).unwrap();
+        let png = kit.report_files(data, Utc::now(), false).unwrap();
+        if let Ok(dir) = std::env::var("SERTIBOT_PAPERS_DIR") {
+            let dir = std::path::Path::new(&dir);
+            std::fs::write(dir.join(format!("{name}.pdf")), &pdf).unwrap();
+            std::fs::write(dir.join(format!("{name}-grafik.png")), &png).unwrap();
+        }
+        let text = pdf_extract::extract_text_from_mem(&pdf).expect("a readable PDF");
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            !text.contains("Lead time") && !text.contains("standar"),
+            "{text}"
+        );
+        if report.overall.done == 0 {
+            assert!(text.contains("Tidak ada data untuk periode ini."), "{text}");
+            assert!(!text.contains("median"), "{text}");
+        } else {
+            assert!(
+                text.contains("dalam waktu baku") && text.contains("Lama penyelesaian per batch"),
+                "{text}"
+            );
+        }
+    }
     for file in ["laporan.typ", "data-pribadi.typ"] {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("documents")).unwrap();
@@ -370,6 +408,36 @@ fn the_list_follows_the_columns_of_the_operators_copy_of_bnsps_template() {
     assert_eq!(rows[0], headers);
     // BNSP's coded column is left for the LSP to fill.
     assert_eq!(rows[3], ["3", "Budi Santoso", "3171010101900002", "", "BK"]);
+}
+
+/// Printed from a spreadsheet, the list fits one A4 landscape page wide
+/// and repeats its header row on every page.
+#[test]
+fn the_bnsp_list_prints_landscape_one_page_wide_with_its_header_repeated() {
+    let bytes = bnsp::participant_list(&sample::facts(), None);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut part = |name: &str| {
+        let mut text = String::new();
+        zip.by_name(name)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    };
+    let sheet = part("xl/worksheets/sheet1.xml");
+    assert!(sheet.contains(r#"<pageSetUpPr fitToPage="1"/>"#), "{sheet}");
+    for attribute in [
+        r#"paperSize="9""#,
+        r#"orientation="landscape""#,
+        r#"fitToHeight="0""#,
+    ] {
+        assert!(sheet.contains(attribute), "{attribute}: {sheet}");
+    }
+    let book = part("xl/workbook.xml");
+    assert!(
+        book.contains(r#"name="_xlnm.Print_Titles""#) && book.contains("Peserta!$1:$1"),
+        "{book}"
+    );
 }
 
 #[test]

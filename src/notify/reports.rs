@@ -176,15 +176,14 @@ pub fn daily_digest(batches: Vec<DigestBatch>, now: DateTime<Utc>) -> DailyDiges
     }
 }
 
-/// One step's week in the weekly digest: `done` steps finished, `within`
-/// of them within standard time.
-pub fn weekly_step(step: Option<&Step>, no: i64, done: i64, within: i64) -> WeeklyStep {
+/// One step's line of the weekly summary, from the report's row for it.
+pub fn weekly_step(share: &crate::report::Share, step: Option<&Step>) -> WeeklyStep {
     WeeklyStep {
-        no,
+        no: i64::from(share.step.unwrap_or_default()),
         activity: step.map(|s| s.activity.clone()).unwrap_or_default(),
-        done,
-        within,
-        percent: if done > 0 { within * 100 / done } else { 0 },
+        done: share.done as i64,
+        within: share.within as i64,
+        percent: i64::from(share.percent),
     }
 }
 

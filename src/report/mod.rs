@@ -51,6 +51,9 @@ pub struct LeadTime {
 pub struct Share {
     /// The step's number and activity, or the month.
     pub label: String,
+    /// The step's number, for a row by step.
+    #[serde(default)]
+    pub step: Option<u32>,
     pub done: usize,
     pub within: usize,
     pub percent: u32,
@@ -85,6 +88,20 @@ pub struct Report {
     pub lead_times: Vec<LeadTime>,
 }
 
+/// The middle of `sorted`: the mean of the two middle values (rounded
+/// half up) when there is an even number of them; 0 for none.
+pub fn median(sorted: &[i64]) -> i64 {
+    let n = sorted.len();
+    match n {
+        0 => 0,
+        _ if n % 2 == 1 => sorted[n / 2],
+        _ => {
+            let (a, b) = (sorted[n / 2 - 1], sorted[n / 2]);
+            a + (b - a + 1) / 2
+        }
+    }
+}
+
 /// The value at `p` percent of `sorted` (nearest rank); 0 for none.
 pub fn percentile(sorted: &[i64], p: u32) -> i64 {
     if sorted.is_empty() {
@@ -94,7 +111,7 @@ pub fn percentile(sorted: &[i64], p: u32) -> i64 {
     sorted[rank.min(sorted.len()) - 1]
 }
 
-fn share(label: String, steps: &[&DoneStep]) -> Share {
+fn share(label: String, step: Option<u32>, steps: &[&DoneStep]) -> Share {
     let within = steps.iter().filter(|s| s.within).count();
     let mut late: Vec<i64> = steps
         .iter()
@@ -104,6 +121,7 @@ fn share(label: String, steps: &[&DoneStep]) -> Share {
     late.sort_unstable();
     Share {
         label,
+        step,
         done: steps.len(),
         within,
         percent: if steps.is_empty() {
@@ -111,7 +129,7 @@ fn share(label: String, steps: &[&DoneStep]) -> Share {
         } else {
             (within * 100 / steps.len()) as u32
         },
-        late_median: percentile(&late, 50),
+        late_median: median(&late),
         late_p90: percentile(&late, 90),
     }
 }
@@ -147,7 +165,7 @@ impl Report {
                 AckTimes {
                     member: member.to_string(),
                     count: minutes.len(),
-                    median_minutes: percentile(&minutes, 50),
+                    median_minutes: median(&minutes),
                     p90_minutes: percentile(&minutes, 90),
                 }
             })
@@ -159,18 +177,18 @@ impl Report {
             from,
             to,
             made_at,
-            overall: share("Semua langkah".into(), &all),
+            overall: share("Semua langkah".into(), None, &all),
             by_step: per_step
                 .into_iter()
-                .map(|(no, s)| share(format!("{no}. {}", activity(no)), &s))
+                .map(|(no, s)| share(format!("{no}. {}", activity(no)), Some(no), &s))
                 .collect(),
             by_month: per_month
                 .into_iter()
-                .map(|(month, s)| share(month.to_string(), &s))
+                .map(|(month, s)| share(month.to_string(), None, &s))
                 .collect(),
             acks,
             batches: lead_times.len(),
-            lead_median_days: percentile(&days, 50),
+            lead_median_days: median(&days),
             lead_p90_days: percentile(&days, 90),
             lead_times,
         }
@@ -240,7 +258,8 @@ mod tests {
         assert_eq!(report.overall.done, 5);
         assert_eq!(report.overall.within, 3);
         assert_eq!(report.overall.percent, 60);
-        assert_eq!(report.overall.late_median, 30);
+        // The median of two is their mean.
+        assert_eq!(report.overall.late_median, 315);
         assert_eq!(report.overall.late_p90, 600);
         assert_eq!(report.by_step[0].label, "1. Langkah 1");
         assert_eq!(report.by_step[0].percent, 66);
@@ -255,12 +274,17 @@ mod tests {
         );
         assert_eq!(report.acks[0].member, "Andi");
         assert_eq!(report.acks[1].count, 2);
-        assert_eq!(report.acks[1].median_minutes, 5);
+        assert_eq!(report.acks[1].median_minutes, 10);
         assert_eq!(report.acks[1].p90_minutes, 15);
         assert_eq!(report.lead_median_days, 12);
         assert_eq!(report.lead_p90_days, 20);
         assert_eq!(report.lead_times[0].batch, 2, "the slowest first");
+        assert_eq!(report.by_step[1].step, Some(2));
+        assert_eq!(report.overall.step, None);
         assert_eq!(percentile(&[], 90), 0);
+        assert_eq!(median(&[]), 0);
+        assert_eq!(median(&[3]), 3);
+        assert_eq!(median(&[0, 1]), 1);
     }
 }
 

@@ -1,5 +1,7 @@
 //! The report as a workbook: a sheet per view, numbers as numbers, and a
-//! column chart of the share within standard time by step and by month.
+//! column chart of the share within standard time (waktu baku) by step and
+//! by month, its categories short ("Langkah 3") so a spreadsheet can
+//! print them under the columns.
 
 use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
 
@@ -13,10 +15,11 @@ fn shares(sheet: &mut Worksheet, name: &str, rows: &[Share], title: &str) -> Res
     let header = [
         "Langkah / bulan",
         "Selesai",
-        "Tepat waktu",
-        "% tepat waktu",
-        "Median terlambat (menit kerja)",
-        "P90 terlambat (menit kerja)",
+        "Dalam waktu baku",
+        "% dalam waktu baku",
+        "Median lewat waktu baku (menit kerja)",
+        "P90 lewat waktu baku (menit kerja)",
+        "Label grafik",
     ];
     for (col, h) in header.iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, *h, &bold)?;
@@ -29,6 +32,7 @@ fn shares(sheet: &mut Worksheet, name: &str, rows: &[Share], title: &str) -> Res
         sheet.write_number(r, 3, f64::from(s.percent))?;
         sheet.write_number(r, 4, s.late_median as f64)?;
         sheet.write_number(r, 5, s.late_p90 as f64)?;
+        sheet.write_string(r, 6, chart_label(s))?;
     }
     sheet.autofit();
     if !rows.is_empty() {
@@ -36,15 +40,24 @@ fn shares(sheet: &mut Worksheet, name: &str, rows: &[Share], title: &str) -> Res
         let mut chart = Chart::new(ChartType::Column);
         chart
             .add_series()
-            .set_categories((name, 1, 0, last, 0))
+            .set_categories((name, 1, 6, last, 6))
             .set_values((name, 1, 3, last, 3))
-            .set_name("% tepat waktu");
+            .set_name("% dalam waktu baku");
         chart.title().set_name(title);
         chart.y_axis().set_min(0).set_max(100);
         chart.legend().set_hidden();
-        sheet.insert_chart(1, 7, &chart)?;
+        sheet.insert_chart(1, 8, &chart)?;
     }
     Ok(())
+}
+
+/// A chart category short enough to print under its column: "Langkah 3"
+/// for a step; a month or "Semua langkah" as they are.
+fn chart_label(share: &Share) -> String {
+    match share.step {
+        Some(no) => format!("Langkah {no}"),
+        None => share.label.clone(),
+    }
 }
 
 /// The workbook's bytes.
@@ -60,13 +73,13 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
         book.add_worksheet(),
         "Per langkah",
         &steps,
-        "Tepat waktu per langkah",
+        "Dalam waktu baku per langkah",
     )?;
     shares(
         book.add_worksheet(),
         "Per bulan",
         &report.by_month,
-        "Tepat waktu per bulan",
+        "Dalam waktu baku per bulan",
     )?;
 
     let sheet = book.add_worksheet();
@@ -92,13 +105,13 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
     sheet.autofit();
 
     let sheet = book.add_worksheet();
-    sheet.set_name("Lead time")?;
+    sheet.set_name("Lama penyelesaian")?;
     for (col, h) in [
         "Batch",
         "Skema",
         "Tanggal asesmen",
         "Tanda terima terakhir",
-        "Hari",
+        "Lama (hari)",
     ]
     .iter()
     .enumerate()

@@ -81,25 +81,6 @@ impl super::Store {
         Ok(found.is_some())
     }
 
-    /// Done steps with a due time that finished since `since`, by step:
-    /// (step, how many, how many within their due time).
-    ///
-    /// # Errors
-    /// When the database cannot be read.
-    pub async fn steps_within_standard_time(
-        conn: &mut SqliteConnection,
-        since: DateTime<Utc>,
-    ) -> anyhow::Result<Vec<(i64, i64, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT step_no, COUNT(*), SUM(CASE WHEN finished_at <= due_at THEN 1 ELSE 0 END)
-             FROM step_runs WHERE state = 'done' AND due_at IS NOT NULL AND finished_at >= ?
-             GROUP BY step_no ORDER BY step_no",
-        )
-        .bind(ms(since))
-        .fetch_all(conn)
-        .await?)
-    }
-
     /// When the next timer is due, if any waits.
     ///
     /// # Errors
