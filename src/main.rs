@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use sertibot::cli::{Cli, Command, execute};
 
 fn main() -> ExitCode {
@@ -16,7 +15,22 @@ fn main() -> ExitCode {
     // Every file this process creates holds personal data or secrets, or
     // may: the database and its logs, email files, the config.
     sertibot::files::private_by_default();
-    let cli = Cli::parse();
+    // Help and usage errors in the config's language (Indonesian unless
+    // it says "en").
+    let lang = sertibot::cli::help::language_of(&args);
+    let cli = match sertibot::cli::help::command(lang)
+        .try_get_matches()
+        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches))
+    {
+        Ok(cli) => cli,
+        Err(error) => match (lang, sertibot::cli::help::usage_error(&error, &args)) {
+            (sertibot::domain::Lang::Id, Some(sentence)) => {
+                eprintln!("error: {sentence}");
+                return ExitCode::from(2);
+            }
+            _ => error.exit(),
+        },
+    };
     let default_level = if matches!(cli.command, Command::Run) {
         "info"
     } else {

@@ -21,6 +21,7 @@ mod batch;
 mod check;
 mod corrections;
 mod format;
+pub mod help;
 mod init;
 mod mail;
 mod member;
@@ -64,6 +65,10 @@ pub enum Command {
         /// Overwrite an existing file
         #[arg(long)]
         force: bool,
+        /// id or en: the language of its comments and of sertibot's messages
+        /// (default: the language of a config already there, else id)
+        #[arg(long, value_parser = parse_lang)]
+        lang: Option<Lang>,
     },
     /// Staff: add members and print their registration links
     #[command(subcommand)]
@@ -171,11 +176,14 @@ fn plain(error: &AppError) -> String {
 /// A [`Failure`] with the sentence to show.
 pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
     let env = |name: &str| std::env::var(name).ok();
-    if let Command::Init { force } = &cli.command {
-        // The language of a config already there, else the example's (Indonesian).
-        let lang = Config::load(cli.config.as_deref(), env)
-            .map(|c| c.language)
-            .unwrap_or_default();
+    if let Command::Init { force, lang } = &cli.command {
+        // As asked, else the language of a config already there, else the
+        // example's (Indonesian).
+        let lang = lang.unwrap_or_else(|| {
+            Config::load(cli.config.as_deref(), env)
+                .map(|c| c.language)
+                .unwrap_or_default()
+        });
         return init::run(cli.config.as_deref(), *force, &voice::Voice::embedded(lang));
     }
     if let Command::Simulate {

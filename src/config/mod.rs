@@ -31,8 +31,12 @@ use raw::*;
 /// The config file sertibot reads when none is named.
 pub const DEFAULT_CONFIG_FILE: &str = "sertibot.toml";
 
-/// The commented example `sertibot init` writes.
+/// The commented example `sertibot init --lang en` writes.
 pub const EXAMPLE_CONFIG: &str = include_str!("example.toml");
+
+/// The same example commented in Indonesian, as `sertibot init` writes it
+/// by default: the same settings (a test holds them equal).
+pub const EXAMPLE_CONFIG_ID: &str = include_str!("example.id.toml");
 
 /// A setting that cannot be used, in one sentence.
 #[derive(Debug, thiserror::Error)]

@@ -25,6 +25,30 @@ fn the_example_config_is_valid_and_gives_the_defaults() {
     config.templates().unwrap();
 }
 
+/// The Indonesian example holds the same settings, set and commented
+/// out, as the English one: only the words around them differ.
+#[test]
+fn both_examples_hold_the_same_settings() {
+    let parsed = |text: &str| toml::from_str::<toml::Table>(text).unwrap();
+    assert_eq!(parsed(EXAMPLE_CONFIG_ID), parsed(EXAMPLE_CONFIG));
+    // A commented-out setting is a line that reads as TOML without its '#'.
+    let commented = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| {
+                (l.starts_with('[') && l.ends_with(']'))
+                    || (l.contains(" = ") && toml::from_str::<toml::Table>(l).is_ok())
+            })
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(commented(EXAMPLE_CONFIG_ID), commented(EXAMPLE_CONFIG));
+    assert!(commented(EXAMPLE_CONFIG).len() > 20);
+    // And its words are Indonesian.
+    assert!(EXAMPLE_CONFIG_ID.starts_with("# Konfigurasi sertibot."));
+    assert!(!EXAMPLE_CONFIG_ID.contains("Every setting"));
+}
+
 #[test]
 fn the_environment_overrides_the_file_and_secrets_stay_hidden() {
     let dir = tempfile::tempdir().unwrap();
