@@ -372,4 +372,6 @@ pub(crate) mod dates;
 use dates::{format_date, format_instant, lang_of};
 
 #[cfg(test)]
+mod phrase_calls;
+#[cfg(test)]
 mod tests;

@@ -363,7 +363,7 @@ fn mistakes_get_one_sentence_and_a_non_zero_exit() {
             dir.path(),
             &["batch", "import", &id, "missing.csv"]
         )),
-        "cannot read missing.csv: No such file or directory (os error 2)"
+        "cannot read missing.csv: no such file or folder"
     );
     assert_eq!(
         usage_failure(&sertibot(
@@ -619,7 +619,7 @@ fn without_a_username_the_link_asks_telegram_and_never_shows_the_token() {
     );
     let sentence = one_sentence_failure(&out);
     assert!(
-        sentence.starts_with("cannot ask Telegram for the bot's username (getMe):"),
+        sentence.starts_with("Nama pengguna bot tidak dapat ditanyakan ke Telegram (getMe):"),
         "{sentence}"
     );
     assert!(!stderr(&out).contains("secret-token") && !stdout(&out).contains("secret-token"));
@@ -648,7 +648,7 @@ fn without_a_username_the_link_asks_telegram_and_never_shows_the_token() {
         dir.path(),
         &["member", "add", "--name", "Budi", "--role", "ketua-lsp"],
     );
-    assert!(one_sentence_failure(&out).starts_with("cannot build the registration link"));
+    assert!(one_sentence_failure(&out).starts_with("Tautan pendaftaran belum dapat dibuat"));
     let list = ok(sertibot(dir.path(), &["member", "list"]));
     assert!(
         list.contains("Siti") && !list.contains("Andi") && !list.contains("Budi"),

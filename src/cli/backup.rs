@@ -33,6 +33,12 @@ fn facts(file: &Path, check: &CopyCheck) -> serde_json::Value {
 
 pub async fn backup(app: &App, file: &Path) -> Result<ExitCode, Failure> {
     let voice = Voice::of(app);
+    if file.exists() {
+        return Err(voice.fail(
+            "cli_backup_exists",
+            json!({"path": file.display().to_string()}),
+        ));
+    }
     let check = app
         .store
         .backup_to(file)

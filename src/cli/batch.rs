@@ -62,7 +62,7 @@ async fn import(
     let bytes = std::fs::read(file).map_err(|e| {
         voice.fail(
             "cli_cannot_read",
-            json!({"path": path, "error": e.to_string()}),
+            json!({"path": path, "error": voice.io_problem(&e)}),
         )
     })?;
     match app
@@ -190,7 +190,7 @@ async fn documents(
     crate::files::create_private_dir(out).map_err(|e| {
         voice.fail(
             "cli_documents_unwritable",
-            json!({"path": dir, "error": e.to_string()}),
+            json!({"path": dir, "error": voice.io_problem(&e)}),
         )
     })?;
     for doc in &made {
@@ -198,7 +198,7 @@ async fn documents(
         crate::files::write_private(&path, &doc.bytes).map_err(|e| {
             voice.fail(
                 "cli_documents_unwritable",
-                json!({"path": path.display().to_string(), "error": e.to_string()}),
+                json!({"path": path.display().to_string(), "error": voice.io_problem(&e)}),
             )
         })?;
         say!(
@@ -235,7 +235,7 @@ async fn export(
     crate::files::write_new_private(&path, &made.bytes).map_err(|e| {
         voice.fail(
             "cli_export_unwritable",
-            json!({"path": path.display().to_string(), "error": e.to_string()}),
+            json!({"path": path.display().to_string(), "error": voice.io_problem(&e)}),
         )
     })?;
     let head = match &made.manifest.audit_chain {

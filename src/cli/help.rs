@@ -200,33 +200,33 @@ fn placeholder(arg: &Arg, texts: &Texts) -> String {
 pub fn usage_error(error: &clap::Error, args: &[String]) -> Option<String> {
     let texts = texts();
     let context = |kind| error.get(kind).map(ToString::to_string).unwrap_or_default();
-    let phrase = |key: &str| texts.galat.get(key).cloned().unwrap_or_default();
+    let worded = |key: &str| texts.galat.get(key).cloned().unwrap_or_default();
     let arg = context(ContextKind::InvalidArg);
     let sentence = match error.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => return None,
-        ErrorKind::UnknownArgument => phrase("pilihan_tidak_dikenal").replace("{arg}", &arg),
-        ErrorKind::InvalidSubcommand => phrase("perintah_tidak_dikenal")
+        ErrorKind::UnknownArgument => worded("pilihan_tidak_dikenal").replace("{arg}", &arg),
+        ErrorKind::InvalidSubcommand => worded("perintah_tidak_dikenal")
             .replace("{arg}", &context(ContextKind::InvalidSubcommand)),
-        ErrorKind::MissingRequiredArgument => phrase("kurang").replace("{arg}", &arg),
+        ErrorKind::MissingRequiredArgument => worded("kurang").replace("{arg}", &arg),
         ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            phrase("perintah_kurang")
+            worded("perintah_kurang")
         }
-        ErrorKind::ArgumentConflict => phrase("bertentangan")
+        ErrorKind::ArgumentConflict => worded("bertentangan")
             .replace("{arg}", &arg)
             .replace("{other}", &context(ContextKind::PriorArg)),
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
             let value = context(ContextKind::InvalidValue);
-            phrase("nilai_salah")
+            worded("nilai_salah")
                 .replace("{value}", &value)
                 .replace("{arg}", &arg)
                 .replace("{why}", &why(&arg, &value, &texts))
         }
-        _ => phrase("umum"),
+        _ => worded("umum"),
     };
     let path = command_path(&command(Lang::Id), args);
     Some(format!(
         "{sentence} {}",
-        phrase("lihat").replace("{command}", &path)
+        worded("lihat").replace("{command}", &path)
     ))
 }
 

@@ -32,7 +32,7 @@ pub fn run(path: Option<&Path>, force: bool, voice: &Voice) -> Result<ExitCode, 
     crate::files::write_private(path, example.as_bytes()).map_err(|e| {
         voice.fail(
             "cli_cannot_write",
-            json!({"path": shown, "error": e.to_string()}),
+            json!({"path": shown, "error": voice.io_problem(&e)}),
         )
     })?;
     voice.say("cli_init_done", json!({"path": shown}));

@@ -113,7 +113,7 @@ async fn add(
     // Learn the bot's username first, so a member is never added without a link.
     let bot = bot_username(&app.config.telegram)
         .await
-        .map_err(|e| Failure(e.to_string()))?;
+        .map_err(|e| voice.username_problem(&e))?;
     let added = app
         .add_member_with_nip(name, &roles, email, nip)
         .await
@@ -147,7 +147,7 @@ async fn link(
     let tz = app.config.calendar.tz;
     let bot = bot_username(&app.config.telegram)
         .await
-        .map_err(|e| Failure(e.to_string()))?;
+        .map_err(|e| voice.username_problem(&e))?;
     let token = app
         .new_registration_link(member)
         .await

@@ -157,7 +157,7 @@ async fn show(
     crate::files::write_new_private(&path, &bytes).map_err(|e| {
         voice.fail(
             "cli_export_unwritable",
-            json!({"path": path.display().to_string(), "error": e.to_string()}),
+            json!({"path": path.display().to_string(), "error": voice.io_problem(&e)}),
         )
     })?;
     voice.say(

@@ -32,14 +32,17 @@ pub async fn run(
     if let Some(taken) = paths.iter().find(|p| p.exists()) {
         return Err(voice.fail(
             "cli_export_unwritable",
-            json!({"path": taken.display().to_string(), "error": "it already exists"}),
+            json!({
+                "path": taken.display().to_string(),
+                "error": voice.io_problem(&std::io::ErrorKind::AlreadyExists.into()),
+            }),
         ));
     }
     for (path, bytes) in paths.iter().zip([&made.xlsx, &made.pdf]) {
         crate::files::write_new_private(path, bytes).map_err(|e| {
             voice.fail(
                 "cli_export_unwritable",
-                json!({"path": path.display().to_string(), "error": e.to_string()}),
+                json!({"path": path.display().to_string(), "error": voice.io_problem(&e)}),
             )
         })?;
     }

@@ -63,6 +63,39 @@ impl Voice {
         Failure(self.line(key, context))
     }
 
+    /// What went wrong with a file, in this language: that it exists
+    /// already, is missing or may not be touched; the system's own words
+    /// for anything else.
+    pub fn io_problem(&self, error: &std::io::Error) -> String {
+        use std::io::ErrorKind;
+        let kind = match error.kind() {
+            ErrorKind::AlreadyExists => "exists",
+            ErrorKind::NotFound => "missing",
+            ErrorKind::PermissionDenied => "denied",
+            ErrorKind::IsADirectory => "directory",
+            _ => "other",
+        };
+        self.line(
+            "cli_io_problem",
+            json!({"kind": kind, "detail": error.to_string()}),
+        )
+    }
+
+    /// Why the bot's username (for a registration link) is not known.
+    pub fn username_problem(&self, error: &crate::telegram::UsernameError) -> Failure {
+        use crate::telegram::UsernameError;
+        let (kind, detail) = match error {
+            UsernameError::NotConfigured => ("not_configured", String::new()),
+            UsernameError::BadApiUrl(url) => ("bad_api_url", url.clone()),
+            UsernameError::Request(why) => ("request", why.clone()),
+            UsernameError::NoUsername => ("no_username", String::new()),
+        };
+        self.fail(
+            "cli_bot_username_unknown",
+            json!({"kind": kind, "detail": detail}),
+        )
+    }
+
     /// Why the procedure file cannot be used, in this language.
     pub fn procedure_error(&self, error: &crate::sop::ProcedureError) -> String {
         self.line("procedure_error", json!(error))

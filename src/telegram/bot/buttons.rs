@@ -401,7 +401,8 @@ impl Press<'_> {
         Ok(self.recorded(
             &decisions,
             "receipt_set",
-            json!({"name": name, "via": "in_person"}),
+            // In person there is no tracking number or representative.
+            json!({"name": name, "via": "in_person", "detail": null}),
         ))
     }
 
