@@ -299,3 +299,76 @@ fn a_name_ending_in_a_stop_ends_the_sentence_once() {
         assert_eq!(single_stops(path), path);
     }
 }
+
+/// The words of every Indonesian text a reader meets (phrases, refusals,
+/// messages, emails, the command line's help, the words of stored codes),
+/// their template code taken out, hold no common English word.
+#[test]
+fn indonesian_texts_hold_no_english_words() {
+    const ENGLISH: [&str; 24] = [
+        "the", "and", "of", "is", "not", "with", "please", "your", "you", "was", "has", "for",
+        "to", "recorded", "error", "step", "this", "that", "cannot", "must", "file", "missing",
+        "already", "default",
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("message-templates");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("id"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.push(root.join("documents").join("kata.toml"));
+    let code = |text: &str| {
+        // Template tags and expressions, then TOML keys and comments.
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find(['{']) {
+            out.push_str(&rest[..start]);
+            let close = match rest[start..].chars().nth(1) {
+                Some('%') => "%}",
+                Some('{') => "}}",
+                Some('#') => "#}",
+                _ => {
+                    out.push('{');
+                    rest = &rest[start + 1..];
+                    continue;
+                }
+            };
+            rest = rest[start..]
+                .find(close)
+                .map_or("", |end| &rest[start + end + 2..]);
+        }
+        out.push_str(rest);
+        out
+    };
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let toml = file.extension().is_some_and(|e| e == "toml");
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if toml && (line.starts_with('#') || line.starts_with('[')) {
+                continue;
+            }
+            // A TOML line's words are its value, not its key.
+            let value = if toml {
+                line.split_once('=').map_or("", |(_, v)| v)
+            } else {
+                line
+            };
+            // An email header's name is not a word of the sentence.
+            let words = code(value).replace("Reply-To", "");
+            let words = words
+                .split(|c: char| !c.is_alphabetic())
+                .filter(|w| !w.is_empty());
+            for word in words {
+                if ENGLISH.contains(&word.to_lowercase().as_str()) {
+                    found.push(format!(
+                        "{}:{}: '{word}' in {line}",
+                        file.file_name().unwrap().to_string_lossy(),
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
