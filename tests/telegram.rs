@@ -1216,7 +1216,7 @@ async fn documents_travelled_with_the_steps(
     assert!(
         chart
             .caption
-            .contains("langkah selesai dalam waktu standar"),
+            .contains("langkah selesai dalam waktu baku"),
         "{}",
         chart.caption
     );
