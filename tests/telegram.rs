@@ -1214,9 +1214,7 @@ async fn documents_travelled_with_the_steps(
     let chart = latest("laporan-2026-11-01-2026-11-30.png");
     assert_eq!(chart.method, "sendphoto");
     assert!(
-        chart
-            .caption
-            .contains("langkah selesai dalam waktu baku"),
+        chart.caption.contains("langkah selesai dalam waktu baku"),
         "{}",
         chart.caption
     );

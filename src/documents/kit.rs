@@ -18,6 +18,7 @@ use super::{Document, Kind};
 use crate::domain::ParticipantId;
 
 mod papers;
+mod workers;
 
 macro_rules! embedded {
     ($($name:literal),* $(,)?) => {
@@ -238,12 +239,10 @@ impl DocumentKit {
         due: &[Due],
         numbers: &Numbers,
     ) -> Result<Vec<Document>, TemplateFault> {
-        let mut session = self.typesetter.session();
-        let mut made: Vec<Document> = Vec::new();
-        for item in due.iter().filter(|d| d.kind != Kind::PaketBnsp) {
-            made.push(self.make(&mut session, facts, item, numbers)?);
-        }
+        let items: Vec<&Due> = due.iter().filter(|d| d.kind != Kind::PaketBnsp).collect();
+        let mut made = self.make_each(facts, &items, numbers)?;
         if let Some(item) = due.iter().find(|d| d.kind == Kind::PaketBnsp) {
+            let mut session = self.typesetter.session();
             let package = self.package(&mut session, facts, item, numbers, &made)?;
             made.push(package);
         }
@@ -254,7 +253,7 @@ impl DocumentKit {
     ///
     /// # Errors
     /// The template that failed.
-    fn make(
+    pub(super) fn make(
         &self,
         session: &mut Session<'_>,
         facts: &BatchFacts,

@@ -548,3 +548,30 @@ fn papers_carry_the_licence_the_nip_the_units_and_the_letter_number() {
     let minutes = text(made.iter().find(|d| d.kind == Kind::BeritaAcara).unwrap());
     assert_eq!(minutes.matches("NIP.").count(), 1, "{minutes}");
 }
+
+/// Made by two workers side by side, the documents still come back in
+/// the order they are due, each once, the package last.
+#[test]
+fn documents_made_side_by_side_keep_their_order() {
+    let facts = sample::facts_of(24);
+    let numbers = sample::numbers(&facts);
+    let due = facts.due();
+    let made = kit().make_all(&facts, &due, &numbers).unwrap();
+    let mut expected: Vec<_> = due
+        .iter()
+        .filter(|d| d.kind != Kind::PaketBnsp)
+        .map(|d| (d.kind, d.participant))
+        .collect();
+    expected.extend(
+        due.iter()
+            .filter(|d| d.kind == Kind::PaketBnsp)
+            .map(|d| (d.kind, d.participant)),
+    );
+    assert!(
+        expected.len() > 8,
+        "enough for two workers: {}",
+        expected.len()
+    );
+    let got: Vec<_> = made.iter().map(|d| (d.kind, d.participant)).collect();
+    assert_eq!(got, expected);
+}
