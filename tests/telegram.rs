@@ -522,9 +522,12 @@ async fn a_whole_batch_is_run_from_telegram() {
     );
     // Nor is attendance kept before it begins.
     let early = press(fake, KETUA, &format!("1|v|{batch}")).await;
-    assert!(
-        early.0.starts_with("Rapat baru dimulai") && early.1,
-        "{early:?}"
+    assert_eq!(
+        early,
+        (
+            "Daftar hadir rapat pleno (langkah 3) diisi setelah rapat dimulai, Kamis, 26 November 2026 pukul 09.00 WIB, selama langkah itu belum selesai.".to_string(),
+            true
+        )
     );
     world
         .clock

@@ -157,6 +157,10 @@ fn every_refusal() -> Vec<Refusal> {
             step: StepNo(3),
             starts_at: "2026-12-08T02:00:00Z".parse().unwrap(),
         },
+        Refusal::AttendanceNotOpen {
+            step: StepNo(3),
+            starts_at: Some("2026-12-08T02:00:00Z".parse().unwrap()),
+        },
     ]
 }
 

@@ -117,6 +117,13 @@ pub enum Refusal {
         step: StepNo,
         starts_at: DateTime<Utc>,
     },
+    /// The plenary's attendance is kept from the meeting's start while its
+    /// step is open: not before (the meeting has not begun, or the step
+    /// before it is not done).
+    AttendanceNotOpen {
+        step: StepNo,
+        starts_at: Option<DateTime<Utc>>,
+    },
 }
 
 impl Refusal {
@@ -157,11 +164,12 @@ impl Refusal {
             Refusal::DecreeDateOutOfRange { .. } => "decree_date_out_of_range",
             Refusal::MeetingTooFar { .. } => "meeting_too_far",
             Refusal::MeetingNotStarted { .. } => "meeting_not_started",
+            Refusal::AttendanceNotOpen { .. } => "attendance_not_open",
         }
     }
 
     /// Every refusal's key, so a test can check each has a sentence.
-    pub const KEYS: [&'static str; 34] = [
+    pub const KEYS: [&'static str; 35] = [
         "batch_not_started",
         "batch_already_started",
         "batch_finished",
@@ -196,5 +204,6 @@ impl Refusal {
         "decree_date_out_of_range",
         "meeting_too_far",
         "meeting_not_started",
+        "attendance_not_open",
     ];
 }

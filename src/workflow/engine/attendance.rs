@@ -23,21 +23,22 @@ impl Run<'_> {
     pub(super) fn may_keep_attendance(&self, staff: &Staff) -> Result<(), Refusal> {
         let plenary = self.recording(RecordKind::Results)?;
         Self::require_role(staff, &plenary, &attendance_keepers())?;
-        match self.state.run(plenary.no).state {
-            StepState::Active => {}
-            StepState::Done | StepState::Skipped => return Err(Refusal::MeetingOver),
-            StepState::Waiting => return Err(Refusal::InvitationNotSent),
-        }
         if self.state.meeting_changes.cancelled {
             return Err(Refusal::MeetingCancelled);
         }
-        match &self.state.meeting {
-            Some(meeting) if self.now < meeting.starts_at => Err(Refusal::MeetingNotStarted {
-                step: plenary.no,
-                starts_at: meeting.starts_at,
-            }),
-            Some(_) => Ok(()),
-            None => Err(Refusal::InvitationNotSent),
+        let starts_at = self.state.meeting.as_ref().map(|m| m.starts_at);
+        let not_open = Refusal::AttendanceNotOpen {
+            step: plenary.no,
+            starts_at,
+        };
+        match self.state.run(plenary.no).state {
+            StepState::Active => {}
+            StepState::Done | StepState::Skipped => return Err(Refusal::MeetingOver),
+            StepState::Waiting => return Err(not_open),
+        }
+        match starts_at {
+            Some(starts_at) if self.now >= starts_at => Ok(()),
+            _ => Err(not_open),
         }
     }
 

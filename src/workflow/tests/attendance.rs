@@ -34,18 +34,13 @@ fn attendance_is_marked_at_the_meeting_by_its_keepers() {
         present,
     };
     // Before the plenary opens, and before the meeting begins.
-    assert_eq!(
-        b.refused(&ketua(), mark(5, true)),
-        Refusal::InvitationNotSent
-    );
+    let not_open = Refusal::AttendanceNotOpen {
+        step: s(3),
+        starts_at: Some(starts_at),
+    };
+    assert_eq!(b.refused(&ketua(), mark(5, true)), not_open);
     b.ok(&sertifikasi(), Command::MarkDone { step: s(2) });
-    assert_eq!(
-        b.refused(&ketua(), mark(5, true)),
-        Refusal::MeetingNotStarted {
-            step: s(3),
-            starts_at
-        }
-    );
+    assert_eq!(b.refused(&ketua(), mark(5, true)), not_open);
     b.meeting_held();
     assert!(matches!(
         b.refused(&komite(), mark(5, true)),
