@@ -218,6 +218,7 @@ mod tests {
             "meeting_rescheduled",
             "meeting_cancelled",
             "rsvp_recorded",
+            "attendance_marked",
             "result_recorded",
             "decree_recorded",
             "blank_number_recorded",

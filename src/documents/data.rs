@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::Kind;
 use super::facts::{BatchFacts, Due, day_text};
-use crate::domain::{Competence, Lang, Member, ParticipantDetails, ParticipantId, Role};
+use crate::domain::{Competence, Lang, ParticipantDetails, ParticipantId, Role};
 use crate::sop::{RecordKind, StepNo};
 use crate::workflow::{HandoverStage, ReceiptVia, StepState};
 
@@ -101,14 +101,9 @@ impl BatchFacts {
             .step_recording(RecordKind::Results)
             .map(|s| s.roles.clone())
             .unwrap_or_default();
-        let mut rows: Vec<&Member> = self
-            .members
-            .iter()
-            .filter(|m| !m.roles.is_disjoint(&roles))
-            .collect();
         // Ketua LSP first, then the committee, each in the order added.
-        rows.sort_by_key(|m| (!m.roles.contains(&Role::KetuaLsp), m.id.0));
-        rows.into_iter()
+        crate::notify::attendance::invitees(&self.state, &self.members)
+            .into_iter()
             .map(|m| {
                 let answer = self.state.rsvps.get(&m.id);
                 let roles: Vec<&str> = m
