@@ -25,11 +25,17 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => match (lang, sertibot::cli::help::usage_error(&error, &args)) {
             (sertibot::domain::Lang::Id, Some(sentence)) => {
-                eprintln!("error: {sentence}");
+                eprintln!("galat: {sentence}");
                 return ExitCode::from(2);
             }
             _ => error.exit(),
         },
+    };
+    // A failure's sentence is in the configured language, and so is the
+    // word before it.
+    let prefix = match lang {
+        sertibot::domain::Lang::Id => "galat",
+        sertibot::domain::Lang::En => "error",
     };
     let default_level = if matches!(cli.command, Command::Run) {
         "info"
@@ -43,14 +49,14 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            eprintln!("{prefix}: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(execute(cli)) {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("error: {}", sertibot::logging::redact(&failure.0));
+            eprintln!("{prefix}: {}", sertibot::logging::redact(&failure.0));
             ExitCode::FAILURE
         }
     }

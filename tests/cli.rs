@@ -82,8 +82,12 @@ fn one_sentence_failure(o: &Output) -> String {
     );
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 1, "one line expected: {err}");
-    assert!(lines[0].starts_with("error: "), "{err}");
-    lines[0].trim_start_matches("error: ").to_string()
+    // "error: " where the config is English, "galat: " in Indonesian.
+    lines[0]
+        .strip_prefix("error: ")
+        .or_else(|| lines[0].strip_prefix("galat: "))
+        .unwrap_or_else(|| panic!("no error: or galat: before {err}"))
+        .to_string()
 }
 
 /// Asserts a usage error: the sentence, then a hint to --help (clap's in
@@ -92,15 +96,19 @@ fn usage_failure(o: &Output) -> String {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(o));
     let err = stderr(o);
     assert!(!err.contains("panicked"), "{err}");
-    let english = err
-        .trim_end()
-        .ends_with("For more information, try '--help'.");
-    let indonesian = err.lines().count() == 1 && err.trim_end().ends_with(" --help");
+    let english = err.starts_with("error: ")
+        && err
+            .trim_end()
+            .ends_with("For more information, try '--help'.");
+    let indonesian = err.starts_with("galat: ")
+        && err.lines().count() == 1
+        && err.trim_end().ends_with(" --help");
     assert!(english || indonesian, "{err}");
-    err.lines()
-        .next()
-        .unwrap()
-        .trim_start_matches("error: ")
+    let first = err.lines().next().unwrap();
+    first
+        .strip_prefix("error: ")
+        .or_else(|| first.strip_prefix("galat: "))
+        .unwrap_or(first)
         .to_string()
 }
 

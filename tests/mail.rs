@@ -483,7 +483,7 @@ fn mail_test_sends_one_message_and_prints_what_the_server_said() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        stderr.starts_with("error: server menolak pesan uji:"),
+        stderr.starts_with("galat: server menolak pesan uji:"),
         "{stderr}"
     );
 }
