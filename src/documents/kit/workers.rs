@@ -18,7 +18,8 @@ impl DocumentKit {
     /// documents). The lists of the whole batch go first, the letters and
     /// receipts after, each worker taking the next when it is free, so
     /// one long list does not leave the other worker idle at the end. A
-    /// failure stops the rest; the first in `items`' order is returned.
+    /// failure stops the rest: of the failures met, the first in `items`'
+    /// order is returned (a document not yet begun is not tried).
     pub(super) fn make_each(
         &self,
         facts: &BatchFacts,
