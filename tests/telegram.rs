@@ -567,6 +567,41 @@ async fn a_whole_batch_is_run_from_telegram() {
             .any(|(_, t, _)| t.contains("✅ Rina Kusuma: hadir") && t.contains("Hadir 3 dari 3"))
     })
     .await;
+    // A forged button for someone not invited (Kabag Administrasi) marks nobody.
+    let siti = app
+        .members()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(m, _)| m.name == "Siti Rahmawati")
+        .unwrap()
+        .0
+        .id;
+    let (checklist_id, _, _) = fake
+        .sent_to(KETUA)
+        .into_iter()
+        .rev()
+        .find(|(_, t, _)| t.contains("Daftar hadir rapat pleno · batch"))
+        .unwrap();
+    let before = fake.toasts().len();
+    fake.press(KETUA, KETUA, checklist_id, &format!("1|x|{batch}|{siti}|1"));
+    fake.until("the forged press is answered", |f| {
+        f.toasts().len() > before
+    })
+    .await;
+    assert_eq!(
+        fake.toasts()[before],
+        (
+            "Anggota itu tidak diundang ke rapat pleno batch ini.".to_string(),
+            true
+        )
+    );
+    let (_, state, _) = app.batch(batch).await.unwrap();
+    assert!(
+        !state.attendance.contains_key(&siti),
+        "{:?}",
+        state.attendance
+    );
     press(fake, KETUA, &format!("1|d|{batch}|3")).await;
     // Once the plenary is over, attendance stays as it was marked.
     let late = press(fake, KETUA, &format!("1|x|{batch}|{rina}|0")).await;

@@ -219,6 +219,11 @@ mod tests {
                     .collect();
             }
         }
+        // Every committee member marked present at the meeting (the one who
+        // declined included): the minutes list them all and they all sign.
+        for member in &facts.members {
+            facts.state.attendance.insert(member.id, true);
+        }
         for rsvp in facts.state.rsvps.values_mut() {
             if rsvp.reason.is_some() {
                 rsvp.reason = Some("Bertugas dinas luar kota untuk mendampingi asesmen di tempat uji kompetensi mitra industri di Cikarang, Bekasi, sehingga tidak dapat hadir secara langsung dalam rapat pleno penetapan hasil asesmen kali ini.".chars().take(200).collect());

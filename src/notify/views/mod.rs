@@ -8,11 +8,13 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::group::{BatchFacts, CommandFacts, MarkFacts, MarkKind, MeetingFacts, StepFacts};
+pub use attendance::*;
 pub use card::*;
 pub use emails::*;
 pub use office::*;
 pub use tally::{ParticipantTally, SCREENFUL};
 
+mod attendance;
 mod card;
 mod emails;
 mod office;
@@ -345,31 +347,6 @@ pub struct VerdictLine {
     pub id: i64,
     pub name: String,
     pub result: Option<String>,
-}
-
-/// An invitee on the plenary's attendance checklist.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttendanceLine {
-    /// The member's id (the button's target).
-    pub id: i64,
-    pub name: String,
-    /// Present as marked, or as expected while not marked.
-    pub present: bool,
-    /// Marked at the meeting (not only expected).
-    pub marked: bool,
-    /// Their answer to the invitation: `attend`, `absent`, or none.
-    pub answer: Option<String>,
-    /// Ketua LSP, who chairs the plenary.
-    pub chair: bool,
-}
-
-/// The plenary's attendance checklist, a button per invitee.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttendanceList {
-    pub batch: BatchRef,
-    pub invitees: Vec<AttendanceLine>,
-    /// How many are present.
-    pub present: usize,
 }
 
 /// One page of the K/BK keyboard.

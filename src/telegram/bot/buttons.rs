@@ -91,7 +91,11 @@ pub(super) struct Press<'a> {
 }
 
 impl Press<'_> {
-    async fn act(&self, batch: BatchId, commands: Vec<Command>) -> Result<Vec<Decision>, AppError> {
+    pub(super) async fn act(
+        &self,
+        batch: BatchId,
+        commands: Vec<Command>,
+    ) -> Result<Vec<Decision>, AppError> {
         self.ctx
             .app
             .act(batch, self.staff, &commands, Via::Update(self.update_id))
@@ -99,7 +103,7 @@ impl Press<'_> {
     }
 
     /// Refused unless the member may do `intent` on the batch now.
-    async fn may(&self, batch: BatchId, intent: Intent) -> Result<(), AppError> {
+    pub(super) async fn may(&self, batch: BatchId, intent: Intent) -> Result<(), AppError> {
         self.ctx.app.may(batch, self.staff, intent).await
     }
 
@@ -182,11 +186,7 @@ impl Press<'_> {
                 self.show_handovers(batch, None).await
             }
             Button::Start { batch } => self.start(batch).await,
-            Button::Attendance { batch } => {
-                self.may(batch, Intent::KeepAttendance).await?;
-                self.show_attendance(batch, None).await?;
-                Ok(self.phrase("attendance_title", json!({"batch": batch.0})))
-            }
+            Button::Attendance { batch } => self.attendance(batch).await,
             Button::MarkPresent {
                 batch,
                 member,
@@ -316,35 +316,6 @@ impl Press<'_> {
         ))
     }
 
-    /// One invitee marked present or absent; the checklist is edited.
-    async fn mark_present(
-        &self,
-        batch: BatchId,
-        member: crate::domain::MemberId,
-        present: bool,
-    ) -> Result<String, AppError> {
-        self.may(batch, Intent::KeepAttendance).await?;
-        let (_, state, members) = self.ctx.app.batch(batch).await?;
-        let Some(invitee) = crate::notify::attendance::invitees(&state, &members)
-            .into_iter()
-            .find(|m| m.id == member)
-            .cloned()
-        else {
-            return Err(AppError::Invalid(
-                self.phrase("attendance_not_invited", json!({})),
-            ));
-        };
-        let decisions = self
-            .act(batch, vec![Command::MarkAttendance { member, present }])
-            .await?;
-        self.show_attendance(batch, self.pressed_on.clone()).await?;
-        Ok(self.recorded(
-            &decisions,
-            "attendance_set",
-            json!({"name": invitee.name, "present": present}),
-        ))
-    }
-
     /// "Buka": the participant arrived; the handover's clock starts and the
     /// list is edited to offer the ways to record the receipt.
     async fn open_handover(
@@ -406,7 +377,7 @@ impl Press<'_> {
         ))
     }
 
-    fn recorded(&self, decisions: &[Decision], phrase: &str, context: Value) -> String {
+    pub(super) fn recorded(&self, decisions: &[Decision], phrase: &str, context: Value) -> String {
         if decisions.iter().all(|d| d.events.is_empty()) {
             self.phrase("already_recorded", json!({}))
         } else {

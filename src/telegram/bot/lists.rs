@@ -1,7 +1,7 @@
-//! The lists a button shows, with a button per person: one page of the
-//! K/BK keyboard, the participants ready to collect their document, the
-//! plenary's attendance checklist. Each is sent in the private chat, or
-//! edited after a press.
+//! The lists a button shows, with a button per participant: one page of
+//! the K/BK keyboard, and the participants ready to collect their
+//! document. Both are sent in the private chat, or edited after a press
+//! (the attendance checklist is in `attendance`).
 
 use serde_json::json;
 
@@ -12,7 +12,7 @@ use crate::notify;
 
 impl Press<'_> {
     /// The outbox key of a list sent for this press, or of its edit.
-    fn list_key(&self, list: &str, edit: bool) -> String {
+    pub(super) fn list_key(&self, list: &str, edit: bool) -> String {
         let suffix = if edit { "-edit" } else { "" };
         format!("u{}:{list}{suffix}", self.update_id)
     }
@@ -58,21 +58,5 @@ impl Press<'_> {
             },
             json!({"batch": batch.0}),
         ))
-    }
-
-    /// Sends (or edits) the plenary's attendance checklist.
-    pub(super) async fn show_attendance(
-        &self,
-        batch: BatchId,
-        edit: Option<String>,
-    ) -> Result<(), AppError> {
-        let (_, state, members) = self.ctx.app.batch(batch).await?;
-        let list = notify::attendance::attendance_list(&state, &members);
-        let key = self.list_key("attendance", edit.is_some());
-        let message = notify::Message::AttendanceChecklist(list);
-        self.ctx
-            .say(self.chat, Some(self.member), key, message, edit)
-            .await?;
-        Ok(())
     }
 }

@@ -35,6 +35,7 @@ use crate::notify::{self, views};
 use crate::workflow::{Actor, Decision, Staff};
 
 mod admin;
+mod attendance;
 mod buttons;
 mod commands;
 mod dialogues;
