@@ -14,9 +14,9 @@
 //! edit its message, on the same stand-in: what the machine allows. Not a test:
 //! numbers to read, not to assert.
 
-#[path = "../tests/support/fake_telegram.rs"]
+#[path = "../tests/it/support/fake_telegram.rs"]
 mod fake_telegram;
-#[path = "../tests/support/smtp.rs"]
+#[path = "../tests/it/support/smtp.rs"]
 mod smtp;
 
 use std::collections::HashMap;

@@ -162,13 +162,6 @@ impl App {
     ) -> Result<Vec<Decision>, AppError> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        if let Via::Update(update) = via
-            && !Store::claim_update(&mut tx, update, now).await?
-        {
-            // Handled before (its effects committed, the process stopped
-            // before it said so): nothing happens twice.
-            return Ok(Vec::new());
-        }
         let state = self.load(&mut tx, batch).await?;
         let outcome = self.run(&mut tx, state, actor, commands, via, now).await;
         self.finish(tx, batch, actor, commands, via, now, outcome)

@@ -28,25 +28,6 @@ impl App {
             .cloned())
     }
 
-    /// Whether an update was handled already.
-    ///
-    /// # Errors
-    /// When the database cannot be read.
-    pub async fn update_handled(&self, update_id: i64) -> Result<bool, AppError> {
-        let mut conn = self.conn().await?;
-        Ok(Store::update_handled(&mut conn, update_id).await?)
-    }
-
-    /// Records an update as handled.
-    ///
-    /// # Errors
-    /// When the database refuses the write.
-    pub async fn mark_update_handled(&self, update_id: i64) -> Result<(), AppError> {
-        let mut conn = self.store.write().await?;
-        Store::claim_update(&mut conn, update_id, self.now()).await?;
-        Ok(())
-    }
-
     /// Queues a bot reply to a chat; `key` names the occasion (the update
     /// it answers), so a re-delivered update is answered once.
     ///

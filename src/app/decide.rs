@@ -50,9 +50,6 @@ impl App {
             Err(AppError::Refused(refusal)) => {
                 tx.rollback().await?;
                 let mut tx = self.store.begin().await?;
-                if let Via::Update(update) = via {
-                    Store::claim_update(&mut tx, update, now).await?;
-                }
                 let (who, member) = actor_of(actor);
                 Store::audit(
                     &mut tx,

@@ -101,13 +101,4 @@ impl App {
             .map(|(update_id, body)| Fetched { update_id, body })
             .collect())
     }
-
-    /// Whether the update still waits in the inbox (not yet marked handled).
-    ///
-    /// # Errors
-    /// When the database cannot be read.
-    pub async fn inbox_holds(&self, update_id: i64) -> anyhow::Result<bool> {
-        let mut conn = self.store.pool().acquire().await?;
-        Store::inbox_holds(&mut conn, update_id).await
-    }
 }

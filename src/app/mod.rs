@@ -63,11 +63,9 @@ pub const MAX_SCHEME: usize = 200;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
     Cli,
+    /// Telegram: in answer to an update, whose claim is in the same
+    /// transaction as the change ([`crate::store::unit`]).
     Telegram,
-    /// Telegram, in answer to this update: the update is claimed in the
-    /// same transaction as the change it causes, so an update handed over
-    /// again (after a crash before it was marked handled) changes nothing.
-    Update(i64),
     Scheduler,
     Simulation,
 }
@@ -76,7 +74,7 @@ impl Via {
     fn as_str(self) -> &'static str {
         match self {
             Via::Cli => "cli",
-            Via::Telegram | Via::Update(_) => "telegram",
+            Via::Telegram => "telegram",
             Via::Scheduler => "scheduler",
             Via::Simulation => "simulation",
         }
@@ -157,7 +155,7 @@ pub struct App {
     /// attempts it has passed over (see [`App::stranger_refused`]).
     strangers: std::sync::Mutex<crate::budget::RefusalBudget<TelegramUserId>>,
     /// The active members, kept in memory (see [`App::forget_register`]).
-    register: register::Register,
+    register: std::sync::Arc<register::Register>,
 }
 
 impl App {
@@ -188,23 +186,21 @@ impl App {
                 STRANGER_BURST,
                 MAX_STRANGERS_TRACKED,
             )),
-            register: register::Register::default(),
+            register: std::sync::Arc::default(),
         })
     }
 
     /// A connection for reads (and single-statement writes) outside a transaction.
-    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>, AppError> {
-        Ok(self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(anyhow::Error::from)?)
+    async fn conn(&self) -> Result<crate::store::Read, AppError> {
+        Ok(self.store.read().await?)
     }
 
     /// Tells the sleeping workers that something may be due now.
+    /// Inside the handling of a Telegram update, once its work is
+    /// committed (the workers would find nothing before).
     pub fn changed(&self) {
-        self.changes.wake();
+        let changes = self.changes.clone();
+        crate::store::unit::when_committed(move || changes.wake());
     }
 
     /// A receiver that sees every [`App::changed`].

@@ -49,22 +49,34 @@ impl App {
             .read
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // A change committed while this read ran may not be in it: use it
+        // A change committed while this read ran may not be in it, and
+        // what an update's handling wrote is not committed yet: use it
         // once, keep it not.
-        if self.register.forgotten.load(Ordering::Acquire) == generation {
+        if self.register.forgotten.load(Ordering::Acquire) == generation
+            && !crate::store::unit::uncommitted_here()
+        {
             *read = Some((members.clone(), Instant::now()));
         }
         Ok(members)
     }
 
-    /// Forgets the register: it is read again at its next use.
+    /// Forgets the register: it is read again at its next use. Inside
+    /// the handling of a Telegram update, again once its work is
+    /// committed (another task may have read the register meanwhile).
     pub fn forget_register(&self) {
+        self.register.forget();
+        let register = self.register.clone();
+        crate::store::unit::when_committed(move || register.forget());
+    }
+}
+
+impl Register {
+    fn forget(&self) {
         let mut read = self
-            .register
             .read
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.register.forgotten.fetch_add(1, Ordering::AcqRel);
+        self.forgotten.fetch_add(1, Ordering::AcqRel);
         *read = None;
     }
 }

@@ -93,17 +93,4 @@ impl super::Store {
             .map(|r| (r.get("update_id"), r.get("body")))
             .collect())
     }
-
-    /// Whether an update is in the inbox.
-    ///
-    /// # Errors
-    /// When the database cannot be read.
-    pub async fn inbox_holds(conn: &mut SqliteConnection, update_id: i64) -> anyhow::Result<bool> {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT update_id FROM inbox WHERE update_id = ?")
-                .bind(update_id)
-                .fetch_optional(conn)
-                .await?;
-        Ok(found.is_some())
-    }
 }

@@ -31,6 +31,7 @@ mod state;
 mod telegram;
 mod time;
 mod timers;
+pub mod unit;
 mod writer;
 
 use std::path::Path;
@@ -50,7 +51,8 @@ pub use members::{MemberDetail, Redemption, TokenRecord};
 pub use outbox::{OutboxRow, OutboxStatus};
 pub use time::{from_ms, ms};
 pub use timers::Timer;
-pub use writer::{Tx, Write, Writer};
+pub use unit::{Read, Tx, UpdateUnit, Write};
+pub use writer::Writer;
 
 /// The database: connections to one SQLite file, several for reading and
 /// one for writing.
@@ -186,11 +188,22 @@ impl Store {
     /// Starts a unit of work on the writing connection: its own savepoint
     /// in a `BEGIN IMMEDIATE` transaction shared with the units that wait
     /// beside it, committed for all of them at once (see [`Writer`]).
+    /// Inside the handling of a Telegram update it is a step of the
+    /// update's one transaction instead ([`unit`]).
     ///
     /// # Errors
     /// When no connection can be had or the lock is not granted within the busy timeout.
     pub async fn begin(&self) -> anyhow::Result<Tx> {
-        self.writer.begin().await
+        Tx::begin(&self.writer).await
+    }
+
+    /// A connection to read through: the pool's, or inside an update that
+    /// has written, the update's own transaction ([`unit`]).
+    ///
+    /// # Errors
+    /// When no connection can be had.
+    pub async fn read(&self) -> anyhow::Result<Read> {
+        Read::on(self).await
     }
 
     /// Whether the database file at its path is still the one opened: not
@@ -219,13 +232,14 @@ impl Store {
 
     /// The writing connection, for single writes outside a unit of work
     /// (marking an outbox row sent), each committing on its own; the open
-    /// group is committed first. Never ask for it while holding a unit:
-    /// there is one connection.
+    /// group is committed first. Inside the handling of a Telegram update
+    /// the writes are part of the update's transaction ([`unit`]). Never
+    /// ask for it while holding a unit: there is one connection.
     ///
     /// # Errors
     /// When the connection cannot be had.
     pub async fn write(&self) -> anyhow::Result<Write> {
-        self.writer.write().await
+        Write::on(&self.writer).await
     }
 
     /// Runs SQLite's own consistency check; `Ok` holds its findings ("ok" when sound).

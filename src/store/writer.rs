@@ -68,7 +68,7 @@ impl Writer {
     /// # Errors
     /// When no connection can be had, or the write lock is not granted
     /// within the busy timeout (another process holds it).
-    pub async fn begin(&self) -> anyhow::Result<Tx> {
+    pub async fn begin(&self) -> anyhow::Result<Own> {
         let mut group = self.group.clone().lock_owned().await;
         group.settle().await;
         if !group.open {
@@ -83,7 +83,7 @@ impl Writer {
             self.commit_soon();
             return Err(e).context("cannot start a database transaction");
         }
-        Ok(Tx {
+        Ok(Own {
             unit: Some(group),
             writer: self.clone(),
         })
@@ -95,14 +95,19 @@ impl Writer {
     ///
     /// # Errors
     /// When no connection can be had.
-    pub async fn write(&self) -> anyhow::Result<Write> {
+    pub async fn write(&self) -> anyhow::Result<Single> {
         let mut group = self.group.clone().lock_owned().await;
         group.settle().await;
         group.commit().await;
         if group.conn.is_none() {
             group.conn = Some(self.connection().await?);
         }
-        Ok(Write { group })
+        Ok(Single { group })
+    }
+
+    /// Whether `other` is this very writer (a clone of it).
+    pub fn same(&self, other: &Writer) -> bool {
+        Arc::ptr_eq(&self.group, &other.group)
     }
 
     /// Commits what is waiting and lets the connection go (before closing).
@@ -233,16 +238,16 @@ impl Group {
     }
 }
 
-/// A unit of work on the writing connection: reads and writes through it
-/// (it derefs to the connection), then [`Tx::commit`] or [`Tx::rollback`].
+/// A unit of work of its own on the writing connection: reads and writes through it
+/// (it derefs to the connection), then [`Own::commit`] or [`Own::rollback`].
 /// Dropped without either, it is rolled back.
 #[derive(Debug)]
-pub struct Tx {
+pub struct Own {
     unit: Option<OwnedMutexGuard<Group>>,
     writer: Writer,
 }
 
-impl Tx {
+impl Own {
     /// Keeps the unit's work and returns once it is committed (with the
     /// units that waited beside it).
     ///
@@ -283,7 +288,7 @@ impl Tx {
     }
 }
 
-impl Drop for Tx {
+impl Drop for Own {
     fn drop(&mut self) {
         let Some(mut group) = self.unit.take() else {
             return;
@@ -304,7 +309,7 @@ impl Drop for Tx {
     }
 }
 
-impl Deref for Tx {
+impl Deref for Own {
     type Target = SqliteConnection;
     fn deref(&self) -> &SqliteConnection {
         self.unit
@@ -314,7 +319,7 @@ impl Deref for Tx {
     }
 }
 
-impl DerefMut for Tx {
+impl DerefMut for Own {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
         self.unit
             .as_mut()
@@ -325,121 +330,22 @@ impl DerefMut for Tx {
 
 /// The writing connection for single statements, each committing on its own.
 #[derive(Debug)]
-pub struct Write {
+pub struct Single {
     group: OwnedMutexGuard<Group>,
 }
 
-impl Deref for Write {
+impl Deref for Single {
     type Target = SqliteConnection;
     fn deref(&self) -> &SqliteConnection {
         self.group.conn.as_deref().expect("set by write()")
     }
 }
 
-impl DerefMut for Write {
+impl DerefMut for Single {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
         self.group.conn.as_deref_mut().expect("set by write()")
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::Store;
-
-    async fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
-        (dir, store)
-    }
-
-    async fn put(conn: &mut SqliteConnection, id: i64) {
-        sqlx::query("INSERT INTO inbox (update_id, body, received_at) VALUES (?, '{}', 0)")
-            .bind(id)
-            .execute(conn)
-            .await
-            .unwrap();
-    }
-
-    async fn kept(store: &Store) -> Vec<i64> {
-        sqlx::query_scalar("SELECT update_id FROM inbox ORDER BY update_id")
-            .fetch_all(store.pool())
-            .await
-            .unwrap()
-    }
-
-    /// Many units at once: each committed unit is visible to a reader the
-    /// moment its commit returns; a rolled-back or dropped unit leaves
-    /// nothing and holds nobody up.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn units_waiting_together_are_committed_together_and_each_undone_alone() {
-        let (_dir, store) = store().await;
-        let units = (0..300).map(|id| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let mut tx = store.begin().await.unwrap();
-                put(&mut tx, id).await;
-                match id % 3 {
-                    0 => {
-                        tx.commit().await.unwrap();
-                        let seen: Option<i64> =
-                            sqlx::query_scalar("SELECT update_id FROM inbox WHERE update_id = ?")
-                                .bind(id)
-                                .fetch_optional(store.pool())
-                                .await
-                                .unwrap();
-                        assert_eq!(seen, Some(id), "committed but not visible");
-                    }
-                    1 => tx.rollback().await.unwrap(),
-                    _ => drop(tx),
-                }
-            })
-        });
-        for unit in futures_util::future::join_all(units).await {
-            unit.unwrap();
-        }
-        let expected: Vec<i64> = (0..300).filter(|id| id % 3 == 0).collect();
-        assert_eq!(kept(&store).await, expected);
-        // The connection is free for single writes afterwards.
-        let mut write = store.write().await.unwrap();
-        put(&mut write, 1_000).await;
-        drop(write);
-        assert!(kept(&store).await.contains(&1_000));
-    }
-
-    /// When SQLite rolls the whole transaction back under a unit (as it
-    /// does on a full disk), a unit of the same group that was already
-    /// waiting for the commit is told it failed — even when a later unit
-    /// commits fine — and the later unit starts a group of its own.
-    #[tokio::test(flavor = "current_thread")]
-    async fn a_group_lost_under_a_unit_fails_every_unit_waiting_in_it() {
-        let (_dir, store) = store().await;
-        let mut first = store.begin().await.unwrap();
-        put(&mut first, 1).await;
-        // Two more units queue for their turn while the first holds it.
-        let second = tokio::spawn({
-            let store = store.clone();
-            async move {
-                let mut tx = store.begin().await.unwrap();
-                put(&mut tx, 2).await;
-                // What SQLite does on some errors: the whole transaction goes.
-                sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
-                drop(tx);
-            }
-        });
-        let third = tokio::spawn({
-            let store = store.clone();
-            async move {
-                let mut tx = store.begin().await.unwrap();
-                put(&mut tx, 3).await;
-                tx.commit().await
-            }
-        });
-        tokio::task::yield_now().await;
-        let told = first.commit().await;
-        assert!(told.is_err(), "the first unit was told it was kept");
-        second.await.unwrap();
-        third.await.unwrap().unwrap();
-        assert_eq!(kept(&store).await, vec![3]);
-    }
-}
+mod tests;

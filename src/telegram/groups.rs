@@ -50,15 +50,23 @@ async fn added(
                 .await?
         }
         GroupAdmission::AlreadyRegistered => {}
-        GroupAdmission::Refused => leave(bot, chat.id()).await,
+        GroupAdmission::Refused => leave(bot, chat.id()),
     }
     Ok(())
 }
 
-async fn leave(bot: &Bot, chat: i64) {
-    if let Err(e) = bot.leave_chat(ChatId(chat)).await {
-        tracing::warn!(chat, error = %crate::logging::redact(&e.to_string()), "cannot leave a group");
-    }
+/// Leaves a group once the update's work (the refusal or the group
+/// forgotten) is committed: a leave for work rolled back would leave the
+/// group registered with the bot gone from it.
+fn leave(bot: &Bot, chat: i64) {
+    let bot = bot.clone();
+    crate::store::unit::when_committed(move || {
+        tokio::spawn(async move {
+            if let Err(e) = bot.leave_chat(ChatId(chat)).await {
+                tracing::warn!(chat, error = %crate::logging::redact(&e.to_string()), "cannot leave a group");
+            }
+        });
+    });
 }
 
 /// A `my_chat_member` update: the bot's own membership of a chat changed.
@@ -140,7 +148,7 @@ pub async fn group_message(
             ctx.app
                 .group_removed(chat.id(), member.telegram_user_id, "asked to leave")
                 .await?;
-            leave(bot, chat.id()).await;
+            leave(bot, chat.id());
             return Ok(());
         }
         Some(Typed::Command(ChatCommand::Keluargrup(_))) => {

@@ -125,14 +125,7 @@ async fn add_member(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Result<()
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("{e}")))?;
     let added = match ctx
         .app
-        .add_member_as(
-            &name,
-            &roles,
-            email,
-            None,
-            &actor(s.member),
-            Via::Update(s.update_id),
-        )
+        .add_member_as(&name, &roles, email, None, &actor(s.member), Via::Telegram)
         .await
     {
         Ok(added) => added,
@@ -165,7 +158,7 @@ async fn active(ctx: &BotContext, s: &Said<'_>, argument: &str, on: bool) -> Ans
     };
     let name = ctx
         .app
-        .set_member_active_as(member, on, &actor(s.member), Via::Update(s.update_id))
+        .set_member_active_as(member, on, &actor(s.member), Via::Telegram)
         .await?;
     let phrase = if on {
         "member_reactivated_ok"
@@ -193,13 +186,7 @@ async fn role(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Answer {
     };
     let name = ctx
         .app
-        .set_member_role_as(
-            member,
-            role,
-            holds,
-            &actor(s.member),
-            Via::Update(s.update_id),
-        )
+        .set_member_role_as(member, role, holds, &actor(s.member), Via::Telegram)
         .await?;
     let phrase = if holds {
         "role_added_ok"
@@ -221,7 +208,7 @@ async fn member_email(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Answer 
     let email = (*email != "-").then_some(*email);
     let name = ctx
         .app
-        .set_member_email(member, email, &actor(s.member), Via::Update(s.update_id))
+        .set_member_email(member, email, &actor(s.member), Via::Telegram)
         .await?;
     Ok((
         "member_email_ok",
@@ -242,7 +229,7 @@ async fn member_nip(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Answer {
     let nip = (nip.trim() != "-").then_some(nip);
     let name = ctx
         .app
-        .set_member_nip(member, nip, &actor(s.member), Via::Update(s.update_id))
+        .set_member_nip(member, nip, &actor(s.member), Via::Telegram)
         .await?;
     Ok((
         "member_nip_ok",
@@ -276,7 +263,7 @@ async fn participant_email(ctx: &BotContext, s: &Said<'_>, argument: &str) -> An
             &change,
             &reason,
             &actor(s.member),
-            Via::Update(s.update_id),
+            Via::Telegram,
         )
         .await?;
     Ok((
@@ -361,12 +348,7 @@ async fn act(
     command: Command,
 ) -> Result<Vec<crate::workflow::Decision>, AppError> {
     ctx.app
-        .act(
-            batch,
-            &actor(s.member),
-            &[command],
-            Via::Update(s.update_id),
-        )
+        .act(batch, &actor(s.member), &[command], Via::Telegram)
         .await
 }
 

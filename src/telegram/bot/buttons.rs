@@ -1,5 +1,6 @@
-//! Button presses: each is answered at once (answerCallbackQuery) and
-//! authorized again on the server; in a group only the plain marks.
+//! Button presses: each is authorized again on the server, and answered
+//! (answerCallbackQuery) once what it did is committed; in a group only
+//! the plain marks.
 
 use serde_json::{Value, json};
 use teloxide::prelude::*;
@@ -29,28 +30,30 @@ pub(super) async fn on_callback(
     let chat = message.map_or(user.0, |m| m.chat().id.0);
     let private = message.is_none_or(|m| is_private(m.chat()));
     let pressed_on = message.map(|m| format!("msg:{}:{}", m.chat().id.0, m.id().0));
+    // The pop-up is answered once the press's work is committed (never
+    // for work rolled back: the press is handled again, and answered then).
     let toast = |text: String, alert: bool| {
         let bot = bot.clone();
         let id = query.id.clone();
-        async move {
-            // An answer that fails (the query expired) changes nothing recorded.
-            let _ = bot
-                .answer_callback_query(id)
-                .text(crate::telegram::html::pop_up(&text))
-                .show_alert(alert)
-                .await;
-        }
+        crate::store::unit::when_committed(move || {
+            tokio::spawn(async move {
+                // An answer that fails (the query expired) changes nothing recorded.
+                let _ = bot
+                    .answer_callback_query(id)
+                    .text(crate::telegram::html::pop_up(&text))
+                    .show_alert(alert)
+                    .await;
+            });
+        });
     };
     let Some(member) = ctx.app.member_by_telegram(user).await? else {
         ctx.app.stranger_refused(user, "button").await?;
-        toast(ctx.phrase("not_registered", json!({})), true).await;
-        ctx.app.mark_update_handled(update_id).await?;
+        toast(ctx.phrase("not_registered", json!({})), true);
         return Ok(());
     };
     ctx.app.member_seen(member.id).await?;
     let Some(button) = query.data.as_deref().and_then(|d| d.parse::<Button>().ok()) else {
-        toast(ctx.phrase("unknown_button", json!({})), true).await;
-        ctx.app.mark_update_handled(update_id).await?;
+        toast(ctx.phrase("unknown_button", json!({})), true);
         return Ok(());
     };
     let staff = actor(&member);
@@ -70,10 +73,12 @@ pub(super) async fn on_callback(
         Err(e @ AppError::Refused(Refusal::StepAlreadyDone { .. })) => {
             (ctx.reading(&e, update_id), false)
         }
+        // A failure of ours: nothing of the press is kept, and it is
+        // handled again.
+        Err(e) if !e.is_users_to_fix() => return Err(e.into()),
         Err(e) => (ctx.reading(&e, update_id), true),
     };
-    toast(text, alert).await;
-    ctx.app.mark_update_handled(update_id).await?;
+    toast(text, alert);
     Ok(())
 }
 
@@ -98,7 +103,7 @@ impl Press<'_> {
     ) -> Result<Vec<Decision>, AppError> {
         self.ctx
             .app
-            .act(batch, self.staff, &commands, Via::Update(self.update_id))
+            .act(batch, self.staff, &commands, Via::Telegram)
             .await
     }
 

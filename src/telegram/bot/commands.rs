@@ -147,7 +147,7 @@ pub(super) async fn pause_or_resume(
     };
     let result = ctx
         .app
-        .act(batch, &actor(member), &[command], Via::Update(update_id))
+        .act(batch, &actor(member), &[command], Via::Telegram)
         .await;
     let phrase = if pause { "paused_ok" } else { "resumed_ok" };
     finish(

@@ -186,6 +186,7 @@ impl File<'_> {
                 };
                 ctx.phrase(phrase, json!({"count": count}))
             }
+            Err(e) if !e.is_users_to_fix() => return Err(e.into()),
             Err(e) => ctx.reading(&e, update_id),
         };
         ctx.say_text(chat, Some(member), key("file"), text).await?;

@@ -61,16 +61,11 @@ pub struct BotContext {
 type Ctx = Arc<BotContext>;
 type HandlerResult = anyhow::Result<()>;
 
-/// The dispatch tree: updates already handled are dropped; messages and
-/// button presses go to their handlers.
+/// The dispatch tree: messages, button presses and the bot's own
+/// membership go to their handlers (each update runs in its unit of work,
+/// which drops one handled before: see [`crate::store::unit`]).
 pub fn schema() -> UpdateHandler<anyhow::Error> {
     dptree::entry()
-        .filter_async(|update: Update, ctx: Ctx| async move {
-            !ctx.app
-                .update_handled(i64::from(update.id.0))
-                .await
-                .unwrap_or(false)
-        })
         .branch(Update::filter_message().endpoint(on_message))
         .branch(Update::filter_callback_query().endpoint(on_callback))
         .branch(Update::filter_my_chat_member().endpoint(on_my_chat_member))
@@ -98,13 +93,10 @@ pub fn menu(ctx: &BotContext) -> Vec<BotCommand> {
 /// The bot's own membership of a chat changed (added, removed).
 async fn on_my_chat_member(
     bot: Bot,
-    update: Update,
     change: teloxide::types::ChatMemberUpdated,
     ctx: Ctx,
 ) -> HandlerResult {
-    crate::telegram::groups::on_my_chat_member(bot, change, ctx.clone()).await?;
-    ctx.app.mark_update_handled(i64::from(update.id.0)).await?;
-    Ok(())
+    crate::telegram::groups::on_my_chat_member(bot, change, ctx).await
 }
 
 impl BotContext {
@@ -174,21 +166,36 @@ impl BotContext {
         }
     }
 
-    /// Answers an error with [`Self::reading`]; `key` names the occasion.
+    /// Answers an error that is the user's to fix with its sentence. A
+    /// failure of ours is returned: the update's work is then rolled back
+    /// whole and the update handled again (or, at last, passed over with
+    /// an apology).
     async fn say_error(
         &self,
         chat: i64,
         member: Option<&Member>,
         update_id: i64,
-        error: &AppError,
+        error: AppError,
     ) -> Result<(), AppError> {
-        let what = if error.is_users_to_fix() {
-            "refused"
-        } else {
-            "failure"
-        };
-        let text = self.reading(error, update_id);
-        self.say_text(chat, member, format!("u{update_id}:{what}"), text)
+        if !error.is_users_to_fix() {
+            return Err(error);
+        }
+        let text = self.reading(&error, update_id);
+        self.say_text(chat, member, format!("u{update_id}:refused"), text)
+            .await
+    }
+
+    /// The apology for an update passed over after every attempt failed,
+    /// in its chat when that is a private one (a group hears nothing).
+    ///
+    /// # Errors
+    /// When the database refuses the reply.
+    pub(crate) async fn apologize(&self, chat: i64, update_id: i64) -> Result<(), AppError> {
+        if crate::notify::PrivateChat::new(chat).is_none() {
+            return Ok(());
+        }
+        let text = self.phrase("failure", json!({}));
+        self.say_text(chat, None, format!("u{update_id}:failure"), text)
             .await
     }
 }
@@ -220,16 +227,13 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
     }
     if let Some(group) = crate::notify::GroupChat::new(chat) {
         in_group(&bot, &ctx, &msg, group, update_id).await?;
-        ctx.app.mark_update_handled(update_id).await?;
         return Ok(());
     }
     if let (Some(from), Some(document)) = (msg.from.as_ref(), msg.document()) {
         document_sent(&bot, &ctx, &msg, from, document, update_id).await?;
-        ctx.app.mark_update_handled(update_id).await?;
         return Ok(());
     }
     let (Some(from), Some(text)) = (msg.from.as_ref(), msg.text()) else {
-        ctx.app.mark_update_handled(update_id).await?;
         return Ok(());
     };
     let user = user_id(from);
@@ -237,7 +241,6 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
     let typed = Typed::read(text);
     if let Typed::Command(ChatCommand::Start(token)) = &typed {
         start(&ctx, chat, user, token, key("start")).await?;
-        ctx.app.mark_update_handled(update_id).await?;
         return Ok(());
     }
     let Some(member) = ctx.app.member_by_telegram(user).await? else {
@@ -245,7 +248,6 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
             ctx.say_phrase(chat, None, key("stranger"), "not_registered", json!({}))
                 .await?;
         }
-        ctx.app.mark_update_handled(update_id).await?;
         return Ok(());
     };
     ctx.app.member_seen(member.id).await?;
@@ -262,9 +264,8 @@ async fn on_message(bot: Bot, update: Update, msg: Message, ctx: Ctx) -> Handler
     )
     .await;
     if let Err(e) = outcome {
-        ctx.say_error(chat, Some(&member), update_id, &e).await?;
+        ctx.say_error(chat, Some(&member), update_id, e).await?;
     }
-    ctx.app.mark_update_handled(update_id).await?;
     Ok(())
 }
 

@@ -94,12 +94,14 @@ impl Sender {
         };
         let failure = match outcome {
             Ok(message_id) => {
-                let mut conn = self.store.write().await?;
+                // The settle: the message's id (for later edits) and the
+                // row marked sent, one transaction.
+                let mut tx = self.store.begin().await?;
                 if let Some(message_id) = message_id {
-                    Store::save_telegram_message(&mut conn, &row.key, chat, message_id, now)
-                        .await?;
+                    Store::save_telegram_message(&mut tx, &row.key, chat, message_id, now).await?;
                 }
-                Store::mark_sent(&mut conn, row.id, now).await?;
+                Store::mark_sent(&mut tx, row.id, now).await?;
+                tx.commit().await?;
                 return Ok((Progress::Sent(row.key.clone()), None));
             }
             Err(failure) => failure,

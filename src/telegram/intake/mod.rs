@@ -9,11 +9,15 @@
 //! Either way an update is still Telegram's or already in the inbox,
 //! whatever moment the process dies. The handling task here reads the
 //! inbox in order and runs each update through the bot's dispatch tree
-//! ([`mod@super::bot`]); an update is marked handled (and leaves the
-//! inbox) in the same transaction as its effects, so one handled before a
-//! crash is not handled again.
+//! ([`mod@super::bot`]) in a unit of work of its own ([`handling`]): the
+//! update is marked handled (and leaves the inbox) in the one transaction
+//! that holds all its effects, its reply included, so an update handled
+//! before a crash is not handled again, and one whose handling did not
+//! commit is handled again, whole.
 
 mod connections;
+mod handling;
+pub use handling::MAX_ATTEMPTS;
 pub mod polling;
 pub mod webhook;
 pub use connections::raise_open_files_limit;
@@ -24,7 +28,7 @@ use std::time::Duration;
 use teloxide::prelude::*;
 use tokio::sync::{Notify, watch};
 
-use super::bot::{BotContext, menu, schema};
+use super::bot::{BotContext, menu};
 use crate::app::App;
 use crate::config::IntakeMode;
 
@@ -86,7 +90,7 @@ impl Intake {
                 ("receiving", tokio::spawn(server))
             }
         };
-        let handle = tokio::spawn(handle(ctx, bot, stopped, arrived));
+        let handle = tokio::spawn(handling::handle(ctx, bot, stopped, arrived));
         Ok(Intake {
             source,
             handle,
@@ -169,73 +173,6 @@ pub struct Fetched {
     pub body: String,
 }
 
-/// Handles the inbox in order until the stop, then finishes the updates in hand.
-async fn handle(
-    ctx: Arc<BotContext>,
-    bot: Bot,
-    mut stop: watch::Receiver<bool>,
-    arrived: Arc<Notify>,
-) {
-    let mut failures = crate::logging::FailureLog::new("handling updates");
-    let tree = schema();
-    loop {
-        let pending = match ctx.app.inbox_pending(HANDLE_BATCH).await {
-            Ok(pending) => {
-                failures.recovered();
-                pending
-            }
-            Err(e) => {
-                let pause = failures.failed(&format!("{e:#}"));
-                tokio::select! {
-                    () = tokio::time::sleep(pause) => continue,
-                    _ = stop.changed() => return,
-                }
-            }
-        };
-        if pending.is_empty() {
-            if *stop.borrow() {
-                return;
-            }
-            tokio::select! {
-                () = arrived.notified() => {}
-                _ = stop.changed() => return,
-                // Another process may have left updates (a crash before handling).
-                () = tokio::time::sleep(Duration::from_secs(30)) => {}
-            }
-            continue;
-        }
-        handle_by_chat(&ctx, &bot, &tree, pending).await;
-        // Stopping: the updates in hand are done; the rest wait for the next start.
-        if *stop.borrow() {
-            return;
-        }
-    }
-}
-
-/// Handles a read of the inbox: each chat's updates in order, different
-/// chats' at once (each update in its own transaction), as teloxide's
-/// dispatcher did. Returns when all are handled.
-async fn handle_by_chat(
-    ctx: &Arc<BotContext>,
-    bot: &Bot,
-    tree: &teloxide::dispatching::UpdateHandler<anyhow::Error>,
-    pending: Vec<Fetched>,
-) {
-    let mut by_chat: std::collections::BTreeMap<i64, Vec<Fetched>> = Default::default();
-    for fetched in pending {
-        by_chat.entry(chat_of(&fetched)).or_default().push(fetched);
-    }
-    let chats = by_chat.into_values().map(|updates| {
-        let (ctx, bot, tree) = (ctx.clone(), bot.clone(), tree.clone());
-        async move {
-            for fetched in &updates {
-                handle_one(&ctx, &bot, &tree, fetched).await;
-            }
-        }
-    });
-    futures_util::future::join_all(chats).await;
-}
-
 /// The chat an update belongs to (its sender's, when it names no chat);
 /// updates of one chat are handled in the order Telegram sent them.
 fn chat_of(fetched: &Fetched) -> i64 {
@@ -271,37 +208,5 @@ fn chat_of(fetched: &Fetched) -> i64 {
             ..
         }) => q.message.map_or(q.from.id, |m| m.chat.id),
         _ => 0,
-    }
-}
-
-/// Handles one update from the inbox, and marks it handled whatever its
-/// handlers did (they mark it in their own transaction when they change
-/// something; a failure of theirs is logged, and retrying would fail again).
-/// Only a database that cannot record the mark leaves it for another try.
-async fn handle_one(
-    ctx: &Arc<BotContext>,
-    bot: &Bot,
-    tree: &teloxide::dispatching::UpdateHandler<anyhow::Error>,
-    fetched: &Fetched,
-) {
-    match serde_json::from_str::<Update>(&fetched.body) {
-        Ok(update) => {
-            let deps = dptree::deps![bot.clone(), update, ctx.clone()];
-            if let std::ops::ControlFlow::Break(Err(e)) = tree.dispatch(deps).await {
-                tracing::error!(update = fetched.update_id, error = %crate::logging::redact(&format!("{e:#}")), "handling an update failed");
-            }
-        }
-        Err(e) => {
-            tracing::warn!(update = fetched.update_id, error = %e, "an update sertibot cannot read was passed over");
-        }
-    }
-    // Most handlers mark the update themselves, with their effects (which
-    // takes it out of the inbox); a read spares the single writer a second
-    // write for those.
-    if !ctx.app.inbox_holds(fetched.update_id).await.unwrap_or(true) {
-        return;
-    }
-    if let Err(e) = ctx.app.mark_update_handled(fetched.update_id).await {
-        tracing::error!(update = fetched.update_id, error = %format!("{e:#}"), "cannot mark an update handled; it will be handled again");
     }
 }

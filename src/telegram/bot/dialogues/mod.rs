@@ -56,12 +56,7 @@ impl Dialogue<'_> {
     async fn act(&self, batch: BatchId, commands: Vec<Command>) -> Result<Vec<Decision>, AppError> {
         self.ctx
             .app
-            .act(
-                batch,
-                &actor(self.member),
-                &commands,
-                Via::Update(self.update_id),
-            )
+            .act(batch, &actor(self.member), &commands, Via::Telegram)
             .await
     }
 

@@ -20,7 +20,7 @@ pub(super) async fn scheme(d: &Dialogue<'_>, text: &str) -> Result<(), AppError>
         Ok(scheme) => d.next(Awaiting::NewBatchDate { scheme }).await,
         Err(e) => {
             d.ctx
-                .say_error(d.chat, Some(d.member), d.update_id, &e)
+                .say_error(d.chat, Some(d.member), d.update_id, e)
                 .await
         }
     }
@@ -56,7 +56,7 @@ pub(super) async fn place(
         Err(e) => {
             d.done().await?;
             d.ctx
-                .say_error(d.chat, Some(d.member), d.update_id, &e)
+                .say_error(d.chat, Some(d.member), d.update_id, e)
                 .await
         }
     }

@@ -208,7 +208,53 @@ impl Running {
         *running = spawn(self.dir.path(), self.rust_log);
     }
 
-    /// Kills the service for good.
+    /// Starts the batch and waits until step 1's task reached Kabag
+    /// Administrasi: the service is up and handling.
+    pub async fn start_the_batch(&self) {
+        self.app
+            .start_batch(self.batch, &Actor::Operator, Via::Cli)
+            .await
+            .unwrap();
+        self.fake
+            .until("step 1's task", |f| {
+                f.sent_to(ADMINISTRASI)
+                    .iter()
+                    .any(|(_, text, _)| text.contains("Langkah 1"))
+            })
+            .await;
+    }
+
+    /// Makes every outbox row whose key matches `glob` fail to be written
+    /// (as a full disk would), until the trigger `name` is dropped.
+    pub async fn fail_outbox_rows(&self, name: &str, glob: &str) {
+        // The test's own constant names, not anyone's input.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE TRIGGER {name} BEFORE INSERT ON outbox WHEN NEW.key GLOB '{glob}'
+             BEGIN SELECT RAISE(ABORT, 'no room for this row'); END"
+        )))
+        .execute(self.app.store.pool())
+        .await
+        .unwrap();
+    }
+
+    /// How many times the service's log holds `needle`, once it holds it
+    /// at least `times` (waiting up to a minute).
+    pub async fn logged(&self, needle: &str, times: usize) -> usize {
+        for _ in 0..600 {
+            if self.log().matches(needle).count() >= times {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.log().matches(needle).count()
+    }
+
+    /// Starts the service again after [`Running::kill`].
+    pub fn restart(&self) {
+        *self.child.lock().unwrap() = spawn(self.dir.path(), self.rust_log);
+    }
+
+    /// Kills the service for good (or until [`Running::restart`]).
     pub fn kill(&self) {
         let mut running = self.child.lock().unwrap();
         let _ = running.kill();

@@ -3,12 +3,7 @@
 //! entries, strangers and wrong roles, double presses, re-delivered
 //! updates, 429, 403, and a restart in the middle of a conversation.
 
-mod common;
-mod support {
-    pub mod fake_telegram;
-    pub mod xlsx;
-}
-
+use crate::{common, support};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -2608,16 +2603,18 @@ async fn an_update_whose_effects_were_committed_before_a_crash_changes_nothing_a
     };
 
     // While the service is down, Siti types her problem; the service had
-    // committed its effects and died before saying the update was handled
-    // (emulated: the effects, claimed by the update's id).
+    // committed the update's unit of work and died before Telegram heard
+    // it was received (emulated: the effects, in the update's own unit).
     let problem = fake.write(ADMINISTRASI, ADMINISTRASI, "Printer di ruang LSP rusak");
     let report = Command::ReportProblem {
         step: sertibot::sop::StepNo(1),
         text: "Printer di ruang LSP rusak".into(),
     };
-    app.act(batch, &siti, &[report], Via::Update(problem))
+    let unit = sertibot::store::UpdateUnit::new(&app.store, problem, app.now());
+    unit.run(app.act(batch, &siti, &[report], Via::Telegram))
         .await
         .unwrap();
+    unit.commit().await.unwrap();
     // Restarted, the service is handed the update again: nothing twice.
     // (Her chat's updates are handled in order: the answer to /tugas
     // comes after the one handed over again.)
@@ -2646,9 +2643,11 @@ async fn an_update_whose_effects_were_committed_before_a_crash_changes_nothing_a
         step: sertibot::sop::StepNo(1),
         reason: "menunggu tinta".into(),
     };
-    app.act(batch, &siti, &[hold], Via::Update(pause))
+    let unit = sertibot::store::UpdateUnit::new(&app.store, pause, app.now());
+    unit.run(app.act(batch, &siti, &[hold], Via::Telegram))
         .await
         .unwrap();
+    unit.commit().await.unwrap();
     let running = world.start().await;
     fake.write(ADMINISTRASI, ADMINISTRASI, "/tugas");
     fake.until("the answer to /tugas", |f| {

@@ -3,11 +3,7 @@
 //! each of their emails once, invitees a calendar invite, a server that is
 //! down loses nothing, and a refused address is reported.
 
-mod common;
-mod support {
-    pub mod smtp;
-}
-
+use crate::{common, support};
 use chrono::{Duration, NaiveDate};
 use common::{TestApp, add_staff, participants_csv};
 use mail_parser::{MessageParser, MimeHeaders};

@@ -4,13 +4,7 @@
 //! each of their emails once (by Message-ID), every task reached its
 //! people, the audit log is complete and the database is sound.
 
-mod common;
-mod support {
-    pub mod fake_telegram;
-    pub mod service;
-    pub mod smtp;
-}
-
+use crate::support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -125,4 +119,60 @@ async fn twenty_kills_during_a_whole_batch_lose_nothing() {
         "the token never reaches the log"
     );
     assert!(!log.contains("panicked"), "{log}");
+}
+
+/// A member's command whose change is written but whose reply is not (the
+/// process dies in between; here its write fails, as a full disk would,
+/// until the service is killed) is answered after the restart, once,
+/// and its change is recorded once: the change, the reply and the
+/// update's claim are one transaction, and an update whose transaction
+/// did not commit is handled again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_command_is_answered_after_a_crash_between_its_change_and_its_reply() {
+    use support::service::ADMINISTRASI;
+    let port = support::smtp::free_port();
+    let _inbox = support::smtp::serve(port);
+    let service = support::service::start(1, port).await;
+    let (app, batch, fake) = (&service.app, service.batch, &service.fake);
+    service.start_the_batch().await;
+    // Every reply to a member's update fails to be written.
+    service.fail_outbox_rows("no_replies", "u[0-9]*:*").await;
+    let confirmation = "Tercatat: waktu langkah 1 dijeda";
+    fake.write(
+        ADMINISTRASI,
+        ADMINISTRASI,
+        &format!("/jeda {} 1 menunggu tinta printer", batch.0),
+    );
+    assert!(
+        service.logged("handling an update failed", 1).await >= 1,
+        "the reply's failed write was never met"
+    );
+    // The process dies; it comes back with room for replies again.
+    service.kill();
+    sqlx::query("DROP TRIGGER no_replies")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    service.restart();
+    let answered = support::service::within(fake, 60, |f| {
+        f.sent_to(ADMINISTRASI)
+            .iter()
+            .any(|(_, text, _)| text.contains(confirmation))
+    })
+    .await;
+    assert!(answered, "the command was never answered after the restart");
+    assert!(service.drained().await);
+    let replies = fake
+        .sent_to(ADMINISTRASI)
+        .iter()
+        .filter(|(_, text, _)| text.contains(confirmation))
+        .count();
+    assert_eq!(replies, 1, "answered once");
+    let pauses: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'step_paused'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(pauses, 1, "the pause is recorded once");
+    service.kill();
 }

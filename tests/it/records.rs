@@ -2,8 +2,7 @@
 //! outbox and audit written with each change, atomicity, procedure versions,
 //! registration tokens, and concurrent writers.
 
-mod common;
-
+use crate::common;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};

@@ -1,8 +1,7 @@
 //! Deadline alerts on the working calendar, with an injected clock: each
 //! occasion fires once at its moment, across restarts and clock jumps.
 
-mod common;
-
+use crate::common;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use common::{TestApp, add_staff, new_batch, participants_csv};
 use sertibot::app::Via;

@@ -3,8 +3,7 @@
 //! cannot make unbounded work, a deactivated member is a stranger, and the
 //! outbox is never sent twice by two senders.
 
-mod common;
-
+use crate::common;
 use chrono::{Duration, NaiveDate};
 use common::{StaffRoster, TestApp, add_staff, new_batch};
 use sertibot::app::{App, Via};
@@ -376,9 +375,8 @@ async fn handled_update_ids_are_forgotten_after_their_retention() {
             .unwrap(),
         1
     );
-    drop(conn);
-    assert!(!t.app.update_handled(1).await.unwrap());
-    assert!(t.app.update_handled(2).await.unwrap());
+    assert!(!Store::update_handled(&mut conn, 1).await.unwrap());
+    assert!(Store::update_handled(&mut conn, 2).await.unwrap());
 }
 
 #[tokio::test]

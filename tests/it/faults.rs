@@ -4,13 +4,7 @@
 //! back, and a batch of updates delivered again after a restart. Each ends
 //! with nothing lost and nothing sent twice.
 
-mod common;
-mod support {
-    pub mod fake_telegram;
-    pub mod service;
-    pub mod smtp;
-}
-
+use crate::support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -487,4 +481,70 @@ fn typesetting_workers_of(parent: u32) -> Vec<u32> {
         }
     }
     found
+}
+
+/// A member's command whose reply cannot be written (a fault that does
+/// not go away) is handled again with growing pauses, nothing of a failed
+/// attempt kept; after the last attempt the member gets the apology and
+/// the update is passed over. Another member's chat is answered meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_update_that_keeps_failing_is_retried_then_passed_over_with_an_apology() {
+    let port = support::smtp::free_port();
+    let _inbox = support::smtp::serve(port);
+    let service = support::service::start(1, port).await;
+    let (app, batch, fake) = (&service.app, service.batch, &service.fake);
+    service.start_the_batch().await;
+    // The pause's confirmation can never be written; the apology can.
+    service
+        .fail_outbox_rows("no_pause_replies", "u[0-9]*:pause")
+        .await;
+    fake.write(
+        ADMINISTRASI,
+        ADMINISTRASI,
+        &format!("/jeda {} 1 menunggu tinta printer", batch.0),
+    );
+    const FAILED: &str = "handling an update failed";
+    assert!(
+        service.logged(FAILED, 1).await >= 1,
+        "the first attempt never failed"
+    );
+    // Ketua LSP's chat does not wait behind Kabag Administrasi's.
+    fake.write(KETUA, KETUA, "/bantuan");
+    let help_first = support::service::within(fake, 60, |f| {
+        f.sent_to(KETUA)
+            .iter()
+            .any(|(_, text, _)| text.contains("Bantuan sertibot"))
+    })
+    .await;
+    assert!(help_first, "Ketua LSP was not answered during the retries");
+    let apology = "Maaf, terjadi gangguan saat mencatat. Silakan coba lagi";
+    let apologised = support::service::within(fake, 120, |f| {
+        f.sent_to(ADMINISTRASI)
+            .iter()
+            .any(|(_, text, _)| text.contains(apology))
+    })
+    .await;
+    assert!(apologised, "the member never heard the update failed");
+    assert_eq!(
+        service.log().matches(FAILED).count(),
+        sertibot::telegram::intake::MAX_ATTEMPTS as usize,
+        "every attempt was made, and no more"
+    );
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM audit_log WHERE action = 'step_paused'").await,
+        0,
+        "nothing of a failed attempt is kept"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM inbox").await,
+        0,
+        "the update was passed over"
+    );
+    service.kill();
 }

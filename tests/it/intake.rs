@@ -5,13 +5,7 @@
 //! SIGKILL at random moments in both modes with updates of every kind
 //! arriving; SIGTERM while idle and busy.
 
-mod common;
-mod support {
-    pub mod fake_telegram;
-    pub mod service;
-    pub mod smtp;
-}
-
+use crate::support;
 use std::time::Duration;
 
 use serde_json::json;

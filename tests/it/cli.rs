@@ -1,15 +1,12 @@
 //! The real `sertibot` binary in a fresh folder, as an operator uses it.
 
+use crate::support;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-mod support {
-    pub mod xlsx;
-}
 
 const BIN: &str = env!("CARGO_BIN_EXE_sertibot");
 
