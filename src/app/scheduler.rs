@@ -114,50 +114,7 @@ impl App {
             if !Store::fire_timer(&mut tx, timer.id, now).await? {
                 continue; // another process fired it
             }
-            let mut sent = 0;
-            if let Some(schedule) = self.schedule_of(&timer.kind) {
-                if timer.kind != super::backups::BACKUP_TIMER {
-                    let members = Store::members(&mut tx).await?;
-                    let digest = self.digest(&mut tx, &timer.kind, now).await?;
-                    let messages = notify::digest(&members, &timer.key, &digest);
-                    sent = Store::enqueue(&mut tx, &messages, now).await?;
-                    if timer.kind == "digest_weekly" {
-                        // The week's chart follows the summary, as a picture.
-                        let chart = self.weekly_chart(&mut tx, now).await?;
-                        let key = format!("{}:chart", timer.key);
-                        let charts = notify::digest(&members, &key, &chart);
-                        sent += Store::enqueue(&mut tx, &charts, now).await?;
-                    }
-                }
-                // The next one: the schedule's first moment after this one (or now).
-                if let Some(next) = self
-                    .config
-                    .next_on_schedule(&schedule, timer.due_at.max(now))
-                {
-                    let key = format!("{}:{}", timer.kind, next.timestamp_millis());
-                    Store::set_timer(&mut tx, &key, None, &timer.kind, next).await?;
-                }
-            }
-            if timer.kind == "rsvp_reminder"
-                && let Some(batch) = timer.batch
-                && let Some(state) = Store::load_state(&mut tx, batch).await?
-                && let Some(info) = Store::batch_info(&mut tx, batch).await?
-            {
-                let members = Store::members(&mut tx).await?;
-                let participants = Store::participants(&mut tx, batch).await?;
-                let messages = notify::rsvp_reminders(
-                    &state,
-                    &Audience {
-                        batch: &info,
-                        members: &members,
-                        participants: &participants,
-                        groups: &[],
-                        calendar: &self.config.calendar,
-                        letters: &crate::documents::Numbers::new(),
-                    },
-                );
-                sent = Store::enqueue(&mut tx, &messages, now).await?;
-            }
+            let sent = self.timer_effects(&mut tx, &timer, now).await?;
             Store::audit(
                 &mut tx,
                 &[system_entry(
@@ -179,6 +136,62 @@ impl App {
             self.changed();
         }
         Ok(fired)
+    }
+
+    /// Queues what a timer sends (a digest and the week's chart, RSVP
+    /// reminders) and sets a scheduled timer's next occasion; how many
+    /// messages were queued.
+    async fn timer_effects(
+        &self,
+        tx: &mut Tx,
+        timer: &crate::store::Timer,
+        now: DateTime<Utc>,
+    ) -> Result<u64, AppError> {
+        let mut sent = 0;
+        if let Some(schedule) = self.schedule_of(&timer.kind) {
+            if timer.kind != super::backups::BACKUP_TIMER {
+                let members = Store::members(&mut *tx).await?;
+                let digest = self.digest(&mut *tx, &timer.kind, now).await?;
+                let messages = notify::digest(&members, &timer.key, &digest);
+                sent = Store::enqueue(&mut *tx, &messages, now).await?;
+                if timer.kind == "digest_weekly" {
+                    // The week's chart follows the summary, as a picture.
+                    let chart = self.weekly_chart(&mut *tx, now).await?;
+                    let key = format!("{}:chart", timer.key);
+                    let charts = notify::digest(&members, &key, &chart);
+                    sent += Store::enqueue(&mut *tx, &charts, now).await?;
+                }
+            }
+            // The next one: the schedule's first moment after this one (or now).
+            if let Some(next) = self
+                .config
+                .next_on_schedule(&schedule, timer.due_at.max(now))
+            {
+                let key = format!("{}:{}", timer.kind, next.timestamp_millis());
+                Store::set_timer(&mut *tx, &key, None, &timer.kind, next).await?;
+            }
+        }
+        if timer.kind == "rsvp_reminder"
+            && let Some(batch) = timer.batch
+            && let Some(state) = Store::load_state(&mut *tx, batch).await?
+            && let Some(info) = Store::batch_info(&mut *tx, batch).await?
+        {
+            let members = Store::members(&mut *tx).await?;
+            let participants = Store::participants(&mut *tx, batch).await?;
+            let messages = notify::rsvp_reminders(
+                &state,
+                &Audience {
+                    batch: &info,
+                    members: &members,
+                    participants: &participants,
+                    groups: &[],
+                    calendar: &self.config.calendar,
+                    letters: &crate::documents::Numbers::new(),
+                },
+            );
+            sent = Store::enqueue(&mut *tx, &messages, now).await?;
+        }
+        Ok(sent)
     }
 
     /// Sends every clock alert that is due (heads-ups, overdue alerts,

@@ -273,13 +273,10 @@ async fn backups(config: &Config, voice: &Voice) -> Result<String, String> {
     if config.database.exists()
         && let Ok(store) = Store::open(&config.database).await
     {
-        let found: Option<String> = sqlx::query_scalar(
-            "SELECT detail FROM audit_log WHERE action = 'backup_nightly_fired' ORDER BY id DESC LIMIT 1",
-        )
-        .fetch_optional(store.pool())
-        .await
-        .ok()
-        .flatten();
+        let found = match store.read().await {
+            Ok(mut conn) => Store::last_nightly_backup(&mut conn).await.ok().flatten(),
+            Err(_) => None,
+        };
         store.close().await;
         last = found
             .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 
 use super::Kind;
 use crate::domain::{
@@ -58,29 +58,17 @@ impl BatchFacts {
         ) else {
             return Ok(None);
         };
-        let rows = sqlx::query(
-            "SELECT id, registration_no, nik, birth_place, birth_date, phone
-             FROM participants WHERE batch_id = ? ORDER BY row_no",
-        )
-        .bind(batch.0)
-        .fetch_all(&mut *conn)
-        .await?;
-        let people = rows
-            .iter()
+        let people = Store::particulars(&mut *conn, batch)
+            .await?
+            .into_iter()
             .enumerate()
-            .map(|(i, row)| {
-                let birth_date: Option<String> = row.get("birth_date");
+            .map(|(i, p)| {
                 let person = Person {
                     row: i + 1,
-                    registration_no: row.get("registration_no"),
-                    details: ParticipantDetails {
-                        nik: row.get("nik"),
-                        birth_place: row.get("birth_place"),
-                        birth_date: birth_date.and_then(|d| d.parse().ok()),
-                        phone: row.get("phone"),
-                    },
+                    registration_no: p.registration_no,
+                    details: p.details,
                 };
-                (ParticipantId(row.get("id")), person)
+                (p.id, person)
             })
             .collect();
         let members = Store::members(&mut *conn).await?;

@@ -1,7 +1,7 @@
 //! The workbook's rows, one function per sheet: what the batch's records
 //! say, as text (times in WIB, members by name).
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 
 use super::Records;
 use super::workbook::wib;
@@ -150,22 +150,18 @@ fn rsvps(facts: &BatchFacts) -> Rows {
 
 /// Masalah: each problem reported.
 async fn problems(conn: &mut SqliteConnection, facts: &BatchFacts) -> anyhow::Result<Rows> {
-    Ok(sqlx::query(
-        "SELECT step_no, member_id, text, at FROM problems WHERE batch_id = ? ORDER BY id",
-    )
-    .bind(facts.info.id.0)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| {
-        vec![
-            r.get::<i64, _>("step_no").to_string(),
-            member(facts, r.get("member_id")),
-            r.get("text"),
-            wib(Some(from_ms(r.get("at")))),
-        ]
-    })
-    .collect())
+    Ok(Store::problems_of(conn, facts.info.id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            vec![
+                p.step.to_string(),
+                member(facts, p.member),
+                p.text,
+                wib(Some(p.at)),
+            ]
+        })
+        .collect())
 }
 
 /// Jeda: each pause, from the audit's pause and resume lines.
@@ -216,20 +212,11 @@ async fn messages(
     facts: &BatchFacts,
     batch: BatchId,
 ) -> anyhow::Result<Vec<Vec<String>>> {
-    let rows = sqlx::query(
-        "SELECT key, channel, member_id, participant_id, address, chat_id, template, status,
-                attempts, created_at, sent_at, last_error
-         FROM outbox WHERE batch_id = ? ORDER BY id",
-    )
-    .bind(batch.0)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let participant: Option<i64> = r.get("participant_id");
-            let chat: Option<i64> = r.get("chat_id");
-            let to = if let Some(p) = participant {
+    Ok(Store::messages_of(conn, batch)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let to = if let Some(p) = m.participant {
                 let name = facts
                     .state
                     .participants
@@ -237,27 +224,23 @@ async fn messages(
                     .map(|x| x.name.clone())
                     .unwrap_or_default();
                 format!("peserta #{p} {name}")
-            } else if let Some(m) = r.get::<Option<i64>, _>("member_id") {
-                member(facts, Some(m))
-            } else if let Some(chat) = chat {
+            } else if let Some(id) = m.member {
+                member(facts, Some(id))
+            } else if let Some(chat) = m.chat {
                 format!("grup {chat}")
             } else {
                 String::new()
             };
             vec![
-                r.get("key"),
-                r.get("channel"),
+                m.key,
+                m.channel,
                 to.trim().to_string(),
-                format!(
-                    "{} ({})",
-                    crate::words::message(&r.get::<String, _>("template")),
-                    r.get::<String, _>("template")
-                ),
-                crate::words::delivery(&r.get::<String, _>("status")).to_string(),
-                r.get::<i64, _>("attempts").to_string(),
-                wib(Some(from_ms(r.get("created_at")))),
-                wib(r.get::<Option<i64>, _>("sent_at").map(from_ms)),
-                r.get::<Option<String>, _>("last_error").unwrap_or_default(),
+                format!("{} ({})", crate::words::message(&m.template), m.template),
+                crate::words::delivery(&m.status).to_string(),
+                m.attempts.to_string(),
+                wib(Some(m.created_at)),
+                wib(m.sent_at),
+                m.last_error.unwrap_or_default(),
             ]
         })
         .collect())

@@ -1154,6 +1154,11 @@ async fn documents_travelled_with_the_steps(
         "{asked:?}"
     );
     assert_eq!(say(fake, KETUA, "/dokumen 99").await, "Tidak ada batch 99.");
+    let unknown = say(fake, KETUA, &format!("/dokumen {batch} sertifikat-palsu")).await;
+    assert!(
+        unknown.starts_with("'sertifikat-palsu' bukan jenis dokumen. Pilih salah satu: undangan,"),
+        "{unknown}"
+    );
     // No batch named and none running: the newest that has begun, this
     // finished one.
     let before = fake.files_sent().len();

@@ -26,25 +26,18 @@ pub(super) async fn send(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Resu
                 .await;
         }
     };
-    let wanted = if kind_word.is_empty() {
-        None
-    } else {
-        match Kind::from_slug(&kind_word.to_lowercase()) {
-            Some(kind) => Some(kind),
-            None => {
-                let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.slug()).collect();
-                let context =
-                    json!({"text": crate::limits::clip(kind_word, 40), "kinds": kinds.join(", ")});
-                return ctx
-                    .say_phrase(
-                        s.chat,
-                        Some(s.member),
-                        s.key("documents"),
-                        "bad_document_kind",
-                        context,
-                    )
-                    .await;
-            }
+    let wanted = match wanted_kind(kind_word) {
+        Ok(wanted) => wanted,
+        Err(context) => {
+            return ctx
+                .say_phrase(
+                    s.chat,
+                    Some(s.member),
+                    s.key("documents"),
+                    "bad_document_kind",
+                    context,
+                )
+                .await;
         }
     };
     let found = ctx.app.document_kinds(batch, &s.member.roles).await?;
@@ -92,4 +85,18 @@ pub(super) async fn send(ctx: &BotContext, s: &Said<'_>, argument: &str) -> Resu
         ctx.say(s.chat, Some(s.member), key, message, None).await?;
     }
     Ok(())
+}
+
+/// The kind asked for by name (none when no name was given), or the
+/// context of the refusal naming the kinds there are.
+fn wanted_kind(word: &str) -> Result<Option<Kind>, serde_json::Value> {
+    if word.is_empty() {
+        return Ok(None);
+    }
+    Kind::from_slug(&word.to_lowercase())
+        .map(Some)
+        .ok_or_else(|| {
+            let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.slug()).collect();
+            json!({"text": crate::limits::clip(word, 40), "kinds": kinds.join(", ")})
+        })
 }
