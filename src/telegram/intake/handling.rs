@@ -13,6 +13,7 @@ use std::time::Duration;
 use teloxide::prelude::*;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::{Fetched, HANDLE_BATCH, chat_of};
 use crate::store::UpdateUnit;
@@ -46,9 +47,15 @@ impl Retries {
         self.0.get(&update).is_some_and(|(_, at)| *at > now)
     }
 
-    /// The earliest moment an update waiting may be tried again.
-    fn next(&self) -> Option<Instant> {
-        self.0.values().map(|(_, at)| *at).min()
+    /// The earliest moment after `now` an update waiting may be tried
+    /// again (a moment passed is no reason to look again at once: that
+    /// update is not among those read).
+    fn next_after(&self, now: Instant) -> Option<Instant> {
+        self.0
+            .values()
+            .map(|(_, at)| *at)
+            .filter(|at| *at > now)
+            .min()
     }
 
     /// Counts a failure; true when the update has had its last attempt.
@@ -95,7 +102,7 @@ pub(super) async fn handle(
                 return;
             }
             let look = retries
-                .next()
+                .next_after(now)
                 .map_or(now + IDLE_LOOK, |at| at.min(now + IDLE_LOOK));
             tokio::select! {
                 () = arrived.notified() => {}
@@ -172,6 +179,19 @@ async fn handle_by_chat(
 /// recorded and said), rolled back when they fail. An update that cannot
 /// be read is passed over.
 async fn handle_one(ctx: &Arc<BotContext>, bot: &Bot, tree: &Tree, fetched: &Fetched) -> Handled {
+    // Every line logged while the update is handled names it.
+    let span = tracing::info_span!("update", id = fetched.update_id);
+    handle_in_unit(ctx, bot, tree, fetched)
+        .instrument(span)
+        .await
+}
+
+async fn handle_in_unit(
+    ctx: &Arc<BotContext>,
+    bot: &Bot,
+    tree: &Tree,
+    fetched: &Fetched,
+) -> Handled {
     let unit = UpdateUnit::new(&ctx.app.store, fetched.update_id, ctx.app.now());
     let failure = match serde_json::from_str::<Update>(&fetched.body) {
         Ok(update) => {
@@ -225,5 +245,33 @@ async fn pass_over(ctx: &Arc<BotContext>, fetched: &Fetched) {
     };
     if let Err(e) = kept {
         tracing::error!(update = fetched.update_id, error = %format!("{e:#}"), "cannot pass over a failed update");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pauses of 1, 2, 4 and 8 s between the five attempts; the fifth
+    /// failure is the last; a moment passed is not waited for.
+    #[test]
+    fn a_failing_update_waits_longer_each_time_and_has_five_attempts() {
+        let mut retries = Retries::default();
+        let mut pauses = Vec::new();
+        for attempt in 1..=MAX_ATTEMPTS {
+            let before = Instant::now();
+            let last = retries.failed(42);
+            assert_eq!(last, attempt == MAX_ATTEMPTS, "attempt {attempt}");
+            let at = retries.0[&42].1;
+            pauses.push((at - before).as_secs());
+            assert!(retries.waiting(42, before));
+            assert!(!retries.waiting(42, at));
+            assert!(!retries.waiting(7, before), "another update does not wait");
+            assert_eq!(retries.next_after(before), Some(at));
+            assert_eq!(retries.next_after(at), None);
+        }
+        assert_eq!(pauses, [1, 2, 4, 8, 16]);
+        retries.forget(42);
+        assert!(retries.0.is_empty());
     }
 }
