@@ -150,15 +150,19 @@ impl Sender {
                 return Ok((Progress::Deferred(row.key.clone()), after));
             }
             Failure::Migrated(to) => {
-                Store::migrate_chat(&mut conn, chat, to).await?;
+                // The group's new id and the row put back, one transaction.
+                drop(conn);
+                let mut tx = self.store.begin().await?;
+                Store::migrate_chat(&mut tx, chat, to).await?;
                 Store::mark_retry(
-                    &mut conn,
+                    &mut tx,
                     row.id,
                     now,
                     "the group moved to a new chat id",
                     false,
                 )
                 .await?;
+                tx.commit().await?;
                 Progress::Deferred(row.key.clone())
             }
             Failure::Unreachable(reason) if chat < 0 => {
