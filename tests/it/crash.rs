@@ -176,3 +176,53 @@ async fn a_command_is_answered_after_a_crash_between_its_change_and_its_reply() 
     assert_eq!(pauses, 1, "the pause is recorded once");
     service.kill();
 }
+
+/// A button press whose work cannot be committed (its card edit fails to
+/// be written, as on a full disk) is neither recorded nor answered: the
+/// pop-up waits for the commit. After a kill and a restart with room
+/// again, the press is recorded once and answered once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_press_is_answered_only_once_its_work_is_committed() {
+    use support::service::ADMINISTRASI;
+    let port = support::smtp::free_port();
+    let _inbox = support::smtp::serve(port);
+    let service = support::service::start(1, port).await;
+    let (app, fake) = (&service.app, &service.fake);
+    service.start_the_batch().await;
+    assert!(service.drained().await);
+    let acks = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log WHERE action = 'acknowledged'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap()
+    };
+    // Every message about a batch fails to be written: the press's card edits too.
+    service.fail_outbox_rows("no_batch_rows", "b[0-9]*:*").await;
+    let (message, data) = fake
+        .button(ADMINISTRASI, &format!("1|a|{}|1", service.batch.0))
+        .expect("step 1's card has its button");
+    fake.press(ADMINISTRASI, ADMINISTRASI, message, &data);
+    assert!(
+        service.logged("handling an update failed", 1).await >= 1,
+        "the press's failed write was never met"
+    );
+    assert!(
+        fake.toasts().is_empty(),
+        "answered before its work was kept"
+    );
+    assert_eq!(acks().await, 0, "recorded without its card edits");
+    service.kill();
+    sqlx::query("DROP TRIGGER no_batch_rows")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    service.restart();
+    let answered = support::service::within(fake, 60, |f| !f.toasts().is_empty()).await;
+    assert!(answered, "the press was never answered after the restart");
+    assert!(service.drained().await);
+    let toasts = fake.toasts();
+    assert_eq!(toasts.len(), 1, "answered once: {toasts:?}");
+    assert_eq!(toasts[0].0, "Tercatat: Anda mengerjakan langkah 1.");
+    assert_eq!(acks().await, 1, "recorded once");
+    service.kill();
+}

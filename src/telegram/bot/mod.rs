@@ -4,8 +4,10 @@
 //! `buttons` (presses) with the `lists` they show; the groups are [`super::groups`]. Here: the
 //! dispatch tree, the context every handler gets, and the message router.
 //! Every handler identifies the sender by numeric Telegram user id, asks the
-//! application (which asks the workflow), and answers through the outbox;
-//! only a button's short acknowledgement (answerCallbackQuery) is direct.
+//! application (which asks the workflow), and answers through the outbox,
+//! all in the update's one unit of work ([`crate::store::unit`]); only a
+//! button's short acknowledgement (answerCallbackQuery) and leaving a group
+//! are direct, and both wait for that unit's commit.
 //!
 //! A sample exchange:
 //! ```text
