@@ -190,7 +190,8 @@ impl App {
         })
     }
 
-    /// A connection for reads (and single-statement writes) outside a transaction.
+    /// A connection for reads: one of the pool's, or, inside the handling
+    /// of a Telegram update that has written, the update's own transaction.
     async fn conn(&self) -> Result<crate::store::Read, AppError> {
         Ok(self.store.read().await?)
     }
