@@ -33,6 +33,8 @@ mod record;
 pub mod schema;
 mod state;
 mod telegram;
+#[cfg(test)]
+mod test_support;
 mod time;
 mod timers;
 pub mod unit;

@@ -1,29 +1,7 @@
 use std::sync::atomic::AtomicUsize;
 
 use super::*;
-
-async fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("t.db")).await.unwrap();
-    (dir, store)
-}
-
-/// Puts an update in the inbox: here, the work a handler writes.
-async fn put(conn: &mut SqliteConnection, id: i64) {
-    sqlx::query("INSERT INTO inbox (update_id, body, received_at) VALUES (?, '{}', 0)")
-        .bind(id)
-        .execute(conn)
-        .await
-        .unwrap();
-}
-
-/// The inbox as another connection sees it (committed only).
-async fn kept(store: &Store) -> Vec<i64> {
-    sqlx::query_scalar("SELECT update_id FROM inbox ORDER BY update_id")
-        .fetch_all(store.pool())
-        .await
-        .unwrap()
-}
+use crate::store::test_support::{kept, put, store};
 
 async fn handled(store: &Store, id: i64) -> bool {
     Store::update_handled(&mut store.pool().acquire().await.unwrap(), id)

@@ -1,26 +1,4 @@
-use super::*;
-use crate::store::Store;
-
-async fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("t.db")).await.unwrap();
-    (dir, store)
-}
-
-async fn put(conn: &mut SqliteConnection, id: i64) {
-    sqlx::query("INSERT INTO inbox (update_id, body, received_at) VALUES (?, '{}', 0)")
-        .bind(id)
-        .execute(conn)
-        .await
-        .unwrap();
-}
-
-async fn kept(store: &Store) -> Vec<i64> {
-    sqlx::query_scalar("SELECT update_id FROM inbox ORDER BY update_id")
-        .fetch_all(store.pool())
-        .await
-        .unwrap()
-}
+use crate::store::test_support::{kept, put, store};
 
 /// Many units at once: each committed unit is visible to a reader the
 /// moment its commit returns; a rolled-back or dropped unit leaves

@@ -1,7 +1,7 @@
 //! One send: renders a row, sends or edits it, and records the outcome —
 //! sent, retried later (with backoff, or after Telegram's retry_after),
 //! given up and reported, the member marked unreachable (email takes
-//! over), or the group forgotten.
+//! over), or the group forgotten (those outcomes in `sender/outcomes.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,13 +13,13 @@ use teloxide::{ApiError, RequestError};
 use tokio::time::Instant;
 
 use super::failure::{Failure, classify};
+
+mod outcomes;
 use super::keyboards;
 use super::limiter::IN_TRANSIT;
-use super::{CLAIM_FOR, MAX_TEXT, POLICY, html_to_text, split};
+use super::{CLAIM_FOR, MAX_TEXT, split};
 use crate::clock::Clock;
 use crate::domain::{Lang, Member};
-use crate::notify::views::StaffFallback;
-use crate::notify::{Message, Outgoing};
 pub use crate::outbox::Progress;
 use crate::store::{OutboxRow, Store};
 use crate::templates::Templates;
@@ -115,79 +115,6 @@ impl Sender {
         self.failed(row, &sent, failure).await
     }
 
-    /// Records a failed send as its failure says: retried later (after
-    /// Telegram's retry_after, returned, or with backoff), followed to a
-    /// group's new chat id, the member unreachable (by email instead), the
-    /// group forgotten, or the message given up and reported.
-    async fn failed(
-        &self,
-        row: &OutboxRow,
-        sent: &Sent<'_>,
-        failure: Failure,
-    ) -> anyhow::Result<(Progress, Option<Duration>)> {
-        // The backoff counts from the attempt's start: a send that failed
-        // slowly (teloxide waits after a 5xx) has already waited part of it.
-        let (chat, member, members, now) = (sent.chat, sent.member, sent.members, sent.at);
-        let mut conn = self.store.write().await?;
-        let progress = match failure {
-            Failure::Retry { after, why } => {
-                let why = self.redact(&why);
-                // A 429 holds the whole chat back for retry_after (a physical
-                // wait, kept by the worker's limiter); other failures back
-                // off per row.
-                let at = match after {
-                    Some(_) => now,
-                    None => match POLICY.next_attempt(row.attempts, now) {
-                        Some(at) => at,
-                        None => {
-                            drop(conn);
-                            return Ok((self.give_up(row, member, &why).await?, None));
-                        }
-                    },
-                };
-                Store::mark_retry(&mut conn, row.id, at, &why, after.is_none()).await?;
-                tracing::warn!(key = %row.key, error = %why, "telegram send will be retried");
-                return Ok((Progress::Deferred(row.key.clone()), after));
-            }
-            Failure::Migrated(to) => {
-                // The group's new id and the row put back, one transaction.
-                drop(conn);
-                let mut tx = self.store.begin().await?;
-                Store::migrate_chat(&mut tx, chat, to).await?;
-                Store::mark_retry(
-                    &mut tx,
-                    row.id,
-                    now,
-                    "the group moved to a new chat id",
-                    false,
-                )
-                .await?;
-                tx.commit().await?;
-                Progress::Deferred(row.key.clone())
-            }
-            Failure::Unreachable(reason) if chat < 0 => {
-                drop(conn);
-                self.forget_group(row, chat, &reason).await?
-            }
-            Failure::Unreachable(reason) => {
-                drop(conn);
-                match member {
-                    Some(m) if row.chat_id.is_none() => {
-                        self.mark_unreachable(m, members, &reason).await?;
-                        self.fall_back(row, m, &reason).await?
-                    }
-                    _ => self.give_up(row, member, &reason).await?,
-                }
-            }
-            Failure::Permanent(reason) => {
-                drop(conn);
-                let reason = self.redact(&reason);
-                self.give_up(row, member, &reason).await?
-            }
-        };
-        Ok((progress, None))
-    }
-
     /// Sends a text, split at line ends when longer than Telegram takes; the
     /// keyboard goes under the last part. Returns the last part's message id.
     pub(super) async fn post(
@@ -273,135 +200,6 @@ impl Sender {
             Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(None),
             Err(e) => Err(classify(e)),
         }
-    }
-
-    /// Marks the member unreachable and, the first time, tells Ketua LSP and Kabag Sertifikasi.
-    pub(super) async fn mark_unreachable(
-        &self,
-        member: &Member,
-        members: &[Member],
-        reason: &str,
-    ) -> anyhow::Result<()> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        if Store::mark_unreachable(&mut tx, member.id, now).await? {
-            let notices = crate::notify::member_unreachable(members, member, reason, now);
-            Store::enqueue(&mut tx, &notices, now).await?;
-        }
-        tx.commit().await?;
-        self.waker.wake();
-        tracing::warn!(member = %member.id, reason, "member unreachable in Telegram");
-        Ok(())
-    }
-
-    /// Sends a member's message by email instead (if they have one), and closes the row.
-    pub(super) async fn fall_back(
-        &self,
-        row: &OutboxRow,
-        member: &Member,
-        reason: &str,
-    ) -> anyhow::Result<Progress> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        if let Some(email) = &member.email {
-            let text = row
-                .message()
-                .map_err(|e| e.to_string())
-                .and_then(|message| keyboards::render(&self.templates, self.lang, &message))
-                .map(|rendered| html_to_text(&rendered.text))
-                .unwrap_or_default();
-            let document = match row.message() {
-                Ok(Message::Document(view)) => Some(view),
-                _ => None,
-            };
-            let message = Message::StaffFallback(StaffFallback {
-                recipient: member.name.clone(),
-                text,
-                document,
-            });
-            let key = format!("{}:fallback-email", row.key);
-            let fallback = Outgoing::email_to_member(key, None, member.id, email.as_str(), message);
-            Store::enqueue(&mut tx, &[fallback], now).await?;
-            Store::mark_failed(
-                &mut tx,
-                row.id,
-                &format!("{reason}; sent by email instead"),
-                now,
-            )
-            .await?;
-        } else {
-            Store::mark_failed(&mut tx, row.id, reason, now).await?;
-        }
-        tx.commit().await?;
-        self.waker.wake();
-        Ok(Progress::Failed(row.key.clone()))
-    }
-
-    /// The bot is no longer in a group (kicked, the group deleted): the
-    /// group is forgotten, with whatever else waited for it, said once in
-    /// the log and the audit log, and nobody is told of each lost message.
-    pub(super) async fn forget_group(
-        &self,
-        row: &OutboxRow,
-        chat: i64,
-        reason: &str,
-    ) -> anyhow::Result<Progress> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        Store::mark_failed(&mut tx, row.id, reason, now).await?;
-        if Store::remove_group(&mut tx, chat, now).await? {
-            Store::audit(
-                &mut tx,
-                &[crate::store::AuditEntry {
-                    channel: "telegram",
-                    actor: "system",
-                    member: None,
-                    telegram_user: None,
-                    batch: None,
-                    action: "group_forgotten".into(),
-                    detail: json!({ "chat": chat, "why": reason }),
-                }],
-                now,
-            )
-            .await?;
-            tracing::warn!(
-                chat,
-                reason,
-                "the bot is no longer in a group; the group is forgotten"
-            );
-        }
-        tx.commit().await?;
-        Ok(Progress::Failed(row.key.clone()))
-    }
-
-    /// Gives a row up for good and tells Kabag Sertifikasi and Ketua LSP.
-    pub(super) async fn give_up(
-        &self,
-        row: &OutboxRow,
-        member: Option<&Member>,
-        reason: &str,
-    ) -> anyhow::Result<Progress> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        Store::mark_failed(&mut tx, row.id, reason, now).await?;
-        let is_report = row.message().is_ok_and(|m| m.is_delivery_report());
-        if !is_report && row.edit_of.is_none() {
-            let members = Store::members(&mut tx).await?;
-            let failure = crate::notify::views::DeliveryFailure {
-                channel: "telegram".into(),
-                recipient: member.map(|m| m.name.clone()).unwrap_or_default(),
-                address: String::new(),
-                what: row.template.clone(),
-                reason: reason.to_string(),
-            };
-            let reports =
-                crate::notify::delivery_failed(&members, &row.key, member.map(|m| m.id), &failure);
-            Store::enqueue(&mut tx, &reports, now).await?;
-        }
-        tx.commit().await?;
-        self.waker.wake();
-        tracing::error!(key = %row.key, reason, "telegram message given up");
-        Ok(Progress::Failed(row.key.clone()))
     }
 
     pub(super) fn redact(&self, text: &str) -> String {
