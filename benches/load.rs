@@ -244,7 +244,19 @@ async fn sqlite() {
 /// messages' edits in the outbox) and answered with answerCallbackQuery.
 async fn acks() {
     const HOLDERS: i64 = 4;
-    const BATCHES: i64 = 1_500;
+    // The batches pressed, and running batches nobody presses (what the
+    // database holds besides): `SERTIBOT_BENCH_BATCHES`,
+    // `SERTIBOT_BENCH_IDLE_BATCHES`, to see a press's cost against the
+    // database's size.
+    let count = |name: &str, default: i64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<i64>().ok())
+            .filter(|n| *n >= 0)
+            .unwrap_or(default)
+    };
+    let batches_pressed = count("SERTIBOT_BENCH_BATCHES", 1_500).max(5);
+    let idle = count("SERTIBOT_BENCH_IDLE_BATCHES", 0);
     let fake = FakeTelegram::start().await;
     let (_dir, app) = open(&fake.url, 9).await;
     member(&app, "Dr. Hendra Wijaya", Role::KetuaLsp, 9_000, None).await;
@@ -261,7 +273,7 @@ async fn acks() {
         .await;
     }
     let mut batches = Vec::new();
-    for _ in 0..BATCHES {
+    for _ in 0..batches_pressed {
         batches.push(batch(&app, 1).await);
     }
     // The core alone: one acknowledgement recorded through the use case
@@ -281,6 +293,9 @@ async fn acks() {
             })
         })
         .unwrap();
+    for _ in 0..idle {
+        batch(&app, 1).await;
+    }
     let mut core = Vec::new();
     for _ in 0..500 {
         core.push(batch(&app, 1).await);
@@ -304,6 +319,16 @@ async fn acks() {
         1.0 / each.as_secs_f64()
     );
     all_delivered(&app).await;
+    let (running, outbox_rows): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM batches WHERE status = 'running'), (SELECT COUNT(*) FROM outbox)",
+    )
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    println!(
+        "acks: {} presses on {batches_pressed} batches; the database holds {running} running batches and {outbox_rows} outbox rows",
+        batches_pressed * HOLDERS
+    );
     let app = Arc::new(app);
     let (stop, task) = serve_in_process(app.clone());
     polling(&fake).await;
@@ -347,14 +372,16 @@ async fn acks() {
     };
 
     // Warm-up.
-    for _ in 0..100 {
+    let total = batches_pressed * HOLDERS;
+    let warm_up = (total / 20).min(100) as usize;
+    for _ in 0..warm_up {
         press(&fake, &mut pushed);
     }
-    wait_for(&fake, 100).await;
+    wait_for(&fake, warm_up).await;
     let warm = answered(&fake).len();
 
-    // Paced: 200 a second for 10 seconds.
-    let paced = 2_000;
+    // Paced: 200 a second for 10 seconds (fewer on a small run).
+    let paced = (total * 2 / 5).min(2_000) as u32;
     let start = tokio::time::Instant::now();
     for i in 0..paced {
         tokio::time::sleep_until(start + Duration::from_millis(5) * i).await;
@@ -377,7 +404,7 @@ async fn acks() {
 
     // Full load: every remaining press at once.
     let before = after_paced.len();
-    let rest = (BATCHES * HOLDERS) as usize - before;
+    let rest = (batches_pressed * HOLDERS) as usize - before;
     let cpu_before = cpu_used();
     let first = Instant::now();
     for _ in 0..rest {

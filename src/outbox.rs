@@ -11,6 +11,21 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::time::Instant;
 
+/// An outbox row and the claim its sender holds on it: what every outcome
+/// of a send is recorded under (a claim taken over since refuses it).
+#[derive(Debug)]
+pub struct Claimed<'a> {
+    pub row: &'a crate::store::OutboxRow,
+    pub claim: crate::store::Claim,
+}
+
+impl std::ops::Deref for Claimed<'_> {
+    type Target = crate::store::OutboxRow;
+    fn deref(&self) -> &Self::Target {
+        self.row
+    }
+}
+
 /// What one delivery step did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress {

@@ -14,8 +14,8 @@ use super::compose::Composer;
 use super::transport::{Mailer, SendError};
 use crate::clock::Clock;
 use crate::notify::Channel;
-use crate::outbox::{Progress, RetryPolicy, Waker};
-use crate::store::{OutboxRow, Store};
+use crate::outbox::{Claimed, Progress, RetryPolicy, Waker};
+use crate::store::{Fenced, Store};
 
 /// When a failed email is tried again, and when it is given up.
 pub const POLICY: RetryPolicy = RetryPolicy::EMAIL;
@@ -142,46 +142,63 @@ impl EmailDelivery {
             return Ok(Progress::Idle(wait));
         };
         drop(conn);
-        {
-            // Only the sender holding the row's claim sends it.
+        // Only the sender holding the row's claim sends it and settles it.
+        let claim = {
             let mut conn = self.store.write().await?;
             let until = now + CLAIM_FOR;
-            if !Store::claim_message(&mut conn, row.id, &instance, until, now).await? {
-                return Ok(Progress::Deferred(row.key));
+            Store::claim_message(&mut conn, row.id, &instance, until, now).await?
+        };
+        let Some(claim) = claim else {
+            return Ok(Progress::Deferred(row.key));
+        };
+        let row = Claimed { row: &row, claim };
+        match self.send_claimed(&row, now).await {
+            Err(e) if Fenced::is(&e) => {
+                tracing::warn!(key = %row.key, "another sender claimed the email meanwhile; this attempt's outcome is dropped");
+                Ok(Progress::Deferred(row.key.clone()))
             }
+            done => done,
         }
-        let files = match self.attachments(&row).await {
+    }
+
+    /// Sends a claimed email and settles it under its claim.
+    async fn send_claimed(
+        &self,
+        row: &Claimed<'_>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<Progress> {
+        let files = match self.attachments(row).await {
             Ok(files) => files,
             // The database was busy: tried again like a server away.
             Err((true, why)) if POLICY.next_attempt(row.attempts, now).is_some() => {
                 let at = POLICY.next_attempt(row.attempts, now).unwrap_or(now);
                 let mut conn = self.store.write().await?;
-                Store::mark_retry(&mut conn, row.id, at, &why, true).await?;
-                return Ok(Progress::Deferred(row.key));
+                Store::mark_retry(&mut conn, row.claim, at, &why, true).await?;
+                return Ok(Progress::Deferred(row.key.clone()));
             }
-            Err((_, reason)) => return self.give_up(&row, &reason).await,
+            Err((_, reason)) => return self.give_up(row, &reason).await,
         };
-        let message = match self.composer.compose_with(&row, &files) {
+        let message = match self.composer.compose_with(row, &files) {
             Ok(message) => message,
-            Err(e) => return self.give_up(&row, &e.0).await,
+            Err(e) => return self.give_up(row, &e.0).await,
         };
         match self.mailer.send(&message, &row.key).await {
             Ok(response) => {
                 let mut conn = self.store.write().await?;
-                Store::mark_sent(&mut conn, row.id, now).await?;
+                Store::mark_sent(&mut conn, row.claim, now).await?;
                 tracing::info!(key = %row.key, server = %response, "email sent");
-                Ok(Progress::Sent(row.key))
+                Ok(Progress::Sent(row.key.clone()))
             }
             Err(SendError::Temporary(why)) if POLICY.next_attempt(row.attempts, now).is_some() => {
                 let at = POLICY.next_attempt(row.attempts, now).unwrap_or(now);
                 let mut conn = self.store.write().await?;
-                Store::mark_retry(&mut conn, row.id, at, &why, true).await?;
+                Store::mark_retry(&mut conn, row.claim, at, &why, true).await?;
                 // The server's words may name the recipient: they go to the outbox row, not the log.
                 tracing::warn!(key = %row.key, "email will be retried");
-                Ok(Progress::Deferred(row.key))
+                Ok(Progress::Deferred(row.key.clone()))
             }
             Err(SendError::Temporary(why) | SendError::Permanent(why)) => {
-                self.give_up(&row, &why).await
+                self.give_up(row, &why).await
             }
         }
     }
@@ -236,10 +253,10 @@ impl EmailDelivery {
     }
 
     /// Gives an email up for good and tells Kabag Sertifikasi and Ketua LSP.
-    async fn give_up(&self, row: &OutboxRow, reason: &str) -> anyhow::Result<Progress> {
+    async fn give_up(&self, row: &Claimed<'_>, reason: &str) -> anyhow::Result<Progress> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        Store::mark_failed(&mut tx, row.id, reason, now).await?;
+        Store::mark_failed(&mut tx, row.claim, reason, now).await?;
         let members = Store::members(&mut tx).await?;
         let recipient = row
             .message()

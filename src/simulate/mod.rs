@@ -246,6 +246,7 @@ impl Rehearsal<'_> {
         )
         .await?;
         let members = Store::members(&mut conn).await?;
+        let store = self.app.store.clone();
         for row in rows {
             let to = row
                 .member_id
@@ -260,7 +261,14 @@ impl Rehearsal<'_> {
                 }
                 Err(why) => writeln!(self.out, "   ({why})")?,
             }
-            Store::mark_sent(&mut conn, row.id, now).await?;
+            // Written out here instead of sent: claimed and settled as a send is.
+            let until = now + chrono::Duration::minutes(5);
+            let claim = Store::claim_message(&mut conn, row.id, store.instance(), until, now)
+                .await?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("a rehearsal's message was claimed by another sender")
+                })?;
+            Store::mark_sent(&mut conn, claim, now).await?;
         }
         drop(conn);
         loop {

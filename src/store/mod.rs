@@ -51,6 +51,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 pub use audit::{AuditEntry, AuditRow};
 pub use batches::{BatchSummary, NewParticipant};
 pub use clocks::{RunningClock, Uncollected};
+pub use delivery::{Claim, Fenced};
 pub use documents::ToNumber;
 pub use evidence::{MessageRecord, Particulars, ProblemReported};
 pub use lock::{LockError, ServiceLock, lock_path};

@@ -1186,7 +1186,12 @@ async fn a_corrected_name_and_address_reach_the_emails_still_waiting_and_those_s
         .find(|r| r.template == "result_k" && r.address.as_deref() == Some("asesi1@example.com"))
         .unwrap();
     let mut conn = t.app.store.write().await.unwrap();
-    Store::mark_sent(&mut conn, sent.id, t.clock_now())
+    let until = t.clock_now() + chrono::Duration::minutes(5);
+    let claim = Store::claim_message(&mut conn, sent.id, "test", until, t.clock_now())
+        .await
+        .unwrap()
+        .unwrap();
+    Store::mark_sent(&mut conn, claim, t.clock_now())
         .await
         .unwrap();
     drop(conn);

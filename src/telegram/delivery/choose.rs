@@ -6,9 +6,10 @@ use std::collections::HashSet;
 
 use tokio::time::Instant;
 
-use super::{Delivery, Progress, READ_GAP, Route, Unit, WAIT_FOR_REGISTRATION};
+use super::{CLAIM_FOR, Delivery, Progress, READ_GAP, Route, Unit, WAIT_FOR_REGISTRATION};
 use crate::domain::{Member, MemberId};
-use crate::store::{OutboxRow, Store};
+use crate::outbox::Claimed;
+use crate::store::{Fenced, OutboxRow, Store};
 
 impl Delivery {
     fn route<'a>(
@@ -73,35 +74,56 @@ impl Delivery {
                     member,
                 });
             }
+            route => self.settle_unsent(&row, route).await?,
+        };
+        Ok(Unit::Settled(progress))
+    }
+
+    /// Settles a row that goes no chat's way, under a claim like a send:
+    /// by email instead (an unreachable member), later (a member not yet
+    /// registered in Telegram), or given up (no recipient any more).
+    async fn settle_unsent(
+        &mut self,
+        row: &OutboxRow,
+        route: Route<'_>,
+    ) -> anyhow::Result<Progress> {
+        let deferred = Progress::Deferred(row.key.clone());
+        let now = self.sender.clock.now();
+        let claim = {
+            let mut conn = self.sender.store.write().await?;
+            let until = now + CLAIM_FOR;
+            Store::claim_message(&mut conn, row.id, self.sender.store.instance(), until, now)
+                .await?
+        };
+        let Some(claim) = claim else {
+            return Ok(deferred);
+        };
+        let row = Claimed { row, claim };
+        let settled = match route {
+            Route::Chat(..) => Ok(deferred.clone()),
             Route::Unreachable(m) => {
                 self.stale = true;
-                self.sender.fall_back(&row, m, "unreachable").await?
+                self.sender.fall_back(&row, m, "unreachable").await
             }
             Route::AwaitingRegistration => {
                 let mut conn = self.sender.store.write().await?;
-                Store::mark_retry(
-                    &mut conn,
-                    row.id,
-                    self.sender.clock.now() + WAIT_FOR_REGISTRATION,
-                    "waiting for the member to register in Telegram",
-                    false,
-                )
-                .await?;
-                Progress::Deferred(row.key.clone())
+                let why = "waiting for the member to register in Telegram";
+                Store::mark_retry(&mut conn, claim, now + WAIT_FOR_REGISTRATION, why, false)
+                    .await
+                    .map(|()| deferred.clone())
             }
             Route::NoRecipient => {
                 let mut conn = self.sender.store.write().await?;
-                Store::mark_failed(
-                    &mut conn,
-                    row.id,
-                    "the recipient is no longer a member",
-                    self.sender.clock.now(),
-                )
-                .await?;
-                Progress::Failed(row.key.clone())
+                let why = "the recipient is no longer a member";
+                Store::mark_failed(&mut conn, claim, why, now)
+                    .await
+                    .map(|()| Progress::Failed(row.key.clone()))
             }
         };
-        Ok(Unit::Settled(progress))
+        match settled {
+            Err(e) if Fenced::is(&e) => Ok(deferred),
+            settled => settled,
+        }
     }
 
     /// The first queued row that can be taken now: one that goes no chat's

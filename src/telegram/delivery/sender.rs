@@ -20,8 +20,9 @@ use super::limiter::IN_TRANSIT;
 use super::{CLAIM_FOR, MAX_TEXT, split};
 use crate::clock::Clock;
 use crate::domain::{Lang, Member};
+use crate::outbox::Claimed;
 pub use crate::outbox::Progress;
-use crate::store::{OutboxRow, Store};
+use crate::store::{Fenced, OutboxRow, Store};
 use crate::templates::Templates;
 
 /// An attempt to send a row: where, for whom, and when it began.
@@ -60,14 +61,34 @@ impl Sender {
         members: &[Member],
     ) -> anyhow::Result<(Progress, Option<Duration>)> {
         let now = self.clock.now();
-        {
-            // Only the sender holding the row's claim sends it.
+        // Only the sender holding the row's claim sends it and settles it.
+        let claim = {
             let mut conn = self.store.write().await?;
             let until = now + CLAIM_FOR;
-            if !Store::claim_message(&mut conn, row.id, self.store.instance(), until, now).await? {
-                return Ok((Progress::Deferred(row.key.clone()), None));
+            Store::claim_message(&mut conn, row.id, self.store.instance(), until, now).await?
+        };
+        let Some(claim) = claim else {
+            return Ok((Progress::Deferred(row.key.clone()), None));
+        };
+        let row = Claimed { row, claim };
+        match self.send_claimed(&row, chat, member, members, now).await {
+            Err(e) if Fenced::is(&e) => {
+                tracing::warn!(key = %row.key, "another sender claimed the row meanwhile; this attempt's outcome is dropped");
+                Ok((Progress::Deferred(row.key.clone()), None))
             }
+            done => done,
         }
+    }
+
+    /// Sends (or edits) a claimed row and settles it under its claim.
+    async fn send_claimed(
+        &self,
+        row: &Claimed<'_>,
+        chat: i64,
+        member: Option<&Member>,
+        members: &[Member],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<(Progress, Option<Duration>)> {
         let rendered = row
             .message()
             .map_err(|e| e.to_string())
@@ -100,7 +121,7 @@ impl Sender {
                 if let Some(message_id) = message_id {
                     Store::save_telegram_message(&mut tx, &row.key, chat, message_id, now).await?;
                 }
-                Store::mark_sent(&mut tx, row.id, now).await?;
+                Store::mark_sent(&mut tx, row.claim, now).await?;
                 tx.commit().await?;
                 return Ok((Progress::Sent(row.key.clone()), None));
             }

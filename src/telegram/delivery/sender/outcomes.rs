@@ -12,7 +12,8 @@ use super::{Progress, Sender, Sent};
 use crate::domain::Member;
 use crate::notify::views::StaffFallback;
 use crate::notify::{Message, Outgoing};
-use crate::store::{OutboxRow, Store};
+use crate::outbox::Claimed;
+use crate::store::Store;
 
 impl Sender {
     /// Records a failed send as its failure says: retried later (after
@@ -21,7 +22,7 @@ impl Sender {
     /// group forgotten, or the message given up and reported.
     pub(super) async fn failed(
         &self,
-        row: &OutboxRow,
+        row: &Claimed<'_>,
         sent: &Sent<'_>,
         failure: Failure,
     ) -> anyhow::Result<(Progress, Option<Duration>)> {
@@ -45,7 +46,7 @@ impl Sender {
                         }
                     },
                 };
-                Store::mark_retry(&mut conn, row.id, at, &why, after.is_none()).await?;
+                Store::mark_retry(&mut conn, row.claim, at, &why, after.is_none()).await?;
                 tracing::warn!(key = %row.key, error = %why, "telegram send will be retried");
                 return Ok((Progress::Deferred(row.key.clone()), after));
             }
@@ -56,7 +57,7 @@ impl Sender {
                 Store::migrate_chat(&mut tx, chat, to).await?;
                 Store::mark_retry(
                     &mut tx,
-                    row.id,
+                    row.claim,
                     now,
                     "the group moved to a new chat id",
                     false,
@@ -110,7 +111,7 @@ impl Sender {
     /// Sends a member's message by email instead (if they have one), and closes the row.
     pub(in crate::telegram::delivery) async fn fall_back(
         &self,
-        row: &OutboxRow,
+        row: &Claimed<'_>,
         member: &Member,
         reason: &str,
     ) -> anyhow::Result<Progress> {
@@ -137,13 +138,13 @@ impl Sender {
             Store::enqueue(&mut tx, &[fallback], now).await?;
             Store::mark_failed(
                 &mut tx,
-                row.id,
+                row.claim,
                 &format!("{reason}; sent by email instead"),
                 now,
             )
             .await?;
         } else {
-            Store::mark_failed(&mut tx, row.id, reason, now).await?;
+            Store::mark_failed(&mut tx, row.claim, reason, now).await?;
         }
         tx.commit().await?;
         self.waker.wake();
@@ -155,13 +156,13 @@ impl Sender {
     /// the log and the audit log, and nobody is told of each lost message.
     pub(in crate::telegram::delivery) async fn forget_group(
         &self,
-        row: &OutboxRow,
+        row: &Claimed<'_>,
         chat: i64,
         reason: &str,
     ) -> anyhow::Result<Progress> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        Store::mark_failed(&mut tx, row.id, reason, now).await?;
+        Store::mark_failed(&mut tx, row.claim, reason, now).await?;
         if Store::remove_group(&mut tx, chat, now).await? {
             Store::audit(
                 &mut tx,
@@ -190,13 +191,13 @@ impl Sender {
     /// Gives a row up for good and tells Kabag Sertifikasi and Ketua LSP.
     pub(in crate::telegram::delivery) async fn give_up(
         &self,
-        row: &OutboxRow,
+        row: &Claimed<'_>,
         member: Option<&Member>,
         reason: &str,
     ) -> anyhow::Result<Progress> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        Store::mark_failed(&mut tx, row.id, reason, now).await?;
+        Store::mark_failed(&mut tx, row.claim, reason, now).await?;
         let is_report = row.message().is_ok_and(|m| m.is_delivery_report());
         if !is_report && row.edit_of.is_none() {
             let members = Store::members(&mut tx).await?;
