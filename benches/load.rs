@@ -296,8 +296,9 @@ async fn acks() {
     for _ in 0..idle {
         batch(&app, 1).await;
     }
+    let core_runs = batches_pressed.min(500) as u32;
     let mut core = Vec::new();
-    for _ in 0..500 {
+    for _ in 0..core_runs {
         core.push(batch(&app, 1).await);
     }
     app.store.checkpoint().await.unwrap();
@@ -312,7 +313,7 @@ async fn acks() {
         .await
         .unwrap();
     }
-    let each = timer.elapsed() / 500;
+    let each = timer.elapsed() / core_runs;
     println!(
         "acks, the core alone: {} per acknowledgement through App::act = {:.0}/s on one task",
         ms(each),
@@ -406,6 +407,7 @@ async fn acks() {
     let before = after_paced.len();
     let rest = (batches_pressed * HOLDERS) as usize - before;
     let cpu_before = cpu_used();
+    let fetches_before = fake.count("getupdates");
     let first = Instant::now();
     for _ in 0..rest {
         press(&fake, &mut pushed);
@@ -430,8 +432,9 @@ async fn acks() {
         ms(percentile(&latencies, 0.99)),
     );
     println!(
-        "acks at full load: CPU {} per press (the whole process: service and stand-in)",
-        ms(cpu / rest as u32)
+        "acks at full load: CPU {} per press (the whole process: service and stand-in); {} getUpdates",
+        ms(cpu / rest as u32),
+        fake.count("getupdates") - fetches_before
     );
     let _ = stop.send(());
     let _ = task.await;

@@ -113,59 +113,17 @@ impl App {
         may_correct(actor)?;
         let reason = required_text(reason, TextField::Reason, MAX_CORRECTION_REASON)?;
         let p = self.find_participant(batch, reference).await?;
-        let name = match &change.name {
-            Some(n) => required_text(n, TextField::ParticipantName, crate::participants::MAX_NAME)?,
-            None => p.name.clone(),
-        };
-        let email = match &change.email {
-            Some(e) => Email::parse(e).map_err(|_| {
-                AppError::Rejected(Rejection::BadEmail {
-                    text: crate::limits::clip(e.trim(), 100),
-                })
-            })?,
-            None => p.email.clone(),
-        };
-        let registration_no = match &change.registration_no {
-            Some(r) => Some(required_text(
-                r,
-                TextField::RegistrationNo,
-                crate::participants::MAX_REGISTRATION_NO,
-            )?),
-            None => p.registration_no.clone(),
-        };
-        let mut fields = Vec::new();
-        if name != p.name {
-            fields.push("name");
-        }
-        let email_changed = !email.as_str().eq_ignore_ascii_case(p.email.as_str());
-        if email_changed {
-            fields.push("email");
-        }
-        if registration_no != p.registration_no {
-            fields.push("registration_no");
-        }
-        if fields.is_empty() && !change.resend {
-            return Err(AppError::Rejected(Rejection::NothingToCorrect));
-        }
+        let Wanted {
+            name,
+            email,
+            registration_no,
+            fields,
+        } = wanted(change, &p)?;
+        let email_changed = fields.contains(&"email");
         let mut tx = self.store.begin().await?;
         let others = Store::participants(&mut tx, batch).await?;
-        for other in others.values().filter(|o| o.id != p.id) {
-            if email_changed && other.email.as_str().eq_ignore_ascii_case(email.as_str()) {
-                return Err(AppError::Rejected(Rejection::Duplicate {
-                    what: TextField::Email,
-                    value: email.as_str().to_string(),
-                }));
-            }
-            if let (Some(mine), Some(theirs)) = (&registration_no, &other.registration_no)
-                && fields.contains(&"registration_no")
-                && mine.eq_ignore_ascii_case(theirs)
-            {
-                return Err(AppError::Rejected(Rejection::Duplicate {
-                    what: TextField::RegistrationNo,
-                    value: mine.clone(),
-                }));
-            }
-        }
+        let others = others.values().filter(|o| o.id != p.id);
+        refuse_duplicates(others, &email, registration_no.as_deref(), &fields)?;
         let now = self.now();
         Store::update_participant(
             &mut tx,
@@ -237,6 +195,87 @@ impl App {
 }
 
 /// Ketua LSP, Kabag Sertifikasi or the operator correct participants.
+/// A participant's details as a correction wants them, and which of them
+/// differ from what is recorded.
+struct Wanted {
+    name: String,
+    email: Email,
+    registration_no: Option<String>,
+    fields: Vec<&'static str>,
+}
+
+/// Checks the new values of `change` against `p`'s recorded ones; a
+/// correction that changes nothing (and resends nothing) is refused.
+fn wanted(change: &ParticipantChange, p: &Participant) -> Result<Wanted, AppError> {
+    let name = match &change.name {
+        Some(n) => required_text(n, TextField::ParticipantName, crate::participants::MAX_NAME)?,
+        None => p.name.clone(),
+    };
+    let email = match &change.email {
+        Some(e) => Email::parse(e).map_err(|_| {
+            AppError::Rejected(Rejection::BadEmail {
+                text: crate::limits::clip(e.trim(), 100),
+            })
+        })?,
+        None => p.email.clone(),
+    };
+    let registration_no = match &change.registration_no {
+        Some(r) => Some(required_text(
+            r,
+            TextField::RegistrationNo,
+            crate::participants::MAX_REGISTRATION_NO,
+        )?),
+        None => p.registration_no.clone(),
+    };
+    let mut fields = Vec::new();
+    if name != p.name {
+        fields.push("name");
+    }
+    if !email.as_str().eq_ignore_ascii_case(p.email.as_str()) {
+        fields.push("email");
+    }
+    if registration_no != p.registration_no {
+        fields.push("registration_no");
+    }
+    if fields.is_empty() && !change.resend {
+        return Err(AppError::Rejected(Rejection::NothingToCorrect));
+    }
+    Ok(Wanted {
+        name,
+        email,
+        registration_no,
+        fields,
+    })
+}
+
+/// Refuses a changed email or registration number that another
+/// participant of the batch already has.
+fn refuse_duplicates<'a>(
+    others: impl Iterator<Item = &'a Participant>,
+    email: &Email,
+    registration_no: Option<&str>,
+    fields: &[&str],
+) -> Result<(), AppError> {
+    for other in others {
+        if fields.contains(&"email") && other.email.as_str().eq_ignore_ascii_case(email.as_str()) {
+            return Err(AppError::Rejected(Rejection::Duplicate {
+                what: TextField::Email,
+                value: email.as_str().to_string(),
+            }));
+        }
+        if let (Some(mine), Some(theirs)) = (registration_no, &other.registration_no)
+            && fields.contains(&"registration_no")
+            && mine.eq_ignore_ascii_case(theirs)
+        {
+            return Err(AppError::Rejected(Rejection::Duplicate {
+                what: TextField::RegistrationNo,
+                value: mine.to_string(),
+            }));
+        }
+    }
+    Ok(())
+}
+
 fn may_correct(actor: &Actor) -> Result<(), AppError> {
     let allowed: RoleSet = [Role::KetuaLsp, Role::KabagSertifikasi].into();
     match actor {

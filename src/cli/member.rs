@@ -38,24 +38,20 @@ pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure>
             voice.say("cli_member_reactivated", json!({"member": member.0}));
             Ok(ExitCode::SUCCESS)
         }
-        MemberCommand::Role(RoleCommand::Add { member, role }) => {
-            app.set_member_role(member, role, true)
+        MemberCommand::Role(change) => {
+            let (member, role, given) = match change {
+                RoleCommand::Add { member, role } => (member, role, true),
+                RoleCommand::Remove { member, role } => (member, role, false),
+            };
+            app.set_member_role(member, role, given)
                 .await
                 .map_err(explain)?;
-            voice.say(
-                "cli_role_added",
-                json!({"member": member.0, "role": role.slug()}),
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        MemberCommand::Role(RoleCommand::Remove { member, role }) => {
-            app.set_member_role(member, role, false)
-                .await
-                .map_err(explain)?;
-            voice.say(
-                "cli_role_removed",
-                json!({"member": member.0, "role": role.slug()}),
-            );
+            let key = if given {
+                "cli_role_added"
+            } else {
+                "cli_role_removed"
+            };
+            voice.say(key, json!({"member": member.0, "role": role.slug()}));
             Ok(ExitCode::SUCCESS)
         }
         MemberCommand::List => list(app, &voice).await,
@@ -63,41 +59,54 @@ pub async fn run(app: &App, command: MemberCommand) -> Result<ExitCode, Failure>
             member,
             email,
             clear,
-        } => {
-            let email = if clear { None } else { email };
-            if email.is_none() && !clear {
-                return Err(voice.fail("cli_email_needed", json!({})));
-            }
-            let name = app
-                .set_member_email(member, email.as_deref(), &Actor::Operator, Via::Cli)
-                .await
-                .map_err(explain)?;
-            let key = if email.is_some() {
-                "cli_email_changed"
-            } else {
-                "cli_email_cleared"
-            };
-            voice.say(key, json!({"name": name}));
-            Ok(ExitCode::SUCCESS)
-        }
+        } => set_detail(app, &voice, member, Detail::Email, email, clear).await,
         MemberCommand::Nip { member, nip, clear } => {
-            if nip.is_none() && !clear {
-                return Err(voice.fail("cli_nip_needed", json!({})));
-            }
-            let nip = if clear { None } else { nip };
-            let name = app
-                .set_member_nip(member, nip.as_deref(), &Actor::Operator, Via::Cli)
-                .await
-                .map_err(explain)?;
-            let key = if nip.is_some() {
-                "cli_nip_changed"
-            } else {
-                "cli_nip_cleared"
-            };
-            voice.say(key, json!({"name": name}));
-            Ok(ExitCode::SUCCESS)
+            set_detail(app, &voice, member, Detail::Nip, nip, clear).await
         }
     }
+}
+
+/// A member's detail set from the command line.
+#[derive(Clone, Copy)]
+enum Detail {
+    Email,
+    Nip,
+}
+
+/// `member email`, `member nip`: a member's detail set to `value`, or
+/// cleared with `--clear` (one of the two is needed).
+async fn set_detail(
+    app: &App,
+    voice: &Voice,
+    member: crate::domain::MemberId,
+    detail: Detail,
+    value: Option<String>,
+    clear: bool,
+) -> Result<ExitCode, Failure> {
+    let (needed, changed, cleared) = match detail {
+        Detail::Email => ("cli_email_needed", "cli_email_changed", "cli_email_cleared"),
+        Detail::Nip => ("cli_nip_needed", "cli_nip_changed", "cli_nip_cleared"),
+    };
+    if value.is_none() && !clear {
+        return Err(voice.fail(needed, json!({})));
+    }
+    let value = if clear { None } else { value };
+    let set = match detail {
+        Detail::Email => {
+            app.set_member_email(member, value.as_deref(), &Actor::Operator, Via::Cli)
+                .await
+        }
+        Detail::Nip => {
+            app.set_member_nip(member, value.as_deref(), &Actor::Operator, Via::Cli)
+                .await
+        }
+    };
+    let name = set.map_err(|e| voice.explain(app, &e))?;
+    voice.say(
+        if value.is_some() { changed } else { cleared },
+        json!({"name": name}),
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `member add`: the member, and their one-use registration link.

@@ -170,6 +170,111 @@ fn plain(error: &AppError) -> String {
     }
 }
 
+/// `simulate`: a rehearsal of a whole batch of `participants` (`bk` of
+/// them belum kompeten), on the operator's config when there is one.
+async fn simulate(
+    config_file: Option<&std::path::Path>,
+    (participants, bk): (usize, usize),
+    out: std::path::PathBuf,
+    lang: Option<crate::domain::Lang>,
+) -> Result<ExitCode, Failure> {
+    let env = |name: &str| std::env::var(name).ok();
+    // The operator's config, when there is one: the rehearsal uses its
+    // LSP facts, templates, procedure file and calendar.
+    let operators = config_file.is_some() || std::path::Path::new("sertibot.toml").exists();
+    let config = if operators {
+        Some(Config::load(config_file, env).map_err(|e| Failure(e.to_string()))?)
+    } else {
+        None
+    };
+    let lang = lang
+        .or(config.as_ref().map(|c| c.language))
+        .unwrap_or_default();
+    let voice = voice::Voice::embedded(lang);
+    let max = crate::simulate::MAX_PARTICIPANTS;
+    if !(1..=max).contains(&participants) {
+        let context = serde_json::json!({"max": max, "n": participants});
+        return Err(voice.fail("cli_simulate_participants", context));
+    }
+    if bk > participants {
+        let context = serde_json::json!({"bk": bk, "n": participants});
+        return Err(voice.fail("cli_simulate_bk", context));
+    }
+    let mut stdout = std::io::stdout();
+    let options = crate::simulate::Options {
+        participants,
+        bk,
+        mail_dir: out,
+        lang: Some(lang),
+    };
+    crate::simulate::run(config, options, &mut stdout)
+        .await
+        .map_err(|e| Failure(format!("{e:#}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The commands that work on the database through the application: it
+/// is opened (never created where nothing is set up), the command run,
+/// and a running service woken to look at what it changed.
+async fn on_database(config: Config, command: Command) -> Result<ExitCode, Failure> {
+    // Listening for SIGTERM before the database opens: a stop asked
+    // for at any moment of the start is kept.
+    let shutdown = match command {
+        Command::Run => Some(run::Shutdown::listen()?),
+        _ => None,
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let database = config.database.clone();
+    let voice = voice::Voice::embedded(config.language);
+    // Nothing set up here (no config file, no database): said, and
+    // nothing is created.
+    // (Settings from the environment alone count as a setup.)
+    let from_environment = std::env::vars_os().any(|(name, _)| {
+        let name = name.to_string_lossy();
+        name.starts_with("SERTIBOT_") || name.starts_with("TELOXIDE_")
+    });
+    if config.source.is_none() && !from_environment && !database.exists() {
+        let context = serde_json::json!({
+            "config": crate::config::DEFAULT_CONFIG_FILE,
+            "database": database.display().to_string(),
+        });
+        return Err(voice.fail("cli_nothing_set_up", context));
+    }
+    let app = App::open(config, clock).await.map_err(|e| match e {
+        AppError::Procedure(e) => Failure(voice.procedure_error(&e)),
+        e => Failure::from(e),
+    })?;
+    let store = app.store.clone();
+    let result = match command {
+        Command::Member(c) => member::run(&app, c).await,
+        Command::Batch(c) => batch::run(&app, c).await,
+        Command::Participant(c) => participant::run(&app, c).await,
+        Command::Records(RecordsCommand::Purge { dry_run }) => {
+            participant::purge(&app, dry_run).await
+        }
+        Command::Backup { file } => backup::backup(&app, &file).await,
+        Command::Report { from, to, out } => report::run(&app, from, to, out).await,
+        Command::Run => match shutdown {
+            Some(shutdown) => run::run(app, shutdown).await,
+            None => unreachable!("listened for above"),
+        },
+        Command::Init { .. }
+        | Command::Check { .. }
+        | Command::Restore { .. }
+        | Command::Audit(_)
+        | Command::Mail(_)
+        | Command::Simulate { .. } => {
+            unreachable!("handled above")
+        }
+    };
+    store.close().await;
+    if result.is_ok() {
+        // A running service looks at the database at once.
+        crate::wake::poke(&database);
+    }
+    result
+}
+
 /// Runs one command line.
 ///
 /// # Errors
@@ -193,38 +298,13 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         lang,
     } = &cli.command
     {
-        // The operator's config, when there is one: the rehearsal uses its
-        // LSP facts, templates, procedure file and calendar.
-        let operators = cli.config.is_some() || std::path::Path::new("sertibot.toml").exists();
-        let config = if operators {
-            Some(Config::load(cli.config.as_deref(), env).map_err(|e| Failure(e.to_string()))?)
-        } else {
-            None
-        };
-        let lang = lang
-            .or(config.as_ref().map(|c| c.language))
-            .unwrap_or_default();
-        let voice = voice::Voice::embedded(lang);
-        let max = crate::simulate::MAX_PARTICIPANTS;
-        if !(1..=max).contains(participants) {
-            let context = serde_json::json!({"max": max, "n": participants});
-            return Err(voice.fail("cli_simulate_participants", context));
-        }
-        if *bk > *participants {
-            let context = serde_json::json!({"bk": bk, "n": participants});
-            return Err(voice.fail("cli_simulate_bk", context));
-        }
-        let mut stdout = std::io::stdout();
-        let options = crate::simulate::Options {
-            participants: *participants,
-            bk: *bk,
-            mail_dir: out.clone(),
-            lang: Some(lang),
-        };
-        crate::simulate::run(config, options, &mut stdout)
-            .await
-            .map_err(|e| Failure(format!("{e:#}")))?;
-        return Ok(ExitCode::SUCCESS);
+        return simulate(
+            cli.config.as_deref(),
+            (*participants, *bk),
+            out.clone(),
+            *lang,
+        )
+        .await;
     }
     let config = Config::load(cli.config.as_deref(), env).map_err(|e| Failure(e.to_string()))?;
     match cli.command {
@@ -233,63 +313,6 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Mail(c) => mail::run(&config, c).await,
         Command::Restore { file } => backup::restore(&config, &file).await,
         Command::Audit(c) => audit::run(&config, c).await,
-        command => {
-            // Listening for SIGTERM before the database opens: a stop asked
-            // for at any moment of the start is kept.
-            let shutdown = match command {
-                Command::Run => Some(run::Shutdown::listen()?),
-                _ => None,
-            };
-            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            let database = config.database.clone();
-            let voice = voice::Voice::embedded(config.language);
-            // Nothing set up here (no config file, no database): said, and
-            // nothing is created.
-            // (Settings from the environment alone count as a setup.)
-            let from_environment = std::env::vars_os().any(|(name, _)| {
-                let name = name.to_string_lossy();
-                name.starts_with("SERTIBOT_") || name.starts_with("TELOXIDE_")
-            });
-            if config.source.is_none() && !from_environment && !database.exists() {
-                let context = serde_json::json!({
-                    "config": crate::config::DEFAULT_CONFIG_FILE,
-                    "database": database.display().to_string(),
-                });
-                return Err(voice.fail("cli_nothing_set_up", context));
-            }
-            let app = App::open(config, clock).await.map_err(|e| match e {
-                AppError::Procedure(e) => Failure(voice.procedure_error(&e)),
-                e => Failure::from(e),
-            })?;
-            let store = app.store.clone();
-            let result = match command {
-                Command::Member(c) => member::run(&app, c).await,
-                Command::Batch(c) => batch::run(&app, c).await,
-                Command::Participant(c) => participant::run(&app, c).await,
-                Command::Records(RecordsCommand::Purge { dry_run }) => {
-                    participant::purge(&app, dry_run).await
-                }
-                Command::Backup { file } => backup::backup(&app, &file).await,
-                Command::Report { from, to, out } => report::run(&app, from, to, out).await,
-                Command::Run => match shutdown {
-                    Some(shutdown) => run::run(app, shutdown).await,
-                    None => unreachable!("listened for above"),
-                },
-                Command::Init { .. }
-                | Command::Check { .. }
-                | Command::Restore { .. }
-                | Command::Audit(_)
-                | Command::Mail(_)
-                | Command::Simulate { .. } => {
-                    unreachable!("handled above")
-                }
-            };
-            store.close().await;
-            if result.is_ok() {
-                // A running service looks at the database at once.
-                crate::wake::poke(&database);
-            }
-            result
-        }
+        command => on_database(config, command).await,
     }
 }

@@ -44,24 +44,7 @@ pub async fn run(app: &App, command: ParticipantCommand) -> Result<ExitCode, Fai
                 )
                 .await
                 .map_err(explain)?;
-            let fields = if done.fields.is_empty() {
-                voice.line("cli_nothing_changed", json!({}))
-            } else {
-                let words: Vec<String> = done
-                    .fields
-                    .iter()
-                    .map(|f| voice.line("cli_field", json!({"f": f})))
-                    .collect();
-                words.join(", ")
-            };
-            let context = json!({"name": done.name, "batch": batch.0, "fields": fields});
-            voice.say("cli_participant_corrected", context);
-            if done.redirected > 0 {
-                voice.say("cli_redirected", json!({"count": done.redirected}));
-            }
-            if done.resent > 0 {
-                voice.say("cli_resent", json!({"count": done.resent}));
-            }
+            say_corrected(&voice, batch.0, &done);
             Ok(ExitCode::SUCCESS)
         }
         ParticipantCommand::Find { text } => {
@@ -87,20 +70,7 @@ pub async fn run(app: &App, command: ParticipantCommand) -> Result<ExitCode, Fai
                 .erase_participant(ParticipantId(id), &reason, force, Via::Cli)
                 .await
                 .map_err(explain)?;
-            voice.say(
-                "cli_participant_erased",
-                json!({
-                    "id": id,
-                    "batch": done.batch,
-                    "files": done.files_deleted,
-                    "scrubbed": done.scrubbed,
-                    "compacted": done.compacted,
-                    "copies": done.copies.iter().map(|(file, done)| match done {
-                        Ok(records) => json!({"file": file.display().to_string(), "records": records}),
-                        Err(e) => json!({"file": file.display().to_string(), "error": e}),
-                    }).collect::<Vec<_>>(),
-                }),
-            );
+            say_erased(&voice, id, &done);
             Ok(ExitCode::SUCCESS)
         }
         ParticipantCommand::Remove {
@@ -119,6 +89,46 @@ pub async fn run(app: &App, command: ParticipantCommand) -> Result<ExitCode, Fai
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// What a correction changed, and the emails it redirected or sent again.
+fn say_corrected(voice: &Voice, batch: i64, done: &crate::app::Corrected) {
+    let fields = if done.fields.is_empty() {
+        voice.line("cli_nothing_changed", json!({}))
+    } else {
+        let words: Vec<String> = done
+            .fields
+            .iter()
+            .map(|f| voice.line("cli_field", json!({"f": f})))
+            .collect();
+        words.join(", ")
+    };
+    let context = json!({"name": done.name, "batch": batch, "fields": fields});
+    voice.say("cli_participant_corrected", context);
+    if done.redirected > 0 {
+        voice.say("cli_redirected", json!({"count": done.redirected}));
+    }
+    if done.resent > 0 {
+        voice.say("cli_resent", json!({"count": done.resent}));
+    }
+}
+
+/// What an erasure removed, scrubbed and compacted, file by file.
+fn say_erased(voice: &Voice, id: i64, done: &crate::app::Erased) {
+    voice.say(
+        "cli_participant_erased",
+        json!({
+            "id": id,
+            "batch": done.batch,
+            "files": done.files_deleted,
+            "scrubbed": done.scrubbed,
+            "compacted": done.compacted,
+            "copies": done.copies.iter().map(|(file, done)| match done {
+                Ok(records) => json!({"file": file.display().to_string(), "records": records}),
+                Err(e) => json!({"file": file.display().to_string(), "error": e}),
+            }).collect::<Vec<_>>(),
+        }),
+    );
 }
 
 /// `participant show`: the record as JSON on standard output, or into a

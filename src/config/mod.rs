@@ -162,12 +162,8 @@ impl Config {
         let limits = Limits::read(&raw)?;
         let (digest, weekly) = schedule::read_schedules(&raw.schedule)?;
         let records = records::read_records(&raw.schedule, &raw.records, &resolve)?;
-        let bot_username = read_bot_username(raw.telegram.bot_username.clone())?;
-        let intake = intake::read_intake(&raw.telegram, env("SERTIBOT_WEBHOOK_SECRET"))?;
-        let smtp_url = env("SERTIBOT_SMTP_URL").or(raw.mail.smtp_url);
-        if let Some(url) = &smtp_url {
-            check_smtp_url(url)?;
-        }
+        let telegram = read_telegram(raw.telegram, &env)?;
+        let mail = read_mail(raw.mail, &env, &resolve)?;
         let numbers = documents::read_numbers(&raw.documents)?;
         let letterhead = documents::read_letterhead(&raw.lsp);
         let logo = raw.lsp.logo.clone().map(resolve);
@@ -188,22 +184,10 @@ impl Config {
                 }),
             procedure_file: raw.procedure.file.map(resolve),
             templates_dir: raw.templates.dir.map(resolve),
-            telegram: TelegramConfig {
-                bot_username,
-                token: env("TELOXIDE_TOKEN")
-                    .or(raw.telegram.token)
-                    .map(SecretString::from),
-                api_url: env("TELOXIDE_API_URL").or(raw.telegram.api_url),
-                intake,
-            },
+            telegram,
             link_valid: chrono::Duration::hours(limits.link_hours),
             calendar,
-            mail: MailConfig {
-                smtp_url: smtp_url.map(SecretString::from),
-                from: env("SERTIBOT_MAIL_FROM").or(raw.mail.from),
-                eml_dir: resolve(raw.mail.eml_dir.unwrap_or_else(|| "outbox-mail".into())),
-                allow_plain: raw.mail.allow_plain.unwrap_or(false),
-            },
+            mail,
             digest_schedule: digest,
             weekly_schedule: weekly,
             rsvp_reminder_lead: chrono::Duration::hours(limits.reminder_hours),
@@ -393,6 +377,42 @@ pub fn describe_secret(secret: &Option<SecretString>) -> &'static str {
         Some(s) if !s.expose_secret().is_empty() => "set (hidden)",
         _ => "not set",
     }
+}
+
+/// The Telegram settings: the file's, with the token, the Bot API's
+/// address and the webhook's secret from the environment when set there.
+fn read_telegram(
+    raw: raw::RawTelegram,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<TelegramConfig, ConfigError> {
+    let bot_username = read_bot_username(raw.bot_username.clone())?;
+    let intake = intake::read_intake(&raw, env("SERTIBOT_WEBHOOK_SECRET"))?;
+    Ok(TelegramConfig {
+        bot_username,
+        token: env("TELOXIDE_TOKEN").or(raw.token).map(SecretString::from),
+        api_url: env("TELOXIDE_API_URL").or(raw.api_url),
+        intake,
+    })
+}
+
+/// The mail settings: the file's, with the SMTP address (checked) and the
+/// sender from the environment when set there; `resolve` places the
+/// folder of written emails beside the config file.
+fn read_mail(
+    raw: raw::RawMail,
+    env: &impl Fn(&str) -> Option<String>,
+    resolve: &impl Fn(PathBuf) -> PathBuf,
+) -> Result<MailConfig, ConfigError> {
+    let smtp_url = env("SERTIBOT_SMTP_URL").or(raw.smtp_url);
+    if let Some(url) = &smtp_url {
+        check_smtp_url(url)?;
+    }
+    Ok(MailConfig {
+        smtp_url: smtp_url.map(SecretString::from),
+        from: env("SERTIBOT_MAIL_FROM").or(raw.from),
+        eml_dir: resolve(raw.eml_dir.unwrap_or_else(|| "outbox-mail".into())),
+        allow_plain: raw.allow_plain.unwrap_or(false),
+    })
 }
 
 #[cfg(test)]

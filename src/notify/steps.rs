@@ -29,29 +29,8 @@ pub(super) fn task(
     if edit && run.state == crate::workflow::StepState::Waiting {
         return;
     }
-    let mut marks: Vec<(DateTime<Utc>, MarkKind, MemberId)> = run
-        .acks
-        .iter()
-        .map(|(m, at)| (*at, MarkKind::Ack, *m))
-        .chain(run.dones.iter().map(|(m, d)| (d.at, MarkKind::Done, *m)))
-        .collect();
-    marks.sort();
-    // An edit's key changes with every mark, the finish, the clock (a
-    // moved meeting) and each handover's progress, so each change is sent once.
-    let handovers: usize = if step.per_participant {
-        state
-            .participants
-            .values()
-            .map(|p| p.handover.stage() as usize)
-            .sum()
-    } else {
-        0
-    };
-    let version = format!(
-        "{}.{}.{handovers}",
-        marks.len() + usize::from(run.state.is_finished()),
-        run.due_at.map_or(0, |d| d.timestamp())
-    );
+    let marks = marks_in_order(run);
+    let version = card_version(state, step, run, marks.len());
     let marks: Vec<MarkFacts> = marks
         .iter()
         .map(|(at, kind, m)| MarkFacts {
@@ -104,6 +83,20 @@ pub(super) fn task(
     if !edit {
         super::documents::with_task(state, audience, plan, step);
     }
+    announce(state, audience, plan, step, &marks, &keys);
+}
+
+/// Each group's announcement of a step (or its edit): the step, its marks
+/// and its clock, never a participant.
+fn announce(
+    state: &BatchState,
+    audience: &Audience<'_>,
+    plan: &mut Plan,
+    step: &crate::sop::Step,
+    marks: &[MarkFacts],
+    keys: &dyn Fn(&str) -> (String, Option<String>),
+) {
+    let run = state.run(step.no);
     for group in audience.groups {
         let (key, edit_of) = keys(&format!("g{}", group.id()));
         plan.posts.push(GroupPost {
@@ -113,7 +106,7 @@ pub(super) fn task(
             message: GroupMessage::StepAnnouncement {
                 batch: BatchFacts::of(audience.batch),
                 step: Box::new(StepFacts::of(step)),
-                marks: marks.clone(),
+                marks: marks.to_vec(),
                 started_at: run.started_at.map(when),
                 due_at: run.due_at.map(when),
                 finished_at: run.finished_at.map(when),
@@ -121,6 +114,43 @@ pub(super) fn task(
             edit_of,
         });
     }
+}
+
+/// A step's acknowledgements and done marks, oldest first.
+fn marks_in_order(run: &crate::workflow::StepRun) -> Vec<(DateTime<Utc>, MarkKind, MemberId)> {
+    let mut marks: Vec<(DateTime<Utc>, MarkKind, MemberId)> = run
+        .acks
+        .iter()
+        .map(|(m, at)| (*at, MarkKind::Ack, *m))
+        .chain(run.dones.iter().map(|(m, d)| (d.at, MarkKind::Done, *m)))
+        .collect();
+    marks.sort();
+    marks
+}
+
+/// The version of a task card, in the key of its edits: it changes with
+/// every mark, the finish, the clock (a moved meeting) and each handover's
+/// progress, so each change is sent once.
+fn card_version(
+    state: &BatchState,
+    step: &crate::sop::Step,
+    run: &crate::workflow::StepRun,
+    marks: usize,
+) -> String {
+    let handovers: usize = if step.per_participant {
+        state
+            .participants
+            .values()
+            .map(|p| p.handover.stage() as usize)
+            .sum()
+    } else {
+        0
+    };
+    format!(
+        "{}.{}.{handovers}",
+        marks + usize::from(run.state.is_finished()),
+        run.due_at.map_or(0, |d| d.timestamp())
+    )
 }
 
 /// Ketua LSP hears that a step's clock was paused or runs again.

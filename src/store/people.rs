@@ -127,8 +127,6 @@ impl super::Store {
         else {
             return Ok(None);
         };
-        let at = |column: &str| p.get::<Option<i64>, _>(column).map(from_ms);
-        let text = |column: &str| p.get::<Option<String>, _>(column);
         let documents = about(&mut *conn, id,
             "SELECT kind, number, issued_at, sha256 FROM documents WHERE participant_id = ? ORDER BY id",
             |r| {
@@ -180,37 +178,7 @@ impl super::Store {
             },
         )
         .await?;
-        Ok(Some(json!({
-            "participant": {
-                "id": id.0,
-                "name": text("name"),
-                "email": text("email"),
-                "registration_no": text("registration_no"),
-                "nik": text("nik"),
-                "birth_place": text("birth_place"),
-                "birth_date": text("birth_date"),
-                "phone": text("phone"),
-                "row": p.get::<i64, _>("row_no"),
-                "result": text("result"),
-                "result_at": at("result_at"),
-                "blank_number": text("blank_number"),
-                "handover_ready_at": at("handover_ready_at"),
-                "handover_opened_at": at("handover_opened_at"),
-                "received_at": at("received_at"),
-                "erased_at": at("erased_at"),
-                "former": former,
-            },
-            "batch": {
-                "id": p.get::<i64, _>("batch_id"),
-                "scheme": text("scheme"),
-                "assessed_on": text("assessed_on"),
-                "place": text("place"),
-                "status": text("batch_status"),
-            },
-            "documents": documents,
-            "messages": messages,
-            "audit": audit,
-        })))
+        Ok(Some(record_json(&p, former, documents, messages, audit)))
     }
 
     /// Participants not yet erased with one of these email addresses
@@ -284,20 +252,7 @@ impl super::Store {
             .bind(id.0)
             .execute(&mut *conn)
             .await?;
-        let gone = format!("dihapus-{}@invalid", id.0);
-        sqlx::query(
-            "UPDATE participants SET name = ?, email = ?, email_key = ?, registration_no = NULL,
-                    nik = NULL, birth_place = NULL, birth_date = NULL, phone = NULL,
-                    receipt_detail = NULL, erased_at = IFNULL(erased_at, ?)
-             WHERE id = ?",
-        )
-        .bind(TOMBSTONE)
-        .bind(&gone)
-        .bind(&gone)
-        .bind(ms(now))
-        .bind(id.0)
-        .execute(&mut *conn)
-        .await?;
+        tombstone(conn, id, now).await?;
         let email_keys: Vec<String> = sqlx::query_scalar(
             "SELECT key FROM outbox WHERE participant_id = ? AND channel = 'email'",
         )
@@ -313,50 +268,7 @@ impl super::Store {
         .bind(id.0)
         .execute(&mut *conn)
         .await?;
-        let mut scrubbed = 0;
-        let tombstone = serde_json::to_string(TOMBSTONE)?;
-        for (value, distinctive) in &values {
-            // Anywhere (an address "Name <email>", a sentence), as JSON
-            // writes it and as typed; or only as a whole JSON string.
-            let quoted = serde_json::to_string(value)?;
-            let (first, second, instead) = if *distinctive {
-                (
-                    quoted[1..quoted.len() - 1].to_string(),
-                    value.clone(),
-                    TOMBSTONE,
-                )
-            } else {
-                (quoted.clone(), quoted, tombstone.as_str())
-            };
-            // Messages and reports of their batch (and those of no batch);
-            // conversations and the inbox are few and short-lived.
-            for (table, column, scope) in [
-                ("outbox", "context", "(batch_id = ?4 OR batch_id IS NULL)"),
-                ("outbox", "address", "(batch_id = ?4 OR batch_id IS NULL)"),
-                (
-                    "outbox",
-                    "last_error",
-                    "(batch_id = ?4 OR batch_id IS NULL)",
-                ),
-                ("problems", "text", "batch_id = ?4"),
-                ("rsvps", "reason", "batch_id = ?4"),
-                ("conversations", "state", "?4 = ?4"),
-                ("inbox", "body", "?4 = ?4"),
-            ] {
-                let sql = format!(
-                    "UPDATE {table} SET {column} = replace(replace({column}, ?1, ?3), ?2, ?3)
-                     WHERE {scope} AND (instr({column}, ?1) > 0 OR instr({column}, ?2) > 0)"
-                );
-                scrubbed += sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(&first)
-                    .bind(&second)
-                    .bind(instead)
-                    .bind(batch)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
-            }
-        }
+        let scrubbed = scrub(conn, batch, &values).await?;
         Ok(Some(Erasure {
             batch,
             email_keys,
@@ -397,4 +309,130 @@ impl super::Store {
             })
             .collect())
     }
+}
+
+/// Replaces each of `values` (a participant's name, email, numbers;
+/// distinctive ones anywhere, the others only as a whole JSON string) with
+/// the tombstone in the messages, reports, answers, conversations and
+/// updates of their batch (and of no batch). Returns the rows changed.
+async fn scrub(
+    conn: &mut SqliteConnection,
+    batch: i64,
+    values: &[(String, bool)],
+) -> anyhow::Result<u64> {
+    let mut scrubbed = 0;
+    let tombstone = serde_json::to_string(TOMBSTONE)?;
+    for (value, distinctive) in values {
+        // Anywhere (an address "Name <email>", a sentence), as JSON
+        // writes it and as typed; or only as a whole JSON string.
+        let quoted = serde_json::to_string(value)?;
+        let (first, second, instead) = if *distinctive {
+            (
+                quoted[1..quoted.len() - 1].to_string(),
+                value.clone(),
+                TOMBSTONE,
+            )
+        } else {
+            (quoted.clone(), quoted, tombstone.as_str())
+        };
+        // Messages and reports of their batch (and those of no batch);
+        // conversations and the inbox are few and short-lived.
+        for (table, column, scope) in [
+            ("outbox", "context", "(batch_id = ?4 OR batch_id IS NULL)"),
+            ("outbox", "address", "(batch_id = ?4 OR batch_id IS NULL)"),
+            (
+                "outbox",
+                "last_error",
+                "(batch_id = ?4 OR batch_id IS NULL)",
+            ),
+            ("problems", "text", "batch_id = ?4"),
+            ("rsvps", "reason", "batch_id = ?4"),
+            ("conversations", "state", "?4 = ?4"),
+            ("inbox", "body", "?4 = ?4"),
+        ] {
+            let sql = format!(
+                "UPDATE {table} SET {column} = replace(replace({column}, ?1, ?3), ?2, ?3)
+                 WHERE {scope} AND (instr({column}, ?1) > 0 OR instr({column}, ?2) > 0)"
+            );
+            scrubbed += sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&first)
+                .bind(&second)
+                .bind(instead)
+                .bind(batch)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+        }
+    }
+    Ok(scrubbed)
+}
+
+/// The participant's own row made a tombstone: their name and the
+/// fields that identify them replaced or emptied, the time of erasure kept
+/// from the first time.
+async fn tombstone(
+    conn: &mut SqliteConnection,
+    id: ParticipantId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let gone = format!("dihapus-{}@invalid", id.0);
+    sqlx::query(
+        "UPDATE participants SET name = ?, email = ?, email_key = ?, registration_no = NULL,
+                nik = NULL, birth_place = NULL, birth_date = NULL, phone = NULL,
+                receipt_detail = NULL, erased_at = IFNULL(erased_at, ?)
+         WHERE id = ?",
+    )
+    .bind(TOMBSTONE)
+    .bind(&gone)
+    .bind(&gone)
+    .bind(ms(now))
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A participant's record as `personal_record` gives it: their row
+/// (`p`, joined with their batch), what they were called before, and what
+/// else is held about them.
+fn record_json(
+    p: &sqlx::sqlite::SqliteRow,
+    former: Vec<Value>,
+    documents: Vec<Value>,
+    messages: Vec<Value>,
+    audit: Vec<Value>,
+) -> Value {
+    let at = |column: &str| p.get::<Option<i64>, _>(column).map(from_ms);
+    let text = |column: &str| p.get::<Option<String>, _>(column);
+    json!({
+        "participant": {
+            "id": p.get::<i64, _>("id"),
+            "name": text("name"),
+            "email": text("email"),
+            "registration_no": text("registration_no"),
+            "nik": text("nik"),
+            "birth_place": text("birth_place"),
+            "birth_date": text("birth_date"),
+            "phone": text("phone"),
+            "row": p.get::<i64, _>("row_no"),
+            "result": text("result"),
+            "result_at": at("result_at"),
+            "blank_number": text("blank_number"),
+            "handover_ready_at": at("handover_ready_at"),
+            "handover_opened_at": at("handover_opened_at"),
+            "received_at": at("received_at"),
+            "erased_at": at("erased_at"),
+            "former": former,
+        },
+        "batch": {
+            "id": p.get::<i64, _>("batch_id"),
+            "scheme": text("scheme"),
+            "assessed_on": text("assessed_on"),
+            "place": text("place"),
+            "status": text("batch_status"),
+        },
+        "documents": documents,
+        "messages": messages,
+        "audit": audit,
+    })
 }

@@ -179,10 +179,6 @@ impl FromStr for Button {
                 batch,
                 step: step()?,
             },
-            Some("m") => Button::Meeting { batch },
-            Some("y") => Button::Attend { batch },
-            Some("n") => Button::Absent { batch },
-            Some("r") => Button::Results { batch },
             Some("q") => Button::ResultsPage {
                 batch,
                 page: step()?.0,
@@ -196,27 +192,7 @@ impl FromStr for Button {
                     Competence::BelumKompeten
                 },
             },
-            Some("s") => Button::Decree { batch },
-            Some("l") => Button::Blanks { batch },
-            Some("h") => Button::Handovers { batch },
-            Some("o") => Button::OpenHandover {
-                batch,
-                participant: participant()?,
-            },
-            Some("t") => Button::Receipt {
-                batch,
-                participant: participant()?,
-            },
-            Some("c") => Button::Courier {
-                batch,
-                participant: participant()?,
-            },
-            Some("w") => Button::Proxy {
-                batch,
-                participant: participant()?,
-            },
-            Some("g") => Button::Start { batch },
-            Some("v") => Button::Attendance { batch },
+            Some(code @ ("o" | "t" | "c" | "w")) => handover_button(code, batch, participant()?),
             Some("x") => Button::MarkPresent {
                 batch,
                 member: MemberId(number(3)?),
@@ -226,13 +202,40 @@ impl FromStr for Button {
                     _ => return Err(UnknownButton),
                 },
             },
-            _ => return Err(UnknownButton),
+            Some(code) => batch_button(code, batch).ok_or(UnknownButton)?,
+            None => return Err(UnknownButton),
         };
         expect(button.to_string().split('|').count())?;
         if button.to_string() != s {
             return Err(UnknownButton);
         }
         Ok(button)
+    }
+}
+
+/// The button of `code` that names only its batch, if `code` is one.
+fn batch_button(code: &str, batch: BatchId) -> Option<Button> {
+    Some(match code {
+        "m" => Button::Meeting { batch },
+        "y" => Button::Attend { batch },
+        "n" => Button::Absent { batch },
+        "r" => Button::Results { batch },
+        "s" => Button::Decree { batch },
+        "l" => Button::Blanks { batch },
+        "h" => Button::Handovers { batch },
+        "g" => Button::Start { batch },
+        "v" => Button::Attendance { batch },
+        _ => return None,
+    })
+}
+
+/// The handover button of `code` ("o", "t", "c" or "w") for a participant.
+fn handover_button(code: &str, batch: BatchId, participant: ParticipantId) -> Button {
+    match code {
+        "o" => Button::OpenHandover { batch, participant },
+        "t" => Button::Receipt { batch, participant },
+        "c" => Button::Courier { batch, participant },
+        _ => Button::Proxy { batch, participant },
     }
 }
 

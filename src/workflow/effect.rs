@@ -154,12 +154,7 @@ fn step_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effect>) {
         } => {
             effects.push(Effect::StepTask { step: *step });
             if let Some(due_at) = due_at {
-                effects.push(Effect::SetDeadline {
-                    step: *step,
-                    participant: None,
-                    from: *clock_from,
-                    due_at: *due_at,
-                });
+                effects.push(deadline(*step, *clock_from, *due_at));
             }
         }
         Event::StepClockMoved {
@@ -169,16 +164,8 @@ fn step_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effect>) {
             ..
         } => {
             match clock_from.zip(*due_at) {
-                Some((from, due_at)) => effects.push(Effect::SetDeadline {
-                    step: *step,
-                    participant: None,
-                    from,
-                    due_at,
-                }),
-                None => effects.push(Effect::ClearDeadline {
-                    step: *step,
-                    participant: None,
-                }),
+                Some((from, due_at)) => effects.push(deadline(*step, from, due_at)),
+                None => effects.push(no_deadline(*step)),
             }
             push_once(effects, Effect::TaskChanged { step: *step });
         }
@@ -186,10 +173,7 @@ fn step_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effect>) {
             push_once(effects, Effect::TaskChanged { step: *step });
         }
         Event::StepPaused { step, .. } => {
-            effects.push(Effect::ClearDeadline {
-                step: *step,
-                participant: None,
-            });
+            effects.push(no_deadline(*step));
             effects.push(Effect::PauseNotice {
                 step: *step,
                 paused: true,
@@ -198,26 +182,15 @@ fn step_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effect>) {
         Event::StepResumed {
             step, due_at, at, ..
         } => {
-            effects.push(Effect::SetDeadline {
-                step: *step,
-                participant: None,
-                from: *at,
-                due_at: *due_at,
-            });
+            effects.push(deadline(*step, *at, *due_at));
             effects.push(Effect::PauseNotice {
                 step: *step,
                 paused: false,
             });
         }
-        Event::StepReopened { step, .. } => effects.push(Effect::ClearDeadline {
-            step: *step,
-            participant: None,
-        }),
+        Event::StepReopened { step, .. } => effects.push(no_deadline(*step)),
         Event::StepCompleted { step, .. } => {
-            effects.push(Effect::ClearDeadline {
-                step: *step,
-                participant: None,
-            });
+            effects.push(no_deadline(*step));
             push_once(effects, Effect::TaskChanged { step: *step });
             if records(*step, RecordKind::Meeting) {
                 effects.push(Effect::MeetingInvitation);
@@ -243,6 +216,24 @@ fn step_effects(state: &BatchState, event: &Event, effects: &mut Vec<Effect>) {
             at: *at,
         }),
         _ => {}
+    }
+}
+
+/// A step's deadline set: its clock runs from `from` to `due_at`.
+fn deadline(step: StepNo, from: DateTime<Utc>, due_at: DateTime<Utc>) -> Effect {
+    Effect::SetDeadline {
+        step,
+        participant: None,
+        from,
+        due_at,
+    }
+}
+
+/// A step's deadline cleared (paused, reopened, done).
+fn no_deadline(step: StepNo) -> Effect {
+    Effect::ClearDeadline {
+        step,
+        participant: None,
     }
 }
 

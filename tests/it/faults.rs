@@ -234,7 +234,7 @@ async fn the_mail_server_down_for_a_while_then_back_loses_nothing() {
     // The invitation, and its update when the meeting was moved to when
     // it was held.
     assert_eq!(by_address["made@example.com"].len(), 2);
-    assert_eq!(by_address["hendra@stmi.example.ac.id"].len(), 2);
+    assert_eq!(by_address["hendra@lsp.example.ac.id"].len(), 2);
     let (_, state, _) = service.app.batch(service.batch).await.unwrap();
     assert_eq!(state.status, BatchStatus::Finished);
 }

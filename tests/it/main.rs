@@ -6,6 +6,7 @@
 mod common;
 mod support {
     pub mod fake_telegram;
+    pub mod postgres;
     pub mod service;
     pub mod smtp;
     pub mod xlsx;
@@ -17,6 +18,7 @@ mod deadlines;
 mod faults;
 mod intake;
 mod mail;
+mod postgres;
 mod records;
 mod security;
 mod telegram;

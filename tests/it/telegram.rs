@@ -16,6 +16,7 @@ use sertibot::service::Service;
 use sertibot::store::Store;
 use sertibot::workflow::{Actor, BatchStatus, HandoverStage};
 use support::fake_telegram::FakeTelegram;
+use support::service::press;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -99,37 +100,14 @@ impl Running {
 
 /// Adds the staff and registers each in Telegram through /start.
 async fn register_staff(world: &World, app: &App) {
-    let staff = [
-        (
-            "Dr. Hendra Wijaya",
-            Role::KetuaLsp,
-            KETUA,
-            Some("hendra@lsp.example.ac.id"),
-        ),
-        ("Andi Pratama", Role::KabagSertifikasi, SERTIFIKASI, None),
-        (
-            "Siti Rahmawati",
-            Role::KabagAdministrasi,
-            ADMINISTRASI,
-            None,
-        ),
-        (
-            "Ir. Made Sudarsana",
-            Role::KomiteTeknis,
-            KOMITE,
-            Some("made@example.com"),
-        ),
-        ("Rina Kusuma", Role::KomiteTeknis, KOMITE_2, None),
-    ];
-    for (name, role, user, email) in staff {
-        let roles: RoleSet = [role].into();
-        let added = app.add_member(name, &roles, email).await.unwrap();
+    let people = common::staff(2);
+    let tokens = common::add_people(app, &people).await;
+    let users = [KETUA, SERTIFIKASI, ADMINISTRASI, KOMITE, KOMITE_2];
+    for ((person, token), user) in people.iter().zip(tokens).zip(users) {
+        world.fake.write(user, user, &format!("/start {token}"));
         world
             .fake
-            .write(user, user, &format!("/start {}", added.token.token));
-        world
-            .fake
-            .until(&format!("{name} is welcomed"), |f| {
+            .until(&format!("{} is welcomed", person.name), |f| {
                 f.sent_to(user)
                     .iter()
                     .any(|(_, t, _)| t.starts_with("Selamat datang"))
@@ -197,22 +175,6 @@ async fn batch_of_five(app: &App) -> BatchId {
         .await
         .unwrap();
     batch
-}
-
-/// Presses the newest button in `chat` whose data starts with `prefix`, and waits for its answer.
-async fn press(fake: &FakeTelegram, user: i64, prefix: &str) -> (String, bool) {
-    fake.until(&format!("a button {prefix} for {user}"), |f| {
-        f.button(user, prefix).is_some()
-    })
-    .await;
-    let (message, data) = fake.button(user, prefix).unwrap();
-    let before = fake.toasts().len();
-    fake.press(user, user, message, &data);
-    fake.until(&format!("the answer to {data}"), |f| {
-        f.toasts().len() > before
-    })
-    .await;
-    fake.toasts()[before].clone()
 }
 
 /// Writes `text` and waits for the bot's next message in that chat.

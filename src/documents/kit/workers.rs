@@ -74,33 +74,43 @@ impl DocumentKit {
                     .map(|h| h.join().unwrap_or_default())
                     .collect()
             });
-        let mut slots: Vec<Option<Result<Document, TemplateFault>>> =
-            (0..items.len()).map(|_| None).collect();
-        for (i, result) in results.into_iter().flatten() {
-            slots[i] = Some(result);
-        }
-        // The first failure in the items' order; a slot left empty (the
-        // rest stopped after a failure, or a worker thread ended early)
-        // only when nothing failed.
-        if let Some(fault) = slots.iter_mut().find_map(|s| match s {
-            Some(Err(_)) => s.take().and_then(Result::err),
-            _ => None,
-        }) {
-            return Err(fault);
-        }
-        slots
-            .into_iter()
-            .zip(items)
-            .map(|(slot, item)| {
-                slot.unwrap_or_else(|| {
-                    Err(TemplateFault {
-                        file: item.kind.slug().to_string(),
-                        line: 0,
-                        message: "the typesetting thread ended before this document".into(),
-                        passing: true,
-                    })
+        in_order(results.into_iter().flatten(), items)
+    }
+}
+
+/// The workers' documents put back in the items' order: the first failure
+/// in that order if any failed, else every document (a slot left empty,
+/// when a worker thread ended early, is a failure to try again).
+fn in_order(
+    results: impl Iterator<Item = (usize, Result<Document, TemplateFault>)>,
+    items: &[&Due],
+) -> Result<Vec<Document>, TemplateFault> {
+    let mut slots: Vec<Option<Result<Document, TemplateFault>>> =
+        (0..items.len()).map(|_| None).collect();
+    for (i, result) in results {
+        slots[i] = Some(result);
+    }
+    // The first failure in the items' order; a slot left empty (the
+    // rest stopped after a failure, or a worker thread ended early)
+    // only when nothing failed.
+    if let Some(fault) = slots.iter_mut().find_map(|s| match s {
+        Some(Err(_)) => s.take().and_then(Result::err),
+        _ => None,
+    }) {
+        return Err(fault);
+    }
+    slots
+        .into_iter()
+        .zip(items)
+        .map(|(slot, item)| {
+            slot.unwrap_or_else(|| {
+                Err(TemplateFault {
+                    file: item.kind.slug().to_string(),
+                    line: 0,
+                    message: "the typesetting thread ended before this document".into(),
+                    passing: true,
                 })
             })
-            .collect()
-    }
+        })
+        .collect()
 }

@@ -49,6 +49,18 @@ pub(super) async fn meeting_event(
             .await?;
             forget_answers(conn, b).await?;
         }
+        Event::RsvpRecorded { .. } | Event::AttendanceMarked { .. } => {
+            answer(conn, b, event).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// An invitee's answer to the invitation, or their attendance marked:
+/// the latest of each kept per invitee.
+async fn answer(conn: &mut SqliteConnection, b: i64, event: &Event) -> anyhow::Result<()> {
+    match event {
         Event::RsvpRecorded {
             member,
             attend,
@@ -65,7 +77,7 @@ pub(super) async fn meeting_event(
             .bind(i64::from(*attend))
             .bind(reason)
             .bind(ms(*at))
-            .execute(&mut *conn)
+            .execute(conn)
             .await?;
         }
         Event::AttendanceMarked {
@@ -84,7 +96,7 @@ pub(super) async fn meeting_event(
             .bind(i64::from(*present))
             .bind(by.0)
             .bind(ms(*at))
-            .execute(&mut *conn)
+            .execute(conn)
             .await?;
         }
         _ => {}

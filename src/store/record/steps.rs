@@ -22,15 +22,9 @@ pub(super) async fn step_clock(
             due_at,
             ..
         } => {
-            sqlx::query(
-                "UPDATE step_runs SET state = 'active', started_at = ?, due_at = ? WHERE batch_id = ? AND step_no = ?",
-            )
-            .bind(ms(*clock_from))
-            .bind(due_at.map(ms))
-            .bind(b)
-            .bind(step.0)
-            .execute(&mut *conn)
-            .await?;
+            let sql = "UPDATE step_runs SET state = 'active', started_at = ?, due_at = ?
+                       WHERE batch_id = ? AND step_no = ?";
+            set_clock(conn, sql, (b, *step), Some(*clock_from), *due_at).await
         }
         Event::StepClockMoved {
             step,
@@ -38,49 +32,17 @@ pub(super) async fn step_clock(
             due_at,
             ..
         } => {
-            sqlx::query(
-                "UPDATE step_runs SET started_at = ?, due_at = ? WHERE batch_id = ? AND step_no = ?",
-            )
-            .bind(clock_from.map(ms))
-            .bind(due_at.map(ms))
-            .bind(b)
-            .bind(step.0)
-            .execute(&mut *conn)
-            .await?;
+            let sql = "UPDATE step_runs SET started_at = ?, due_at = ? WHERE batch_id = ? AND step_no = ?";
+            set_clock(conn, sql, (b, *step), *clock_from, *due_at).await
         }
-        Event::StepReopened { step, .. } => {
-            sqlx::query(
-                "UPDATE step_runs SET state = 'waiting', started_at = NULL, due_at = NULL, finished_at = NULL,
-                     paused_at = NULL, pause_reason = NULL, pause_remaining = NULL, round = round + 1
-                 WHERE batch_id = ? AND step_no = ?",
-            )
-            .bind(b)
-            .bind(step.0)
-            .execute(&mut *conn)
-            .await?;
-            // Its earlier marks stay in the audit log; the step starts afresh.
-            sqlx::query("DELETE FROM step_marks WHERE batch_id = ? AND step_no = ?")
-                .bind(b)
-                .bind(step.0)
-                .execute(&mut *conn)
-                .await?;
-        }
+        Event::StepReopened { step, .. } => reopen(conn, b, *step).await,
         Event::StepSkipped { step, at } | Event::StepCompleted { step, at } => {
             let state_word = if matches!(event, Event::StepSkipped { .. }) {
                 "skipped"
             } else {
                 "done"
             };
-            sqlx::query(
-                "UPDATE step_runs SET state = ?, finished_at = ?, paused_at = NULL, pause_reason = NULL,
-                     pause_remaining = NULL WHERE batch_id = ? AND step_no = ?",
-            )
-            .bind(state_word)
-            .bind(ms(*at))
-            .bind(b)
-            .bind(step.0)
-            .execute(&mut *conn)
-            .await?;
+            finish(conn, b, *step, state_word, *at).await
         }
         Event::StepPaused {
             step,
@@ -98,22 +60,82 @@ pub(super) async fn step_clock(
             .bind(remaining_minutes)
             .bind(b)
             .bind(step.0)
-            .execute(&mut *conn)
+            .execute(conn)
             .await?;
+            Ok(())
         }
         Event::StepResumed { step, due_at, .. } => {
-            sqlx::query(
-                "UPDATE step_runs SET paused_at = NULL, pause_reason = NULL, pause_remaining = NULL,
-                     due_at = ? WHERE batch_id = ? AND step_no = ?",
-            )
-            .bind(ms(*due_at))
-            .bind(b)
-            .bind(step.0)
-            .execute(&mut *conn)
-            .await?;
+            let sql = "UPDATE step_runs SET paused_at = NULL, pause_reason = NULL, pause_remaining = NULL,
+                           due_at = ? WHERE batch_id = ? AND step_no = ?";
+            sqlx::query(sql)
+                .bind(ms(*due_at))
+                .bind(b)
+                .bind(step.0)
+                .execute(conn)
+                .await?;
+            Ok(())
         }
-        _ => {}
+        _ => Ok(()),
     }
+}
+
+/// Sets a step's clock: `sql` takes its start (when given), its due time,
+/// the batch and the step, in that order.
+async fn set_clock(
+    conn: &mut SqliteConnection,
+    sql: &'static str,
+    (b, step): (i64, StepNo),
+    from: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    sqlx::query(sql)
+        .bind(from.map(ms))
+        .bind(due_at.map(ms))
+        .bind(b)
+        .bind(step.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A step reopened: waiting again in a new round, its earlier marks gone
+/// from the step (they stay in the audit log).
+async fn reopen(conn: &mut SqliteConnection, b: i64, step: StepNo) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE step_runs SET state = 'waiting', started_at = NULL, due_at = NULL, finished_at = NULL,
+             paused_at = NULL, pause_reason = NULL, pause_remaining = NULL, round = round + 1
+         WHERE batch_id = ? AND step_no = ?",
+    )
+    .bind(b)
+    .bind(step.0)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM step_marks WHERE batch_id = ? AND step_no = ?")
+        .bind(b)
+        .bind(step.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A step finished as `state_word` (done or skipped) at `at`.
+async fn finish(
+    conn: &mut SqliteConnection,
+    b: i64,
+    step: StepNo,
+    state_word: &str,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE step_runs SET state = ?, finished_at = ?, paused_at = NULL, pause_reason = NULL,
+             pause_remaining = NULL WHERE batch_id = ? AND step_no = ?",
+    )
+    .bind(state_word)
+    .bind(ms(at))
+    .bind(b)
+    .bind(step.0)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

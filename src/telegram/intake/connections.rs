@@ -162,45 +162,16 @@ pub(super) async fn serve(
             close: Arc::default(),
             closing: Default::default(),
         };
-        let (in_hand, quiet_since, close) = (
+        let handles = (
             conn.in_hand.clone(),
             conn.quiet_since.clone(),
             conn.close.clone(),
         );
         gate.open.lock().expect("not poisoned").insert(id, conn);
         let gate = gate.clone();
-        let router = router.clone();
-        let mut stopping = stop.clone();
+        let (router, stopping) = (router.clone(), stop.clone());
         tasks.spawn(async move {
-            let service = hyper::service::service_fn(move |mut request| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                let in_hand = InHand::new(in_hand.clone(), quiet_since.clone());
-                let router = router.clone();
-                async move {
-                    let _in_hand = in_hand;
-                    tower::ServiceExt::oneshot(router, request).await
-                }
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADERS_WITHIN)
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(connection);
-            let mut closing = false;
-            loop {
-                tokio::select! {
-                    _ = &mut connection => break,
-                    () = close.notified(), if !closing => {
-                        closing = true;
-                        connection.as_mut().graceful_shutdown();
-                    }
-                    _ = stopping.wait_for(|s| *s), if !closing => {
-                        closing = true;
-                        connection.as_mut().graceful_shutdown();
-                    }
-                }
-            }
+            one_connection(stream, peer, router, handles, stopping).await;
             gate.open.lock().expect("not poisoned").remove(&id);
         });
     }
@@ -212,6 +183,47 @@ pub(super) async fn serve(
         while tasks.join_next().await.is_some() {}
     })
     .await;
+}
+
+/// Serves one connection until it ends, closing it gracefully when the
+/// gate asks (`close`) or the service stops; each request is counted in
+/// hand while it runs (`in_hand`, `quiet_since`).
+async fn one_connection(
+    stream: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    router: axum::Router,
+    (in_hand, quiet_since, close): (Arc<AtomicUsize>, Arc<Mutex<Instant>>, Arc<Notify>),
+    mut stopping: watch::Receiver<bool>,
+) {
+    let service = hyper::service::service_fn(move |mut request| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let in_hand = InHand::new(in_hand.clone(), quiet_since.clone());
+        let router = router.clone();
+        async move {
+            let _in_hand = in_hand;
+            tower::ServiceExt::oneshot(router, request).await
+        }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADERS_WITHIN)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            _ = &mut connection => break,
+            () = close.notified(), if !closing => {
+                closing = true;
+                connection.as_mut().graceful_shutdown();
+            }
+            _ = stopping.wait_for(|s| *s), if !closing => {
+                closing = true;
+                connection.as_mut().graceful_shutdown();
+            }
+        }
+    }
 }
 
 /// A request in hand on a connection, counted while it lives.

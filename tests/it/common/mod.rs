@@ -80,31 +80,70 @@ pub struct StaffRoster {
     pub members: Vec<Member>,
 }
 
-pub async fn add_staff(app: &App) -> StaffRoster {
-    let add = |name: &'static str, role: Role, email: Option<&'static str>| async move {
-        let roles: RoleSet = [role].into();
-        app.add_member(name, &roles, email).await.unwrap();
+/// One member of the tests' LSP staff.
+pub struct Person {
+    pub name: String,
+    pub role: Role,
+    pub email: Option<&'static str>,
+}
+
+/// The tests' LSP staff, in this order: Ketua LSP, Kabag Sertifikasi,
+/// Kabag Administrasi, then `committee` Komite Teknis members (Made and
+/// Rina, then "Anggota Komite 3" and on). Ketua, Siti and Made have an
+/// email address.
+pub fn staff(committee: usize) -> Vec<Person> {
+    let person = |name: &str, role, email| Person {
+        name: name.to_string(),
+        role,
+        email,
     };
-    add(
-        "Dr. Hendra Wijaya",
-        Role::KetuaLsp,
-        Some("hendra@lsp.example.ac.id"),
-    )
-    .await;
-    add("Andi Pratama", Role::KabagSertifikasi, None).await;
-    add(
-        "Siti Rahmawati",
-        Role::KabagAdministrasi,
-        Some("siti@lsp.example.ac.id"),
-    )
-    .await;
-    add(
-        "Ir. Made Sudarsana",
-        Role::KomiteTeknis,
-        Some("made@example.com"),
-    )
-    .await;
-    add("Rina Kusuma", Role::KomiteTeknis, None).await;
+    let mut people = vec![
+        person(
+            "Dr. Hendra Wijaya",
+            Role::KetuaLsp,
+            Some("hendra@lsp.example.ac.id"),
+        ),
+        person("Andi Pratama", Role::KabagSertifikasi, None),
+        person(
+            "Siti Rahmawati",
+            Role::KabagAdministrasi,
+            Some("siti@lsp.example.ac.id"),
+        ),
+    ];
+    for i in 0..committee {
+        people.push(match i {
+            0 => person(
+                "Ir. Made Sudarsana",
+                Role::KomiteTeknis,
+                Some("made@example.com"),
+            ),
+            1 => person("Rina Kusuma", Role::KomiteTeknis, None),
+            _ => person(
+                &format!("Anggota Komite {}", i + 1),
+                Role::KomiteTeknis,
+                None,
+            ),
+        });
+    }
+    people
+}
+
+/// Adds `people` as members, in order; returns each one's one-use
+/// registration token.
+pub async fn add_people(app: &App, people: &[Person]) -> Vec<String> {
+    let mut tokens = Vec::new();
+    for p in people {
+        let roles: RoleSet = [p.role].into();
+        let added = app.add_member(&p.name, &roles, p.email).await.unwrap();
+        tokens.push(added.token.token);
+    }
+    tokens
+}
+
+/// [`staff`] with two committee members, added as members (not yet
+/// registered in Telegram), and each as the actor the use cases take.
+pub async fn add_staff(app: &App) -> StaffRoster {
+    add_people(app, &staff(2)).await;
     let members: Vec<Member> = app
         .members()
         .await

@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use sertibot::app::{App, Via};
 use sertibot::clock::SystemClock;
 use sertibot::config::Config;
-use sertibot::domain::{BatchId, Role, RoleSet, TelegramUserId};
+use sertibot::domain::{BatchId, TelegramUserId};
 use sertibot::workflow::Actor;
 
 use super::fake_telegram::FakeTelegram;
@@ -110,41 +110,13 @@ pub async fn start_with(
     let app = App::open(config, Arc::new(SystemClock)).await.unwrap();
 
     // The staff, registered as if they had opened their links.
-    let mut staff = vec![
-        (
-            "Dr. Hendra Wijaya".to_string(),
-            Role::KetuaLsp,
-            KETUA,
-            Some("hendra@stmi.example.ac.id"),
-        ),
-        (
-            "Andi Pratama".into(),
-            Role::KabagSertifikasi,
-            SERTIFIKASI,
-            None,
-        ),
-        (
-            "Siti Rahmawati".into(),
-            Role::KabagAdministrasi,
-            ADMINISTRASI,
-            None,
-        ),
-    ];
-    for i in 0..committee {
-        let email = (i == 0).then_some("made@example.com");
-        staff.push((
-            format!("Anggota Komite {}", i + 1),
-            Role::KomiteTeknis,
-            KOMITE + i as i64,
-            email,
-        ));
-    }
-    for (name, role, user, email) in staff {
-        let roles: RoleSet = [role].into();
-        let added = app.add_member(&name, &roles, email).await.unwrap();
-        app.redeem(&added.token.token, TelegramUserId(user))
-            .await
-            .unwrap();
+    let people = crate::common::staff(committee);
+    let tokens = crate::common::add_people(&app, &people).await;
+    let users = [KETUA, SERTIFIKASI, ADMINISTRASI]
+        .into_iter()
+        .chain((0..).map(|i| KOMITE + i));
+    for (token, user) in tokens.iter().zip(users) {
+        app.redeem(token, TelegramUserId(user)).await.unwrap();
     }
     let batch = app
         .create_batch(
@@ -400,11 +372,12 @@ pub async fn within(
 }
 
 /// Presses the newest button in `user`'s chat starting with `prefix` until
-/// it is answered. An update can be lost when the service dies right after
+/// it is answered, and returns the answer (its text, and whether it was an
+/// alert). An update can be lost when the service dies right after
 /// Telegram was told it was received; a person whose press got no answer
 /// presses again, and the workflow makes a repeat harmless.
-pub async fn press(fake: &FakeTelegram, user: i64, prefix: &str) {
-    fake.until(&format!("button {prefix}"), |f| {
+pub async fn press(fake: &FakeTelegram, user: i64, prefix: &str) -> (String, bool) {
+    fake.until(&format!("button {prefix} for {user}"), |f| {
         f.button(user, prefix).is_some()
     })
     .await;
@@ -413,11 +386,7 @@ pub async fn press(fake: &FakeTelegram, user: i64, prefix: &str) {
         let before = fake.toasts().len();
         fake.press(user, user, message, &data);
         if within(fake, 8, |f| f.toasts().len() > before).await {
-            let (text, alert) = fake.toasts()[before].clone();
-            if alert {
-                eprintln!("{prefix} was answered with an alert: {text}");
-            }
-            return;
+            return fake.toasts()[before].clone();
         }
     }
     panic!("{prefix} was never answered");
