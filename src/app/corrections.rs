@@ -194,7 +194,6 @@ impl App {
     }
 }
 
-/// Ketua LSP, Kabag Sertifikasi or the operator correct participants.
 /// A participant's details as a correction wants them, and which of them
 /// differ from what is recorded.
 struct Wanted {
@@ -276,6 +275,7 @@ fn refuse_duplicates<'a>(
     Ok(())
 }
 
+/// Ketua LSP, Kabag Sertifikasi or the operator correct participants.
 fn may_correct(actor: &Actor) -> Result<(), AppError> {
     let allowed: RoleSet = [Role::KetuaLsp, Role::KabagSertifikasi].into();
     match actor {

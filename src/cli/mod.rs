@@ -229,10 +229,9 @@ async fn on_database(config: Config, command: Command) -> Result<ExitCode, Failu
     // Nothing set up here (no config file, no database): said, and
     // nothing is created.
     // (Settings from the environment alone count as a setup.)
-    let from_environment = std::env::vars_os().any(|(name, _)| {
-        let name = name.to_string_lossy();
-        name.starts_with("SERTIBOT_") || name.starts_with("TELOXIDE_")
-    });
+    let from_environment = crate::config::ENVIRONMENT_SETTINGS
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()));
     if config.source.is_none() && !from_environment && !database.exists() {
         let context = serde_json::json!({
             "config": crate::config::DEFAULT_CONFIG_FILE,

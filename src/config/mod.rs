@@ -28,6 +28,19 @@ pub use records::{BackupSchedule, Records};
 use calendar::read_calendar;
 use raw::*;
 
+/// The settings read from the environment (over the config file's), by
+/// variable name. A command finding none of them set, no config file and
+/// no database has nothing set up; other variables do not count.
+pub const ENVIRONMENT_SETTINGS: &[&str] = &[
+    "SERTIBOT_DATABASE",
+    "SERTIBOT_MAIL_FROM",
+    "SERTIBOT_SMTP_URL",
+    "SERTIBOT_TYPESETTER",
+    "SERTIBOT_WEBHOOK_SECRET",
+    "TELOXIDE_API_URL",
+    "TELOXIDE_TOKEN",
+];
+
 /// The config file sertibot reads when none is named.
 pub const DEFAULT_CONFIG_FILE: &str = "sertibot.toml";
 

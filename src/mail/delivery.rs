@@ -154,7 +154,7 @@ impl EmailDelivery {
         let row = Claimed { row: &row, claim };
         match self.send_claimed(&row, now).await {
             Err(e) if Fenced::is(&e) => {
-                tracing::warn!(key = %row.key, "another sender claimed the email meanwhile; this attempt's outcome is dropped");
+                tracing::warn!(key = %row.key, "the email was claimed by another sender or settled meanwhile (its participant erased, say); this attempt's outcome is dropped");
                 Ok(Progress::Deferred(row.key.clone()))
             }
             done => done,

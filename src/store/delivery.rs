@@ -17,12 +17,13 @@ pub struct Claim {
     pub number: i64,
 }
 
-/// A settle refused because the row was claimed again since (or settled
-/// by another sender): this sender's outcome no longer counts. The
+/// A settle refused because the row was claimed again since, or settled
+/// otherwise (given up when its participant was erased): this sender's
+/// outcome no longer counts. The
 /// transaction it was part of must be rolled back, which returning this
 /// error does.
 #[derive(Debug, thiserror::Error)]
-#[error("outbox row {row} was claimed by another sender since claim {number}")]
+#[error("outbox row {row} was claimed again or settled since claim {number}")]
 pub struct Fenced {
     pub row: i64,
     pub number: i64,

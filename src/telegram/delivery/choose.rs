@@ -88,6 +88,10 @@ impl Delivery {
         route: Route<'_>,
     ) -> anyhow::Result<Progress> {
         let deferred = Progress::Deferred(row.key.clone());
+        if let Route::Chat(..) = route {
+            // A row for a chat is sent, not settled here.
+            return Ok(deferred);
+        }
         let now = self.sender.clock.now();
         let claim = {
             let mut conn = self.sender.store.write().await?;

@@ -73,7 +73,7 @@ impl Sender {
         let row = Claimed { row, claim };
         match self.send_claimed(&row, chat, member, members, now).await {
             Err(e) if Fenced::is(&e) => {
-                tracing::warn!(key = %row.key, "another sender claimed the row meanwhile; this attempt's outcome is dropped");
+                tracing::warn!(key = %row.key, "the row was claimed by another sender or settled meanwhile (its participant erased, say); this attempt's outcome is dropped");
                 Ok((Progress::Deferred(row.key.clone()), None))
             }
             done => done,
