@@ -5,9 +5,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::audience::Addressees;
 use super::*;
 use crate::domain::BatchId;
-use crate::notify::{self, Audience};
+use crate::notify;
 use crate::store::{AuditEntry, Store, Tx};
 use crate::workflow::{self, Actor, BatchState, Command, Decision};
 
@@ -129,11 +130,9 @@ impl App {
         effects: &[workflow::Effect],
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
-        let info = Store::batch_info(tx, state.id)
+        let to = Addressees::load(tx, state.id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("there is no batch {}", state.id)))?;
-        let members = Store::members(tx).await?;
-        let participants = Store::participants(tx, state.id).await?;
         let groups = Store::groups(tx).await?;
         // Letter numbers only where a message cites one (a BK receipt).
         let letters = if effects
@@ -144,18 +143,8 @@ impl App {
         } else {
             crate::documents::Numbers::new()
         };
-        let plan = notify::plan(
-            state,
-            effects,
-            &Audience {
-                batch: &info,
-                members: &members,
-                participants: &participants,
-                groups: &groups,
-                calendar: &self.config.calendar,
-                letters: &letters,
-            },
-        );
+        let audience = to.audience(&self.config.calendar, &groups, &letters);
+        let plan = notify::plan(state, effects, &audience);
         Store::enqueue(tx, &plan.messages, now).await?;
         Store::enqueue_posts(tx, &plan.posts, now).await?;
         Ok(())

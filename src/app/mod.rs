@@ -10,6 +10,7 @@
 //!
 //! Here: the application itself, its errors, and the audit-line helpers.
 
+mod audience;
 mod backups;
 mod batches;
 mod chat;

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::audience::Addressees;
 use super::*;
 use crate::notify::{self, Audience};
 use crate::store::{AuditEntry, Store, Tx};
@@ -174,21 +175,9 @@ impl App {
         if timer.kind == "rsvp_reminder"
             && let Some(batch) = timer.batch
             && let Some(state) = Store::load_state(&mut *tx, batch).await?
-            && let Some(info) = Store::batch_info(&mut *tx, batch).await?
+            && let Some(to) = Addressees::load(&mut *tx, batch).await?
         {
-            let members = Store::members(&mut *tx).await?;
-            let participants = Store::participants(&mut *tx, batch).await?;
-            let messages = notify::rsvp_reminders(
-                &state,
-                &Audience {
-                    batch: &info,
-                    members: &members,
-                    participants: &participants,
-                    groups: &[],
-                    calendar: &self.config.calendar,
-                    letters: &crate::documents::Numbers::new(),
-                },
-            );
+            let messages = notify::rsvp_reminders(&state, &to.private(&self.config.calendar));
             sent = Store::enqueue(&mut *tx, &messages, now).await?;
         }
         Ok(sent)
@@ -227,25 +216,11 @@ impl App {
             }
             if let Some(occasion) = occasion
                 && let Some(state) = Store::load_state(&mut tx, clock.batch).await?
-                && let Some(info) = Store::batch_info(&mut tx, clock.batch).await?
+                && let Some(to) = Addressees::load(&mut tx, clock.batch).await?
             {
-                let members = Store::members(&mut tx).await?;
-                let participants = Store::participants(&mut tx, clock.batch).await?;
                 let late = calendar.minutes_between(clock.due_at, now).max(0);
-                let messages = notify::clock_alert(
-                    &state,
-                    &clock,
-                    occasion,
-                    late,
-                    &Audience {
-                        batch: &info,
-                        members: &members,
-                        participants: &participants,
-                        groups: &[],
-                        calendar: &self.config.calendar,
-                        letters: &crate::documents::Numbers::new(),
-                    },
-                );
+                let audience = to.private(&self.config.calendar);
+                let messages = notify::clock_alert(&state, &clock, occasion, late, &audience);
                 sent += Store::enqueue(&mut tx, &messages, now).await? as usize;
                 Store::audit(
                     &mut tx,

@@ -6,9 +6,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::audience::Addressees;
 use super::{App, AppError};
 use crate::notify::views::UnstaffedStep;
-use crate::notify::{self, Audience, Message, Outgoing};
+use crate::notify::{self, Message, Outgoing};
 use crate::store::{Store, Tx};
 use crate::workflow::{BatchState, Effect, StepState};
 
@@ -94,19 +95,9 @@ impl App {
         state: &BatchState,
         effects: &[Effect],
     ) -> Result<Vec<Outgoing>, AppError> {
-        let Some(info) = Store::batch_info(tx, state.id).await? else {
+        let Some(to) = Addressees::load(tx, state.id).await? else {
             return Ok(Vec::new());
         };
-        let members = Store::members(tx).await?;
-        let participants = Store::participants(tx, state.id).await?;
-        let audience = Audience {
-            batch: &info,
-            members: &members,
-            participants: &participants,
-            groups: &[],
-            calendar: &self.config.calendar,
-            letters: &crate::documents::Numbers::new(),
-        };
-        Ok(notify::plan(state, effects, &audience).messages)
+        Ok(notify::plan(state, effects, &to.private(&self.config.calendar)).messages)
     }
 }

@@ -16,6 +16,7 @@ use crate::workflow::Calendar;
 
 /// The config file read when `--config` is not given and the file exists.
 mod calendar;
+mod channels;
 mod documents;
 mod intake;
 mod raw;
@@ -26,6 +27,7 @@ pub use intake::{DEFAULT_WEBHOOK_LISTEN, IntakeMode, MIN_SECRET_LEN, WebhookConf
 pub use records::{BackupSchedule, Records};
 
 use calendar::read_calendar;
+use channels::{read_mail, read_telegram};
 use raw::*;
 
 /// The settings read from the environment (over the config file's), by
@@ -169,7 +171,12 @@ impl Config {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
-        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let env = |name: &str| {
+            // Every variable read here is one `ENVIRONMENT_SETTINGS` names
+            // (it decides whether a folder counts as set up).
+            debug_assert!(ENVIRONMENT_SETTINGS.contains(&name), "{name}");
+            env(name).filter(|v| !v.trim().is_empty())
+        };
 
         let calendar = read_calendar(&raw.calendar, &resolve)?;
         let limits = Limits::read(&raw)?;
@@ -341,22 +348,6 @@ impl Limits {
     }
 }
 
-/// The bot's username, without '@', checked.
-fn read_bot_username(written: Option<String>) -> Result<Option<String>, ConfigError> {
-    let bot_username = written
-        .map(|u| u.trim().trim_start_matches('@').to_string())
-        .filter(|u| !u.is_empty());
-    if let Some(u) = &bot_username
-        && !u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(ConfigError::Invalid(format!(
-            "telegram.bot_username '{u}' is not a Telegram username (letters, digits and _ only)"
-        )));
-    }
-    Ok(bot_username)
-}
-
-/// The LSP's facts, with defaults.
 /// The LSP's facts; office hours, when not set, in the configured language.
 fn read_lsp(raw: RawLsp, language: Lang) -> LspInfo {
     let office_hours = match language {
@@ -371,61 +362,12 @@ fn read_lsp(raw: RawLsp, language: Lang) -> LspInfo {
     }
 }
 
-/// Checks an SMTP URL the way the mail transport will read it, without
-/// ever putting the URL (which may hold a password) into the message.
-fn check_smtp_url(url: &str) -> Result<(), ConfigError> {
-    use lettre::{AsyncSmtpTransport, Tokio1Executor};
-    AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-        .map(|_| ())
-        .map_err(|_| {
-            ConfigError::Invalid(
-                "the SMTP setting (mail.smtp_url or SERTIBOT_SMTP_URL) is not a valid SMTP URL such as smtps://user:password@mail.example.ac.id:465".into(),
-            )
-        })
-}
-
 /// Shows a secret's presence, never its value.
 pub fn describe_secret(secret: &Option<SecretString>) -> &'static str {
     match secret {
         Some(s) if !s.expose_secret().is_empty() => "set (hidden)",
         _ => "not set",
     }
-}
-
-/// The Telegram settings: the file's, with the token, the Bot API's
-/// address and the webhook's secret from the environment when set there.
-fn read_telegram(
-    raw: raw::RawTelegram,
-    env: &impl Fn(&str) -> Option<String>,
-) -> Result<TelegramConfig, ConfigError> {
-    let bot_username = read_bot_username(raw.bot_username.clone())?;
-    let intake = intake::read_intake(&raw, env("SERTIBOT_WEBHOOK_SECRET"))?;
-    Ok(TelegramConfig {
-        bot_username,
-        token: env("TELOXIDE_TOKEN").or(raw.token).map(SecretString::from),
-        api_url: env("TELOXIDE_API_URL").or(raw.api_url),
-        intake,
-    })
-}
-
-/// The mail settings: the file's, with the SMTP address (checked) and the
-/// sender from the environment when set there; `resolve` places the
-/// folder of written emails beside the config file.
-fn read_mail(
-    raw: raw::RawMail,
-    env: &impl Fn(&str) -> Option<String>,
-    resolve: &impl Fn(PathBuf) -> PathBuf,
-) -> Result<MailConfig, ConfigError> {
-    let smtp_url = env("SERTIBOT_SMTP_URL").or(raw.smtp_url);
-    if let Some(url) = &smtp_url {
-        check_smtp_url(url)?;
-    }
-    Ok(MailConfig {
-        smtp_url: smtp_url.map(SecretString::from),
-        from: env("SERTIBOT_MAIL_FROM").or(raw.from),
-        eml_dir: resolve(raw.eml_dir.unwrap_or_else(|| "outbox-mail".into())),
-        allow_plain: raw.allow_plain.unwrap_or(false),
-    })
 }
 
 #[cfg(test)]

@@ -46,14 +46,14 @@ impl super::Store {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> anyhow::Result<Vec<StepDone>> {
-        Ok(sqlx::query(
+        Ok(rows_between(
+            conn,
             "SELECT r.step_no, r.due_at, r.finished_at FROM step_runs r JOIN batches b ON b.id = r.batch_id
              WHERE r.state = 'done' AND r.due_at IS NOT NULL AND r.finished_at >= ? AND r.finished_at < ?
                AND b.cancelled_at IS NULL",
+            start,
+            end,
         )
-        .bind(ms(start))
-        .bind(ms(end))
-        .fetch_all(conn)
         .await?
         .iter()
         .map(|r| StepDone {
@@ -80,13 +80,13 @@ impl super::Store {
         let Some(last) = last_step else {
             return Ok(Vec::new());
         };
-        Ok(sqlx::query(
+        Ok(rows_between(
+            conn,
             "SELECT handover_due_at, received_at FROM participants
              WHERE handover_due_at IS NOT NULL AND received_at >= ? AND received_at < ?",
+            start,
+            end,
         )
-        .bind(ms(start))
-        .bind(ms(end))
-        .fetch_all(conn)
         .await?
         .iter()
         .map(|r| StepDone {
@@ -119,14 +119,14 @@ impl super::Store {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> anyhow::Result<Vec<AckGiven>> {
-        Ok(sqlx::query(
+        Ok(rows_between(
+            conn,
             "SELECT m.member_id, m.at, r.started_at FROM step_marks m
              JOIN step_runs r ON r.batch_id = m.batch_id AND r.step_no = m.step_no
              WHERE m.kind = 'ack' AND r.started_at IS NOT NULL AND m.at >= ? AND m.at < ?",
+            start,
+            end,
         )
-        .bind(ms(start))
-        .bind(ms(end))
-        .fetch_all(conn)
         .await?
         .iter()
         .map(|r| AckGiven {
@@ -147,15 +147,15 @@ impl super::Store {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> anyhow::Result<Vec<BatchCompleted>> {
-        Ok(sqlx::query(
+        Ok(rows_between(
+            conn,
             "SELECT b.id, b.scheme, b.assessed_on, MAX(p.received_at) AS last FROM batches b
              JOIN participants p ON p.batch_id = b.id
              WHERE b.status = 'finished' AND b.cancelled_at IS NULL
              GROUP BY b.id HAVING last >= ? AND last < ? AND COUNT(*) = COUNT(p.received_at)",
+            start,
+            end,
         )
-        .bind(ms(start))
-        .bind(ms(end))
-        .fetch_all(conn)
         .await?
         .iter()
         .map(|r| BatchCompleted {
@@ -166,4 +166,19 @@ impl super::Store {
         })
         .collect())
     }
+}
+
+/// The rows `sql` selects between `start` (its first parameter) and `end`
+/// (its second), exclusive: what each of the period's figures reads.
+async fn rows_between(
+    conn: &mut SqliteConnection,
+    sql: &'static str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> anyhow::Result<Vec<sqlx::sqlite::SqliteRow>> {
+    Ok(sqlx::query(sql)
+        .bind(ms(start))
+        .bind(ms(end))
+        .fetch_all(conn)
+        .await?)
 }
