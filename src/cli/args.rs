@@ -274,3 +274,16 @@ pub enum ParticipantCommand {
         reason: String,
     },
 }
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy the SQLite database into an empty PostgreSQL database, the
+    /// audit chain included, and check the copy before keeping it
+    /// (refused while the service runs)
+    Copy {
+        /// The PostgreSQL database: postgres://USER@HOST:PORT/DATABASE (the
+        /// password in PGPASSWORD or ~/.pgpass rather than in the URL)
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
+}

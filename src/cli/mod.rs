@@ -20,6 +20,7 @@ mod backup;
 mod batch;
 mod check;
 mod corrections;
+mod db;
 mod format;
 pub mod help;
 mod init;
@@ -130,6 +131,9 @@ pub enum Command {
     /// The audit log: check its hash chain
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The database: copy it to PostgreSQL
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Check the config, the procedure file, the templates and the database
     Check {
         /// Exit non-zero on warnings too (settings left at the example's or unset)
@@ -261,6 +265,7 @@ async fn on_database(config: Config, command: Command) -> Result<ExitCode, Failu
         | Command::Check { .. }
         | Command::Restore { .. }
         | Command::Audit(_)
+        | Command::Db(_)
         | Command::Mail(_)
         | Command::Simulate { .. } => {
             unreachable!("handled above")
@@ -312,6 +317,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Mail(c) => mail::run(&config, c).await,
         Command::Restore { file } => backup::restore(&config, &file).await,
         Command::Audit(c) => audit::run(&config, c).await,
+        Command::Db(c) => db::run(&config, c).await,
         command => on_database(config, command).await,
     }
 }

@@ -58,7 +58,8 @@ impl super::Store {
         )
         .fetch_optional(&mut *conn)
         .await?
-        .map(|row| link_of(&row));
+        .map(|row| link_of(&row))
+        .transpose()?;
         // A last row added outside sertibot without a seal does not stop
         // the records: the chain goes on from the seal it would have had,
         // and `audit verify` names that row.
@@ -116,7 +117,7 @@ impl super::Store {
     /// When the database cannot be read.
     pub async fn audit_links(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Link>> {
         let rows = sqlx::query(SELECT_LINKS).fetch_all(conn).await?;
-        Ok(rows.iter().map(link_of).collect())
+        Ok(rows.iter().map(link_of).collect::<sqlx::Result<_>>()?)
     }
 
     /// A batch's audit rows as sealed, in id order (for its export).
@@ -134,7 +135,7 @@ impl super::Store {
         .bind(batch.0)
         .fetch_all(conn)
         .await?;
-        Ok(rows.iter().map(link_of).collect())
+        Ok(rows.iter().map(link_of).collect::<sqlx::Result<_>>()?)
     }
 
     /// Walks the audit chain row by row (constant memory, however long the
@@ -149,7 +150,7 @@ impl super::Store {
             let mut rows = sqlx::query(SELECT_LINKS).fetch(&mut *conn);
             let mut misfit = None;
             while let Some(row) = rows.try_next().await? {
-                if let Err(m) = walk.step(&link_of(&row)) {
+                if let Err(m) = walk.step(&link_of(&row)?) {
                     misfit = Some(m);
                     break;
                 }
@@ -261,21 +262,34 @@ impl super::Store {
 }
 
 /// Every audit row's sealed fields, in id order.
-const SELECT_LINKS: &str = "SELECT id, at, channel, actor, member_id, telegram_user_id, batch_id, action, detail, prev_hash, hash
+pub(crate) const SELECT_LINKS: &str = "SELECT id, at, channel, actor, member_id, telegram_user_id, batch_id, action, detail, prev_hash, hash
      FROM audit_log ORDER BY id";
 
-fn link_of(r: &sqlx::sqlite::SqliteRow) -> Link {
-    Link {
-        id: r.get("id"),
-        at: r.get("at"),
-        channel: r.get("channel"),
-        actor: r.get("actor"),
-        member_id: r.get("member_id"),
-        telegram_user_id: r.get("telegram_user_id"),
-        batch_id: r.get("batch_id"),
-        action: r.get("action"),
-        detail: r.get("detail"),
-        prev_hash: r.get("prev_hash"),
-        hash: r.get("hash"),
-    }
+/// An audit row's fields as sealed, from a row of either backend holding
+/// the columns of [`SELECT_LINKS`].
+///
+/// # Errors
+/// When a column is missing or not of its type (a file edited by hand).
+pub fn link_of<R>(r: &R) -> sqlx::Result<Link>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Link {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        channel: r.try_get("channel")?,
+        actor: r.try_get("actor")?,
+        member_id: r.try_get("member_id")?,
+        telegram_user_id: r.try_get("telegram_user_id")?,
+        batch_id: r.try_get("batch_id")?,
+        action: r.try_get("action")?,
+        detail: r.try_get("detail")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
 }

@@ -2,8 +2,10 @@
 //! database of its own for each test, `support::postgres`): its schema
 //! holds what the SQLite migrations make, column by column, and its rules
 //! (the append-only audit log, one successor per seal, the Telegram queues
-//! kept by trigger) behave as SQLite's do. The store does not run on
-//! PostgreSQL yet; these tests keep its schema from drifting meanwhile.
+//! kept by trigger) behave as SQLite's do; and `sertibot db copy` moves a
+//! SQLite database into it whole, checked, or leaves it empty. The store
+//! does not run on PostgreSQL yet; these tests keep its schema from
+//! drifting meanwhile.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -222,4 +224,316 @@ async fn the_telegram_queues_follow_the_outbox_alike_on_both() {
     assert_eq!(seen[5], q(&[("c7", 2)]));
     assert_eq!(seen[6], q(&[("c-100", 1), ("c7", 2)]));
     assert!(seen[7].is_empty());
+}
+
+/// A database with something in every kind of record: staff, two
+/// batches (one started, its first step done, the meeting set; one of
+/// 5,200 participants, more than one round of the copy), the outbox,
+/// the Telegram queues, deadlines and the audit chain.
+async fn a_working_database() -> crate::common::TestApp {
+    use chrono::Duration;
+    use sertibot::app::Via;
+    use sertibot::sop::StepNo;
+    use sertibot::workflow::{Actor, Command, Meeting};
+    let t = crate::common::TestApp::new().await;
+    let app = &t.app;
+    let staff = crate::common::add_staff(app).await;
+    let batch = crate::common::new_batch(app, 5).await;
+    crate::common::new_batch(app, 5_200).await;
+    app.start_batch(batch, &Actor::Operator, Via::Cli)
+        .await
+        .unwrap();
+    let meeting = Meeting {
+        starts_at: crate::common::monday_morning() + Duration::days(2),
+        place: "Ruang Rapat \"Garuda\", Gedung B lt. 2 — 🏢".into(),
+    };
+    t.clock.advance(Duration::minutes(5));
+    let commands = [
+        Command::Acknowledge { step: StepNo(1) },
+        Command::SetMeeting { meeting },
+        Command::MarkDone { step: StepNo(1) },
+    ];
+    app.act(batch, &staff.administrasi, &commands, Via::Telegram)
+        .await
+        .unwrap();
+    t
+}
+
+/// Each table's row count, on a pool of either kind.
+async fn counts_sqlite(store: &Store) -> BTreeMap<String, i64> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table'
+           AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+           AND name NOT IN ('_sqlx_migrations', 'audit_chain_legacy')",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let mut counts = BTreeMap::new();
+    for table in tables {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        counts.insert(table, n);
+    }
+    counts
+}
+
+async fn count_postgres(db: &TestDatabase, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+/// Everything a SQLite database holds arrives on PostgreSQL as it was:
+/// each table's rows, the participants' names and the outbox's contexts
+/// byte for byte, the audit chain (walked again here) and its head row;
+/// new rows get new ids; and a second copy into the same database is
+/// refused, changing nothing.
+#[tokio::test]
+async fn db_copy_moves_every_record_and_the_audit_chain_into_an_empty_postgres_database() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let t = a_working_database().await;
+    let store = &t.app.store;
+    let target = sertibot::store::Target::parse(&db.url).unwrap();
+    let copied = store.copy_to(&target).await.unwrap();
+
+    let counts = counts_sqlite(store).await;
+    assert!(
+        counts["participants"] == 5_205 && counts["outbox"] > 3,
+        "{counts:?}"
+    );
+    assert!(
+        counts["telegram_queues"] > 0 && counts["deadlines"] > 0,
+        "{counts:?}"
+    );
+    for (table, n) in &counts {
+        assert_eq!(count_postgres(&db, table).await, *n, "rows of {table}");
+    }
+    let audit_rows = counts["audit_log"];
+    assert_eq!(copied.audit_rows, audit_rows as u64);
+    assert!(copied.rows >= 5_205 + audit_rows as u64, "{copied:?}");
+    assert_eq!(
+        copied.place,
+        format!(
+            "postgres://127.0.0.1:5432/{}",
+            db.url.rsplit('/').next().unwrap()
+        )
+    );
+
+    let people = "SELECT id, name, email, registration_no FROM participants ORDER BY id";
+    let on_sqlite: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(people)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let on_postgres: Vec<(i64, String, String, Option<String>)> =
+        sqlx::query_as(people).fetch_all(&db.pool).await.unwrap();
+    assert_eq!(on_sqlite, on_postgres);
+    assert!(on_postgres.iter().any(|p| p.1 == "Ma'ruf Amin"));
+    let contexts = "SELECT key, context, next_attempt_at FROM outbox ORDER BY id";
+    let on_sqlite: Vec<(String, String, i64)> = sqlx::query_as(contexts)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let on_postgres: Vec<(String, String, i64)> =
+        sqlx::query_as(contexts).fetch_all(&db.pool).await.unwrap();
+    assert_eq!(on_sqlite, on_postgres);
+    assert!(on_postgres.iter().any(|r| r.1.contains("Garuda")));
+
+    // The chain, walked on PostgreSQL's rows by the chain's own rules.
+    let links = sqlx::query("SELECT * FROM audit_log ORDER BY id")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    let mut walk = sertibot::store::chain::Walk::default();
+    for r in &links {
+        let link = sertibot::store::link_of(r).unwrap();
+        walk.step(&link).unwrap();
+    }
+    let head = walk.head();
+    assert_eq!(head, store.verify_audit().await.unwrap().unwrap());
+    assert_eq!(copied.head, head.hash);
+    let recorded: (i64, String) =
+        sqlx::query_as("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded, (head.last_id, head.hash.clone()));
+
+    // A member added on PostgreSQL gets the next id, not one copied.
+    let next: i64 = sqlx::query_scalar(
+        "INSERT INTO members (name, created_at) VALUES ('Anggota Baru', 0) RETURNING id",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(next, counts["members"] + 1);
+
+    // Not again into the same database.
+    let again = store.copy_to(&target).await.unwrap_err();
+    assert!(
+        matches!(again, sertibot::store::CopyError::NotEmpty { count, .. } if count > 25),
+        "{again:?}"
+    );
+    assert_eq!(count_postgres(&db, "participants").await, 5_205);
+    assert_eq!(count_postgres(&db, "members").await, counts["members"] + 1);
+}
+
+/// A copy that fails halfway (a value SQLite let through that PostgreSQL
+/// cannot hold) leaves the target as empty as it was: no schema, no
+/// rows; once the value is mended the same target takes the copy.
+#[tokio::test]
+async fn a_copy_that_fails_halfway_leaves_the_target_empty() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let t = crate::common::TestApp::new().await;
+    crate::common::add_staff(&t.app).await;
+    crate::common::new_batch(&t.app, 3).await;
+    let store = &t.app.store;
+    sqlx::query("UPDATE participants SET result_at = 'kemarin' WHERE row_no = 2")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let target = sertibot::store::Target::parse(&db.url).unwrap();
+    let failed = store.copy_to(&target).await.unwrap_err();
+    assert!(
+        matches!(&failed, sertibot::store::CopyError::Unreadable { table, column, .. }
+            if table == "participants" && column == "result_at"),
+        "{failed:?}"
+    );
+    let objects = count_postgres_objects(&db).await;
+    assert_eq!(objects, 0, "the failed copy left nothing behind");
+
+    sqlx::query("UPDATE participants SET result_at = NULL WHERE row_no = 2")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.copy_to(&target).await.unwrap();
+    assert_eq!(count_postgres(&db, "participants").await, 3);
+}
+
+/// The operator's command: one sentence for the copy made; refused in
+/// one sentence, non-zero, while the service holds the database, for a
+/// URL that is not PostgreSQL's, for a server that does not answer
+/// (whose password is never repeated), and for a source whose audit chain
+/// is broken.
+#[tokio::test]
+async fn the_db_copy_command_copies_and_refuses_in_one_sentence() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let t = crate::common::TestApp::new().await;
+    crate::common::add_staff(&t.app).await;
+    t.app.store.close().await;
+    let dir = t.dir.path();
+    let run = |url: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sertibot"))
+            .args(["--config", "sertibot.toml", "db", "copy", "--to", url])
+            .current_dir(dir)
+            .env_remove("PGPASSWORD")
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_string();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+
+    let lock = sertibot::store::ServiceLock::acquire(&dir.join("test.db")).unwrap();
+    let (code, _, said) = run(&db.url);
+    assert_eq!(code, Some(1));
+    assert!(
+        said.contains("Layanan sedang berjalan") && said.lines().count() == 1,
+        "{said}"
+    );
+    assert_eq!(count_postgres_objects(&db).await, 0);
+    drop(lock);
+
+    let (code, said, _) = run(&db.url);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.starts_with("test.db disalin ke postgres://127.0.0.1:5432/"),
+        "{said}"
+    );
+    assert!(said.contains("rantai audit utuh"), "{said}");
+
+    let (code, _, said) = run(&db.url);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("tidak kosong"), "{said}");
+
+    for (url, expected) in [
+        ("mysql://root@127.0.0.1/lsp", "tidak diawali postgres://"),
+        (
+            "postgres://127.0.0.1:5432",
+            "tidak menyebut nama basis data",
+        ),
+        (
+            "postgres://lsp:rahasia-sekali@127.0.0.1:1/lsp",
+            "Tidak dapat menghubungi postgres://127.0.0.1:1/lsp",
+        ),
+    ] {
+        let (code, _, said) = run(url);
+        assert_eq!(code, Some(1), "{url}");
+        assert!(
+            said.contains(expected) && said.lines().count() == 1,
+            "{url}: {said}"
+        );
+        assert!(!said.contains("rahasia"), "{said}");
+    }
+
+    // An audit row edited in the file behind sertibot's back (its triggers
+    // dropped and put back): the copy is refused before anything is made.
+    let fresh = TestDatabase::create().await.unwrap();
+    let mut file = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        dir.join("test.db").display()
+    ))
+    .await
+    .unwrap();
+    let triggers: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'",
+    )
+    .fetch_all(&mut file)
+    .await
+    .unwrap();
+    for (name, _) in &triggers {
+        let sql = format!("DROP TRIGGER {name}");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut file)
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE audit_log SET detail = '{}' WHERE id = 2")
+        .execute(&mut file)
+        .await
+        .unwrap();
+    for (_, sql) in triggers {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut file)
+            .await
+            .unwrap();
+    }
+    drop(file);
+    let (code, _, said) = run(&fresh.url);
+    assert_eq!(code, Some(1));
+    assert!(
+        said.contains("Log audit test.db rusak di baris 2"),
+        "{said}"
+    );
+    assert_eq!(count_postgres_objects(&fresh).await, 0);
+}
+
+async fn count_postgres_objects(db: &TestDatabase) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'public'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
 }

@@ -19,6 +19,8 @@ const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// A fresh, empty database, dropped with this value.
 pub struct TestDatabase {
     pub pool: PgPool,
+    /// The database's URL: the server's, naming this database.
+    pub url: String,
     name: String,
     server: PgConnectOptions,
 }
@@ -60,7 +62,13 @@ impl TestDatabase {
             .connect_with(options)
             .await
             .expect("the test's database opens");
-        Some(TestDatabase { pool, name, server })
+        let url = database_url(&url, &name);
+        Some(TestDatabase {
+            pool,
+            url,
+            name,
+            server,
+        })
     }
 }
 
@@ -87,6 +95,15 @@ impl Drop for TestDatabase {
         });
         let _ = dropped.join();
     }
+}
+
+/// The server's URL with its database (and any query) replaced by `name`.
+fn database_url(server: &str, name: &str) -> String {
+    let authority = server.find("://").map_or(0, |i| i + 3);
+    let end = server[authority..]
+        .find(['/', '?'])
+        .map_or(server.len(), |i| authority + i);
+    format!("{}/{name}", &server[..end])
 }
 
 /// Drops the test databases left by test processes that died (killed
