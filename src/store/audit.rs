@@ -27,6 +27,26 @@ pub struct AuditEntry {
     pub detail: Value,
 }
 
+impl AuditEntry {
+    /// The row this entry becomes as row `id` written at `at`
+    /// (milliseconds), before its seal.
+    pub fn link(&self, id: i64, at: i64) -> Link {
+        Link {
+            id,
+            at,
+            channel: self.channel.to_string(),
+            actor: self.actor.to_string(),
+            member_id: self.member.map(|m| m.0),
+            telegram_user_id: self.telegram_user.map(|t| t.0),
+            batch_id: self.batch.map(|b| b.0),
+            action: self.action.clone(),
+            detail: self.detail.to_string(),
+            prev_hash: None,
+            hash: None,
+        }
+    }
+}
+
 /// A stored line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditRow {
@@ -63,7 +83,7 @@ impl super::Store {
         // A last row added outside sertibot without a seal does not stop
         // the records: the chain goes on from the seal it would have had,
         // and `audit verify` names that row.
-        let (mut id, mut prev) = match last {
+        let head = match last {
             Some(link) => {
                 let hash = link.hash.clone().unwrap_or_else(|| {
                     chain::seal(&link, link.prev_hash.as_deref().unwrap_or(GENESIS))
@@ -72,41 +92,7 @@ impl super::Store {
             }
             None => (0, GENESIS.to_string()),
         };
-        for e in entries {
-            id += 1;
-            let link = Link {
-                id,
-                at: ms(now),
-                channel: e.channel.to_string(),
-                actor: e.actor.to_string(),
-                member_id: e.member.map(|m| m.0),
-                telegram_user_id: e.telegram_user.map(|t| t.0),
-                batch_id: e.batch.map(|b| b.0),
-                action: e.action.clone(),
-                detail: e.detail.to_string(),
-                prev_hash: None,
-                hash: None,
-            };
-            let hash = chain::seal(&link, &prev);
-            sqlx::query(
-                "INSERT INTO audit_log (id, at, channel, actor, member_id, telegram_user_id, batch_id, action, detail, prev_hash, hash)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(link.id)
-            .bind(link.at)
-            .bind(&link.channel)
-            .bind(&link.actor)
-            .bind(link.member_id)
-            .bind(link.telegram_user_id)
-            .bind(link.batch_id)
-            .bind(&link.action)
-            .bind(&link.detail)
-            .bind(&prev)
-            .bind(&hash)
-            .execute(&mut *conn)
-            .await?;
-            prev = hash;
-        }
+        super::dialect::append_sealed::<sqlx::Sqlite>(conn, entries, ms(now), head).await?;
         Ok(())
     }
 

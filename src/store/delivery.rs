@@ -39,7 +39,7 @@ impl Fenced {
 
 /// Fails with [`Fenced`] unless the settle's update found its row under
 /// the claim.
-fn held(claim: Claim, rows_affected: u64) -> anyhow::Result<()> {
+pub(crate) fn held(claim: Claim, rows_affected: u64) -> anyhow::Result<()> {
     if rows_affected == 1 {
         Ok(())
     } else {
@@ -107,19 +107,12 @@ impl super::Store {
         claim: Claim,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let settled = sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, claimed_by = NULL,
-                 context = CASE WHEN template = 'registration_link'
-                     THEN json_set(context, '$.link', '(sent; not kept)') ELSE context END
-             WHERE id = ? AND claim_number = ? AND status = 'pending'",
+        super::dialect::settle::<sqlx::Sqlite>(
+            conn,
+            claim,
+            super::dialect::Outcome::Sent { at: ms(now) },
         )
-        .bind(ms(now))
-        .bind(claim.row)
-        .bind(claim.number)
-        .execute(conn)
-        .await?
-        .rows_affected();
-        held(claim, settled)
+        .await
     }
 
     /// Puts a row back for a later attempt, under its claim; `counts` says
@@ -134,19 +127,12 @@ impl super::Store {
         error: &str,
         counts: bool,
     ) -> anyhow::Result<()> {
-        let settled = sqlx::query(
-            "UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + ?, claimed_by = NULL
-             WHERE id = ? AND claim_number = ? AND status = 'pending'",
-        )
-        .bind(ms(at))
-        .bind(crate::limits::clip(error, crate::limits::MAX_STORED_ERROR))
-        .bind(i64::from(counts))
-        .bind(claim.row)
-        .bind(claim.number)
-        .execute(conn)
-        .await?
-        .rows_affected();
-        held(claim, settled)
+        let outcome = super::dialect::Outcome::Retry {
+            at: ms(at),
+            error,
+            counts,
+        };
+        super::dialect::settle::<sqlx::Sqlite>(conn, claim, outcome).await
     }
 
     /// Gives a row up for good, with the reason, under its claim.
@@ -159,20 +145,8 @@ impl super::Store {
         error: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let settled = sqlx::query(
-            "UPDATE outbox SET status = 'failed', last_error = ?, attempts = attempts + 1, sent_at = ?, claimed_by = NULL,
-                 context = CASE WHEN template = 'registration_link'
-                     THEN json_set(context, '$.link', '(not sent; not kept)') ELSE context END
-             WHERE id = ? AND claim_number = ? AND status = 'pending'",
-        )
-        .bind(crate::limits::clip(error, crate::limits::MAX_STORED_ERROR))
-        .bind(ms(now))
-        .bind(claim.row)
-        .bind(claim.number)
-        .execute(conn)
-        .await?
-        .rows_affected();
-        held(claim, settled)
+        let outcome = super::dialect::Outcome::Failed { at: ms(now), error };
+        super::dialect::settle::<sqlx::Sqlite>(conn, claim, outcome).await
     }
 }
 

@@ -129,33 +129,7 @@ impl super::Store {
         messages: &[Outgoing],
         now: DateTime<Utc>,
     ) -> anyhow::Result<u64> {
-        let mut added = 0;
-        for m in messages {
-            added += sqlx::query(
-                "INSERT INTO outbox (key, channel, batch_id, member_id, participant_id, address, template, context,
-                                     next_attempt_at, created_at, edit_of, chat_id)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
-            )
-            .bind(&m.key)
-            .bind(m.channel.as_str())
-            .bind(m.batch.map(|b| b.0))
-            .bind(m.member.map(|x| x.0))
-            .bind(m.participant.map(|x| x.0))
-            .bind(&m.address)
-            .bind(m.message.template())
-            .bind(m.message.context().to_string())
-            .bind(ms(now))
-            .bind(ms(now))
-            .bind(&m.edit_of)
-            .bind(m.chat.map(|c| c.id()))
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-            if let Some(original) = &m.edit_of {
-                replace_waiting_edits(conn, &m.key, original).await?;
-            }
-        }
-        Ok(added)
+        super::dialect::enqueue::<sqlx::Sqlite>(conn, messages, ms(now)).await
     }
 
     /// Queues posts to group chats (each can carry only a group-safe
@@ -188,7 +162,8 @@ impl super::Store {
             .await?
             .rows_affected();
             if let Some(original) = &p.edit_of {
-                replace_waiting_edits(conn, &p.key, original).await?;
+                super::dialect::replace_waiting_edits::<sqlx::Sqlite>(conn, &p.key, original)
+                    .await?;
             }
         }
         Ok(added)
@@ -362,28 +337,4 @@ impl super::Store {
             .await?;
         row.as_ref().map(read_row).transpose()
     }
-}
-
-/// Marks the edits of `original` that still wait (and are not being sent)
-/// as replaced by the row `newest`, an edit of the same message to the same
-/// chat queued after them: only the latest version of a message goes out.
-async fn replace_waiting_edits(
-    conn: &mut SqliteConnection,
-    newest: &str,
-    original: &str,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET status = 'replaced', claimed_by = NULL
-         WHERE status = 'pending' AND edit_of = ? AND claimed_by IS NULL
-           AND id < (SELECT id FROM outbox WHERE key = ?)
-           AND chat_id IS (SELECT chat_id FROM outbox WHERE key = ?)
-           AND member_id IS (SELECT member_id FROM outbox WHERE key = ?)",
-    )
-    .bind(original)
-    .bind(newest)
-    .bind(newest)
-    .bind(newest)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

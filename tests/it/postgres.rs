@@ -2,14 +2,16 @@
 //! database of its own for each test, `support::postgres`): its schema
 //! holds what the SQLite migrations make, column by column, and its rules
 //! (the append-only audit log, one successor per seal, the Telegram queues
-//! kept by trigger) behave as SQLite's do; and `sertibot db copy` moves a
-//! SQLite database into it whole, checked, or leaves it empty. The store
-//! does not run on PostgreSQL yet; these tests keep its schema from
-//! drifting meanwhile.
+//! kept by trigger) behave as SQLite's do; `sertibot db copy` moves a
+//! SQLite database into it whole, checked, or leaves it empty; and the
+//! parts of the store built for PostgreSQL (`store::postgres`: the audit
+//! chain and the outbox) hold with three pools standing in for three
+//! instances. The service does not run on PostgreSQL yet.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use sertibot::store::Store;
+use sertibot::store::postgres as postgres_store;
 use sertibot::store::schema::POSTGRES_MIGRATOR;
 use sqlx::Row;
 
@@ -536,4 +538,293 @@ async fn count_postgres_objects(db: &TestDatabase) -> i64 {
     .fetch_one(&db.pool)
     .await
     .unwrap()
+}
+
+/// Three more pools on the test's database, one per instance.
+async fn instances(db: &TestDatabase) -> Vec<sqlx::PgPool> {
+    let mut pools = Vec::new();
+    for _ in 0..3 {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .connect(&db.url)
+            .await
+            .unwrap();
+        pools.push(pool);
+    }
+    pools
+}
+
+/// Three instances appending to the audit log at once, each append in its
+/// own transaction, make one chain: every row sealed onto the one before,
+/// none lost, no fork, the head row at its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_instances_appending_at_once_make_one_audit_chain() {
+    let Some(db) = postgres().await else { return };
+    let pools = instances(&db).await;
+    let entry = |n: usize| sertibot::store::AuditEntry {
+        channel: "telegram",
+        actor: "member",
+        member: None,
+        telegram_user: None,
+        batch: None,
+        action: "step_acknowledged".into(),
+        detail: serde_json::json!({"press": n, "nama": "Sti'Aisyah ✓"}),
+    };
+    let mut writers = Vec::new();
+    for (i, pool) in pools.iter().enumerate() {
+        for w in 0..8 {
+            let pool = pool.clone();
+            writers.push(tokio::spawn(async move {
+                for n in 0..5 {
+                    let mut tx = pool.begin().await.unwrap();
+                    let at = chrono::Utc::now();
+                    let entries = [entry(i * 1000 + w * 10 + n), entry(0)];
+                    postgres_store::audit::append(&mut tx, &entries, at)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                }
+            }));
+        }
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    let mut conn = db.pool.acquire().await.unwrap();
+    let head = postgres_store::audit::chain(&mut conn)
+        .await
+        .unwrap()
+        .expect("one sound chain");
+    assert_eq!(head.rows, 3 * 8 * 5 * 2);
+    assert_eq!(head.last_id, 240);
+    let recorded: (i64, String) =
+        sqlx::query_as("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(recorded, (head.last_id, head.hash));
+}
+
+/// The outbox shared by instances: concurrent claimers skip what another
+/// holds instead of waiting, and every row is sent once; a Telegram chat
+/// has one message in hand at a time, in order; and an instance that
+/// stalled past its claim cannot settle the row another took over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_postgres_outbox_gives_each_row_to_one_instance_at_a_time() {
+    use sertibot::store::Fenced;
+    let Some(db) = postgres().await else { return };
+    let pools = instances(&db).await;
+    let now = chrono::Utc::now();
+    let until = now + chrono::Duration::minutes(5);
+    let emails: Vec<sertibot::notify::Outgoing> = (0..120)
+        .map(|i| sertibot::notify::Outgoing {
+            key: format!("mail:{i}"),
+            channel: sertibot::notify::Channel::Email,
+            batch: None,
+            member: None,
+            participant: None,
+            address: Some(format!("asesi{i}@example.com")),
+            message: sertibot::notify::Message::MailTest(Default::default()),
+            edit_of: None,
+            chat: None,
+        })
+        .collect();
+    let mut conn = db.pool.acquire().await.unwrap();
+    let queued = postgres_store::outbox::enqueue(&mut conn, &emails, now).await;
+    assert_eq!(queued.unwrap(), 120);
+    assert_eq!(
+        postgres_store::outbox::enqueue(&mut conn, &emails[..3], now)
+            .await
+            .unwrap(),
+        0,
+        "an occasion is queued once"
+    );
+
+    // One instance holds ten rows in an open transaction; another's claim
+    // is not held up by them and takes ten others.
+    let mut holding = pools[0].begin().await.unwrap();
+    let first = postgres_store::outbox::claim_due(&mut holding, "email", "a", until, now, 10)
+        .await
+        .unwrap();
+    let mut other = pools[1].acquire().await.unwrap();
+    let second = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        postgres_store::outbox::claim_due(&mut other, "email", "b", until, now, 10),
+    )
+    .await
+    .expect("a claim does not wait for rows another is claiming")
+    .unwrap();
+    assert_eq!((first.len(), second.len()), (10, 10));
+    assert!(first.iter().all(|c| !second.iter().any(|d| d.row == c.row)));
+    holding.rollback().await.unwrap();
+    drop(other);
+
+    // Six senders on three instances drain the rest; each row is claimed
+    // and sent by exactly one of them.
+    let mut senders = Vec::new();
+    for (i, pool) in pools.iter().enumerate() {
+        for s in 0..2 {
+            let pool = pool.clone();
+            let me = format!("instance-{i}-{s}");
+            senders.push(tokio::spawn(async move {
+                let mut sent = Vec::new();
+                loop {
+                    let mut conn = pool.acquire().await.unwrap();
+                    let claims =
+                        postgres_store::outbox::claim_due(&mut conn, "email", &me, until, now, 7)
+                            .await
+                            .unwrap();
+                    if claims.is_empty() {
+                        return sent;
+                    }
+                    for claim in claims {
+                        postgres_store::outbox::mark_sent(&mut conn, claim, now)
+                            .await
+                            .unwrap();
+                        sent.push(claim.row);
+                    }
+                }
+            }));
+        }
+    }
+    let mut sent = Vec::new();
+    for s in senders {
+        sent.extend(s.await.unwrap());
+    }
+    // The ten of the rolled-back claim were free again; "b"'s ten stay held.
+    sent.sort_unstable();
+    let before = sent.len();
+    sent.dedup();
+    assert_eq!((before, sent.len()), (110, 110), "each row sent once");
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(pending, 10, "the rows b still holds");
+
+    // Two chats with three messages each: one in hand per chat, in order.
+    for (id, chat) in [
+        (1001, 5),
+        (1002, 5),
+        (1003, 7),
+        (1004, 5),
+        (1005, 7),
+        (1006, 7),
+    ] {
+        sqlx::query(
+            "INSERT INTO outbox (id, key, channel, template, context, next_attempt_at, created_at, chat_id)
+             VALUES ($1, $2, 'telegram', 'reply', '{}', 0, 0, $3)",
+        )
+        .bind(id)
+        .bind(format!("t{id}"))
+        .bind(chat)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    }
+    let mut rounds = Vec::new();
+    loop {
+        let a = postgres_store::outbox::claim_due(&mut conn, "telegram", "a", until, now, 50)
+            .await
+            .unwrap();
+        let b = postgres_store::outbox::claim_due(&mut conn, "telegram", "b", until, now, 50)
+            .await
+            .unwrap();
+        assert!(b.is_empty(), "a chat's next message waits for its head");
+        if a.is_empty() {
+            break;
+        }
+        rounds.push(a.iter().map(|c| c.row).collect::<Vec<_>>());
+        for claim in a {
+            postgres_store::outbox::mark_sent(&mut conn, claim, now)
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(
+        rounds,
+        vec![vec![1001, 1003], vec![1002, 1005], vec![1004, 1006]]
+    );
+
+    // Three edits of one card to one chat queued while none went out:
+    // only the latest waits to go.
+    let edit = |n: usize| sertibot::notify::Outgoing {
+        key: format!("card:edit{n}"),
+        channel: sertibot::notify::Channel::Telegram,
+        address: None,
+        edit_of: Some("card".into()),
+        chat: sertibot::notify::PrivateChat::new(42),
+        ..emails[0].clone()
+    };
+    let edits = [edit(1), edit(2), edit(3)];
+    postgres_store::outbox::enqueue(&mut conn, &edits, now)
+        .await
+        .unwrap();
+    let waiting: Vec<(String, String)> =
+        sqlx::query_as("SELECT key, status FROM outbox WHERE edit_of = 'card' ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    let waiting: Vec<(&str, &str)> = waiting
+        .iter()
+        .map(|(k, s)| (k.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        waiting,
+        [
+            ("card:edit1", "replaced"),
+            ("card:edit2", "replaced"),
+            ("card:edit3", "pending")
+        ]
+    );
+
+    // A stalled sender: its claim lapses, another takes the row over, and
+    // the first one's outcome is refused.
+    let row = |key: &'static str| sertibot::notify::Outgoing {
+        key: key.into(),
+        ..emails[0].clone()
+    };
+    postgres_store::outbox::enqueue(&mut conn, &[row("late")], now)
+        .await
+        .unwrap();
+    let stalled = postgres_store::outbox::claim_due(&mut conn, "email", "a", until, now, 1)
+        .await
+        .unwrap()[0];
+    let later = until + chrono::Duration::minutes(1);
+    let mut took_over = Vec::new();
+    while took_over
+        .iter()
+        .all(|c: &sertibot::store::Claim| c.row != stalled.row)
+    {
+        took_over = postgres_store::outbox::claim_due(
+            &mut conn,
+            "email",
+            "b",
+            later + chrono::Duration::minutes(5),
+            later,
+            50,
+        )
+        .await
+        .unwrap();
+        assert!(!took_over.is_empty(), "the lapsed claim is taken over");
+    }
+    let refused = postgres_store::outbox::mark_sent(&mut conn, stalled, later)
+        .await
+        .unwrap_err();
+    assert!(Fenced::is(&refused), "{refused}");
+    let refused = postgres_store::outbox::mark_failed(&mut conn, stalled, "timeout", later)
+        .await
+        .unwrap_err();
+    assert!(Fenced::is(&refused), "{refused}");
+    let newer = took_over.iter().find(|c| c.row == stalled.row).unwrap();
+    postgres_store::outbox::mark_sent(&mut conn, *newer, later)
+        .await
+        .unwrap();
+    let (status, attempts): (String, i64) =
+        sqlx::query_as("SELECT status, attempts FROM outbox WHERE id = $1")
+            .bind(stalled.row)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), attempts), ("sent", 1));
 }

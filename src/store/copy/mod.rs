@@ -328,7 +328,7 @@ async fn check(
             });
         }
     }
-    match target::audit_chain(postgres).await? {
+    match super::postgres::audit::chain(postgres).await? {
         Ok(head) if head == source.head => Ok(()),
         _ => Err(CopyError::ChainDiffers),
     }

@@ -12,7 +12,7 @@ use sqlx::{ConnectOptions, Connection, PgConnection, Postgres, QueryBuilder, Row
 
 use super::rows::{self, Column, Fingerprint, Kind, Tally, Value};
 use super::{CopyError, UrlProblem};
-use crate::store::chain::{Break, Head, Misfit, Walk};
+use crate::store::chain::Head;
 
 /// How long reaching the server may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -271,29 +271,6 @@ pub async fn advance_sequences(conn: &mut PgConnection) -> sqlx::Result<()> {
             .await?;
     }
     Ok(())
-}
-
-/// Walks the audit chain as PostgreSQL holds it: its head, or the first
-/// row that does not hold.
-///
-/// # Errors
-/// The outer error when the log cannot be read.
-pub async fn audit_chain(conn: &mut PgConnection) -> anyhow::Result<Result<Head, Break>> {
-    let mut found = sqlx::query(crate::store::audit::SELECT_LINKS).fetch(&mut *conn);
-    let mut walk = Walk::default();
-    while let Some(r) = found.try_next().await? {
-        let link = crate::store::audit::link_of(&r)?;
-        if let Err(misfit) = walk.step(&link) {
-            return Ok(Err(match misfit {
-                Misfit::Found(found) => found,
-                Misfit::OutOfPlace { link, head } => Break::Inserted {
-                    row: link.id,
-                    before: head.last_id,
-                },
-            }));
-        }
-    }
-    Ok(Ok(walk.head()))
 }
 
 /// Records the chain's head in the row every PostgreSQL writer locks to

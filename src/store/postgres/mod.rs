@@ -1,0 +1,15 @@
+//! sertibot's store on PostgreSQL, built a part at a time beside the
+//! SQLite store it mirrors (same tables, `migrations/postgres/`), in
+//! PostgreSQL's own dialect. The parts here are the ones several instances
+//! sharing one database rely on first: the audit chain appended through its
+//! head row, so that two instances can never fork it ([`audit`]), and the
+//! outbox claimed with `FOR UPDATE SKIP LOCKED` and settled under a fencing
+//! number, so that each row goes to one sender at a time ([`outbox`]).
+//!
+//! The service does not run on PostgreSQL yet: these are tested against a
+//! real server, several pools standing in for several instances
+//! (`tests/it/postgres.rs`), and `sertibot db copy` ([`super::copy`]) walks
+//! the copied chain with [`audit::chain`].
+
+pub mod audit;
+pub mod outbox;
