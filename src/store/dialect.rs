@@ -11,6 +11,29 @@ use sqlx::{Database, Postgres, Sqlite};
 use super::delivery::{Claim, held};
 use crate::notify::Outgoing;
 
+/// Defines an async function generic over the backend, with the bounds
+/// every shared statement needs (the connection runs queries; whole
+/// numbers and texts, present or not, are bound and read; columns are
+/// found by position and by name), so each function states only what it
+/// does: `shared! { pub async fn name<DB: Database>(conn: &mut DB::Connection, …) -> … { … } }`.
+macro_rules! shared {
+    ($(#[$meta:meta])* $vis:vis async fn $name:ident<$db:ident: $bound:path>($($args:tt)*) -> $ret:ty $body:block) => {
+        $(#[$meta])*
+        $vis async fn $name<$db: $bound>($($args)*) -> $ret
+        where
+            for<'c> &'c mut <$db as sqlx::Database>::Connection: sqlx::Executor<'c, Database = $db>,
+            for<'q> i64: sqlx::Encode<'q, $db> + sqlx::Decode<'q, $db> + sqlx::Type<$db>,
+            for<'q> Option<i64>: sqlx::Encode<'q, $db> + sqlx::Decode<'q, $db> + sqlx::Type<$db>,
+            for<'q> String: sqlx::Encode<'q, $db> + sqlx::Decode<'q, $db> + sqlx::Type<$db>,
+            for<'q> Option<String>: sqlx::Encode<'q, $db> + sqlx::Decode<'q, $db> + sqlx::Type<$db>,
+            <$db as sqlx::Database>::Arguments: sqlx::IntoArguments<$db>,
+            usize: sqlx::ColumnIndex<<$db as sqlx::Database>::Row>,
+            for<'a> &'a str: sqlx::ColumnIndex<<$db as sqlx::Database>::Row>,
+        $body
+    };
+}
+pub(crate) use shared;
+
 /// A backend's own text for the statements whose dialects differ.
 pub trait Dialect: Database {
     /// Marks a row sent under its claim (`$1` time, `$2` row, `$3` claim
@@ -92,144 +115,129 @@ pub enum Outcome<'a> {
     Failed { at: i64, error: &'a str },
 }
 
-/// Records what became of a row, under its claim.
-///
-/// # Errors
-/// [`super::Fenced`] when the claim was taken over; when the database refuses.
-pub async fn settle<DB: Dialect>(
-    conn: &mut DB::Connection,
-    claim: Claim,
-    outcome: Outcome<'_>,
-) -> anyhow::Result<()>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-{
-    let clipped =
-        |error: &str| crate::limits::clip(error, crate::limits::MAX_STORED_ERROR).to_string();
-    // Each statement takes the claim's row and number last.
-    let query = match outcome {
-        Outcome::Sent { at } => sqlx::query::<DB>(DB::MARK_SENT).bind(at),
-        Outcome::Retry { at, error, counts } => sqlx::query::<DB>(MARK_RETRY)
-            .bind(at)
-            .bind(clipped(error))
-            .bind(i64::from(counts)),
-        Outcome::Failed { at, error } => sqlx::query::<DB>(DB::MARK_FAILED)
-            .bind(clipped(error))
-            .bind(at),
+shared! {
+    /// Records what became of a row, under its claim.
+    ///
+    /// # Errors
+    /// [`super::Fenced`] when the claim was taken over; when the database refuses.
+    pub async fn settle<DB: Dialect>(
+        conn: &mut DB::Connection,
+        claim: Claim,
+        outcome: Outcome<'_>,
+    ) -> anyhow::Result<()>
+    {
+        let clipped =
+            |error: &str| crate::limits::clip(error, crate::limits::MAX_STORED_ERROR).to_string();
+        // Each statement takes the claim's row and number last.
+        let query = match outcome {
+            Outcome::Sent { at } => sqlx::query::<DB>(DB::MARK_SENT).bind(at),
+            Outcome::Retry { at, error, counts } => sqlx::query::<DB>(MARK_RETRY)
+                .bind(at)
+                .bind(clipped(error))
+                .bind(i64::from(counts)),
+            Outcome::Failed { at, error } => sqlx::query::<DB>(DB::MARK_FAILED)
+                .bind(clipped(error))
+                .bind(at),
+        }
+        .bind(claim.row)
+        .bind(claim.number);
+        held(claim, found!(query, conn))
     }
-    .bind(claim.row)
-    .bind(claim.number);
-    held(claim, found!(query, conn))
 }
 
-/// Appends `entries` as rows sealed onto `head` (the last row's id and
-/// seal), in order; the new head.
-///
-/// # Errors
-/// When the database refuses a write (on PostgreSQL, a second successor
-/// to the same seal).
-pub async fn append_sealed<DB: Database>(
-    conn: &mut DB::Connection,
-    entries: &[super::AuditEntry],
-    at: i64,
-    head: (i64, String),
-) -> anyhow::Result<(i64, String)>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-{
-    let (mut id, mut prev) = head;
-    for entry in entries {
-        id += 1;
-        let link = entry.link(id, at);
-        let hash = super::chain::seal(&link, &prev);
-        sqlx::query::<DB>(INSERT_LINK)
-            .bind(link.id)
-            .bind(link.at)
-            .bind(link.channel)
-            .bind(link.actor)
-            .bind(link.member_id)
-            .bind(link.telegram_user_id)
-            .bind(link.batch_id)
-            .bind(link.action)
-            .bind(link.detail)
-            .bind(Some(prev))
-            .bind(Some(hash.clone()))
+shared! {
+    /// Appends `entries` as rows sealed onto `head` (the last row's id and
+    /// seal), in order; the new head.
+    ///
+    /// # Errors
+    /// When the database refuses a write (on PostgreSQL, a second successor
+    /// to the same seal).
+    pub async fn append_sealed<DB: Database>(
+        conn: &mut DB::Connection,
+        entries: &[super::AuditEntry],
+        at: i64,
+        head: (i64, String),
+    ) -> anyhow::Result<(i64, String)>
+    {
+        let (mut id, mut prev) = head;
+        for entry in entries {
+            id += 1;
+            let link = entry.link(id, at);
+            let hash = super::chain::seal(&link, &prev);
+            sqlx::query::<DB>(INSERT_LINK)
+                .bind(link.id)
+                .bind(link.at)
+                .bind(link.channel)
+                .bind(link.actor)
+                .bind(link.member_id)
+                .bind(link.telegram_user_id)
+                .bind(link.batch_id)
+                .bind(link.action)
+                .bind(link.detail)
+                .bind(Some(prev))
+                .bind(Some(hash.clone()))
+                .execute(&mut *conn)
+                .await?;
+            prev = hash;
+        }
+        Ok((id, prev))
+    }
+}
+
+shared! {
+    /// Queues messages at `now` (milliseconds); an occasion already queued is
+    /// left as it is, and a message that edits an earlier one replaces the
+    /// edits of it still waiting. Returns how many rows were new.
+    ///
+    /// # Errors
+    /// When the database refuses a write.
+    pub async fn enqueue<DB: Database>(
+        conn: &mut DB::Connection,
+        messages: &[Outgoing],
+        now: i64,
+    ) -> anyhow::Result<u64>
+    {
+        let mut added = 0;
+        for m in messages {
+            let query = sqlx::query::<DB>(INSERT_OUTGOING)
+                .bind(m.key.clone())
+                .bind(m.channel.as_str().to_string())
+                .bind(m.batch.map(|b| b.0))
+                .bind(m.member.map(|x| x.0))
+                .bind(m.participant.map(|x| x.0))
+                .bind(m.address.clone())
+                .bind(m.message.template().to_string())
+                .bind(m.message.context().to_string())
+                .bind(now)
+                .bind(m.edit_of.clone())
+                .bind(m.chat.map(|c| c.id()));
+            added += found!(query, conn);
+            if let Some(original) = &m.edit_of {
+                replace_waiting_edits::<DB>(conn, &m.key, original).await?;
+            }
+        }
+        Ok(added)
+    }
+}
+
+shared! {
+    /// The edits of message `original` still waiting, older than the edit
+    /// `newest` and for the same recipient, are replaced by it: only the
+    /// latest edit goes out.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn replace_waiting_edits<DB: Database>(
+        conn: &mut DB::Connection,
+        newest: &str,
+        original: &str,
+    ) -> anyhow::Result<()>
+    {
+        sqlx::query::<DB>(REPLACE_WAITING_EDITS)
+            .bind(newest.to_string())
+            .bind(original.to_string())
             .execute(&mut *conn)
             .await?;
-        prev = hash;
+        Ok(())
     }
-    Ok((id, prev))
-}
-
-/// Queues messages at `now` (milliseconds); an occasion already queued is
-/// left as it is, and a message that edits an earlier one replaces the
-/// edits of it still waiting. Returns how many rows were new.
-///
-/// # Errors
-/// When the database refuses a write.
-pub async fn enqueue<DB: Database>(
-    conn: &mut DB::Connection,
-    messages: &[Outgoing],
-    now: i64,
-) -> anyhow::Result<u64>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-{
-    let mut added = 0;
-    for m in messages {
-        let query = sqlx::query::<DB>(INSERT_OUTGOING)
-            .bind(m.key.clone())
-            .bind(m.channel.as_str().to_string())
-            .bind(m.batch.map(|b| b.0))
-            .bind(m.member.map(|x| x.0))
-            .bind(m.participant.map(|x| x.0))
-            .bind(m.address.clone())
-            .bind(m.message.template().to_string())
-            .bind(m.message.context().to_string())
-            .bind(now)
-            .bind(m.edit_of.clone())
-            .bind(m.chat.map(|c| c.id()));
-        added += found!(query, conn);
-        if let Some(original) = &m.edit_of {
-            replace_waiting_edits::<DB>(conn, &m.key, original).await?;
-        }
-    }
-    Ok(added)
-}
-
-/// The edits of message `original` still waiting, older than the edit
-/// `newest` and for the same recipient, are replaced by it: only the
-/// latest edit goes out.
-///
-/// # Errors
-/// When the database refuses the write.
-pub async fn replace_waiting_edits<DB: Database>(
-    conn: &mut DB::Connection,
-    newest: &str,
-    original: &str,
-) -> anyhow::Result<()>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-{
-    sqlx::query::<DB>(REPLACE_WAITING_EDITS)
-        .bind(newest.to_string())
-        .bind(original.to_string())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }

@@ -39,7 +39,7 @@ mod telegram;
 #[cfg(test)]
 mod test_support;
 mod time;
-mod timers;
+pub mod timers;
 pub mod unit;
 mod writer;
 

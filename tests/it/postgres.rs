@@ -5,8 +5,8 @@
 //! kept by trigger) behave as SQLite's do; `sertibot db copy` moves a
 //! SQLite database into it whole, checked, or leaves it empty; and the
 //! parts of the store built for PostgreSQL (`store::postgres`: the audit
-//! chain and the outbox) hold with three pools standing in for three
-//! instances. The service does not run on PostgreSQL yet.
+//! chain and the outbox; the timers' statements, shared with SQLite) hold
+//! with three pools standing in for three instances. The service does not run on PostgreSQL yet.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -827,4 +827,106 @@ async fn the_postgres_outbox_gives_each_row_to_one_instance_at_a_time() {
             .await
             .unwrap();
     assert_eq!((status.as_str(), attempts), ("sent", 1));
+}
+
+/// Three instances ticking at once over the same due timers: each timer
+/// fires once, and its effect (here an audit row, written in the firing's
+/// transaction) is there once; a timer set again after firing stays fired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_instances_ticking_at_once_fire_each_timer_once() {
+    use sertibot::store::timers;
+    use sqlx::Postgres;
+    let Some(db) = postgres().await else { return };
+    let pools = instances(&db).await;
+    let now = chrono::Utc::now();
+    let mut conn = db.pool.acquire().await.unwrap();
+    for i in 0..60 {
+        let due = now - chrono::Duration::seconds(60 - i);
+        timers::set::<Postgres>(&mut conn, &format!("digest:{i}"), None, "digest", due)
+            .await
+            .unwrap();
+    }
+    let later = now + chrono::Duration::hours(1);
+    timers::set::<Postgres>(&mut conn, "later", None, "digest", later)
+        .await
+        .unwrap();
+    assert_eq!(
+        timers::next::<Postgres>(&mut conn)
+            .await
+            .unwrap()
+            .map(|t| t.timestamp()),
+        Some((now - chrono::Duration::seconds(60)).timestamp())
+    );
+
+    let mut tickers = Vec::new();
+    for pool in pools.iter().chain(pools.iter()) {
+        let pool = pool.clone();
+        tickers.push(tokio::spawn(async move {
+            let mut tx = pool.begin().await.unwrap();
+            let mut fired = 0;
+            for timer in timers::due::<Postgres>(&mut tx, now).await.unwrap() {
+                if timers::fire::<Postgres>(&mut tx, timer.id, now)
+                    .await
+                    .unwrap()
+                {
+                    let effect = sertibot::store::AuditEntry {
+                        channel: "scheduler",
+                        actor: "system",
+                        member: None,
+                        telegram_user: None,
+                        batch: None,
+                        action: "digest_sent".into(),
+                        detail: serde_json::json!({"timer": timer.key}),
+                    };
+                    postgres_store::audit::append(&mut tx, &[effect], now)
+                        .await
+                        .unwrap();
+                    fired += 1;
+                }
+            }
+            tx.commit().await.unwrap();
+            fired
+        }));
+    }
+    let mut fired = 0;
+    for t in tickers {
+        fired += t.await.unwrap();
+    }
+    assert_eq!(fired, 60, "each due timer fired once across six tickers");
+    let effects: Vec<String> = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE action = 'digest_sent' ORDER BY detail",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    let mut distinct = effects.clone();
+    distinct.dedup();
+    assert_eq!((effects.len(), distinct.len()), (60, 60));
+    assert!(
+        timers::due::<Postgres>(&mut conn, now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        timers::waiting::<Postgres>(&mut conn, "digest")
+            .await
+            .unwrap()
+    );
+
+    // Set again once fired: it does not come back.
+    timers::set::<Postgres>(&mut conn, "digest:0", None, "digest", now)
+        .await
+        .unwrap();
+    assert!(
+        timers::due::<Postgres>(&mut conn, now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let head = postgres_store::audit::chain(&mut conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(head.rows, 60);
 }

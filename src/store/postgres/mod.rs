@@ -5,6 +5,9 @@
 //! head row, so that two instances can never fork it ([`audit`]), and the
 //! outbox claimed with `FOR UPDATE SKIP LOCKED` and settled under a fencing
 //! number, so that each row goes to one sender at a time ([`outbox`]).
+//! Timers need nothing of their own: their statements are shared
+//! ([`super::timers`]), and a firing counts only if its conditional
+//! update finds the timer unfired.
 //!
 //! The service does not run on PostgreSQL yet: these are tested against a
 //! real server, several pools standing in for several instances
