@@ -25,7 +25,7 @@ mod delivery;
 mod dialect;
 mod documents;
 mod evidence;
-mod inbox;
+pub mod inbox;
 mod lock;
 mod members;
 mod outbox;

@@ -930,3 +930,52 @@ async fn three_instances_ticking_at_once_fire_each_timer_once() {
         .unwrap();
     assert_eq!(head.rows, 60);
 }
+
+/// The inbox on PostgreSQL keeps what SQLite's keeps: an update once
+/// however often it is handed over, none already handled, a note for one
+/// too large, the oldest first; the offset only moves forward.
+#[tokio::test]
+async fn the_postgres_inbox_keeps_each_update_once_and_its_offset_moves_forward() {
+    use sertibot::store::inbox;
+    use sqlx::Postgres;
+    let Some(db) = postgres().await else { return };
+    let mut conn = db.pool.acquire().await.unwrap();
+    let now = chrono::Utc::now();
+    assert_eq!(inbox::offset::<Postgres>(&mut conn).await.unwrap(), 0);
+    sqlx::query("INSERT INTO processed_updates (update_id, handled_at) VALUES (7, 0)")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    for (id, body) in [
+        (9, "{\"update_id\":9}"),
+        (8, "{\"update_id\":8}"),
+        (9, "{}"),
+        (7, "{}"),
+    ] {
+        inbox::put::<Postgres>(&mut conn, id, body, 100, now)
+            .await
+            .unwrap();
+    }
+    let huge = format!("{{\"update_id\":10,\"text\":\"{}\"}}", "x".repeat(500));
+    inbox::put::<Postgres>(&mut conn, 10, &huge, 100, now)
+        .await
+        .unwrap();
+    let kept = inbox::pending::<Postgres>(&mut conn, 10).await.unwrap();
+    let ids: Vec<i64> = kept.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [8, 9, 10]);
+    assert_eq!(kept[1].1, "{\"update_id\":9}", "the first copy is kept");
+    assert!(kept[2].1.contains("too_large") && kept[2].1.len() < 100);
+    assert_eq!(
+        inbox::pending::<Postgres>(&mut conn, 2)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    for next in [11, 5, 12] {
+        inbox::set_offset::<Postgres>(&mut conn, next)
+            .await
+            .unwrap();
+    }
+    assert_eq!(inbox::offset::<Postgres>(&mut conn).await.unwrap(), 12);
+}
