@@ -20,9 +20,10 @@ use crate::support::postgres::TestDatabase;
 /// A table's columns: name → (type, required).
 type Columns = BTreeMap<String, (String, bool)>;
 
-/// Tables PostgreSQL has that SQLite does not need: the audit chain's head
-/// row, which several instances lock to append (one writer holds SQLite).
-const POSTGRES_ONLY_TABLES: &[&str] = &["audit_head"];
+/// Tables PostgreSQL has that SQLite does not need (one service holds a
+/// SQLite file): the audit chain's head row, which several instances lock
+/// to append, and the lease of the one instance that polls Telegram.
+const POSTGRES_ONLY_TABLES: &[&str] = &["audit_head", "polling_lease"];
 /// Indexes PostgreSQL has that SQLite does not: one successor per seal.
 const POSTGRES_ONLY_INDEXES: &[&str] = &["audit_log_one_successor"];
 
@@ -978,4 +979,53 @@ async fn the_postgres_inbox_keeps_each_update_once_and_its_offset_moves_forward(
             .unwrap();
     }
     assert_eq!(inbox::offset::<Postgres>(&mut conn).await.unwrap(), 12);
+}
+
+/// Polling with several instances: one holds the lease and renews it; the
+/// others are refused until it runs out (15 s after the last renewal),
+/// then exactly one of them takes it over, and the old holder learns at
+/// its next renewal that it lost it. A clean stop hands it on at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_polling_lease_passes_to_one_other_instance_within_fifteen_seconds() {
+    use postgres_store::lease;
+    let Some(db) = postgres().await else { return };
+    let mut conn = db.pool.acquire().await.unwrap();
+    let t0 = chrono::Utc::now();
+    let at = move |s: i64| t0 + chrono::Duration::seconds(s);
+    let a = lease::acquire(&mut conn, "a", at(0))
+        .await
+        .unwrap()
+        .expect("free");
+    assert_eq!(lease::acquire(&mut conn, "b", at(1)).await.unwrap(), None);
+    assert!(lease::renew(&mut conn, "a", a, at(5)).await.unwrap());
+    assert_eq!(lease::acquire(&mut conn, "b", at(19)).await.unwrap(), None);
+    // A dies after renewing at 5 s: its lease runs out at 20 s, and of
+    // three instances trying at once just after, one takes it.
+    let pools = instances(&db).await;
+    let mut tries = Vec::new();
+    for (i, pool) in pools.iter().enumerate() {
+        let pool = pool.clone();
+        tries.push(tokio::spawn(async move {
+            let mut conn = pool.acquire().await.unwrap();
+            let me = format!("instance-{i}");
+            lease::acquire(&mut conn, &me, at(21))
+                .await
+                .unwrap()
+                .map(|h| (me, h))
+        }));
+    }
+    let mut winners = Vec::new();
+    for t in tries {
+        winners.extend(t.await.unwrap());
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let (winner, held) = winners.pop().unwrap();
+    assert!(held.generation > a.generation);
+    // The stalled holder wakes up: it lost the lease and cannot take it back.
+    assert!(!lease::renew(&mut conn, "a", a, at(22)).await.unwrap());
+    assert_eq!(lease::acquire(&mut conn, "a", at(23)).await.unwrap(), None);
+    // A clean stop hands it on without waiting for the term.
+    lease::release(&mut conn, &winner, at(24)).await.unwrap();
+    let next = lease::acquire(&mut conn, "a", at(24)).await.unwrap();
+    assert!(next.is_some_and(|h| h.generation > held.generation));
 }

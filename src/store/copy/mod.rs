@@ -29,9 +29,15 @@ use super::schema::POSTGRES_MIGRATOR;
 use rows::{Column, Fingerprint, Tally, Value};
 
 /// Tables each database fills on its own and the copy leaves alone: the
-/// migrations' record, the chain's head (set from the source's head), and
-/// the marker of rows from before the chain (PostgreSQL's starts sealed).
-const NOT_COPIED: &[&str] = &["_sqlx_migrations", "audit_head", "audit_chain_legacy"];
+/// migrations' record, the chain's head (set from the source's head), the
+/// marker of rows from before the chain (PostgreSQL's starts sealed), and
+/// the polling lease of several instances (PostgreSQL's alone).
+const NOT_COPIED: &[&str] = &[
+    "_sqlx_migrations",
+    "audit_head",
+    "audit_chain_legacy",
+    "polling_lease",
+];
 
 /// Tables PostgreSQL's triggers fill from the rows copied (each Telegram
 /// recipient's queue): not written, but compared like the rest.

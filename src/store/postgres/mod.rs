@@ -5,6 +5,8 @@
 //! head row, so that two instances can never fork it ([`audit`]), and the
 //! outbox claimed with `FOR UPDATE SKIP LOCKED` and settled under a fencing
 //! number, so that each row goes to one sender at a time ([`outbox`]).
+//! In polling mode one instance fetches at a time, under a lease another
+//! takes over within 15 s of its death ([`lease`]).
 //! Timers need nothing of their own: their statements are shared
 //! ([`super::timers`]), and a firing counts only if its conditional
 //! update finds the timer unfired.
@@ -15,4 +17,5 @@
 //! the copied chain with [`audit::chain`].
 
 pub mod audit;
+pub mod lease;
 pub mod outbox;
