@@ -54,9 +54,9 @@ pub async fn acquire(
     Ok(held.map(|generation| Held { generation }))
 }
 
-/// Renews a lease held in `held`'s generation; `false` when it was lost
-/// (another instance took it over after it ran out): the caller stops
-/// fetching.
+/// Renews a lease held in `held`'s generation; `false` when its term ran
+/// out before the renewal (another instance may have taken it over): the
+/// caller stops fetching, and may [`acquire`] it again like any other.
 ///
 /// # Errors
 /// When PostgreSQL refuses.
