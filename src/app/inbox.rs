@@ -3,7 +3,7 @@
 //! what waits to be handled, and webhook requests refused.
 
 use super::*;
-use crate::telegram::intake::{Fetched, MAX_UPDATE};
+use crate::telegram::intake::{Fetched, MAX_UPDATE, chat_of};
 
 impl App {
     /// The offset to ask Telegram for next: one past the last update stored.
@@ -53,7 +53,7 @@ impl App {
     ) -> anyhow::Result<()> {
         let now = self.now();
         for u in updates {
-            Store::inbox_put(conn, u.update_id, &u.body, MAX_UPDATE, now).await?;
+            Store::inbox_put(conn, u.update_id, chat_of(u), &u.body, MAX_UPDATE, now).await?;
         }
         Ok(())
     }

@@ -11,16 +11,17 @@ use super::dialect::shared;
 use super::time::ms;
 
 shared! {
-    /// Keeps an update as fetched; one over `max` bytes is kept as a note
-    /// that it was too large (handling passes over it). An update already
-    /// kept, or already handled (Telegram handing it over again), is left
-    /// as it is.
+    /// Keeps an update as fetched, with the chat it belongs to; one over
+    /// `max` bytes is kept as a note that it was too large (handling passes
+    /// over it). An update already kept, or already handled (Telegram
+    /// handing it over again), is left as it is.
     ///
     /// # Errors
     /// When the database refuses the write.
     pub async fn put<DB: Database>(
         conn: &mut DB::Connection,
         update_id: i64,
+        chat: i64,
         body: &str,
         max: usize,
         now: DateTime<Utc>,
@@ -36,14 +37,15 @@ shared! {
             body.to_string()
         };
         sqlx::query::<DB>(
-            "INSERT INTO inbox (update_id, body, received_at)
-             SELECT $1, $2, $3
+            "INSERT INTO inbox (update_id, body, received_at, chat_id)
+             SELECT $1, $2, $3, $4
              WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = $1)
              ON CONFLICT DO NOTHING",
         )
         .bind(update_id)
         .bind(body)
         .bind(ms(now))
+        .bind(chat)
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -104,6 +106,33 @@ shared! {
     }
 }
 
+shared! {
+    /// Marks an update handled and takes it out of the inbox, in the
+    /// transaction of its handling; `false` if it was handled before.
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    pub async fn handled<DB: Database>(
+        conn: &mut DB::Connection,
+        update_id: i64,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let first = sqlx::query::<DB>(
+            "INSERT INTO processed_updates (update_id, handled_at) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING RETURNING update_id",
+        )
+        .bind(update_id)
+        .bind(ms(now))
+        .fetch_optional(&mut *conn)
+        .await?;
+        sqlx::query::<DB>("DELETE FROM inbox WHERE update_id = $1")
+            .bind(update_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(first.is_some())
+    }
+}
+
 impl super::Store {
     /// [`put`] on SQLite.
     ///
@@ -112,11 +141,12 @@ impl super::Store {
     pub async fn inbox_put(
         conn: &mut SqliteConnection,
         update_id: i64,
+        chat: i64,
         body: &str,
         max: usize,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        put::<Sqlite>(conn, update_id, body, max, now).await
+        put::<Sqlite>(conn, update_id, chat, body, max, now).await
     }
 
     /// [`offset`] on SQLite.

@@ -17,19 +17,7 @@ impl super::Store {
         update_id: i64,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO processed_updates (update_id, handled_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(update_id)
-        .bind(ms(now))
-        .execute(&mut *conn)
-        .await?;
-        // Handled: it leaves the inbox in the same transaction.
-        sqlx::query("DELETE FROM inbox WHERE update_id = ?")
-            .bind(update_id)
-            .execute(&mut *conn)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        super::inbox::handled::<sqlx::Sqlite>(conn, update_id, now).await
     }
 
     /// Whether an update was handled already.

@@ -2093,6 +2093,8 @@ fn audit_verify_names_the_row_edited_deleted_inserted_or_moved_in_the_file() {
          ALTER TABLE participants DROP COLUMN units_bk;
          ALTER TABLE members DROP COLUMN nip;
          ALTER TABLE outbox DROP COLUMN claim_number;
+         DROP INDEX inbox_by_chat;
+         ALTER TABLE inbox DROP COLUMN chat_id;
          DROP TABLE participant_former;
          DROP TABLE audit_chain_legacy;
          DROP TABLE attendance;

@@ -953,12 +953,12 @@ async fn the_postgres_inbox_keeps_each_update_once_and_its_offset_moves_forward(
         (9, "{}"),
         (7, "{}"),
     ] {
-        inbox::put::<Postgres>(&mut conn, id, body, 100, now)
+        inbox::put::<Postgres>(&mut conn, id, 5, body, 100, now)
             .await
             .unwrap();
     }
     let huge = format!("{{\"update_id\":10,\"text\":\"{}\"}}", "x".repeat(500));
-    inbox::put::<Postgres>(&mut conn, 10, &huge, 100, now)
+    inbox::put::<Postgres>(&mut conn, 10, 5, &huge, 100, now)
         .await
         .unwrap();
     let kept = inbox::pending::<Postgres>(&mut conn, 10).await.unwrap();
@@ -1028,4 +1028,74 @@ async fn the_polling_lease_passes_to_one_other_instance_within_fifteen_seconds()
     lease::release(&mut conn, &winner, at(24)).await.unwrap();
     let next = lease::acquire(&mut conn, "a", at(24)).await.unwrap();
     assert!(next.is_some_and(|h| h.generation > held.generation));
+}
+
+/// Six handlers on three instances take updates from one inbox at once:
+/// each update is handled once, and each chat's updates in the order
+/// Telegram sent them, whichever instance took each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_taking_updates_at_once_handle_each_once_and_each_chat_in_order() {
+    use sertibot::store::inbox;
+    use sqlx::Postgres;
+    use std::sync::{Arc, Mutex};
+    let Some(db) = postgres().await else { return };
+    let pools = instances(&db).await;
+    let now = chrono::Utc::now();
+    let mut conn = db.pool.acquire().await.unwrap();
+    for update in 1..=45 {
+        let chat = [100, 200, 300][update as usize % 3];
+        let body = format!("{{\"update_id\":{update}}}");
+        inbox::put::<Postgres>(&mut conn, update, chat, &body, 1000, now)
+            .await
+            .unwrap();
+    }
+    let handled: Arc<Mutex<Vec<(i64, usize)>>> = Arc::default();
+    let mut handlers = Vec::new();
+    for (i, pool) in pools.iter().chain(pools.iter()).enumerate() {
+        let (pool, handled) = (pool.clone(), handled.clone());
+        handlers.push(tokio::spawn(async move {
+            loop {
+                let mut tx = pool.begin().await.unwrap();
+                let Some((update, _)) = postgres_store::inbox::take(&mut tx).await.unwrap() else {
+                    tx.commit().await.unwrap();
+                    return;
+                };
+                // Some work, so that handlers overlap.
+                tokio::time::sleep(std::time::Duration::from_millis(update as u64 % 4)).await;
+                handled.lock().unwrap().push((update, i));
+                assert!(
+                    inbox::handled::<Postgres>(&mut tx, update, now)
+                        .await
+                        .unwrap()
+                );
+                tx.commit().await.unwrap();
+            }
+        }));
+    }
+    for h in handlers {
+        h.await.unwrap();
+    }
+    let handled = handled.lock().unwrap().clone();
+    let mut updates: Vec<i64> = handled.iter().map(|(u, _)| *u).collect();
+    for chat in 0..3 {
+        let order: Vec<i64> = updates.iter().copied().filter(|u| u % 3 == chat).collect();
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(order, sorted, "chat {chat}'s updates in order");
+    }
+    updates.sort_unstable();
+    assert_eq!(
+        updates,
+        (1..=45).collect::<Vec<_>>(),
+        "each update handled once"
+    );
+    let handlers_used: std::collections::BTreeSet<usize> =
+        handled.iter().map(|(_, h)| *h).collect();
+    assert!(handlers_used.len() > 1, "{handlers_used:?}");
+    assert!(
+        inbox::pending::<Postgres>(&mut conn, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -5,7 +5,8 @@
 //! head row, so that two instances can never fork it ([`audit`]), and the
 //! outbox claimed with `FOR UPDATE SKIP LOCKED` and settled under a fencing
 //! number, so that each row goes to one sender at a time ([`outbox`]).
-//! In polling mode one instance fetches at a time, under a lease another
+//! Updates are taken from the inbox each by one instance, one chat's in
+//! order ([`inbox`]). In polling mode one instance fetches at a time, under a lease another
 //! takes over within 15 s of its death ([`lease`]).
 //! Timers need nothing of their own: their statements are shared
 //! ([`super::timers`]), and a firing counts only if its conditional
@@ -17,5 +18,6 @@
 //! the copied chain with [`audit::chain`].
 
 pub mod audit;
+pub mod inbox;
 pub mod lease;
 pub mod outbox;

@@ -175,7 +175,7 @@ pub struct Fetched {
 
 /// The chat an update belongs to (its sender's, when it names no chat);
 /// updates of one chat are handled in the order Telegram sent them.
-fn chat_of(fetched: &Fetched) -> i64 {
+pub(crate) fn chat_of(fetched: &Fetched) -> i64 {
     #[derive(serde::Deserialize)]
     struct Peek {
         message: Option<Inner>,
