@@ -20,6 +20,10 @@ pub async fn run(config: &Config, command: DbCommand) -> Result<ExitCode, Failur
         let mut context = serde_json::to_value(&e).unwrap_or_default();
         context["database"] = json!(database.display().to_string());
         context["place"] = json!(place);
+        if let CopyError::SourceBroken { found } = &e {
+            // Where the chain breaks, whichever way it broke.
+            context["row"] = json!(found.row());
+        }
         voice.fail(e.phrase(), context)
     };
     let target = Target::parse(&to).map_err(|e| refused(e, None))?;
