@@ -489,8 +489,9 @@ async fn the_db_copy_command_copies_and_refuses_in_one_sentence() {
         assert!(!said.contains("rahasia"), "{said}");
     }
 
-    // An audit row edited in the file behind sertibot's back (its triggers
-    // dropped and put back): the copy is refused before anything is made.
+    // An audit row deleted from the file behind sertibot's back (its
+    // triggers dropped and put back): the copy is refused, naming the row
+    // the chain breaks at, before anything is made.
     let fresh = TestDatabase::create().await.unwrap();
     let mut file = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
         "sqlite://{}",
@@ -511,7 +512,7 @@ async fn the_db_copy_command_copies_and_refuses_in_one_sentence() {
             .await
             .unwrap();
     }
-    sqlx::query("UPDATE audit_log SET detail = '{}' WHERE id = 2")
+    sqlx::query("DELETE FROM audit_log WHERE id = 2")
         .execute(&mut file)
         .await
         .unwrap();
@@ -525,7 +526,7 @@ async fn the_db_copy_command_copies_and_refuses_in_one_sentence() {
     let (code, _, said) = run(&fresh.url);
     assert_eq!(code, Some(1));
     assert!(
-        said.contains("Log audit test.db rusak di baris 2"),
+        said.contains("Log audit test.db rusak di baris 3"),
         "{said}"
     );
     assert_eq!(count_postgres_objects(&fresh).await, 0);
