@@ -173,7 +173,7 @@ impl App {
             // Invitees who have not answered are reminded before the meeting.
             let at = meeting.starts_at - self.config.rsvp_reminder_lead;
             if at > now {
-                Store::set_timer(
+                crate::store::timers::set::<sqlx::Sqlite>(
                     tx,
                     &format!(
                         "b{}:rsvp-reminder:s{}",

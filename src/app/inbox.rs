@@ -12,7 +12,7 @@ impl App {
     /// When the database cannot be read.
     pub async fn inbox_offset(&self) -> anyhow::Result<i64> {
         let mut conn = self.store.pool().acquire().await?;
-        Store::inbox_offset(&mut conn).await
+        crate::store::inbox::offset::<sqlx::Sqlite>(&mut conn).await
     }
 
     /// Stores fetched updates and the next offset, in one transaction.
@@ -26,7 +26,7 @@ impl App {
         };
         let mut tx = self.store.begin().await?;
         self.put_in_inbox(&mut tx, updates).await?;
-        Store::set_inbox_offset(&mut tx, last + 1).await?;
+        crate::store::inbox::set_offset::<sqlx::Sqlite>(&mut tx, last + 1).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -53,7 +53,15 @@ impl App {
     ) -> anyhow::Result<()> {
         let now = self.now();
         for u in updates {
-            Store::inbox_put(conn, u.update_id, chat_of(u), &u.body, MAX_UPDATE, now).await?;
+            crate::store::inbox::put::<sqlx::Sqlite>(
+                conn,
+                u.update_id,
+                chat_of(u),
+                &u.body,
+                MAX_UPDATE,
+                now,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -95,10 +103,12 @@ impl App {
     /// When the database cannot be read.
     pub async fn inbox_pending(&self, limit: i64) -> anyhow::Result<Vec<Fetched>> {
         let mut conn = self.store.pool().acquire().await?;
-        Ok(Store::inbox_pending(&mut conn, limit)
-            .await?
-            .into_iter()
-            .map(|(update_id, body)| Fetched { update_id, body })
-            .collect())
+        Ok(
+            crate::store::inbox::pending::<sqlx::Sqlite>(&mut conn, limit)
+                .await?
+                .into_iter()
+                .map(|(update_id, body)| Fetched { update_id, body })
+                .collect(),
+        )
     }
 }

@@ -228,7 +228,7 @@ impl App {
     pub async fn next_scheduled(&self) -> Result<Option<DateTime<Utc>>, AppError> {
         let mut conn = self.conn().await?;
         let alert = Store::next_alert(&mut conn).await?;
-        let timer = Store::next_timer(&mut conn).await?;
+        let timer = crate::store::timers::next::<sqlx::Sqlite>(&mut conn).await?;
         Ok(match (alert, timer) {
             (Some(a), Some(t)) => Some(a.min(t)),
             (a, t) => a.or(t),

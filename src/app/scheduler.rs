@@ -40,7 +40,7 @@ impl App {
             "digest_weekly",
             super::backups::BACKUP_TIMER,
         ] {
-            if Store::timer_waiting(&mut tx, kind).await? {
+            if crate::store::timers::waiting::<sqlx::Sqlite>(&mut tx, kind).await? {
                 continue;
             }
             let Some(schedule) = self.schedule_of(kind) else {
@@ -48,7 +48,7 @@ impl App {
             };
             if let Some(next) = self.config.next_on_schedule(&schedule, now) {
                 let key = format!("{kind}:{}", next.timestamp_millis());
-                Store::set_timer(&mut tx, &key, None, kind, next).await?;
+                crate::store::timers::set::<sqlx::Sqlite>(&mut tx, &key, None, kind, next).await?;
             }
         }
         tx.commit().await?;
@@ -100,7 +100,7 @@ impl App {
     pub async fn fire_due_timers(&self) -> Result<usize, AppError> {
         let now = self.now();
         let mut conn = self.conn().await?;
-        let timers = Store::due_timers(&mut conn, now).await?;
+        let timers = crate::store::timers::due::<sqlx::Sqlite>(&mut conn, now).await?;
         drop(conn);
         let mut fired = 0;
         for timer in timers {
@@ -112,7 +112,7 @@ impl App {
                 serde_json::Value::Null
             };
             let mut tx = self.store.begin().await?;
-            if !Store::fire_timer(&mut tx, timer.id, now).await? {
+            if !crate::store::timers::fire::<sqlx::Sqlite>(&mut tx, timer.id, now).await? {
                 continue; // another process fired it
             }
             let sent = self.timer_effects(&mut tx, &timer, now).await?;
@@ -169,7 +169,8 @@ impl App {
                 .next_on_schedule(&schedule, timer.due_at.max(now))
             {
                 let key = format!("{}:{}", timer.kind, next.timestamp_millis());
-                Store::set_timer(&mut *tx, &key, None, &timer.kind, next).await?;
+                crate::store::timers::set::<sqlx::Sqlite>(&mut *tx, &key, None, &timer.kind, next)
+                    .await?;
             }
         }
         if timer.kind == "rsvp_reminder"

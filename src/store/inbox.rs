@@ -1,11 +1,12 @@
 //! The inbox: every update Telegram handed over, kept until it is handled,
 //! and the offset to ask Telegram for next. An update leaves the inbox in
 //! the same transaction that marks it handled ([`super::Store::claim_update`]).
-//! The statements are shared by SQLite and PostgreSQL ([`super::dialect`]);
-//! [`super::Store`]'s methods are SQLite's.
+//! The statements are shared by SQLite and PostgreSQL ([`super::dialect`]):
+//! SQLite's callers name the backend (`inbox::put::<Sqlite>`), as
+//! PostgreSQL's will.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Database, Row, Sqlite, SqliteConnection};
+use sqlx::{Database, Row};
 
 use super::dialect::shared;
 use super::time::ms;
@@ -130,49 +131,5 @@ shared! {
             .execute(&mut *conn)
             .await?;
         Ok(first.is_some())
-    }
-}
-
-impl super::Store {
-    /// [`put`] on SQLite.
-    ///
-    /// # Errors
-    /// When the database refuses the write.
-    pub async fn inbox_put(
-        conn: &mut SqliteConnection,
-        update_id: i64,
-        chat: i64,
-        body: &str,
-        max: usize,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        put::<Sqlite>(conn, update_id, chat, body, max, now).await
-    }
-
-    /// [`offset`] on SQLite.
-    ///
-    /// # Errors
-    /// When the database cannot be read.
-    pub async fn inbox_offset(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
-        offset::<Sqlite>(conn).await
-    }
-
-    /// [`set_offset`] on SQLite.
-    ///
-    /// # Errors
-    /// When the database refuses the write.
-    pub async fn set_inbox_offset(conn: &mut SqliteConnection, next: i64) -> anyhow::Result<()> {
-        set_offset::<Sqlite>(conn, next).await
-    }
-
-    /// [`pending`] on SQLite.
-    ///
-    /// # Errors
-    /// When the database cannot be read.
-    pub async fn inbox_pending(
-        conn: &mut SqliteConnection,
-        limit: i64,
-    ) -> anyhow::Result<Vec<(i64, String)>> {
-        pending::<Sqlite>(conn, limit).await
     }
 }

@@ -3,10 +3,11 @@
 //! conditional update ([`fire`]) that finds it unfired: whichever instance
 //! ticks, in the transaction of the firing's effects, only one firing
 //! counts. The statements are shared by SQLite and PostgreSQL
-//! ([`super::dialect`]); [`super::Store`]'s methods are SQLite's.
+//! ([`super::dialect`]): SQLite's callers name the backend
+//! (`timers::set::<Sqlite>`), as PostgreSQL's will.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Database, Row, Sqlite, SqliteConnection};
+use sqlx::{Database, Row};
 
 use super::dialect::shared;
 use super::time::{from_ms, ms};
@@ -125,60 +126,5 @@ shared! {
         .fetch_optional(&mut *conn)
         .await?;
         Ok(fired.is_some())
-    }
-}
-
-impl super::Store {
-    /// [`set`] on SQLite.
-    ///
-    /// # Errors
-    /// When the database refuses the write.
-    pub async fn set_timer(
-        conn: &mut SqliteConnection,
-        key: &str,
-        batch: Option<BatchId>,
-        kind: &str,
-        due_at: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        set::<Sqlite>(conn, key, batch, kind, due_at).await
-    }
-
-    /// [`due`] on SQLite.
-    ///
-    /// # Errors
-    /// When the database cannot be read.
-    pub async fn due_timers(
-        conn: &mut SqliteConnection,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<Vec<Timer>> {
-        due::<Sqlite>(conn, now).await
-    }
-
-    /// [`waiting`] on SQLite.
-    ///
-    /// # Errors
-    /// When the database cannot be read.
-    pub async fn timer_waiting(conn: &mut SqliteConnection, kind: &str) -> anyhow::Result<bool> {
-        waiting::<Sqlite>(conn, kind).await
-    }
-
-    /// [`next`] on SQLite.
-    ///
-    /// # Errors
-    /// When the database cannot be read.
-    pub async fn next_timer(conn: &mut SqliteConnection) -> anyhow::Result<Option<DateTime<Utc>>> {
-        next::<Sqlite>(conn).await
-    }
-
-    /// [`fire`] on SQLite.
-    ///
-    /// # Errors
-    /// When the database refuses the write.
-    pub async fn fire_timer(
-        conn: &mut SqliteConnection,
-        id: i64,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
-        fire::<Sqlite>(conn, id, now).await
     }
 }

@@ -70,7 +70,9 @@ async fn an_update_that_writes_nothing_is_claimed_by_its_commit() {
     unit.run(async {
         // Reads before any write come from the pool.
         let mut read = store.read().await.unwrap();
-        Store::inbox_offset(&mut read).await.unwrap();
+        crate::store::inbox::offset::<sqlx::Sqlite>(&mut read)
+            .await
+            .unwrap();
     })
     .await;
     unit.commit().await.unwrap();
